@@ -1,0 +1,124 @@
+//! INI text → validated [`Config`], once ("parse, don't validate"). Later code never sees raw
+//! strings. SMT-compatible: `[db]`, `[other]`, `[table-rule.N]` with the same keys.
+//!
+//! Every problem found is collected and reported together (section, key, line).
+
+use regex::Regex;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A secret value (password). Never printed by Debug/Display.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The real value. Call only where the value must go on the wire or into a 0600 file.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Path the config was read from (for messages).
+    pub path: PathBuf,
+    pub source: SourceConfig,
+    pub other: OtherConfig,
+    /// In file order. When several rules match one table, the LAST matching rule wins (SMT).
+    pub rules: Vec<RuleConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// `type = mysql` (also `mariadb`, `tidb`): a live server.
+    Mysql,
+    Tidb,
+    /// `type = dump` (or `dump_file` set / `--dump`): a `mysqldump --no-data` file, no server.
+    Dump(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+    /// Zone in which TIMESTAMP values are rendered (snapshot and binlog alike);
+    /// None = the source server's time zone. `[db] time_zone`.
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OtherConfig {
+    /// `be_num`: number of StarRocks BEs; drives buckets and replication_num = min(3, be_num).
+    pub be_num: u32,
+    /// `use_decimal_v3`.
+    pub use_decimal_v3: bool,
+    /// `output_dir`, resolved relative to the working directory; default `./result`.
+    pub output_dir: PathBuf,
+    /// `tinyint1_as_boolean` (default false): map TINYINT(1) to BOOLEAN.
+    pub tinyint1_as_boolean: bool,
+    /// `unknown_type_as_string` (default false): map unknown source types to VARCHAR(1048576).
+    pub unknown_type_as_string: bool,
+    /// `shard_origin_columns` (default true): add source db/table columns to merged tables.
+    pub shard_origin_columns: bool,
+    /// `auto_buckets` (default false): omit BUCKETS (StarRocks ≥ 2.5.7 chooses).
+    pub auto_buckets: bool,
+    /// `starrocks_version` (default "3.3"): target version, gates VARBINARY (≥3.0),
+    /// DECIMAL256 (≥4.0) and VARCHAR limits.
+    pub starrocks_version: (u32, u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleConfig {
+    /// The `N` of `[table-rule.N]`; any string. Becomes the result file suffix.
+    pub name: String,
+    /// 1-based line of the section header.
+    pub line: usize,
+    pub database: Regex,
+    pub table: Regex,
+    /// Options copied to the Flink StarRocks sink WITH clause, in file order
+    /// (`flink.starrocks.` prefix stripped).
+    pub flink_starrocks: Vec<(String, String)>,
+    /// Options copied to the Flink mysql-cdc source WITH clause (`flink.cdc.` stripped).
+    pub flink_cdc: Vec<(String, String)>,
+    /// Extra CREATE TABLE PROPERTIES (`properties.` stripped), in file order.
+    pub properties: Vec<(String, String)>,
+    pub bucket_num: Option<u32>,
+    pub distributed_by: Option<Vec<String>>,
+    pub duplicate_keys: Option<Vec<String>>,
+    pub partition_key: Option<String>,
+    pub partitions: Option<String>,
+    /// Rename the target database / table (for merged shards, or any single-table rule).
+    pub target_database: Option<String>,
+    pub target_table: Option<String>,
+    /// Per-rule override of `[other] shard_origin_columns`.
+    pub shard_origin_columns: Option<bool>,
+}
+
+impl RuleConfig {
+    pub fn matches(&self, database: &str, table: &str) -> bool {
+        self.database.is_match(database) && self.table.is_match(table)
+    }
+    pub fn starrocks_option(&self, key: &str) -> Option<&str> {
+        self.flink_starrocks
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,79 @@
+//! The one place that maps failures to exit codes. Library code raises a [`Failure`] (possibly
+//! wrapped in anyhow context); `main` walks the error chain for it.
+
+use std::fmt;
+
+/// What kind of failure, and so which exit code. Documented in `smt --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad config file or command-line input (exit 2).
+    Config,
+    /// The source database: unreachable, bad credentials, introspection failed (exit 3).
+    Source,
+    /// The StarRocks target: unreachable, bad credentials, rejected request (exit 4).
+    Target,
+    /// Nothing to do, or a table/column that cannot be planned (exit 5).
+    Plan,
+    /// Some statements/tables failed while others succeeded (exit 6).
+    Partial,
+    /// Replication stopped for a reason a human must act on (exit 7).
+    Sync,
+}
+
+impl Kind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Config => 2,
+            Kind::Source => 3,
+            Kind::Target => 4,
+            Kind::Plan => 5,
+            Kind::Partial => 6,
+            Kind::Sync => 7,
+        }
+    }
+}
+
+/// A failure with a message meant for a human, carrying its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Failure { kind, message: message.into() }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Shorthand: `Err(fail(Kind::Config, "..."))?`.
+pub fn fail(kind: Kind, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Failure::new(kind, message))
+}
+
+/// Exit code for an error: the first [`Failure`] in its chain, else 1.
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .map(|f| f.kind.exit_code())
+        .unwrap_or(1)
+}
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  internal error (a bug: please report it)
+  2  bad input: config file missing or invalid, bad flag
+  3  source database error: unreachable, access denied, introspection failed
+  4  StarRocks error: unreachable, access denied, request rejected
+  5  nothing to plan or unplannable: no table matched, unsupported column type, bad name
+  6  partial failure: some statements or tables failed (see the report)
+  7  sync stopped: a condition a human must resolve (see the message)";

@@ -1,0 +1,15 @@
+//! smt: MySQL-family → StarRocks. See README.md and design notes in each module.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ident;
+pub mod mapping;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod rules;
+pub mod schema;
+pub mod starrocks;
+pub mod sync;

@@ -1,0 +1,1 @@
+//! Dump parsing (stub)

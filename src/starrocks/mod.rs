@@ -1,0 +1,1 @@
+//! StarRocks clients (stub)

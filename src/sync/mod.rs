@@ -1,1 +1,11 @@
-//! Sync engine (stub)
+//! `smt sync`: consistent snapshot + binlog into StarRocks, exactly once.
+//! Source side (position, cell, value, binlog, snapshot) and engine side (checkpoint, batch,
+//! sink, engine, status, flink); see SYNC_API.md for the split.
+
+pub mod binlog;
+pub mod cell;
+pub mod position;
+
+pub mod batch;
+pub mod checkpoint;
+pub mod sink;

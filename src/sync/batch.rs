@@ -1,0 +1,624 @@
+//! Labels and Stream Load bodies. Pure: no I/O.
+//!
+//! Invariant (labels): a label is a function of stable facts only — the job id, the target
+//! table, and the batch's START position (binlog) or (epoch, chunk number) (snapshot) — never
+//! of a clock or a random number. A retry or a restart after a crash that re-reads the same
+//! source range therefore uses the same label, and StarRocks' label dedup (a label whose
+//! transaction is not ABORTED cannot begin again) makes a second commit impossible.
+//! Every label matches `^[A-Za-z0-9_]{1,128}$` (the safe subset of StarRocks' label regex).
+//!
+//! Job id: the first 12 hex digits of FNV-1a-64 over `"<source host>:<port>|<target load-url>|
+//! <canonical state dir>"`, unless `[other] sync_job_id`-style override is passed by the caller
+//! (any string; it is hashed the same way). Two jobs that differ in any of those never share a
+//! label; the same job keeps its id across restarts.
+
+use super::cell::{Cell, Row};
+use super::position::BinlogPosition;
+use crate::plan::{Model, SrType, TablePlan};
+
+/// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Job id from the facts that identify a job (see the module doc).
+pub fn job_id(source: &str, target: &str, state_dir: &str) -> String {
+    let h = fnv1a64(format!("{source}|{target}|{state_dir}").as_bytes());
+    format!("{:012x}", h >> 16)
+}
+
+/// Short stable tag of a target table (labels are unique per database; the tag keeps a label
+/// short whatever the table name).
+pub fn table_tag(db: &str, table: &str) -> String {
+    let h = fnv1a64(format!("{db}.{table}").as_bytes());
+    format!("{:08x}", h >> 32)
+}
+
+/// The numeric suffix of a binlog file name (`mysql-bin.000012` → 12); a hash when the name has
+/// no numeric suffix (keeps labels inside the label alphabet).
+fn file_index(file: &str) -> String {
+    match file.rsplit('.').next().and_then(|s| s.parse::<u64>().ok()) {
+        Some(n) => n.to_string(),
+        None => format!("h{:08x}", fnv1a64(file.as_bytes()) >> 32),
+    }
+}
+
+/// Label of a binlog batch starting at `start` (the checkpoint position it resumes from).
+pub fn binlog_label(job: &str, db: &str, table: &str, start: &BinlogPosition) -> String {
+    format!(
+        "smt_{job}_{}_b_{}_{}",
+        table_tag(db, table),
+        file_index(&start.file),
+        start.pos
+    )
+}
+
+/// Label of snapshot chunk `chunk` read in `epoch`.
+pub fn snapshot_label(job: &str, db: &str, table: &str, epoch: u32, chunk: u64) -> String {
+    format!("smt_{job}_{}_s{epoch}_{chunk}", table_tag(db, table))
+}
+
+pub fn is_valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 128
+        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// What a row does to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Upsert,
+    Delete,
+}
+
+/// Body format of a load, with the header values to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `column_separator` / `row_delimiter` as written in the rule (sent verbatim as headers).
+    Csv { column_separator: String, row_delimiter: String },
+    /// `strip_outer_array: true`, array of objects keyed by target column name.
+    Json,
+}
+
+/// One encoded Stream Load body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    pub rows: u64,
+    pub format: BodyFormat,
+    /// `columns` header (CSV only).
+    pub columns: Option<String>,
+}
+
+/// CSV settings of a rule, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvSpec {
+    pub sep_header: String,
+    pub delim_header: String,
+    pub sep: Vec<u8>,
+    pub delim: Vec<u8>,
+}
+
+/// How to encode rows of one target table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodySpec {
+    /// (target column name, the column is JSON, value must be quoted in JSON).
+    pub columns: Vec<ColSpec>,
+    /// PRIMARY KEY target: add `__op`.
+    pub with_op: bool,
+    /// Some = the rule asks for CSV.
+    pub csv: Option<CsvSpec>,
+    /// `sink.properties.*` headers passed through (not format/separators/label/strict_mode).
+    pub extra_headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColSpec {
+    pub name: String,
+    pub json: bool,
+    /// Send numbers as JSON strings (DECIMAL, LARGEINT, strings): no float rounding.
+    pub quote_num: bool,
+}
+
+/// Decode `\xHH..` (hex bytes), `\t`, `\n`, `\r`, `\\` in a separator; other text verbatim.
+pub fn decode_separator(s: &str) -> Result<Vec<u8>, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            match b[i + 1] {
+                b'x' | b'X' => {
+                    let hex: Vec<u8> = b[i + 2..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_hexdigit())
+                        .copied()
+                        .collect();
+                    if hex.is_empty() || hex.len() % 2 != 0 {
+                        return Err(format!(
+                            "`{s}`: \\x must be followed by an even number of hex digits"
+                        ));
+                    }
+                    for pair in hex.chunks(2) {
+                        let t = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+                        out.push(u8::from_str_radix(t, 16).map_err(|e| e.to_string())?);
+                    }
+                    i += 2 + hex.len();
+                    continue;
+                }
+                b't' => out.push(b'\t'),
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b'\\' => out.push(b'\\'),
+                other => {
+                    out.push(b'\\');
+                    out.push(other);
+                }
+            }
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    if out.is_empty() {
+        return Err("empty separator".into());
+    }
+    if out.len() > 50 {
+        return Err(format!("`{s}` is longer than StarRocks' 50-byte limit"));
+    }
+    Ok(out)
+}
+
+impl BodySpec {
+    /// From the plan and the rule's `flink.starrocks.*` options (prefix stripped).
+    pub fn new(plan: &TablePlan, starrocks_options: &[(String, String)]) -> Result<Self, String> {
+        let opt = |k: &str| {
+            starrocks_options
+                .iter()
+                .rev()
+                .find(|(kk, _)| kk == k)
+                .map(|(_, v)| v.clone())
+        };
+        let columns = plan
+            .columns
+            .iter()
+            .map(|c| ColSpec {
+                name: c.name.clone(),
+                json: c.sr_type == SrType::Json,
+                quote_num: matches!(
+                    c.sr_type,
+                    SrType::Decimal(..)
+                        | SrType::LargeInt
+                        | SrType::Char(_)
+                        | SrType::Varchar(_)
+                        | SrType::Varbinary(_)
+                        | SrType::Date
+                        | SrType::DateTime
+                        | SrType::Json
+                ),
+            })
+            .collect();
+        let csv = match opt("sink.properties.format").map(|f| f.to_ascii_lowercase()) {
+            Some(f) if f == "csv" => {
+                let sep_header =
+                    opt("sink.properties.column_separator").unwrap_or_else(|| "\\t".into());
+                let delim_header =
+                    opt("sink.properties.row_delimiter").unwrap_or_else(|| "\\n".into());
+                let sep = decode_separator(&sep_header)
+                    .map_err(|e| format!("sink.properties.column_separator {e}"))?;
+                let delim = decode_separator(&delim_header)
+                    .map_err(|e| format!("sink.properties.row_delimiter {e}"))?;
+                Some(CsvSpec { sep_header, delim_header, sep, delim })
+            }
+            Some(f) if f == "json" => None,
+            None => None,
+            Some(f) => return Err(format!("sink.properties.format `{f}`: use csv or json")),
+        };
+        const OWN: [&str; 8] = [
+            "format",
+            "column_separator",
+            "row_delimiter",
+            "label",
+            "strict_mode",
+            "strip_outer_array",
+            "columns",
+            "max_filter_ratio",
+        ];
+        let extra_headers = starrocks_options
+            .iter()
+            .filter_map(|(k, v)| {
+                let h = k.strip_prefix("sink.properties.")?;
+                (!OWN.contains(&h)).then(|| (h.to_string(), v.clone()))
+            })
+            .collect();
+        Ok(BodySpec { columns, with_op: plan.model == Model::Primary, csv, extra_headers })
+    }
+
+    /// Encode rows. CSV when configured and possible; JSON when `force_json` or when a value
+    /// contains the separator/delimiter (or is the literal `\N`), which CSV cannot carry.
+    pub fn encode(&self, rows: &[(Op, &Row)], force_json: bool) -> Body {
+        if let (Some(csv), false) = (&self.csv, force_json) {
+            if let Some(body) = self.encode_csv(csv, rows) {
+                return body;
+            }
+            tracing::debug!(
+                "a value contains the CSV separator or delimiter: this batch is sent as JSON"
+            );
+        }
+        self.encode_json(rows)
+    }
+
+    fn encode_csv(&self, csv: &CsvSpec, rows: &[(Op, &Row)]) -> Option<Body> {
+        let mut out = Vec::with_capacity(rows.len() * 64);
+        for (op, row) in rows {
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(&csv.sep);
+                }
+                match cell {
+                    Cell::Null => out.extend_from_slice(b"\\N"),
+                    Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => {
+                        let b = s.as_bytes();
+                        if b == b"\\N" || contains(b, &csv.sep) || contains(b, &csv.delim) {
+                            return None;
+                        }
+                        out.extend_from_slice(b);
+                    }
+                }
+            }
+            if self.with_op {
+                if !row.is_empty() {
+                    out.extend_from_slice(&csv.sep);
+                }
+                out.push(if *op == Op::Delete { b'1' } else { b'0' });
+            }
+            out.extend_from_slice(&csv.delim);
+        }
+        let mut cols: Vec<String> = self.columns.iter().map(|c| csv_column_name(&c.name)).collect();
+        if self.with_op {
+            cols.push("__op".into());
+        }
+        Some(Body {
+            bytes: out,
+            rows: rows.len() as u64,
+            format: BodyFormat::Csv {
+                column_separator: csv.sep_header.clone(),
+                row_delimiter: csv.delim_header.clone(),
+            },
+            columns: Some(cols.join(",")),
+        })
+    }
+
+    fn encode_json(&self, rows: &[(Op, &Row)]) -> Body {
+        let mut out = Vec::with_capacity(rows.len() * 96 + 2);
+        out.push(b'[');
+        for (n, (op, row)) in rows.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.push(b'{');
+            for (i, (cell, col)) in row.iter().zip(&self.columns).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_string(&mut out, &col.name);
+                out.push(b':');
+                match cell {
+                    Cell::Null => out.extend_from_slice(b"null"),
+                    Cell::Num(s) => {
+                        if !col.quote_num && is_json_number(s) {
+                            out.extend_from_slice(s.as_bytes());
+                        } else {
+                            json_string(&mut out, s);
+                        }
+                    }
+                    Cell::Str(s) => json_string(&mut out, s),
+                    Cell::Json(s) => {
+                        if col.json
+                            && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+                        {
+                            out.extend_from_slice(s.trim().as_bytes());
+                        } else {
+                            json_string(&mut out, s);
+                        }
+                    }
+                }
+            }
+            if self.with_op {
+                if !row.is_empty() {
+                    out.push(b',');
+                }
+                out.extend_from_slice(if *op == Op::Delete { b"\"__op\":1" } else { b"\"__op\":0" });
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+        Body { bytes: out, rows: rows.len() as u64, format: BodyFormat::Json, columns: None }
+    }
+}
+
+/// Approximate encoded size of a row (for the byte budget), without encoding it.
+pub fn row_size(row: &Row) -> usize {
+    row.iter()
+        .map(|c| match c {
+            Cell::Null => 4,
+            Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => s.len() + 4,
+        })
+        .sum::<usize>()
+        + 16
+}
+
+fn csv_column_name(name: &str) -> String {
+    let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.bytes().next().is_some_and(|b| !b.is_ascii_digit());
+    if plain {
+        name.to_string()
+    } else {
+        crate::ident::quote(name)
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // serde_json writes a valid escaped JSON string; writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(c) if c.is_ascii_digit() => {
+            while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let st = i;
+        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+        if i == st {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e') | Some(b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+') | Some(b'-')) {
+            i += 1;
+        }
+        let st = i;
+        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+        if i == st {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::plan::{ColumnOrigin, Encoding, TargetColumn};
+    use crate::schema::{IntWidth, SourceType};
+
+    pub(crate) fn col(name: &str, sr: SrType) -> TargetColumn {
+        TargetColumn {
+            name: name.into(),
+            sr_type: sr,
+            flink_type: "STRING".into(),
+            nullable: true,
+            default: None,
+            comment: String::new(),
+            origin: ColumnOrigin::Source {
+                name: name.into(),
+                ty: SourceType::Int { width: IntWidth::Int, unsigned: false, display: None },
+            },
+            encoding: Encoding::Plain,
+        }
+    }
+
+    pub(crate) fn plan(db: &str, t: &str, model: Model, cols: Vec<TargetColumn>) -> TablePlan {
+        let key = vec![cols[0].name.clone()];
+        TablePlan {
+            rule: "1".into(),
+            target_database: db.into(),
+            target_table: t.into(),
+            sources: vec![crate::plan::SourceRef { database: db.into(), table: t.into() }],
+            shard_regex: None,
+            columns: cols,
+            model,
+            key,
+            distributed_by: vec![],
+            buckets: None,
+            properties: vec![],
+            comment: String::new(),
+            partition_clause: None,
+            notes: vec![],
+        }
+    }
+
+    fn spec(model: Model, opts: &[(&str, &str)]) -> BodySpec {
+        let p = plan(
+            "d",
+            "t",
+            model,
+            vec![
+                col("id", SrType::BigInt),
+                col("name", SrType::Varchar(40)),
+                col("doc", SrType::Json),
+                col("amount", SrType::Decimal(20, 2)),
+            ],
+        );
+        let opts: Vec<(String, String)> =
+            opts.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        BodySpec::new(&p, &opts).unwrap()
+    }
+
+    fn row(id: &str, name: Cell) -> Row {
+        vec![
+            Cell::Num(id.into()),
+            name,
+            Cell::Json(r#"{"a": [1, 2]}"#.into()),
+            Cell::Num("12345678901234567.89".into()),
+        ]
+    }
+
+    #[test]
+    fn labels_are_deterministic_and_valid() {
+        let job = job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt");
+        assert_eq!(job.len(), 12);
+        assert_eq!(job, job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt"));
+        assert_ne!(job, job_id("127.0.0.1:3307", "127.0.0.1:8030", "/var/lib/smt"));
+        let p = BinlogPosition::new("mysql-bin.000012", 4567);
+        let l = binlog_label(&job, "db", "t", &p);
+        assert_eq!(l, format!("smt_{job}_{}_b_12_4567", table_tag("db", "t")));
+        assert!(is_valid_label(&l));
+        assert_ne!(l, binlog_label(&job, "db", "t2", &p));
+        let s = snapshot_label(&job, "db", "weird `name` é", 3, 17);
+        assert!(is_valid_label(&s), "{s}");
+        assert!(s.ends_with("_s3_17"));
+        let odd = binlog_label(&job, "db", "t", &BinlogPosition::new("binlog", u64::MAX));
+        assert!(is_valid_label(&odd) && odd.len() <= 128, "{odd}");
+        // Pinned: the hash must never change between versions (labels of a running job).
+        assert_eq!(table_tag("db", "t"), format!("{:08x}", fnv1a64(b"db.t") >> 32));
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn json_body_pk_with_op() {
+        let s = spec(Model::Primary, &[]);
+        let r1 = row("1", Cell::Str("a\"b\n".into()));
+        let r2 = row("2", Cell::Null);
+        let b = s.encode(&[(Op::Upsert, &r1), (Op::Delete, &r2)], false);
+        assert_eq!(b.format, BodyFormat::Json);
+        assert_eq!(b.rows, 2);
+        let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"id": 1, "name": "a\"b\n", "doc": {"a": [1, 2]}, "amount": "12345678901234567.89", "__op": 0},
+                {"id": 2, "name": null, "doc": {"a": [1, 2]}, "amount": "12345678901234567.89", "__op": 1}
+            ])
+        );
+    }
+
+    #[test]
+    fn json_body_duplicate_has_no_op_and_bad_numbers_are_quoted() {
+        let s = spec(Model::Duplicate, &[]);
+        let r = vec![Cell::Num("1.".into()), Cell::Null, Cell::Json("not json".into()), Cell::Null];
+        let b = s.encode(&[(Op::Upsert, &r)], false);
+        let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
+        assert_eq!(v, serde_json::json!([{"id": "1.", "name": null, "doc": "not json", "amount": null}]));
+    }
+
+    #[test]
+    fn csv_body_with_hex_separators_and_null() {
+        let s = spec(
+            Model::Primary,
+            &[
+                ("sink.properties.format", "csv"),
+                ("sink.properties.column_separator", "\\x01"),
+                ("sink.properties.row_delimiter", "\\x02"),
+                ("sink.properties.timeout", "600"),
+            ],
+        );
+        assert_eq!(s.extra_headers, vec![("timeout".to_string(), "600".to_string())]);
+        let r = row("7", Cell::Null);
+        let b = s.encode(&[(Op::Delete, &r)], false);
+        assert_eq!(
+            b.format,
+            BodyFormat::Csv { column_separator: "\\x01".into(), row_delimiter: "\\x02".into() }
+        );
+        assert_eq!(b.columns.as_deref(), Some("id,name,doc,amount,__op"));
+        assert_eq!(
+            b.bytes,
+            b"7\x01\\N\x01{\"a\": [1, 2]}\x0112345678901234567.89\x011\x02".to_vec()
+        );
+    }
+
+    #[test]
+    fn csv_falls_back_to_json_on_separator_or_literal_null_marker() {
+        let s = spec(Model::Duplicate, &[("sink.properties.format", "CSV")]);
+        let tab = row("1", Cell::Str("a\tb".into()));
+        assert_eq!(s.encode(&[(Op::Upsert, &tab)], false).format, BodyFormat::Json);
+        let nl = row("1", Cell::Str("a\nb".into()));
+        assert_eq!(s.encode(&[(Op::Upsert, &nl)], false).format, BodyFormat::Json);
+        let nm = row("1", Cell::Str("\\N".into()));
+        assert_eq!(s.encode(&[(Op::Upsert, &nm)], false).format, BodyFormat::Json);
+        let ok = row("1", Cell::Str("a b".into()));
+        let b = s.encode(&[(Op::Upsert, &ok)], false);
+        assert!(matches!(b.format, BodyFormat::Csv { .. }));
+        assert_eq!(b.columns.as_deref(), Some("id,name,doc,amount"));
+        assert_eq!(s.encode(&[(Op::Upsert, &ok)], true).format, BodyFormat::Json);
+    }
+
+    #[test]
+    fn separators_decode() {
+        assert_eq!(decode_separator("\\x01").unwrap(), vec![1]);
+        assert_eq!(decode_separator("\\x0D0A").unwrap(), vec![13, 10]);
+        assert_eq!(decode_separator("\\t").unwrap(), vec![9]);
+        assert_eq!(decode_separator("||").unwrap(), b"||".to_vec());
+        assert!(decode_separator("\\x1").is_err());
+        assert!(decode_separator("").is_err());
+    }
+
+    #[test]
+    fn json_numbers() {
+        for ok in ["0", "-1", "1.5", "1e10", "-0.5E-3", "123456"] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in ["", "01", "1.", ".5", "+1", "NaN", "1e", "0x1", "1 "] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_body_round_trips(vals in proptest::collection::vec(proptest::option::of(".{0,20}"), 1..20)) {
+            let s = spec(Model::Primary, &[("sink.properties.format", "csv")]);
+            let rows: Vec<Row> = vals.iter().enumerate().map(|(i, v)| row(&i.to_string(), v.clone().map_or(Cell::Null, Cell::Str))).collect();
+            let refs: Vec<(Op, &Row)> = rows.iter().map(|r| (Op::Upsert, r)).collect();
+            let b = s.encode(&refs, false);
+            match b.format {
+                BodyFormat::Json => {
+                    let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
+                    for (i, val) in vals.iter().enumerate() {
+                        let got = &v[i]["name"];
+                        match val { None => proptest::prop_assert!(got.is_null()), Some(t) => proptest::prop_assert_eq!(got.as_str(), Some(t.as_str())) }
+                    }
+                }
+                BodyFormat::Csv { .. } => {
+                    let text = String::from_utf8(b.bytes.clone()).unwrap();
+                    let lines: Vec<&str> = text.split_terminator('\n').collect();
+                    proptest::prop_assert_eq!(lines.len(), vals.len());
+                    for (line, val) in lines.iter().zip(&vals) {
+                        let f: Vec<&str> = line.split('\t').collect();
+                        proptest::prop_assert_eq!(f.len(), 5);
+                        match val { None => proptest::prop_assert_eq!(f[1], "\\N"), Some(t) => proptest::prop_assert_eq!(f[1], t.as_str()) }
+                    }
+                }
+            }
+        }
+    }
+}

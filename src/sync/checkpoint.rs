@@ -1,0 +1,324 @@
+//! The sync checkpoint: `<state_dir>/sync-state.json`, the single source of truth for "what is
+//! in StarRocks" from the engine's point of view.
+//!
+//! Invariant: the file on disk is always a complete, parseable state that is *behind or equal
+//! to* what StarRocks holds, never ahead of it, except for `pending_commit`, which names
+//! transactions that are PREPARED in StarRocks and must be committed before anything else
+//! happens. It holds because
+//! - a write is atomic: temp file in the same directory, `fsync`, `rename` over the old file,
+//!   `fsync` of the directory (a crash leaves the old or the new file, never a torn one);
+//! - the engine writes a position only after every transaction covering the data before it is
+//!   PREPARED (row counts verified), and lists those labels in `pending_commit` in the same write;
+//!   it clears `pending_commit` only after each of them is COMMITTED/VISIBLE.
+//!
+//! The format is versioned (`"version": 1`); a test pins a literal v1 file. The file names hosts
+//! (never passwords) and is created with mode 0600.
+
+use super::position::BinlogPosition;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "sync-state.json";
+pub const VERSION: u32 = 1;
+
+/// Whole checkpoint. Keys of `tables` are target `db.table`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Job id (see [`super::batch::job_id`]); part of every label.
+    pub job: String,
+    /// Free text for humans: source and target endpoints (no secrets).
+    #[serde(default)]
+    pub description: String,
+    pub tables: BTreeMap<String, TableState>,
+    /// End of the last fully loaded source transaction (binlog phase); None before the first
+    /// snapshot finished.
+    pub binlog: Option<BinlogPosition>,
+    /// Epoch counter: one per consistent snapshot view ever opened by this job.
+    #[serde(default)]
+    pub last_epoch: u32,
+    /// Transactions PREPARED in StarRocks whose commit may not have happened yet.
+    #[serde(default)]
+    pub pending_commit: Vec<PendingLabel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableState {
+    pub snapshot: SnapshotStatus,
+    /// Progress of a snapshot in flight (None when none started or done).
+    #[serde(default)]
+    pub progress: Option<SnapshotProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SnapshotStatus {
+    Pending,
+    /// Snapshot complete; binlog changes of transactions ending after `position` apply.
+    Done { position: BinlogPosition, epoch: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotProgress {
+    /// Epoch (view) the committed chunks were read in (the last one that committed).
+    pub epoch: u32,
+    /// The binlog position of the view the FIRST committed chunk was read in: the position the
+    /// table's binlog replay must start from (PK tables resume in later epochs and keep it).
+    pub position: BinlogPosition,
+    /// Chunks committed (across epochs).
+    pub chunks: u64,
+    /// Rows committed (across epochs), for progress bars.
+    #[serde(default)]
+    pub rows: u64,
+    /// Index into the target's sorted source list of the source being read.
+    #[serde(default)]
+    pub source: usize,
+    /// Key of the last committed row of `source` (JSON, see key_to_json), None = from the start.
+    #[serde(default)]
+    pub last_key: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLabel {
+    pub db: String,
+    pub table: String,
+    pub label: String,
+}
+
+impl State {
+    pub fn new(job: impl Into<String>, description: impl Into<String>) -> Self {
+        State {
+            version: VERSION,
+            job: job.into(),
+            description: description.into(),
+            tables: BTreeMap::new(),
+            binlog: None,
+            last_epoch: 0,
+            pending_commit: Vec::new(),
+        }
+    }
+
+    pub fn table(&self, key: &str) -> Option<&TableState> {
+        self.tables.get(key)
+    }
+
+    pub fn table_mut(&mut self, key: &str) -> &mut TableState {
+        self.tables.entry(key.to_string()).or_insert(TableState {
+            snapshot: SnapshotStatus::Pending,
+            progress: None,
+        })
+    }
+
+    pub fn is_done(&self, key: &str) -> bool {
+        matches!(
+            self.tables.get(key).map(|t| &t.snapshot),
+            Some(SnapshotStatus::Done { .. })
+        )
+    }
+}
+
+/// The checkpoint file of one state directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Store { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE_NAME)
+    }
+
+    /// Ok(None) when there is no checkpoint yet (a fresh job).
+    pub fn load(&self) -> anyhow::Result<Option<State>> {
+        let path = self.path();
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(crate::error::fail(
+                    crate::error::Kind::Sync,
+                    format!("cannot read the checkpoint {}: {e}", path.display()),
+                ))
+            }
+        };
+        parse(&text).map(Some).map_err(|e| {
+            crate::error::fail(
+                crate::error::Kind::Sync,
+                format!(
+                    "the checkpoint {} is not valid: {e}. Restore it from a backup, or delete the \
+                     state directory to start over with a fresh snapshot (after truncating the \
+                     target tables)",
+                    path.display()
+                ),
+            )
+        })
+    }
+
+    /// Atomic, durable write (temp + fsync + rename + fsync dir), mode 0600.
+    pub fn save(&self, state: &State) -> anyhow::Result<()> {
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create the state directory {}", self.dir.display()))?;
+        let text = serde_json::to_string_pretty(state).context("serialising the checkpoint")?;
+        let tmp = self.dir.join(format!("{FILE_NAME}.tmp"));
+        {
+            let mut opts = fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts
+                .open(&tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            f.write_all(text.as_bytes())
+                .and_then(|_| f.write_all(b"\n"))
+                .and_then(|_| f.sync_all())
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+        }
+        let path = self.path();
+        fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+        #[cfg(unix)]
+        {
+            let d = fs::File::open(&self.dir)
+                .with_context(|| format!("cannot open {}", self.dir.display()))?;
+            d.sync_all()
+                .with_context(|| format!("cannot fsync {}", self.dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Parse a checkpoint text, checking the version.
+pub fn parse(text: &str) -> Result<State, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    match v.get("version").and_then(|v| v.as_u64()) {
+        Some(1) => {}
+        Some(n) => {
+            return Err(format!(
+                "checkpoint version {n} is not supported by this smt (knows version {VERSION})"
+            ))
+        }
+        None => return Err("no \"version\" field".into()),
+    }
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A literal v1 file. If this test fails, the format changed: bump VERSION and keep a reader
+    /// for version 1.
+    const V1: &str = r#"{
+  "version": 1,
+  "job": "a1b2c3d4",
+  "description": "source 127.0.0.1:3306 -> target 127.0.0.1:8030",
+  "tables": {
+    "db1.t_done": {
+      "snapshot": { "status": "done", "position": { "file": "mysql-bin.000003", "pos": 1234 }, "epoch": 1 },
+      "progress": null
+    },
+    "db1.t_flight": {
+      "snapshot": { "status": "pending" },
+      "progress": { "epoch": 2, "position": { "file": "mysql-bin.000003", "pos": 99 }, "chunks": 7,
+                    "rows": 7000, "source": 1, "last_key": [42, "x"] }
+    }
+  },
+  "binlog": { "file": "mysql-bin.000004", "pos": 4 },
+  "last_epoch": 2,
+  "pending_commit": [ { "db": "db1", "table": "t_done", "label": "smt_a1b2c3d4_0011aabb_b_4_4" } ]
+}"#;
+
+    #[test]
+    fn literal_v1_loads() {
+        let s = parse(V1).unwrap();
+        assert_eq!(s.job, "a1b2c3d4");
+        assert_eq!(
+            s.tables["db1.t_done"].snapshot,
+            SnapshotStatus::Done { position: BinlogPosition::new("mysql-bin.000003", 1234), epoch: 1 }
+        );
+        let p = s.tables["db1.t_flight"].progress.as_ref().unwrap();
+        assert_eq!(p.chunks, 7);
+        assert_eq!(p.source, 1);
+        assert_eq!(p.last_key, Some(serde_json::json!([42, "x"])));
+        assert_eq!(s.binlog, Some(BinlogPosition::new("mysql-bin.000004", 4)));
+        assert_eq!(s.pending_commit[0].label, "smt_a1b2c3d4_0011aabb_b_4_4");
+        assert_eq!(s.last_epoch, 2);
+    }
+
+    #[test]
+    fn minimal_v1_loads_with_defaults() {
+        let s = parse(r#"{"version":1,"job":"j","tables":{},"binlog":null}"#).unwrap();
+        assert!(s.pending_commit.is_empty());
+        assert_eq!(s.last_epoch, 0);
+    }
+
+    #[test]
+    fn other_versions_rejected() {
+        let e = parse(r#"{"version":2,"job":"j","tables":{},"binlog":null}"#).unwrap_err();
+        assert!(e.contains("version 2"), "{e}");
+        assert!(parse(r#"{"job":"j"}"#).unwrap_err().contains("version"));
+    }
+
+    #[test]
+    fn save_load_round_trip_atomic_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("state"));
+        assert!(store.load().unwrap().is_none());
+        let mut s = parse(V1).unwrap();
+        store.save(&s).unwrap();
+        assert_eq!(store.load().unwrap().unwrap(), s);
+        s.binlog = Some(BinlogPosition::new("mysql-bin.000009", 77));
+        store.save(&s).unwrap();
+        assert_eq!(store.load().unwrap().unwrap(), s);
+        // No temp file left behind.
+        let names: Vec<_> = fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec![FILE_NAME.to_string()]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(store.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn torn_temp_file_does_not_affect_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let s = parse(V1).unwrap();
+        store.save(&s).unwrap();
+        // A crash mid-write leaves a partial temp file: the real file is untouched.
+        fs::write(dir.path().join(format!("{FILE_NAME}.tmp")), "{\"version\":1,\"jo").unwrap();
+        assert_eq!(store.load().unwrap().unwrap(), s);
+        store.save(&s).unwrap();
+        assert_eq!(store.load().unwrap().unwrap(), s);
+    }
+
+    #[test]
+    fn corrupt_file_is_a_sync_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        fs::write(store.path(), "not json").unwrap();
+        let e = store.load().unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&e), 7);
+        assert!(format!("{e}").contains("delete the state directory"));
+    }
+}

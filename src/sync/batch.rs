@@ -66,7 +66,9 @@ pub fn snapshot_label(job: &str, db: &str, table: &str, epoch: u32, chunk: u64) 
 pub fn is_valid_label(label: &str) -> bool {
     !label.is_empty()
         && label.len() <= 128
-        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// What a row does to the target.
@@ -80,7 +82,10 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyFormat {
     /// `column_separator` / `row_delimiter` as written in the rule (sent verbatim as headers).
-    Csv { column_separator: String, row_delimiter: String },
+    Csv {
+        column_separator: String,
+        row_delimiter: String,
+    },
     /// `strip_outer_array: true`, array of objects keyed by target column name.
     Json,
 }
@@ -214,7 +219,12 @@ impl BodySpec {
                     .map_err(|e| format!("sink.properties.column_separator {e}"))?;
                 let delim = decode_separator(&delim_header)
                     .map_err(|e| format!("sink.properties.row_delimiter {e}"))?;
-                Some(CsvSpec { sep_header, delim_header, sep, delim })
+                Some(CsvSpec {
+                    sep_header,
+                    delim_header,
+                    sep,
+                    delim,
+                })
             }
             Some(f) if f == "json" => None,
             None => None,
@@ -237,7 +247,12 @@ impl BodySpec {
                 (!OWN.contains(&h)).then(|| (h.to_string(), v.clone()))
             })
             .collect();
-        Ok(BodySpec { columns, with_op: plan.model == Model::Primary, csv, extra_headers })
+        Ok(BodySpec {
+            columns,
+            with_op: plan.model == Model::Primary,
+            csv,
+            extra_headers,
+        })
     }
 
     /// Encode rows. CSV when configured and possible; JSON when `force_json` or when a value
@@ -280,7 +295,11 @@ impl BodySpec {
             }
             out.extend_from_slice(&csv.delim);
         }
-        let mut cols: Vec<String> = self.columns.iter().map(|c| csv_column_name(&c.name)).collect();
+        let mut cols: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| csv_column_name(&c.name))
+            .collect();
         if self.with_op {
             cols.push("__op".into());
         }
@@ -320,9 +339,7 @@ impl BodySpec {
                     }
                     Cell::Str(s) => json_string(&mut out, s),
                     Cell::Json(s) => {
-                        if col.json
-                            && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
-                        {
+                        if col.json && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok() {
                             out.extend_from_slice(s.trim().as_bytes());
                         } else {
                             json_string(&mut out, s);
@@ -334,12 +351,21 @@ impl BodySpec {
                 if !row.is_empty() {
                     out.push(b',');
                 }
-                out.extend_from_slice(if *op == Op::Delete { b"\"__op\":1" } else { b"\"__op\":0" });
+                out.extend_from_slice(if *op == Op::Delete {
+                    b"\"__op\":1"
+                } else {
+                    b"\"__op\":0"
+                });
             }
             out.push(b'}');
         }
         out.push(b']');
-        Body { bytes: out, rows: rows.len() as u64, format: BodyFormat::Json, columns: None }
+        Body {
+            bytes: out,
+            rows: rows.len() as u64,
+            format: BodyFormat::Json,
+            columns: None,
+        }
     }
 }
 
@@ -431,7 +457,11 @@ pub(crate) mod tests {
             comment: String::new(),
             origin: ColumnOrigin::Source {
                 name: name.into(),
-                ty: SourceType::Int { width: IntWidth::Int, unsigned: false, display: None },
+                ty: SourceType::Int {
+                    width: IntWidth::Int,
+                    unsigned: false,
+                    display: None,
+                },
             },
             encoding: Encoding::Plain,
         }
@@ -443,7 +473,10 @@ pub(crate) mod tests {
             rule: "1".into(),
             target_database: db.into(),
             target_table: t.into(),
-            sources: vec![crate::plan::SourceRef { database: db.into(), table: t.into() }],
+            sources: vec![crate::plan::SourceRef {
+                database: db.into(),
+                table: t.into(),
+            }],
             shard_regex: None,
             columns: cols,
             model,
@@ -469,8 +502,10 @@ pub(crate) mod tests {
                 col("amount", SrType::Decimal(20, 2)),
             ],
         );
-        let opts: Vec<(String, String)> =
-            opts.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let opts: Vec<(String, String)> = opts
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         BodySpec::new(&p, &opts).unwrap()
     }
 
@@ -487,8 +522,14 @@ pub(crate) mod tests {
     fn labels_are_deterministic_and_valid() {
         let job = job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt");
         assert_eq!(job.len(), 12);
-        assert_eq!(job, job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt"));
-        assert_ne!(job, job_id("127.0.0.1:3307", "127.0.0.1:8030", "/var/lib/smt"));
+        assert_eq!(
+            job,
+            job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt")
+        );
+        assert_ne!(
+            job,
+            job_id("127.0.0.1:3307", "127.0.0.1:8030", "/var/lib/smt")
+        );
         let p = BinlogPosition::new("mysql-bin.000012", 4567);
         let l = binlog_label(&job, "db", "t", &p);
         assert_eq!(l, format!("smt_{job}_{}_b_12_4567", table_tag("db", "t")));
@@ -500,7 +541,10 @@ pub(crate) mod tests {
         let odd = binlog_label(&job, "db", "t", &BinlogPosition::new("binlog", u64::MAX));
         assert!(is_valid_label(&odd) && odd.len() <= 128, "{odd}");
         // Pinned: the hash must never change between versions (labels of a running job).
-        assert_eq!(table_tag("db", "t"), format!("{:08x}", fnv1a64(b"db.t") >> 32));
+        assert_eq!(
+            table_tag("db", "t"),
+            format!("{:08x}", fnv1a64(b"db.t") >> 32)
+        );
         assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
         assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
     }
@@ -526,10 +570,18 @@ pub(crate) mod tests {
     #[test]
     fn json_body_duplicate_has_no_op_and_bad_numbers_are_quoted() {
         let s = spec(Model::Duplicate, &[]);
-        let r = vec![Cell::Num("1.".into()), Cell::Null, Cell::Json("not json".into()), Cell::Null];
+        let r = vec![
+            Cell::Num("1.".into()),
+            Cell::Null,
+            Cell::Json("not json".into()),
+            Cell::Null,
+        ];
         let b = s.encode(&[(Op::Upsert, &r)], false);
         let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
-        assert_eq!(v, serde_json::json!([{"id": "1.", "name": null, "doc": "not json", "amount": null}]));
+        assert_eq!(
+            v,
+            serde_json::json!([{"id": "1.", "name": null, "doc": "not json", "amount": null}])
+        );
     }
 
     #[test]
@@ -543,12 +595,18 @@ pub(crate) mod tests {
                 ("sink.properties.timeout", "600"),
             ],
         );
-        assert_eq!(s.extra_headers, vec![("timeout".to_string(), "600".to_string())]);
+        assert_eq!(
+            s.extra_headers,
+            vec![("timeout".to_string(), "600".to_string())]
+        );
         let r = row("7", Cell::Null);
         let b = s.encode(&[(Op::Delete, &r)], false);
         assert_eq!(
             b.format,
-            BodyFormat::Csv { column_separator: "\\x01".into(), row_delimiter: "\\x02".into() }
+            BodyFormat::Csv {
+                column_separator: "\\x01".into(),
+                row_delimiter: "\\x02".into()
+            }
         );
         assert_eq!(b.columns.as_deref(), Some("id,name,doc,amount,__op"));
         assert_eq!(
@@ -561,16 +619,28 @@ pub(crate) mod tests {
     fn csv_falls_back_to_json_on_separator_or_literal_null_marker() {
         let s = spec(Model::Duplicate, &[("sink.properties.format", "CSV")]);
         let tab = row("1", Cell::Str("a\tb".into()));
-        assert_eq!(s.encode(&[(Op::Upsert, &tab)], false).format, BodyFormat::Json);
+        assert_eq!(
+            s.encode(&[(Op::Upsert, &tab)], false).format,
+            BodyFormat::Json
+        );
         let nl = row("1", Cell::Str("a\nb".into()));
-        assert_eq!(s.encode(&[(Op::Upsert, &nl)], false).format, BodyFormat::Json);
+        assert_eq!(
+            s.encode(&[(Op::Upsert, &nl)], false).format,
+            BodyFormat::Json
+        );
         let nm = row("1", Cell::Str("\\N".into()));
-        assert_eq!(s.encode(&[(Op::Upsert, &nm)], false).format, BodyFormat::Json);
+        assert_eq!(
+            s.encode(&[(Op::Upsert, &nm)], false).format,
+            BodyFormat::Json
+        );
         let ok = row("1", Cell::Str("a b".into()));
         let b = s.encode(&[(Op::Upsert, &ok)], false);
         assert!(matches!(b.format, BodyFormat::Csv { .. }));
         assert_eq!(b.columns.as_deref(), Some("id,name,doc,amount"));
-        assert_eq!(s.encode(&[(Op::Upsert, &ok)], true).format, BodyFormat::Json);
+        assert_eq!(
+            s.encode(&[(Op::Upsert, &ok)], true).format,
+            BodyFormat::Json
+        );
     }
 
     #[test]

@@ -13,9 +13,24 @@ pub enum RowChange {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SourceEvent {
-    Rows { target: usize, source: crate::plan::SourceRef, changes: Vec<RowChange> },
-    Commit { end: BinlogPosition, gtid: Option<String>, server_ts: u32 },
-    Ddl { database: String, sql: String, end: BinlogPosition },
-    Heartbeat { pos: BinlogPosition, server_ts: u32 },
+    Rows {
+        target: usize,
+        source: crate::plan::SourceRef,
+        changes: Vec<RowChange>,
+    },
+    Commit {
+        end: BinlogPosition,
+        gtid: Option<String>,
+        server_ts: u32,
+    },
+    Ddl {
+        database: String,
+        sql: String,
+        end: BinlogPosition,
+    },
+    Heartbeat {
+        pos: BinlogPosition,
+        server_ts: u32,
+    },
     Restarted,
 }

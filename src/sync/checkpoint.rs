@@ -59,7 +59,10 @@ pub struct TableState {
 pub enum SnapshotStatus {
     Pending,
     /// Snapshot complete; binlog changes of transactions ending after `position` apply.
-    Done { position: BinlogPosition, epoch: u32 },
+    Done {
+        position: BinlogPosition,
+        epoch: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,7 +252,10 @@ mod tests {
         assert_eq!(s.job, "a1b2c3d4");
         assert_eq!(
             s.tables["db1.t_done"].snapshot,
-            SnapshotStatus::Done { position: BinlogPosition::new("mysql-bin.000003", 1234), epoch: 1 }
+            SnapshotStatus::Done {
+                position: BinlogPosition::new("mysql-bin.000003", 1234),
+                epoch: 1
+            }
         );
         let p = s.tables["db1.t_flight"].progress.as_ref().unwrap();
         assert_eq!(p.chunks, 7);
@@ -306,7 +312,11 @@ mod tests {
         let s = parse(V1).unwrap();
         store.save(&s).unwrap();
         // A crash mid-write leaves a partial temp file: the real file is untouched.
-        fs::write(dir.path().join(format!("{FILE_NAME}.tmp")), "{\"version\":1,\"jo").unwrap();
+        fs::write(
+            dir.path().join(format!("{FILE_NAME}.tmp")),
+            "{\"version\":1,\"jo",
+        )
+        .unwrap();
         assert_eq!(store.load().unwrap().unwrap(), s);
         store.save(&s).unwrap();
         assert_eq!(store.load().unwrap().unwrap(), s);

@@ -8,4 +8,6 @@ pub mod position;
 
 pub mod batch;
 pub mod checkpoint;
+pub mod engine;
 pub mod sink;
+pub mod status;

@@ -14,7 +14,10 @@ pub struct BinlogPosition {
 
 impl BinlogPosition {
     pub fn new(file: impl Into<String>, pos: u64) -> Self {
-        BinlogPosition { file: file.into(), pos }
+        BinlogPosition {
+            file: file.into(),
+            pos,
+        }
     }
     fn file_index(&self) -> u64 {
         self.file
@@ -43,8 +46,15 @@ impl fmt::Display for BinlogPosition {
 impl FromStr for BinlogPosition {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (file, pos) = s.rsplit_once(':').ok_or_else(|| format!("bad binlog position `{s}`"))?;
-        let pos = pos.parse().map_err(|_| format!("bad binlog position `{s}`"))?;
-        Ok(BinlogPosition { file: file.to_string(), pos })
+        let (file, pos) = s
+            .rsplit_once(':')
+            .ok_or_else(|| format!("bad binlog position `{s}`"))?;
+        let pos = pos
+            .parse()
+            .map_err(|_| format!("bad binlog position `{s}`"))?;
+        Ok(BinlogPosition {
+            file: file.to_string(),
+            pos,
+        })
     }
 }

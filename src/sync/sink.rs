@@ -74,8 +74,13 @@ pub struct Counts {
 /// The transaction API of one StarRocks cluster. `StreamLoadClient` implements it; tests use a
 /// fake. Implementations must be usable from several threads (one per table).
 pub trait Loader: Send + Sync {
-    fn begin(&self, db: &str, table: &str, label: &str, timeout_s: u64)
-        -> Result<BeginOutcome, LoadFailure>;
+    fn begin(
+        &self,
+        db: &str,
+        table: &str,
+        label: &str,
+        timeout_s: u64,
+    ) -> Result<BeginOutcome, LoadFailure>;
     fn load(
         &self,
         db: &str,
@@ -101,7 +106,11 @@ pub struct Retry {
 
 impl Default for Retry {
     fn default() -> Self {
-        Retry { attempts: 8, base: Duration::from_millis(200), max: Duration::from_secs(10) }
+        Retry {
+            attempts: 8,
+            base: Duration::from_millis(200),
+            max: Duration::from_secs(10),
+        }
     }
 }
 
@@ -153,7 +162,10 @@ pub fn begin_fresh(
         match loader.begin(db, table, label, timeout_s) {
             Ok(BeginOutcome::Begun) => return Ok(()),
             Ok(BeginOutcome::ExistsRunning) => {
-                tracing::info!(label, "rolling back a lingering transaction of an earlier attempt");
+                tracing::info!(
+                    label,
+                    "rolling back a lingering transaction of an earlier attempt"
+                );
                 if let Err(e) = loader.rollback(db, table, label) {
                     last = e.to_string();
                     if let LoadFailure::Definite(m) = e {
@@ -181,7 +193,9 @@ pub fn begin_fresh(
         }
         std::thread::sleep(retry.delay(attempt));
     }
-    Err(SinkError::Retry(format!("begin of `{db}`.`{table}` (label {label}): {last}")))
+    Err(SinkError::Retry(format!(
+        "begin of `{db}`.`{table}` (label {label}): {last}"
+    )))
 }
 
 /// Check prepare's counts against the rows sent.
@@ -264,7 +278,9 @@ pub fn load_txn(
             }
         }
     }
-    Err(SinkError::Retry(format!("loading `{db}`.`{table}` (label {label}): {last}")))
+    Err(SinkError::Retry(format!(
+        "loading `{db}`.`{table}` (label {label}): {last}"
+    )))
 }
 
 fn lost_message(p: &PendingLabel, state: &str) -> String {
@@ -350,13 +366,19 @@ fn state_with_retry(
         match loader.label_state(&p.db, &p.label) {
             Ok(s) => return Ok(s),
             Err(LoadFailure::Definite(m)) => {
-                return Err(fail(Kind::Target, format!("cannot ask StarRocks for label {}: {m}", p.label)))
+                return Err(fail(
+                    Kind::Target,
+                    format!("cannot ask StarRocks for label {}: {m}", p.label),
+                ))
             }
             Err(e) => last = e.to_string(),
         }
         std::thread::sleep(retry.delay(attempt));
     }
-    Err(fail(Kind::Target, format!("cannot ask StarRocks for label {}: {last}", p.label)))
+    Err(fail(
+        Kind::Target,
+        format!("cannot ask StarRocks for label {}: {last}", p.label),
+    ))
 }
 
 #[cfg(test)]
@@ -409,7 +431,13 @@ pub mod fake {
             g.crash_at.is_some_and(|c| g.calls > c)
         }
         pub fn rows(&self, key: &str) -> Vec<serde_json::Value> {
-            self.inner.lock().unwrap().tables.get(key).cloned().unwrap_or_default()
+            self.inner
+                .lock()
+                .unwrap()
+                .tables
+                .get(key)
+                .cloned()
+                .unwrap_or_default()
         }
         pub fn prepared_labels(&self) -> Vec<String> {
             let g = self.inner.lock().unwrap();
@@ -443,7 +471,13 @@ pub mod fake {
     }
 
     impl Loader for FakeLoader {
-        fn begin(&self, db: &str, table: &str, label: &str, _t: u64) -> Result<BeginOutcome, LoadFailure> {
+        fn begin(
+            &self,
+            db: &str,
+            table: &str,
+            label: &str,
+            _t: u64,
+        ) -> Result<BeginOutcome, LoadFailure> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
@@ -453,7 +487,12 @@ pub mod fake {
                 Some(TxnState::Aborted) | None => {
                     g.txns.insert(
                         key,
-                        Txn { db: db.into(), table: table.into(), state: TxnState::Prepare, rows: vec![] },
+                        Txn {
+                            db: db.into(),
+                            table: table.into(),
+                            state: TxnState::Prepare,
+                            rows: vec![],
+                        },
                     );
                     BeginOutcome::Begun
                 }
@@ -461,7 +500,14 @@ pub mod fake {
             after(unknown)?;
             Ok(out)
         }
-        fn load(&self, db: &str, _table: &str, label: &str, body: &Body, _x: &[(String, String)]) -> Result<(), LoadFailure> {
+        fn load(
+            &self,
+            db: &str,
+            _table: &str,
+            label: &str,
+            body: &Body,
+            _x: &[(String, String)],
+        ) -> Result<(), LoadFailure> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
@@ -469,7 +515,10 @@ pub mod fake {
                 return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into()));
             };
             if t.state != TxnState::Prepare {
-                return Err(LoadFailure::Definite(format!("load in state {:?}", t.state)));
+                return Err(LoadFailure::Definite(format!(
+                    "load in state {:?}",
+                    t.state
+                )));
             }
             let v: Vec<serde_json::Value> = serde_json::from_slice(&body.bytes)
                 .map_err(|e| LoadFailure::Definite(format!("bad body: {e}")))?;
@@ -484,12 +533,20 @@ pub mod fake {
                 return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into()));
             };
             if t.state != TxnState::Prepare {
-                return Err(LoadFailure::Definite(format!("prepare in state {:?}", t.state)));
+                return Err(LoadFailure::Definite(format!(
+                    "prepare in state {:?}",
+                    t.state
+                )));
             }
             t.state = TxnState::Prepared;
             let n = t.rows.len() as u64;
             after(unknown)?;
-            Ok(Counts { total: Some(n), loaded: Some(n), filtered: Some(0), unselected: Some(0) })
+            Ok(Counts {
+                total: Some(n),
+                loaded: Some(n),
+                filtered: Some(0),
+                unselected: Some(0),
+            })
         }
         fn commit(&self, db: &str, _table: &str, label: &str) -> Result<(), LoadFailure> {
             let mut g = self.inner.lock().unwrap();
@@ -501,7 +558,12 @@ pub mod fake {
                     (format!("{}.{}", t.db, t.table), std::mem::take(&mut t.rows))
                 }
                 Some(t) if t.state == TxnState::Visible => return after(unknown),
-                Some(t) => return Err(LoadFailure::Definite(format!("commit in state {:?}", t.state))),
+                Some(t) => {
+                    return Err(LoadFailure::Definite(format!(
+                        "commit in state {:?}",
+                        t.state
+                    )))
+                }
                 None => return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into())),
             };
             g.commits += 1;
@@ -517,7 +579,12 @@ pub mod fake {
                     t.state = TxnState::Aborted;
                     t.rows.clear();
                 }
-                Some(t) => return Err(LoadFailure::Definite(format!("rollback in state {:?}", t.state))),
+                Some(t) => {
+                    return Err(LoadFailure::Definite(format!(
+                        "rollback in state {:?}",
+                        t.state
+                    )))
+                }
                 None => return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into())),
             }
             after(unknown)
@@ -545,13 +612,26 @@ mod tests {
 
     fn body(n: u64) -> Body {
         let v: Vec<serde_json::Value> = (0..n).map(|i| serde_json::json!({"id": i})).collect();
-        Body { bytes: serde_json::to_vec(&v).unwrap(), rows: n, format: BodyFormat::Json, columns: None }
+        Body {
+            bytes: serde_json::to_vec(&v).unwrap(),
+            rows: n,
+            format: BodyFormat::Json,
+            columns: None,
+        }
     }
     fn quick() -> Retry {
-        Retry { attempts: 5, base: Duration::from_millis(0), max: Duration::from_millis(0) }
+        Retry {
+            attempts: 5,
+            base: Duration::from_millis(0),
+            max: Duration::from_millis(0),
+        }
     }
     fn pl(label: &str) -> PendingLabel {
-        PendingLabel { db: "d".into(), table: "t".into(), label: label.into() }
+        PendingLabel {
+            db: "d".into(),
+            table: "t".into(),
+            label: label.into(),
+        }
     }
 
     #[test]
@@ -629,6 +709,10 @@ mod tests {
         assert_eq!(f.rows("d.t").len(), 3);
         let e = resolve_pending(&get, &[pl("never")], &quick()).unwrap_err();
         assert_eq!(crate::error::exit_code_of(&e), 7);
-        assert!(e.to_string().contains("prepared_transaction_default_timeout_second"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("prepared_transaction_default_timeout_second"),
+            "{e}"
+        );
     }
 }

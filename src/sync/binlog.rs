@@ -1,0 +1,1 @@
+//! Binlog reader (in progress)

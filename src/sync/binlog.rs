@@ -1,36 +1,792 @@
-//! STUB of the sync-source helper's `binlog.rs` event types (contract in SYNC_API.md).
-//! On merge, take theirs.
+//! Binlog reader: turns the source's row-based binary log into [`SourceEvent`]s for the captured
+//! targets, plus preflight checks of the server's binlog settings.
+//!
+//! Invariants:
+//! - Positions: every event header's `log_pos` is the END offset of that event in the current
+//!   file, so after an XID / COMMIT event the reader's position is exactly the first byte of the
+//!   next transaction; `Commit.end` is that position and is the only point the reader resumes
+//!   from (after a dropped connection it reconnects at the last `Commit.end` it returned and emits
+//!   [`SourceEvent::Restarted`] first, so the consumer drops uncommitted rows and nothing is
+//!   skipped). Artificial events (`log_pos == 0`: fake ROTATE, re-sent FDE) never move it.
+//! - Rendering: rows are rendered by `sync::value`, the same renderer the snapshot uses, so a
+//!   binlog row equals the snapshot row of the same stored values.
+//! - A rows event whose TableMap names an uncaptured table is skipped; a TableMap of a captured
+//!   table whose column count differs from the captured description is an error (the table
+//!   changed: the consumer must re-plan), never a silent mis-mapping.
 
-use super::cell::Row;
-use super::position::BinlogPosition;
+use crate::config::SourceConfig;
+use crate::error::{fail, Kind};
+use crate::plan::{SourceRef, TablePlan};
+use crate::schema::TableDesc;
+use crate::sync::cell::{Cell, Row};
+use crate::sync::position::BinlogPosition;
+use crate::sync::snapshot::{connect, connect_with, master_status};
+use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
+use anyhow::{anyhow, Context, Result};
+use mysql::binlog::events::{EventData, RowsEventData, TableMapEvent};
+use mysql::binlog::row::BinlogRow;
+use mysql::prelude::Queryable;
+use mysql::{BinlogDumpFlags, BinlogRequest, BinlogStream, Conn};
+use std::collections::HashMap;
+use std::time::Duration;
 
-#[derive(Clone, Debug, PartialEq)]
+/// One change of one row, rendered for the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowChange {
+    /// INSERT (WRITE_ROWS): the new row. (Added by sync-engine: DUPLICATE KEY targets take
+    /// inserts exactly once but must refuse updates/deletes.)
     Insert(Row),
     Upsert(Row),
     Delete(Row),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceEvent {
-    Rows {
-        target: usize,
-        source: crate::plan::SourceRef,
-        changes: Vec<RowChange>,
-    },
-    Commit {
-        end: BinlogPosition,
-        gtid: Option<String>,
-        server_ts: u32,
-    },
-    Ddl {
-        database: String,
-        sql: String,
-        end: BinlogPosition,
-    },
-    Heartbeat {
-        pos: BinlogPosition,
-        server_ts: u32,
-    },
-    Restarted,
+    /// Changes of one source table inside the current transaction, rendered for target `target`
+    /// (index into the table list given to [`BinlogReader::open`]).
+    Rows { target: usize, source: SourceRef, changes: Vec<RowChange> },
+    /// A transaction committed; `end` is the position right after its commit (XID / COMMIT) event.
+    Commit { end: BinlogPosition, gtid: Option<String>, server_ts: u32 },
+    /// DDL (or a statement-logged DML) that touches a captured database/table: the raw SQL, its
+    /// default database, and the position after it.
+    Ddl { database: String, sql: String, end: BinlogPosition },
+    /// Idle keep-alive: the server is at `pos`.
+    Heartbeat { pos: BinlogPosition, server_ts: u32 },
+    /// The connection dropped and was re-established at `from` (the last `Commit.end` returned,
+    /// or the opening position): drop any `Rows` received after the last `Commit`.
+    Restarted { from: BinlogPosition },
+}
+
+/// A target to capture: its plan and the description of each of its source tables (one per
+/// `plan.sources` entry; columns are mapped per shard by name).
+#[derive(Clone, Debug)]
+pub struct CaptureTable {
+    pub plan: TablePlan,
+    pub sources: Vec<TableDesc>,
+}
+
+impl CaptureTable {
+    /// The description of `source` (exact name match first, then case-insensitive).
+    pub fn source_desc(&self, source: &SourceRef) -> Option<&TableDesc> {
+        self.sources
+            .iter()
+            .find(|d| d.database == source.database && d.name == source.table)
+            .or_else(|| {
+                self.sources.iter().find(|d| {
+                    d.database.eq_ignore_ascii_case(&source.database) && d.name.eq_ignore_ascii_case(&source.table)
+                })
+            })
+    }
+}
+
+/// Tunables of the reader (defaults fit production; tests shorten them).
+#[derive(Clone, Debug)]
+pub struct ReaderOptions {
+    /// `@master_heartbeat_period`.
+    pub heartbeat: Duration,
+    /// Socket read timeout; a silent connection longer than this is treated as dropped.
+    pub read_timeout: Duration,
+    /// Reconnect attempts before giving up.
+    pub max_reconnects: u32,
+    /// First back-off delay; doubled per attempt, capped at 30 s.
+    pub backoff: Duration,
+    /// BINLOG_DUMP_NON_BLOCK: `next_event` returns Ok(None) once caught up (tests, one-shot reads).
+    pub non_block: bool,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            heartbeat: Duration::from_secs(1),
+            read_timeout: Duration::from_secs(30),
+            max_reconnects: 10,
+            backoff: Duration::from_millis(500),
+            non_block: false,
+        }
+    }
+}
+
+struct MappedTable {
+    tme: TableMapEvent<'static>,
+    /// (target index, source) when captured.
+    target: Option<(usize, SourceRef)>,
+}
+
+pub struct BinlogReader {
+    src: SourceConfig,
+    server_id: u32,
+    opts: ReaderOptions,
+    tables: Vec<CaptureTable>,
+    tz: TimeZoneSpec,
+    stream: Option<BinlogStream>,
+    status_conn: Option<Conn>,
+    /// Position of the next event to read (end of the last real event).
+    pos: BinlogPosition,
+    /// The resume point: the opening position or the last Commit.end / handled DDL end returned.
+    resume: BinlogPosition,
+    seen_fde: bool,
+    gtid: Option<String>,
+    /// The current MariaDB GTID is standalone (DDL without BEGIN/COMMIT).
+    standalone: bool,
+    table_maps: HashMap<u64, MappedTable>,
+    pending: std::collections::VecDeque<SourceEvent>,
+    restarted: bool,
+    stats: RenderStats,
+    /// Lower-cased captured database names and (db, table) pairs, for DDL attribution.
+    captured_dbs: Vec<String>,
+    captured_tables: Vec<(String, String)>,
+}
+
+const MARIADB_ANNOTATE_ROWS: u8 = 160;
+const MARIADB_BINLOG_CHECKPOINT: u8 = 161;
+const MARIADB_GTID: u8 = 162;
+const MARIADB_GTID_LIST: u8 = 163;
+const MARIADB_START_ENCRYPTION: u8 = 164;
+
+impl BinlogReader {
+    /// Open a dedicated replication connection at `from` (see the module doc).
+    pub fn open(
+        src: &SourceConfig,
+        server_id: u32,
+        from: &BinlogPosition,
+        tables: Vec<CaptureTable>,
+        tz: &TimeZoneSpec,
+    ) -> Result<Self> {
+        Self::open_with(src, server_id, from, tables, tz, ReaderOptions::default())
+    }
+
+    pub fn open_with(
+        src: &SourceConfig,
+        server_id: u32,
+        from: &BinlogPosition,
+        tables: Vec<CaptureTable>,
+        tz: &TimeZoneSpec,
+        opts: ReaderOptions,
+    ) -> Result<Self> {
+        let mut captured_dbs = Vec::new();
+        let mut captured_tables = Vec::new();
+        for t in &tables {
+            for s in &t.plan.sources {
+                captured_dbs.push(s.database.to_lowercase());
+                captured_tables.push((s.database.to_lowercase(), s.table.to_lowercase()));
+            }
+        }
+        captured_dbs.sort();
+        captured_dbs.dedup();
+        let mut r = BinlogReader {
+            src: src.clone(),
+            server_id,
+            opts,
+            tables,
+            tz: tz.clone(),
+            stream: None,
+            status_conn: None,
+            pos: from.clone(),
+            resume: from.clone(),
+            seen_fde: false,
+            gtid: None,
+            standalone: false,
+            table_maps: HashMap::new(),
+            pending: Default::default(),
+            restarted: false,
+            stats: RenderStats::default(),
+            captured_dbs,
+            captured_tables,
+        };
+        let mut conn = connect_with(src, Some(r.opts.read_timeout))?;
+        if !position_exists(&mut conn, from)? {
+            return Err(purged_error(src, from));
+        }
+        r.stream = Some(r.start_stream(conn, from)?);
+        Ok(r)
+    }
+
+    /// Counters of specially rendered values so far (zero dates → NULL).
+    pub fn stats(&self) -> &RenderStats {
+        &self.stats
+    }
+
+    /// The position of the next event to read.
+    pub fn position(&self) -> &BinlogPosition {
+        &self.pos
+    }
+
+    fn start_stream(&mut self, mut conn: Conn, from: &BinlogPosition) -> Result<BinlogStream> {
+        let ns = self.opts.heartbeat.as_nanos().max(1_000_000);
+        conn.query_drop(format!("SET @master_heartbeat_period = {ns}"))?;
+        // GTID-aware MariaDB replica: real GTID events instead of BEGIN/dummy rewrites. MySQL
+        // ignores the variable.
+        conn.query_drop("SET @mariadb_slave_capability = 4")?;
+        let mut req = BinlogRequest::new(self.server_id)
+            .with_filename(from.file.as_bytes().to_vec())
+            .with_pos(from.pos);
+        if self.opts.non_block {
+            req = req.with_flags(BinlogDumpFlags::BINLOG_DUMP_NON_BLOCK);
+        }
+        self.pos = from.clone();
+        self.seen_fde = false;
+        self.gtid = None;
+        self.standalone = false;
+        self.table_maps.clear();
+        conn.get_binlog_stream(req).map_err(|e| self.classify_start_error(e, from))
+    }
+
+    fn classify_start_error(&self, e: mysql::Error, from: &BinlogPosition) -> anyhow::Error {
+        if let mysql::Error::MySqlError(me) = &e {
+            if me.code == 1236 {
+                return purged_error(&self.src, from).context(me.message.clone());
+            }
+        }
+        anyhow!(e).context(format!("starting the binlog stream at {from} on {}:{}", self.src.host, self.src.port))
+    }
+
+    /// The server's current binlog end (SHOW MASTER STATUS on a separate connection), for lag.
+    pub fn server_position(&mut self) -> Result<BinlogPosition> {
+        if self.status_conn.is_none() {
+            self.status_conn = Some(connect(&self.src)?);
+        }
+        let conn = self.status_conn.as_mut().ok_or_else(|| anyhow!("no status connection"))?;
+        match master_status(conn) {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                self.status_conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// The next event; Ok(None) only in non-blocking mode once caught up.
+    pub fn next_event(&mut self) -> Result<Option<SourceEvent>> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Ok(Some(ev));
+            }
+            if self.restarted {
+                self.restarted = false;
+                return Ok(Some(SourceEvent::Restarted { from: self.resume.clone() }));
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                if self.opts.non_block {
+                    // Caught up earlier: look again from where we are (a transaction boundary).
+                    let conn = self.reconnect_conn()?;
+                    let from = self.pos.clone();
+                    self.stream = Some(self.start_stream(conn, &from)?);
+                    continue;
+                }
+                self.reconnect()?;
+                continue;
+            };
+            let ev = match stream.next() {
+                None => {
+                    self.stream = None;
+                    if self.opts.non_block {
+                        return Ok(None);
+                    }
+                    self.reconnect()?;
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.stream = None;
+                    if let mysql::Error::MySqlError(me) = &e {
+                        if me.code == 1236 {
+                            return Err(purged_error(&self.src, &self.resume).context(me.message.clone()));
+                        }
+                    }
+                    tracing::warn!(error = %e, "binlog connection to {}:{} lost; reconnecting", self.src.host, self.src.port);
+                    self.reconnect()?;
+                    continue;
+                }
+                Some(Ok(ev)) => ev,
+            };
+            if let Some(out) = self.handle(&ev)? {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    fn reconnect_conn(&mut self) -> Result<Conn> {
+        let mut delay = self.opts.backoff;
+        let mut last: Option<anyhow::Error> = None;
+        for attempt in 1..=self.opts.max_reconnects.max(1) {
+            // The socket read timeout catches a silent, half-dead connection (heartbeats keep
+            // a live one busy).
+            match connect_with(&self.src, Some(self.opts.read_timeout)) {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "reconnecting to {}:{}", self.src.host, self.src.port);
+                    last = Some(e);
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        Err(fail(
+            Kind::Source,
+            format!(
+                "lost the binlog connection to {}:{} and could not reconnect after {} attempts ({}); \
+                 check the source server, then run `smt sync` again (it resumes from the last checkpoint)",
+                self.src.host,
+                self.src.port,
+                self.opts.max_reconnects.max(1),
+                last.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        ))
+    }
+
+    fn reconnect(&mut self) -> Result<()> {
+        let conn = self.reconnect_conn()?;
+        let from = self.resume.clone();
+        self.stream = Some(self.start_stream(conn, &from)?);
+        self.pending.clear();
+        self.restarted = true;
+        Ok(())
+    }
+
+    /// Handle one event; Some(event) to return to the caller.
+    fn handle(&mut self, ev: &mysql::binlog::events::Event) -> Result<Option<SourceEvent>> {
+        let hdr = ev.header();
+        let log_pos = hdr.log_pos();
+        let ts = hdr.timestamp();
+        let raw_type = hdr.event_type_raw();
+        // Advance the position for real events (artificial ones carry log_pos 0). Rotate and
+        // heartbeat are handled below.
+        let advance = |me: &mut Self| {
+            if log_pos != 0 {
+                me.pos.pos = u64::from(log_pos);
+            }
+        };
+        match raw_type {
+            MARIADB_GTID => {
+                advance(self);
+                let d = ev.data();
+                if d.len() >= 13 {
+                    let seq = u64::from_le_bytes(d[0..8].try_into().unwrap_or([0; 8]));
+                    let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or([0; 4]));
+                    self.gtid = Some(format!("{domain}-{}-{seq}", hdr.server_id()));
+                    self.standalone = d[12] & 1 != 0;
+                }
+                return Ok(None);
+            }
+            MARIADB_ANNOTATE_ROWS | MARIADB_BINLOG_CHECKPOINT | MARIADB_GTID_LIST | MARIADB_START_ENCRYPTION => {
+                advance(self);
+                return Ok(None);
+            }
+            _ => {}
+        }
+        let data = ev
+            .read_data()
+            .with_context(|| format!("decoding binlog event type {raw_type} ending at {}:{log_pos}", self.pos.file))?;
+        let Some(data) = data else {
+            // Event types mysql_common does not know (MariaDB-specific): skip.
+            advance(self);
+            return Ok(None);
+        };
+        match data {
+            EventData::RotateEvent(r) => {
+                // The first (fake) ROTATE, sent before any FDE, carries 4 junk checksum bytes in
+                // its name on MariaDB: ignore names seen before the FDE — we know the file we asked for.
+                if self.seen_fde || log_pos != 0 {
+                    let name = r.name().to_string();
+                    if !name.is_empty() && (self.seen_fde || name != self.pos.file) {
+                        self.pos = BinlogPosition::new(name, r.position());
+                        // A rotation is a transaction boundary: resuming there is safe when
+                        // nothing is in flight, and table ids restart.
+                        if self.gtid.is_none() {
+                            self.resume = self.pos.clone();
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            EventData::FormatDescriptionEvent(_) => {
+                self.seen_fde = true;
+                advance(self);
+                Ok(None)
+            }
+            EventData::HeartbeatEvent => {
+                Ok(Some(SourceEvent::Heartbeat { pos: BinlogPosition::new(self.pos.file.clone(), u64::from(log_pos).max(self.pos.pos)), server_ts: ts }))
+            }
+            EventData::GtidEvent(g) => {
+                advance(self);
+                self.gtid = Some(format!("{}:{}", uuid_text(&g.sid()), g.gno()));
+                Ok(None)
+            }
+            EventData::TableMapEvent(t) => {
+                advance(self);
+                let db = t.database_name().to_string();
+                let name = t.table_name().to_string();
+                let sref = SourceRef { database: db, table: name };
+                let target = self
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .find(|(_, ct)| ct.plan.sources.iter().any(|s| *s == sref) && ct.source_desc(&sref).is_some())
+                    .map(|(i, _)| i);
+                if let Some(i) = target {
+                    let desc = self.tables[i].source_desc(&sref).ok_or_else(|| anyhow!("no description"))?;
+                    if t.columns_count() as usize != desc.columns.len() {
+                        return Err(fail(
+                            Kind::Sync,
+                            format!(
+                                "{} has {} columns in the binlog but {} were captured: the table changed; \
+                                 re-run `smt generate`, update the target, and take a fresh snapshot",
+                                desc.qualified(),
+                                t.columns_count(),
+                                desc.columns.len()
+                            ),
+                        ));
+                    }
+                }
+                self.table_maps.insert(t.table_id(), MappedTable { tme: t.into_owned(), target: target.map(|i| (i, sref)) });
+                Ok(None)
+            }
+            EventData::RowsEvent(re) => {
+                advance(self);
+                self.rows_event(&re)
+            }
+            EventData::XidEvent(_) => {
+                advance(self);
+                Ok(Some(self.commit(ts)))
+            }
+            EventData::QueryEvent(q) => {
+                advance(self);
+                let sql = q.query().to_string();
+                let trimmed = sql.trim();
+                let upper: String = trimmed.chars().take(16).collect::<String>().to_ascii_uppercase();
+                if upper == "BEGIN" || upper.starts_with("XA START") {
+                    return Ok(None);
+                }
+                if upper == "COMMIT" || upper == "ROLLBACK" || upper.starts_with("XA COMMIT") || upper.starts_with("XA END") {
+                    if upper.starts_with("XA END") {
+                        return Ok(None);
+                    }
+                    return Ok(Some(self.commit(ts)));
+                }
+                if trimmed.starts_with('#') || trimmed.is_empty() {
+                    // "# Dummy event replacing event type ... that slave cannot handle."
+                    return Ok(None);
+                }
+                let database = q.schema().to_string();
+                let end = self.pos.clone();
+                // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
+                let own_txn = self.standalone || self.gtid.is_none() || is_ddl(trimmed);
+                let touches = self.ddl_touches_capture(&database, trimmed);
+                if own_txn {
+                    self.resume = end.clone();
+                    let gtid = self.gtid.take();
+                    self.standalone = false;
+                    if touches {
+                        return Ok(Some(SourceEvent::Ddl { database, sql, end }));
+                    }
+                    // Uncaptured DDL: still a committed boundary the consumer may checkpoint.
+                    return Ok(Some(SourceEvent::Commit { end, gtid, server_ts: ts }));
+                }
+                if touches {
+                    return Ok(Some(SourceEvent::Ddl { database, sql, end }));
+                }
+                Ok(None)
+            }
+            _ => {
+                advance(self);
+                Ok(None)
+            }
+        }
+    }
+
+    fn commit(&mut self, ts: u32) -> SourceEvent {
+        let end = self.pos.clone();
+        self.resume = end.clone();
+        self.standalone = false;
+        SourceEvent::Commit { end, gtid: self.gtid.take(), server_ts: ts }
+    }
+
+    /// Whether a statement logged as text can affect a captured table: DDL or statement-logged
+    /// DML whose text names a captured table, or a database-level statement on a captured
+    /// database.
+    fn ddl_touches_capture(&self, default_db: &str, sql: &str) -> bool {
+        let lower = sql.to_lowercase();
+        let first = lower.split_whitespace().next().unwrap_or("");
+        let relevant = matches!(
+            first,
+            "alter" | "create" | "drop" | "rename" | "truncate" | "insert" | "update" | "delete" | "replace" | "load"
+        );
+        if !relevant {
+            return false;
+        }
+        let words = word_set(&lower);
+        let default_db = default_db.to_lowercase();
+        for (db, t) in &self.captured_tables {
+            if words.contains(t.as_str()) && (db == &default_db || words.contains(db.as_str())) {
+                return true;
+            }
+        }
+        if lower.contains("database") || lower.contains("schema") {
+            return self.captured_dbs.iter().any(|d| words.contains(d.as_str()));
+        }
+        false
+    }
+
+    fn rows_event(&mut self, re: &RowsEventData<'_>) -> Result<Option<SourceEvent>> {
+        let Some(mapped) = self.table_maps.get(&re.table_id()) else {
+            return Err(fail(
+                Kind::Sync,
+                format!("rows event for unknown table id {} at {}: the binlog stream is inconsistent", re.table_id(), self.pos),
+            ));
+        };
+        let Some((target, sref)) = mapped.target.clone() else {
+            return Ok(None);
+        };
+        let kind = match re {
+            RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => 0,
+            RowsEventData::UpdateRowsEventV1(_) | RowsEventData::UpdateRowsEvent(_) => 1,
+            RowsEventData::DeleteRowsEventV1(_) | RowsEventData::DeleteRowsEvent(_) => 2,
+            RowsEventData::PartialUpdateRowsEvent(_) => {
+                return Err(fail(
+                    Kind::Sync,
+                    format!(
+                        "{}.{}: partial JSON update rows events cannot be replayed: set binlog_row_value_options='' on the source",
+                        sref.database, sref.table
+                    ),
+                ))
+            }
+        };
+        let ct = &self.tables[target];
+        let desc = ct.source_desc(&sref).ok_or_else(|| anyhow!("no description of {}.{}", sref.database, sref.table))?;
+        let key_idx: Vec<usize> = ct
+            .plan
+            .key
+            .iter()
+            .filter_map(|k| ct.plan.columns.iter().position(|c| &c.name == k))
+            .collect();
+        let mut changes = Vec::new();
+        for r in re.rows(&mapped.tme) {
+            let (before, after) = r.with_context(|| format!("decoding a rows event of {}.{} at {}", sref.database, sref.table, self.pos))?;
+            let render = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Row> {
+                render_row(
+                    &ct.plan.columns,
+                    desc,
+                    &sref,
+                    |i, col, cd, tz, st| row.as_ref(i).map(|v| render_binlog(v, col, cd, tz, st)).transpose(),
+                    &self.tz,
+                    stats,
+                )
+            };
+            let missing = |what: &str| {
+                fail(
+                    Kind::Sync,
+                    format!("{}.{}: a rows event lacks its {what} image: set binlog_row_image=FULL on the source", sref.database, sref.table),
+                )
+            };
+            match kind {
+                0 => {
+                    let a = after.ok_or_else(|| missing("after"))?;
+                    changes.push(RowChange::Insert(render(&a, &mut self.stats)?));
+                }
+                2 => {
+                    let b = before.ok_or_else(|| missing("before"))?;
+                    changes.push(RowChange::Delete(render(&b, &mut self.stats)?));
+                }
+                _ => {
+                    let b = render(&before.ok_or_else(|| missing("before"))?, &mut self.stats)?;
+                    let a = render(&after.ok_or_else(|| missing("after"))?, &mut self.stats)?;
+                    let key_changed = key_idx.iter().any(|&i| b.get(i) != a.get(i));
+                    if key_changed {
+                        changes.push(RowChange::Delete(b));
+                    }
+                    changes.push(RowChange::Upsert(a));
+                }
+            }
+        }
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(SourceEvent::Rows { target, source: sref, changes }))
+    }
+}
+
+fn is_ddl(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+    matches!(first.as_str(), "alter" | "create" | "drop" | "rename" | "truncate" | "grant" | "revoke" | "analyze" | "optimize" | "repair" | "flush")
+}
+
+/// Identifier-ish words of a statement (backticks and qualifiers split off).
+fn word_set(lower: &str) -> std::collections::HashSet<&str> {
+    lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn uuid_text(sid: &[u8; 16]) -> String {
+    let h: String = sid.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
+    fail(
+        Kind::Sync,
+        format!(
+            "binlog position {from} no longer exists on {}:{} (the binlog was purged or the server was reset): \
+             take a fresh snapshot (delete the state dir and run `smt sync` again); keep binlogs longer \
+             (binlog_expire_logs_seconds / expire_logs_days) to avoid this",
+            src.host, src.port
+        ),
+    )
+}
+
+/// Whether `pos` is inside the server's current binary logs (SHOW BINARY LOGS).
+pub fn position_exists(conn: &mut Conn, pos: &BinlogPosition) -> Result<bool> {
+    let rows: Vec<mysql::Row> = conn.query("SHOW BINARY LOGS").context("SHOW BINARY LOGS (needs REPLICATION CLIENT)")?;
+    for r in rows {
+        let name: Option<String> = r.get(0);
+        let size: Option<u64> = r.get(1);
+        if name.as_deref() == Some(pos.file.as_str()) {
+            return Ok(pos.pos >= 4 && size.is_none_or(|s| pos.pos <= s));
+        }
+    }
+    Ok(false)
+}
+
+/// The server's binlog settings and the connecting user's grants, as read by
+/// [`check_binlog_settings`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BinlogSettings {
+    pub log_bin: Option<String>,
+    pub binlog_format: Option<String>,
+    pub binlog_row_image: Option<String>,
+    /// Lines of SHOW GRANTS.
+    pub grants: Vec<String>,
+    pub user: String,
+}
+
+/// Check the server for CDC: log_bin ON, binlog_format ROW, binlog_row_image FULL, and the
+/// REPLICATION SLAVE + REPLICATION CLIENT privileges. Each failure says what to change.
+pub fn check_binlog_settings(conn: &mut Conn) -> std::result::Result<(), Vec<String>> {
+    let read = |conn: &mut Conn| -> Result<BinlogSettings> {
+        let var = |conn: &mut Conn, name: &str| -> Result<Option<String>> {
+            let r: Option<(String, String)> = conn.query_first(format!("SHOW GLOBAL VARIABLES LIKE '{name}'"))?;
+            Ok(r.map(|(_, v)| v))
+        };
+        let user: Option<String> = conn.query_first("SELECT CURRENT_USER()")?;
+        let grants: Vec<String> = conn.query("SHOW GRANTS")?;
+        Ok(BinlogSettings {
+            log_bin: var(conn, "log_bin")?,
+            binlog_format: var(conn, "binlog_format")?,
+            binlog_row_image: var(conn, "binlog_row_image")?,
+            grants,
+            user: user.unwrap_or_default(),
+        })
+    };
+    match read(conn) {
+        Ok(s) => binlog_settings_problems(&s),
+        Err(e) => Err(vec![format!("could not read the binlog settings: {e}")]),
+    }
+}
+
+/// The pure part of [`check_binlog_settings`].
+pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), Vec<String>> {
+    let mut p = Vec::new();
+    let is = |v: &Option<String>, want: &str| v.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(want));
+    if !is(&s.log_bin, "ON") {
+        p.push(format!(
+            "log_bin is {}: enable the binary log (start the server with --log-bin, e.g. log_bin=mysql-bin in my.cnf) and restart it",
+            s.log_bin.as_deref().unwrap_or("not set")
+        ));
+    }
+    if !is(&s.binlog_format, "ROW") {
+        p.push(format!(
+            "binlog_format is {}: set binlog_format=ROW (SET GLOBAL binlog_format='ROW' and in my.cnf)",
+            s.binlog_format.as_deref().unwrap_or("not set")
+        ));
+    }
+    if !is(&s.binlog_row_image, "FULL") {
+        p.push(format!(
+            "binlog_row_image is {}: set binlog_row_image=FULL (SET GLOBAL binlog_row_image='FULL' and in my.cnf)",
+            s.binlog_row_image.as_deref().unwrap_or("not set")
+        ));
+    }
+    let g = s.grants.join("\n").to_uppercase();
+    let all = g.contains("ALL PRIVILEGES ON *.*");
+    let slave = all || g.contains("REPLICATION SLAVE") || g.contains("REPLICATION REPLICA");
+    let client = all || g.contains("REPLICATION CLIENT") || g.contains("BINLOG MONITOR");
+    let mut missing = Vec::new();
+    if !slave {
+        missing.push("REPLICATION SLAVE");
+    }
+    if !client {
+        missing.push("REPLICATION CLIENT");
+    }
+    if !missing.is_empty() {
+        p.push(format!(
+            "the user {} lacks {}: run GRANT {} ON *.* TO {}",
+            s.user,
+            missing.join(" and "),
+            missing.join(", "),
+            if s.user.is_empty() { "'user'@'host'".to_string() } else { s.user.clone() }
+        ));
+    }
+    if p.is_empty() {
+        Ok(())
+    } else {
+        Err(p)
+    }
+}
+
+/// Render helper for tests and tools: the text of a cell list.
+pub fn row_texts(row: &[Cell]) -> Vec<Option<&str>> {
+    row.iter().map(Cell::text).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> BinlogSettings {
+        BinlogSettings {
+            log_bin: Some("ON".into()),
+            binlog_format: Some("ROW".into()),
+            binlog_row_image: Some("FULL".into()),
+            grants: vec!["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`".into()],
+            user: "cdc@%".into(),
+        }
+    }
+
+    #[test]
+    fn settings_ok() {
+        assert_eq!(binlog_settings_problems(&good()), Ok(()));
+        let mut s = good();
+        s.grants = vec!["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION".into()];
+        assert_eq!(binlog_settings_problems(&s), Ok(()));
+    }
+
+    #[test]
+    fn statement_format_named() {
+        let mut s = good();
+        s.binlog_format = Some("STATEMENT".into());
+        let p = binlog_settings_problems(&s).unwrap_err();
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("binlog_format is STATEMENT") && p[0].contains("binlog_format=ROW"), "{p:?}");
+    }
+
+    #[test]
+    fn every_problem_listed() {
+        let s = BinlogSettings {
+            log_bin: Some("OFF".into()),
+            binlog_format: Some("MIXED".into()),
+            binlog_row_image: Some("MINIMAL".into()),
+            grants: vec!["GRANT SELECT ON `shop`.* TO `u`@`%`".into()],
+            user: "u@%".into(),
+        };
+        let p = binlog_settings_problems(&s).unwrap_err();
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(p[0].contains("log_bin is OFF"));
+        assert!(p[2].contains("binlog_row_image=FULL"));
+        assert!(p[3].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"), "{}", p[3]);
+    }
+
+    #[test]
+    fn uuid_formatting() {
+        let sid = [0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x63];
+        assert_eq!(uuid_text(&sid), "3e11fa47-71ca-11e1-9e33-c80aa9429563");
+    }
 }

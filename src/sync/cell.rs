@@ -1,10 +1,47 @@
-//! STUB of the sync-source helper's `cell.rs` (contract in SYNC_API.md). On merge, take theirs.
+//! One target value, already rendered per the plan's `Encoding`.
+//!
+//! Invariant: a `Cell` is produced only by `sync::value`, the one renderer shared by the snapshot
+//! and the binlog paths, so the same source value yields the same `Cell` on both paths.
 
+/// One rendered target value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cell {
     Null,
+    /// Integer / decimal / float / boolean literal text: written unquoted in JSON.
     Num(String),
+    /// Text (quoted in JSON).
     Str(String),
+    /// A JSON document's text.
     Json(String),
 }
+
+/// One value per `TablePlan.columns` entry, in plan column order.
 pub type Row = Vec<Cell>;
+
+impl Cell {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Cell::Null)
+    }
+    /// The text of a non-NULL cell.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Null => None,
+            Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => Some(s),
+        }
+    }
+    /// Approximate size in bytes (for memory and batch accounting).
+    pub fn byte_len(&self) -> usize {
+        self.text().map_or(4, str::len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn empty_string_is_not_null() {
+        assert_ne!(Cell::Str(String::new()), Cell::Null);
+        assert_eq!(Cell::Str(String::new()).text(), Some(""));
+        assert_eq!(Cell::Null.text(), None);
+    }
+}

@@ -615,7 +615,7 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            Some(SourceEvent::Restarted) => {
+            Some(SourceEvent::Restarted { .. }) => {
                 if run.bufs.iter().any(|b| b.open.is_some()) && run.in_txn {
                     return Err(PhaseError::Retry(
                         "the binlog connection restarted inside a transaction that was partly \

@@ -5,6 +5,8 @@
 pub mod binlog;
 pub mod cell;
 pub mod position;
+pub mod snapshot;
+pub mod value;
 
 pub mod batch;
 pub mod checkpoint;

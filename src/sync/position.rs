@@ -1,11 +1,16 @@
-//! STUB of the sync-source helper's `position.rs` (contract in SYNC_API.md) so the engine compiles
-//! before the `sync` branch is merged. On merge, take the sync branch's version of this file.
+//! Binlog positions (`file:pos`).
+//!
+//! Invariant: `Ord` orders positions the way the server writes them — first by the numeric suffix of
+//! the file name (`mysql-bin.000010` > `mysql-bin.000009`, and `.1000000` > `.999999` once the suffix
+//! grows a digit), then by the byte offset. It is a total order consistent with `Eq` because ties of
+//! the numeric suffix fall back to comparing the whole file name.
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+/// A position in the source's binary log: the file name and the byte offset inside it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BinlogPosition {
     pub file: String,
@@ -19,42 +24,125 @@ impl BinlogPosition {
             pos,
         }
     }
-    fn file_index(&self) -> u64 {
-        self.file
-            .rsplit('.')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
+
+    /// The numeric suffix of the file name (`mysql-bin.000042` → 42), if it has one.
+    pub fn file_number(&self) -> Option<u64> {
+        file_number(&self.file)
     }
+}
+
+/// The numeric suffix after the last `.` of a binlog file name.
+pub fn file_number(file: &str) -> Option<u64> {
+    let (_, suffix) = file.rsplit_once('.')?;
+    if suffix.is_empty() || !suffix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    suffix.parse().ok()
 }
 
 impl Ord for BinlogPosition {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.file_index(), &self.file, self.pos).cmp(&(other.file_index(), &other.file, other.pos))
+        // Files without a numeric suffix sort before numbered ones (None < Some).
+        self.file_number()
+            .cmp(&other.file_number())
+            .then_with(|| self.file.cmp(&other.file))
+            .then_with(|| self.pos.cmp(&other.pos))
     }
 }
+
 impl PartialOrd for BinlogPosition {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
+
 impl fmt::Display for BinlogPosition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.file, self.pos)
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid binlog position {0:?}: expected FILE:OFFSET, e.g. mysql-bin.000003:1234")]
+pub struct ParsePositionError(pub String);
+
 impl FromStr for BinlogPosition {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParsePositionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (file, pos) = s
             .rsplit_once(':')
-            .ok_or_else(|| format!("bad binlog position `{s}`"))?;
-        let pos = pos
-            .parse()
-            .map_err(|_| format!("bad binlog position `{s}`"))?;
+            .ok_or_else(|| ParsePositionError(s.to_string()))?;
+        if file.is_empty() || pos.is_empty() || !pos.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParsePositionError(s.to_string()));
+        }
+        let pos = pos.parse().map_err(|_| ParsePositionError(s.to_string()))?;
         Ok(BinlogPosition {
             file: file.to_string(),
             pos,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn orders_by_numeric_suffix_then_offset() {
+        let a = BinlogPosition::new("mysql-bin.000009", 99999);
+        let b = BinlogPosition::new("mysql-bin.000010", 4);
+        let c = BinlogPosition::new("mysql-bin.000010", 5);
+        let d = BinlogPosition::new("mysql-bin.1000000", 4);
+        let e = BinlogPosition::new("mysql-bin.999999", 4);
+        assert!(a < b && b < c && e < d);
+    }
+
+    #[test]
+    fn display_and_parse() {
+        let p: BinlogPosition = "mysql-bin.000003:1234".parse().unwrap();
+        assert_eq!(p, BinlogPosition::new("mysql-bin.000003", 1234));
+        assert_eq!(p.to_string(), "mysql-bin.000003:1234");
+        assert!("mysql-bin.000003".parse::<BinlogPosition>().is_err());
+        assert!(":12".parse::<BinlogPosition>().is_err());
+        assert!("f:-1".parse::<BinlogPosition>().is_err());
+        assert!("f:".parse::<BinlogPosition>().is_err());
+        // A colon inside the file name survives (the offset is after the last colon).
+        let q: BinlogPosition = "c:\\bin.000001:4".parse().unwrap();
+        assert_eq!(q.file, "c:\\bin.000001");
+    }
+
+    fn arb_pos() -> impl Strategy<Value = BinlogPosition> {
+        (
+            "[a-z:-]{1,8}",
+            0u64..2_000_000,
+            prop::bool::ANY,
+            0u64..u64::MAX,
+        )
+            .prop_map(|(stem, n, pad, pos)| {
+                let file = if pad {
+                    format!("{stem}.{n:06}")
+                } else {
+                    format!("{stem}.{n}")
+                };
+                BinlogPosition { file, pos }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(p in arb_pos()) {
+            let back: BinlogPosition = p.to_string().parse().unwrap();
+            prop_assert_eq!(back, p);
+        }
+
+        #[test]
+        fn ord_consistent(a in arb_pos(), b in arb_pos(), c in arb_pos()) {
+            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+            prop_assert_eq!(a.cmp(&b) == Ordering::Equal, a == b);
+            if a <= b && b <= c { prop_assert!(a <= c); }
+            if a.file_number() < b.file_number() { prop_assert!(a < b); }
+            if a.file == b.file { prop_assert_eq!(a.cmp(&b), a.pos.cmp(&b.pos)); }
+        }
     }
 }

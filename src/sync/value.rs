@@ -1,0 +1,969 @@
+//! The one renderer of source values into target [`Cell`]s, shared by the snapshot and the binlog.
+//!
+//! Invariant: the same stored source value renders to the same `Cell` on both paths. It holds
+//! because (1) the snapshot SELECT list ([`snapshot_select_list`]) asks the server for the same
+//! raw representation the binlog carries — TIMESTAMP as epoch seconds (`UNIX_TIMESTAMP`), ENUM as
+//! its 1-based index and SET as its bitmask (`col+0`), geometry as the internal SRID+WKB bytes,
+//! BIT as big-endian bytes — and is read through the binary protocol (typed values, like the
+//! binlog), and (2) both [`render_snapshot`] and [`render_binlog`] funnel into [`render_value`],
+//! whose only per-path differences are normalisations of known binlog decoder quirks (unsigned
+//! integers logged signed, YEAR 0000 decoded as "1900", SET as a little-endian byte mask).
+
+use crate::plan::{ColumnOrigin, Encoding, SourceRef, SrType, TargetColumn};
+use crate::schema::{ColumnDesc, IntWidth, SourceType, TableDesc};
+use crate::sync::cell::{Cell, Row};
+use anyhow::{anyhow, bail, Context, Result};
+use mysql::binlog::value::BinlogValue;
+use mysql::Value;
+
+/// The zone TIMESTAMP values are rendered in (config `[db] time_zone`, else the server's).
+#[derive(Clone, Debug)]
+pub enum TimeZoneSpec {
+    /// Seconds east of UTC.
+    Fixed(i32),
+    Named(jiff::tz::TimeZone),
+}
+
+impl TimeZoneSpec {
+    /// Parse a configured zone: `+08:00`, `-05:30`, `UTC`, `Z`, or an IANA name (`Asia/Shanghai`).
+    pub fn parse(s: &str) -> Result<TimeZoneSpec> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("utc") || t == "Z" {
+            return Ok(TimeZoneSpec::Fixed(0));
+        }
+        if let Some(rest) = t
+            .strip_prefix('+')
+            .map(|r| (1, r))
+            .or_else(|| t.strip_prefix('-').map(|r| (-1, r)))
+        {
+            let (sign, body) = rest;
+            let (h, m) = body.split_once(':').unwrap_or((body, "0"));
+            let h: i32 = h
+                .parse()
+                .map_err(|_| anyhow!("invalid time zone offset {t:?}: use +HH:MM"))?;
+            let m: i32 = m
+                .parse()
+                .map_err(|_| anyhow!("invalid time zone offset {t:?}: use +HH:MM"))?;
+            if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+                bail!("invalid time zone offset {t:?}: hours 0..14, minutes 0..59");
+            }
+            return Ok(TimeZoneSpec::Fixed(sign * (h * 3600 + m * 60)));
+        }
+        let tz = jiff::tz::TimeZone::get(t).map_err(|e| {
+            anyhow!(
+                "unknown time zone {t:?} ({e}): use +HH:MM, UTC or an IANA name like Asia/Shanghai"
+            )
+        })?;
+        Ok(TimeZoneSpec::Named(tz))
+    }
+
+    /// The configured zone if any, else the server's: `@@time_zone`, or for `SYSTEM` the
+    /// server's `@@system_time_zone` when it is a known IANA name agreeing with the server's
+    /// current offset, else that current offset as a fixed zone.
+    pub fn resolve(configured: Option<&str>, conn: &mut mysql::Conn) -> Result<TimeZoneSpec> {
+        use mysql::prelude::Queryable;
+        if let Some(c) = configured {
+            return TimeZoneSpec::parse(c);
+        }
+        let row: Option<(String, String, i64)> = conn
+            .query_first("SELECT @@time_zone, @@system_time_zone, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), NOW())")
+            .context("reading the source server's time zone")?;
+        let (tz, sys, offset) = row.ok_or_else(|| anyhow!("the server returned no time zone"))?;
+        let name = if tz.eq_ignore_ascii_case("SYSTEM") {
+            sys
+        } else {
+            tz
+        };
+        if let Ok(spec) = TimeZoneSpec::parse(&name) {
+            let now = jiff::Timestamp::now();
+            let off = match &spec {
+                TimeZoneSpec::Fixed(s) => i64::from(*s),
+                TimeZoneSpec::Named(z) => i64::from(z.to_offset(now).seconds()),
+            };
+            // Rounded to the minute: NOW() and UTC_TIMESTAMP() may straddle a second.
+            if (off - offset).abs() < 60 {
+                return Ok(spec);
+            }
+        }
+        Ok(TimeZoneSpec::Fixed(i32::try_from(offset).unwrap_or(0)))
+    }
+
+    fn jiff_tz(&self) -> Result<jiff::tz::TimeZone> {
+        match self {
+            TimeZoneSpec::Fixed(s) => {
+                let off = jiff::tz::Offset::from_seconds(*s)
+                    .map_err(|e| anyhow!("time zone offset {s}s: {e}"))?;
+                Ok(jiff::tz::TimeZone::fixed(off))
+            }
+            TimeZoneSpec::Named(z) => Ok(z.clone()),
+        }
+    }
+}
+
+/// Counters of values rendered specially (for the sync report).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    /// Zero or partial-zero dates (`0000-00-00`, `2024-00-10`) and zero TIMESTAMPs rendered as NULL.
+    pub zero_dates: u64,
+}
+
+/// Which path a value came from (only used to normalise known binlog decoder quirks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    Snapshot,
+    Binlog,
+}
+
+/// The SELECT list reading every column of `table` in ordinal order, each in the raw form the
+/// binlog carries (see the module doc). Row value `i` is then column ordinal `i + 1`, as in the
+/// binlog.
+pub fn snapshot_select_list(table: &TableDesc) -> String {
+    let mut cols = table.columns.clone();
+    cols.sort_by_key(|c| c.ordinal);
+    let parts: Vec<String> = cols
+        .iter()
+        .map(|c| {
+            let q = crate::ident::quote(&c.name);
+            match &c.ty {
+                SourceType::Timestamp { .. } => format!("UNIX_TIMESTAMP({q})"),
+                SourceType::Enum(_) | SourceType::Set(_) => format!("({q}+0)"),
+                SourceType::Int { .. }
+                | SourceType::Bit(_)
+                | SourceType::Float { .. }
+                | SourceType::Double { .. }
+                | SourceType::Decimal { .. }
+                | SourceType::Char(_)
+                | SourceType::Varchar(_)
+                | SourceType::Text(_)
+                | SourceType::Binary(_)
+                | SourceType::Varbinary(_)
+                | SourceType::Blob(_)
+                | SourceType::Date
+                | SourceType::DateTime { .. }
+                | SourceType::Time { .. }
+                | SourceType::Year
+                | SourceType::Json
+                | SourceType::Geometry(_)
+                | SourceType::Unknown(_) => q,
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Render one snapshot value (read with [`snapshot_select_list`] over the binary protocol).
+pub fn render_snapshot(
+    v: &Value,
+    col: &TargetColumn,
+    src: &ColumnDesc,
+    tz: &TimeZoneSpec,
+    stats: &mut RenderStats,
+) -> Result<Cell> {
+    render_value(v, col, src, tz, stats, Path::Snapshot)
+}
+
+/// Render one binlog value.
+pub fn render_binlog(
+    v: &BinlogValue<'_>,
+    col: &TargetColumn,
+    src: &ColumnDesc,
+    tz: &TimeZoneSpec,
+    stats: &mut RenderStats,
+) -> Result<Cell> {
+    match v {
+        BinlogValue::Value(v) => render_value(v, col, src, tz, stats, Path::Binlog),
+        BinlogValue::Jsonb(j) => {
+            let json = serde_json::Value::try_from(j.clone())
+                .map_err(|e| anyhow!("column {}: cannot convert binary JSON: {e}", src.name))?;
+            Ok(Cell::Json(json.to_string()))
+        }
+        BinlogValue::JsonDiff(_) => bail!(
+            "column {}: the binlog holds a partial JSON update, which cannot be replayed: \
+             set binlog_row_value_options='' on the source",
+            src.name
+        ),
+    }
+}
+
+/// Render the values of one source row (index = ordinal - 1) into a target row: one cell per
+/// plan column, source columns looked up by name in this shard's `desc`, shard origin columns
+/// from `sref`, a column absent from this shard → NULL.
+pub fn render_row<F>(
+    columns: &[TargetColumn],
+    desc: &TableDesc,
+    sref: &SourceRef,
+    mut value_at: F,
+    tz: &TimeZoneSpec,
+    stats: &mut RenderStats,
+) -> Result<Row>
+where
+    F: FnMut(
+        usize,
+        &TargetColumn,
+        &ColumnDesc,
+        &TimeZoneSpec,
+        &mut RenderStats,
+    ) -> Result<Option<Cell>>,
+{
+    let mut row = Vec::with_capacity(columns.len());
+    for col in columns {
+        let cell = match &col.origin {
+            ColumnOrigin::ShardDatabase => Cell::Str(sref.database.clone()),
+            ColumnOrigin::ShardTable => Cell::Str(sref.table.clone()),
+            ColumnOrigin::Source { name, .. } => match desc.column(name) {
+                None => Cell::Null,
+                Some(cd) => {
+                    let idx = (cd.ordinal as usize).checked_sub(1).ok_or_else(|| {
+                        anyhow!("column {} of {} has ordinal 0", cd.name, desc.qualified())
+                    })?;
+                    match value_at(idx, col, cd, tz, stats)
+                        .with_context(|| format!("rendering {}.{}", desc.qualified(), cd.name))?
+                    {
+                        Some(c) => c,
+                        None => bail!(
+                            "{}: the row has no value for column {} (ordinal {}): the table's definition changed; \
+                             re-run `smt generate` and take a fresh snapshot",
+                            desc.qualified(),
+                            cd.name,
+                            cd.ordinal
+                        ),
+                    }
+                }
+            },
+        };
+        row.push(cell);
+    }
+    Ok(row)
+}
+
+fn is_text_target(col: &TargetColumn) -> bool {
+    match col.sr_type {
+        SrType::Char(_) | SrType::Varchar(_) | SrType::Varbinary(_) => true,
+        SrType::Boolean
+        | SrType::TinyInt
+        | SrType::SmallInt
+        | SrType::Int
+        | SrType::BigInt
+        | SrType::LargeInt
+        | SrType::Float
+        | SrType::Double
+        | SrType::Decimal(..)
+        | SrType::Date
+        | SrType::DateTime
+        | SrType::Json => false,
+    }
+}
+
+/// A number: unquoted, unless the target column holds text.
+fn num(text: String, col: &TargetColumn) -> Cell {
+    if is_text_target(col) {
+        Cell::Str(text)
+    } else {
+        Cell::Num(text)
+    }
+}
+
+fn bytes_of<'v>(v: &'v Value, what: &str) -> Result<&'v [u8]> {
+    match v {
+        Value::Bytes(b) => Ok(b),
+        other => bail!("expected {what} bytes, got {other:?}"),
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<String> {
+    String::from_utf8(b.to_vec())
+        .map_err(|_| anyhow!("value is not valid UTF-8 ({} bytes)", b.len()))
+}
+
+/// Any integer-ish value as i128 (text parsed).
+fn int_of(v: &Value) -> Result<i128> {
+    match v {
+        Value::Int(i) => Ok(i128::from(*i)),
+        Value::UInt(u) => Ok(i128::from(*u)),
+        Value::Bytes(b) => {
+            let s = std::str::from_utf8(b).map_err(|_| anyhow!("integer value is not text"))?;
+            s.trim()
+                .parse::<i128>()
+                .map_err(|_| anyhow!("not an integer: {s:?}"))
+        }
+        Value::Float(f) if f.fract() == 0.0 => Ok(*f as i128),
+        Value::Double(f) if f.fract() == 0.0 => Ok(*f as i128),
+        other => bail!("expected an integer, got {other:?}"),
+    }
+}
+
+/// Undo "unsigned logged as signed" (binlog_row_metadata=NO_LOG): a negative value of an
+/// UNSIGNED column is its two's-complement at the column's width.
+fn unsigned_fix(i: i128, ty: &SourceType) -> i128 {
+    if let SourceType::Int {
+        width,
+        unsigned: true,
+        ..
+    } = ty
+    {
+        if i < 0 {
+            let bits = match width {
+                IntWidth::Tiny => 8,
+                IntWidth::Small => 16,
+                IntWidth::Medium => 24,
+                IntWidth::Int => 32,
+                IntWidth::Big => 64,
+            };
+            return i + (1i128 << bits);
+        }
+    }
+    i
+}
+
+/// Big-endian bytes as an unsigned integer (BIT values).
+fn be_uint(b: &[u8]) -> Result<u128> {
+    if b.len() > 16 {
+        bail!("BIT value of {} bytes is too wide", b.len());
+    }
+    Ok(b.iter().fold(0u128, |acc, x| (acc << 8) | u128::from(*x)))
+}
+
+/// Canonical decimal text: optional `-`, integer digits without leading zeros (at least `0`),
+/// then exactly `scale` fraction digits when scale > 0; no exponent; `-0` → `0`.
+pub fn canonical_decimal(s: &str, scale: Option<u32>) -> Result<String> {
+    let t = s.trim();
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (ip, fp) = body.split_once('.').unwrap_or((body, ""));
+    if (ip.is_empty() && fp.is_empty())
+        || !ip.bytes().all(|b| b.is_ascii_digit())
+        || !fp.bytes().all(|b| b.is_ascii_digit())
+    {
+        bail!("not a decimal number: {s:?}");
+    }
+    let ip = ip.trim_start_matches('0');
+    let ip = if ip.is_empty() { "0" } else { ip };
+    let mut frac = fp.to_string();
+    match scale {
+        Some(sc) => {
+            let sc = sc as usize;
+            if frac.len() > sc {
+                if frac[sc..].bytes().any(|b| b != b'0') {
+                    bail!("decimal {s:?} has more than {sc} fraction digits");
+                }
+                frac.truncate(sc);
+            }
+            while frac.len() < sc {
+                frac.push('0');
+            }
+        }
+        None => {}
+    }
+    let zero = ip == "0" && frac.bytes().all(|b| b == b'0');
+    let mut out = String::with_capacity(t.len() + 2);
+    if neg && !zero {
+        out.push('-');
+    }
+    out.push_str(ip);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(&frac);
+    }
+    Ok(out)
+}
+
+fn frac_digits(usec: u32, fsp: u8) -> String {
+    let fsp = fsp.min(6);
+    if fsp == 0 {
+        return String::new();
+    }
+    let v = usec / 10u32.pow(6 - u32::from(fsp));
+    format!(".{:0width$}", v, width = fsp as usize)
+}
+
+fn fsp_of(ty: &SourceType) -> u8 {
+    match ty {
+        SourceType::DateTime { fsp } | SourceType::Timestamp { fsp } | SourceType::Time { fsp } => {
+            *fsp
+        }
+        SourceType::Int { .. }
+        | SourceType::Bit(_)
+        | SourceType::Float { .. }
+        | SourceType::Double { .. }
+        | SourceType::Decimal { .. }
+        | SourceType::Char(_)
+        | SourceType::Varchar(_)
+        | SourceType::Text(_)
+        | SourceType::Binary(_)
+        | SourceType::Varbinary(_)
+        | SourceType::Blob(_)
+        | SourceType::Date
+        | SourceType::Year
+        | SourceType::Enum(_)
+        | SourceType::Set(_)
+        | SourceType::Json
+        | SourceType::Geometry(_)
+        | SourceType::Unknown(_) => 6,
+    }
+}
+
+/// Parse `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` (text-protocol dates).
+fn parse_datetime_text(s: &str) -> Option<(u16, u8, u8, u8, u8, u8, u32)> {
+    let (d, t) = s
+        .trim()
+        .split_once([' ', 'T'])
+        .unwrap_or((s.trim(), "00:00:00"));
+    let mut dp = d.split('-');
+    let y = dp.next()?.parse().ok()?;
+    let mo = dp.next()?.parse().ok()?;
+    let da = dp.next()?.parse().ok()?;
+    let (hms, frac) = t.split_once('.').unwrap_or((t, ""));
+    let mut tp = hms.split(':');
+    let h = tp.next()?.parse().ok()?;
+    let mi = tp.next()?.parse().ok()?;
+    let se = tp.next()?.parse().ok()?;
+    let us = parse_frac(frac)?;
+    Some((y, mo, da, h, mi, se, us))
+}
+
+/// `"123"` → 123000 microseconds (digits beyond 6 must be zero-free of meaning: truncated).
+fn parse_frac(frac: &str) -> Option<u32> {
+    if frac.is_empty() {
+        return Some(0);
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut f: String = frac.chars().take(6).collect();
+    while f.len() < 6 {
+        f.push('0');
+    }
+    f.parse().ok()
+}
+
+/// `[-]H:MM:SS[.ffffff]` (text-protocol times) → (neg, hours, min, sec, usec).
+fn parse_time_text(s: &str) -> Option<(bool, u32, u8, u8, u32)> {
+    let t = s.trim();
+    let (neg, t) = t.strip_prefix('-').map_or((false, t), |r| (true, r));
+    let (hms, frac) = t.split_once('.').unwrap_or((t, ""));
+    let mut p = hms.split(':');
+    let h = p.next()?.parse().ok()?;
+    let m = p.next()?.parse().ok()?;
+    let sec = p.next()?.parse().ok()?;
+    Some((neg, h, m, sec, parse_frac(frac)?))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn format_datetime(
+    y: u16,
+    mo: u8,
+    d: u8,
+    h: u8,
+    mi: u8,
+    s: u8,
+    us: u32,
+    date_only: bool,
+    fsp: u8,
+) -> String {
+    if date_only {
+        format!("{y:04}-{mo:02}-{d:02}")
+    } else {
+        format!(
+            "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{}",
+            frac_digits(us, fsp)
+        )
+    }
+}
+
+fn datetime_cell(v: &Value, src: &ColumnDesc, stats: &mut RenderStats) -> Result<Cell> {
+    let (y, mo, d, h, mi, s, us) = match v {
+        Value::Date(y, mo, d, h, mi, s, us) => (*y, *mo, *d, *h, *mi, *s, *us),
+        Value::Bytes(b) => {
+            let t = utf8(b)?;
+            parse_datetime_text(&t).ok_or_else(|| anyhow!("not a date/time: {t:?}"))?
+        }
+        other => bail!("expected a date/time, got {other:?}"),
+    };
+    if mo == 0 || d == 0 {
+        stats.zero_dates += 1;
+        return Ok(Cell::Null);
+    }
+    let date_only = matches!(src.ty, SourceType::Date);
+    Ok(Cell::Str(format_datetime(
+        y,
+        mo,
+        d,
+        h,
+        mi,
+        s,
+        us,
+        date_only,
+        fsp_of(&src.ty),
+    )))
+}
+
+/// Epoch seconds (`"sec[.usec]"` text, integer, or decimal text) → the zone's civil time.
+fn timestamp_cell(
+    v: &Value,
+    src: &ColumnDesc,
+    tz: &TimeZoneSpec,
+    stats: &mut RenderStats,
+) -> Result<Cell> {
+    let (sec, usec): (i64, u32) = match v {
+        Value::Int(i) => (*i, 0),
+        Value::UInt(u) => (i64::try_from(*u).map_err(|_| anyhow!("epoch {u} out of range"))?, 0),
+        Value::Bytes(b) => {
+            let t = utf8(b)?;
+            let (s, f) = t.trim().split_once('.').unwrap_or((t.trim(), ""));
+            let sec = s.parse::<i64>().map_err(|_| anyhow!("not epoch seconds: {t:?}"))?;
+            (sec, parse_frac(f).ok_or_else(|| anyhow!("not epoch seconds: {t:?}"))?)
+        }
+        Value::Date(..) => bail!(
+            "TIMESTAMP column {} was read as a date, not as epoch seconds: select it with UNIX_TIMESTAMP()",
+            src.name
+        ),
+        other => bail!("expected epoch seconds, got {other:?}"),
+    };
+    if sec == 0 && usec == 0 {
+        // 0 is MySQL's zero TIMESTAMP ('0000-00-00 00:00:00'); real values start at 1 s.
+        stats.zero_dates += 1;
+        return Ok(Cell::Null);
+    }
+    let ts =
+        jiff::Timestamp::new(sec, (usec as i32) * 1000).map_err(|e| anyhow!("epoch {sec}: {e}"))?;
+    let dt = ts.to_zoned(tz.jiff_tz()?).datetime();
+    let y = u16::try_from(dt.year()).map_err(|_| anyhow!("year {} out of range", dt.year()))?;
+    Ok(Cell::Str(format_datetime(
+        y,
+        dt.month() as u8,
+        dt.day() as u8,
+        dt.hour() as u8,
+        dt.minute() as u8,
+        dt.second() as u8,
+        (dt.subsec_nanosecond() / 1000) as u32,
+        false,
+        fsp_of(&src.ty),
+    )))
+}
+
+fn time_cell(v: &Value, src: &ColumnDesc) -> Result<Cell> {
+    let (neg, hours, m, s, us) = match v {
+        Value::Time(neg, days, h, m, s, us) => (*neg, days * 24 + u32::from(*h), *m, *s, *us),
+        Value::Bytes(b) => {
+            let t = utf8(b)?;
+            parse_time_text(&t).ok_or_else(|| anyhow!("not a time: {t:?}"))?
+        }
+        other => bail!("expected a time, got {other:?}"),
+    };
+    let nonzero = hours != 0 || m != 0 || s != 0 || us != 0;
+    let sign = if neg && nonzero { "-" } else { "" };
+    Ok(Cell::Str(format!(
+        "{sign}{hours:02}:{m:02}:{s:02}{}",
+        frac_digits(us, fsp_of(&src.ty))
+    )))
+}
+
+fn labels_of(ty: &SourceType) -> Result<&[String]> {
+    match ty {
+        SourceType::Enum(l) | SourceType::Set(l) => Ok(l),
+        other => bail!("column type {other:?} has no labels"),
+    }
+}
+
+fn set_mask(v: &Value, path: Path) -> Result<u64> {
+    match (v, path) {
+        // The binlog carries the raw little-endian bitmask bytes.
+        (Value::Bytes(b), Path::Binlog) => {
+            if b.len() > 8 {
+                bail!("SET bitmask of {} bytes", b.len());
+            }
+            Ok(b.iter()
+                .rev()
+                .fold(0u64, |acc, x| (acc << 8) | u64::from(*x)))
+        }
+        _ => {
+            let i = int_of(v)?;
+            u64::try_from(i).map_err(|_| anyhow!("SET bitmask {i} out of range"))
+        }
+    }
+}
+
+fn fmt_f64(f: f64) -> Result<String> {
+    if !f.is_finite() {
+        bail!("non-finite floating-point value {f}");
+    }
+    Ok(format!("{f}"))
+}
+
+fn fmt_f32(f: f32) -> Result<String> {
+    if !f.is_finite() {
+        bail!("non-finite floating-point value {f}");
+    }
+    Ok(format!("{f}"))
+}
+
+/// The shared renderer.
+pub fn render_value(
+    v: &Value,
+    col: &TargetColumn,
+    src: &ColumnDesc,
+    tz: &TimeZoneSpec,
+    stats: &mut RenderStats,
+    path: Path,
+) -> Result<Cell> {
+    if let Value::NULL = v {
+        return Ok(Cell::Null);
+    }
+    match col.encoding {
+        Encoding::Plain => plain(v, col, src, tz, stats, path),
+        Encoding::Bool => {
+            let on = match v {
+                Value::Bytes(b) if matches!(src.ty, SourceType::Bit(_)) => be_uint(b)? != 0,
+                other => int_of(other)? != 0,
+            };
+            Ok(num(if on { "1" } else { "0" }.to_string(), col))
+        }
+        Encoding::BitAsInteger => {
+            let n = match v {
+                Value::Bytes(b) => be_uint(b)?,
+                other => {
+                    u128::try_from(int_of(other)?).map_err(|_| anyhow!("negative BIT value"))?
+                }
+            };
+            Ok(num(n.to_string(), col))
+        }
+        Encoding::DecimalText => {
+            let scale = match &src.ty {
+                SourceType::Decimal { scale, .. } => Some(*scale),
+                _ => None,
+            };
+            let text = match v {
+                Value::Bytes(b) => utf8(b)?,
+                Value::Int(i) => unsigned_fix(i128::from(*i), &src.ty).to_string(),
+                Value::UInt(u) => u.to_string(),
+                Value::Double(f) => fmt_f64(*f)?,
+                Value::Float(f) => fmt_f32(*f)?,
+                other => bail!("expected a decimal, got {other:?}"),
+            };
+            Ok(num(canonical_decimal(&text, scale)?, col))
+        }
+        Encoding::Hex => {
+            let b: Vec<u8> = match v {
+                Value::Bytes(b) => b.clone(),
+                other => bail!("expected binary bytes, got {other:?}"),
+            };
+            let mut s = String::with_capacity(b.len() * 2);
+            for x in &b {
+                s.push_str(&format!("{x:02x}"));
+            }
+            Ok(Cell::Str(s))
+        }
+        Encoding::DateTime => datetime_cell(v, src, stats),
+        Encoding::Timestamp => timestamp_cell(v, src, tz, stats),
+        Encoding::Time => time_cell(v, src),
+        Encoding::EnumLabel => {
+            let labels = labels_of(&src.ty)?;
+            let i = int_of(v)?;
+            if i == 0 {
+                return Ok(Cell::Str(String::new()));
+            }
+            let idx = usize::try_from(i - 1).map_err(|_| anyhow!("ENUM index {i} out of range"))?;
+            let l = labels.get(idx).ok_or_else(|| {
+                anyhow!(
+                    "ENUM index {i} beyond the {} known labels: the column definition changed",
+                    labels.len()
+                )
+            })?;
+            Ok(Cell::Str(l.clone()))
+        }
+        Encoding::SetLabels => {
+            let labels = labels_of(&src.ty)?;
+            let mask = set_mask(v, path)?;
+            let mut out: Vec<&str> = Vec::new();
+            for bit in 0..64u32 {
+                if mask & (1u64 << bit) != 0 {
+                    let l = labels.get(bit as usize).ok_or_else(|| {
+                        anyhow!("SET bit {bit} beyond the {} known labels: the column definition changed", labels.len())
+                    })?;
+                    out.push(l);
+                }
+            }
+            Ok(Cell::Str(out.join(",")))
+        }
+        Encoding::Wkt => {
+            let b = bytes_of(v, "geometry")?;
+            Ok(Cell::Str(wkb::internal_to_wkt(b)?))
+        }
+        Encoding::Json => match v {
+            Value::Bytes(b) => Ok(Cell::Json(utf8(b)?)),
+            other => bail!("expected JSON text, got {other:?}"),
+        },
+    }
+}
+
+fn plain(
+    v: &Value,
+    col: &TargetColumn,
+    src: &ColumnDesc,
+    tz: &TimeZoneSpec,
+    stats: &mut RenderStats,
+    path: Path,
+) -> Result<Cell> {
+    match &src.ty {
+        SourceType::Int { .. } => Ok(num(unsigned_fix(int_of(v)?, &src.ty).to_string(), col)),
+        SourceType::Year => {
+            let mut y = int_of(v)?;
+            // mysql_common decodes the binlog's YEAR byte as 1900 + b, so 0000 arrives as 1900
+            // (not a valid YEAR value otherwise).
+            if path == Path::Binlog && y == 1900 {
+                y = 0;
+            }
+            Ok(num(y.to_string(), col))
+        }
+        SourceType::Bit(_) => {
+            let n = match v {
+                Value::Bytes(b) => be_uint(b)?,
+                other => u128::try_from(int_of(other)?).map_err(|_| anyhow!("negative BIT value"))?,
+            };
+            Ok(num(n.to_string(), col))
+        }
+        SourceType::Float { .. } | SourceType::Double { .. } => {
+            let t = match v {
+                Value::Float(f) => fmt_f32(*f)?,
+                Value::Double(f) => fmt_f64(*f)?,
+                Value::Int(i) => i.to_string(),
+                Value::UInt(u) => u.to_string(),
+                Value::Bytes(b) => {
+                    let s = utf8(b)?;
+                    let f: f64 = s.trim().parse().map_err(|_| anyhow!("not a number: {s:?}"))?;
+                    fmt_f64(f)?
+                }
+                other => bail!("expected a floating-point number, got {other:?}"),
+            };
+            Ok(num(t, col))
+        }
+        SourceType::Decimal { scale, .. } => {
+            let text = match v {
+                Value::Bytes(b) => utf8(b)?,
+                Value::Int(i) => i.to_string(),
+                Value::UInt(u) => u.to_string(),
+                other => bail!("expected a decimal, got {other:?}"),
+            };
+            Ok(num(canonical_decimal(&text, Some(*scale))?, col))
+        }
+        SourceType::Date | SourceType::DateTime { .. } => datetime_cell(v, src, stats),
+        SourceType::Timestamp { .. } => timestamp_cell(v, src, tz, stats),
+        SourceType::Time { .. } => time_cell(v, src),
+        SourceType::Json => match v {
+            Value::Bytes(b) => Ok(Cell::Json(utf8(b)?)),
+            other => bail!("expected JSON text, got {other:?}"),
+        },
+        SourceType::Char(_)
+        | SourceType::Varchar(_)
+        | SourceType::Text(_)
+        | SourceType::Binary(_)
+        | SourceType::Varbinary(_)
+        | SourceType::Blob(_)
+        | SourceType::Enum(_)
+        | SourceType::Set(_)
+        | SourceType::Geometry(_)
+        | SourceType::Unknown(_) => match v {
+            Value::Bytes(b) => Ok(Cell::Str(String::from_utf8(b.clone()).map_err(|_| {
+                anyhow!(
+                    "column {} holds bytes that are not UTF-8 text: map it to hex (VARCHAR holding hex) or VARBINARY",
+                    src.name
+                )
+            })?)),
+            Value::Int(i) => Ok(Cell::Str(i.to_string())),
+            Value::UInt(u) => Ok(Cell::Str(u.to_string())),
+            other => bail!("expected text, got {other:?}"),
+        },
+    }
+}
+
+/// A small WKB parser producing WKT.
+pub mod wkb {
+    use anyhow::{anyhow, bail, Result};
+
+    /// MySQL/MariaDB internal geometry (4-byte little-endian SRID, then WKB) → WKT.
+    pub fn internal_to_wkt(b: &[u8]) -> Result<String> {
+        if b.len() < 4 {
+            bail!("geometry value of {} bytes is too short", b.len());
+        }
+        wkb_to_wkt(&b[4..])
+    }
+
+    /// Standard WKB → WKT (`POINT(1 2)`, `POLYGON((0 0,1 0,1 1,0 0))`, ...).
+    pub fn wkb_to_wkt(b: &[u8]) -> Result<String> {
+        let mut r = Reader { b, at: 0 };
+        let mut out = String::new();
+        r.geometry(&mut out, 0)?;
+        if r.at != b.len() {
+            bail!("{} trailing bytes after the geometry", b.len() - r.at);
+        }
+        Ok(out)
+    }
+
+    struct Reader<'a> {
+        b: &'a [u8],
+        at: usize,
+    }
+
+    impl Reader<'_> {
+        fn take(&mut self, n: usize) -> Result<&[u8]> {
+            let end = self
+                .at
+                .checked_add(n)
+                .filter(|e| *e <= self.b.len())
+                .ok_or_else(|| anyhow!("truncated WKB"))?;
+            let s = &self.b[self.at..end];
+            self.at = end;
+            Ok(s)
+        }
+        fn u32(&mut self, le: bool) -> Result<u32> {
+            let s: [u8; 4] = self
+                .take(4)?
+                .try_into()
+                .map_err(|_| anyhow!("truncated WKB"))?;
+            Ok(if le {
+                u32::from_le_bytes(s)
+            } else {
+                u32::from_be_bytes(s)
+            })
+        }
+        fn f64(&mut self, le: bool) -> Result<f64> {
+            let s: [u8; 8] = self
+                .take(8)?
+                .try_into()
+                .map_err(|_| anyhow!("truncated WKB"))?;
+            Ok(if le {
+                f64::from_le_bytes(s)
+            } else {
+                f64::from_be_bytes(s)
+            })
+        }
+        fn count(&mut self, le: bool, min_item: usize) -> Result<usize> {
+            let n = self.u32(le)? as usize;
+            // Guard against absurd counts before allocating.
+            if n.saturating_mul(min_item) > self.b.len() - self.at {
+                bail!("WKB count {n} exceeds the value's size");
+            }
+            Ok(n)
+        }
+        fn point_xy(&mut self, le: bool, out: &mut String) -> Result<()> {
+            let x = self.f64(le)?;
+            let y = self.f64(le)?;
+            out.push_str(&fmt_coord(x));
+            out.push(' ');
+            out.push_str(&fmt_coord(y));
+            Ok(())
+        }
+        fn points(&mut self, le: bool, out: &mut String) -> Result<()> {
+            let n = self.count(le, 16)?;
+            out.push('(');
+            for i in 0..n {
+                if i > 0 {
+                    out.push(',');
+                }
+                self.point_xy(le, out)?;
+            }
+            out.push(')');
+            Ok(())
+        }
+        fn rings(&mut self, le: bool, out: &mut String) -> Result<()> {
+            let n = self.count(le, 4)?;
+            out.push('(');
+            for i in 0..n {
+                if i > 0 {
+                    out.push(',');
+                }
+                self.points(le, out)?;
+            }
+            out.push(')');
+            Ok(())
+        }
+        /// One geometry (with its own byte-order byte and type). `depth` bounds nesting.
+        fn geometry(&mut self, out: &mut String, depth: u32) -> Result<u32> {
+            if depth > 32 {
+                bail!("geometry nested too deeply");
+            }
+            let order = self.take(1)?[0];
+            let le = match order {
+                0 => false,
+                1 => true,
+                x => bail!("bad WKB byte order {x}"),
+            };
+            let ty = self.u32(le)?;
+            match ty {
+                1 => {
+                    out.push_str("POINT(");
+                    self.point_xy(le, out)?;
+                    out.push(')');
+                }
+                2 => {
+                    out.push_str("LINESTRING");
+                    self.points(le, out)?;
+                }
+                3 => {
+                    out.push_str("POLYGON");
+                    self.rings(le, out)?;
+                }
+                4..=7 => {
+                    let name = match ty {
+                        4 => "MULTIPOINT",
+                        5 => "MULTILINESTRING",
+                        6 => "MULTIPOLYGON",
+                        _ => "GEOMETRYCOLLECTION",
+                    };
+                    let n = self.count(le, 5)?;
+                    out.push_str(name);
+                    if n == 0 && ty == 7 {
+                        out.push_str(" EMPTY");
+                        return Ok(ty);
+                    }
+                    out.push('(');
+                    for i in 0..n {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        let mut inner = String::new();
+                        let sub = self.geometry(&mut inner, depth + 1)?;
+                        let want = match ty {
+                            4 => Some(1),
+                            5 => Some(2),
+                            6 => Some(3),
+                            _ => None,
+                        };
+                        match want {
+                            Some(w) if w != sub => bail!("{name} holds a WKB type {sub} element"),
+                            Some(_) => {
+                                // Members of MULTI* print without their type name.
+                                let body = inner.find('(').map_or(inner.as_str(), |p| &inner[p..]);
+                                let body = if ty == 4 {
+                                    // POINT(x y) → x y
+                                    body.trim_start_matches('(').trim_end_matches(')')
+                                } else {
+                                    body
+                                };
+                                out.push_str(body);
+                            }
+                            None => out.push_str(&inner),
+                        }
+                    }
+                    out.push(')');
+                }
+                other => bail!("unsupported WKB geometry type {other}"),
+            }
+            Ok(ty)
+        }
+    }
+
+    fn fmt_coord(f: f64) -> String {
+        if f == 0.0 {
+            // -0 prints as 0.
+            return "0".into();
+        }
+        format!("{f}")
+    }
+}
+
+#[cfg(test)]
+mod tests;

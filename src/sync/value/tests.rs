@@ -1,0 +1,910 @@
+use super::*;
+use crate::schema::{ColumnDefault, GeometryKind};
+
+fn cd(ty: SourceType) -> ColumnDesc {
+    ColumnDesc {
+        name: "c".into(),
+        ordinal: 1,
+        ty,
+        column_type: String::new(),
+        nullable: true,
+        default: ColumnDefault::None,
+        comment: String::new(),
+        generated: None,
+        charset: None,
+        octet_length: None,
+        on_update_current_timestamp: false,
+    }
+}
+
+fn tc(sr: SrType, enc: Encoding, ty: &SourceType) -> TargetColumn {
+    TargetColumn {
+        name: "c".into(),
+        sr_type: sr,
+        flink_type: String::new(),
+        nullable: true,
+        default: None,
+        comment: String::new(),
+        origin: ColumnOrigin::Source {
+            name: "c".into(),
+            ty: ty.clone(),
+        },
+        encoding: enc,
+    }
+}
+
+/// Render `v` on both paths and require the same result; return it.
+fn both(v: Value, ty: SourceType, sr: SrType, enc: Encoding) -> Cell {
+    both_tz(v, ty, sr, enc, &TimeZoneSpec::Fixed(0))
+}
+
+fn both_tz(v: Value, ty: SourceType, sr: SrType, enc: Encoding, tz: &TimeZoneSpec) -> Cell {
+    let c = cd(ty.clone());
+    let t = tc(sr, enc, &ty);
+    let mut st = RenderStats::default();
+    let a = render_snapshot(&v, &t, &c, tz, &mut st).unwrap();
+    let b = render_binlog(&BinlogValue::Value(v), &t, &c, tz, &mut st).unwrap();
+    assert_eq!(a, b);
+    a
+}
+
+fn int(width: IntWidth, unsigned: bool) -> SourceType {
+    SourceType::Int {
+        width,
+        unsigned,
+        display: None,
+    }
+}
+
+fn n(s: &str) -> Cell {
+    Cell::Num(s.into())
+}
+fn s(x: &str) -> Cell {
+    Cell::Str(x.into())
+}
+
+#[test]
+fn unsigned_logged_signed_is_reinterpreted() {
+    assert_eq!(
+        both(
+            Value::Int(-1),
+            int(IntWidth::Big, true),
+            SrType::LargeInt,
+            Encoding::Plain
+        ),
+        n("18446744073709551615")
+    );
+    assert_eq!(
+        both(
+            Value::UInt(u64::MAX),
+            int(IntWidth::Big, true),
+            SrType::LargeInt,
+            Encoding::Plain
+        ),
+        n("18446744073709551615")
+    );
+    assert_eq!(
+        both(
+            Value::Int(-1),
+            int(IntWidth::Int, true),
+            SrType::BigInt,
+            Encoding::Plain
+        ),
+        n("4294967295")
+    );
+    assert_eq!(
+        both(
+            Value::Int(4294967295),
+            int(IntWidth::Int, true),
+            SrType::BigInt,
+            Encoding::Plain
+        ),
+        n("4294967295")
+    );
+    assert_eq!(
+        both(
+            Value::Int(-1),
+            int(IntWidth::Medium, true),
+            SrType::Int,
+            Encoding::Plain
+        ),
+        n("16777215")
+    );
+    assert_eq!(
+        both(
+            Value::Int(-1),
+            int(IntWidth::Small, true),
+            SrType::Int,
+            Encoding::Plain
+        ),
+        n("65535")
+    );
+    assert_eq!(
+        both(
+            Value::Int(-56),
+            int(IntWidth::Tiny, true),
+            SrType::SmallInt,
+            Encoding::Plain
+        ),
+        n("200")
+    );
+    // Signed columns keep their sign.
+    assert_eq!(
+        both(
+            Value::Int(-128),
+            int(IntWidth::Tiny, false),
+            SrType::TinyInt,
+            Encoding::Plain
+        ),
+        n("-128")
+    );
+    assert_eq!(
+        both(
+            Value::Int(i64::MIN),
+            int(IntWidth::Big, false),
+            SrType::BigInt,
+            Encoding::Plain
+        ),
+        n("-9223372036854775808")
+    );
+    // An int held in a text target is a string.
+    assert_eq!(
+        both(
+            Value::Int(7),
+            int(IntWidth::Int, false),
+            SrType::Varchar(11),
+            Encoding::Plain
+        ),
+        s("7")
+    );
+}
+
+#[test]
+fn null_and_empty_string_stay_distinct() {
+    assert_eq!(
+        both(
+            Value::NULL,
+            SourceType::Varchar(5),
+            SrType::Varchar(20),
+            Encoding::Plain
+        ),
+        Cell::Null
+    );
+    assert_eq!(
+        both(
+            Value::Bytes(vec![]),
+            SourceType::Varchar(5),
+            SrType::Varchar(20),
+            Encoding::Plain
+        ),
+        s("")
+    );
+    assert_eq!(
+        both(
+            Value::NULL,
+            SourceType::Timestamp { fsp: 0 },
+            SrType::DateTime,
+            Encoding::Timestamp
+        ),
+        Cell::Null
+    );
+}
+
+#[test]
+fn utf8mb4_text_and_invalid_bytes() {
+    assert_eq!(
+        both(
+            Value::Bytes("héllo 😀".as_bytes().to_vec()),
+            SourceType::Text(crate::schema::TextKind::Text),
+            SrType::Varchar(100),
+            Encoding::Plain
+        ),
+        s("héllo 😀")
+    );
+    let c = cd(SourceType::Varchar(5));
+    let t = tc(SrType::Varchar(5), Encoding::Plain, &c.ty);
+    let err = render_snapshot(
+        &Value::Bytes(vec![0xff, 0]),
+        &t,
+        &c,
+        &TimeZoneSpec::Fixed(0),
+        &mut RenderStats::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+}
+
+#[test]
+fn bool_and_bits() {
+    assert_eq!(
+        both(
+            Value::Bytes(vec![1]),
+            SourceType::Bit(1),
+            SrType::Boolean,
+            Encoding::Bool
+        ),
+        n("1")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes(vec![0]),
+            SourceType::Bit(1),
+            SrType::Boolean,
+            Encoding::Bool
+        ),
+        n("0")
+    );
+    assert_eq!(
+        both(
+            Value::Int(1),
+            int(IntWidth::Tiny, false),
+            SrType::Boolean,
+            Encoding::Bool
+        ),
+        n("1")
+    );
+    assert_eq!(
+        both(
+            Value::Int(0),
+            int(IntWidth::Tiny, false),
+            SrType::Boolean,
+            Encoding::Bool
+        ),
+        n("0")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes(vec![0xff; 8]),
+            SourceType::Bit(64),
+            SrType::LargeInt,
+            Encoding::BitAsInteger
+        ),
+        n("18446744073709551615")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes(vec![0x02, 0xaa]),
+            SourceType::Bit(10),
+            SrType::BigInt,
+            Encoding::BitAsInteger
+        ),
+        n("682")
+    );
+}
+
+#[test]
+fn decimals_are_canonical() {
+    let ty = SourceType::Decimal {
+        precision: 65,
+        scale: 30,
+        unsigned: false,
+    };
+    let v = "-12345678901234567890123456789012345.123456789012345678901234567890";
+    assert_eq!(
+        both(
+            Value::Bytes(v.into()),
+            ty.clone(),
+            SrType::Varchar(67),
+            Encoding::DecimalText
+        ),
+        s(v)
+    );
+    assert_eq!(
+        both(
+            Value::Bytes("-0.000000000000000000000000000001".into()),
+            ty.clone(),
+            SrType::Varchar(67),
+            Encoding::DecimalText
+        ),
+        s("-0.000000000000000000000000000001")
+    );
+    let ty4 = SourceType::Decimal {
+        precision: 20,
+        scale: 4,
+        unsigned: false,
+    };
+    assert_eq!(
+        both(
+            Value::Bytes("-.5".into()),
+            ty4.clone(),
+            SrType::Decimal(20, 4),
+            Encoding::DecimalText
+        ),
+        n("-0.5000")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes("-0.0000".into()),
+            ty4.clone(),
+            SrType::Decimal(20, 4),
+            Encoding::Plain
+        ),
+        n("0.0000")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes("007.1".into()),
+            ty4,
+            SrType::Decimal(20, 4),
+            Encoding::Plain
+        ),
+        n("7.1000")
+    );
+    assert_eq!(canonical_decimal("12", Some(0)).unwrap(), "12");
+    assert!(canonical_decimal("1e5", None).is_err());
+    assert!(canonical_decimal("1.23456", Some(2)).is_err());
+}
+
+#[test]
+fn floats_shortest_round_trip() {
+    assert_eq!(
+        both(
+            Value::Double(0.1),
+            SourceType::Double { unsigned: false },
+            SrType::Double,
+            Encoding::Plain
+        ),
+        n("0.1")
+    );
+    assert_eq!(
+        both(
+            Value::Float(1.1),
+            SourceType::Float { unsigned: false },
+            SrType::Float,
+            Encoding::Plain
+        ),
+        n("1.1")
+    );
+    assert_eq!(
+        both(
+            Value::Double(-1.5e300),
+            SourceType::Double { unsigned: false },
+            SrType::Double,
+            Encoding::Plain
+        )
+        .text()
+        .map(|t| t.parse::<f64>().unwrap()),
+        Some(-1.5e300)
+    );
+}
+
+#[test]
+fn hex_of_binary_with_nul() {
+    assert_eq!(
+        both(
+            Value::Bytes(vec![0, 0xAB, 0x10, 0]),
+            SourceType::Varbinary(4),
+            SrType::Varchar(8),
+            Encoding::Hex
+        ),
+        s("00ab1000")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes(vec![]),
+            SourceType::Varbinary(4),
+            SrType::Varchar(8),
+            Encoding::Hex
+        ),
+        s("")
+    );
+}
+
+#[test]
+fn datetimes_keep_fsp_and_zero_dates_are_null() {
+    let ty = SourceType::DateTime { fsp: 6 };
+    assert_eq!(
+        both(
+            Value::Date(2024, 2, 29, 23, 59, 59, 1),
+            ty.clone(),
+            SrType::DateTime,
+            Encoding::DateTime
+        ),
+        s("2024-02-29 23:59:59.000001")
+    );
+    assert_eq!(
+        both(
+            Value::Date(2024, 2, 29, 23, 59, 59, 123000),
+            SourceType::DateTime { fsp: 3 },
+            SrType::DateTime,
+            Encoding::DateTime
+        ),
+        s("2024-02-29 23:59:59.123")
+    );
+    assert_eq!(
+        both(
+            Value::Date(1000, 1, 1, 0, 0, 0, 0),
+            SourceType::DateTime { fsp: 0 },
+            SrType::DateTime,
+            Encoding::DateTime
+        ),
+        s("1000-01-01 00:00:00")
+    );
+    assert_eq!(
+        both(
+            Value::Date(2024, 12, 31, 0, 0, 0, 0),
+            SourceType::Date,
+            SrType::Date,
+            Encoding::Plain
+        ),
+        s("2024-12-31")
+    );
+    let c = cd(ty.clone());
+    let t = tc(SrType::DateTime, Encoding::DateTime, &ty);
+    let mut st = RenderStats::default();
+    assert_eq!(
+        render_snapshot(
+            &Value::Date(0, 0, 0, 0, 0, 0, 0),
+            &t,
+            &c,
+            &TimeZoneSpec::Fixed(0),
+            &mut st
+        )
+        .unwrap(),
+        Cell::Null
+    );
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Date(2024, 0, 5, 0, 0, 0, 0)),
+            &t,
+            &c,
+            &TimeZoneSpec::Fixed(0),
+            &mut st
+        )
+        .unwrap(),
+        Cell::Null
+    );
+    assert_eq!(st.zero_dates, 2);
+    // Text form (text protocol) renders the same.
+    assert_eq!(
+        both(
+            Value::Bytes("2024-02-29 23:59:59.000001".into()),
+            ty,
+            SrType::DateTime,
+            Encoding::DateTime
+        ),
+        s("2024-02-29 23:59:59.000001")
+    );
+}
+
+#[test]
+fn timestamps_in_configured_zone() {
+    let ty = SourceType::Timestamp { fsp: 6 };
+    let utc = TimeZoneSpec::Fixed(0);
+    let cst = TimeZoneSpec::parse("+08:00").unwrap();
+    // Binlog text "sec.usec" and the snapshot's UNIX_TIMESTAMP decimal both parse the same.
+    assert_eq!(
+        both_tz(
+            Value::Bytes("1704164645.000001".into()),
+            ty.clone(),
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &utc
+        ),
+        s("2024-01-02 03:04:05.000001")
+    );
+    assert_eq!(
+        both_tz(
+            Value::Bytes("1704164645.000001".into()),
+            ty.clone(),
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &cst
+        ),
+        s("2024-01-02 11:04:05.000001")
+    );
+    let ty0 = SourceType::Timestamp { fsp: 0 };
+    assert_eq!(
+        both_tz(
+            Value::Int(1704164645),
+            ty0.clone(),
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &cst
+        ),
+        s("2024-01-02 11:04:05")
+    );
+    assert_eq!(
+        both_tz(
+            Value::Bytes("1704164645".into()),
+            ty0.clone(),
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &cst
+        ),
+        s("2024-01-02 11:04:05")
+    );
+    let named = TimeZoneSpec::parse("Asia/Shanghai").unwrap();
+    assert_eq!(
+        both_tz(
+            Value::Int(1704164645),
+            ty0.clone(),
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &named
+        ),
+        s("2024-01-02 11:04:05")
+    );
+    assert_eq!(
+        both_tz(
+            Value::Bytes("2147483647".into()),
+            ty0.clone(),
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &utc
+        ),
+        s("2038-01-19 03:14:07")
+    );
+    // Zero TIMESTAMP → NULL.
+    assert_eq!(
+        both_tz(
+            Value::Int(0),
+            ty0,
+            SrType::DateTime,
+            Encoding::Timestamp,
+            &utc
+        ),
+        Cell::Null
+    );
+    assert!(TimeZoneSpec::parse("Mars/Base").is_err());
+    assert!(TimeZoneSpec::parse("+25:00").is_err());
+    assert!(matches!(
+        TimeZoneSpec::parse("-05:30").unwrap(),
+        TimeZoneSpec::Fixed(-19800)
+    ));
+}
+
+#[test]
+fn times_and_years() {
+    assert_eq!(
+        both(
+            Value::Time(true, 34, 22, 59, 59, 0),
+            SourceType::Time { fsp: 6 },
+            SrType::Varchar(17),
+            Encoding::Time
+        ),
+        s("-838:59:59.000000")
+    );
+    assert_eq!(
+        both(
+            Value::Time(false, 0, 1, 2, 3, 500000),
+            SourceType::Time { fsp: 1 },
+            SrType::Varchar(17),
+            Encoding::Time
+        ),
+        s("01:02:03.5")
+    );
+    assert_eq!(
+        both(
+            Value::Time(true, 0, 0, 0, 0, 0),
+            SourceType::Time { fsp: 0 },
+            SrType::Varchar(17),
+            Encoding::Time
+        ),
+        s("00:00:00")
+    );
+    assert_eq!(
+        both(
+            Value::Bytes("-838:59:59".into()),
+            SourceType::Time { fsp: 0 },
+            SrType::Varchar(17),
+            Encoding::Time
+        ),
+        s("-838:59:59")
+    );
+    assert_eq!(
+        both(
+            Value::Int(2155),
+            SourceType::Year,
+            SrType::SmallInt,
+            Encoding::Plain
+        ),
+        n("2155")
+    );
+    let c = cd(SourceType::Year);
+    let t = tc(SrType::SmallInt, Encoding::Plain, &c.ty);
+    let mut st = RenderStats::default();
+    // mysql_common decodes binlog YEAR as text 1900+b: 0000 arrives as "1900", 2155 as "2155".
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Bytes("1900".into())),
+            &t,
+            &c,
+            &TimeZoneSpec::Fixed(0),
+            &mut st
+        )
+        .unwrap(),
+        n("0")
+    );
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Bytes("2155".into())),
+            &t,
+            &c,
+            &TimeZoneSpec::Fixed(0),
+            &mut st
+        )
+        .unwrap(),
+        n("2155")
+    );
+    assert_eq!(
+        render_snapshot(&Value::Int(0), &t, &c, &TimeZoneSpec::Fixed(0), &mut st).unwrap(),
+        n("0")
+    );
+}
+
+#[test]
+fn enum_and_set_labels() {
+    let e = SourceType::Enum(vec!["a".into(), "b".into(), "c".into()]);
+    assert_eq!(
+        both(
+            Value::Int(2),
+            e.clone(),
+            SrType::Varchar(1),
+            Encoding::EnumLabel
+        ),
+        s("b")
+    );
+    assert_eq!(
+        both(
+            Value::Int(0),
+            e.clone(),
+            SrType::Varchar(1),
+            Encoding::EnumLabel
+        ),
+        s("")
+    );
+    let st = SourceType::Set(vec!["x".into(), "y".into(), "z".into()]);
+    let c = cd(st.clone());
+    let t = tc(SrType::Varchar(5), Encoding::SetLabels, &st);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut rs = RenderStats::default();
+    // Binlog: little-endian mask bytes; snapshot: (col+0) integer.
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Bytes(vec![5])),
+            &t,
+            &c,
+            &tz,
+            &mut rs
+        )
+        .unwrap(),
+        s("x,z")
+    );
+    assert_eq!(
+        render_snapshot(&Value::Int(5), &t, &c, &tz, &mut rs).unwrap(),
+        s("x,z")
+    );
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Bytes(vec![0])),
+            &t,
+            &c,
+            &tz,
+            &mut rs
+        )
+        .unwrap(),
+        s("")
+    );
+    assert_eq!(
+        render_snapshot(&Value::Int(0), &t, &c, &tz, &mut rs).unwrap(),
+        s("")
+    );
+    // A 9..16-member set: two mask bytes, little-endian.
+    let labels: Vec<String> = (0..10).map(|i| format!("l{i}")).collect();
+    let st2 = SourceType::Set(labels);
+    let c2 = cd(st2.clone());
+    let t2 = tc(SrType::Varchar(50), Encoding::SetLabels, &st2);
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Bytes(vec![0x01, 0x02])),
+            &t2,
+            &c2,
+            &tz,
+            &mut rs
+        )
+        .unwrap(),
+        s("l0,l9")
+    );
+    assert_eq!(
+        render_snapshot(&Value::Int(0x201), &t2, &c2, &tz, &mut rs).unwrap(),
+        s("l0,l9")
+    );
+    // Out of range → an error, never a wrong label.
+    assert!(render_snapshot(
+        &Value::Int(4),
+        &tc(SrType::Varchar(1), Encoding::EnumLabel, &e),
+        &cd(e.clone()),
+        &tz,
+        &mut rs
+    )
+    .is_err());
+}
+
+fn le_point(x: f64, y: f64) -> Vec<u8> {
+    let mut v = vec![1u8];
+    v.extend(1u32.to_le_bytes());
+    v.extend(x.to_le_bytes());
+    v.extend(y.to_le_bytes());
+    v
+}
+
+#[test]
+fn geometry_wkb_to_wkt() {
+    let g = SourceType::Geometry(GeometryKind::Geometry);
+    let mut internal = 0u32.to_le_bytes().to_vec();
+    internal.extend(le_point(1.0, -2.5));
+    assert_eq!(
+        both(
+            Value::Bytes(internal),
+            g.clone(),
+            SrType::Varchar(1048576),
+            Encoding::Wkt
+        ),
+        s("POINT(1 -2.5)")
+    );
+    // Polygon with one ring, big-endian WKB.
+    let mut poly = vec![0u8];
+    poly.extend(3u32.to_be_bytes());
+    poly.extend(1u32.to_be_bytes());
+    poly.extend(4u32.to_be_bytes());
+    for (x, y) in [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 0.0)] {
+        poly.extend(f64::to_be_bytes(x));
+        poly.extend(f64::to_be_bytes(y));
+    }
+    assert_eq!(
+        wkb::wkb_to_wkt(&poly).unwrap(),
+        "POLYGON((0 0,10 0,10 10,0 0))"
+    );
+    // MultiPoint and GeometryCollection.
+    let mut mp = vec![1u8];
+    mp.extend(4u32.to_le_bytes());
+    mp.extend(2u32.to_le_bytes());
+    mp.extend(le_point(1.0, 1.0));
+    mp.extend(le_point(2.0, 2.0));
+    assert_eq!(wkb::wkb_to_wkt(&mp).unwrap(), "MULTIPOINT(1 1,2 2)");
+    let mut gc = vec![1u8];
+    gc.extend(7u32.to_le_bytes());
+    gc.extend(2u32.to_le_bytes());
+    gc.extend(le_point(1.0, 1.0));
+    gc.extend(&mp);
+    assert_eq!(
+        wkb::wkb_to_wkt(&gc).unwrap(),
+        "GEOMETRYCOLLECTION(POINT(1 1),MULTIPOINT(1 1,2 2))"
+    );
+    let mut empty = vec![1u8];
+    empty.extend(7u32.to_le_bytes());
+    empty.extend(0u32.to_le_bytes());
+    assert_eq!(wkb::wkb_to_wkt(&empty).unwrap(), "GEOMETRYCOLLECTION EMPTY");
+    // Truncated / absurd input is an error, not a panic.
+    assert!(wkb::wkb_to_wkt(&poly[..20]).is_err());
+    let mut huge = vec![1u8];
+    huge.extend(2u32.to_le_bytes());
+    huge.extend(u32::MAX.to_le_bytes());
+    assert!(wkb::wkb_to_wkt(&huge).is_err());
+    assert!(wkb::internal_to_wkt(&[1, 2]).is_err());
+}
+
+#[test]
+fn json_text_and_jsonb() {
+    let j = SourceType::Json;
+    assert_eq!(
+        both(
+            Value::Bytes(br#"{"k": [1, "a"]}"#.to_vec()),
+            j.clone(),
+            SrType::Json,
+            Encoding::Json
+        ),
+        Cell::Json(r#"{"k": [1, "a"]}"#.into())
+    );
+    let c = cd(j.clone());
+    let t = tc(SrType::Json, Encoding::Json, &j);
+    let err = render_binlog(
+        &BinlogValue::JsonDiff(vec![]),
+        &t,
+        &c,
+        &TimeZoneSpec::Fixed(0),
+        &mut RenderStats::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("binlog_row_value_options"),
+        "{err}"
+    );
+}
+
+#[test]
+fn select_list_uses_raw_forms() {
+    let mut t = TableDesc {
+        database: "d".into(),
+        name: "t".into(),
+        columns: vec![],
+        keys: vec![],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let mut a = cd(SourceType::Timestamp { fsp: 3 });
+    a.name = "ts".into();
+    a.ordinal = 2;
+    let mut b = cd(SourceType::Enum(vec!["x".into()]));
+    b.name = "e`v".into();
+    b.ordinal = 1;
+    let mut c = cd(SourceType::Geometry(GeometryKind::Point));
+    c.name = "g".into();
+    c.ordinal = 3;
+    t.columns = vec![a, b, c];
+    assert_eq!(
+        snapshot_select_list(&t),
+        "(`e``v`+0), UNIX_TIMESTAMP(`ts`), `g`"
+    );
+}
+
+#[test]
+fn render_row_maps_by_name_and_fills_origin() {
+    let desc = TableDesc {
+        database: "shard_1".into(),
+        name: "t_7".into(),
+        columns: vec![
+            ColumnDesc {
+                name: "b".into(),
+                ordinal: 1,
+                ..cd(SourceType::Varchar(5))
+            },
+            ColumnDesc {
+                name: "a".into(),
+                ordinal: 2,
+                ..cd(int(IntWidth::Int, false))
+            },
+        ],
+        keys: vec![],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let a = TargetColumn {
+        name: "a".into(),
+        ..tc(SrType::Int, Encoding::Plain, &int(IntWidth::Int, false))
+    };
+    let mut a_origin = a.clone();
+    a_origin.origin = ColumnOrigin::Source {
+        name: "a".into(),
+        ty: int(IntWidth::Int, false),
+    };
+    let mut b = tc(SrType::Varchar(5), Encoding::Plain, &SourceType::Varchar(5));
+    b.origin = ColumnOrigin::Source {
+        name: "b".into(),
+        ty: SourceType::Varchar(5),
+    };
+    let mut missing = b.clone();
+    missing.origin = ColumnOrigin::Source {
+        name: "only_elsewhere".into(),
+        ty: SourceType::Varchar(5),
+    };
+    let mut db = b.clone();
+    db.origin = ColumnOrigin::ShardDatabase;
+    let mut tb = b.clone();
+    tb.origin = ColumnOrigin::ShardTable;
+    let cols = vec![a_origin, b, missing, db, tb];
+    let values = [Value::Bytes(b"x".to_vec()), Value::Int(5)];
+    let sref = SourceRef {
+        database: "shard_1".into(),
+        table: "t_7".into(),
+    };
+    let row = render_row(
+        &cols,
+        &desc,
+        &sref,
+        |i, col, cdesc, tz, st| {
+            values
+                .get(i)
+                .map(|v| render_snapshot(v, col, cdesc, tz, st))
+                .transpose()
+        },
+        &TimeZoneSpec::Fixed(0),
+        &mut RenderStats::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        row,
+        vec![n("5"), s("x"), Cell::Null, s("shard_1"), s("t_7")]
+    );
+}

@@ -4,3 +4,4 @@
 
 pub mod retry;
 pub mod stream_load;
+pub mod show_create;

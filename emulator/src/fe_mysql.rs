@@ -704,7 +704,8 @@ fn show_backends(shared: &Shared) -> Reply {
 fn sys_var(shared: &Shared, name: &str) -> Result<(Option<String>, ColKind), SqlError> {
     let v = match name.to_ascii_lowercase().as_str() {
         "max_allowed_packet" => (Some("33554432".into()), ColKind::Int),
-        "socket" => (None, ColKind::Text),
+        // The mysql crate (v28) panics on a NULL @@socket; an empty string means "no socket".
+        "socket" => (Some(String::new()), ColKind::Text),
         "version" => (Some(MYSQL_SERVER_VERSION.into()), ColKind::Text),
         "version_comment" => (Some(format!("StarRocks version {} (StarRocks emulator test fixture)", shared.cfg.version)), ColKind::Text),
         "wait_timeout" | "interactive_timeout" => (Some("28800".into()), ColKind::Int),

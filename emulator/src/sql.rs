@@ -822,7 +822,7 @@ impl<'a> Parser<'a> {
                 self.ident()?;
                 self.ident_list()?;
                 if self.eat_kw("USING") {
-                    self.ident()?;
+                    self.ident_or_string()?;
                 }
                 if self.is_kw("COMMENT") {
                     self.advance();

@@ -280,7 +280,7 @@ pub fn filter_only(
     let kept: Vec<DdlStatement> = statements
         .iter()
         .filter(|s| match &s.table {
-            Some(_) => kept_tables.contains(&s),
+            Some(_) => kept_tables.contains(s),
             None => kept_tables.iter().any(|k| k.database == s.database),
         })
         .cloned()

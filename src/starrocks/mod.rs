@@ -2,6 +2,7 @@
 //! the MySQL protocol ([`fe`]), `SHOW CREATE TABLE` parsing ([`show_create`]) and the retry
 //! policy both use ([`retry`]).
 
+pub mod fe;
 pub mod retry;
 pub mod stream_load;
 pub mod show_create;

@@ -75,7 +75,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, String> {
                     i = i + 2 + p + 2;
                     continue;
                 }
-                None => return Err(format!("unterminated /* comment starting on line {}", line_of(i))),
+                None => {
+                    return Err(format!(
+                        "unterminated /* comment starting on line {}",
+                        line_of(i)
+                    ))
+                }
             }
         }
         let start = i;
@@ -499,7 +504,10 @@ pub fn diff(planned: &TableShape, existing: &TableShape) -> Vec<String> {
     };
     for (pi, pc) in planned.columns.iter().enumerate() {
         match find(existing, &pc.name) {
-            None => out.push(format!("column {}: missing in StarRocks (planned {})", pc.name, pc.ty)),
+            None => out.push(format!(
+                "column {}: missing in StarRocks (planned {})",
+                pc.name, pc.ty
+            )),
             Some(ei) => {
                 let ec = &existing.columns[ei];
                 if ec.ty != pc.ty {
@@ -687,22 +695,43 @@ PROPERTIES (
         )
         .expect("c");
         let d = diff(&planned, &changed);
-        assert!(d.contains(&"column name: type VARCHAR(40) in StarRocks, planned VARCHAR(20)".to_string()), "{d:?}");
-        assert!(d.contains(&"column name: NOT NULL in StarRocks, planned NULL".to_string()), "{d:?}");
-        assert!(d.contains(&"column x: missing in StarRocks (planned INT)".to_string()), "{d:?}");
-        assert!(d.contains(&"column extra: in StarRocks (INT) but not planned".to_string()), "{d:?}");
-        assert!(d.contains(&"key model: DUPLICATE KEY in StarRocks, planned PRIMARY KEY".to_string()), "{d:?}");
+        assert!(
+            d.contains(
+                &"column name: type VARCHAR(40) in StarRocks, planned VARCHAR(20)".to_string()
+            ),
+            "{d:?}"
+        );
+        assert!(
+            d.contains(&"column name: NOT NULL in StarRocks, planned NULL".to_string()),
+            "{d:?}"
+        );
+        assert!(
+            d.contains(&"column x: missing in StarRocks (planned INT)".to_string()),
+            "{d:?}"
+        );
+        assert!(
+            d.contains(&"column extra: in StarRocks (INT) but not planned".to_string()),
+            "{d:?}"
+        );
+        assert!(
+            d.contains(&"key model: DUPLICATE KEY in StarRocks, planned PRIMARY KEY".to_string()),
+            "{d:?}"
+        );
         let reordered = parse_create_table(
             "CREATE TABLE `t` (`id` bigint NOT NULL, `x` int NULL, `name` varchar(20) NULL) PRIMARY KEY(`id`)",
         )
         .expect("r");
         let d = diff(&planned, &reordered);
-        assert!(d.iter().any(|s| s.starts_with("column name: position 3")), "{d:?}");
+        assert!(
+            d.iter().any(|s| s.starts_with("column name: position 3")),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn tokenizer_handles_quotes_escapes_and_comments() {
-        let toks = tokenize("a /* x; */ 'it''s \\' ; ' -- c;\n \"q\\\"\" `b``c` # z;\n;").expect("t");
+        let toks =
+            tokenize("a /* x; */ 'it''s \\' ; ' -- c;\n \"q\\\"\" `b``c` # z;\n;").expect("t");
         let kinds: Vec<Tok> = toks.into_iter().map(|s| s.tok).collect();
         assert_eq!(
             kinds,

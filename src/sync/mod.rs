@@ -1,6 +1,7 @@
 //! `smt sync`: consistent snapshot + binlog into StarRocks, exactly once.
 //! Source side (position, cell, value, binlog, snapshot) and engine side (checkpoint, batch,
-//! sink, engine, status, flink); see SYNC_API.md for the split.
+//! sink, engine, status, flink); see SYNC_API.md for the split. [`run`] wires them: preflight,
+//! then [`engine::Engine`] over the real source (MySQL/MariaDB) and target (Stream Load).
 
 pub mod binlog;
 pub mod cell;
@@ -11,5 +12,446 @@ pub mod value;
 pub mod batch;
 pub mod checkpoint;
 pub mod engine;
+pub mod flink;
 pub mod sink;
 pub mod status;
+
+use crate::cli::SyncArgs;
+use crate::config::{Config, RuleConfig, Secret, SourceConfig};
+use crate::error::{fail, Kind};
+use crate::plan::{Plan, TablePlan};
+use crate::schema::TableDesc;
+use crate::starrocks::fe::{FeClient, FeEndpoint};
+use crate::starrocks::stream_load::{HttpEndpoint, StreamLoadClient, Timeouts};
+use binlog::{BinlogReader, CaptureTable, ReaderOptions};
+use engine::{Admin, ChangeStream, FlushLimits, Options, SnapChunk, SnapshotReader, Source, Target};
+use position::BinlogPosition;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use value::TimeZoneSpec;
+
+/// Entry point of `smt sync` (the lead's CLI wiring calls this). Ok(exit code).
+pub fn run(
+    config: &Config,
+    plan: &Plan,
+    tables: &[TableDesc],
+    args: &SyncArgs,
+) -> anyhow::Result<u8> {
+    if args.engine == crate::cli::Engine::Flink {
+        return flink::run(&config.other.output_dir);
+    }
+    let job = Job::from_config(config, plan, tables, args)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| anyhow::anyhow!("cannot install the signal handler: {e}"))?;
+    }
+    let opts = Options {
+        until_caught_up: args.until_caught_up,
+        snapshot_only: args.snapshot_only,
+        stop,
+        status_interval: Duration::from_secs(args.status_interval.max(1)),
+        skip_dup_changes: job.skip_dup_changes,
+        ..Options::default()
+    };
+    let outcome = job.run(opts)?;
+    tracing::info!(?outcome, "sync finished");
+    Ok(0)
+}
+
+/// Everything `smt sync` needs, resolved from the config and the plan.
+pub struct Job {
+    pub source: SourceConfig,
+    pub captures: Vec<CaptureTable>,
+    /// `flink.starrocks.*` options of each capture's rule.
+    pub rule_options: Vec<Vec<(String, String)>>,
+    pub fe: FeEndpoint,
+    pub http: HttpEndpoint,
+    pub state_dir: PathBuf,
+    pub skip_dup_changes: bool,
+    /// Reader tunables (tests shorten them).
+    pub reader: ReaderOptions,
+    /// Rows per snapshot chunk.
+    pub chunk_rows: usize,
+}
+
+fn rule_of<'a>(config: &'a Config, name: &str) -> Option<&'a RuleConfig> {
+    config.rules.iter().find(|r| r.name == name)
+}
+
+impl Job {
+    pub fn from_config(
+        config: &Config,
+        plan: &Plan,
+        tables: &[TableDesc],
+        args: &SyncArgs,
+    ) -> anyhow::Result<Job> {
+        let mut captures = Vec::new();
+        let mut rule_options = Vec::new();
+        for rp in &plan.rules {
+            let opts = rule_of(config, &rp.rule)
+                .map(|r| r.flink_starrocks.clone())
+                .unwrap_or_default();
+            for tp in &rp.tables {
+                captures.push(capture(tp, tables)?);
+                rule_options.push(opts.clone());
+            }
+        }
+        if captures.is_empty() {
+            return Err(fail(
+                Kind::Plan,
+                "no table to sync: no rule matched a source table (check [table-rule.N] database/table regexes)",
+            ));
+        }
+        let fe = crate::apply::resolve_fe(config, args.fe.as_deref())?;
+        let http = resolve_http(config, args.load_url.as_deref())?;
+        let state_dir = args
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| config.other.output_dir.join("sync-state"));
+        Ok(Job {
+            source: config.source.clone(),
+            captures,
+            rule_options,
+            fe,
+            http,
+            state_dir,
+            skip_dup_changes: false,
+            reader: ReaderOptions::default(),
+            chunk_rows: 50_000,
+        })
+    }
+
+    /// Job id: see `batch` (source, target load-url, canonical state dir).
+    pub fn job_id(&self) -> String {
+        let dir = std::fs::canonicalize(&self.state_dir).unwrap_or_else(|_| self.state_dir.clone());
+        batch::job_id(
+            &format!("{}:{}", self.source.host, self.source.port),
+            &self.http.to_string(),
+            &dir.display().to_string(),
+        )
+    }
+
+    /// Preflight, then run the engine.
+    pub fn run(&self, mut opts: Options) -> anyhow::Result<engine::Outcome> {
+        opts.chunk_rows = self.chunk_rows;
+        // Source: binlog settings and privileges.
+        let mut conn = snapshot::connect(&self.source).map_err(|e| {
+            fail(
+                Kind::Source,
+                format!(
+                    "cannot connect to the source {}:{}: {e:#}",
+                    self.source.host, self.source.port
+                ),
+            )
+        })?;
+        if let Err(problems) = binlog::check_binlog_settings(&mut conn) {
+            return Err(fail(
+                Kind::Source,
+                format!(
+                    "the source {}:{} is not ready for replication:\n  - {}",
+                    self.source.host,
+                    self.source.port,
+                    problems.join("\n  - ")
+                ),
+            ));
+        }
+        let tz = TimeZoneSpec::resolve(self.source.time_zone.as_deref(), &mut conn)?;
+
+        // Target: FE (MySQL protocol) and tables.
+        let mut fe = FeClient::connect_to(&self.fe, Duration::from_secs(30))?;
+        let mut missing = Vec::new();
+        for c in &self.captures {
+            let (db, t) = (&c.plan.target_database, &c.plan.target_table);
+            match fe.table_exists(db, t) {
+                Ok(true) => {}
+                Ok(false) => missing.push(format!("{db}.{t}")),
+                Err(e) => {
+                    return Err(fail(
+                        Kind::Target,
+                        format!("cannot check the target table {db}.{t} on {}: {e}", fe.address()),
+                    ))
+                }
+            }
+        }
+        if !missing.is_empty() {
+            // TODO(main merge): create them with the code `apply` uses:
+            // crate::apply::run(&crate::render::starrocks_statements(plan), Some(plan), &mut fe, ..)
+            return Err(fail(
+                Kind::Target,
+                format!(
+                    "the target tables {} do not exist: run `smt apply -c <config>` first",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let admin = FeAdmin(Mutex::new(fe));
+
+        // Target: HTTP (Stream Load).
+        let client = StreamLoadClient::new(
+            self.http.clone(),
+            self.fe.user.clone(),
+            self.fe.password.clone(),
+            Timeouts::default(),
+        );
+        let probe_db = &self.captures[0].plan.target_database;
+        if let Err(e) = client.label_state(probe_db, "smt_preflight_probe") {
+            return Err(fail(
+                Kind::Target,
+                format!(
+                    "cannot reach StarRocks Stream Load at {} ({e}): check --load-url or \
+                     flink.starrocks.load-url (the FE http port, default 8030)",
+                    self.http
+                ),
+            ));
+        }
+        let loader: Arc<dyn sink::Loader> = Arc::new(client);
+
+        // Checkpoint position still on the server?
+        let store = checkpoint::Store::new(&self.state_dir);
+        if let Some(state) = store.load()? {
+            if let Some(pos) = &state.binlog {
+                if !binlog::position_exists(&mut conn, pos)? {
+                    return Err(fail(
+                        Kind::Sync,
+                        format!(
+                            "the checkpoint position {pos} is no longer in the source's binary \
+                             logs (purged): the changes since then are lost to replication. \
+                             Truncate the target tables, delete the state directory {} and run \
+                             smt sync again for a fresh snapshot; keep binlogs longer \
+                             (binlog_expire_logs_seconds) to avoid this",
+                            self.state_dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        drop(conn);
+
+        let mut targets = Vec::new();
+        for (c, o) in self.captures.iter().zip(&self.rule_options) {
+            let spec = batch::BodySpec::new(&c.plan, o).map_err(|e| {
+                fail(Kind::Config, format!("[table-rule.{}] {e}", c.plan.rule))
+            })?;
+            targets.push(Target {
+                plan: c.plan.clone(),
+                spec,
+                loader: loader.clone(),
+                limits: flush_limits(o)?,
+            });
+        }
+        let job = self.job_id();
+        let server_id = 1_000_000 + (batch::fnv1a64(job.as_bytes()) % 1_000_000_000) as u32;
+        let mut source = MysqlSource {
+            src: self.source.clone(),
+            captures: self.captures.clone(),
+            tz,
+            server_id,
+            reader: self.reader.clone(),
+        };
+        let description = format!(
+            "source {}:{} -> StarRocks {} (FE {}:{})",
+            self.source.host, self.source.port, self.http, self.fe.host, self.fe.port
+        );
+        let mut eng = engine::Engine::new(targets, store, &job, &description, opts, &mut source, &admin)?;
+        eng.run()
+    }
+}
+
+fn capture(tp: &TablePlan, tables: &[TableDesc]) -> anyhow::Result<CaptureTable> {
+    let mut sources = Vec::new();
+    for s in &tp.sources {
+        let d = tables
+            .iter()
+            .find(|t| t.database == s.database && t.name == s.table)
+            .ok_or_else(|| {
+                fail(
+                    Kind::Plan,
+                    format!(
+                        "no description of source table {}.{} (planned for {}.{})",
+                        s.database, s.table, tp.target_database, tp.target_table
+                    ),
+                )
+            })?;
+        sources.push(d.clone());
+    }
+    Ok(CaptureTable { plan: tp.clone(), sources })
+}
+
+/// The FE http endpoint: `--load-url`, else the rules' `flink.starrocks.load-url` (first entry).
+fn resolve_http(config: &Config, flag: Option<&str>) -> anyhow::Result<HttpEndpoint> {
+    let text = match flag {
+        Some(f) => f.to_string(),
+        None => config
+            .rules
+            .iter()
+            .find_map(|r| r.starrocks_option("load-url").filter(|v| !v.trim().is_empty()))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fail(
+                    Kind::Config,
+                    "no StarRocks http endpoint: set flink.starrocks.load-url in a rule or pass --load-url host:8030",
+                )
+            })?,
+    };
+    let list = HttpEndpoint::parse_list(&text).map_err(|e| fail(Kind::Config, format!("load-url: {e}")))?;
+    list.into_iter()
+        .next()
+        .ok_or_else(|| fail(Kind::Config, "load-url: no endpoint"))
+}
+
+/// `sink.buffer-flush.{max-rows,max-bytes,interval-ms}` of a rule (sync defaults: 500000 rows,
+/// 64 MiB, 1000 ms — a short interval, since latency matters for replication).
+pub fn flush_limits(opts: &[(String, String)]) -> anyhow::Result<FlushLimits> {
+    let get = |k: &str| -> anyhow::Result<Option<u64>> {
+        match opts.iter().rev().find(|(kk, _)| kk == k) {
+            None => Ok(None),
+            Some((_, v)) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+                fail(Kind::Config, format!("flink.starrocks.{k} = {v:?} is not a number"))
+            }),
+        }
+    };
+    let d = FlushLimits::default();
+    Ok(FlushLimits {
+        max_rows: get("sink.buffer-flush.max-rows")?.map_or(d.max_rows, |n| n.max(1) as usize),
+        max_bytes: get("sink.buffer-flush.max-bytes")?.map_or(d.max_bytes, |n| n.max(1) as usize),
+        interval: get("sink.buffer-flush.interval-ms")?.map_or(d.interval, Duration::from_millis),
+    })
+}
+
+/// TRUNCATE on the FE.
+struct FeAdmin(Mutex<FeClient>);
+
+impl Admin for FeAdmin {
+    fn truncate(&self, db: &str, table: &str) -> anyhow::Result<()> {
+        let mut fe = self.0.lock().map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
+        let sql = format!("TRUNCATE TABLE {}", crate::ident::quote_qualified(db, table));
+        fe.exec(&sql)
+            .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
+    }
+}
+
+/// The real source: MySQL/MariaDB snapshots and binlog.
+struct MysqlSource {
+    src: SourceConfig,
+    captures: Vec<CaptureTable>,
+    tz: TimeZoneSpec,
+    server_id: u32,
+    reader: ReaderOptions,
+}
+
+impl Source for MysqlSource {
+    fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
+        let (snap, pos) = snapshot::Snapshot::begin(&self.src)?;
+        Ok((
+            Box::new(SnapAdapter { snap, captures: self.captures.clone(), tz: self.tz.clone() }),
+            pos,
+        ))
+    }
+    fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>> {
+        let r = BinlogReader::open_with(
+            &self.src,
+            self.server_id,
+            from,
+            self.captures.clone(),
+            &self.tz,
+            self.reader.clone(),
+        )?;
+        Ok(Box::new(ReaderAdapter(r)))
+    }
+}
+
+struct SnapAdapter {
+    snap: snapshot::Snapshot,
+    captures: Vec<CaptureTable>,
+    tz: TimeZoneSpec,
+}
+
+impl SnapshotReader for SnapAdapter {
+    fn read_chunk(
+        &mut self,
+        target: usize,
+        source: usize,
+        after: Option<&serde_json::Value>,
+        max_rows: usize,
+    ) -> anyhow::Result<SnapChunk> {
+        let ct = self
+            .captures
+            .get(target)
+            .ok_or_else(|| anyhow::anyhow!("no target {target}"))?;
+        let sref = ct
+            .plan
+            .sources
+            .get(source)
+            .ok_or_else(|| anyhow::anyhow!("no source {source} of target {target}"))?
+            .clone();
+        let key = after.map(snapshot::key_from_json).transpose()?;
+        let c = self.snap.read_chunk(ct, &sref, key.as_deref(), max_rows, &self.tz)?;
+        Ok(SnapChunk {
+            rows: c.rows,
+            last_key: c.last_key.as_deref().map(snapshot::key_to_json),
+            done: c.done,
+            bytes: c.bytes,
+        })
+    }
+    fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64> {
+        let mut n = 0;
+        if let Some(ct) = self.captures.get(target) {
+            for s in &ct.plan.sources {
+                n += self.snap.estimate_rows(s)?;
+            }
+        }
+        Ok(n)
+    }
+}
+
+struct ReaderAdapter(BinlogReader);
+
+impl ChangeStream for ReaderAdapter {
+    fn next_event(&mut self) -> anyhow::Result<Option<binlog::SourceEvent>> {
+        self.0.next_event()
+    }
+    fn server_position(&mut self) -> anyhow::Result<BinlogPosition> {
+        self.0.server_position()
+    }
+}
+
+/// A secret-free summary of a job for logs.
+pub fn describe(job: &Job) -> String {
+    let _: &Secret = &job.fe.password;
+    format!(
+        "{} table(s), source {}:{}, StarRocks {} / {}:{}, state {}",
+        job.captures.len(),
+        job.source.host,
+        job.source.port,
+        job.http,
+        job.fe.host,
+        job.fe.port,
+        job.state_dir.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_limits_from_rule_options() {
+        let o = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        };
+        let d = flush_limits(&[]).unwrap();
+        assert_eq!((d.max_rows, d.max_bytes, d.interval), (500_000, 64 << 20, Duration::from_millis(1000)));
+        let l = flush_limits(&o(&[
+            ("sink.buffer-flush.max-rows", "10"),
+            ("sink.buffer-flush.max-bytes", "2048"),
+            ("sink.buffer-flush.interval-ms", "250"),
+        ]))
+        .unwrap();
+        assert_eq!((l.max_rows, l.max_bytes, l.interval), (10, 2048, Duration::from_millis(250)));
+        let e = flush_limits(&o(&[("sink.buffer-flush.max-rows", "many")])).unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&e), 2);
+    }
+}

@@ -381,6 +381,110 @@ fn state_with_retry(
     ))
 }
 
+/// The real target: the transaction API of `StreamLoadClient`.
+mod real {
+    use super::*;
+    use crate::starrocks::stream_load::{
+        self as sl, LoadError, LoadOptions, StreamLoadClient,
+    };
+
+    fn map(e: LoadError) -> LoadFailure {
+        match e {
+            LoadError::Transient(m) => LoadFailure::Transient(m),
+            LoadError::Unknown(m) | LoadError::LabelRunning(m) => LoadFailure::Unknown(m),
+            // The transaction was aborted or timed out under us: redo it (same label).
+            LoadError::Definite(m) if m.contains("does not exist") => LoadFailure::Transient(m),
+            LoadError::Definite(m) => LoadFailure::Definite(m),
+        }
+    }
+
+    impl Loader for StreamLoadClient {
+        fn begin(
+            &self,
+            db: &str,
+            table: &str,
+            label: &str,
+            timeout_s: u64,
+        ) -> Result<BeginOutcome, LoadFailure> {
+            match StreamLoadClient::begin(self, db, table, label, timeout_s) {
+                Ok(_) => Ok(BeginOutcome::Begun),
+                Err(LoadError::LabelRunning(_)) => Ok(BeginOutcome::ExistsRunning),
+                Err(LoadError::Definite(m)) => {
+                    // FINISHED labels come back as Definite: ask, don't parse messages.
+                    match self.label_state(db, label) {
+                        Ok(s) if s.is_committed() => Ok(BeginOutcome::ExistsFinished),
+                        Ok(sl::LabelState::Prepare | sl::LabelState::Prepared) => {
+                            Ok(BeginOutcome::ExistsRunning)
+                        }
+                        _ => Err(LoadFailure::Definite(m)),
+                    }
+                }
+                Err(e) => Err(map(e)),
+            }
+        }
+
+        fn load(
+            &self,
+            db: &str,
+            table: &str,
+            label: &str,
+            body: &Body,
+            extra_headers: &[(String, String)],
+        ) -> Result<(), LoadFailure> {
+            let format = match &body.format {
+                crate::sync::batch::BodyFormat::Json => sl::BodyFormat::Json,
+                crate::sync::batch::BodyFormat::Csv { column_separator, row_delimiter } => {
+                    sl::BodyFormat::Csv {
+                        column_separator: column_separator.clone(),
+                        row_delimiter: row_delimiter.clone(),
+                    }
+                }
+            };
+            let opts = LoadOptions {
+                format,
+                columns: body.columns.clone(),
+                extra_headers: extra_headers.to_vec(),
+                strict_mode: true,
+                timeout_s: 600,
+            };
+            self.load_in_txn(db, table, label, &opts, &body.bytes).map(|_| ()).map_err(map)
+        }
+
+        fn prepare(&self, db: &str, table: &str, label: &str) -> Result<Counts, LoadFailure> {
+            let r = StreamLoadClient::prepare(self, db, table, label).map_err(map)?;
+            Ok(Counts {
+                total: r.total_rows,
+                loaded: r.loaded_rows,
+                filtered: r.filtered_rows,
+                unselected: r.unselected_rows,
+            })
+        }
+
+        fn commit(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure> {
+            self.commit_resolving(db, table, label).map_err(|e| match e {
+                LoadError::Definite(m) => LoadFailure::Definite(m),
+                other => map(other),
+            })
+        }
+
+        fn rollback(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure> {
+            StreamLoadClient::rollback(self, db, table, label).map(|_| ()).map_err(map)
+        }
+
+        fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadFailure> {
+            let s = StreamLoadClient::label_state(self, db, label).map_err(map)?;
+            Ok(match s {
+                sl::LabelState::Unknown => LabelState::Unknown,
+                sl::LabelState::Prepare => LabelState::Prepare,
+                sl::LabelState::Prepared => LabelState::Prepared,
+                sl::LabelState::Committed => LabelState::Committed,
+                sl::LabelState::Visible => LabelState::Visible,
+                sl::LabelState::Aborted => LabelState::Aborted,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 pub mod fake {
     //! In-memory StarRocks transaction semantics, with fault and crash injection.

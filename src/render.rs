@@ -108,7 +108,7 @@ struct FlinkStatementSet {
 /// no fallible filters, so an error here is a bug in this module, not bad input.
 fn render<T: Template>(t: &T) -> String {
     match t.render() {
-        Ok(s) => s.trim_end().to_string(),
+        Ok(s) => s.trim().to_string(),
         Err(e) => panic!("bug: template rendering failed: {e}"),
     }
 }
@@ -435,7 +435,7 @@ fn flink_table(
     for (k, v) in &rule.flink_starrocks {
         if RESERVED.contains(&k.as_str()) {
             sink_notes.push(one_line(&format!(
-                "flink.starrocks.{k} = {v} ignored: smt sets it for each table"
+                "flink.starrocks.{k} = {v:?} is not used: smt sets {k} for each table (SMT docs: do not set it)"
             )));
         } else {
             user_sr.push((k.clone(), v.clone()));

@@ -129,7 +129,7 @@ fn sr_create_database(db: &str) -> DdlStatement {
 /// DISTRIBUTED BY, PROPERTIES. PRIMARY KEY columns are always `NOT NULL`; other columns
 /// (DUPLICATE KEY columns included, which StarRocks allows to be NULL) follow `nullable`.
 pub fn starrocks_table(t: &TablePlan) -> String {
-    let is_pk = |c: &TargetColumn| t.model == Model::Primary && t.key.iter().any(|k| *k == c.name);
+    let is_pk = |c: &TargetColumn| t.model == Model::Primary && t.key.contains(&c.name);
     let columns = t
         .columns
         .iter()
@@ -177,7 +177,11 @@ pub fn starrocks_table(t: &TablePlan) -> String {
 }
 
 fn quote_list(names: &[String]) -> String {
-    names.iter().map(|n| quote(n)).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| quote(n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn sorted_tables<'a>(tables: impl Iterator<Item = &'a TablePlan>) -> Vec<&'a TablePlan> {
@@ -268,7 +272,7 @@ fn parse_server_id(s: &str) -> Option<(u32, u32)> {
         Some((a, b)) => {
             let a: u32 = a.trim().parse().ok()?;
             let b: u32 = b.trim().parse().ok()?;
-            (a >= 1 && b >= a).then_some((a, b - a + 1))
+            (a >= 1 && b >= a).then(|| (a, b - a + 1))
         }
         None => {
             let a: u32 = s.parse().ok()?;
@@ -321,7 +325,7 @@ fn flink_table(
     let mut select = Vec::new();
     for c in &t.columns {
         let (sname, sty, meta) = flink_source_side(c);
-        let key_col = is_pk && t.key.iter().any(|k| *k == c.name);
+        let key_col = is_pk && t.key.contains(&c.name);
         src_cols.push(FlinkColumnView {
             name: quote(&sname),
             ty: sty.clone(),
@@ -425,7 +429,7 @@ fn flink_table(
         .map(|c| FlinkColumnView {
             name: quote(&c.name),
             ty: c.flink_type.clone(),
-            not_null: !c.nullable || (is_pk && t.key.iter().any(|k| *k == c.name)),
+            not_null: !c.nullable || (is_pk && t.key.contains(&c.name)),
             metadata: None,
         })
         .collect();

@@ -8,7 +8,10 @@ use smt::plan::{Plan, RulePlan, TablePlan};
 use smt::render::{flink_rule, starrocks_statements, starrocks_table, DEFAULT_SERVER_ID_BASE};
 
 fn one_rule_flink(t: TablePlan, rule: smt::config::RuleConfig) -> String {
-    let rp = RulePlan { rule: rule.name.clone(), tables: vec![t] };
+    let rp = RulePlan {
+        rule: rule.name.clone(),
+        tables: vec![t],
+    };
     let mut base = DEFAULT_SERVER_ID_BASE;
     flink_rule(&rp, &rule, &source(), &mut base)
 }
@@ -20,20 +23,35 @@ fn with_sr(mut r: smt::config::RuleConfig) -> smt::config::RuleConfig {
 
 #[test]
 fn golden_all_types_pk_table() {
-    check_golden("all_types.starrocks.sql", &(starrocks_table(&all_types()) + "\n"));
-    check_golden("all_types.flink.sql", &one_rule_flink(all_types(), with_sr(rule("1"))));
+    check_golden(
+        "all_types.starrocks.sql",
+        &(starrocks_table(&all_types()) + "\n"),
+    );
+    check_golden(
+        "all_types.flink.sql",
+        &one_rule_flink(all_types(), with_sr(rule("1"))),
+    );
 }
 
 #[test]
 fn golden_duplicate_key_table() {
-    check_golden("duplicate.starrocks.sql", &(starrocks_table(&duplicate()) + "\n"));
-    check_golden("duplicate.flink.sql", &one_rule_flink(duplicate(), with_sr(rule("1"))));
+    check_golden(
+        "duplicate.starrocks.sql",
+        &(starrocks_table(&duplicate()) + "\n"),
+    );
+    check_golden(
+        "duplicate.flink.sql",
+        &one_rule_flink(duplicate(), with_sr(rule("1"))),
+    );
 }
 
 #[test]
 fn golden_merged_shards() {
     check_golden("merged.starrocks.sql", &(starrocks_table(&merged()) + "\n"));
-    check_golden("merged.flink.sql", &one_rule_flink(merged(), with_sr(rule("shards"))));
+    check_golden(
+        "merged.flink.sql",
+        &one_rule_flink(merged(), with_sr(rule("shards"))),
+    );
 }
 
 #[test]
@@ -75,15 +93,23 @@ fn starrocks_ddl_shape() {
     assert_eq!(lines[0], "CREATE TABLE IF NOT EXISTS `shop`.`orders` (");
     assert_eq!(lines[1], "  `id` BIGINT NOT NULL COMMENT \"order id\",");
     assert!(sql.contains("  `c_int` INT NOT NULL DEFAULT \"0\",\n"));
-    assert!(sql.contains("  `c_varchar` VARCHAR(400) NULL DEFAULT \"n/a\" COMMENT \"free text\",\n"));
+    assert!(
+        sql.contains("  `c_varchar` VARCHAR(400) NULL DEFAULT \"n/a\" COMMENT \"free text\",\n")
+    );
     assert!(sql.contains("  `c_ts` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"));
     assert!(sql.contains("  `c_json` JSON NULL\n) ENGINE = OLAP\nPRIMARY KEY (`id`)\nCOMMENT \"all the orders\"\nDISTRIBUTED BY HASH(`id`) BUCKETS 1\nPROPERTIES (\n  \"replication_num\" = \"1\",\n  \"enable_persistent_index\" = \"true\"\n)"));
     assert!(!sql.ends_with(';'));
 
     let dup = starrocks_table(&duplicate());
     assert!(dup.contains("DUPLICATE KEY (`ts`, `host`)\nPARTITION BY RANGE(`ts`)"));
-    assert!(dup.contains("\nDISTRIBUTED BY HASH(`ts`)\nPROPERTIES"), "BUCKETS omitted when None:\n{dup}");
-    assert!(dup.contains("`ts` DATETIME NULL"), "duplicate key columns keep their nullability");
+    assert!(
+        dup.contains("\nDISTRIBUTED BY HASH(`ts`)\nPROPERTIES"),
+        "BUCKETS omitted when None:\n{dup}"
+    );
+    assert!(
+        dup.contains("`ts` DATETIME NULL"),
+        "duplicate key columns keep their nullability"
+    );
 }
 
 #[test]
@@ -99,14 +125,22 @@ fn statements_are_ordered_and_deduplicated() {
     other.target_database = "aaa".into();
     let plan = Plan {
         rules: vec![
-            RulePlan { rule: "1".into(), tables: vec![all_types(), duplicate()] },
-            RulePlan { rule: "2".into(), tables: vec![other] },
+            RulePlan {
+                rule: "1".into(),
+                tables: vec![all_types(), duplicate()],
+            },
+            RulePlan {
+                rule: "2".into(),
+                tables: vec![other],
+            },
         ],
         skipped: vec![],
     };
     let st = starrocks_statements(&plan);
-    let ids: Vec<(String, Option<String>)> =
-        st.iter().map(|s| (s.database.clone(), s.table.clone())).collect();
+    let ids: Vec<(String, Option<String>)> = st
+        .iter()
+        .map(|s| (s.database.clone(), s.table.clone()))
+        .collect();
     assert_eq!(
         ids,
         vec![
@@ -125,7 +159,9 @@ fn statements_are_ordered_and_deduplicated() {
 fn hostile_identifiers_render_safely() {
     let sql = starrocks_table(&hostile());
     assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS `weird_db`.`tab``le 'x' \"y\" 表` (\n"));
-    assert!(sql.contains("  `select` BIGINT NOT NULL COMMENT \"key \\\"quoted\\\" \\\\ back\\nslash\",\n"));
+    assert!(sql.contains(
+        "  `select` BIGINT NOT NULL COMMENT \"key \\\"quoted\\\" \\\\ back\\nslash\",\n"
+    ));
     assert!(sql.contains(
         "  `a``b 'c\" 名前` VARCHAR(40) NULL DEFAULT \"it's \\\"x\\\" \\\\n\" COMMENT \"line1\\nline2\\t\\\"q\\\"\"\n"
     ));
@@ -135,8 +171,14 @@ fn hostile_identifiers_render_safely() {
 
     let flink = one_rule_flink(hostile(), with_sr(rule("odd")));
     assert!(flink.contains("`default_catalog`.`weird_db`.`tab``le 'x' \"y\" 表_src`"));
-    assert!(flink.contains("'table-name' = 'tab`le ''x'' \"y\" 表'"), "{flink}");
-    assert!(flink.contains("'database-name' = 'src\\.db'"), "names are regex-escaped:\n{flink}");
+    assert!(
+        flink.contains("'table-name' = 'tab`le ''x'' \"y\" 表'"),
+        "{flink}"
+    );
+    assert!(
+        flink.contains("'database-name' = 'src\\.db'"),
+        "names are regex-escaped:\n{flink}"
+    );
     assert!(flink.contains("'password' = 'pa''ss'"));
     assert!(flink.contains("SELECT `select`, `a``b 'c\" 名前`\nFROM"));
 }
@@ -152,9 +194,15 @@ fn flink_shape_and_options() {
     assert!(!f.contains("SELECT *"));
 
     let o = one_rule_flink(all_types(), options_rule());
-    assert!(o.contains("'hostname' = 'replica.internal'"), "user overrides ours in place");
+    assert!(
+        o.contains("'hostname' = 'replica.internal'"),
+        "user overrides ours in place"
+    );
     assert!(!o.contains("'hostname' = '127.0.0.1'"));
-    assert!(o.contains("'server-id' = '6000-6001'"), "user's server-id is the base:\n{o}");
+    assert!(
+        o.contains("'server-id' = '6000-6001'"),
+        "user's server-id is the base:\n{o}"
+    );
     assert_eq!(o.matches("'server-id'").count(), 1);
     assert!(o.contains("-- flink.starrocks.table-name = \"ignored\" is not used: smt sets table-name for each table"));
     assert_eq!(o.matches("'table-name' = 'orders'").count(), 2);
@@ -167,7 +215,11 @@ fn flink_shape_and_options() {
 #[test]
 fn merged_shards_read_all_shards_with_metadata() {
     let f = one_rule_flink(merged(), with_sr(rule("shards")));
-    assert_eq!(f.matches("_src` (").count(), 1, "one source table for all shards");
+    assert_eq!(
+        f.matches("_src` (").count(),
+        1,
+        "one source table for all shards"
+    );
     assert!(f.contains("  `_src_db` STRING NOT NULL METADATA FROM 'database_name' VIRTUAL,"));
     assert!(f.contains("  `_src_table` STRING NOT NULL METADATA FROM 'table_name' VIRTUAL,"));
     assert!(f.contains("'database-name' = 'edu_db_[0-9]+'"));
@@ -175,20 +227,32 @@ fn merged_shards_read_all_shards_with_metadata() {
     // Source PK: source-side key columns only; sink PK: the full target key.
     assert!(f.contains("  PRIMARY KEY (`id`) NOT ENFORCED\n) WITH (\n  'connector' = 'mysql-cdc'"));
     assert!(f.contains("  PRIMARY KEY (`_src_db`, `_src_table`, `id`) NOT ENFORCED\n) WITH (\n  'connector' = 'starrocks'"));
-    assert!(f.contains("SELECT CAST(`_src_db` AS VARCHAR(256)) AS `_src_db`, `_src_table`, `id`, `title`"), "{f}");
+    assert!(
+        f.contains(
+            "SELECT CAST(`_src_db` AS VARCHAR(256)) AS `_src_db`, `_src_table`, `id`, `title`"
+        ),
+        "{f}"
+    );
 }
 
 #[test]
 fn server_ids_are_distinct_across_the_output() {
     let (plan, config) = full();
     let files = result_files(&plan, &config).expect("files");
-    let all = &files.iter().find(|f| f.name == "flink-create.all.sql").expect("all").content;
+    let all = &files
+        .iter()
+        .find(|f| f.name == "flink-create.all.sql")
+        .expect("all")
+        .content;
     let re = regex::Regex::new(r"'server-id' = '(\d+)(?:-(\d+))?'").expect("re");
     let mut ranges: Vec<(u32, u32)> = re
         .captures_iter(all)
         .map(|c| {
             let a: u32 = c[1].parse().expect("n");
-            let b: u32 = c.get(2).map(|m| m.as_str().parse().expect("n")).unwrap_or(a);
+            let b: u32 = c
+                .get(2)
+                .map(|m| m.as_str().parse().expect("n"))
+                .unwrap_or(a);
             (a, b)
         })
         .collect();
@@ -205,12 +269,20 @@ fn all_files_are_concatenations() {
     let files = result_files(&plan, &config).expect("files");
     let get = |n: &str| files.iter().find(|f| f.name == n).expect(n).content.clone();
     for prefix in ["starrocks-create", "flink-create"] {
-        let parts: Vec<String> =
-            ["1", "shards", "opts", "odd"].iter().map(|r| get(&format!("{prefix}.{r}.sql"))).collect();
+        let parts: Vec<String> = ["1", "shards", "opts", "odd"]
+            .iter()
+            .map(|r| get(&format!("{prefix}.{r}.sql")))
+            .collect();
         assert_eq!(get(&format!("{prefix}.all.sql")), parts.join("\n"));
     }
-    assert!(files.iter().filter(|f| f.name.starts_with("flink")).all(|f| f.secret));
-    assert!(files.iter().filter(|f| f.name.starts_with("starrocks")).all(|f| !f.secret));
+    assert!(files
+        .iter()
+        .filter(|f| f.name.starts_with("flink"))
+        .all(|f| f.secret));
+    assert!(files
+        .iter()
+        .filter(|f| f.name.starts_with("starrocks"))
+        .all(|f| !f.secret));
     // Same input, same bytes.
     assert_eq!(files, result_files(&plan, &config).expect("files"));
 }
@@ -219,14 +291,26 @@ fn all_files_are_concatenations() {
 fn no_password_means_not_secret() {
     let mut r = rule("1");
     starrocks_opts(&mut r); // password = ""
-    let plan = Plan { rules: vec![RulePlan { rule: "1".into(), tables: vec![all_types()] }], skipped: vec![] };
+    let plan = Plan {
+        rules: vec![RulePlan {
+            rule: "1".into(),
+            tables: vec![all_types()],
+        }],
+        skipped: vec![],
+    };
     let files = result_files(&plan, &config(vec![r], "")).expect("files");
     assert!(files.iter().all(|f| !f.secret));
 }
 
 #[test]
 fn rule_named_all_is_rejected() {
-    let plan = Plan { rules: vec![RulePlan { rule: "all".into(), tables: vec![all_types()] }], skipped: vec![] };
+    let plan = Plan {
+        rules: vec![RulePlan {
+            rule: "all".into(),
+            tables: vec![all_types()],
+        }],
+        skipped: vec![],
+    };
     let err = result_files(&plan, &config(vec![rule("all")], "")).expect_err("must fail");
     assert!(err.to_string().contains("collide"), "{err}");
 }

@@ -29,7 +29,10 @@ pub fn table(
         target_table: name.into(),
         sources: sources
             .iter()
-            .map(|(d, t)| SourceRef { database: d.to_string(), table: t.to_string() })
+            .map(|(d, t)| SourceRef {
+                database: d.to_string(),
+                table: t.to_string(),
+            })
             .collect(),
         shard_regex: shard_regex.map(|(d, t)| (d.to_string(), t.to_string())),
         columns,
@@ -52,22 +55,47 @@ pub fn col(name: &str, sr: SrType, flink: &str, nullable: bool, src: SourceType)
         nullable,
         default: None,
         comment: String::new(),
-        origin: ColumnOrigin::Source { name: name.into(), ty: src },
+        origin: ColumnOrigin::Source {
+            name: name.into(),
+            ty: src,
+        },
         encoding: Encoding::Plain,
     }
 }
 
 pub fn int(width: IntWidth) -> SourceType {
-    SourceType::Int { width, unsigned: false, display: None }
+    SourceType::Int {
+        width,
+        unsigned: false,
+        display: None,
+    }
 }
 
 /// A PRIMARY KEY table with every StarRocks column type, defaults and comments.
 pub fn all_types() -> TablePlan {
     let mut cols = vec![
         col("id", SrType::BigInt, "BIGINT", false, int(IntWidth::Big)),
-        col("c_bool", SrType::Boolean, "BOOLEAN", true, SourceType::Bit(1)),
-        col("c_tiny", SrType::TinyInt, "TINYINT", true, int(IntWidth::Tiny)),
-        col("c_small", SrType::SmallInt, "SMALLINT", true, int(IntWidth::Small)),
+        col(
+            "c_bool",
+            SrType::Boolean,
+            "BOOLEAN",
+            true,
+            SourceType::Bit(1),
+        ),
+        col(
+            "c_tiny",
+            SrType::TinyInt,
+            "TINYINT",
+            true,
+            int(IntWidth::Tiny),
+        ),
+        col(
+            "c_small",
+            SrType::SmallInt,
+            "SMALLINT",
+            true,
+            int(IntWidth::Small),
+        ),
         col("c_int", SrType::Int, "INT", false, int(IntWidth::Int)),
         col("c_big", SrType::BigInt, "BIGINT", true, int(IntWidth::Big)),
         col(
@@ -75,24 +103,80 @@ pub fn all_types() -> TablePlan {
             SrType::LargeInt,
             "DECIMAL(20, 0)",
             true,
-            SourceType::Int { width: IntWidth::Big, unsigned: true, display: None },
+            SourceType::Int {
+                width: IntWidth::Big,
+                unsigned: true,
+                display: None,
+            },
         ),
-        col("c_float", SrType::Float, "FLOAT", true, SourceType::Float { unsigned: false }),
-        col("c_double", SrType::Double, "DOUBLE", true, SourceType::Double { unsigned: false }),
+        col(
+            "c_float",
+            SrType::Float,
+            "FLOAT",
+            true,
+            SourceType::Float { unsigned: false },
+        ),
+        col(
+            "c_double",
+            SrType::Double,
+            "DOUBLE",
+            true,
+            SourceType::Double { unsigned: false },
+        ),
         col(
             "c_dec",
             SrType::Decimal(10, 2),
             "DECIMAL(10, 2)",
             true,
-            SourceType::Decimal { precision: 10, scale: 2, unsigned: false },
+            SourceType::Decimal {
+                precision: 10,
+                scale: 2,
+                unsigned: false,
+            },
         ),
-        col("c_char", SrType::Char(40), "CHAR(10)", true, SourceType::Char(10)),
-        col("c_varchar", SrType::Varchar(400), "VARCHAR(100)", true, SourceType::Varchar(100)),
-        col("c_text", SrType::Varchar(1048576), "STRING", true, SourceType::Text(TextKind::Long)),
-        col("c_bin", SrType::Varbinary(16), "BYTES", true, SourceType::Varbinary(16)),
+        col(
+            "c_char",
+            SrType::Char(40),
+            "CHAR(10)",
+            true,
+            SourceType::Char(10),
+        ),
+        col(
+            "c_varchar",
+            SrType::Varchar(400),
+            "VARCHAR(100)",
+            true,
+            SourceType::Varchar(100),
+        ),
+        col(
+            "c_text",
+            SrType::Varchar(1048576),
+            "STRING",
+            true,
+            SourceType::Text(TextKind::Long),
+        ),
+        col(
+            "c_bin",
+            SrType::Varbinary(16),
+            "BYTES",
+            true,
+            SourceType::Varbinary(16),
+        ),
         col("c_date", SrType::Date, "DATE", true, SourceType::Date),
-        col("c_dt", SrType::DateTime, "TIMESTAMP(6)", true, SourceType::DateTime { fsp: 6 }),
-        col("c_ts", SrType::DateTime, "TIMESTAMP(0)", false, SourceType::Timestamp { fsp: 0 }),
+        col(
+            "c_dt",
+            SrType::DateTime,
+            "TIMESTAMP(6)",
+            true,
+            SourceType::DateTime { fsp: 6 },
+        ),
+        col(
+            "c_ts",
+            SrType::DateTime,
+            "TIMESTAMP(0)",
+            false,
+            SourceType::Timestamp { fsp: 0 },
+        ),
         col("c_json", SrType::Json, "STRING", true, SourceType::Json),
     ];
     cols[0].comment = "order id".into();
@@ -100,21 +184,57 @@ pub fn all_types() -> TablePlan {
     cols[11].default = Some(SrDefault::Literal("n/a".into()));
     cols[11].comment = "free text".into();
     cols[16].default = Some(SrDefault::CurrentTimestamp);
-    let mut t = table("1", "shop", "orders", &[("shop", "orders")], None, Model::Primary, &["id"], cols);
+    let mut t = table(
+        "1",
+        "shop",
+        "orders",
+        &[("shop", "orders")],
+        None,
+        Model::Primary,
+        &["id"],
+        cols,
+    );
     t.comment = "all the orders".into();
-    t.properties.push(("enable_persistent_index".into(), "true".into()));
+    t.properties
+        .push(("enable_persistent_index".into(), "true".into()));
     t
 }
 
 /// A DUPLICATE KEY table (no source PK) with a partition clause and auto buckets.
 pub fn duplicate() -> TablePlan {
     let cols = vec![
-        col("ts", SrType::DateTime, "TIMESTAMP(0)", true, SourceType::DateTime { fsp: 0 }),
-        col("host", SrType::Varchar(256), "VARCHAR(64)", true, SourceType::Varchar(64)),
-        col("msg", SrType::Varchar(65533), "STRING", true, SourceType::Text(TextKind::Text)),
+        col(
+            "ts",
+            SrType::DateTime,
+            "TIMESTAMP(0)",
+            true,
+            SourceType::DateTime { fsp: 0 },
+        ),
+        col(
+            "host",
+            SrType::Varchar(256),
+            "VARCHAR(64)",
+            true,
+            SourceType::Varchar(64),
+        ),
+        col(
+            "msg",
+            SrType::Varchar(65533),
+            "STRING",
+            true,
+            SourceType::Text(TextKind::Text),
+        ),
     ];
-    let mut t =
-        table("1", "shop", "access_log", &[("shop", "access_log")], None, Model::Duplicate, &["ts", "host"], cols);
+    let mut t = table(
+        "1",
+        "shop",
+        "access_log",
+        &[("shop", "access_log")],
+        None,
+        Model::Duplicate,
+        &["ts", "host"],
+        cols,
+    );
     t.buckets = None;
     t.partition_clause = Some(
         "PARTITION BY RANGE(`ts`) (START (\"2024-01-01\") END (\"2024-03-01\") EVERY (INTERVAL 1 MONTH))".into(),
@@ -124,21 +244,43 @@ pub fn duplicate() -> TablePlan {
 
 /// Merged shards with origin columns in the key; the sink's origin columns are VARCHAR (CAST).
 pub fn merged() -> TablePlan {
-    let mut db_col = col("_src_db", SrType::Varchar(256), "VARCHAR(256)", false, SourceType::Varchar(64));
+    let mut db_col = col(
+        "_src_db",
+        SrType::Varchar(256),
+        "VARCHAR(256)",
+        false,
+        SourceType::Varchar(64),
+    );
     db_col.origin = ColumnOrigin::ShardDatabase;
-    let mut tb_col = col("_src_table", SrType::Varchar(256), "STRING", false, SourceType::Varchar(64));
+    let mut tb_col = col(
+        "_src_table",
+        SrType::Varchar(256),
+        "STRING",
+        false,
+        SourceType::Varchar(64),
+    );
     tb_col.origin = ColumnOrigin::ShardTable;
     let cols = vec![
         db_col,
         tb_col,
         col("id", SrType::Int, "INT", false, int(IntWidth::Int)),
-        col("title", SrType::Varchar(400), "VARCHAR(100)", true, SourceType::Varchar(100)),
+        col(
+            "title",
+            SrType::Varchar(400),
+            "VARCHAR(100)",
+            true,
+            SourceType::Varchar(100),
+        ),
     ];
     table(
         "shards",
         "edu_db__auto_shard",
         "course__auto_shard",
-        &[("edu_db_1", "course_1"), ("edu_db_1", "course_2"), ("edu_db_2", "course_1")],
+        &[
+            ("edu_db_1", "course_1"),
+            ("edu_db_1", "course_2"),
+            ("edu_db_2", "course_1"),
+        ],
         Some(("edu_db_[0-9]+", "course_[0-9]+")),
         Model::Primary,
         &["_src_db", "_src_table", "id"],
@@ -148,9 +290,21 @@ pub fn merged() -> TablePlan {
 
 /// Hostile names and comments: backtick, quotes, unicode, reserved words, `\`, newline.
 pub fn hostile() -> TablePlan {
-    let mut k = col("select", SrType::BigInt, "BIGINT", false, int(IntWidth::Big));
+    let mut k = col(
+        "select",
+        SrType::BigInt,
+        "BIGINT",
+        false,
+        int(IntWidth::Big),
+    );
     k.comment = "key \"quoted\" \\ back\nslash".into();
-    let mut a = col("a`b 'c\" 名前", SrType::Varchar(40), "VARCHAR(10)", true, SourceType::Varchar(10));
+    let mut a = col(
+        "a`b 'c\" 名前",
+        SrType::Varchar(40),
+        "VARCHAR(10)",
+        true,
+        SourceType::Varchar(10),
+    );
     a.default = Some(SrDefault::Literal("it's \"x\" \\n".into()));
     a.comment = "line1\nline2\t\"q\"".into();
     let mut t = table(
@@ -188,7 +342,10 @@ pub fn rule(name: &str) -> RuleConfig {
 }
 
 fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// A rule with flink.cdc / flink.starrocks options (including ones SMT says not to set).
@@ -265,10 +422,22 @@ pub fn full() -> (Plan, Config) {
     opts_table.target_table = "orders_copy".into();
     let plan = Plan {
         rules: vec![
-            RulePlan { rule: "1".into(), tables: vec![all_types(), duplicate()] },
-            RulePlan { rule: "shards".into(), tables: vec![merged()] },
-            RulePlan { rule: "opts".into(), tables: vec![opts_table] },
-            RulePlan { rule: "odd".into(), tables: vec![hostile()] },
+            RulePlan {
+                rule: "1".into(),
+                tables: vec![all_types(), duplicate()],
+            },
+            RulePlan {
+                rule: "shards".into(),
+                tables: vec![merged()],
+            },
+            RulePlan {
+                rule: "opts".into(),
+                tables: vec![opts_table],
+            },
+            RulePlan {
+                rule: "odd".into(),
+                tables: vec![hostile()],
+            },
         ],
         skipped: vec![],
     };
@@ -276,7 +445,9 @@ pub fn full() -> (Plan, Config) {
 }
 
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
 }
 
 /// Compare `actual` with the golden file, or rewrite it when `SMT_BLESS=1`.
@@ -290,7 +461,10 @@ pub fn check_golden(rel: &str, actual: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("cannot read golden {}: {e}; run with SMT_BLESS=1 to create it", path.display())
+        panic!(
+            "cannot read golden {}: {e}; run with SMT_BLESS=1 to create it",
+            path.display()
+        )
     });
     assert!(
         expected == actual,

@@ -13,7 +13,7 @@
 //! columns for merged shards, and the source names regex-escaped (mysql-cdc reads
 //! `database-name`/`table-name` as regexes).
 
-use crate::config::{RuleConfig, SourceConfig};
+use crate::config::{RuleConfig, SourceConfig, SourceKind};
 use crate::ident::{quote, quote_qualified, sq_string, sr_string};
 use crate::plan::{ColumnOrigin, Model, Plan, RulePlan, SrDefault, TablePlan, TargetColumn};
 use askama::Template;
@@ -357,40 +357,63 @@ fn flink_table(
         Vec::new()
     };
 
+    let tidb = match src.kind {
+        SourceKind::Tidb => true,
+        SourceKind::Mysql | SourceKind::Dump(_) => false,
+    };
+    // mysql-cdc reads database-name/table-name as regexes, so plain names are escaped;
+    // tidb-cdc takes plain names.
+    let pattern = |s: &str| {
+        if tidb {
+            s.to_string()
+        } else {
+            regex::escape(s)
+        }
+    };
     let (db_pattern, table_pattern) = match (&t.shard_regex, t.sources.first()) {
         (Some((d, tb)), _) => (d.clone(), tb.clone()),
-        (None, Some(s)) => (regex::escape(&s.database), regex::escape(&s.table)),
-        (None, None) => (
-            regex::escape(&t.target_database),
-            regex::escape(&t.target_table),
-        ),
+        (None, Some(s)) => (pattern(&s.database), pattern(&s.table)),
+        (None, None) => (pattern(&t.target_database), pattern(&t.target_table)),
     };
-    let server_id = server_id_text(ids.next, ids.width);
-    ids.next = ids.next.saturating_add(ids.width);
-
-    let mut ours: Vec<(String, String)> = vec![
-        ("connector".into(), "mysql-cdc".into()),
-        ("hostname".into(), src.host.clone()),
-        ("port".into(), src.port.to_string()),
-        ("username".into(), src.user.clone()),
-        ("password".into(), src.password.expose().to_string()),
-        ("database-name".into(), db_pattern),
-        ("table-name".into(), table_pattern),
-        ("server-id".into(), server_id),
-    ];
-    if let Some(tz) = &src.time_zone {
+    let mut src_notes = Vec::new();
+    let mut ours: Vec<(String, String)> = if tidb {
+        if !rule.flink_cdc.iter().any(|(k, _)| k == "pd-addresses") {
+            src_notes.push(
+                "TiDB source: set flink.cdc.pd-addresses (host:2379) in the rule".to_string(),
+            );
+        }
+        vec![
+            ("connector".into(), "tidb-cdc".into()),
+            ("database-name".into(), db_pattern),
+            ("table-name".into(), table_pattern),
+        ]
+    } else {
+        let server_id = server_id_text(ids.next, ids.width);
+        ids.next = ids.next.saturating_add(ids.width);
+        vec![
+            ("connector".into(), "mysql-cdc".into()),
+            ("hostname".into(), src.host.clone()),
+            ("port".into(), src.port.to_string()),
+            ("username".into(), src.user.clone()),
+            ("password".into(), src.password.expose().to_string()),
+            ("database-name".into(), db_pattern),
+            ("table-name".into(), table_pattern),
+            ("server-id".into(), server_id),
+        ]
+    };
+    if let (Some(tz), false) = (&src.time_zone, tidb) {
         ours.push(("server-time-zone".into(), tz.clone()));
     }
     let user_cdc: Vec<(String, String)> = rule
         .flink_cdc
         .iter()
-        .filter(|(k, _)| k != "server-id")
+        .filter(|(k, _)| k != "server-id" || tidb)
         .cloned()
         .collect();
     let src_options = merge_options(ours, &user_cdc);
 
-    let mut src_notes = Vec::new();
     if src_key.is_empty()
+        && !tidb
         && !src_options.iter().any(|(k, _)| {
             k == "scan.incremental.snapshot.chunk.key-column"
                 || k == "scan.incremental.snapshot.enabled"
@@ -450,6 +473,10 @@ fn flink_table(
             ("connector".into(), "starrocks".into()),
             ("database-name".into(), t.target_database.clone()),
             ("table-name".into(), t.target_table.clone()),
+            // JSON, not the connector's default CSV (tab/newline separated): values that
+            // contain a tab or a newline would otherwise split into wrong columns/rows.
+            ("sink.properties.format".into(), "json".into()),
+            ("sink.properties.strip_outer_array".into(), "true".into()),
         ],
         &user_sr,
     );

@@ -188,7 +188,7 @@ fn flink_shape_and_options() {
     let f = one_rule_flink(all_types(), with_sr(rule("1")));
     assert!(f.contains("CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;"));
     assert!(f.contains("  PRIMARY KEY (`id`) NOT ENFORCED\n) WITH (\n  'connector' = 'mysql-cdc',\n  'hostname' = '127.0.0.1',\n  'port' = '3306',\n  'username' = 'smt',\n  'password' = 'pa''ss',\n  'database-name' = 'shop',\n  'table-name' = 'orders',\n  'server-id' = '5400-5403',\n  'server-time-zone' = 'UTC'\n);"), "{f}");
-    assert!(f.contains("'connector' = 'starrocks',\n  'database-name' = 'shop',\n  'table-name' = 'orders',\n  'jdbc-url'"));
+    assert!(f.contains("'connector' = 'starrocks',\n  'database-name' = 'shop',\n  'table-name' = 'orders',\n  'sink.properties.format' = 'json',\n  'sink.properties.strip_outer_array' = 'true',\n  'jdbc-url'"));
     assert_eq!(f.matches("EXECUTE STATEMENT SET\nBEGIN\n").count(), 1);
     assert!(f.trim_end().ends_with("END;"));
     assert!(!f.contains("SELECT *"));
@@ -313,4 +313,39 @@ fn rule_named_all_is_rejected() {
     };
     let err = result_files(&plan, &config(vec![rule("all")], "")).expect_err("must fail");
     assert!(err.to_string().contains("collide"), "{err}");
+}
+
+#[test]
+fn tidb_source_uses_tidb_cdc() {
+    let rp = RulePlan {
+        rule: "1".into(),
+        tables: vec![all_types()],
+    };
+    let mut src = source();
+    src.kind = smt::config::SourceKind::Tidb;
+    let mut base = DEFAULT_SERVER_ID_BASE;
+    let f = flink_rule(&rp, &with_sr(rule("1")), &src, &mut base);
+    assert!(
+        f.contains(
+            "'connector' = 'tidb-cdc',\n  'database-name' = 'shop',\n  'table-name' = 'orders'\n)"
+        ),
+        "{f}"
+    );
+    assert!(!f.contains("'server-id'") && !f.contains("'hostname'"));
+    assert!(f.contains("-- TiDB source: set flink.cdc.pd-addresses"));
+    assert_eq!(base, DEFAULT_SERVER_ID_BASE, "no server ids used");
+}
+
+#[test]
+fn sink_defaults_to_json_and_user_can_override() {
+    let f = one_rule_flink(all_types(), with_sr(rule("1")));
+    assert!(f.contains(
+        "'sink.properties.format' = 'json',\n  'sink.properties.strip_outer_array' = 'true',"
+    ));
+    let mut r = with_sr(rule("1"));
+    r.flink_starrocks
+        .push(("sink.properties.format".into(), "csv".into()));
+    let f = one_rule_flink(all_types(), r);
+    assert!(f.contains("'sink.properties.format' = 'csv'"));
+    assert_eq!(f.matches("'sink.properties.format'").count(), 1);
 }

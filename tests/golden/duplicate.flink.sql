@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_sink` (
   'connector' = 'starrocks',
   'database-name' = 'shop',
   'table-name' = 'access_log',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
   'load-url' = '127.0.0.1:8030',
   'username' = 'root',

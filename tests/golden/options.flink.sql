@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_sink` (
   'connector' = 'starrocks',
   'database-name' = 'shop',
   'table-name' = 'orders',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://fe:9030',
   'load-url' = 'fe:8030',
   'username' = 'root',

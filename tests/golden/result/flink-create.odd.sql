@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sin
   'connector' = 'starrocks',
   'database-name' = 'weird_db',
   'table-name' = 'tab`le ''x'' "y" 表',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
   'load-url' = '127.0.0.1:8030',
   'username' = 'root',

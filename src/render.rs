@@ -370,10 +370,20 @@ fn flink_table(
             regex::escape(s)
         }
     };
-    let (db_pattern, table_pattern) = match (&t.shard_regex, t.sources.first()) {
+    // Several sources without a plan regex: an alternation of the names (mysql-cdc matches
+    // `<database-name>.<table-name>`, so the groups keep the alternatives apart).
+    let alternation = |names: BTreeSet<&str>| {
+        let alts: Vec<String> = names.into_iter().map(regex::escape).collect();
+        format!("({})", alts.join("|"))
+    };
+    let (db_pattern, table_pattern) = match (&t.shard_regex, t.sources.as_slice()) {
         (Some((d, tb)), _) => (d.clone(), tb.clone()),
-        (None, Some(s)) => (pattern(&s.database), pattern(&s.table)),
-        (None, None) => (pattern(&t.target_database), pattern(&t.target_table)),
+        (None, [s]) => (pattern(&s.database), pattern(&s.table)),
+        (None, []) => (pattern(&t.target_database), pattern(&t.target_table)),
+        (None, many) => (
+            alternation(many.iter().map(|s| s.database.as_str()).collect()),
+            alternation(many.iter().map(|s| s.table.as_str()).collect()),
+        ),
     };
     let mut src_notes = Vec::new();
     let mut ours: Vec<(String, String)> = if tidb {

@@ -349,3 +349,12 @@ fn sink_defaults_to_json_and_user_can_override() {
     assert!(f.contains("'sink.properties.format' = 'csv'"));
     assert_eq!(f.matches("'sink.properties.format'").count(), 1);
 }
+
+#[test]
+fn merged_without_plan_regex_reads_every_source() {
+    let mut t = merged();
+    t.shard_regex = None;
+    let f = one_rule_flink(t, with_sr(rule("shards")));
+    assert!(f.contains("'database-name' = '(edu_db_1|edu_db_2)'"), "{f}");
+    assert!(f.contains("'table-name' = '(course_1|course_2)'"), "{f}");
+}

@@ -293,7 +293,15 @@ fn server_id_text(start: u32, width: u32) -> String {
 /// for shard-origin columns.
 fn flink_source_side(c: &TargetColumn) -> (String, String, Option<&'static str>) {
     match &c.origin {
-        ColumnOrigin::Source { name, .. } => (name.clone(), c.flink_type.clone(), None),
+        ColumnOrigin::Source { name, .. } => {
+            // The mysql-cdc side type; the plan leaves it empty only for origin columns.
+            let ty = if c.flink_source_type.is_empty() {
+                c.flink_type.clone()
+            } else {
+                c.flink_source_type.clone()
+            };
+            (name.clone(), ty, None)
+        }
         ColumnOrigin::ShardDatabase => (c.name.clone(), "STRING".into(), Some("database_name")),
         ColumnOrigin::ShardTable => (c.name.clone(), "STRING".into(), Some("table_name")),
     }

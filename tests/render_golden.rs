@@ -358,3 +358,19 @@ fn merged_without_plan_regex_reads_every_source() {
     assert!(f.contains("'database-name' = '(edu_db_1|edu_db_2)'"), "{f}");
     assert!(f.contains("'table-name' = '(course_1|course_2)'"), "{f}");
 }
+
+#[test]
+fn source_side_type_differs_then_insert_casts() {
+    let f = one_rule_flink(all_types(), with_sr(rule("1")));
+    let src = f.split("_sink` (").next().expect("src part");
+    assert!(
+        src.contains("  `c_ts` TIMESTAMP_LTZ(0) NOT NULL,\n"),
+        "{src}"
+    );
+    assert!(
+        f.contains("`c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`"),
+        "{f}"
+    );
+    let sink = f.split("_sink` (").nth(1).expect("sink part");
+    assert!(sink.contains("  `c_ts` TIMESTAMP(0) NOT NULL,\n"));
+}

@@ -52,6 +52,7 @@ pub fn col(name: &str, sr: SrType, flink: &str, nullable: bool, src: SourceType)
         name: name.into(),
         sr_type: sr,
         flink_type: flink.into(),
+        flink_source_type: flink.into(),
         nullable,
         default: None,
         comment: String::new(),
@@ -184,6 +185,8 @@ pub fn all_types() -> TablePlan {
     cols[11].default = Some(SrDefault::Literal("n/a".into()));
     cols[11].comment = "free text".into();
     cols[16].default = Some(SrDefault::CurrentTimestamp);
+    // mysql-cdc reads TIMESTAMP as TIMESTAMP_LTZ: the INSERT must CAST.
+    cols[16].flink_source_type = "TIMESTAMP_LTZ(0)".into();
     let mut t = table(
         "1",
         "shop",
@@ -244,6 +247,7 @@ pub fn duplicate() -> TablePlan {
 
 /// Merged shards with origin columns in the key; the sink's origin columns are VARCHAR (CAST).
 pub fn merged() -> TablePlan {
+    // Origin columns: no source-side type (metadata columns).
     let mut db_col = col(
         "_src_db",
         SrType::Varchar(256),
@@ -252,6 +256,7 @@ pub fn merged() -> TablePlan {
         SourceType::Varchar(64),
     );
     db_col.origin = ColumnOrigin::ShardDatabase;
+    db_col.flink_source_type = String::new();
     let mut tb_col = col(
         "_src_table",
         SrType::Varchar(256),
@@ -260,6 +265,7 @@ pub fn merged() -> TablePlan {
         SourceType::Varchar(64),
     );
     tb_col.origin = ColumnOrigin::ShardTable;
+    tb_col.flink_source_type = String::new();
     let cols = vec![
         db_col,
         tb_col,

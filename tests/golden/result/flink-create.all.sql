@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
   `c_bin` BYTES,
   `c_date` DATE,
   `c_dt` TIMESTAMP(6),
-  `c_ts` TIMESTAMP(0) NOT NULL,
+  `c_ts` TIMESTAMP_LTZ(0) NOT NULL,
   `c_json` STRING,
   PRIMARY KEY (`id`) NOT ENFORCED
 ) WITH (
@@ -104,7 +104,7 @@ INSERT INTO `default_catalog`.`shop`.`access_log_sink`
 SELECT `ts`, `host`, `msg`
 FROM `default_catalog`.`shop`.`access_log_src`;
 INSERT INTO `default_catalog`.`shop`.`orders_sink`
-SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, `c_ts`, `c_json`
+SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`
 FROM `default_catalog`.`shop`.`orders_src`;
 END;
 
@@ -175,7 +175,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_copy_src` (
   `c_bin` BYTES,
   `c_date` DATE,
   `c_dt` TIMESTAMP(6),
-  `c_ts` TIMESTAMP(0) NOT NULL,
+  `c_ts` TIMESTAMP_LTZ(0) NOT NULL,
   `c_json` STRING,
   PRIMARY KEY (`id`) NOT ENFORCED
 ) WITH (
@@ -229,7 +229,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_copy_sink` (
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`shop`.`orders_copy_sink`
-SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, `c_ts`, `c_json`
+SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`
 FROM `default_catalog`.`shop`.`orders_copy_src`;
 END;
 

@@ -91,7 +91,15 @@ pub fn result_files(plan: &Plan, config: &Config) -> Result<Vec<ResultFile>> {
             .into_iter()
             .map(|s| s.sql)
             .collect();
-        per_rule_sr.push((rp.rule.clone(), render::join_statements(&sr)));
+        let sr_text = if sr.is_empty() {
+            format!(
+                "-- rule {} matched no tables\n",
+                rp.rule.replace(|c: char| c.is_control(), " ")
+            )
+        } else {
+            render::join_statements(&sr)
+        };
+        per_rule_sr.push((rp.rule.clone(), sr_text));
         per_rule_flink.push((
             rp.rule.clone(),
             render::flink_rule(rp, rule, &config.source, &mut server_id),

@@ -374,3 +374,22 @@ fn source_side_type_differs_then_insert_casts() {
     let sink = f.split("_sink` (").nth(1).expect("sink part");
     assert!(sink.contains("  `c_ts` TIMESTAMP(0) NOT NULL,\n"));
 }
+
+#[test]
+fn empty_rule_gets_commented_files() {
+    let plan = Plan {
+        rules: vec![RulePlan {
+            rule: "7".into(),
+            tables: vec![],
+        }],
+        skipped: vec![],
+    };
+    let files = result_files(&plan, &config(vec![rule("7")], "")).expect("files");
+    let get = |n: &str| files.iter().find(|f| f.name == n).expect(n).content.clone();
+    assert_eq!(
+        get("starrocks-create.7.sql"),
+        "-- rule 7 matched no tables\n"
+    );
+    assert!(get("flink-create.7.sql").ends_with("-- this rule matched no tables\n"));
+    assert!(!get("flink-create.7.sql").contains("EXECUTE"));
+}

@@ -83,8 +83,13 @@ impl TablePlan {
 pub struct TargetColumn {
     pub name: String,
     pub sr_type: SrType,
-    /// Flink SQL type text for this column (e.g. `DECIMAL(20, 0)`, `TIMESTAMP(6)`, `STRING`).
+    /// Flink SQL type text for this column in the SINK table (matches `sr_type`; e.g.
+    /// `DECIMAL(20, 0)`, `TIMESTAMP(6)`, `STRING`).
     pub flink_type: String,
+    /// Flink SQL type text for this column in the mysql-cdc SOURCE table (the connector's
+    /// documented mapping). When it differs from `flink_type`, the INSERT must
+    /// `CAST(col AS <flink_type>)`. Empty for shard origin columns (they are metadata columns).
+    pub flink_source_type: String,
     pub nullable: bool,
     pub default: Option<SrDefault>,
     pub comment: String,

@@ -203,3 +203,6 @@ impl fmt::Debug for RuleConfig {
     }
 }
 
+
+#[cfg(test)]
+mod tests;

@@ -93,7 +93,10 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a small distance, for "did you mean".
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -124,7 +127,10 @@ mod tests {
     #[test]
     fn render_format() {
         let p = Problem::new(Some("table-rule.1"), Some("tabel"), Some(12), "unknown key");
-        assert_eq!(p.render(std::path::Path::new("config.ini")), "config.ini:12 [table-rule.1] tabel: unknown key");
+        assert_eq!(
+            p.render(std::path::Path::new("config.ini")),
+            "config.ini:12 [table-rule.1] tabel: unknown key"
+        );
         let p = Problem::at(3, "bad");
         assert_eq!(p.render(std::path::Path::new("c.ini")), "c.ini:3: bad");
     }

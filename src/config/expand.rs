@@ -30,9 +30,11 @@ fn expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Strin
             rest = tail;
         } else if let Some(inner_start) = after.strip_prefix('{') {
             let Some(close) = inner_start.find('}') else {
-                return Err("unterminated \"${\": write ${NAME}, or wrap the whole value in single quotes \
+                return Err(
+                    "unterminated \"${\": write ${NAME}, or wrap the whole value in single quotes \
                             to keep it literal"
-                    .to_string());
+                        .to_string(),
+                );
             };
             let inner = &inner_start[..close];
             let (name, default) = match inner.find(":-") {
@@ -119,6 +121,8 @@ mod tests {
     #[test]
     fn malformed_references() {
         assert!(value("a${PW", &env).unwrap_err().contains("unterminated"));
-        assert!(value("${1X}", &env).unwrap_err().contains("invalid environment variable name"));
+        assert!(value("${1X}", &env)
+            .unwrap_err()
+            .contains("invalid environment variable name"));
     }
 }

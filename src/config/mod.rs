@@ -177,7 +177,12 @@ pub fn is_secret_key(key: &str) -> bool {
 pub fn redacted(options: &[(String, String)]) -> Vec<(&str, &str)> {
     options
         .iter()
-        .map(|(k, v)| (k.as_str(), if is_secret_key(k) { "***" } else { v.as_str() }))
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                if is_secret_key(k) { "***" } else { v.as_str() },
+            )
+        })
         .collect()
 }
 
@@ -202,7 +207,6 @@ impl fmt::Debug for RuleConfig {
             .finish()
     }
 }
-
 
 #[cfg(test)]
 mod tests;

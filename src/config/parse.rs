@@ -8,7 +8,15 @@ use regex::Regex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const DB_KEYS: &[&str] = &["host", "port", "user", "password", "type", "dump_file", "time_zone"];
+const DB_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "user",
+    "password",
+    "type",
+    "dump_file",
+    "time_zone",
+];
 const OTHER_KEYS: &[&str] = &[
     "be_num",
     "use_decimal_v3",
@@ -32,7 +40,12 @@ const RULE_KEYS: &[&str] = &[
     "target_table",
     "shard_origin_columns",
 ];
-const RULE_PREFIXES: &[&str] = &["flink.starrocks.", "flink.cdc.", "properties.", "external.properties."];
+const RULE_PREFIXES: &[&str] = &[
+    "flink.starrocks.",
+    "flink.cdc.",
+    "properties.",
+    "external.properties.",
+];
 /// Sink options smt writes itself (SMT: "DO NOT set connector, table-name, database-name").
 const GENERATED_SINK_KEYS: &[&str] = &["connector", "table-name", "database-name"];
 const RULE_PREFIX: &str = "table-rule.";
@@ -60,7 +73,10 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
             let plural = if n == 1 { "" } else { "s" };
             Err(fail(
                 Kind::Config,
-                format!("config file {} has {n} problem{plural}; fix and run again:\n{e}", path.display()),
+                format!(
+                    "config file {} has {n} problem{plural}; fix and run again:\n{e}",
+                    path.display()
+                ),
             ))
         }
     }
@@ -78,7 +94,11 @@ pub fn parse_with_env(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
-    let mut v = Validator { env, problems: Vec::new(), warnings: Vec::new() };
+    let mut v = Validator {
+        env,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
     let result = scan::read(text, &mut v.problems).and_then(|sections| v.config(&sections, path));
     match result {
         Some(cfg) if v.problems.is_empty() => {
@@ -88,10 +108,15 @@ pub fn parse_with_env(
         _ => {
             let mut problems = v.problems;
             if problems.is_empty() {
-                problems.push(Problem::global("internal: validation failed without a reason; please report this file"));
+                problems.push(Problem::global(
+                    "internal: validation failed without a reason; please report this file",
+                ));
             }
             problems.sort_by_key(|p| (p.line.is_none(), p.line));
-            Err(ConfigError { path: path.to_path_buf(), problems })
+            Err(ConfigError {
+                path: path.to_path_buf(),
+                problems,
+            })
         }
     }
 }
@@ -111,11 +136,13 @@ struct Validator<'e> {
 
 impl Validator<'_> {
     fn problem(&mut self, sec: &str, key: Option<&str>, line: usize, msg: impl Into<String>) {
-        self.problems.push(Problem::new(Some(sec), key, Some(line), msg));
+        self.problems
+            .push(Problem::new(Some(sec), key, Some(line), msg));
     }
 
     fn warn(&mut self, sec: &str, key: Option<&str>, line: usize, msg: impl Into<String>) {
-        self.warnings.push(Problem::new(Some(sec), key, Some(line), msg));
+        self.warnings
+            .push(Problem::new(Some(sec), key, Some(line), msg));
     }
 
     fn config(&mut self, sections: &[Section], path: &Path) -> Option<Config> {
@@ -125,7 +152,9 @@ impl Validator<'_> {
         let mut rule_sections = Vec::new();
         for s in sections {
             if let Some(first) = first_seen.get(s.name.as_str()) {
-                let msg = format!("duplicate section (first at line {first}); merge the two or rename one");
+                let msg = format!(
+                    "duplicate section (first at line {first}); merge the two or rename one"
+                );
                 self.problem(&s.name, None, s.line, msg);
                 continue;
             }
@@ -135,7 +164,12 @@ impl Validator<'_> {
                 "other" => other = Some(s),
                 n if n.starts_with(RULE_PREFIX) => {
                     if n.len() == RULE_PREFIX.len() {
-                        self.problem(n, None, s.line, "rule name missing: write [table-rule.1] (any name after the dot)");
+                        self.problem(
+                            n,
+                            None,
+                            s.line,
+                            "rule name missing: write [table-rule.1] (any name after the dot)",
+                        );
                     } else {
                         rule_sections.push(s);
                     }
@@ -145,7 +179,8 @@ impl Validator<'_> {
                     let as_rule = format!("{RULE_PREFIX}{rest}");
                     let msg = match suggest(n, ["db", "other", as_rule.as_str()]) {
                         Some(c) => format!("unknown section (did you mean [{c}]?)"),
-                        None => "unknown section; smt knows [db], [other] and [table-rule.N]".to_string(),
+                        None => "unknown section; smt knows [db], [other] and [table-rule.N]"
+                            .to_string(),
                     };
                     self.problem(n, None, s.line, msg);
                 }
@@ -177,7 +212,13 @@ impl Validator<'_> {
         if !self.problems.is_empty() || rules.len() != rule_sections.len() {
             return None;
         }
-        Some(Config { path: path.to_path_buf(), warnings: Vec::new(), source, other, rules })
+        Some(Config {
+            path: path.to_path_buf(),
+            warnings: Vec::new(),
+            source,
+            other,
+            rules,
+        })
     }
 
     /// Entries of a section with values resolved; duplicate keys reported.
@@ -192,7 +233,11 @@ impl Validator<'_> {
             }
             seen.insert(&e.key, e.line);
             match expand::value(&e.value, self.env) {
-                Ok(value) => out.push(Item { key: &e.key, value, line: e.line }),
+                Ok(value) => out.push(Item {
+                    key: &e.key,
+                    value,
+                    line: e.line,
+                }),
                 Err(msg) => self.problem(&s.name, Some(&e.key), e.line, msg),
             }
         }
@@ -202,7 +247,10 @@ impl Validator<'_> {
     fn unknown_key(&mut self, sec: &str, key: &str, line: usize, candidates: &[&str]) {
         let msg = match suggest(key, candidates.iter().copied()) {
             Some(c) => format!("unknown key (did you mean \"{c}\"?)"),
-            None => format!("unknown key; known keys in [{sec}]: {}", candidates.join(", ")),
+            None => format!(
+                "unknown key; known keys in [{sec}]: {}",
+                candidates.join(", ")
+            ),
         };
         self.problem(sec, Some(key), line, msg);
     }
@@ -236,7 +284,12 @@ impl Validator<'_> {
 
         let dump_path = match dump_file {
             Some((v, line)) if v.trim().is_empty() => {
-                self.problem(sec, Some("dump_file"), line, "empty: give the path of a mysqldump --no-data file");
+                self.problem(
+                    sec,
+                    Some("dump_file"),
+                    line,
+                    "empty: give the path of a mysqldump --no-data file",
+                );
                 None
             }
             Some((v, line)) => {
@@ -262,7 +315,12 @@ impl Validator<'_> {
                     ("tidb", None) => Some(SourceKind::Tidb),
                     ("dump", Some((p, _))) => Some(SourceKind::Dump(p.clone())),
                     ("dump", None) => {
-                        self.problem(sec, Some("type"), line, "type = dump needs dump_file = <path to a mysqldump --no-data file>");
+                        self.problem(
+                            sec,
+                            Some("type"),
+                            line,
+                            "type = dump needs dump_file = <path to a mysqldump --no-data file>",
+                        );
                         None
                     }
                     ("mysql" | "mariadb" | "tidb", Some((_, dline))) => {
@@ -282,7 +340,9 @@ impl Validator<'_> {
                     (other, _) => {
                         let msg = match suggest(other, ["mysql", "mariadb", "tidb", "dump"]) {
                             Some(c) => format!("unknown type {other:?} (did you mean \"{c}\"?)"),
-                            None => format!("unknown type {other:?}; use mysql, mariadb, tidb or dump"),
+                            None => {
+                                format!("unknown type {other:?}; use mysql, mariadb, tidb or dump")
+                            }
                         };
                         self.problem(sec, Some("type"), line, msg);
                         None
@@ -299,7 +359,12 @@ impl Validator<'_> {
                     String::new()
                 }
                 None if !offline => {
-                    v.problem(sec, Some(key), s.line, "missing (required unless type = dump)");
+                    v.problem(
+                        sec,
+                        Some(key),
+                        s.line,
+                        "missing (required unless type = dump)",
+                    );
                     String::new()
                 }
                 Some((x, _)) => x.trim().to_string(),
@@ -313,7 +378,12 @@ impl Validator<'_> {
             Some((p, line)) => match p.trim().parse::<u16>() {
                 Ok(n) if n > 0 => n,
                 _ => {
-                    self.problem(sec, Some("port"), line, format!("{:?} is not a port number (1..65535)", p.trim()));
+                    self.problem(
+                        sec,
+                        Some("port"),
+                        line,
+                        format!("{:?} is not a port number (1..65535)", p.trim()),
+                    );
                     0
                 }
             },
@@ -337,7 +407,14 @@ impl Validator<'_> {
         if self.problems.len() > start {
             return None;
         }
-        Some(SourceConfig { kind: kind?, host, port, user, password, time_zone })
+        Some(SourceConfig {
+            kind: kind?,
+            host,
+            port,
+            user,
+            password,
+            time_zone,
+        })
     }
 
     fn other(&mut self, s: Option<&Section>) -> Option<OtherConfig> {
@@ -352,7 +429,9 @@ impl Validator<'_> {
             starrocks_version: (3, 3),
         };
         let Some(s) = s else {
-            self.warnings.push(Problem::global("no [other] section: using be_num = 1 and the defaults"));
+            self.warnings.push(Problem::global(
+                "no [other] section: using be_num = 1 and the defaults",
+            ));
             return Some(cfg);
         };
         let sec = s.name.as_str();
@@ -371,9 +450,15 @@ impl Validator<'_> {
                 "output_dir" => {
                     cfg.output_dir = PathBuf::from(if v.is_empty() { "./result" } else { v });
                 }
-                "tinyint1_as_boolean" => self.boolean(sec, key, v, line, &mut cfg.tinyint1_as_boolean),
-                "unknown_type_as_string" => self.boolean(sec, key, v, line, &mut cfg.unknown_type_as_string),
-                "shard_origin_columns" => self.boolean(sec, key, v, line, &mut cfg.shard_origin_columns),
+                "tinyint1_as_boolean" => {
+                    self.boolean(sec, key, v, line, &mut cfg.tinyint1_as_boolean)
+                }
+                "unknown_type_as_string" => {
+                    self.boolean(sec, key, v, line, &mut cfg.unknown_type_as_string)
+                }
+                "shard_origin_columns" => {
+                    self.boolean(sec, key, v, line, &mut cfg.shard_origin_columns)
+                }
                 "auto_buckets" => self.boolean(sec, key, v, line, &mut cfg.auto_buckets),
                 "starrocks_version" => match parse_version(v) {
                     Some(ver) => cfg.starrocks_version = ver,
@@ -386,7 +471,12 @@ impl Validator<'_> {
             }
         }
         if !have_be_num {
-            self.warn(sec, Some("be_num"), s.line, "not set (SMT requires it): using 1; set it to your number of BEs");
+            self.warn(
+                sec,
+                Some("be_num"),
+                s.line,
+                "not set (SMT requires it): using 1; set it to your number of BEs",
+            );
         }
         (self.problems.len() == start).then_some(cfg)
     }
@@ -419,9 +509,19 @@ impl Validator<'_> {
             let v = it.value.trim();
             if let Some(opt) = key.strip_prefix("flink.starrocks.") {
                 if opt.is_empty() {
-                    self.problem(sec, Some(key), line, "option name missing after \"flink.starrocks.\"");
+                    self.problem(
+                        sec,
+                        Some(key),
+                        line,
+                        "option name missing after \"flink.starrocks.\"",
+                    );
                 } else if GENERATED_SINK_KEYS.contains(&opt) {
-                    self.problem(sec, Some(key), line, "smt generates this option itself; remove the line");
+                    self.problem(
+                        sec,
+                        Some(key),
+                        line,
+                        "smt generates this option itself; remove the line",
+                    );
                 } else {
                     let checked = match opt {
                         "jdbc-url" => target::parse_jdbc_url(v).map(|_| ()),
@@ -435,20 +535,33 @@ impl Validator<'_> {
                 }
                 continue;
             }
-            if let Some((prefix, opt)) = [("flink.cdc.", &mut r.flink_cdc), ("properties.", &mut r.properties)]
-                .into_iter()
-                .find_map(|(p, list)| key.strip_prefix(p).map(|o| ((p, list), o)))
+            if let Some((prefix, opt)) = [
+                ("flink.cdc.", &mut r.flink_cdc),
+                ("properties.", &mut r.properties),
+            ]
+            .into_iter()
+            .find_map(|(p, list)| key.strip_prefix(p).map(|o| ((p, list), o)))
             {
                 let (p, list) = prefix;
                 if opt.is_empty() {
-                    self.problem(sec, Some(key), line, format!("option name missing after \"{p}\""));
+                    self.problem(
+                        sec,
+                        Some(key),
+                        line,
+                        format!("option name missing after \"{p}\""),
+                    );
                 } else {
                     list.push((opt.to_string(), it.value.clone()));
                 }
                 continue;
             }
             if key.starts_with("external.properties.") {
-                self.warn(sec, Some(key), line, "ignored: smt generates no external tables");
+                self.warn(
+                    sec,
+                    Some(key),
+                    line,
+                    "ignored: smt generates no external tables",
+                );
                 continue;
             }
             match key {
@@ -473,7 +586,8 @@ impl Validator<'_> {
                     }
                 }
                 k => {
-                    let mut candidates: Vec<String> = RULE_KEYS.iter().map(|c| c.to_string()).collect();
+                    let mut candidates: Vec<String> =
+                        RULE_KEYS.iter().map(|c| c.to_string()).collect();
                     // `flink.starock.sink.x` → suggest `flink.starrocks.sink.x`.
                     for (i, _) in k.match_indices('.') {
                         let (head, tail) = (&k[..=i], &k[i + 1..]);
@@ -497,8 +611,17 @@ impl Validator<'_> {
             }
         }
         for (key, val) in [("database", &database), ("table", &table)] {
-            if val.is_none() && !self.problems[start..].iter().any(|p| p.key.as_deref() == Some(key)) {
-                self.problem(sec, Some(key), s.line, format!("missing: every rule needs {key} = <regex>"));
+            if val.is_none()
+                && !self.problems[start..]
+                    .iter()
+                    .any(|p| p.key.as_deref() == Some(key))
+            {
+                self.problem(
+                    sec,
+                    Some(key),
+                    s.line,
+                    format!("missing: every rule needs {key} = <regex>"),
+                );
             }
         }
         if self.problems.len() > start {
@@ -511,7 +634,12 @@ impl Validator<'_> {
 
     fn regex(&mut self, sec: &str, key: &str, v: &str, line: usize) -> Option<Regex> {
         if v.is_empty() {
-            self.problem(sec, Some(key), line, "empty regex: write .* to match every name");
+            self.problem(
+                sec,
+                Some(key),
+                line,
+                "empty regex: write .* to match every name",
+            );
             return None;
         }
         match Regex::new(v) {
@@ -524,7 +652,12 @@ impl Validator<'_> {
                     .find_map(|l| l.strip_prefix("error: "))
                     .map(str::to_string)
                     .unwrap_or_else(|| text.replace('\n', " "));
-                self.problem(sec, Some(key), line, format!("invalid regex {v:?}: {reason}"));
+                self.problem(
+                    sec,
+                    Some(key),
+                    line,
+                    format!("invalid regex {v:?}: {reason}"),
+                );
                 None
             }
         }
@@ -534,7 +667,12 @@ impl Validator<'_> {
         match v.parse::<u32>() {
             Ok(n) if n >= 1 => Some(n),
             _ => {
-                self.problem(sec, Some(key), line, format!("{v:?} is not a whole number ≥ 1"));
+                self.problem(
+                    sec,
+                    Some(key),
+                    line,
+                    format!("{v:?} is not a whole number ≥ 1"),
+                );
                 None
             }
         }
@@ -544,13 +682,23 @@ impl Validator<'_> {
         match v.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => *out = true,
             "false" | "0" | "no" => *out = false,
-            _ => self.problem(sec, Some(key), line, format!("{v:?} is not a boolean: use true or false")),
+            _ => self.problem(
+                sec,
+                Some(key),
+                line,
+                format!("{v:?} is not a boolean: use true or false"),
+            ),
         }
     }
 
     fn non_empty(&mut self, sec: &str, key: &str, v: &str, line: usize) -> Option<String> {
         if v.is_empty() {
-            self.problem(sec, Some(key), line, "empty: give a value or remove the line");
+            self.problem(
+                sec,
+                Some(key),
+                line,
+                "empty: give a value or remove the line",
+            );
             None
         } else {
             Some(v.to_string())
@@ -562,11 +710,19 @@ impl Validator<'_> {
             .split(',')
             .map(|c| {
                 let c = c.trim();
-                c.strip_prefix('`').and_then(|c| c.strip_suffix('`')).unwrap_or(c).to_string()
+                c.strip_prefix('`')
+                    .and_then(|c| c.strip_suffix('`'))
+                    .unwrap_or(c)
+                    .to_string()
             })
             .collect();
         if cols.iter().any(String::is_empty) {
-            self.problem(sec, Some(key), line, "empty column name: write a comma-separated list like id, created_at");
+            self.problem(
+                sec,
+                Some(key),
+                line,
+                "empty column name: write a comma-separated list like id, created_at",
+            );
             None
         } else {
             Some(cols)
@@ -589,7 +745,9 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
 /// `+08:00` / `-05:30`, `UTC`/`SYSTEM`, or an IANA-style name (`Asia/Shanghai`).
 fn valid_time_zone(tz: &str) -> bool {
     if let Some(rest) = tz.strip_prefix(['+', '-']) {
-        let Some((h, m)) = rest.split_once(':') else { return false };
+        let Some((h, m)) = rest.split_once(':') else {
+            return false;
+        };
         let ok_digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         if !(ok_digits(h, 2) || ok_digits(h, 1)) || !ok_digits(m, 2) {
             return false;
@@ -600,6 +758,8 @@ fn valid_time_zone(tz: &str) -> bool {
     tz.split('/').all(|part| {
         !part.is_empty()
             && part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
     })
 }

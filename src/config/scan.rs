@@ -50,7 +50,10 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
         }
         if let Some(after) = t.strip_prefix('[') {
             let Some(end) = after.find(']') else {
-                problems.push(Problem::at(line_no, "section header without a closing ']': write it as [name]"));
+                problems.push(Problem::at(
+                    line_no,
+                    "section header without a closing ']': write it as [name]",
+                ));
                 clean.push(String::new());
                 continue;
             };
@@ -65,9 +68,16 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
             if name.is_empty() {
                 problems.push(Problem::at(line_no, "empty section name []"));
             } else if name.contains('[') || name.contains('\\') {
-                problems.push(Problem::at(line_no, format!("invalid section name {name:?}")));
+                problems.push(Problem::at(
+                    line_no,
+                    format!("invalid section name {name:?}"),
+                ));
             }
-            scanned.push(ScannedSection { name: name.to_string(), line: line_no, keys: Vec::new() });
+            scanned.push(ScannedSection {
+                name: name.to_string(),
+                line: line_no,
+                keys: Vec::new(),
+            });
             clean.push(format!("[{name}]"));
             continue;
         }
@@ -75,7 +85,10 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
         let Some(sep) = line.find(['=', ':']) else {
             problems.push(Problem::at(
                 line_no,
-                format!("expected `key = value`, a [section] header or a comment (# or ;), found {:?}", clip(t)),
+                format!(
+                    "expected `key = value`, a [section] header or a comment (# or ;), found {:?}",
+                    clip(t)
+                ),
             ));
             clean.push(String::new());
             continue;
@@ -101,7 +114,9 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
             Some(s) => s.keys.push((key.to_string(), line_no)),
             None => problems.push(Problem::at(
                 line_no,
-                format!("key {key:?} outside any section; put it under [db], [other] or [table-rule.N]"),
+                format!(
+                    "key {key:?} outside any section; put it under [db], [other] or [table-rule.N]"
+                ),
             )),
         }
         clean.push(line.to_string());
@@ -119,13 +134,18 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
     let ini = match Ini::load_from_str_opt(&clean.join("\n"), opt) {
         Ok(ini) => ini,
         Err(e) => {
-            problems.push(Problem::at(e.line, format!("INI syntax error at {}:{}: {}", e.line, e.col, e.msg)));
+            problems.push(Problem::at(
+                e.line,
+                format!("INI syntax error at {}:{}: {}", e.line, e.col, e.msg),
+            ));
             return None;
         }
     };
 
-    let parsed: Vec<(&str, &ini::Properties)> =
-        ini.iter().filter_map(|(name, props)| name.map(|n| (n, props))).collect();
+    let parsed: Vec<(&str, &ini::Properties)> = ini
+        .iter()
+        .filter_map(|(name, props)| name.map(|n| (n, props)))
+        .collect();
     if parsed.len() != scanned.len() {
         problems.push(Problem::global(format!(
             "internal: the INI parser found {} sections, the line scan {}; please report this file",
@@ -150,9 +170,17 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
         let entries = pairs
             .into_iter()
             .zip(s.keys)
-            .map(|((k, v), (_, line))| Entry { key: k.to_string(), value: v.to_string(), line })
+            .map(|((k, v), (_, line))| Entry {
+                key: k.to_string(),
+                value: v.to_string(),
+                line,
+            })
             .collect();
-        out.push(Section { name: s.name, line: s.line, entries });
+        out.push(Section {
+            name: s.name,
+            line: s.line,
+            entries,
+        });
     }
     if problems.len() > start {
         return None;

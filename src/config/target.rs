@@ -26,7 +26,9 @@ pub(crate) fn parse_jdbc_url(url: &str) -> Result<(String, Option<u16>, Option<S
     let rest = url
         .strip_prefix("jdbc:mysql://")
         .or_else(|| url.strip_prefix("jdbc:mariadb://"))
-        .ok_or_else(|| format!("{url:?} is not a jdbc:mysql:// URL (expected jdbc:mysql://fe-host:9030)"))?;
+        .ok_or_else(|| {
+            format!("{url:?} is not a jdbc:mysql:// URL (expected jdbc:mysql://fe-host:9030)")
+        })?;
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     let (hosts, db) = match rest.find('/') {
         Some(i) => (&rest[..i], Some(&rest[i + 1..])),
@@ -34,7 +36,10 @@ pub(crate) fn parse_jdbc_url(url: &str) -> Result<(String, Option<u16>, Option<S
     };
     let first = hosts.split(',').next().unwrap_or("").trim();
     let (host, port) = host_port(first).map_err(|e| format!("jdbc-url {url:?}: {e}"))?;
-    let db = db.map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
+    let db = db
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_string);
     Ok((host, port, db))
 }
 
@@ -91,23 +96,47 @@ mod tests {
 
     #[test]
     fn jdbc_urls() {
-        assert_eq!(parse_jdbc_url("jdbc:mysql://127.0.0.1:9030").unwrap(), ("127.0.0.1".into(), Some(9030), None));
+        assert_eq!(
+            parse_jdbc_url("jdbc:mysql://127.0.0.1:9030").unwrap(),
+            ("127.0.0.1".into(), Some(9030), None)
+        );
         assert_eq!(
             parse_jdbc_url("jdbc:mysql://fe1:9031,fe2:9030/demo?useSSL=false").unwrap(),
             ("fe1".into(), Some(9031), Some("demo".into()))
         );
-        assert_eq!(parse_jdbc_url("jdbc:mysql://fe").unwrap(), ("fe".into(), None, None));
-        assert_eq!(parse_jdbc_url("jdbc:mysql://[::1]:9030/").unwrap(), ("::1".into(), Some(9030), None));
-        assert!(parse_jdbc_url("mysql://fe:9030").unwrap_err().contains("jdbc:mysql://"));
-        assert!(parse_jdbc_url("jdbc:mysql://fe:port").unwrap_err().contains("port"));
-        assert!(parse_jdbc_url("jdbc:mysql://:9030").unwrap_err().contains("no host"));
+        assert_eq!(
+            parse_jdbc_url("jdbc:mysql://fe").unwrap(),
+            ("fe".into(), None, None)
+        );
+        assert_eq!(
+            parse_jdbc_url("jdbc:mysql://[::1]:9030/").unwrap(),
+            ("::1".into(), Some(9030), None)
+        );
+        assert!(parse_jdbc_url("mysql://fe:9030")
+            .unwrap_err()
+            .contains("jdbc:mysql://"));
+        assert!(parse_jdbc_url("jdbc:mysql://fe:port")
+            .unwrap_err()
+            .contains("port"));
+        assert!(parse_jdbc_url("jdbc:mysql://:9030")
+            .unwrap_err()
+            .contains("no host"));
     }
 
     #[test]
     fn load_urls() {
-        assert_eq!(parse_load_url("127.0.0.1:8030").unwrap(), ("127.0.0.1".into(), Some(8030)));
-        assert_eq!(parse_load_url(" fe1:8031;fe2:8030").unwrap(), ("fe1".into(), Some(8031)));
-        assert_eq!(parse_load_url("http://fe:8030/").unwrap(), ("fe".into(), Some(8030)));
+        assert_eq!(
+            parse_load_url("127.0.0.1:8030").unwrap(),
+            ("127.0.0.1".into(), Some(8030))
+        );
+        assert_eq!(
+            parse_load_url(" fe1:8031;fe2:8030").unwrap(),
+            ("fe1".into(), Some(8031))
+        );
+        assert_eq!(
+            parse_load_url("http://fe:8030/").unwrap(),
+            ("fe".into(), Some(8030))
+        );
         assert!(parse_load_url("fe:99999").is_err());
         assert!(parse_load_url("").is_err());
     }

@@ -57,8 +57,6 @@ impl fmt::Display for Secret {
 pub struct Config {
     /// Path the config was read from (for messages).
     pub path: PathBuf,
-    /// Non-fatal notes (ignored keys, defaults applied), rendered like problems. `load` logs them.
-    pub warnings: Vec<String>,
     pub source: SourceConfig,
     pub other: OtherConfig,
     /// In file order. When several rules match one table, the LAST matching rule wins (SMT).

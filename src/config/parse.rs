@@ -62,12 +62,7 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
         )
     })?;
     match parse(&text, path) {
-        Ok(cfg) => {
-            for w in &cfg.warnings {
-                tracing::warn!("{w}");
-            }
-            Ok(cfg)
-        }
+        Ok(cfg) => Ok(cfg),
         Err(e) => {
             let n = e.problems.len();
             let plural = if n == 1 { "" } else { "s" };
@@ -83,17 +78,23 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
 }
 
 /// Validate INI `text` read from `path` (used for messages and to resolve `dump_file`).
-/// `${VAR}` references are looked up in the process environment.
+/// `${VAR}` references are looked up in the process environment. Warnings (ignored keys,
+/// defaults applied) are logged with `tracing::warn!`.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    parse_with_env(text, path, &|name| std::env::var(name).ok())
+    let (cfg, warnings) = parse_with_env(text, path, &|name| std::env::var(name).ok())?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(cfg)
 }
 
-/// [`parse`] with an explicit environment lookup (tests, embedding).
+/// [`parse`] with an explicit environment lookup (tests, embedding). Returns the config and
+/// its warnings, rendered like problems (`path:line [section] key: message`), not logged.
 pub fn parse_with_env(
     text: &str,
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
+) -> Result<(Config, Vec<String>), ConfigError> {
     let mut v = Validator {
         env,
         problems: Vec::new(),
@@ -103,7 +104,7 @@ pub fn parse_with_env(
     match result {
         Some(cfg) if v.problems.is_empty() => {
             let warnings = v.warnings.iter().map(|p| p.render(path)).collect();
-            Ok(Config { warnings, ..cfg })
+            Ok((cfg, warnings))
         }
         _ => {
             let mut problems = v.problems;
@@ -214,7 +215,6 @@ impl Validator<'_> {
         }
         Some(Config {
             path: path.to_path_buf(),
-            warnings: Vec::new(),
             source,
             other,
             rules,

@@ -44,6 +44,14 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
         let line_no = idx + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let t = line.trim();
+        if line.contains('\r') {
+            problems.push(Problem::at(
+                line_no,
+                "stray carriage return inside the line; save the file with \\n or \\r\\n line endings",
+            ));
+            clean.push(String::new());
+            continue;
+        }
         if t.is_empty() || t.starts_with(';') || t.starts_with('#') {
             clean.push(String::new());
             continue;

@@ -10,6 +10,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn ok(text: &str) -> Config {
+    ok_warn(text).0
+}
+
+fn ok_warn(text: &str) -> (Config, Vec<String>) {
     match parse_with_env(text, Path::new("/etc/smt/config.ini"), &env) {
         Ok(c) => c,
         Err(e) => panic!("expected to parse, got:\n{e}"),
@@ -18,7 +22,7 @@ fn ok(text: &str) -> Config {
 
 fn err(text: &str) -> ConfigError {
     match parse_with_env(text, Path::new("config.ini"), &env) {
-        Ok(c) => panic!("expected an error, parsed: {c:?}"),
+        Ok((c, _)) => panic!("expected an error, parsed: {c:?}"),
         Err(e) => e,
     }
 }
@@ -31,7 +35,7 @@ fn with_rule(rule_body: &str) -> String {
 
 #[test]
 fn minimal_config_and_defaults() {
-    let c = ok(&with_rule(""));
+    let (c, w) = ok_warn(&with_rule(""));
     assert_eq!(c.source.kind, SourceKind::Mysql);
     assert_eq!(
         (
@@ -56,7 +60,7 @@ fn minimal_config_and_defaults() {
     assert_eq!(c.rules[0].line, 6);
     assert!(c.rules[0].matches("db", "anything"));
     assert!(!c.rules[0].matches("db2", "t"));
-    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert!(w.is_empty(), "{:?}", w);
 }
 
 #[test]
@@ -424,7 +428,7 @@ fn time_zone_values() {
 
 #[test]
 fn rule_options_are_typed() {
-    let c = ok(&with_rule(
+    let (c, w) = ok_warn(&with_rule(
         "bucket_num = 16\ndistributed_by = id, `tenant_id` \nduplicate_keys = a,b\npartition_key = created_at\n\
          partitions = START (\"2021-01-02\") END (\"2021-01-04\") EVERY (INTERVAL 1 day)\n\
          target_database = tgt\ntarget_table = merged\nshard_origin_columns = false\nschema = ^.*$\n\
@@ -450,12 +454,8 @@ fn rule_options_are_typed() {
         (Some("tgt"), Some("merged"))
     );
     assert_eq!(r.shard_origin_columns, Some(false));
-    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
-    assert!(
-        c.warnings[0].contains("external.properties.x: ignored"),
-        "{:?}",
-        c.warnings
-    );
+    assert_eq!(w.len(), 1, "{:?}", w);
+    assert!(w[0].contains("external.properties.x: ignored"), "{:?}", w);
     let s = err(&with_rule("distributed_by = a,,b\n")).to_string();
     assert!(s.contains("distributed_by: empty column name"), "{s}");
 }
@@ -478,11 +478,11 @@ fn other_section_options() {
 
 #[test]
 fn be_num_missing_warns_and_defaults() {
-    let c = ok(
+    let (c, w) = ok_warn(
         "[db]\nhost=h\nuser=u\n[other]\nuse_decimal_v3=true\n[table-rule.1]\ndatabase=a\ntable=b\n",
     );
     assert_eq!(c.other.be_num, 1);
-    assert_eq!(c.warnings, vec!["/etc/smt/config.ini:4 [other] be_num: not set (SMT requires it): using 1; set it to your number of BEs".to_string()]);
+    assert_eq!(w, vec!["/etc/smt/config.ini:4 [other] be_num: not set (SMT requires it): using 1; set it to your number of BEs".to_string()]);
 }
 
 #[test]
@@ -512,4 +512,10 @@ fn scan_and_ini_disagreement_is_reported_not_guessed() {
         s.contains("internal: the INI parser read section [table-rule.1] differently"),
         "{s}"
     );
+}
+
+#[test]
+fn stray_carriage_return_is_a_syntax_error() {
+    let s = err(&with_rule("partitions = a\rb = c\n")).to_string();
+    assert!(s.contains("config.ini:9: stray carriage return"), "{s}");
 }

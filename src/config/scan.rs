@@ -107,6 +107,14 @@ pub(crate) fn read(text: &str, problems: &mut Vec<Problem>) -> Option<Vec<Sectio
             clean.push(String::new());
             continue;
         }
+        if line[..sep].contains('\\') {
+            problems.push(Problem::at(
+                line_no,
+                format!("backslash in key name {key:?}: key names cannot contain \\"),
+            ));
+            clean.push(String::new());
+            continue;
+        }
         if line.ends_with('\\') {
             problems.push(Problem::at(
                 line_no,

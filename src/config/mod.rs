@@ -145,17 +145,18 @@ impl RuleConfig {
     }
 
     /// The StarRocks endpoint from `flink.starrocks.{jdbc-url,load-url,username,password}`.
-    /// Absent keys give None; a malformed URL gives Err (already reported by [`parse`], so a
+    /// Absent (or empty) keys give None; a malformed URL gives Err (already reported by [`parse`], so a
     /// parsed config never returns Err here).
     pub fn starrocks_target(&self) -> Result<StarRocksTarget, String> {
         let mut t = StarRocksTarget::default();
-        if let Some(url) = self.starrocks_option("jdbc-url") {
+        let present = |k: &str| self.starrocks_option(k).filter(|v| !v.trim().is_empty());
+        if let Some(url) = present("jdbc-url") {
             let (host, port, db) = target::parse_jdbc_url(url)?;
             t.fe_host = Some(host);
             t.fe_query_port = port;
             t.jdbc_database = db;
         }
-        if let Some(url) = self.starrocks_option("load-url") {
+        if let Some(url) = present("load-url") {
             let (host, port) = target::parse_load_url(url)?;
             t.fe_http_host = Some(host);
             t.fe_http_port = port;

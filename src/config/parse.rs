@@ -524,6 +524,7 @@ impl Validator<'_> {
                     );
                 } else {
                     let checked = match opt {
+                        _ if v.is_empty() => Ok(()),
                         "jdbc-url" => target::parse_jdbc_url(v).map(|_| ()),
                         "load-url" => target::parse_load_url(v).map(|_| ()),
                         _ => Ok(()),

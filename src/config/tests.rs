@@ -515,3 +515,13 @@ fn stray_carriage_return_is_a_syntax_error() {
     let s = err(&with_rule("partitions = a\rb = c\n")).to_string();
     assert!(s.contains("config.ini:9: stray carriage return"), "{s}");
 }
+
+#[test]
+fn empty_urls_count_as_absent() {
+    let c = ok(&with_rule(
+        "flink.starrocks.jdbc-url =\nflink.starrocks.load-url =\nflink.starrocks.password =\n",
+    ));
+    let t = c.rules[0].starrocks_target().unwrap();
+    assert_eq!((t.fe_host, t.fe_http_host), (None, None));
+    assert_eq!(t.password.as_ref().map(Secret::expose), Some(""));
+}

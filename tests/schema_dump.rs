@@ -10,8 +10,11 @@ fn table<'a>(ts: &'a [TableDesc], db: &str, name: &str) -> &'a TableDesc {
 
 #[test]
 fn sample_schema_example_parses() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sample-schema.sql"))
-        .expect("read example");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/sample-schema.sql"
+    ))
+    .expect("read example");
     let ts = parse_dump(&text).expect("parse");
     let names: Vec<String> = ts.iter().map(|t| t.qualified()).collect();
     assert_eq!(
@@ -26,7 +29,10 @@ fn sample_schema_example_parses() {
         ]
     );
     let c1 = table(&ts, "edu_db_1", "course_1");
-    assert_eq!(c1.primary_key().map(|k| k.columns.clone()), Some(vec!["id".to_string()]));
+    assert_eq!(
+        c1.primary_key().map(|k| k.columns.clone()),
+        Some(vec!["id".to_string()])
+    );
     // Identical shards.
     let c4 = table(&ts, "edu_db_2", "course_2");
     assert_eq!(c1.columns, c4.columns);
@@ -37,16 +43,26 @@ fn sample_schema_example_parses() {
     assert_eq!(col("c_json").ty, SourceType::Json);
     assert_eq!(col("c_varchar").octet_length, Some(1020));
     assert_eq!(col("c_latin1").octet_length, Some(100));
-    assert_eq!(col("c_varchar").default, ColumnDefault::Literal("it's".into()));
+    assert_eq!(
+        col("c_varchar").default,
+        ColumnDefault::Literal("it's".into())
+    );
     assert_eq!(col("c_bit").default, ColumnDefault::Literal("5".into()));
     assert_eq!(col("c_timestamp").default, ColumnDefault::CurrentTimestamp);
     assert!(col("c_timestamp").on_update_current_timestamp);
     assert_eq!(col("c_total").generated.as_deref(), Some("`c_int` * 2"));
     assert_eq!(
         col("c_bool").ty,
-        SourceType::Int { width: IntWidth::Tiny, unsigned: false, display: Some(1) }
+        SourceType::Int {
+            width: IntWidth::Tiny,
+            unsigned: false,
+            display: Some(1)
+        }
     );
-    assert!(at.keys.iter().any(|k| k.kind == KeyKind::Unique && k.name == "uk_varchar"));
+    assert!(at
+        .keys
+        .iter()
+        .any(|k| k.kind == KeyKind::Unique && k.name == "uk_varchar"));
     assert_eq!(at.comment, "one column per mapped type");
     assert!(table(&ts, "demo_db", "events_no_pk").keys.is_empty());
 }
@@ -103,17 +119,38 @@ fn tricky_syntax_is_neutralised() {
     let z = table(&ts, "shop", "z");
     let id = z.column("id").expect("id");
     assert_eq!(id.column_type, "int(5) unsigned zerofill");
-    assert_eq!(id.ty, SourceType::Int { width: IntWidth::Int, unsigned: true, display: Some(5) });
-    assert!(z.column("b").is_some_and(|c| c.ty.is_unsigned()), "zerofill implies unsigned");
+    assert_eq!(
+        id.ty,
+        SourceType::Int {
+            width: IntWidth::Int,
+            unsigned: true,
+            display: Some(5)
+        }
+    );
+    assert!(
+        z.column("b").is_some_and(|c| c.ty.is_unsigned()),
+        "zerofill implies unsigned"
+    );
     let j = z.column("j").expect("j");
     assert_eq!(j.ty, SourceType::Json);
     assert_eq!(j.charset, None);
-    assert_eq!(z.column("n").map(|c| c.default.clone()), Some(ColumnDefault::Literal("0".into())));
-    assert_eq!(z.column("ts").map(|c| c.default.clone()), Some(ColumnDefault::CurrentTimestamp));
+    assert_eq!(
+        z.column("n").map(|c| c.default.clone()),
+        Some(ColumnDefault::Literal("0".into()))
+    );
+    assert_eq!(
+        z.column("ts").map(|c| c.default.clone()),
+        Some(ColumnDefault::CurrentTimestamp)
+    );
     let c = z.column("c").expect("c");
     assert_eq!(c.octet_length, Some(10), "latin1 table charset");
     assert_eq!(z.comment, "zerofill & friends");
-    assert_eq!(z.keys.len(), 2, "PK + unique; FK and plain KEY ignored: {:?}", z.keys);
+    assert_eq!(
+        z.keys.len(),
+        2,
+        "PK + unique; FK and plain KEY ignored: {:?}",
+        z.keys
+    );
     assert_eq!(z.keys[0].columns, ["id", "p"]);
     assert_eq!(z.keys[1].name, "u_c");
 }
@@ -128,7 +165,11 @@ fn database_default_charset_and_use() {
     let bt = table(&ts, "b", "t");
     assert_eq!(bt.columns[0].octet_length, Some(30));
     assert_eq!(bt.columns[0].charset.as_deref(), Some("utf8mb3"));
-    assert_eq!(bt.columns[1].octet_length, Some(8), "utf8mb4 when nothing says otherwise");
+    assert_eq!(
+        bt.columns[1].octet_length,
+        Some(8),
+        "utf8mb4 when nothing says otherwise"
+    );
     assert_eq!(bt.columns[1].default, ColumnDefault::Null);
 }
 
@@ -144,5 +185,9 @@ fn unparsable_statement_names_table_and_line() {
 #[test]
 fn empty_and_non_table_dumps_give_no_tables() {
     assert!(parse_dump("").expect("empty").is_empty());
-    assert!(parse_dump("SET NAMES utf8mb4;\n-- nothing\nCREATE VIEW v AS SELECT 1;").expect("ok").is_empty());
+    assert!(
+        parse_dump("SET NAMES utf8mb4;\n-- nothing\nCREATE VIEW v AS SELECT 1;")
+            .expect("ok")
+            .is_empty()
+    );
 }

@@ -17,8 +17,8 @@
 
 use super::introspect::{json_valid_column, mark_json, sort_keys};
 use super::types::{
-    charset_of_collation, is_character_type, normalize_default, octet_length, parse_source_type,
-    data_type_of, Flavor,
+    charset_of_collation, data_type_of, is_character_type, normalize_default, octet_length,
+    parse_source_type, Flavor,
 };
 use super::{ColumnDefault, ColumnDesc, KeyDesc, KeyKind, SourceType, TableDesc};
 use anyhow::{anyhow, bail, Context};
@@ -44,12 +44,10 @@ pub fn parse_dump(text: &str) -> anyhow::Result<Vec<TableDesc>> {
         Regex::new(r"(?is)^CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?(`(?:[^`]|``)+`|[^\s;]+)(.*)$")
             .expect("regex")
     });
-    static USE_DB: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?is)^USE\s+(`(?:[^`]|``)+`|[^\s;]+)").expect("regex")
-    });
-    static CREATE_TABLE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\b").expect("regex")
-    });
+    static USE_DB: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)^USE\s+(`(?:[^`]|``)+`|[^\s;]+)").expect("regex"));
+    static CREATE_TABLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\b").expect("regex"));
 
     let mut current_db: String = HEADER_DB
         .captures(text)
@@ -72,9 +70,8 @@ pub fn parse_dump(text: &str) -> anyhow::Result<Vec<TableDesc>> {
         }
         if CREATE_TABLE.is_match(t) {
             let db_cs = db_charsets.get(&current_db).map(String::as_str);
-            let table = parse_create_table(t, &current_db, db_cs).with_context(|| {
-                format!("schema dump, statement at line {}", stmt.line)
-            })?;
+            let table = parse_create_table(t, &current_db, db_cs)
+                .with_context(|| format!("schema dump, statement at line {}", stmt.line))?;
             tables.push(table);
         }
     }
@@ -116,14 +113,9 @@ fn split_statements(text: &str) -> Vec<Stmt> {
     let mut i = 0;
     let n = chars.len();
     let at = |i: usize, s: &str| -> bool {
-        let mut j = i;
-        for c in s.chars() {
-            if j >= n || chars[j] != c {
-                return false;
-            }
-            j += 1;
-        }
-        true
+        s.chars()
+            .enumerate()
+            .all(|(k, c)| chars.get(i + k) == Some(&c))
     };
     while i < n {
         let c = chars[i];
@@ -149,7 +141,10 @@ fn split_statements(text: &str) -> Vec<Stmt> {
         // Delimiter.
         if !delim.is_empty() && chars[i..].starts_with(&delim) {
             if !cur.trim().is_empty() {
-                out.push(Stmt { text: std::mem::take(&mut cur), line: start_line });
+                out.push(Stmt {
+                    text: std::mem::take(&mut cur),
+                    line: start_line,
+                });
             }
             cur.clear();
             i += delim.len();
@@ -232,7 +227,10 @@ fn split_statements(text: &str) -> Vec<Stmt> {
         }
     }
     if !cur.trim().is_empty() {
-        out.push(Stmt { text: cur, line: start_line });
+        out.push(Stmt {
+            text: cur,
+            line: start_line,
+        });
     }
     out
 }
@@ -289,9 +287,8 @@ fn segments(text: &str) -> Vec<(Seg, &str)> {
 fn neutralise(text: &str) -> String {
     static ZEROFILL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\b(unsigned\s+)?zerofill\b").expect("regex"));
-    static SYSVER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\bWITH(OUT)?\s+SYSTEM\s+VERSIONING\b").expect("regex")
-    });
+    static SYSVER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bWITH(OUT)?\s+SYSTEM\s+VERSIONING\b").expect("regex"));
     static ARIA: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(PAGE_CHECKSUM|TRANSACTIONAL)\s*=?\s*\d+").expect("regex")
     });
@@ -386,21 +383,53 @@ fn body_items(text: &str) -> Option<(Vec<String>, String)> {
         return None;
     }
     Some((
-        items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        items
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         after,
     ))
 }
 
 const CONSTRAINT_WORDS: [&str; 11] = [
-    "PRIMARY", "UNIQUE", "KEY", "INDEX", "CONSTRAINT", "FOREIGN", "FULLTEXT", "SPATIAL", "CHECK",
-    "PERIOD", "VECTOR",
+    "PRIMARY",
+    "UNIQUE",
+    "KEY",
+    "INDEX",
+    "CONSTRAINT",
+    "FOREIGN",
+    "FULLTEXT",
+    "SPATIAL",
+    "CHECK",
+    "PERIOD",
+    "VECTOR",
 ];
 
 /// Keywords that end a column's type text.
 const TYPE_END_WORDS: [&str; 22] = [
-    "NOT", "NULL", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "COMMENT", "GENERATED", "AS",
-    "AUTO_INCREMENT", "ON", "PRIMARY", "UNIQUE", "KEY", "CHECK", "INVISIBLE", "REFERENCES",
-    "STORED", "VIRTUAL", "PERSISTENT", "WITH", "WITHOUT",
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "CHARACTER",
+    "CHARSET",
+    "COLLATE",
+    "COMMENT",
+    "GENERATED",
+    "AS",
+    "AUTO_INCREMENT",
+    "ON",
+    "PRIMARY",
+    "UNIQUE",
+    "KEY",
+    "CHECK",
+    "INVISIBLE",
+    "REFERENCES",
+    "STORED",
+    "VIRTUAL",
+    "PERSISTENT",
+    "WITH",
+    "WITHOUT",
 ];
 
 /// What the original column text says, verbatim: (type text, raw default, generation expr,
@@ -424,7 +453,9 @@ fn tokens(item: &str) -> Vec<String> {
                     Some(prev)
                         if {
                             let p: &String = prev;
-                            (p.eq_ignore_ascii_case("b") || p.eq_ignore_ascii_case("x") || p.starts_with('_'))
+                            (p.eq_ignore_ascii_case("b")
+                                || p.eq_ignore_ascii_case("x")
+                                || p.starts_with('_'))
                                 && !s.starts_with('`')
                         } =>
                     {
@@ -487,7 +518,8 @@ fn join_type(toks: &[String]) -> String {
     let mut s = String::new();
     let mut prev = "";
     for t in toks {
-        let no_space = s.is_empty() || t == "(" || t == ")" || t == "," || prev == "(" || prev == ",";
+        let no_space =
+            s.is_empty() || t == "(" || t == ")" || t == "," || prev == "(" || prev == ",";
         if !no_space {
             s.push(' ');
         }
@@ -556,7 +588,8 @@ fn find_keyword(item: &str, w: &str) -> Option<usize> {
                     && s.is_char_boundary(i + w.len())
                     && s[i..i + w.len()].eq_ignore_ascii_case(w)
                 {
-                    let before_ok = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+                    let before_ok =
+                        i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
                     let after = bytes.get(i + w.len());
                     let after_ok = after.is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
                     if before_ok && after_ok {
@@ -640,7 +673,9 @@ fn raw_column(item: &str) -> RawColumn {
         if is_word(t, "AS") && toks.get(i + 1).is_some_and(|x| x == "(") {
             if let Some(at) = find_keyword(item, "AS") {
                 let open = item[at..].find('(').map(|o| at + o);
-                rc.generated = open.and_then(|o| group_text(item, o)).map(|g| g.trim().to_string());
+                rc.generated = open
+                    .and_then(|o| group_text(item, o))
+                    .map(|g| g.trim().to_string());
             }
             i = group_end(&toks, i + 1);
             continue;
@@ -650,7 +685,11 @@ fn raw_column(item: &str) -> RawColumn {
     rc
 }
 
-fn parse_create_table(stmt: &str, database: &str, db_charset: Option<&str>) -> anyhow::Result<TableDesc> {
+fn parse_create_table(
+    stmt: &str,
+    database: &str,
+    db_charset: Option<&str>,
+) -> anyhow::Result<TableDesc> {
     static NAME: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?((?:`(?:[^`]|``)+`|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|[\w$]+))?)")
             .expect("regex")
@@ -730,10 +769,16 @@ fn parse_create_table(stmt: &str, database: &str, db_charset: Option<&str>) -> a
                 ColumnOption::NotNull => nullable = false,
                 ColumnOption::Null => nullable = true,
                 ColumnOption::Comment(c) => comment = c.clone(),
-                ColumnOption::OnUpdate(e) => on_update = super::types::is_current_timestamp(&e.to_string()),
+                ColumnOption::OnUpdate(e) => {
+                    on_update = super::types::is_current_timestamp(&e.to_string())
+                }
                 ColumnOption::PrimaryKey(_) => {
                     nullable = false;
-                    keys.push(KeyDesc { name: "PRIMARY".into(), kind: KeyKind::Primary, columns: vec![cname.clone()] });
+                    keys.push(KeyDesc {
+                        name: "PRIMARY".into(),
+                        kind: KeyKind::Primary,
+                        columns: vec![cname.clone()],
+                    });
                 }
                 ColumnOption::Unique(_) => keys.push(KeyDesc {
                     name: cname.clone(),
@@ -797,18 +842,29 @@ fn parse_create_table(stmt: &str, database: &str, db_charset: Option<&str>) -> a
             TableConstraint::PrimaryKey(pk) => keys.push(KeyDesc {
                 name: "PRIMARY".into(),
                 kind: KeyKind::Primary,
-                columns: pk.columns.iter().filter_map(|ic| index_column(&ic.column.expr)).collect(),
+                columns: pk
+                    .columns
+                    .iter()
+                    .filter_map(|ic| index_column(&ic.column.expr))
+                    .collect(),
             }),
             TableConstraint::Unique(u) => {
-                let cols: Vec<String> =
-                    u.columns.iter().filter_map(|ic| index_column(&ic.column.expr)).collect();
+                let cols: Vec<String> = u
+                    .columns
+                    .iter()
+                    .filter_map(|ic| index_column(&ic.column.expr))
+                    .collect();
                 let name = u
                     .index_name
                     .as_ref()
                     .or(u.name.as_ref())
                     .map(|i| i.value.clone())
                     .unwrap_or_else(|| cols.first().cloned().unwrap_or_default());
-                keys.push(KeyDesc { name, kind: KeyKind::Unique, columns: cols });
+                keys.push(KeyDesc {
+                    name,
+                    kind: KeyKind::Unique,
+                    columns: cols,
+                });
             }
             TableConstraint::Check(ch) => {
                 if let Some(col) = json_valid_column(&ch.expr.to_string()) {

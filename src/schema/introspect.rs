@@ -27,7 +27,8 @@ pub use super::types::Flavor;
 pub const IN_CHUNK: usize = 1000;
 
 /// Databases never introspected: the server's own.
-pub const SYSTEM_DATABASES: [&str; 4] = ["information_schema", "performance_schema", "mysql", "sys"];
+pub const SYSTEM_DATABASES: [&str; 4] =
+    ["information_schema", "performance_schema", "mysql", "sys"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerInfo {
@@ -90,7 +91,10 @@ fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
         }
         other => fail(
             Kind::Source,
-            format!("cannot connect to the source database at {at} as '{}': {other}", src.user),
+            format!(
+                "cannot connect to the source database at {at} as '{}': {other}",
+                src.user
+            ),
         ),
     }
 }
@@ -151,7 +155,9 @@ pub fn introspect_conn(
     {
         let row = row.map_err(|e| query_error("the database list", e))?;
         if let Some(name) = text(&row, 0) {
-            let system = SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(&name));
+            let system = SYSTEM_DATABASES
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&name));
             if !system && want_db(&name) {
                 dbs.push(name);
             }
@@ -391,7 +397,11 @@ pub(crate) fn mark_json(table: &mut TableDesc, column: &str) {
 /// `json_valid(`col`)` → `col` (backticks optional, doubled backticks unescaped).
 pub fn json_valid_column(clause: &str) -> Option<String> {
     let t = clause.trim();
-    let t = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')).unwrap_or(t).trim();
+    let t = t
+        .strip_prefix('(')
+        .and_then(|x| x.strip_suffix(')'))
+        .unwrap_or(t)
+        .trim();
     let lower = t.to_ascii_lowercase();
     if !lower.starts_with("json_valid") {
         return None;
@@ -405,7 +415,11 @@ pub fn json_valid_column(clause: &str) -> Option<String> {
         }
         return Some(q.replace("``", "`"));
     }
-    if !inner.is_empty() && inner.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+    if !inner.is_empty()
+        && inner
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    {
         return Some(inner.to_string());
     }
     None
@@ -443,8 +457,14 @@ mod tests {
     #[test]
     fn json_valid_clause() {
         assert_eq!(json_valid_column("json_valid(`j`)"), Some("j".into()));
-        assert_eq!(json_valid_column("(json_valid(`a``b`))"), Some("a`b".into()));
-        assert_eq!(json_valid_column("json_valid(c_json)"), Some("c_json".into()));
+        assert_eq!(
+            json_valid_column("(json_valid(`a``b`))"),
+            Some("a`b".into())
+        );
+        assert_eq!(
+            json_valid_column("json_valid(c_json)"),
+            Some("c_json".into())
+        );
         assert_eq!(json_valid_column("JSON_VALID(`名前`)"), Some("名前".into()));
         assert_eq!(json_valid_column("json_valid(`a`) and 1"), None);
         assert_eq!(json_valid_column("`a` > 0"), None);
@@ -458,8 +478,16 @@ mod tests {
 
     #[test]
     fn key_order() {
-        let k = |n: &str, kind| KeyDesc { name: n.into(), kind, columns: vec![] };
-        let mut keys = vec![k("u_b", KeyKind::Unique), k("PRIMARY", KeyKind::Primary), k("u_a", KeyKind::Unique)];
+        let k = |n: &str, kind| KeyDesc {
+            name: n.into(),
+            kind,
+            columns: vec![],
+        };
+        let mut keys = vec![
+            k("u_b", KeyKind::Unique),
+            k("PRIMARY", KeyKind::Primary),
+            k("u_a", KeyKind::Unique),
+        ];
         sort_keys(&mut keys);
         let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["PRIMARY", "u_a", "u_b"]);

@@ -141,7 +141,12 @@ pub fn data_type_of(column_type: &str) -> String {
     let end = lower.find(['(', ' ']).unwrap_or(lower.len());
     let word = &lower[..end];
     // Two-word type names.
-    for two in ["double precision", "character varying", "long varchar", "long varbinary"] {
+    for two in [
+        "double precision",
+        "character varying",
+        "long varchar",
+        "long varbinary",
+    ] {
         if lower.starts_with(two) {
             return two.to_string();
         }
@@ -264,12 +269,10 @@ pub fn is_current_timestamp(expr: &str) -> bool {
 /// A bit literal `b'101'` (or `0b101`) → its decimal value text.
 fn bit_literal_value(s: &str) -> Option<String> {
     let t = s.trim();
-    let digits = if let Some(rest) = t.strip_prefix("b'").or_else(|| t.strip_prefix("B'")) {
-        rest.strip_suffix('\'')?
-    } else if let Some(rest) = t.strip_prefix("0b") {
-        rest
-    } else {
-        return None;
+    let quoted = t.strip_prefix("b'").or_else(|| t.strip_prefix("B'"));
+    let digits = match quoted {
+        Some(rest) => rest.strip_suffix('\'')?,
+        None => t.strip_prefix("0b")?,
     };
     if digits.is_empty() {
         return Some("0".into());
@@ -456,23 +459,43 @@ mod tests {
     fn ints() {
         assert_eq!(
             parse_source_type("int", "int(10) unsigned zerofill"),
-            SourceType::Int { width: IntWidth::Int, unsigned: true, display: Some(10) }
+            SourceType::Int {
+                width: IntWidth::Int,
+                unsigned: true,
+                display: Some(10)
+            }
         );
         assert_eq!(
             p("tinyint(1)"),
-            SourceType::Int { width: IntWidth::Tiny, unsigned: false, display: Some(1) }
+            SourceType::Int {
+                width: IntWidth::Tiny,
+                unsigned: false,
+                display: Some(1)
+            }
         );
         assert_eq!(
             p("bigint(20) unsigned"),
-            SourceType::Int { width: IntWidth::Big, unsigned: true, display: Some(20) }
+            SourceType::Int {
+                width: IntWidth::Big,
+                unsigned: true,
+                display: Some(20)
+            }
         );
         assert_eq!(
             p("mediumint"),
-            SourceType::Int { width: IntWidth::Medium, unsigned: false, display: None }
+            SourceType::Int {
+                width: IntWidth::Medium,
+                unsigned: false,
+                display: None
+            }
         );
         assert_eq!(
             p("SMALLINT(6) ZEROFILL"),
-            SourceType::Int { width: IntWidth::Small, unsigned: true, display: Some(6) }
+            SourceType::Int {
+                width: IntWidth::Small,
+                unsigned: true,
+                display: Some(6)
+            }
         );
     }
 
@@ -480,13 +503,28 @@ mod tests {
     fn numerics() {
         assert_eq!(
             p("decimal(65,30)"),
-            SourceType::Decimal { precision: 65, scale: 30, unsigned: false }
+            SourceType::Decimal {
+                precision: 65,
+                scale: 30,
+                unsigned: false
+            }
         );
         assert_eq!(
             p("decimal(10,2) unsigned"),
-            SourceType::Decimal { precision: 10, scale: 2, unsigned: true }
+            SourceType::Decimal {
+                precision: 10,
+                scale: 2,
+                unsigned: true
+            }
         );
-        assert_eq!(p("decimal"), SourceType::Decimal { precision: 10, scale: 0, unsigned: false });
+        assert_eq!(
+            p("decimal"),
+            SourceType::Decimal {
+                precision: 10,
+                scale: 0,
+                unsigned: false
+            }
+        );
         assert_eq!(p("double unsigned"), SourceType::Double { unsigned: true });
         assert_eq!(p("float(7,4)"), SourceType::Float { unsigned: false });
         assert_eq!(p("bit(10)"), SourceType::Bit(10));
@@ -527,7 +565,10 @@ mod tests {
             p("set('a','bb','ccc')"),
             SourceType::Set(vec!["a".into(), "bb".into(), "ccc".into()])
         );
-        assert_eq!(p("enum('É',') ')"), SourceType::Enum(vec!["É".into(), ") ".into()]));
+        assert_eq!(
+            p("enum('É',') ')"),
+            SourceType::Enum(vec!["É".into(), ") ".into()])
+        );
         // Malformed → Unknown, not a panic.
         assert_eq!(p("enum('a"), SourceType::Unknown("enum('a".into()));
     }
@@ -542,22 +583,38 @@ mod tests {
 
     #[test]
     fn flavors() {
-        assert_eq!(Flavor::from_version("10.11.19-MariaDB-0+deb12u1-log"), Flavor::MariaDb);
+        assert_eq!(
+            Flavor::from_version("10.11.19-MariaDB-0+deb12u1-log"),
+            Flavor::MariaDb
+        );
         assert_eq!(Flavor::from_version("8.0.36"), Flavor::MySql80);
         assert_eq!(Flavor::from_version("5.7.44-log"), Flavor::MySql57);
         assert_eq!(Flavor::from_version("8.0.11-TiDB-v7.5.0"), Flavor::TiDb);
         assert_eq!(version_triple("10.11.19-MariaDB"), Some((10, 11, 19)));
     }
 
-    const INT: SourceType = SourceType::Int { width: IntWidth::Int, unsigned: false, display: None };
+    const INT: SourceType = SourceType::Int {
+        width: IntWidth::Int,
+        unsigned: false,
+        display: None,
+    };
 
     #[test]
     fn mariadb_defaults() {
         let f = Flavor::MariaDb;
         let v = SourceType::Varchar(10);
-        assert_eq!(normalize_default(Some("NULL"), true, f, &v, ""), ColumnDefault::Null);
-        assert_eq!(normalize_default(None, false, f, &v, ""), ColumnDefault::None);
-        assert_eq!(normalize_default(None, true, f, &v, ""), ColumnDefault::Null);
+        assert_eq!(
+            normalize_default(Some("NULL"), true, f, &v, ""),
+            ColumnDefault::Null
+        );
+        assert_eq!(
+            normalize_default(None, false, f, &v, ""),
+            ColumnDefault::None
+        );
+        assert_eq!(
+            normalize_default(None, true, f, &v, ""),
+            ColumnDefault::Null
+        );
         assert_eq!(
             normalize_default(Some("'a''b'"), true, f, &v, ""),
             ColumnDefault::Literal("a'b".into())
@@ -570,8 +627,14 @@ mod tests {
             normalize_default(Some("'NULL'"), true, f, &v, ""),
             ColumnDefault::Literal("NULL".into())
         );
-        assert_eq!(normalize_default(Some("''"), true, f, &v, ""), ColumnDefault::Literal("".into()));
-        assert_eq!(normalize_default(Some("5"), true, f, &INT, ""), ColumnDefault::Literal("5".into()));
+        assert_eq!(
+            normalize_default(Some("''"), true, f, &v, ""),
+            ColumnDefault::Literal("".into())
+        );
+        assert_eq!(
+            normalize_default(Some("5"), true, f, &INT, ""),
+            ColumnDefault::Literal("5".into())
+        );
         assert_eq!(
             normalize_default(Some("-1.50"), true, f, &INT, ""),
             ColumnDefault::Literal("-1.50".into())
@@ -604,8 +667,14 @@ mod tests {
         let v = SourceType::Varchar(10);
         let ts = SourceType::Timestamp { fsp: 0 };
         for f in [Flavor::MySql57, Flavor::MySql80] {
-            assert_eq!(normalize_default(None, true, f, &v, ""), ColumnDefault::Null);
-            assert_eq!(normalize_default(None, false, f, &v, ""), ColumnDefault::None);
+            assert_eq!(
+                normalize_default(None, true, f, &v, ""),
+                ColumnDefault::Null
+            );
+            assert_eq!(
+                normalize_default(None, false, f, &v, ""),
+                ColumnDefault::None
+            );
             assert_eq!(
                 normalize_default(Some("a'b"), true, f, &v, ""),
                 ColumnDefault::Literal("a'b".into())
@@ -615,7 +684,10 @@ mod tests {
                 normalize_default(Some("NULL"), true, f, &v, ""),
                 ColumnDefault::Literal("NULL".into())
             );
-            assert_eq!(normalize_default(Some(""), true, f, &v, ""), ColumnDefault::Literal("".into()));
+            assert_eq!(
+                normalize_default(Some(""), true, f, &v, ""),
+                ColumnDefault::Literal("".into())
+            );
             assert_eq!(
                 normalize_default(Some("CURRENT_TIMESTAMP"), false, f, &ts, ""),
                 ColumnDefault::CurrentTimestamp
@@ -626,11 +698,23 @@ mod tests {
             );
         }
         assert_eq!(
-            normalize_default(Some("CURRENT_TIMESTAMP(3)"), false, Flavor::MySql80, &ts, "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)"),
+            normalize_default(
+                Some("CURRENT_TIMESTAMP(3)"),
+                false,
+                Flavor::MySql80,
+                &ts,
+                "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)"
+            ),
             ColumnDefault::CurrentTimestamp
         );
         assert_eq!(
-            normalize_default(Some("uuid()"), true, Flavor::MySql80, &v, "DEFAULT_GENERATED"),
+            normalize_default(
+                Some("uuid()"),
+                true,
+                Flavor::MySql80,
+                &v,
+                "DEFAULT_GENERATED"
+            ),
             ColumnDefault::Expression("uuid()".into())
         );
         // Without DEFAULT_GENERATED, the same text is a string literal.
@@ -642,18 +726,33 @@ mod tests {
 
     #[test]
     fn octets() {
-        assert_eq!(octet_length(&SourceType::Varchar(255), Some("utf8mb4")), Some(1020));
-        assert_eq!(octet_length(&SourceType::Varchar(255), Some("latin1")), Some(255));
+        assert_eq!(
+            octet_length(&SourceType::Varchar(255), Some("utf8mb4")),
+            Some(1020)
+        );
+        assert_eq!(
+            octet_length(&SourceType::Varchar(255), Some("latin1")),
+            Some(255)
+        );
         assert_eq!(octet_length(&SourceType::Char(3), Some("utf8mb3")), Some(9));
         assert_eq!(
-            octet_length(&SourceType::Set(vec!["a".into(), "bb".into(), "ccc".into()]), Some("latin1")),
+            octet_length(
+                &SourceType::Set(vec!["a".into(), "bb".into(), "ccc".into()]),
+                Some("latin1")
+            ),
             Some(8)
         );
         assert_eq!(
-            octet_length(&SourceType::Enum(vec!["a".into(), "b'c".into()]), Some("utf8mb4")),
+            octet_length(
+                &SourceType::Enum(vec!["a".into(), "b'c".into()]),
+                Some("utf8mb4")
+            ),
             Some(12)
         );
-        assert_eq!(octet_length(&SourceType::Text(TextKind::Tiny), Some("utf8mb4")), Some(255));
+        assert_eq!(
+            octet_length(&SourceType::Text(TextKind::Tiny), Some("utf8mb4")),
+            Some(255)
+        );
         assert_eq!(octet_length(&SourceType::Binary(4), None), Some(4));
         assert_eq!(octet_length(&INT, None), None);
         assert_eq!(charset_of_collation("utf8mb4_general_ci"), "utf8mb4");
@@ -661,7 +760,13 @@ mod tests {
 
     #[test]
     fn current_timestamp_forms() {
-        for s in ["CURRENT_TIMESTAMP", "current_timestamp()", "current_timestamp(6)", "now()", "NOW(3)"] {
+        for s in [
+            "CURRENT_TIMESTAMP",
+            "current_timestamp()",
+            "current_timestamp(6)",
+            "now()",
+            "NOW(3)",
+        ] {
             assert!(is_current_timestamp(s), "{s}");
         }
         for s in ["curdate()", "current_timestamp(x)", "'CURRENT_TIMESTAMP'"] {

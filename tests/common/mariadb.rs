@@ -170,7 +170,10 @@ impl Drop for TempDbs {
         let _ = e;
         let mut c = conn();
         for db in self.databases() {
-            let _ = c.query_drop(format!("DROP DATABASE IF EXISTS {}", smt::ident::quote(&db)));
+            let _ = c.query_drop(format!(
+                "DROP DATABASE IF EXISTS {}",
+                smt::ident::quote(&db)
+            ));
         }
     }
 }

@@ -200,8 +200,22 @@ fn split_statements(text: &str) -> Vec<Stmt> {
                 in_exec_comment = true;
                 cur.push(' ');
             }
+            '/' if at(i, "/*M!") && !cur.trim().is_empty() => {
+                // MariaDB-only comment inside a statement (`/*M!100301 COMPRESSED*/`): kept
+                // verbatim, since information_schema shows it in COLUMN_TYPE too; the text
+                // handed to sqlparser drops it (see `neutralise`).
+                while i < n && !at(i, "*/") {
+                    if chars[i] == '\n' {
+                        line += 1;
+                    }
+                    cur.push(chars[i]);
+                    i += 1;
+                }
+                cur.push_str("*/");
+                i += 2;
+            }
             '/' if at(i, "/*") => {
-                // Plain or MariaDB-only (`/*M!`) comment: dropped.
+                // Plain comment (or a leading `/*M!` one): dropped.
                 i += 2;
                 while i < n && !at(i, "*/") {
                     if chars[i] == '\n' {
@@ -249,7 +263,16 @@ fn segments(text: &str) -> Vec<(Seg, &str)> {
     let mut code_start = 0;
     while i < b.len() {
         let c = b[i];
-        if c == b'\'' || c == b'"' || c == b'`' {
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            // A comment left in by `split_statements` (`/*M!...*/`): one opaque segment.
+            if code_start < i {
+                out.push((Seg::Code, &text[code_start..i]));
+            }
+            let end = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+            out.push((Seg::Quoted, &text[i..end]));
+            i = end;
+            code_start = i;
+        } else if c == b'\'' || c == b'"' || c == b'`' {
             if code_start < i {
                 out.push((Seg::Code, &text[code_start..i]));
             }
@@ -298,6 +321,7 @@ fn neutralise(text: &str) -> String {
     let mut depth: i32 = 0;
     for (kind, s) in segments(text) {
         match kind {
+            Seg::Quoted if s.starts_with("/*") => out.push(' '),
             Seg::Quoted => out.push_str(s),
             Seg::Code => {
                 let s = ZEROFILL.replace_all(s, " unsigned ");
@@ -456,7 +480,7 @@ fn tokens(item: &str) -> Vec<String> {
                             (p.eq_ignore_ascii_case("b")
                                 || p.eq_ignore_ascii_case("x")
                                 || p.starts_with('_'))
-                                && !s.starts_with('`')
+                                && s.starts_with('\'')
                         } =>
                     {
                         prev.push_str(s)
@@ -523,7 +547,7 @@ fn join_type(toks: &[String]) -> String {
         if !no_space {
             s.push(' ');
         }
-        if t.starts_with('\'') {
+        if t.starts_with('\'') || t.starts_with("/*") {
             s.push_str(t);
         } else {
             s.push_str(&t.to_ascii_lowercase());

@@ -387,7 +387,8 @@ fn read_chunk(
 
 /// Turn a LONGTEXT column into `SourceType::Json` (MariaDB's JSON alias).
 pub(crate) fn mark_json(table: &mut TableDesc, column: &str) {
-    if let Some(c) = table.columns.iter_mut().find(|c| c.name == column) {
+    let wanted = column.to_lowercase();
+    if let Some(c) = table.columns.iter_mut().find(|c| c.name.to_lowercase() == wanted) {
         if c.ty == SourceType::Text(TextKind::Long) {
             c.ty = SourceType::Json;
         }

@@ -173,9 +173,22 @@ pub fn introspect_conn(
         (Flavor::MySql57 | Flavor::MySql80 | Flavor::TiDb, _) => false,
     };
 
+    // COLUMNS.GENERATION_EXPRESSION exists since MySQL 5.7.6 / MariaDB 10.2.5.
+    let with_generation = match (flavor, version_triple(&version)) {
+        (Flavor::MariaDb, Some(v)) => v >= (10, 2, 5),
+        (Flavor::MySql57, Some(v)) => v >= (5, 7, 6),
+        (Flavor::MariaDb | Flavor::MySql57, None) => false,
+        (Flavor::MySql80 | Flavor::TiDb, _) => true,
+    };
+
     let mut tables: BTreeMap<(String, String), TableDesc> = BTreeMap::new();
     for chunk in dbs.chunks(IN_CHUNK) {
-        queries += read_chunk(conn, chunk, flavor, with_checks, &mut tables)?;
+        let caps = Caps {
+            flavor,
+            checks: with_checks,
+            generation: with_generation,
+        };
+        queries += read_chunk(conn, chunk, caps, &mut tables)?;
     }
 
     let mut out: Vec<TableDesc> = tables.into_values().collect();
@@ -216,12 +229,21 @@ fn params(chunk: &[String]) -> Params {
     Params::Positional(chunk.iter().map(|d| Value::from(d.as_str())).collect())
 }
 
+/// What the server's information_schema offers.
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    flavor: Flavor,
+    /// information_schema.CHECK_CONSTRAINTS with TABLE_NAME (MariaDB).
+    checks: bool,
+    /// COLUMNS.GENERATION_EXPRESSION.
+    generation: bool,
+}
+
 /// The four (or three) queries for one chunk of databases. Returns the number of queries.
 fn read_chunk(
     conn: &mut Conn,
     chunk: &[String],
-    flavor: Flavor,
-    with_checks: bool,
+    caps: Caps,
     tables: &mut BTreeMap<(String, String), TableDesc>,
 ) -> anyhow::Result<u32> {
     let list = in_list(chunk.len());
@@ -259,8 +281,13 @@ fn read_chunk(
     let sql = format!(
         "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, \
          IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, CHARACTER_OCTET_LENGTH, CHARACTER_SET_NAME, EXTRA, \
-         COLUMN_COMMENT, GENERATION_EXPRESSION \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({list})"
+         COLUMN_COMMENT, {generation} \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({list})",
+        generation = if caps.generation {
+            "GENERATION_EXPRESSION"
+        } else {
+            "''"
+        }
     );
     for row in conn
         .exec_iter(sql, params(chunk))
@@ -291,7 +318,7 @@ fn read_chunk(
         let default = if is_generated {
             super::ColumnDefault::None
         } else {
-            normalize_default(raw_default.as_deref(), nullable, flavor, &ty, &extra)
+            normalize_default(raw_default.as_deref(), nullable, caps.flavor, &ty, &extra)
         };
         let on_update = extra
             .to_ascii_lowercase()
@@ -358,7 +385,7 @@ fn read_chunk(
     }
 
     // CHECK_CONSTRAINTS: MariaDB JSON = LONGTEXT + CHECK (json_valid(`col`)).
-    if with_checks {
+    if caps.checks {
         queries += 1;
         let sql = format!(
             "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CHECK_CLAUSE \
@@ -388,7 +415,11 @@ fn read_chunk(
 /// Turn a LONGTEXT column into `SourceType::Json` (MariaDB's JSON alias).
 pub(crate) fn mark_json(table: &mut TableDesc, column: &str) {
     let wanted = column.to_lowercase();
-    if let Some(c) = table.columns.iter_mut().find(|c| c.name.to_lowercase() == wanted) {
+    if let Some(c) = table
+        .columns
+        .iter_mut()
+        .find(|c| c.name.to_lowercase() == wanted)
+    {
         if c.ty == SourceType::Text(TextKind::Long) {
             c.ty = SourceType::Json;
         }

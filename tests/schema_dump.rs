@@ -191,3 +191,54 @@ fn empty_and_non_table_dumps_give_no_tables() {
             .is_empty()
     );
 }
+
+#[test]
+fn mysql8_style_dump() {
+    let text = "-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n\
+-- Host: 127.0.0.1    Database: app\n\
+CREATE DATABASE /*!32312 IF NOT EXISTS*/ `app` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci */ /*!80016 DEFAULT ENCRYPTION='N' */;\n\
+USE `app`;\n\
+CREATE TABLE `geo` (\n\
+  `id` bigint unsigned NOT NULL AUTO_INCREMENT,\n\
+  `loc` point NOT NULL /*!80003 SRID 4326 */,\n\
+  `doc` json DEFAULT NULL,\n\
+  `tag` varchar(36) COLLATE utf8mb4_bin DEFAULT (uuid()),\n\
+  `hidden` int DEFAULT NULL /*!80023 INVISIBLE */,\n\
+  `at` datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),\n\
+  PRIMARY KEY (`id`),\n\
+  SPATIAL KEY `sp` (`loc`)\n\
+) ENGINE=InnoDB AUTO_INCREMENT=7 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;\n";
+    let ts = parse_dump(text).expect("parse");
+    let g = table(&ts, "app", "geo");
+    assert_eq!(
+        g.column("id").map(|c| c.ty.clone()),
+        Some(SourceType::Int {
+            width: IntWidth::Big,
+            unsigned: true,
+            display: None
+        })
+    );
+    assert_eq!(
+        g.column("loc").map(|c| c.column_type.as_str()),
+        Some("point")
+    );
+    assert_eq!(
+        g.column("doc").map(|c| c.ty.clone()),
+        Some(SourceType::Json)
+    );
+    assert_eq!(
+        g.column("tag").map(|c| c.default.clone()),
+        Some(ColumnDefault::Expression("(uuid())".into()))
+    );
+    assert_eq!(
+        g.column("at").map(|c| c.default.clone()),
+        Some(ColumnDefault::CurrentTimestamp)
+    );
+    assert_eq!(g.keys.len(), 1);
+}
+
+#[test]
+fn dump_errors_are_source_errors() {
+    let err = parse_dump("USE d;\nCREATE TABLE t (a int FROBNICATE);").expect_err("fails");
+    assert_eq!(smt::error::exit_code_of(&err), 3);
+}

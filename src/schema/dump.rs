@@ -21,7 +21,8 @@ use super::types::{
     parse_source_type, Flavor,
 };
 use super::{ColumnDefault, ColumnDesc, KeyDesc, KeyKind, SourceType, TableDesc};
-use anyhow::{anyhow, bail, Context};
+use crate::error::{fail, Kind};
+use anyhow::{anyhow, bail};
 use regex::Regex;
 use sqlparser::ast::{ColumnOption, Expr, Statement, TableConstraint};
 use sqlparser::dialect::MySqlDialect;
@@ -70,8 +71,12 @@ pub fn parse_dump(text: &str) -> anyhow::Result<Vec<TableDesc>> {
         }
         if CREATE_TABLE.is_match(t) {
             let db_cs = db_charsets.get(&current_db).map(String::as_str);
-            let table = parse_create_table(t, &current_db, db_cs)
-                .with_context(|| format!("schema dump, statement at line {}", stmt.line))?;
+            let table = parse_create_table(t, &current_db, db_cs).map_err(|e| {
+                fail(
+                    Kind::Source,
+                    format!("schema dump, statement at line {}: {e:#}", stmt.line),
+                )
+            })?;
             tables.push(table);
         }
     }
@@ -313,7 +318,8 @@ fn neutralise(text: &str) -> String {
     static SYSVER: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\bWITH(OUT)?\s+SYSTEM\s+VERSIONING\b").expect("regex"));
     static ARIA: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(PAGE_CHECKSUM|TRANSACTIONAL)\s*=?\s*\d+").expect("regex")
+        // Aria options, and MySQL 8's `SRID n` on spatial columns.
+        Regex::new(r"(?i)\b(PAGE_CHECKSUM\s*=?|TRANSACTIONAL\s*=?|SRID)\s*\d+").expect("regex")
     });
     static PARTITION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\bPARTITION\s+BY\b").expect("regex"));
@@ -431,7 +437,8 @@ const CONSTRAINT_WORDS: [&str; 11] = [
 ];
 
 /// Keywords that end a column's type text.
-const TYPE_END_WORDS: [&str; 22] = [
+const TYPE_END_WORDS: [&str; 23] = [
+    "SRID",
     "NOT",
     "NULL",
     "DEFAULT",
@@ -935,5 +942,70 @@ fn index_column(e: &Expr) -> Option<String> {
         Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
         Expr::Function(f) => f.name.0.last().map(|p| unquote_ident(&p.to_string())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_and_lines() {
+        let text = "-- c\n/*!40101 SET NAMES utf8mb4 */;\n\nCREATE TABLE `a;b` (\n `x` int COMMENT 'semi;colon'\n);\n# hash\nUSE `d`;";
+        let st = split_statements(text);
+        let texts: Vec<String> = st.iter().map(|s| s.text.trim().to_string()).collect();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts[0].starts_with("SET NAMES"));
+        assert!(texts[1].starts_with("CREATE TABLE `a;b`"));
+        assert!(texts[1].contains("'semi;colon'"));
+        assert_eq!(st[1].line, 4);
+        assert_eq!(texts[2], "USE `d`");
+    }
+
+    #[test]
+    fn delimiter_blocks_are_one_statement() {
+        let text = "DELIMITER ;;\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END ;;\nDELIMITER ;\nUSE `d`;";
+        let st = split_statements(text);
+        assert_eq!(st.len(), 2);
+        assert!(st[0].text.contains("SET @a = 1; END"));
+    }
+
+    #[test]
+    fn raw_columns() {
+        let r = raw_column(
+            "`v` varchar(100) /*M!100301 COMPRESSED*/ CHARACTER SET latin1 DEFAULT 'a,b'",
+        );
+        assert_eq!(r.type_text, "varchar(100) /*M!100301 COMPRESSED*/");
+        assert_eq!(r.charset.as_deref(), Some("latin1"));
+        assert_eq!(r.default.as_deref(), Some("'a,b'"));
+        let r = raw_column("`d` DECIMAL(10, 2) UNSIGNED NOT NULL DEFAULT -1.50");
+        assert_eq!(r.type_text, "decimal(10,2) unsigned");
+        assert_eq!(r.default.as_deref(), Some("-1.50"));
+        let r = raw_column("`e` enum('A','b''c') COLLATE utf8mb3_bin DEFAULT current_timestamp(6)");
+        assert_eq!(r.type_text, "enum('A','b''c')");
+        assert_eq!(r.charset.as_deref(), Some("utf8mb3"));
+        assert_eq!(r.default.as_deref(), Some("current_timestamp(6)"));
+        let r = raw_column("`g` int(11) GENERATED ALWAYS AS (`a` + (`b` * 2)) STORED");
+        assert_eq!(r.generated.as_deref(), Some("`a` + (`b` * 2)"));
+        let r = raw_column("`p` point NOT NULL /*!80003 SRID 4326 */");
+        assert_eq!(r.type_text, "point");
+        let r = raw_column("`x` bit(3) DEFAULT b'101'");
+        assert_eq!(r.default.as_deref(), Some("b'101'"));
+    }
+
+    #[test]
+    fn neutralised_text() {
+        let t = neutralise("CREATE TABLE t (a int(3) unsigned zerofill, b int zerofill, c varchar(3) COMMENT 'zerofill PARTITION BY') ENGINE=Aria PAGE_CHECKSUM=1 TRANSACTIONAL=1 PARTITION BY HASH (a) PARTITIONS 4");
+        assert!(!t.to_lowercase().contains(" zerofill,"), "{t}");
+        assert!(
+            t.contains("'zerofill PARTITION BY'"),
+            "quoted text untouched: {t}"
+        );
+        assert!(
+            !t.contains("PAGE_CHECKSUM") && !t.contains("TRANSACTIONAL"),
+            "{t}"
+        );
+        assert!(!t.contains("PARTITIONS"), "{t}");
+        assert_eq!(t.matches("unsigned").count(), 2, "{t}");
     }
 }

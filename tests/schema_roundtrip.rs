@@ -50,8 +50,30 @@ fn live_introspection_details() {
     let got = live(&dbs.prefix);
     let ts = &got.tables;
     let all = dbs.db("all");
-    // The view is not a table; 25 base tables.
-    assert_eq!(ts.len(), 25);
+    // The view is not a table; 26 base tables.
+    assert_eq!(ts.len(), 26);
+    let misc = table(ts, &all, "t_misc");
+    assert_eq!(
+        misc.column("doc").map(|c| c.ty.clone()),
+        Some(SourceType::Json),
+        "table-level CHECK"
+    );
+    assert_eq!(
+        misc.column("j").map(|c| c.ty.clone()),
+        Some(SourceType::Json)
+    );
+    assert_eq!(
+        misc.column("j").and_then(|c| c.charset.clone()).as_deref(),
+        Some("utf8mb4")
+    );
+    assert!(
+        misc.column("inv").is_some(),
+        "invisible columns are columns"
+    );
+    assert!(misc
+        .keys
+        .iter()
+        .any(|k| k.name == "uk_t" && k.columns == ["t"]));
     assert!(!ts.iter().any(|t| t.name == "orders_view"));
 
     let at = table(ts, &all, "all_types");

@@ -1,1 +1,812 @@
-//! (stub)
+//! MySQL/MariaDB column → StarRocks type, Flink types, value encoding and default. Pure.
+//!
+//! Policy: /work/shared/reference/type-mapping.md ("lossless by default"). Invariants:
+//! - every `SourceType` variant is matched explicitly (no `_ =>`), so a new variant fails to
+//!   compile here instead of being mapped silently;
+//! - every produced `SrType` is within StarRocks' parameter ranges (VARCHAR 1..=1048576,
+//!   CHAR 1..=255, DECIMAL p ≤ 38 unless the target is ≥ 4.0) — lengths are clamped with
+//!   `clamp_len`, and the clamping is reported as a `Capped` note;
+//! - with `in_primary_key`, the type is one StarRocks accepts in a PRIMARY KEY, or
+//!   `Mapped::pk_ok` is false (the planner then falls back to DUPLICATE KEY);
+//! - a default is only kept when it converts to the target type; NOT NULL columns never get a
+//!   NULL default (a `DEFAULT NULL` is simply not rendered).
+
+use crate::config::OtherConfig;
+use crate::plan::{Encoding, Note, NoteKind, SrDefault, SrType};
+use crate::schema::{ColumnDefault, ColumnDesc, GeometryKind, IntWidth, SourceType, TextKind};
+
+/// StarRocks VARCHAR / VARBINARY maximum length in bytes (2.1 ..= 4.1).
+pub const VARCHAR_MAX: u32 = 1_048_576;
+/// StarRocks CHAR maximum length in bytes.
+pub const CHAR_MAX: u32 = 255;
+/// `[-]HHH:MM:SS.ffffff`: `-838:59:59.000000` is 17 characters.
+pub const TIME_TEXT_LEN: u32 = 17;
+
+/// Options that influence mapping of one column.
+#[derive(Debug, Clone)]
+pub struct MapCtx<'a> {
+    /// `db.table` of the column's table, for messages.
+    pub table: &'a str,
+    pub use_decimal_v3: bool,
+    pub tinyint1_as_boolean: bool,
+    pub unknown_type_as_string: bool,
+    /// Target StarRocks version (major, minor).
+    pub starrocks_version: (u32, u32),
+    /// The column is a key column of a PRIMARY KEY table.
+    pub in_primary_key: bool,
+}
+
+impl<'a> MapCtx<'a> {
+    pub fn new(table: &'a str, other: &OtherConfig) -> Self {
+        MapCtx {
+            table,
+            use_decimal_v3: other.use_decimal_v3,
+            tinyint1_as_boolean: other.tinyint1_as_boolean,
+            unknown_type_as_string: other.unknown_type_as_string,
+            starrocks_version: other.starrocks_version,
+            in_primary_key: false,
+        }
+    }
+    pub fn key(&self, in_primary_key: bool) -> Self {
+        MapCtx {
+            in_primary_key,
+            ..self.clone()
+        }
+    }
+    fn at_least(&self, major: u32, minor: u32) -> bool {
+        self.starrocks_version >= (major, minor)
+    }
+}
+
+/// The mapping of one column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapped {
+    pub sr_type: SrType,
+    /// Flink type of the sink table column (matches `sr_type`).
+    pub flink_type: String,
+    /// Flink type of the mysql-cdc source table column (the connector's documented mapping).
+    /// When it differs from `flink_type`, the INSERT must `CAST(col AS flink_type)`.
+    pub flink_source_type: String,
+    pub encoding: Encoding,
+    pub default: Option<SrDefault>,
+    /// False when the column cannot be part of a StarRocks PRIMARY KEY (only meaningful with
+    /// `MapCtx::in_primary_key`).
+    pub pk_ok: bool,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    #[error(
+        "{column}: unsupported type `{ty}`; set `unknown_type_as_string = true` in [other] to \
+         carry it as VARCHAR(1048576) text, or exclude the table from the rule"
+    )]
+    Unsupported { column: String, ty: String },
+}
+
+/// Maximum UTF-8 bytes of one character of a MySQL charset (StarRocks stores UTF-8, and its
+/// VARCHAR/CHAR lengths are UTF-8 bytes). Unknown or missing charset → 4, the safe maximum.
+pub fn utf8_bytes_per_char(charset: Option<&str>) -> u64 {
+    let Some(c) = charset else { return 4 };
+    match c.to_ascii_lowercase().as_str() {
+        "ascii" | "binary" => 1,
+        "utf8mb4" | "utf16" | "utf16le" | "utf32" | "gb18030" => 4,
+        "utf8" | "utf8mb3" | "ucs2" | "gbk" | "gb2312" | "big5" | "sjis" | "cp932" | "ujis"
+        | "eucjpms" | "euckr" => 3,
+        // latin1 is cp1252 in MySQL: 0x80 is `€` (3 UTF-8 bytes); other single-byte charsets
+        // hold characters up to U+FFFF at most.
+        "latin1" | "latin2" | "latin5" | "latin7" | "cp1250" | "cp1251" | "cp1256" | "cp1257"
+        | "cp850" | "cp852" | "cp866" | "koi8r" | "koi8u" | "greek" | "hebrew" | "tis620"
+        | "armscii8" | "dec8" | "hp8" | "swe7" | "keybcs2" | "macce" | "macroman" | "geostd8" => 3,
+        _ => 4,
+    }
+}
+
+/// Upper bound of (UTF-8 bytes / source bytes) for a charset, as (numerator, denominator):
+/// converts CHARACTER_OCTET_LENGTH (bytes in the column's own charset) into UTF-8 bytes.
+fn utf8_expansion(charset: Option<&str>) -> (u64, u64) {
+    let Some(c) = charset else { return (4, 1) };
+    match c.to_ascii_lowercase().as_str() {
+        "utf8" | "utf8mb3" | "utf8mb4" | "ascii" | "binary" | "utf32" => (1, 1),
+        "ucs2" | "utf16" | "utf16le" | "gbk" | "gb2312" | "big5" | "sjis" | "cp932" | "ujis"
+        | "eucjpms" | "euckr" | "gb18030" => (3, 2),
+        _ => (3, 1),
+    }
+}
+
+/// Maximum length in UTF-8 bytes (what StarRocks counts) of a character column of `chars`
+/// characters: from CHARACTER_OCTET_LENGTH scaled from the column's charset to UTF-8 (equal for
+/// utf8mb3/utf8mb4; latin1 `é`/`€` take 2/3 bytes in UTF-8), else chars × UTF-8 bytes per char.
+pub fn octets(col: &ColumnDesc, chars: u64) -> u64 {
+    match col.octet_length {
+        Some(o) => {
+            let (n, d) = utf8_expansion(col.charset.as_deref());
+            o.saturating_mul(n).div_ceil(d)
+        }
+        None => chars.saturating_mul(utf8_bytes_per_char(col.charset.as_deref())),
+    }
+}
+
+/// UTF-8 byte length StarRocks needs for a CHAR/VARCHAR/TEXT column (None for other types).
+pub fn char_column_octets(col: &ColumnDesc) -> Option<u64> {
+    match &col.ty {
+        SourceType::Char(n) | SourceType::Varchar(n) => Some(octets(col, *n as u64)),
+        SourceType::Text(k) => Some(match col.octet_length {
+            Some(_) => octets(col, 0),
+            None => {
+                let (n, d) = utf8_expansion(col.charset.as_deref());
+                text_kind_bytes(*k).saturating_mul(n).div_ceil(d)
+            }
+        }),
+        SourceType::Int { .. }
+        | SourceType::Bit(_)
+        | SourceType::Float { .. }
+        | SourceType::Double { .. }
+        | SourceType::Decimal { .. }
+        | SourceType::Binary(_)
+        | SourceType::Varbinary(_)
+        | SourceType::Blob(_)
+        | SourceType::Date
+        | SourceType::DateTime { .. }
+        | SourceType::Timestamp { .. }
+        | SourceType::Time { .. }
+        | SourceType::Year
+        | SourceType::Enum(_)
+        | SourceType::Set(_)
+        | SourceType::Json
+        | SourceType::Geometry(_)
+        | SourceType::Unknown(_) => None,
+    }
+}
+
+/// Maximum bytes of the TEXT/BLOB kinds.
+fn text_kind_bytes(k: TextKind) -> u64 {
+    match k {
+        TextKind::Tiny => 255,
+        TextKind::Text => 65_535,
+        TextKind::Medium => 16_777_215,
+        TextKind::Long => 4_294_967_295,
+    }
+}
+
+fn note(kind: NoteKind, col: &str, message: String) -> Note {
+    Note {
+        kind,
+        column: Some(col.to_string()),
+        message,
+    }
+}
+
+/// Clamp a byte length into 1..=VARCHAR_MAX; returns (len, capped).
+fn clamp_len(n: u64) -> (u32, bool) {
+    if n > VARCHAR_MAX as u64 {
+        (VARCHAR_MAX, true)
+    } else {
+        (n.max(1) as u32, false)
+    }
+}
+
+/// Flink string type for a character length (`CHAR(0)` / `VARCHAR(0)` are not valid Flink types).
+fn flink_len_type(base: &str, n: u32) -> String {
+    if n == 0 {
+        "STRING".into()
+    } else {
+        format!("{base}({n})")
+    }
+}
+
+/// The Flink type that corresponds to a StarRocks column type (sink side).
+pub fn flink_sink_type(t: SrType, fsp: u8) -> String {
+    match t {
+        SrType::Boolean => "BOOLEAN".into(),
+        SrType::TinyInt => "TINYINT".into(),
+        SrType::SmallInt => "SMALLINT".into(),
+        SrType::Int => "INT".into(),
+        SrType::BigInt => "BIGINT".into(),
+        // LARGEINT only ever holds values up to 2^64-1 here.
+        SrType::LargeInt => "DECIMAL(20, 0)".into(),
+        SrType::Float => "FLOAT".into(),
+        SrType::Double => "DOUBLE".into(),
+        SrType::Decimal(p, s) if p <= 38 => format!("DECIMAL({p}, {s})"),
+        SrType::Decimal(..) => "STRING".into(),
+        SrType::Char(_) | SrType::Varchar(_) | SrType::Json => "STRING".into(),
+        SrType::Varbinary(_) => "BYTES".into(),
+        SrType::Date => "DATE".into(),
+        SrType::DateTime => format!("TIMESTAMP({fsp})"),
+    }
+}
+
+/// Map one column. `ctx.in_primary_key` selects the key-column variants.
+pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
+    let mut notes = Vec::new();
+    let name = col.name.as_str();
+    let pk = ctx.in_primary_key;
+    let mut pk_ok = true;
+    // (sr type, encoding, flink source type, optional explicit sink type)
+    let (sr_type, encoding, flink_source, sink_override): (
+        SrType,
+        Encoding,
+        String,
+        Option<String>,
+    ) = match &col.ty {
+        SourceType::Int {
+            width,
+            unsigned,
+            display,
+        } => {
+            let (sr, fl) = match (width, unsigned) {
+                (IntWidth::Tiny, false) => (SrType::TinyInt, "TINYINT"),
+                (IntWidth::Tiny, true) => (SrType::SmallInt, "SMALLINT"),
+                (IntWidth::Small, false) => (SrType::SmallInt, "SMALLINT"),
+                (IntWidth::Small, true) => (SrType::Int, "INT"),
+                (IntWidth::Medium, _) => (SrType::Int, "INT"),
+                (IntWidth::Int, false) => (SrType::Int, "INT"),
+                (IntWidth::Int, true) => (SrType::BigInt, "BIGINT"),
+                (IntWidth::Big, false) => (SrType::BigInt, "BIGINT"),
+                (IntWidth::Big, true) => (SrType::LargeInt, "DECIMAL(20, 0)"),
+            };
+            if *width == IntWidth::Tiny
+                && !unsigned
+                && *display == Some(1)
+                && ctx.tinyint1_as_boolean
+            {
+                (SrType::Boolean, Encoding::Bool, "BOOLEAN".into(), None)
+            } else {
+                (sr, Encoding::Plain, fl.into(), None)
+            }
+        }
+        SourceType::Bit(n) => match n {
+            0 | 1 => (SrType::Boolean, Encoding::Bool, "BOOLEAN".into(), None),
+            2..=63 => (SrType::BigInt, Encoding::BitAsInteger, "BYTES".into(), None),
+            _ => (
+                SrType::LargeInt,
+                Encoding::BitAsInteger,
+                "BYTES".into(),
+                None,
+            ),
+        },
+        SourceType::Float { .. } => {
+            pk_ok = false;
+            (SrType::Float, Encoding::Plain, "FLOAT".into(), None)
+        }
+        SourceType::Double { .. } => {
+            pk_ok = false;
+            (SrType::Double, Encoding::Plain, "DOUBLE".into(), None)
+        }
+        SourceType::Decimal {
+            precision, scale, ..
+        } => {
+            let (p, s) = (*precision, *scale);
+            let p = p.max(1);
+            let s = s.min(p);
+            let flink_src = if p <= 38 {
+                format!("DECIMAL({p}, {s})")
+            } else {
+                "STRING".into()
+            };
+            let text = SrType::Varchar(p + 2);
+            if pk {
+                (text, Encoding::DecimalText, flink_src, None)
+            } else if p > 38 {
+                if ctx.at_least(4, 0) {
+                    (
+                        SrType::Decimal(p, s),
+                        Encoding::DecimalText,
+                        flink_src,
+                        Some("STRING".into()),
+                    )
+                } else {
+                    notes.push(note(
+                            NoteKind::Fallback,
+                            name,
+                            format!(
+                                "DECIMAL({p},{s}) exceeds StarRocks' 38 digits before 4.0: stored as VARCHAR({}) text",
+                                p + 2
+                            ),
+                        ));
+                    (text, Encoding::DecimalText, flink_src, None)
+                }
+            } else if !ctx.use_decimal_v3 && (p > 27 || s > 9) {
+                notes.push(note(
+                        NoteKind::Fallback,
+                        name,
+                        format!(
+                            "DECIMAL({p},{s}) exceeds DECIMALV2 (use_decimal_v3 = false): stored as VARCHAR({}) text",
+                            p + 2
+                        ),
+                    ));
+                (text, Encoding::DecimalText, flink_src, None)
+            } else {
+                (
+                    SrType::Decimal(p, s),
+                    Encoding::DecimalText,
+                    flink_src,
+                    None,
+                )
+            }
+        }
+        SourceType::Char(n) => {
+            let o = octets(col, *n as u64);
+            let (len, capped) = clamp_len(o);
+            if capped {
+                notes.push(capped_note(name, o));
+                if pk {
+                    pk_ok = false;
+                }
+            }
+            let sr = if len <= CHAR_MAX && !pk {
+                SrType::Char(len)
+            } else {
+                SrType::Varchar(len)
+            };
+            (sr, Encoding::Plain, flink_len_type("CHAR", *n), None)
+        }
+        SourceType::Varchar(n) => {
+            let o = octets(col, *n as u64);
+            let (len, capped) = clamp_len(o);
+            if capped {
+                notes.push(capped_note(name, o));
+                if pk {
+                    pk_ok = false;
+                }
+            }
+            (
+                SrType::Varchar(len),
+                Encoding::Plain,
+                flink_len_type("VARCHAR", *n),
+                None,
+            )
+        }
+        SourceType::Text(k) => {
+            let _: TextKind = *k;
+            let o = char_column_octets(col).unwrap_or(VARCHAR_MAX as u64);
+            let (len, capped) = clamp_len(o);
+            if capped {
+                notes.push(capped_note(name, o));
+                if pk {
+                    pk_ok = false;
+                }
+            }
+            (SrType::Varchar(len), Encoding::Plain, "STRING".into(), None)
+        }
+        SourceType::Binary(n) | SourceType::Varbinary(n) => {
+            if pk || !ctx.at_least(3, 0) {
+                let (len, capped) = clamp_len((*n as u64).saturating_mul(2));
+                if capped {
+                    notes.push(capped_note(name, (*n as u64) * 2));
+                    if pk {
+                        pk_ok = false;
+                    }
+                }
+                (
+                    SrType::Varchar(len),
+                    Encoding::Hex,
+                    "BYTES".into(),
+                    Some("STRING".into()),
+                )
+            } else {
+                let (len, capped) = clamp_len(*n as u64);
+                if capped {
+                    notes.push(capped_note(name, *n as u64));
+                }
+                (SrType::Varbinary(len), Encoding::Hex, "BYTES".into(), None)
+            }
+        }
+        SourceType::Blob(k) => {
+            let o = col.octet_length.unwrap_or(text_kind_bytes(*k));
+            if pk {
+                pk_ok = false;
+            }
+            if ctx.at_least(3, 0) {
+                let (len, capped) = clamp_len(o);
+                if capped {
+                    notes.push(capped_note(name, o));
+                }
+                (SrType::Varbinary(len), Encoding::Hex, "BYTES".into(), None)
+            } else {
+                let (len, capped) = clamp_len(o.saturating_mul(2));
+                if capped {
+                    notes.push(capped_note(name, o.saturating_mul(2)));
+                }
+                (
+                    SrType::Varchar(len),
+                    Encoding::Hex,
+                    "BYTES".into(),
+                    Some("STRING".into()),
+                )
+            }
+        }
+        SourceType::Date => (SrType::Date, Encoding::Plain, "DATE".into(), None),
+        SourceType::DateTime { fsp } => (
+            SrType::DateTime,
+            Encoding::DateTime,
+            format!("TIMESTAMP({})", fsp.min(&6)),
+            None,
+        ),
+        SourceType::Timestamp { fsp } => (
+            SrType::DateTime,
+            Encoding::Timestamp,
+            format!("TIMESTAMP_LTZ({})", fsp.min(&6)),
+            Some(format!("TIMESTAMP({})", fsp.min(&6))),
+        ),
+        SourceType::Time { fsp } => (
+            SrType::Varchar(TIME_TEXT_LEN),
+            Encoding::Time,
+            format!("TIME({})", fsp.min(&6)),
+            None,
+        ),
+        SourceType::Year => (SrType::SmallInt, Encoding::Plain, "INT".into(), None),
+        SourceType::Enum(labels) => {
+            let max = labels
+                .iter()
+                .map(|l| label_octets(col, l))
+                .max()
+                .unwrap_or(0);
+            let (len, _) = clamp_len(max);
+            (
+                SrType::Varchar(len),
+                Encoding::EnumLabel,
+                "STRING".into(),
+                None,
+            )
+        }
+        SourceType::Set(labels) => {
+            let sum: u64 = labels.iter().map(|l| label_octets(col, l)).sum::<u64>()
+                + labels.len().saturating_sub(1) as u64;
+            let (len, _) = clamp_len(sum);
+            (
+                SrType::Varchar(len),
+                Encoding::SetLabels,
+                "STRING".into(),
+                None,
+            )
+        }
+        SourceType::Json => {
+            if pk {
+                pk_ok = false;
+            }
+            (SrType::Json, Encoding::Json, "STRING".into(), None)
+        }
+        SourceType::Geometry(g) => {
+            if pk {
+                pk_ok = false;
+            }
+            let _: GeometryKind = *g;
+            (
+                SrType::Varchar(VARCHAR_MAX),
+                Encoding::Wkt,
+                "STRING".into(),
+                None,
+            )
+        }
+        SourceType::Unknown(raw) => {
+            if !ctx.unknown_type_as_string {
+                return Err(MapError::Unsupported {
+                    column: format!("{}.{}", ctx.table, col.name),
+                    ty: if col.column_type.is_empty() {
+                        raw.clone()
+                    } else {
+                        col.column_type.clone()
+                    },
+                });
+            }
+            if pk {
+                pk_ok = false;
+            }
+            notes.push(note(
+                NoteKind::UnknownType,
+                name,
+                format!("unknown type `{raw}` carried as VARCHAR({VARCHAR_MAX}) text"),
+            ));
+            (
+                SrType::Varchar(VARCHAR_MAX),
+                Encoding::Plain,
+                "STRING".into(),
+                None,
+            )
+        }
+    };
+
+    let fsp = match &col.ty {
+        SourceType::DateTime { fsp } | SourceType::Timestamp { fsp } => (*fsp).min(6),
+        _ => 0,
+    };
+    let flink_type = match sink_override {
+        Some(t) => t,
+        None => {
+            // Keep the source's string/length types on the sink when the target is text, so no
+            // CAST is needed for plain strings.
+            match (&col.ty, sr_type) {
+                (
+                    SourceType::Char(_) | SourceType::Varchar(_),
+                    SrType::Char(_) | SrType::Varchar(_),
+                ) => flink_source.clone(),
+                _ => flink_sink_type(sr_type, fsp),
+            }
+        }
+    };
+
+    if let Some(expr) = &col.generated {
+        notes.push(note(
+            NoteKind::Generated,
+            name,
+            format!("generated column `{expr}` is carried as a plain {sr_type} column (expression not kept)"),
+        ));
+    }
+
+    let default = map_default(col, sr_type, encoding, &mut notes);
+
+    Ok(Mapped {
+        sr_type,
+        flink_type,
+        flink_source_type: flink_source,
+        encoding,
+        default,
+        pk_ok,
+        notes,
+    })
+}
+
+fn capped_note(col: &str, bytes: u64) -> Note {
+    note(
+        NoteKind::Capped,
+        col,
+        format!("source can hold {bytes} bytes; StarRocks column capped at {VARCHAR_MAX} bytes"),
+    )
+}
+
+/// UTF-8 bytes of an ENUM/SET label (labels are held as Rust strings, i.e. UTF-8).
+fn label_octets(_col: &ColumnDesc, label: &str) -> u64 {
+    label.len() as u64
+}
+
+fn drop_note(col: &str, what: &str, why: &str) -> Note {
+    note(
+        NoteKind::DroppedDefault,
+        col,
+        format!("DEFAULT {what} dropped: {why}"),
+    )
+}
+
+fn int_range(t: SrType) -> Option<(i128, i128)> {
+    match t {
+        SrType::Boolean => Some((0, 1)),
+        SrType::TinyInt => Some((i8::MIN as i128, i8::MAX as i128)),
+        SrType::SmallInt => Some((i16::MIN as i128, i16::MAX as i128)),
+        SrType::Int => Some((i32::MIN as i128, i32::MAX as i128)),
+        SrType::BigInt => Some((i64::MIN as i128, i64::MAX as i128)),
+        SrType::LargeInt => Some((i128::MIN, i128::MAX)),
+        SrType::Float
+        | SrType::Double
+        | SrType::Decimal(..)
+        | SrType::Char(_)
+        | SrType::Varchar(_)
+        | SrType::Varbinary(_)
+        | SrType::Date
+        | SrType::DateTime
+        | SrType::Json => None,
+    }
+}
+
+fn is_decimal_text(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (i, f) = s.split_once('.').unwrap_or((s, ""));
+    !(i.is_empty() && f.is_empty())
+        && i.bytes().all(|b| b.is_ascii_digit())
+        && f.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `YYYY-MM-DD` with a non-zero month and day.
+pub fn is_valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = &s[r];
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => {
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let days = match m {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                2 if leap => 29,
+                2 => 28,
+                _ => return false,
+            };
+            y >= 1 && d >= 1 && d <= days
+        }
+        _ => false,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f{1,6}]` (a date alone is accepted too).
+pub fn is_valid_datetime(s: &str) -> bool {
+    let (d, t) = match s.split_once(' ') {
+        Some(x) => x,
+        None => return is_valid_date(s),
+    };
+    if !is_valid_date(d) {
+        return false;
+    }
+    let (hms, frac) = t.split_once('.').unwrap_or((t, ""));
+    if frac.len() > 6 || !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let parts: Vec<&str> = hms.split(':').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|c| c.is_ascii_digit()))
+    {
+        return false;
+    }
+    let v: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    v.len() == 3 && v[0] < 24 && v[1] < 60 && v[2] < 60
+}
+
+fn map_default(
+    col: &ColumnDesc,
+    t: SrType,
+    enc: Encoding,
+    notes: &mut Vec<Note>,
+) -> Option<SrDefault> {
+    let name = col.name.as_str();
+    let lit = match &col.default {
+        ColumnDefault::None | ColumnDefault::Null => return None,
+        ColumnDefault::CurrentTimestamp => {
+            return match t {
+                SrType::DateTime => Some(SrDefault::CurrentTimestamp),
+                _ => {
+                    notes.push(drop_note(
+                        name,
+                        "CURRENT_TIMESTAMP",
+                        &format!("not allowed on {t}"),
+                    ));
+                    None
+                }
+            };
+        }
+        ColumnDefault::Expression(e) => {
+            notes.push(drop_note(name, e, "expressions are not carried"));
+            return None;
+        }
+        ColumnDefault::Literal(s) => s.as_str(),
+    };
+    let keep = |notes: &mut Vec<Note>, ok: bool, why: &str| {
+        if ok {
+            Some(SrDefault::Literal(lit.to_string()))
+        } else {
+            notes.push(drop_note(name, &format!("'{lit}'"), why));
+            None
+        }
+    };
+    match enc {
+        Encoding::Bool => match lit.trim().parse::<i128>() {
+            Ok(v) => Some(SrDefault::Literal(if v == 0 { "0" } else { "1" }.into())),
+            Err(_) => keep(notes, false, "not a boolean value"),
+        },
+        Encoding::Hex | Encoding::Wkt | Encoding::Json => keep(
+            notes,
+            false,
+            &format!("defaults are not carried for {t} columns"),
+        ),
+        Encoding::BitAsInteger => {
+            let ok = lit.parse::<u128>().is_ok();
+            keep(notes, ok, "not an integer")
+        }
+        Encoding::Plain
+        | Encoding::DecimalText
+        | Encoding::DateTime
+        | Encoding::Timestamp
+        | Encoding::Time
+        | Encoding::EnumLabel
+        | Encoding::SetLabels => {
+            if let Some((lo, hi)) = int_range(t) {
+                let ok = lit.trim().parse::<i128>().is_ok_and(|v| v >= lo && v <= hi);
+                return keep(notes, ok, &format!("does not convert to {t}"));
+            }
+            match t {
+                SrType::Float | SrType::Double => {
+                    let ok = lit.trim().parse::<f64>().is_ok_and(|v| v.is_finite());
+                    keep(notes, ok, &format!("does not convert to {t}"))
+                }
+                SrType::Decimal(p, s) => {
+                    let ok = is_decimal_text(lit) && decimal_fits(lit, p, s);
+                    keep(notes, ok, &format!("does not fit {t}"))
+                }
+                SrType::Char(n) | SrType::Varchar(n) => {
+                    let ok = lit.len() as u64 <= n as u64
+                        && (enc != Encoding::DecimalText || is_decimal_text(lit));
+                    keep(notes, ok, &format!("does not fit {t}"))
+                }
+                SrType::Date => {
+                    let ok = is_valid_date(lit);
+                    keep(notes, ok, "not a valid non-zero date")
+                }
+                SrType::DateTime => {
+                    let ok = is_valid_datetime(lit);
+                    keep(notes, ok, "not a valid non-zero datetime")
+                }
+                SrType::Varbinary(_) | SrType::Json => keep(
+                    notes,
+                    false,
+                    &format!("defaults are not carried for {t} columns"),
+                ),
+                SrType::Boolean
+                | SrType::TinyInt
+                | SrType::SmallInt
+                | SrType::Int
+                | SrType::BigInt
+                | SrType::LargeInt => keep(notes, false, "unreachable integer case"),
+            }
+        }
+    }
+}
+
+fn decimal_fits(lit: &str, p: u32, s: u32) -> bool {
+    let t = lit.strip_prefix(['-', '+']).unwrap_or(lit);
+    let (i, f) = t.split_once('.').unwrap_or((t, ""));
+    let i = i.trim_start_matches('0');
+    let f = f.trim_end_matches('0');
+    i.len() as u32 <= p.saturating_sub(s) && f.len() as u32 <= s
+}
+
+/// Maximum encoded width in bytes of a column of this type inside a PRIMARY KEY (estimate).
+pub fn key_width(t: SrType) -> u64 {
+    match t {
+        SrType::Boolean | SrType::TinyInt => 1,
+        SrType::SmallInt => 2,
+        SrType::Int | SrType::Float | SrType::Date => 4,
+        SrType::BigInt | SrType::Double | SrType::DateTime => 8,
+        SrType::LargeInt => 16,
+        SrType::Decimal(..) => 16,
+        SrType::Char(n) | SrType::Varchar(n) | SrType::Varbinary(n) => n as u64,
+        SrType::Json => VARCHAR_MAX as u64,
+    }
+}
+
+/// May this StarRocks type be a PRIMARY KEY column?
+pub fn pk_type_ok(t: SrType) -> bool {
+    match t {
+        SrType::Boolean
+        | SrType::TinyInt
+        | SrType::SmallInt
+        | SrType::Int
+        | SrType::BigInt
+        | SrType::LargeInt
+        | SrType::Varchar(_)
+        | SrType::Date
+        | SrType::DateTime => true,
+        SrType::Float
+        | SrType::Double
+        | SrType::Decimal(..)
+        | SrType::Char(_)
+        | SrType::Varbinary(_)
+        | SrType::Json => false,
+    }
+}
+
+/// May this StarRocks type be a sort (DUPLICATE KEY) or bucket column?
+pub fn sort_type_ok(t: SrType) -> bool {
+    match t {
+        SrType::Float | SrType::Double | SrType::Json | SrType::Varbinary(_) => false,
+        SrType::Boolean
+        | SrType::TinyInt
+        | SrType::SmallInt
+        | SrType::Int
+        | SrType::BigInt
+        | SrType::LargeInt
+        | SrType::Decimal(..)
+        | SrType::Char(_)
+        | SrType::Varchar(_)
+        | SrType::Date
+        | SrType::DateTime => true,
+    }
+}

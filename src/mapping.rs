@@ -810,3 +810,483 @@ pub fn sort_type_ok(t: SrType) -> bool {
         | SrType::DateTime => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SourceType as S;
+
+    fn col(ty: SourceType) -> ColumnDesc {
+        ColumnDesc {
+            name: "c".into(),
+            ordinal: 1,
+            ty,
+            column_type: "t".into(),
+            nullable: true,
+            default: ColumnDefault::None,
+            comment: String::new(),
+            generated: None,
+            charset: None,
+            octet_length: None,
+            on_update_current_timestamp: false,
+        }
+    }
+    fn chr(ty: SourceType, charset: &str, octets: Option<u64>) -> ColumnDesc {
+        ColumnDesc {
+            charset: Some(charset.into()),
+            octet_length: octets,
+            ..col(ty)
+        }
+    }
+    fn ctx() -> MapCtx<'static> {
+        MapCtx {
+            table: "db.t",
+            use_decimal_v3: true,
+            tinyint1_as_boolean: false,
+            unknown_type_as_string: false,
+            starrocks_version: (3, 3),
+            in_primary_key: false,
+        }
+    }
+    fn m(c: &ColumnDesc) -> Mapped {
+        map_column(c, &ctx()).unwrap()
+    }
+    fn mk(c: &ColumnDesc) -> Mapped {
+        map_column(c, &ctx().key(true)).unwrap()
+    }
+    fn int(width: IntWidth, unsigned: bool) -> SourceType {
+        S::Int {
+            width,
+            unsigned,
+            display: None,
+        }
+    }
+    fn has(notes: &[Note], k: NoteKind) -> bool {
+        notes.iter().any(|n| n.kind == k)
+    }
+
+    #[test]
+    fn integers_and_unsigned_widening() {
+        let cases = [
+            (IntWidth::Tiny, false, SrType::TinyInt, "TINYINT"),
+            (IntWidth::Tiny, true, SrType::SmallInt, "SMALLINT"),
+            (IntWidth::Small, false, SrType::SmallInt, "SMALLINT"),
+            (IntWidth::Small, true, SrType::Int, "INT"),
+            (IntWidth::Medium, false, SrType::Int, "INT"),
+            (IntWidth::Medium, true, SrType::Int, "INT"),
+            (IntWidth::Int, false, SrType::Int, "INT"),
+            (IntWidth::Int, true, SrType::BigInt, "BIGINT"),
+            (IntWidth::Big, false, SrType::BigInt, "BIGINT"),
+            (IntWidth::Big, true, SrType::LargeInt, "DECIMAL(20, 0)"),
+        ];
+        for (w, u, sr, fl) in cases {
+            let r = m(&col(int(w, u)));
+            assert_eq!(r.sr_type, sr, "{w:?} {u}");
+            assert_eq!(r.flink_source_type, fl, "{w:?} {u}");
+            assert_eq!(r.encoding, Encoding::Plain);
+            // Integers are PRIMARY KEY material.
+            assert!(mk(&col(int(w, u))).pk_ok);
+        }
+    }
+
+    #[test]
+    fn tinyint1_boolean_only_with_option() {
+        let c = col(S::Int {
+            width: IntWidth::Tiny,
+            unsigned: false,
+            display: Some(1),
+        });
+        assert_eq!(m(&c).sr_type, SrType::TinyInt);
+        assert_eq!(m(&c).flink_type, "TINYINT");
+        let on = MapCtx {
+            tinyint1_as_boolean: true,
+            ..ctx()
+        };
+        let r = map_column(
+            &ColumnDesc {
+                default: ColumnDefault::Literal("5".into()),
+                ..c.clone()
+            },
+            &on,
+        )
+        .unwrap();
+        assert_eq!(r.sr_type, SrType::Boolean);
+        assert_eq!(r.flink_type, "BOOLEAN");
+        assert_eq!(r.encoding, Encoding::Bool);
+        assert_eq!(r.default, Some(SrDefault::Literal("1".into())));
+    }
+
+    #[test]
+    fn bits() {
+        assert_eq!(m(&col(S::Bit(1))).sr_type, SrType::Boolean);
+        assert_eq!(m(&col(S::Bit(1))).flink_source_type, "BOOLEAN");
+        let b2 = m(&col(S::Bit(2)));
+        assert_eq!(
+            (b2.sr_type, b2.encoding),
+            (SrType::BigInt, Encoding::BitAsInteger)
+        );
+        assert_eq!(b2.flink_source_type, "BYTES");
+        assert_eq!(b2.flink_type, "BIGINT");
+        assert_eq!(m(&col(S::Bit(63))).sr_type, SrType::BigInt);
+        assert_eq!(m(&col(S::Bit(64))).sr_type, SrType::LargeInt);
+        let d = ColumnDesc {
+            default: ColumnDefault::Literal("5".into()),
+            ..col(S::Bit(8))
+        };
+        assert_eq!(m(&d).default, Some(SrDefault::Literal("5".into())));
+    }
+
+    #[test]
+    fn floats_never_keys() {
+        let f = m(&col(S::Float { unsigned: true }));
+        assert_eq!((f.sr_type, f.flink_type.as_str()), (SrType::Float, "FLOAT"));
+        let d = m(&col(S::Double { unsigned: false }));
+        assert_eq!(
+            (d.sr_type, d.flink_type.as_str()),
+            (SrType::Double, "DOUBLE")
+        );
+        assert!(!mk(&col(S::Float { unsigned: false })).pk_ok);
+        assert!(!mk(&col(S::Double { unsigned: false })).pk_ok);
+    }
+
+    fn dec(p: u32, s: u32) -> SourceType {
+        S::Decimal {
+            precision: p,
+            scale: s,
+            unsigned: false,
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        let r = m(&col(dec(10, 2)));
+        assert_eq!(r.sr_type, SrType::Decimal(10, 2));
+        assert_eq!(r.flink_type, "DECIMAL(10, 2)");
+        assert_eq!(m(&col(dec(38, 10))).sr_type, SrType::Decimal(38, 10));
+        // p > 38 before 4.0 → text
+        let big = m(&col(dec(65, 30)));
+        assert_eq!(big.sr_type, SrType::Varchar(67));
+        assert_eq!(big.encoding, Encoding::DecimalText);
+        assert_eq!(big.flink_source_type, "STRING");
+        assert_eq!(big.flink_type, "STRING");
+        assert!(has(&big.notes, NoteKind::Fallback));
+        // ≥ 4.0 → DECIMAL256
+        let v4 = MapCtx {
+            starrocks_version: (4, 0),
+            ..ctx()
+        };
+        let r = map_column(&col(dec(65, 30)), &v4).unwrap();
+        assert_eq!(r.sr_type, SrType::Decimal(65, 30));
+        assert_eq!(r.flink_type, "STRING");
+        // use_decimal_v3 = false
+        let v2 = MapCtx {
+            use_decimal_v3: false,
+            ..ctx()
+        };
+        assert_eq!(
+            map_column(&col(dec(27, 9)), &v2).unwrap().sr_type,
+            SrType::Decimal(27, 9)
+        );
+        assert_eq!(
+            map_column(&col(dec(28, 2)), &v2).unwrap().sr_type,
+            SrType::Varchar(30)
+        );
+        assert_eq!(
+            map_column(&col(dec(20, 10)), &v2).unwrap().sr_type,
+            SrType::Varchar(22)
+        );
+        // In a PRIMARY KEY → VARCHAR(p+2) text, key-legal.
+        let k = mk(&col(dec(10, 2)));
+        assert_eq!(
+            (k.sr_type, k.encoding),
+            (SrType::Varchar(12), Encoding::DecimalText)
+        );
+        assert!(k.pk_ok);
+        assert_eq!(k.flink_source_type, "DECIMAL(10, 2)");
+        assert_eq!(k.flink_type, "STRING");
+    }
+
+    #[test]
+    fn char_and_varchar_octets() {
+        // utf8mb4: octet_length = 4n
+        let c = m(&chr(S::Char(10), "utf8mb4", Some(40)));
+        assert_eq!(c.sr_type, SrType::Char(40));
+        assert_eq!(c.flink_type, "CHAR(10)");
+        // latin1: 1 byte in the source, up to 3 in UTF-8 (cp1252 `€`).
+        assert_eq!(
+            m(&chr(S::Char(10), "latin1", Some(10))).sr_type,
+            SrType::Char(30)
+        );
+        assert_eq!(
+            m(&chr(S::Varchar(10), "ascii", Some(10))).sr_type,
+            SrType::Varchar(10)
+        );
+        assert_eq!(
+            m(&chr(S::Varchar(10), "utf8mb3", Some(30))).sr_type,
+            SrType::Varchar(30)
+        );
+        // No octet length: chars × bytes per char; unknown charset → 4.
+        assert_eq!(
+            m(&chr(S::Varchar(10), "utf8mb4", None)).sr_type,
+            SrType::Varchar(40)
+        );
+        assert_eq!(
+            m(&chr(S::Varchar(10), "utf8", None)).sr_type,
+            SrType::Varchar(30)
+        );
+        assert_eq!(
+            m(&chr(S::Varchar(10), "klingon", None)).sr_type,
+            SrType::Varchar(40)
+        );
+        assert_eq!(m(&col(S::Varchar(10))).sr_type, SrType::Varchar(40));
+        // CHAR over 255 bytes → VARCHAR
+        assert_eq!(
+            m(&chr(S::Char(64), "utf8mb4", Some(256))).sr_type,
+            SrType::Varchar(256)
+        );
+        assert_eq!(
+            m(&chr(S::Char(255), "latin1", Some(255))).sr_type,
+            SrType::Varchar(765)
+        );
+        // CHAR in a PRIMARY KEY → VARCHAR
+        let k = mk(&chr(S::Char(10), "utf8mb4", Some(40)));
+        assert_eq!(k.sr_type, SrType::Varchar(40));
+        assert!(k.pk_ok);
+        // CHAR(0) is valid MySQL; StarRocks needs ≥ 1, Flink CHAR(0) is invalid.
+        let z = m(&chr(S::Char(0), "utf8mb4", Some(0)));
+        assert_eq!(z.sr_type, SrType::Char(1));
+        assert_eq!(z.flink_type, "STRING");
+        // VARCHAR cap
+        let big = m(&chr(S::Varchar(300_000), "utf8mb4", Some(1_200_000)));
+        assert_eq!(big.sr_type, SrType::Varchar(VARCHAR_MAX));
+        assert!(has(&big.notes, NoteKind::Capped));
+        assert!(!mk(&chr(S::Varchar(300_000), "utf8mb4", Some(1_200_000))).pk_ok);
+        let edge = m(&chr(S::Varchar(262_144), "utf8mb4", Some(1_048_576)));
+        assert_eq!(edge.sr_type, SrType::Varchar(VARCHAR_MAX));
+        assert!(!has(&edge.notes, NoteKind::Capped));
+    }
+
+    #[test]
+    fn texts() {
+        let t = m(&chr(S::Text(TextKind::Text), "utf8mb4", Some(65535)));
+        assert_eq!(t.sr_type, SrType::Varchar(65535));
+        assert_eq!(t.flink_type, "STRING");
+        assert!(t.notes.is_empty());
+        let tiny = m(&chr(S::Text(TextKind::Tiny), "latin1", Some(255)));
+        assert_eq!(tiny.sr_type, SrType::Varchar(765));
+        let med = m(&chr(S::Text(TextKind::Medium), "utf8mb4", Some(16_777_215)));
+        assert_eq!(med.sr_type, SrType::Varchar(VARCHAR_MAX));
+        assert!(has(&med.notes, NoteKind::Capped));
+        let long = m(&chr(S::Text(TextKind::Long), "utf8mb4", None));
+        assert_eq!(long.sr_type, SrType::Varchar(VARCHAR_MAX));
+        assert!(has(&long.notes, NoteKind::Capped));
+        assert!(!mk(&chr(S::Text(TextKind::Long), "utf8mb4", None)).pk_ok);
+        assert!(mk(&chr(S::Text(TextKind::Tiny), "utf8mb4", Some(255))).pk_ok);
+    }
+
+    #[test]
+    fn binaries_and_blobs() {
+        let b = m(&col(S::Binary(16)));
+        assert_eq!(b.sr_type, SrType::Varbinary(16));
+        assert_eq!(
+            (b.flink_type.as_str(), b.flink_source_type.as_str()),
+            ("BYTES", "BYTES")
+        );
+        assert_eq!(m(&col(S::Varbinary(200))).sr_type, SrType::Varbinary(200));
+        let old = MapCtx {
+            starrocks_version: (2, 5),
+            ..ctx()
+        };
+        let o = map_column(&col(S::Varbinary(200)), &old).unwrap();
+        assert_eq!(
+            (o.sr_type, o.encoding),
+            (SrType::Varchar(400), Encoding::Hex)
+        );
+        assert_eq!(o.flink_type, "STRING");
+        let k = mk(&col(S::Binary(16)));
+        assert_eq!(
+            (k.sr_type, k.encoding),
+            (SrType::Varchar(32), Encoding::Hex)
+        );
+        assert!(k.pk_ok);
+        let blob = m(&ColumnDesc {
+            octet_length: Some(65535),
+            ..col(S::Blob(TextKind::Text))
+        });
+        assert_eq!(blob.sr_type, SrType::Varbinary(65535));
+        let lb = m(&col(S::Blob(TextKind::Long)));
+        assert_eq!(lb.sr_type, SrType::Varbinary(VARCHAR_MAX));
+        assert!(has(&lb.notes, NoteKind::Capped));
+        assert!(!mk(&col(S::Blob(TextKind::Tiny))).pk_ok);
+    }
+
+    #[test]
+    fn temporal() {
+        assert_eq!(m(&col(S::Date)).sr_type, SrType::Date);
+        assert_eq!(m(&col(S::Date)).flink_type, "DATE");
+        let dt = m(&col(S::DateTime { fsp: 6 }));
+        assert_eq!(
+            (dt.sr_type, dt.encoding),
+            (SrType::DateTime, Encoding::DateTime)
+        );
+        assert_eq!(
+            (dt.flink_source_type.as_str(), dt.flink_type.as_str()),
+            ("TIMESTAMP(6)", "TIMESTAMP(6)")
+        );
+        let ts = m(&col(S::Timestamp { fsp: 3 }));
+        assert_eq!(
+            (ts.sr_type, ts.encoding),
+            (SrType::DateTime, Encoding::Timestamp)
+        );
+        assert_eq!(ts.flink_source_type, "TIMESTAMP_LTZ(3)");
+        assert_eq!(ts.flink_type, "TIMESTAMP(3)");
+        let t = m(&col(S::Time { fsp: 6 }));
+        assert_eq!(
+            (t.sr_type, t.encoding),
+            (SrType::Varchar(17), Encoding::Time)
+        );
+        assert_eq!("-838:59:59.000000".len() as u32, TIME_TEXT_LEN);
+        assert_eq!(
+            (t.flink_source_type.as_str(), t.flink_type.as_str()),
+            ("TIME(6)", "STRING")
+        );
+        let y = m(&col(S::Year));
+        assert_eq!(y.sr_type, SrType::SmallInt);
+        assert_eq!(
+            (y.flink_source_type.as_str(), y.flink_type.as_str()),
+            ("INT", "SMALLINT")
+        );
+        assert!(mk(&col(S::DateTime { fsp: 0 })).pk_ok);
+    }
+
+    #[test]
+    fn enum_set_json_geometry() {
+        let e = m(&col(S::Enum(vec!["a".into(), "ééé".into()])));
+        assert_eq!(
+            (e.sr_type, e.encoding),
+            (SrType::Varchar(6), Encoding::EnumLabel)
+        );
+        assert_eq!(m(&col(S::Enum(vec![]))).sr_type, SrType::Varchar(1));
+        let s = m(&col(S::Set(vec!["a".into(), "bb".into(), "ccc".into()])));
+        assert_eq!(
+            (s.sr_type, s.encoding),
+            (SrType::Varchar(8), Encoding::SetLabels)
+        );
+        assert_eq!(m(&col(S::Set(vec![]))).sr_type, SrType::Varchar(1));
+        let j = m(&col(S::Json));
+        assert_eq!(
+            (j.sr_type, j.encoding, j.flink_type.as_str()),
+            (SrType::Json, Encoding::Json, "STRING")
+        );
+        assert!(!mk(&col(S::Json)).pk_ok);
+        let g = m(&col(S::Geometry(GeometryKind::Point)));
+        assert_eq!(
+            (g.sr_type, g.encoding),
+            (SrType::Varchar(VARCHAR_MAX), Encoding::Wkt)
+        );
+    }
+
+    #[test]
+    fn unknown_types() {
+        let c = ColumnDesc {
+            name: "u".into(),
+            column_type: "uuid".into(),
+            ..col(S::Unknown("uuid".into()))
+        };
+        let e = map_column(&c, &ctx()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("db.t.u")
+                && msg.contains("uuid")
+                && msg.contains("unknown_type_as_string"),
+            "{msg}"
+        );
+        let on = MapCtx {
+            unknown_type_as_string: true,
+            ..ctx()
+        };
+        let r = map_column(&c, &on).unwrap();
+        assert_eq!(r.sr_type, SrType::Varchar(VARCHAR_MAX));
+        assert!(has(&r.notes, NoteKind::UnknownType));
+    }
+
+    #[test]
+    fn generated_columns_noted() {
+        let c = ColumnDesc {
+            generated: Some("a + 1".into()),
+            ..col(int(IntWidth::Int, false))
+        };
+        let r = m(&c);
+        assert_eq!(r.sr_type, SrType::Int);
+        assert!(has(&r.notes, NoteKind::Generated));
+    }
+
+    fn with_default(ty: SourceType, d: ColumnDefault) -> Mapped {
+        m(&ColumnDesc {
+            default: d,
+            ..chr(ty, "utf8mb4", None)
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        use ColumnDefault as D;
+        let lit = |s: &str| D::Literal(s.into());
+        let kept = |s: &str| Some(SrDefault::Literal(s.into()));
+        assert_eq!(
+            with_default(int(IntWidth::Int, false), lit("42")).default,
+            kept("42")
+        );
+        let r = with_default(int(IntWidth::Tiny, false), lit("300"));
+        assert_eq!(r.default, None);
+        assert!(has(&r.notes, NoteKind::DroppedDefault));
+        assert_eq!(
+            with_default(int(IntWidth::Int, false), D::Null).default,
+            None
+        );
+        assert_eq!(with_default(S::Varchar(3), lit("abc")).default, kept("abc"));
+        assert_eq!(with_default(dec(5, 2), lit("1.50")).default, kept("1.50"));
+        assert_eq!(with_default(dec(5, 2), lit("1234.5")).default, None);
+        assert_eq!(
+            with_default(S::Date, lit("2024-02-29")).default,
+            kept("2024-02-29")
+        );
+        let z = with_default(S::Date, lit("0000-00-00"));
+        assert_eq!(z.default, None);
+        assert!(has(&z.notes, NoteKind::DroppedDefault));
+        assert_eq!(
+            with_default(S::DateTime { fsp: 0 }, D::CurrentTimestamp).default,
+            Some(SrDefault::CurrentTimestamp)
+        );
+        assert_eq!(
+            with_default(S::Timestamp { fsp: 3 }, D::CurrentTimestamp).default,
+            Some(SrDefault::CurrentTimestamp)
+        );
+        assert_eq!(
+            with_default(S::DateTime { fsp: 0 }, lit("2024-01-01 10:00:00")).default,
+            kept("2024-01-01 10:00:00")
+        );
+        assert_eq!(
+            with_default(S::DateTime { fsp: 0 }, lit("0000-00-00 00:00:00")).default,
+            None
+        );
+        let ex = with_default(S::Varchar(36), D::Expression("uuid()".into()));
+        assert_eq!(ex.default, None);
+        assert!(has(&ex.notes, NoteKind::DroppedDefault));
+        assert_eq!(with_default(S::Json, lit("{}")).default, None);
+        assert_eq!(with_default(S::Varbinary(4), lit("ab")).default, None);
+        assert_eq!(
+            with_default(S::Double { unsigned: false }, lit("1.5e3")).default,
+            kept("1.5e3")
+        );
+        assert_eq!(
+            with_default(S::Enum(vec!["x".into()]), lit("x")).default,
+            kept("x")
+        );
+        assert_eq!(
+            with_default(S::Time { fsp: 0 }, lit("12:00:00")).default,
+            kept("12:00:00")
+        );
+        assert_eq!(with_default(S::Year, lit("2024")).default, kept("2024"));
+    }
+}

@@ -367,11 +367,11 @@ fn distributed_by_validated() {
     let t = table("d", "t", vec![int("a"), int("b")], vec![pk(&["a"])]);
     let mut r = rule("1", ".*", ".*");
     r.distributed_by = Some(vec!["b".into()]);
-    let e = plan::build(&config(vec![r]), &[t.clone()]).unwrap_err();
+    let e = plan::build(&config(vec![r]), std::slice::from_ref(&t)).unwrap_err();
     assert!(e.to_string().contains("not part of the PRIMARY KEY"), "{e}");
     let mut r = rule("1", ".*", ".*");
     r.distributed_by = Some(vec!["zz".into()]);
-    assert!(plan::build(&config(vec![r]), &[t.clone()])
+    assert!(plan::build(&config(vec![r]), std::slice::from_ref(&t))
         .unwrap_err()
         .to_string()
         .contains("`zz` does not exist"));
@@ -393,7 +393,7 @@ fn partition_clause() {
     r.partition_key = Some("dt".into());
     r.partitions =
         Some(r#"START ("2021-01-01") END ("2022-01-01") EVERY (INTERVAL 1 MONTH)"#.into());
-    let p = plan::build(&config(vec![r]), &[t.clone()]).unwrap();
+    let p = plan::build(&config(vec![r]), std::slice::from_ref(&t)).unwrap();
     assert_eq!(
         p.rules[0].tables[0].partition_clause.as_deref(),
         Some(

@@ -381,8 +381,7 @@ pub fn shape_of_text(sql: &str) -> Result<Shape, String> {
     let mut depth = 0;
     let mut in_bt = false;
     let mut start = open + 1;
-    for i in open + 1..close {
-        let c = masked[i];
+    for (i, &c) in masked.iter().enumerate().take(close).skip(open + 1) {
         if c == b'`' {
             in_bt = !in_bt;
         }

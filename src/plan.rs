@@ -1,6 +1,23 @@
 //! TableDesc + rules → TablePlan: model, keys, column order, types, buckets, shard merge.
 //! Pure: no I/O. The plan is the one description of a target table that `render` (DDL, Flink
 //! SQL), `apply` and `sync` all read, so they can never disagree.
+//!
+//! Invariants of [`build`] (tests/common/sr_rules.rs checks them on every plan the tests
+//! produce, including a property test over random source types):
+//! - key columns are the leading columns of `columns`, in key order; PRIMARY KEY columns are
+//!   NOT NULL and of a type StarRocks accepts in a PRIMARY KEY (columns are mapped with
+//!   `in_primary_key`; when one cannot be, the table falls back to DUPLICATE KEY and says so);
+//! - every type is within StarRocks' parameter ranges (see `mapping`);
+//! - every name was checked with `ident::check_starrocks_name`; column names are unique
+//!   case-insensitively (StarRocks column names are case-insensitive);
+//! - distribution and partition columns exist (and are key columns for PRIMARY KEY tables);
+//! - no two plans write the same target table;
+//! - every problem of every table is collected and the run fails as a whole with the full list
+//!   (like a compiler): a table is never skipped silently;
+//! - merged shards keep every row apart: with origin columns on, (source db, source table) is
+//!   part of the PRIMARY KEY, so equal keys in different shards cannot overwrite each other;
+//! - output is deterministic: rules in config order, targets sorted by (database, table),
+//!   sources sorted by (database, table).
 
 use crate::schema::SourceType;
 use serde::Serialize;
@@ -220,17 +237,6 @@ pub enum NoteKind {
 // ---------------------------------------------------------------------------------------------
 // Planning
 // ---------------------------------------------------------------------------------------------
-//
-// Invariants of `build` (checked by tests/common/sr_rules.rs on every plan the tests produce):
-// - key columns are the leading columns of `columns`, in key order; PRIMARY KEY columns are
-//   NOT NULL and of types StarRocks accepts in a PRIMARY KEY (mapping with `in_primary_key`;
-//   when one cannot be, the table falls back to DUPLICATE KEY with a `Fallback` note);
-// - every name was checked with `ident::check_starrocks_name`; column names are unique
-//   (case-insensitively: StarRocks column names are case-insensitive);
-// - distribution columns exist (and are key columns for PRIMARY KEY tables);
-// - every problem of every table is collected: the run fails as a whole with the full list
-//   (like a compiler), nothing is skipped silently;
-// - output is deterministic: rules in config order, targets sorted by (database, table).
 
 use crate::config::{Config, OtherConfig, RuleConfig};
 use crate::ident::{check_starrocks_name, NameKind};
@@ -419,7 +425,7 @@ pub fn build(config: &Config, tables: &[TableDesc]) -> Result<Plan, PlanError> {
             continue;
         };
         let mut planned = Vec::new();
-        for unit in units_for_rule(rule, &config.other, &rt.tables) {
+        for unit in units_for_rule(rule, &rt.tables) {
             match plan_unit(rule, &config.other, unit) {
                 Ok(tp) => planned.push(tp),
                 Err(es) => errors.extend(es),
@@ -482,7 +488,7 @@ struct Unit {
     name_bytes: (u64, u64),
 }
 
-fn units_for_rule(rule: &RuleConfig, _other: &OtherConfig, tables: &[&TableDesc]) -> Vec<Unit> {
+fn units_for_rule(rule: &RuleConfig, tables: &[&TableDesc]) -> Vec<Unit> {
     let mut groups: BTreeMap<(&str, &str), Vec<&TableDesc>> = BTreeMap::new();
     for t in tables {
         groups

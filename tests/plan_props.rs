@@ -191,3 +191,72 @@ proptest! {
         }
     }
 }
+
+fn flink_type_ok(t: &str) -> bool {
+    let re = regex::Regex::new(
+        r"^(BOOLEAN|TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|STRING|BYTES|DATE|DECIMAL\((\d+), (\d+)\)|TIMESTAMP\([0-6]\)|TIMESTAMP_LTZ\([0-6]\)|TIME\([0-6]\)|CHAR\([1-9]\d*\)|VARCHAR\([1-9]\d*\))$",
+    )
+    .expect("regex");
+    match re.captures(t) {
+        None => false,
+        Some(c) => match (c.get(2), c.get(3)) {
+            (Some(p), Some(s)) => {
+                let (p, s): (u32, u32) = (
+                    p.as_str().parse().unwrap_or(99),
+                    s.as_str().parse().unwrap_or(99),
+                );
+                (1..=38).contains(&p) && s <= p
+            }
+            _ => true,
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mapping_invariants(
+        (ty, nullable, def, cs, with_octets) in column(),
+        in_pk in any::<bool>(),
+        version in prop_oneof![Just((2u32, 5u32)), Just((3, 3)), Just((4, 0))],
+        tiny_bool in any::<bool>(),
+        decimal_v3 in any::<bool>(),
+    ) {
+        use smt::mapping::{map_column, pk_type_ok, MapCtx};
+        let t = build_table("d", "t", &[(ty, nullable, def, cs, with_octets)], &[], false);
+        let c = &t.columns[0];
+        let ctx = MapCtx {
+            table: "d.t",
+            use_decimal_v3: decimal_v3,
+            tinyint1_as_boolean: tiny_bool,
+            unknown_type_as_string: true,
+            starrocks_version: version,
+            in_primary_key: in_pk,
+        };
+        let m = map_column(c, &ctx).expect("unknown types allowed");
+        prop_assert!(flink_type_ok(&m.flink_type), "sink {}", m.flink_type);
+        prop_assert!(flink_type_ok(&m.flink_source_type), "source {}", m.flink_source_type);
+        if in_pk && m.pk_ok {
+            prop_assert!(pk_type_ok(m.sr_type), "{:?} in PK", m.sr_type);
+        }
+        // The type must be accepted by the checker as a plain column.
+        let shape = sr_rules::Shape {
+            table: "d.t".into(),
+            columns: vec![("c".into(), m.sr_type.to_string(), true, None)],
+            model: "DUPLICATE".into(),
+            key: vec![],
+            distributed_by: vec![],
+            buckets: None,
+            replication_num: Some(1),
+        };
+        let v: Vec<String> = sr_rules::check_shape(&shape, 1, version)
+            .into_iter()
+            .filter(|e| !e.contains("empty key") && !e.contains("distribution"))
+            .collect();
+        prop_assert!(v.is_empty(), "{:?}", v);
+        if let Some(smt::plan::SrDefault::CurrentTimestamp) = m.default {
+            prop_assert_eq!(m.sr_type, smt::plan::SrType::DateTime);
+        }
+    }
+}

@@ -19,6 +19,8 @@ use crate::schema::{ColumnDefault, ColumnDesc, GeometryKind, IntWidth, SourceTyp
 pub const VARCHAR_MAX: u32 = 1_048_576;
 /// StarRocks CHAR maximum length in bytes.
 pub const CHAR_MAX: u32 = 255;
+/// DECIMAL256 maximum precision (StarRocks ≥ 4.0).
+pub const DECIMAL256_MAX: u32 = 76;
 /// `[-]HHH:MM:SS.ffffff`: `-838:59:59.000000` is 17 characters.
 pub const TIME_TEXT_LEN: u32 = 17;
 
@@ -277,7 +279,9 @@ pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
             precision, scale, ..
         } => {
             let (p, s) = (*precision, *scale);
-            let p = p.max(1);
+            // MySQL allows p ≤ 65; merged shards may widen further. Clamp so the text form
+            // (sign + point + digits) always fits a VARCHAR.
+            let p = p.clamp(1, VARCHAR_MAX - 2);
             let s = s.min(p);
             let flink_src = if p <= 38 {
                 format!("DECIMAL({p}, {s})")
@@ -288,7 +292,7 @@ pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
             if pk {
                 (text, Encoding::DecimalText, flink_src, None)
             } else if p > 38 {
-                if ctx.at_least(4, 0) {
+                if ctx.at_least(4, 0) && p <= DECIMAL256_MAX {
                     (
                         SrType::Decimal(p, s),
                         Encoding::DecimalText,
@@ -300,7 +304,7 @@ pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
                             NoteKind::Fallback,
                             name,
                             format!(
-                                "DECIMAL({p},{s}) exceeds StarRocks' 38 digits before 4.0: stored as VARCHAR({}) text",
+                                "DECIMAL({p},{s}) exceeds StarRocks' DECIMAL precision for the target version: stored as VARCHAR({}) text",
                                 p + 2
                             ),
                         ));
@@ -978,6 +982,9 @@ mod tests {
         let r = map_column(&col(dec(65, 30)), &v4).unwrap();
         assert_eq!(r.sr_type, SrType::Decimal(65, 30));
         assert_eq!(r.flink_type, "STRING");
+        // Beyond DECIMAL256 (merged shards can widen past 65) → text even on 4.0.
+        let r = map_column(&col(dec(90, 30)), &v4).unwrap();
+        assert_eq!(r.sr_type, SrType::Varchar(92));
         // use_decimal_v3 = false
         let v2 = MapCtx {
             use_decimal_v3: false,

@@ -147,9 +147,11 @@ proptest! {
     #[test]
     fn every_plan_passes_the_checker(
         cols in proptest::collection::vec(column(), 1..8),
+        cols2 in proptest::collection::vec(column(), 1..8),
+        drift in any::<bool>(),
         key in proptest::collection::vec(0usize..8, 0..3),
         unique in any::<bool>(),
-        shards in 1usize..3,
+        shards in 1usize..4,
         be_num in 1u32..5,
         version in prop_oneof![Just((2u32, 5u32)), Just((3, 3)), Just((4, 0))],
         unknown_ok in any::<bool>(),
@@ -167,7 +169,8 @@ proptest! {
         cfg.other.shard_origin_columns = origin;
         let tables: Vec<TableDesc> = (0..shards)
             .map(|i| {
-                let mut t = build_table(&format!("db_{i}"), "t", &cols, &key, unique);
+                let c = if drift && i == 1 { &cols2 } else { &cols };
+                let mut t = build_table(&format!("db_{i}"), "t", c, &key, unique);
                 t.data_length = data_length;
                 t
             })

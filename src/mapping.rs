@@ -205,8 +205,9 @@ pub fn flink_sink_type(t: SrType, fsp: u8) -> String {
         SrType::SmallInt => "SMALLINT".into(),
         SrType::Int => "INT".into(),
         SrType::BigInt => "BIGINT".into(),
-        // LARGEINT only ever holds values up to 2^64-1 here.
-        SrType::LargeInt => "DECIMAL(20, 0)".into(),
+        // flink-connector-starrocks maps StarRocks LARGEINT to Flink STRING (its docs'
+        // type table); the source's DECIMAL(20, 0) is CAST to it.
+        SrType::LargeInt => "STRING".into(),
         SrType::Float => "FLOAT".into(),
         SrType::Double => "DOUBLE".into(),
         SrType::Decimal(p, s) if p <= 38 => format!("DECIMAL({p}, {s})"),
@@ -888,6 +889,8 @@ mod tests {
             assert_eq!(r.sr_type, sr, "{w:?} {u}");
             assert_eq!(r.flink_source_type, fl, "{w:?} {u}");
             assert_eq!(r.encoding, Encoding::Plain);
+            let sink = if sr == SrType::LargeInt { "STRING" } else { fl };
+            assert_eq!(r.flink_type, sink, "{w:?} {u}");
             // Integers are PRIMARY KEY material.
             assert!(mk(&col(int(w, u))).pk_ok);
         }

@@ -1144,6 +1144,16 @@ fn plan_unit(
         }
     }
 
+    if model == Model::Primary && rule.duplicate_keys.is_some() {
+        notes.push(Note {
+            kind: NoteKind::Fallback,
+            column: None,
+            message: format!(
+                "duplicate_keys of [table-rule.{}] ignored: the table has a usable primary/unique key",
+                rule.name
+            ),
+        });
+    }
     // Duplicate key choice.
     if model == Model::Duplicate {
         if let Some(dk) = &rule.duplicate_keys {

@@ -112,6 +112,20 @@ fn option_off_is_smt_identical() {
     let tp = all(&build(&cfg, &tables)).remove(0);
     assert_eq!(names(&tp), vec!["id", "name"]);
     assert_eq!(tp.key, vec!["id"]);
+    // Same table as planning one shard alone, apart from names, sources and size.
+    let single = all(&build(&cfg, &tables[..1])).remove(0);
+    let shape = |t: &TablePlan| {
+        t.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.sr_type, c.nullable, c.flink_type.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&tp), shape(&single));
+    assert_eq!(
+        (&tp.model, &tp.key, &tp.distributed_by),
+        (&single.model, &single.key, &single.distributed_by)
+    );
+    assert_eq!(tp.properties, single.properties);
     // A per-rule override wins over [other].
     let mut r = rule("1", ".*", ".*");
     r.shard_origin_columns = Some(true);

@@ -1074,12 +1074,26 @@ fn plan_unit(
     // Map all columns.
     let is_key = |name: &str| key.iter().any(|k| k.eq_ignore_ascii_case(name));
     let mut mapped: Vec<TargetColumn> = Vec::new();
+    let mut relaxed: Vec<String> = Vec::new();
     for c in &desc.columns {
         let in_pk = model == Model::Primary && is_key(&c.name);
         match mapping::map_column(c, &ctx.key(in_pk)) {
             Ok(m) => {
                 notes.extend(m.notes.iter().cloned());
-                let nullable = c.nullable && !in_pk;
+                // MySQL zero dates (0000-00-00) load as NULL (reference/type-mapping.md), so a
+                // NOT NULL date column must accept NULL in StarRocks unless it is a key column.
+                let zero_date = matches!(
+                    c.ty,
+                    SourceType::Date | SourceType::DateTime { .. } | SourceType::Timestamp { .. }
+                );
+                let nullable = if in_pk {
+                    false
+                } else if !c.nullable && zero_date {
+                    relaxed.push(c.name.clone());
+                    true
+                } else {
+                    c.nullable
+                };
                 mapped.push(TargetColumn {
                     name: c.name.clone(),
                     sr_type: m.sr_type,
@@ -1099,6 +1113,17 @@ fn plan_unit(
         }
     }
 
+    if !relaxed.is_empty() {
+        notes.push(Note {
+            kind: NoteKind::Fallback,
+            column: None,
+            message: format!(
+                "NOT NULL date/time columns ({}) are nullable in StarRocks: MySQL zero dates \
+                 (0000-00-00) cannot be stored and load as NULL",
+                relaxed.join(", ")
+            ),
+        });
+    }
     // Origin columns for merged shards.
     let origin_on = unit.merged
         && rule

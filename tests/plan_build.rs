@@ -503,3 +503,27 @@ PROPERTIES ("replication_num" = "3")"#;
         assert!(all.contains(needle), "missing {needle:?} in {all}");
     }
 }
+
+#[test]
+fn not_null_dates_become_nullable_unless_key() {
+    let t = table(
+        "d",
+        "t",
+        vec![
+            col("k", SourceType::DateTime { fsp: 0 }, false),
+            col("d", SourceType::Date, false),
+            col("ts", SourceType::Timestamp { fsp: 6 }, false),
+            int("i"),
+        ],
+        vec![pk(&["k"])],
+    );
+    let tp = one(&[t]);
+    assert!(!tp.column("k").unwrap().nullable);
+    assert!(tp.column("d").unwrap().nullable);
+    assert!(tp.column("ts").unwrap().nullable);
+    assert!(!tp.column("i").unwrap().nullable);
+    assert!(tp
+        .notes
+        .iter()
+        .any(|n| n.kind == NoteKind::Fallback && n.message.contains("(d, ts)")));
+}

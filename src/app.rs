@@ -62,14 +62,15 @@ pub fn read_source(config: &Config) -> anyhow::Result<SourceSchema> {
     let want_db = |db: &str| config.rules.iter().any(|r| r.database.is_match(db));
     match &config.source.kind {
         SourceKind::Dump(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                fail(
-                    Kind::Config,
-                    format!("schema dump {}: {e}", path.display()),
-                )
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| fail(Kind::Config, format!("schema dump {}: {e}", path.display())))?;
             let tables: Vec<TableDesc> = crate::schema::dump::parse_dump(&text)
-                .map_err(|e| fail(Kind::Config, format!("schema dump {}: {e:#}", path.display())))?
+                .map_err(|e| {
+                    fail(
+                        Kind::Config,
+                        format!("schema dump {}: {e:#}", path.display()),
+                    )
+                })?
                 .into_iter()
                 .filter(|t| want_db(&t.database))
                 .collect();
@@ -213,7 +214,10 @@ fn summary_text(s: &GenerateSummary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let src = match &s.source.server_version {
-        Some(v) => format!("server {v}, {} information_schema queries", s.source.queries),
+        Some(v) => format!(
+            "server {v}, {} information_schema queries",
+            s.source.queries
+        ),
         None => "schema dump".to_string(),
     };
     let _ = writeln!(
@@ -240,11 +244,17 @@ fn summary_text(s: &GenerateSummary) -> String {
         }
     }
     let kinds = [
-        (NoteKind::Capped, "capped columns (the source can hold more than the target)"),
+        (
+            NoteKind::Capped,
+            "capped columns (the source can hold more than the target)",
+        ),
         (NoteKind::Fallback, "fallbacks"),
         (NoteKind::ShardDrift, "shard schema drift (widened)"),
         (NoteKind::KeyWidth, "primary keys that may exceed 128 bytes"),
-        (NoteKind::Generated, "generated columns (expression not carried)"),
+        (
+            NoteKind::Generated,
+            "generated columns (expression not carried)",
+        ),
         (NoteKind::DroppedDefault, "defaults not carried"),
         (NoteKind::UnknownType, "unknown types mapped to text"),
     ];
@@ -255,18 +265,30 @@ fn summary_text(s: &GenerateSummary) -> String {
         }
         let _ = writeln!(out, "{title}: {}", notes.len());
         for n in notes {
-            let col = n.column.as_deref().map(|c| format!(".{c}")).unwrap_or_default();
+            let col = n
+                .column
+                .as_deref()
+                .map(|c| format!(".{c}"))
+                .unwrap_or_default();
             let _ = writeln!(out, "  {}{col}: {}", n.table, n.message);
         }
     }
     if !s.skipped.is_empty() {
         let _ = writeln!(out, "skipped tables: {}", s.skipped.len());
         for k in &s.skipped {
-            let _ = writeln!(out, "  {}.{} (rule {}): {}", k.database, k.table, k.rule, k.reason);
+            let _ = writeln!(
+                out,
+                "  {}.{} (rule {}): {}",
+                k.database, k.table, k.rule, k.reason
+            );
         }
     }
     for f in &s.files {
-        let mode = if f.secret { " (0600: holds a password)" } else { "" };
+        let mode = if f.secret {
+            " (0600: holds a password)"
+        } else {
+            ""
+        };
         let _ = writeln!(out, "wrote {} ({} bytes){mode}", f.path.display(), f.bytes);
     }
     out

@@ -62,9 +62,10 @@ pub fn check_starrocks_name(kind: NameKind, name: &str) -> Result<(), String> {
             if name.chars().count() > 256 {
                 return Err("longer than 256 characters".into());
             }
-            if let Some(bad) = name.chars().find(|c| {
-                !(c.is_ascii_alphanumeric() || "_-~!@#$%^&<>=+".contains(*c))
-            }) {
+            if let Some(bad) = name
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || "_-~!@#$%^&<>=+".contains(*c)))
+            {
                 return Err(format!(
                     "character {bad:?} is not allowed in a StarRocks database name \
                      (letters, digits, _ and -~!@#$%^&<>=+ only)"

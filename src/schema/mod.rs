@@ -29,7 +29,9 @@ impl TableDesc {
         self.keys.iter().find(|k| k.kind == KeyKind::Primary)
     }
     pub fn column(&self, name: &str) -> Option<&ColumnDesc> {
-        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
     /// `db.table`, for messages.
     pub fn qualified(&self) -> String {
@@ -125,12 +127,24 @@ pub enum GeometryKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SourceType {
     /// `display` is the display width when written (`tinyint(1)` → Some(1)).
-    Int { width: IntWidth, unsigned: bool, display: Option<u32> },
+    Int {
+        width: IntWidth,
+        unsigned: bool,
+        display: Option<u32>,
+    },
     /// BIT(n), 1 ≤ n ≤ 64.
     Bit(u32),
-    Float { unsigned: bool },
-    Double { unsigned: bool },
-    Decimal { precision: u32, scale: u32, unsigned: bool },
+    Float {
+        unsigned: bool,
+    },
+    Double {
+        unsigned: bool,
+    },
+    Decimal {
+        precision: u32,
+        scale: u32,
+        unsigned: bool,
+    },
     Char(u32),
     Varchar(u32),
     Text(TextKind),
@@ -139,9 +153,15 @@ pub enum SourceType {
     Blob(TextKind),
     Date,
     /// fsp = fractional seconds precision 0..=6.
-    DateTime { fsp: u8 },
-    Timestamp { fsp: u8 },
-    Time { fsp: u8 },
+    DateTime {
+        fsp: u8,
+    },
+    Timestamp {
+        fsp: u8,
+    },
+    Time {
+        fsp: u8,
+    },
     Year,
     Enum(Vec<String>),
     Set(Vec<String>),

@@ -1,11 +1,18 @@
-//! One function per subcommand, wiring the pure modules to the I/O modules.
+//! One function per subcommand, wiring the pure modules to the I/O modules. The only place
+//! (with the sync driver) where both sides meet.
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format, GenerateArgs};
+use crate::config::{Config, SourceKind};
+use crate::error::{fail, Kind};
+use crate::plan::{NoteKind, Plan};
+use crate::schema::TableDesc;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 pub fn init_logging(cli: &Cli) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log_level));
-    let json = matches!(&cli.command, Command::Sync(a) if a.format == crate::cli::Format::Json);
+    let json = matches!(&cli.command, Command::Sync(a) if a.format == Format::Json);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -20,15 +27,277 @@ pub fn init_logging(cli: &Cli) {
 /// Run a command; Ok(exit code).
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Generate(_a) => todo_cmd("generate"),
-        Command::Apply(_a) => todo_cmd("apply"),
-        Command::Sync(_a) => todo_cmd("sync"),
+        Command::Generate(a) => generate(&a),
+        Command::Apply(a) => apply(&a),
+        Command::Sync(a) => sync(&a),
     }
 }
 
-fn todo_cmd(name: &str) -> anyhow::Result<u8> {
-    Err(crate::error::fail(
-        crate::error::Kind::Config,
-        format!("`smt {name}` is not wired yet"),
-    ))
+/// Config with the command-line overrides applied (`--dump`).
+fn load_config(path: &Path, dump: Option<&Path>) -> anyhow::Result<Config> {
+    let mut config = crate::config::load(path)?;
+    if let Some(d) = dump {
+        config.source.kind = SourceKind::Dump(d.to_path_buf());
+    }
+    Ok(config)
+}
+
+/// What introspection (or dump parsing) found.
+pub struct SourceSchema {
+    pub tables: Vec<TableDesc>,
+    pub summary: SourceSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    pub kind: String,
+    pub server_version: Option<String>,
+    /// information_schema queries issued (0 for a dump).
+    pub queries: u32,
+    pub tables_read: usize,
+}
+
+/// Read the source schema, restricted to databases some rule can match.
+pub fn read_source(config: &Config) -> anyhow::Result<SourceSchema> {
+    let want_db = |db: &str| config.rules.iter().any(|r| r.database.is_match(db));
+    match &config.source.kind {
+        SourceKind::Dump(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| fail(Kind::Config, format!("schema dump {}: {e}", path.display())))?;
+            let tables: Vec<TableDesc> = crate::schema::dump::parse_dump(&text)
+                .map_err(|e| {
+                    fail(
+                        Kind::Config,
+                        format!("schema dump {}: {e:#}", path.display()),
+                    )
+                })?
+                .into_iter()
+                .filter(|t| want_db(&t.database))
+                .collect();
+            Ok(SourceSchema {
+                summary: SourceSummary {
+                    kind: "dump".into(),
+                    server_version: None,
+                    queries: 0,
+                    tables_read: tables.len(),
+                },
+                tables,
+            })
+        }
+        SourceKind::Mysql | SourceKind::Tidb => {
+            let intro = crate::schema::introspect::introspect(&config.source, &want_db)?;
+            Ok(SourceSchema {
+                summary: SourceSummary {
+                    kind: "server".into(),
+                    server_version: Some(intro.server.version.clone()),
+                    queries: intro.queries,
+                    tables_read: intro.tables.len(),
+                },
+                tables: intro.tables,
+            })
+        }
+    }
+}
+
+/// Plan, or a Kind::Plan failure listing every problem.
+pub fn plan_tables(config: &Config, tables: &[TableDesc]) -> anyhow::Result<Plan> {
+    crate::plan::build(config, tables).map_err(|e| fail(Kind::Plan, e.to_string()))
+}
+
+#[derive(Debug, Serialize)]
+struct GenerateSummary {
+    config: PathBuf,
+    source: SourceSummary,
+    output_dir: PathBuf,
+    tables_planned: usize,
+    rules: Vec<RuleSummary>,
+    notes: Vec<NoteSummary>,
+    skipped: Vec<crate::plan::Skipped>,
+    files: Vec<FileSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct RuleSummary {
+    rule: String,
+    tables: usize,
+    merged: Vec<MergeSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct MergeSummary {
+    target: String,
+    sources: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct NoteSummary {
+    table: String,
+    kind: NoteKind,
+    column: Option<String>,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct FileSummary {
+    path: PathBuf,
+    bytes: usize,
+    secret: bool,
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
+    let mut config = load_config(&args.config.config, args.config.dump.as_deref())?;
+    if let Some(dir) = &args.output_dir {
+        config.other.output_dir = dir.clone();
+    }
+    let source = read_source(&config)?;
+    let plan = plan_tables(&config, &source.tables)?;
+    let files = crate::output::result_files(&plan, &config)?;
+    crate::output::write_result_files(&config.other.output_dir, &files)?;
+
+    let summary = GenerateSummary {
+        config: config.path.clone(),
+        source: source.summary,
+        output_dir: config.other.output_dir.clone(),
+        tables_planned: plan.rules.iter().map(|r| r.tables.len()).sum(),
+        rules: plan
+            .rules
+            .iter()
+            .map(|r| RuleSummary {
+                rule: r.rule.clone(),
+                tables: r.tables.len(),
+                merged: r
+                    .tables
+                    .iter()
+                    .filter(|t| t.is_merged())
+                    .map(|t| MergeSummary {
+                        target: format!("{}.{}", t.target_database, t.target_table),
+                        sources: t
+                            .sources
+                            .iter()
+                            .map(|s| format!("{}.{}", s.database, s.table))
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        notes: plan
+            .rules
+            .iter()
+            .flat_map(|r| r.tables.iter())
+            .flat_map(|t| {
+                t.notes.iter().map(move |n| NoteSummary {
+                    table: format!("{}.{}", t.target_database, t.target_table),
+                    kind: n.kind,
+                    column: n.column.clone(),
+                    message: n.message.clone(),
+                })
+            })
+            .collect(),
+        skipped: plan.skipped.clone(),
+        files: files
+            .iter()
+            .map(|f| FileSummary {
+                path: config.other.output_dir.join(&f.name),
+                bytes: f.content.len(),
+                secret: f.secret,
+            })
+            .collect(),
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        Format::Text => print!("{}", summary_text(&summary)),
+    }
+    Ok(0)
+}
+
+fn summary_text(s: &GenerateSummary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let src = match &s.source.server_version {
+        Some(v) => format!(
+            "server {v}, {} information_schema queries",
+            s.source.queries
+        ),
+        None => "schema dump".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "smt generate: {} source tables ({src}) -> {} target tables in {}",
+        s.source.tables_read,
+        s.tables_planned,
+        s.output_dir.display()
+    );
+    for r in &s.rules {
+        if r.tables == 0 {
+            let _ = writeln!(out, "  rule {}: matched no table", r.rule);
+            continue;
+        }
+        let _ = writeln!(out, "  rule {}: {} target tables", r.rule, r.tables);
+        for m in &r.merged {
+            let _ = writeln!(
+                out,
+                "    merged {} shards -> {} ({})",
+                m.sources.len(),
+                m.target,
+                m.sources.join(", ")
+            );
+        }
+    }
+    let kinds = [
+        (
+            NoteKind::Capped,
+            "capped columns (the source can hold more than the target)",
+        ),
+        (NoteKind::Fallback, "fallbacks"),
+        (NoteKind::ShardDrift, "shard schema drift (widened)"),
+        (NoteKind::KeyWidth, "primary keys that may exceed 128 bytes"),
+        (
+            NoteKind::Generated,
+            "generated columns (expression not carried)",
+        ),
+        (NoteKind::DroppedDefault, "defaults not carried"),
+        (NoteKind::UnknownType, "unknown types mapped to text"),
+    ];
+    for (kind, title) in kinds {
+        let notes: Vec<&NoteSummary> = s.notes.iter().filter(|n| n.kind == kind).collect();
+        if notes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}: {}", notes.len());
+        for n in notes {
+            let col = n
+                .column
+                .as_deref()
+                .map(|c| format!(".{c}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}{col}: {}", n.table, n.message);
+        }
+    }
+    if !s.skipped.is_empty() {
+        let _ = writeln!(out, "skipped tables: {}", s.skipped.len());
+        for k in &s.skipped {
+            let _ = writeln!(
+                out,
+                "  {}.{} (rule {}): {}",
+                k.database, k.table, k.rule, k.reason
+            );
+        }
+    }
+    for f in &s.files {
+        let mode = if f.secret {
+            " (0600: holds a password)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "wrote {} ({} bytes){mode}", f.path.display(), f.bytes);
+    }
+    out
+}
+
+fn apply(_a: &crate::cli::ApplyArgs) -> anyhow::Result<u8> {
+    Err(fail(Kind::Config, "`smt apply` is not wired yet"))
+}
+
+fn sync(_a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
+    Err(fail(Kind::Config, "`smt sync` is not wired yet"))
 }

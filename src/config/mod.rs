@@ -2,6 +2,28 @@
 //! strings. SMT-compatible: `[db]`, `[other]`, `[table-rule.N]` with the same keys.
 //!
 //! Every problem found is collected and reported together (section, key, line).
+//!
+//! Invariants, and why they hold:
+//! - A `Config` exists only if the whole file validated: [`parse`] returns `Err` with every
+//!   problem it found, or a `Config` whose fields are all typed and checked.
+//! - Values are read byte for byte: rust-ini runs with escapes off (`\x01`, `\d` stay as
+//!   written) and without inline comments (`;`/`#` inside a value stay). The only rewriting is
+//!   one layer of surrounding quotes and `${VAR}` expansion (see `expand.rs`).
+//! - Passwords never reach Debug output or error messages: `[db] password` is a [`Secret`],
+//!   and the `Debug` of [`RuleConfig`] masks every option whose key contains `password`.
+//!
+//! Rule precedence: when several `[table-rule.N]` sections match one table, the LAST matching
+//! rule in file order wins (as in SMT).
+
+mod error;
+mod expand;
+mod parse;
+mod scan;
+mod target;
+
+pub use error::{ConfigError, Problem};
+pub use parse::{load, parse, parse_with_env};
+pub use target::StarRocksTarget;
 
 use regex::Regex;
 use std::fmt;
@@ -83,7 +105,7 @@ pub struct OtherConfig {
     pub starrocks_version: (u32, u32),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuleConfig {
     /// The `N` of `[table-rule.N]`; any string. Becomes the result file suffix.
     pub name: String,
@@ -121,4 +143,69 @@ impl RuleConfig {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The StarRocks endpoint from `flink.starrocks.{jdbc-url,load-url,username,password}`.
+    /// Absent (or empty) keys give None; a malformed URL gives Err (already reported by [`parse`], so a
+    /// parsed config never returns Err here).
+    pub fn starrocks_target(&self) -> Result<StarRocksTarget, String> {
+        let mut t = StarRocksTarget::default();
+        let present = |k: &str| self.starrocks_option(k).filter(|v| !v.trim().is_empty());
+        if let Some(url) = present("jdbc-url") {
+            let (host, port, db) = target::parse_jdbc_url(url)?;
+            t.fe_host = Some(host);
+            t.fe_query_port = port;
+            t.jdbc_database = db;
+        }
+        if let Some(url) = present("load-url") {
+            let (host, port) = target::parse_load_url(url)?;
+            t.fe_http_host = Some(host);
+            t.fe_http_port = port;
+        }
+        t.username = self.starrocks_option("username").map(str::to_string);
+        t.password = self.starrocks_option("password").map(Secret::new);
+        Ok(t)
+    }
 }
+
+/// True for option keys whose values are secrets (any key containing `password`).
+pub fn is_secret_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
+/// Options for display: secret values replaced by `***`.
+pub fn redacted(options: &[(String, String)]) -> Vec<(&str, &str)> {
+    options
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                if is_secret_key(k) { "***" } else { v.as_str() },
+            )
+        })
+        .collect()
+}
+
+impl fmt::Debug for RuleConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleConfig")
+            .field("name", &self.name)
+            .field("line", &self.line)
+            .field("database", &self.database.as_str())
+            .field("table", &self.table.as_str())
+            .field("flink_starrocks", &redacted(&self.flink_starrocks))
+            .field("flink_cdc", &redacted(&self.flink_cdc))
+            .field("properties", &redacted(&self.properties))
+            .field("bucket_num", &self.bucket_num)
+            .field("distributed_by", &self.distributed_by)
+            .field("duplicate_keys", &self.duplicate_keys)
+            .field("partition_key", &self.partition_key)
+            .field("partitions", &self.partitions)
+            .field("target_database", &self.target_database)
+            .field("target_table", &self.target_table)
+            .field("shard_origin_columns", &self.shard_origin_columns)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@
 
 pub mod dump;
 pub mod introspect;
+pub mod types;
 
 use serde::Serialize;
 

@@ -1,0 +1,200 @@
+-- Flink SQL for rule 1 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`;
+
+-- reads 4 shard(s): edu_db_1.course_1, edu_db_1.course_2, edu_db_2.course_1, edu_db_2.course_2
+CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_src` (
+  `id` BIGINT NOT NULL,
+  `_smt_source_db` STRING NOT NULL METADATA FROM 'database_name' VIRTUAL,
+  `_smt_source_table` STRING NOT NULL METADATA FROM 'table_name' VIRTUAL,
+  `title` VARCHAR(200) NOT NULL,
+  `teacher` VARCHAR(100),
+  `credits` SMALLINT NOT NULL,
+  `created_at` TIMESTAMP(0),
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'root',
+  'password' = '',
+  'database-name' = '(edu_db_1|edu_db_2)',
+  'table-name' = '(course_1|course_2)',
+  'server-id' = '5400'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink` (
+  `id` BIGINT NOT NULL,
+  `_smt_source_db` STRING NOT NULL,
+  `_smt_source_table` STRING NOT NULL,
+  `title` VARCHAR(200) NOT NULL,
+  `teacher` VARCHAR(100),
+  `credits` SMALLINT NOT NULL,
+  `created_at` TIMESTAMP(0),
+  PRIMARY KEY (`id`, `_smt_source_db`, `_smt_source_table`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'edu_db__auto_shard',
+  'table-name' = 'course__auto_shard',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = '',
+  'sink.buffer-flush.interval-ms' = '15000'
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink`
+SELECT `id`, `_smt_source_db`, `_smt_source_table`, `title`, `teacher`, `credits`, `created_at`
+FROM `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_src`;
+END;
+
+-- Flink SQL for rule 2 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`demo_db`;
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`all_types_src` (
+  `id` BIGINT NOT NULL,
+  `c_tinyint` TINYINT,
+  `c_bool` TINYINT NOT NULL,
+  `c_smallint` SMALLINT,
+  `c_mediumint` INT,
+  `c_int` INT,
+  `c_bigint` BIGINT,
+  `c_bigint_u` DECIMAL(20, 0),
+  `c_bit` BYTES,
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_decimal` DECIMAL(10, 2),
+  `c_decimal_big` STRING,
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(255),
+  `c_latin1` VARCHAR(100),
+  `c_tinytext` STRING,
+  `c_text` STRING,
+  `c_mediumtext` STRING,
+  `c_longtext` STRING,
+  `c_tinyblob` BYTES,
+  `c_blob` BYTES,
+  `c_mediumblob` BYTES,
+  `c_longblob` BYTES,
+  `c_binary` BYTES,
+  `c_varbinary` BYTES,
+  `c_date` DATE,
+  `c_datetime` TIMESTAMP(3),
+  `c_timestamp` TIMESTAMP_LTZ(6),
+  `c_time` TIME(0),
+  `c_year` INT,
+  `c_enum` STRING,
+  `c_set` STRING,
+  `c_json` STRING,
+  `c_geometry` STRING,
+  `c_point` STRING,
+  `c_total` INT,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'root',
+  'password' = '',
+  'database-name' = 'demo_db',
+  'table-name' = 'all_types',
+  'server-id' = '5401-5404'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`all_types_sink` (
+  `id` BIGINT NOT NULL,
+  `c_tinyint` TINYINT,
+  `c_bool` TINYINT NOT NULL,
+  `c_smallint` SMALLINT,
+  `c_mediumint` INT,
+  `c_int` INT,
+  `c_bigint` BIGINT,
+  `c_bigint_u` STRING,
+  `c_bit` BIGINT,
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_decimal` DECIMAL(10, 2),
+  `c_decimal_big` STRING,
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(255),
+  `c_latin1` VARCHAR(100),
+  `c_tinytext` STRING,
+  `c_text` STRING,
+  `c_mediumtext` STRING,
+  `c_longtext` STRING,
+  `c_tinyblob` BYTES,
+  `c_blob` BYTES,
+  `c_mediumblob` BYTES,
+  `c_longblob` BYTES,
+  `c_binary` BYTES,
+  `c_varbinary` BYTES,
+  `c_date` DATE,
+  `c_datetime` TIMESTAMP(3),
+  `c_timestamp` TIMESTAMP(6),
+  `c_time` STRING,
+  `c_year` SMALLINT,
+  `c_enum` STRING,
+  `c_set` STRING,
+  `c_json` STRING,
+  `c_geometry` STRING,
+  `c_point` STRING,
+  `c_total` INT,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'demo_db',
+  'table-name' = 'all_types',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = '',
+  'sink.buffer-flush.interval-ms' = '15000'
+);
+
+-- no primary key: mysql-cdc needs flink.cdc.scan.incremental.snapshot.chunk.key-column (or flink.cdc.scan.incremental.snapshot.enabled = false) for this table
+CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_src` (
+  `event_time` TIMESTAMP(0),
+  `source` VARCHAR(64) NOT NULL,
+  `payload` STRING
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'root',
+  'password' = '',
+  'database-name' = 'demo_db',
+  'table-name' = 'events_no_pk',
+  'server-id' = '5405-5408'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_sink` (
+  `event_time` TIMESTAMP(0),
+  `source` VARCHAR(64) NOT NULL,
+  `payload` STRING
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'demo_db',
+  'table-name' = 'events_no_pk',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = '',
+  'sink.buffer-flush.interval-ms' = '15000'
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`demo_db`.`all_types_sink`
+SELECT `id`, `c_tinyint`, `c_bool`, `c_smallint`, `c_mediumint`, `c_int`, `c_bigint`, CAST(`c_bigint_u` AS STRING) AS `c_bigint_u`, CAST(`c_bit` AS BIGINT) AS `c_bit`, `c_float`, `c_double`, `c_decimal`, `c_decimal_big`, `c_char`, `c_varchar`, `c_latin1`, `c_tinytext`, `c_text`, `c_mediumtext`, `c_longtext`, `c_tinyblob`, `c_blob`, `c_mediumblob`, `c_longblob`, `c_binary`, `c_varbinary`, `c_date`, `c_datetime`, CAST(`c_timestamp` AS TIMESTAMP(6)) AS `c_timestamp`, CAST(`c_time` AS STRING) AS `c_time`, CAST(`c_year` AS SMALLINT) AS `c_year`, `c_enum`, `c_set`, `c_json`, `c_geometry`, `c_point`, `c_total`
+FROM `default_catalog`.`demo_db`.`all_types_src`;
+INSERT INTO `default_catalog`.`demo_db`.`events_no_pk_sink`
+SELECT `event_time`, `source`, `payload`
+FROM `default_catalog`.`demo_db`.`events_no_pk_src`;
+END;

@@ -1,0 +1,8 @@
+EXECUTE STATEMENT SET
+BEGIN
+{%- for i in inserts %}
+INSERT INTO {{ i.sink }}
+SELECT {{ i.select }}
+FROM {{ i.source }};
+{%- endfor %}
+END

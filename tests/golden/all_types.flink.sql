@@ -1,0 +1,73 @@
+-- Flink SQL for rule 1 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
+  `id` BIGINT NOT NULL,
+  `c_bool` BOOLEAN,
+  `c_tiny` TINYINT,
+  `c_small` SMALLINT,
+  `c_int` INT NOT NULL,
+  `c_big` BIGINT,
+  `c_ubig` DECIMAL(20, 0),
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_dec` DECIMAL(10, 2),
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(100),
+  `c_text` STRING,
+  `c_bin` BYTES,
+  `c_date` DATE,
+  `c_dt` TIMESTAMP(6),
+  `c_ts` TIMESTAMP_LTZ(0) NOT NULL,
+  `c_json` STRING,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'shop',
+  'table-name' = 'orders',
+  'server-id' = '5400-5403',
+  'server-time-zone' = 'UTC'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_sink` (
+  `id` BIGINT NOT NULL,
+  `c_bool` BOOLEAN,
+  `c_tiny` TINYINT,
+  `c_small` SMALLINT,
+  `c_int` INT NOT NULL,
+  `c_big` BIGINT,
+  `c_ubig` DECIMAL(20, 0),
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_dec` DECIMAL(10, 2),
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(100),
+  `c_text` STRING,
+  `c_bin` BYTES,
+  `c_date` DATE,
+  `c_dt` TIMESTAMP(6),
+  `c_ts` TIMESTAMP(0) NOT NULL,
+  `c_json` STRING,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'shop',
+  'table-name' = 'orders',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = ''
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`shop`.`orders_sink`
+SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`
+FROM `default_catalog`.`shop`.`orders_src`;
+END;

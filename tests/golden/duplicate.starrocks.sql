@@ -1,0 +1,11 @@
+CREATE TABLE IF NOT EXISTS `shop`.`access_log` (
+  `ts` DATETIME NULL,
+  `host` VARCHAR(256) NULL,
+  `msg` VARCHAR(65533) NULL
+) ENGINE = OLAP
+DUPLICATE KEY (`ts`, `host`)
+PARTITION BY RANGE(`ts`) (START ("2024-01-01") END ("2024-03-01") EVERY (INTERVAL 1 MONTH))
+DISTRIBUTED BY HASH(`ts`)
+PROPERTIES (
+  "replication_num" = "1"
+)

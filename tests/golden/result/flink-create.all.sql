@@ -1,0 +1,276 @@
+-- Flink SQL for rule 1 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
+
+-- no primary key: mysql-cdc needs flink.cdc.scan.incremental.snapshot.chunk.key-column (or flink.cdc.scan.incremental.snapshot.enabled = false) for this table
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_src` (
+  `ts` TIMESTAMP(0),
+  `host` VARCHAR(64),
+  `msg` STRING
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'shop',
+  'table-name' = 'access_log',
+  'server-id' = '5400-5403',
+  'server-time-zone' = 'UTC'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_sink` (
+  `ts` TIMESTAMP(0),
+  `host` VARCHAR(64),
+  `msg` STRING
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'shop',
+  'table-name' = 'access_log',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = ''
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
+  `id` BIGINT NOT NULL,
+  `c_bool` BOOLEAN,
+  `c_tiny` TINYINT,
+  `c_small` SMALLINT,
+  `c_int` INT NOT NULL,
+  `c_big` BIGINT,
+  `c_ubig` DECIMAL(20, 0),
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_dec` DECIMAL(10, 2),
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(100),
+  `c_text` STRING,
+  `c_bin` BYTES,
+  `c_date` DATE,
+  `c_dt` TIMESTAMP(6),
+  `c_ts` TIMESTAMP_LTZ(0) NOT NULL,
+  `c_json` STRING,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'shop',
+  'table-name' = 'orders',
+  'server-id' = '5404-5407',
+  'server-time-zone' = 'UTC'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_sink` (
+  `id` BIGINT NOT NULL,
+  `c_bool` BOOLEAN,
+  `c_tiny` TINYINT,
+  `c_small` SMALLINT,
+  `c_int` INT NOT NULL,
+  `c_big` BIGINT,
+  `c_ubig` DECIMAL(20, 0),
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_dec` DECIMAL(10, 2),
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(100),
+  `c_text` STRING,
+  `c_bin` BYTES,
+  `c_date` DATE,
+  `c_dt` TIMESTAMP(6),
+  `c_ts` TIMESTAMP(0) NOT NULL,
+  `c_json` STRING,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'shop',
+  'table-name' = 'orders',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = ''
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`shop`.`access_log_sink`
+SELECT `ts`, `host`, `msg`
+FROM `default_catalog`.`shop`.`access_log_src`;
+INSERT INTO `default_catalog`.`shop`.`orders_sink`
+SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`
+FROM `default_catalog`.`shop`.`orders_src`;
+END;
+
+-- Flink SQL for rule shards (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`;
+
+-- reads 3 shard(s): edu_db_1.course_1, edu_db_1.course_2, edu_db_2.course_1
+CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_src` (
+  `_src_db` STRING NOT NULL METADATA FROM 'database_name' VIRTUAL,
+  `_src_table` STRING NOT NULL METADATA FROM 'table_name' VIRTUAL,
+  `id` INT NOT NULL,
+  `title` VARCHAR(100),
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'edu_db_[0-9]+',
+  'table-name' = 'course_[0-9]+',
+  'server-id' = '5408-5411',
+  'server-time-zone' = 'UTC'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink` (
+  `_src_db` VARCHAR(256) NOT NULL,
+  `_src_table` STRING NOT NULL,
+  `id` INT NOT NULL,
+  `title` VARCHAR(100),
+  PRIMARY KEY (`_src_db`, `_src_table`, `id`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'edu_db__auto_shard',
+  'table-name' = 'course__auto_shard',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = ''
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink`
+SELECT CAST(`_src_db` AS VARCHAR(256)) AS `_src_db`, `_src_table`, `id`, `title`
+FROM `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_src`;
+END;
+
+-- Flink SQL for rule opts (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_copy_src` (
+  `id` BIGINT NOT NULL,
+  `c_bool` BOOLEAN,
+  `c_tiny` TINYINT,
+  `c_small` SMALLINT,
+  `c_int` INT NOT NULL,
+  `c_big` BIGINT,
+  `c_ubig` DECIMAL(20, 0),
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_dec` DECIMAL(10, 2),
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(100),
+  `c_text` STRING,
+  `c_bin` BYTES,
+  `c_date` DATE,
+  `c_dt` TIMESTAMP(6),
+  `c_ts` TIMESTAMP_LTZ(0) NOT NULL,
+  `c_json` STRING,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = 'replica.internal',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'shop',
+  'table-name' = 'orders',
+  'server-id' = '6000-6001',
+  'server-time-zone' = 'UTC',
+  'scan.startup.mode' = 'initial'
+);
+
+-- flink.starrocks.table-name = "ignored" is not used: smt sets table-name for each table (SMT docs: do not set it)
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_copy_sink` (
+  `id` BIGINT NOT NULL,
+  `c_bool` BOOLEAN,
+  `c_tiny` TINYINT,
+  `c_small` SMALLINT,
+  `c_int` INT NOT NULL,
+  `c_big` BIGINT,
+  `c_ubig` DECIMAL(20, 0),
+  `c_float` FLOAT,
+  `c_double` DOUBLE,
+  `c_dec` DECIMAL(10, 2),
+  `c_char` CHAR(10),
+  `c_varchar` VARCHAR(100),
+  `c_text` STRING,
+  `c_bin` BYTES,
+  `c_date` DATE,
+  `c_dt` TIMESTAMP(6),
+  `c_ts` TIMESTAMP(0) NOT NULL,
+  `c_json` STRING,
+  PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'shop',
+  'table-name' = 'orders_copy',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://fe:9030',
+  'load-url' = 'fe:8030',
+  'username' = 'root',
+  'password' = 'sr''pw',
+  'sink.semantic' = 'exactly-once',
+  'sink.label-prefix' = 'smt_opts'
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`shop`.`orders_copy_sink`
+SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`
+FROM `default_catalog`.`shop`.`orders_copy_src`;
+END;
+
+-- Flink SQL for rule odd (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+CREATE DATABASE IF NOT EXISTS `default_catalog`.`weird_db`;
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_src` (
+  `select` BIGINT NOT NULL,
+  `a``b 'c" 名前` VARCHAR(10),
+  PRIMARY KEY (`select`) NOT ENFORCED
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'src\.db',
+  'table-name' = 'tab`le ''x'' "y" 表',
+  'server-id' = '6002-6005',
+  'server-time-zone' = 'UTC'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sink` (
+  `select` BIGINT NOT NULL,
+  `a``b 'c" 名前` VARCHAR(10),
+  PRIMARY KEY (`select`) NOT ENFORCED
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'weird_db',
+  'table-name' = 'tab`le ''x'' "y" 表',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = ''
+);
+
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sink`
+SELECT `select`, `a``b 'c" 名前`
+FROM `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_src`;
+END;

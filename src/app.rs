@@ -298,6 +298,12 @@ fn apply(_a: &crate::cli::ApplyArgs) -> anyhow::Result<u8> {
     Err(fail(Kind::Config, "`smt apply` is not wired yet"))
 }
 
-fn sync(_a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
-    Err(fail(Kind::Config, "`smt sync` is not wired yet"))
+fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
+    let config = load_config(&a.config.config, a.config.dump.as_deref())?;
+    if a.engine == crate::cli::Engine::Flink {
+        return crate::sync::flink::run(&config.other.output_dir);
+    }
+    let schema = read_source(&config)?;
+    let plan = plan_tables(&config, &schema.tables)?;
+    crate::sync::run(&config, &plan, &schema.tables, a)
 }

@@ -452,6 +452,7 @@ pub(crate) mod tests {
             name: name.into(),
             sr_type: sr,
             flink_type: "STRING".into(),
+            flink_source_type: String::new(),
             nullable: true,
             default: None,
             comment: String::new(),

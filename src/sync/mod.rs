@@ -177,15 +177,31 @@ impl Job {
             }
         }
         if !missing.is_empty() {
-            // TODO(main merge): create them with the code `apply` uses:
-            // crate::apply::run(&crate::render::starrocks_statements(plan), Some(plan), &mut fe, ..)
-            return Err(fail(
-                Kind::Target,
-                format!(
-                    "the target tables {} do not exist: run `smt apply -c <config>` first",
+            // Create them with the same code `smt apply` uses.
+            tracing::info!(tables = %missing.join(", "), "creating missing target tables");
+            let plan = Plan {
+                rules: vec![crate::plan::RulePlan {
+                    rule: "sync".into(),
+                    tables: self
+                        .captures
+                        .iter()
+                        .filter(|c| {
+                            missing.contains(&format!("{}.{}", c.plan.target_database, c.plan.target_table))
+                        })
+                        .map(|c| c.plan.clone())
+                        .collect(),
+                }],
+                skipped: vec![],
+            };
+            let stmts = crate::render::starrocks_statements(&plan);
+            let report =
+                crate::apply::run(&stmts, Some(&plan), &mut fe, &crate::apply::ApplyOptions::default());
+            if let Some(e) = report.failure() {
+                return Err(e.context(format!(
+                    "creating the missing target tables {} failed",
                     missing.join(", ")
-                ),
-            ));
+                )));
+            }
         }
         let admin = FeAdmin(Mutex::new(fe));
 

@@ -22,6 +22,7 @@ fn tc(sr: SrType, enc: Encoding, ty: &SourceType) -> TargetColumn {
         name: "c".into(),
         sr_type: sr,
         flink_type: String::new(),
+        flink_source_type: String::new(),
         nullable: true,
         default: None,
         comment: String::new(),

@@ -1,0 +1,229 @@
+//! Shared helpers of the sync integration tests: MariaDB access, the emulator, config text, and
+//! the full-row-set comparison (source rendered by SQL independently of smt vs emulator rows).
+#![allow(dead_code)]
+
+use mysql::prelude::Queryable;
+use smt::plan::{ColumnOrigin, Encoding, SrType, TablePlan};
+use starrocks_emulator::{Emulator, EmulatorConfig};
+use std::collections::BTreeMap;
+
+pub struct Maria {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh (or source /tmp/smt-mdb/env.sh)"))
+}
+
+impl Maria {
+    pub fn from_env() -> Maria {
+        Maria {
+            host: env("SMT_MARIADB_HOST"),
+            port: env("SMT_MARIADB_PORT").parse().expect("SMT_MARIADB_PORT is a port"),
+            user: env("SMT_MARIADB_USER"),
+            password: env("SMT_MARIADB_PASSWORD"),
+        }
+    }
+    pub fn conn(&self) -> mysql::Conn {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(self.host.clone()))
+            .tcp_port(self.port)
+            .user(Some(self.user.clone()))
+            .pass(Some(self.password.clone()))
+            .prefer_socket(false);
+        let mut c = mysql::Conn::new(opts).expect("connect to MariaDB");
+        c.query_drop("SET time_zone = '+00:00'").unwrap();
+        c
+    }
+    pub fn exec(&self, c: &mut mysql::Conn, sql: &str) {
+        c.query_drop(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+pub fn emulator(data_dir: Option<std::path::PathBuf>) -> Emulator {
+    Emulator::start(EmulatorConfig { data_dir, ..EmulatorConfig::default() }).expect("start the emulator")
+}
+
+/// An INI config for the MariaDB source and the emulator target. `rules` are extra
+/// `[table-rule.N]` bodies (database/table lines etc.); the target lines are appended to each.
+pub fn config_text(m: &Maria, emu: &Emulator, out: &std::path::Path, rules: &[&str]) -> String {
+    let mut s = format!(
+        "[db]\ntype = mysql\nhost = {}\nport = {}\nuser = {}\npassword = {}\ntime_zone = +00:00\n\n\
+         [other]\nbe_num = 1\noutput_dir = {}\n\n",
+        m.host,
+        m.port,
+        m.user,
+        m.password,
+        out.display()
+    );
+    for (i, r) in rules.iter().enumerate() {
+        s.push_str(&format!(
+            "[table-rule.{}]\n{}\nflink.starrocks.jdbc-url = jdbc:mysql://{}\nflink.starrocks.load-url = {}\n\
+             flink.starrocks.username = root\nflink.starrocks.password =\n\
+             flink.starrocks.sink.buffer-flush.interval-ms = 100\n\n",
+            i + 1,
+            r.trim(),
+            emu.fe_query_addr(),
+            emu.fe_http_addr()
+        ));
+    }
+    s
+}
+
+/// Source expression rendering a column as the target stores it (independent of smt's renderer).
+fn source_expr(name: &str, enc: Encoding) -> String {
+    let q = smt::ident::quote(name);
+    match enc {
+        Encoding::Plain | Encoding::DecimalText | Encoding::EnumLabel | Encoding::SetLabels | Encoding::Json => q,
+        Encoding::Bool | Encoding::BitAsInteger => format!("{q}+0"),
+        Encoding::Hex => format!("LOWER(HEX({q}))"),
+        Encoding::DateTime | Encoding::Timestamp => format!("DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')"),
+        Encoding::Time => format!("CAST({q} AS CHAR)"),
+        Encoding::Wkt => format!("ST_AsText({q})"),
+    }
+}
+
+fn trim_fraction(s: &str) -> String {
+    match s.split_once('.') {
+        Some((a, b)) if b.bytes().all(|c| c.is_ascii_digit()) => {
+            let b = b.trim_end_matches('0');
+            if b.is_empty() { a.to_string() } else { format!("{a}.{b}") }
+        }
+        _ => s.to_string(),
+    }
+}
+
+/// Canonical text of a value of a target column type (both sides go through this).
+pub fn normalize(ty: SrType, v: Option<String>) -> Option<String> {
+    let v = v?;
+    Some(match ty {
+        SrType::Float | SrType::Double => match v.parse::<f64>() {
+            Ok(f) => format!("{:.5e}", f),
+            Err(_) => v,
+        },
+        SrType::Decimal(..) => {
+            let t = trim_fraction(&v);
+            let (neg, body) = t.strip_prefix('-').map_or((false, t.as_str()), |b| (true, b));
+            let body = body.trim_start_matches('0');
+            let body = if body.is_empty() || body.starts_with('.') { format!("0{body}") } else { body.to_string() };
+            if neg && body != "0" { format!("-{body}") } else { body }
+        }
+        SrType::DateTime => trim_fraction(&v),
+        SrType::Json => serde_json::from_str::<serde_json::Value>(&v).map(|j| j.to_string()).unwrap_or(v),
+        SrType::Varbinary(_) => v.to_ascii_uppercase(),
+        SrType::Boolean => match v.as_str() {
+            "true" => "1".into(),
+            "false" => "0".into(),
+            _ => v,
+        },
+        SrType::Varchar(_) | SrType::Char(_) => {
+            // TIME text: fractions trimmed the same way on both sides.
+            if v.contains(':') && v.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'.' || b == b'-') {
+                trim_fraction(&v)
+            } else {
+                v
+            }
+        }
+        SrType::Boolean | SrType::TinyInt | SrType::SmallInt | SrType::Int | SrType::BigInt | SrType::LargeInt | SrType::Date => v,
+    })
+}
+
+pub type Rows = Vec<Vec<Option<String>>>;
+
+/// Every row of every source of `tp`, rendered and normalised, sorted.
+pub fn source_rows(c: &mut mysql::Conn, tp: &TablePlan) -> Rows {
+    let mut out = Vec::new();
+    for s in &tp.sources {
+        let exprs: Vec<String> = tp
+            .columns
+            .iter()
+            .map(|col| match &col.origin {
+                ColumnOrigin::Source { name, .. } => source_expr(name, col.encoding),
+                ColumnOrigin::ShardDatabase => format!("'{}'", s.database),
+                ColumnOrigin::ShardTable => format!("'{}'", s.table),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            exprs.join(", "),
+            smt::ident::quote_qualified(&s.database, &s.table)
+        );
+        let rows: Vec<mysql::Row> = c.query(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        for r in rows {
+            let vals: Vec<Option<String>> = r
+                .unwrap()
+                .into_iter()
+                .map(|v| match v {
+                    mysql::Value::NULL => None,
+                    mysql::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                    other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+                })
+                .collect();
+            out.push(tp.columns.iter().zip(vals).map(|(col, v)| normalize(col.sr_type, v)).collect());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The emulator's rows of `tp`'s target, normalised, sorted.
+pub fn target_rows(emu: &Emulator, tp: &TablePlan) -> Rows {
+    let rows = emu.rows(&tp.target_database, &tp.target_table).unwrap_or_default();
+    let mut out: Rows = rows
+        .into_iter()
+        .map(|r| tp.columns.iter().zip(r).map(|(col, v)| normalize(col.sr_type, v)).collect())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Assert equal row sets, printing the first differences.
+pub fn assert_same_rows(what: &str, src: &Rows, dst: &Rows) {
+    if src == dst {
+        return;
+    }
+    let mut count: BTreeMap<&Vec<Option<String>>, i64> = BTreeMap::new();
+    for r in src {
+        *count.entry(r).or_default() += 1;
+    }
+    for r in dst {
+        *count.entry(r).or_default() -= 1;
+    }
+    let diff: Vec<String> = count
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .take(10)
+        .map(|(r, n)| format!("{} {:?}", if *n > 0 { "missing in target" } else { "extra in target" }, r))
+        .collect();
+    panic!(
+        "{what}: source has {} rows, target {}; differences:\n{}",
+        src.len(),
+        dst.len(),
+        diff.join("\n")
+    );
+}
+
+/// Load config text, introspect, plan.
+pub fn plan_for(cfg_path: &std::path::Path) -> (smt::config::Config, smt::plan::Plan, Vec<smt::schema::TableDesc>) {
+    let config = smt::config::load(cfg_path).expect("config loads");
+    let schema = smt::app::read_source(&config).expect("introspect");
+    let plan = smt::app::plan_tables(&config, &schema.tables).expect("plan");
+    (config, plan, schema.tables)
+}
+
+pub fn sync_args(cfg: &std::path::Path, state_dir: &std::path::Path) -> smt::cli::SyncArgs {
+    smt::cli::SyncArgs {
+        config: smt::cli::ConfigArgs { config: cfg.to_path_buf(), dump: None },
+        engine: smt::cli::Engine::Builtin,
+        state_dir: Some(state_dir.to_path_buf()),
+        fe: None,
+        load_url: None,
+        until_caught_up: true,
+        snapshot_only: false,
+        format: smt::cli::Format::Text,
+        status_interval: 5,
+    }
+}

@@ -31,7 +31,10 @@ fn setup(m: &Maria) {
             e ENUM('a','b','c'), st SET('x','y','z'), js JSON)"
         ),
     );
-    m.exec(&mut c, &format!("CREATE TABLE {DB}.t_nopk (a INT, b VARCHAR(20))"));
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {DB}.t_nopk (a INT, b VARCHAR(20))"),
+    );
     for n in 1..=2 {
         m.exec(
             &mut c,
@@ -71,12 +74,23 @@ fn snapshot_then_binlog_full_row_sets() {
     let mut c = m.conn();
     insert_all(&m, &mut c, 25, "s");
     for k in 0..10 {
-        m.exec(&mut c, &format!("INSERT INTO {DB}.t_nopk VALUES ({}, 'dup{}')", k % 3, k % 4));
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {DB}.t_nopk VALUES ({}, 'dup{}')", k % 3, k % 4),
+        );
     }
-    m.exec(&mut c, &format!("INSERT INTO {DB}.t_nopk VALUES (NULL, NULL)"));
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {DB}.t_nopk VALUES (NULL, NULL)"),
+    );
     for n in 1..=2 {
         for id in 1..=12 {
-            m.exec(&mut c, &format!("INSERT INTO {SH}.orders_{n} VALUES ({id}, {id}.{n}5, 'shard {n} row {id}')"));
+            m.exec(
+                &mut c,
+                &format!(
+                    "INSERT INTO {SH}.orders_{n} VALUES ({id}, {id}.{n}5, 'shard {n} row {id}')"
+                ),
+            );
         }
     }
 
@@ -100,14 +114,20 @@ fn snapshot_then_binlog_full_row_sets() {
     std::fs::write(&cfg, text).unwrap();
     let state = dir.path().join("state");
     let (config, plan, tables) = plan_for(&cfg);
-    let targets: Vec<smt::plan::TablePlan> = plan.rules.iter().flat_map(|r| r.tables.clone()).collect();
+    let targets: Vec<smt::plan::TablePlan> =
+        plan.rules.iter().flat_map(|r| r.tables.clone()).collect();
     assert_eq!(targets.len(), 3, "t_all, t_nopk, merged orders");
 
     let run = || {
-        let mut job = smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+        let mut job =
+            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
         job.reader.heartbeat = Duration::from_millis(200);
         job.chunk_rows = 7;
-        job.run(Options { until_caught_up: true, progress: false, ..Options::default() })
+        job.run(Options {
+            until_caught_up: true,
+            progress: false,
+            ..Options::default()
+        })
     };
     assert_eq!(run().expect("first sync (snapshot)"), Outcome::CaughtUp);
     let compare = |phase: &str| {
@@ -123,18 +143,36 @@ fn snapshot_then_binlog_full_row_sets() {
     compare("after snapshot");
     let st = std::fs::read_to_string(state.join("sync-state.json")).unwrap();
     assert!(st.contains("\"status\": \"done\""), "{st}");
-    assert!(!st.contains("smt-test"), "the checkpoint never holds passwords");
+    assert!(
+        !st.contains("smt-test"),
+        "the checkpoint never holds passwords"
+    );
 
     // Binlog phase: inserts, updates (incl. a PK change), deletes, all tables.
     insert_all(&m, &mut c, 6, "b");
     m.exec(&mut c, &format!("UPDATE {DB}.t_all SET vc = 'updated', js = '{{\"u\": true}}', dec1 = NULL WHERE id % 4 = 1"));
-    m.exec(&mut c, &format!("UPDATE {DB}.t_all SET id = id + 1000 WHERE id = 3"));
-    m.exec(&mut c, &format!("DELETE FROM {DB}.t_all WHERE id IN (5, 6, 7)"));
+    m.exec(
+        &mut c,
+        &format!("UPDATE {DB}.t_all SET id = id + 1000 WHERE id = 3"),
+    );
+    m.exec(
+        &mut c,
+        &format!("DELETE FROM {DB}.t_all WHERE id IN (5, 6, 7)"),
+    );
     m.exec(&mut c, "BEGIN");
-    m.exec(&mut c, &format!("INSERT INTO {DB}.t_nopk VALUES (1, 'dup1'), (7, 'later')"));
-    m.exec(&mut c, &format!("UPDATE {SH}.orders_1 SET id = 100, note = 'moved' WHERE id = 1"));
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {DB}.t_nopk VALUES (1, 'dup1'), (7, 'later')"),
+    );
+    m.exec(
+        &mut c,
+        &format!("UPDATE {SH}.orders_1 SET id = 100, note = 'moved' WHERE id = 1"),
+    );
     m.exec(&mut c, &format!("DELETE FROM {SH}.orders_2 WHERE id = 2"));
-    m.exec(&mut c, &format!("INSERT INTO {SH}.orders_2 VALUES (50, 1.00, 'tab\tin value')"));
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {SH}.orders_2 VALUES (50, 1.00, 'tab\tin value')"),
+    );
     m.exec(&mut c, "COMMIT");
     assert_eq!(run().expect("second sync (binlog)"), Outcome::CaughtUp);
     compare("after binlog");

@@ -121,7 +121,7 @@ impl Target {
 pub struct Options {
     pub until_caught_up: bool,
     pub snapshot_only: bool,
-    /// Rows per snapshot chunk.
+    /// Rows per snapshot chunk (capped per table by its `sink.buffer-flush.max-rows`).
     pub chunk_rows: usize,
     pub retry: Retry,
     /// StarRocks transaction timeout (begin → prepare), seconds.
@@ -360,7 +360,12 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|t| t.plan.sources.len().max(1))
             .collect();
-        let chunk_rows = self.opts.chunk_rows.max(1);
+        // Rows per chunk (= per transaction): the option, capped by the table's max-rows.
+        let chunk_rows: Vec<usize> = self
+            .targets
+            .iter()
+            .map(|t| self.opts.chunk_rows.min(t.limits.max_rows).max(1))
+            .collect();
         let stop = self.opts.stop.clone();
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<anyhow::Result<(usize, usize, SnapChunk)>>(1);
@@ -372,7 +377,7 @@ impl<'a> Engine<'a> {
                 while !active.is_empty() && !stop.load(Ordering::SeqCst) {
                     let mut next = Vec::with_capacity(active.len());
                     for (i, src, key) in std::mem::take(&mut active) {
-                        let r = reader.read_chunk(i, src, key.as_ref(), chunk_rows);
+                        let r = reader.read_chunk(i, src, key.as_ref(), chunk_rows[i]);
                         let (cont, item) = match r {
                             Ok(chunk) => {
                                 let (nsrc, nkey) = if chunk.done {

@@ -86,7 +86,10 @@ pub fn run_with(flink_home: Option<&Path>, output_dir: &Path) -> anyhow::Result<
 
 pub fn run(output_dir: &Path) -> anyhow::Result<u8> {
     let home = std::env::var_os("FLINK_HOME").map(PathBuf::from);
-    run_with(home.as_deref().filter(|p| !p.as_os_str().is_empty()), output_dir)
+    run_with(
+        home.as_deref().filter(|p| !p.as_os_str().is_empty()),
+        output_dir,
+    )
 }
 
 #[cfg(test)]
@@ -101,7 +104,10 @@ mod tests {
         let script = home.join("bin/sql-client.sh");
         std::fs::write(
             &script,
-            format!("#!/bin/sh\necho \"$FLINK_HOME|$*\" >> '{}'\nexit {exit}\n", log.display()),
+            format!(
+                "#!/bin/sh\necho \"$FLINK_HOME|$*\" >> '{}'\nexit {exit}\n",
+                log.display()
+            ),
         )
         .unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -120,7 +126,11 @@ mod tests {
         let log = std::fs::read_to_string(d.path().join("calls.log")).unwrap();
         assert_eq!(
             log.trim(),
-            format!("{}|-f {}", home.display(), out.join("flink-create.all.sql").display())
+            format!(
+                "{}|-f {}",
+                home.display(),
+                out.join("flink-create.all.sql").display()
+            )
         );
     }
 
@@ -137,7 +147,9 @@ mod tests {
         let log = std::fs::read_to_string(d.path().join("calls.log")).unwrap();
         let lines: Vec<&str> = log.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].ends_with("flink-create.1.sql") && lines[1].ends_with("flink-create.2.sql"));
+        assert!(
+            lines[0].ends_with("flink-create.1.sql") && lines[1].ends_with("flink-create.2.sql")
+        );
     }
 
     #[test]
@@ -147,7 +159,10 @@ mod tests {
         assert!(e.to_string().contains("FLINK_HOME is not set"));
         assert_eq!(crate::error::exit_code_of(&e), 2);
         let e = run_with(Some(d.path()), d.path()).unwrap_err();
-        assert!(e.to_string().contains("sql-client.sh does not exist"), "{e}");
+        assert!(
+            e.to_string().contains("sql-client.sh does not exist"),
+            "{e}"
+        );
         let home = stand_in(d.path(), 0);
         let e = run_with(Some(&home), &d.path().join("nope")).unwrap_err();
         assert!(e.to_string().contains("smt generate"), "{e}");

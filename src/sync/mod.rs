@@ -24,7 +24,9 @@ use crate::schema::TableDesc;
 use crate::starrocks::fe::{FeClient, FeEndpoint};
 use crate::starrocks::stream_load::{HttpEndpoint, StreamLoadClient, Timeouts};
 use binlog::{BinlogReader, CaptureTable, ReaderOptions};
-use engine::{Admin, ChangeStream, FlushLimits, Options, SnapChunk, SnapshotReader, Source, Target};
+use engine::{
+    Admin, ChangeStream, FlushLimits, Options, SnapChunk, SnapshotReader, Source, Target,
+};
 use position::BinlogPosition;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -171,7 +173,10 @@ impl Job {
                 Err(e) => {
                     return Err(fail(
                         Kind::Target,
-                        format!("cannot check the target table {db}.{t} on {}: {e}", fe.address()),
+                        format!(
+                            "cannot check the target table {db}.{t} on {}: {e}",
+                            fe.address()
+                        ),
                     ))
                 }
             }
@@ -186,7 +191,10 @@ impl Job {
                         .captures
                         .iter()
                         .filter(|c| {
-                            missing.contains(&format!("{}.{}", c.plan.target_database, c.plan.target_table))
+                            missing.contains(&format!(
+                                "{}.{}",
+                                c.plan.target_database, c.plan.target_table
+                            ))
                         })
                         .map(|c| c.plan.clone())
                         .collect(),
@@ -194,8 +202,12 @@ impl Job {
                 skipped: vec![],
             };
             let stmts = crate::render::starrocks_statements(&plan);
-            let report =
-                crate::apply::run(&stmts, Some(&plan), &mut fe, &crate::apply::ApplyOptions::default());
+            let report = crate::apply::run(
+                &stmts,
+                Some(&plan),
+                &mut fe,
+                &crate::apply::ApplyOptions::default(),
+            );
             if let Some(e) = report.failure() {
                 return Err(e.context(format!(
                     "creating the missing target tables {} failed",
@@ -248,9 +260,8 @@ impl Job {
 
         let mut targets = Vec::new();
         for (c, o) in self.captures.iter().zip(&self.rule_options) {
-            let spec = batch::BodySpec::new(&c.plan, o).map_err(|e| {
-                fail(Kind::Config, format!("[table-rule.{}] {e}", c.plan.rule))
-            })?;
+            let spec = batch::BodySpec::new(&c.plan, o)
+                .map_err(|e| fail(Kind::Config, format!("[table-rule.{}] {e}", c.plan.rule)))?;
             targets.push(Target {
                 plan: c.plan.clone(),
                 spec,
@@ -271,7 +282,15 @@ impl Job {
             "source {}:{} -> StarRocks {} (FE {}:{})",
             self.source.host, self.source.port, self.http, self.fe.host, self.fe.port
         );
-        let mut eng = engine::Engine::new(targets, store, &job, &description, opts, &mut source, &admin)?;
+        let mut eng = engine::Engine::new(
+            targets,
+            store,
+            &job,
+            &description,
+            opts,
+            &mut source,
+            &admin,
+        )?;
         eng.run()
     }
 }
@@ -293,7 +312,10 @@ fn capture(tp: &TablePlan, tables: &[TableDesc]) -> anyhow::Result<CaptureTable>
             })?;
         sources.push(d.clone());
     }
-    Ok(CaptureTable { plan: tp.clone(), sources })
+    Ok(CaptureTable {
+        plan: tp.clone(),
+        sources,
+    })
 }
 
 /// The FE http endpoint: `--load-url`, else the rules' `flink.starrocks.load-url` (first entry).
@@ -312,7 +334,8 @@ fn resolve_http(config: &Config, flag: Option<&str>) -> anyhow::Result<HttpEndpo
                 )
             })?,
     };
-    let list = HttpEndpoint::parse_list(&text).map_err(|e| fail(Kind::Config, format!("load-url: {e}")))?;
+    let list = HttpEndpoint::parse_list(&text)
+        .map_err(|e| fail(Kind::Config, format!("load-url: {e}")))?;
     list.into_iter()
         .next()
         .ok_or_else(|| fail(Kind::Config, "load-url: no endpoint"))
@@ -325,7 +348,10 @@ pub fn flush_limits(opts: &[(String, String)]) -> anyhow::Result<FlushLimits> {
         match opts.iter().rev().find(|(kk, _)| kk == k) {
             None => Ok(None),
             Some((_, v)) => v.trim().parse::<u64>().map(Some).map_err(|_| {
-                fail(Kind::Config, format!("flink.starrocks.{k} = {v:?} is not a number"))
+                fail(
+                    Kind::Config,
+                    format!("flink.starrocks.{k} = {v:?} is not a number"),
+                )
             }),
         }
     };
@@ -342,8 +368,14 @@ struct FeAdmin(Mutex<FeClient>);
 
 impl Admin for FeAdmin {
     fn truncate(&self, db: &str, table: &str) -> anyhow::Result<()> {
-        let mut fe = self.0.lock().map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
-        let sql = format!("TRUNCATE TABLE {}", crate::ident::quote_qualified(db, table));
+        let mut fe = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
+        let sql = format!(
+            "TRUNCATE TABLE {}",
+            crate::ident::quote_qualified(db, table)
+        );
         fe.exec(&sql)
             .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
     }
@@ -362,7 +394,11 @@ impl Source for MysqlSource {
     fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
         let (snap, pos) = snapshot::Snapshot::begin(&self.src)?;
         Ok((
-            Box::new(SnapAdapter { snap, captures: self.captures.clone(), tz: self.tz.clone() }),
+            Box::new(SnapAdapter {
+                snap,
+                captures: self.captures.clone(),
+                tz: self.tz.clone(),
+            }),
             pos,
         ))
     }
@@ -404,7 +440,9 @@ impl SnapshotReader for SnapAdapter {
             .ok_or_else(|| anyhow::anyhow!("no source {source} of target {target}"))?
             .clone();
         let key = after.map(snapshot::key_from_json).transpose()?;
-        let c = self.snap.read_chunk(ct, &sref, key.as_deref(), max_rows, &self.tz)?;
+        let c = self
+            .snap
+            .read_chunk(ct, &sref, key.as_deref(), max_rows, &self.tz)?;
         Ok(SnapChunk {
             rows: c.rows,
             last_key: c.last_key.as_deref().map(snapshot::key_to_json),
@@ -456,17 +494,25 @@ mod tests {
     #[test]
     fn flush_limits_from_rule_options() {
         let o = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-            v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
         };
         let d = flush_limits(&[]).unwrap();
-        assert_eq!((d.max_rows, d.max_bytes, d.interval), (500_000, 64 << 20, Duration::from_millis(1000)));
+        assert_eq!(
+            (d.max_rows, d.max_bytes, d.interval),
+            (500_000, 64 << 20, Duration::from_millis(1000))
+        );
         let l = flush_limits(&o(&[
             ("sink.buffer-flush.max-rows", "10"),
             ("sink.buffer-flush.max-bytes", "2048"),
             ("sink.buffer-flush.interval-ms", "250"),
         ]))
         .unwrap();
-        assert_eq!((l.max_rows, l.max_bytes, l.interval), (10, 2048, Duration::from_millis(250)));
+        assert_eq!(
+            (l.max_rows, l.max_bytes, l.interval),
+            (10, 2048, Duration::from_millis(250))
+        );
         let e = flush_limits(&o(&[("sink.buffer-flush.max-rows", "many")])).unwrap_err();
         assert_eq!(crate::error::exit_code_of(&e), 2);
     }

@@ -384,9 +384,7 @@ fn state_with_retry(
 /// The real target: the transaction API of `StreamLoadClient`.
 mod real {
     use super::*;
-    use crate::starrocks::stream_load::{
-        self as sl, LoadError, LoadOptions, StreamLoadClient,
-    };
+    use crate::starrocks::stream_load::{self as sl, LoadError, LoadOptions, StreamLoadClient};
 
     fn map(e: LoadError) -> LoadFailure {
         match e {
@@ -433,12 +431,13 @@ mod real {
         ) -> Result<(), LoadFailure> {
             let format = match &body.format {
                 crate::sync::batch::BodyFormat::Json => sl::BodyFormat::Json,
-                crate::sync::batch::BodyFormat::Csv { column_separator, row_delimiter } => {
-                    sl::BodyFormat::Csv {
-                        column_separator: column_separator.clone(),
-                        row_delimiter: row_delimiter.clone(),
-                    }
-                }
+                crate::sync::batch::BodyFormat::Csv {
+                    column_separator,
+                    row_delimiter,
+                } => sl::BodyFormat::Csv {
+                    column_separator: column_separator.clone(),
+                    row_delimiter: row_delimiter.clone(),
+                },
             };
             let opts = LoadOptions {
                 format,
@@ -447,7 +446,9 @@ mod real {
                 strict_mode: true,
                 timeout_s: 600,
             };
-            self.load_in_txn(db, table, label, &opts, &body.bytes).map(|_| ()).map_err(map)
+            self.load_in_txn(db, table, label, &opts, &body.bytes)
+                .map(|_| ())
+                .map_err(map)
         }
 
         fn prepare(&self, db: &str, table: &str, label: &str) -> Result<Counts, LoadFailure> {
@@ -461,14 +462,17 @@ mod real {
         }
 
         fn commit(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure> {
-            self.commit_resolving(db, table, label).map_err(|e| match e {
-                LoadError::Definite(m) => LoadFailure::Definite(m),
-                other => map(other),
-            })
+            self.commit_resolving(db, table, label)
+                .map_err(|e| match e {
+                    LoadError::Definite(m) => LoadFailure::Definite(m),
+                    other => map(other),
+                })
         }
 
         fn rollback(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure> {
-            StreamLoadClient::rollback(self, db, table, label).map(|_| ()).map_err(map)
+            StreamLoadClient::rollback(self, db, table, label)
+                .map(|_| ())
+                .map_err(map)
         }
 
         fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadFailure> {

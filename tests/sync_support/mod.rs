@@ -15,14 +15,18 @@ pub struct Maria {
 }
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh (or source /tmp/smt-mdb/env.sh)"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} not set: run scripts/test.sh (or source /tmp/smt-mdb/env.sh)")
+    })
 }
 
 impl Maria {
     pub fn from_env() -> Maria {
         Maria {
             host: env("SMT_MARIADB_HOST"),
-            port: env("SMT_MARIADB_PORT").parse().expect("SMT_MARIADB_PORT is a port"),
+            port: env("SMT_MARIADB_PORT")
+                .parse()
+                .expect("SMT_MARIADB_PORT is a port"),
             user: env("SMT_MARIADB_USER"),
             password: env("SMT_MARIADB_PASSWORD"),
         }
@@ -44,7 +48,11 @@ impl Maria {
 }
 
 pub fn emulator(data_dir: Option<std::path::PathBuf>) -> Emulator {
-    Emulator::start(EmulatorConfig { data_dir, ..EmulatorConfig::default() }).expect("start the emulator")
+    Emulator::start(EmulatorConfig {
+        data_dir,
+        ..EmulatorConfig::default()
+    })
+    .expect("start the emulator")
 }
 
 /// An INI config for the MariaDB source and the emulator target. `rules` are extra
@@ -77,10 +85,16 @@ pub fn config_text(m: &Maria, emu: &Emulator, out: &std::path::Path, rules: &[&s
 fn source_expr(name: &str, enc: Encoding) -> String {
     let q = smt::ident::quote(name);
     match enc {
-        Encoding::Plain | Encoding::DecimalText | Encoding::EnumLabel | Encoding::SetLabels | Encoding::Json => q,
+        Encoding::Plain
+        | Encoding::DecimalText
+        | Encoding::EnumLabel
+        | Encoding::SetLabels
+        | Encoding::Json => q,
         Encoding::Bool | Encoding::BitAsInteger => format!("{q}+0"),
         Encoding::Hex => format!("LOWER(HEX({q}))"),
-        Encoding::DateTime | Encoding::Timestamp => format!("DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')"),
+        Encoding::DateTime | Encoding::Timestamp => {
+            format!("DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')")
+        }
         Encoding::Time => format!("CAST({q} AS CHAR)"),
         Encoding::Wkt => format!("ST_AsText({q})"),
     }
@@ -90,7 +104,11 @@ fn trim_fraction(s: &str) -> String {
     match s.split_once('.') {
         Some((a, b)) if b.bytes().all(|c| c.is_ascii_digit()) => {
             let b = b.trim_end_matches('0');
-            if b.is_empty() { a.to_string() } else { format!("{a}.{b}") }
+            if b.is_empty() {
+                a.to_string()
+            } else {
+                format!("{a}.{b}")
+            }
         }
         _ => s.to_string(),
     }
@@ -106,13 +124,25 @@ pub fn normalize(ty: SrType, v: Option<String>) -> Option<String> {
         },
         SrType::Decimal(..) => {
             let t = trim_fraction(&v);
-            let (neg, body) = t.strip_prefix('-').map_or((false, t.as_str()), |b| (true, b));
+            let (neg, body) = t
+                .strip_prefix('-')
+                .map_or((false, t.as_str()), |b| (true, b));
             let body = body.trim_start_matches('0');
-            let body = if body.is_empty() || body.starts_with('.') { format!("0{body}") } else { body.to_string() };
-            if neg && body != "0" { format!("-{body}") } else { body }
+            let body = if body.is_empty() || body.starts_with('.') {
+                format!("0{body}")
+            } else {
+                body.to_string()
+            };
+            if neg && body != "0" {
+                format!("-{body}")
+            } else {
+                body
+            }
         }
         SrType::DateTime => trim_fraction(&v),
-        SrType::Json => serde_json::from_str::<serde_json::Value>(&v).map(|j| j.to_string()).unwrap_or(v),
+        SrType::Json => serde_json::from_str::<serde_json::Value>(&v)
+            .map(|j| j.to_string())
+            .unwrap_or(v),
         SrType::Varbinary(_) => v.to_ascii_uppercase(),
         SrType::Boolean => match v.as_str() {
             "true" => "1".into(),
@@ -121,13 +151,21 @@ pub fn normalize(ty: SrType, v: Option<String>) -> Option<String> {
         },
         SrType::Varchar(_) | SrType::Char(_) => {
             // TIME text: fractions trimmed the same way on both sides.
-            if v.contains(':') && v.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'.' || b == b'-') {
+            if v.contains(':')
+                && v.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b':' || b == b'.' || b == b'-')
+            {
                 trim_fraction(&v)
             } else {
                 v
             }
         }
-        SrType::Boolean | SrType::TinyInt | SrType::SmallInt | SrType::Int | SrType::BigInt | SrType::LargeInt | SrType::Date => v,
+        SrType::TinyInt
+        | SrType::SmallInt
+        | SrType::Int
+        | SrType::BigInt
+        | SrType::LargeInt
+        | SrType::Date => v,
     })
 }
 
@@ -162,7 +200,13 @@ pub fn source_rows(c: &mut mysql::Conn, tp: &TablePlan) -> Rows {
                     other => Some(other.as_sql(true).trim_matches('\'').to_string()),
                 })
                 .collect();
-            out.push(tp.columns.iter().zip(vals).map(|(col, v)| normalize(col.sr_type, v)).collect());
+            out.push(
+                tp.columns
+                    .iter()
+                    .zip(vals)
+                    .map(|(col, v)| normalize(col.sr_type, v))
+                    .collect(),
+            );
         }
     }
     out.sort();
@@ -171,10 +215,18 @@ pub fn source_rows(c: &mut mysql::Conn, tp: &TablePlan) -> Rows {
 
 /// The emulator's rows of `tp`'s target, normalised, sorted.
 pub fn target_rows(emu: &Emulator, tp: &TablePlan) -> Rows {
-    let rows = emu.rows(&tp.target_database, &tp.target_table).unwrap_or_default();
+    let rows = emu
+        .rows(&tp.target_database, &tp.target_table)
+        .unwrap_or_default();
     let mut out: Rows = rows
         .into_iter()
-        .map(|r| tp.columns.iter().zip(r).map(|(col, v)| normalize(col.sr_type, v)).collect())
+        .map(|r| {
+            tp.columns
+                .iter()
+                .zip(r)
+                .map(|(col, v)| normalize(col.sr_type, v))
+                .collect()
+        })
         .collect();
     out.sort();
     out
@@ -196,7 +248,17 @@ pub fn assert_same_rows(what: &str, src: &Rows, dst: &Rows) {
         .iter()
         .filter(|(_, n)| **n != 0)
         .take(10)
-        .map(|(r, n)| format!("{} {:?}", if *n > 0 { "missing in target" } else { "extra in target" }, r))
+        .map(|(r, n)| {
+            format!(
+                "{} {:?}",
+                if *n > 0 {
+                    "missing in target"
+                } else {
+                    "extra in target"
+                },
+                r
+            )
+        })
         .collect();
     panic!(
         "{what}: source has {} rows, target {}; differences:\n{}",
@@ -207,7 +269,13 @@ pub fn assert_same_rows(what: &str, src: &Rows, dst: &Rows) {
 }
 
 /// Load config text, introspect, plan.
-pub fn plan_for(cfg_path: &std::path::Path) -> (smt::config::Config, smt::plan::Plan, Vec<smt::schema::TableDesc>) {
+pub fn plan_for(
+    cfg_path: &std::path::Path,
+) -> (
+    smt::config::Config,
+    smt::plan::Plan,
+    Vec<smt::schema::TableDesc>,
+) {
     let config = smt::config::load(cfg_path).expect("config loads");
     let schema = smt::app::read_source(&config).expect("introspect");
     let plan = smt::app::plan_tables(&config, &schema.tables).expect("plan");
@@ -216,7 +284,10 @@ pub fn plan_for(cfg_path: &std::path::Path) -> (smt::config::Config, smt::plan::
 
 pub fn sync_args(cfg: &std::path::Path, state_dir: &std::path::Path) -> smt::cli::SyncArgs {
     smt::cli::SyncArgs {
-        config: smt::cli::ConfigArgs { config: cfg.to_path_buf(), dump: None },
+        config: smt::cli::ConfigArgs {
+            config: cfg.to_path_buf(),
+            dump: None,
+        },
         engine: smt::cli::Engine::Builtin,
         state_dir: Some(state_dir.to_path_buf()),
         fe: None,

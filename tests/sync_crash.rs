@@ -1,0 +1,233 @@
+//! Crash test: the `smt` binary syncs a live, changing MariaDB into the emulator and is SIGKILLed
+//! at random moments (seeded; the seed is printed — rerun with SMT_CRASH_SEED=<seed>), across the
+//! snapshot and the binlog phases, then restarted. At the end the FULL row sets must match,
+//! including a DUPLICATE KEY (no-PK, insert-only) table, where a duplicate would be permanent.
+//! Fast by default (~20 kills); SMT_LONG_TESTS=1 runs a long variant.
+
+mod sync_support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sync_support::*;
+
+const DB: &str = "it_sync_crash";
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, m: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % m.max(1)
+    }
+}
+
+fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
+    use mysql::prelude::Queryable;
+    let mut c = m.conn();
+    let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut next_id: i64 = 1_000_000;
+    while !stop.load(Ordering::SeqCst) {
+        let k = rng.next(20_000) as i64;
+        let sql = match rng.next(10) {
+            0..=2 => {
+                next_id += 1;
+                format!("INSERT INTO {DB}.t_pk VALUES ({next_id}, {k}, 'w{k}')")
+            }
+            3..=4 => format!("UPDATE {DB}.t_pk SET v = v + 1, s = 'u{k}' WHERE id = {k}"),
+            5 => format!("DELETE FROM {DB}.t_pk WHERE id = {k}"),
+            6 => {
+                next_id += 1;
+                format!("UPDATE IGNORE {DB}.t_pk SET id = {next_id} WHERE id = {k}")
+            }
+            _ => format!(
+                "INSERT INTO {DB}.t_dup VALUES ({}, 'd{}'), ({}, 'e{}')",
+                k % 7,
+                ops.load(Ordering::SeqCst),
+                k % 5,
+                ops.load(Ordering::SeqCst)
+            ),
+        };
+        if rng.next(4) == 0 {
+            // A multi-statement transaction.
+            let _ = c.query_drop("BEGIN");
+            let _ = c.query_drop(&sql);
+            let _ = c.query_drop(format!(
+                "INSERT INTO {DB}.t_dup VALUES (-1, 'txn{}')",
+                ops.load(Ordering::SeqCst)
+            ));
+            let _ = c.query_drop("COMMIT");
+        } else {
+            c.query_drop(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        ops.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(rng.next(3)));
+    }
+}
+
+fn crash_test(kills: usize, rows: usize) {
+    let seed: u64 = std::env::var("SMT_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    eprintln!("sync_crash seed: {seed} (rerun with SMT_CRASH_SEED={seed})");
+    let mut rng = Rng(seed);
+    let m = Maria::from_env();
+    {
+        let mut c = m.conn();
+        m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {DB}"));
+        m.exec(&mut c, &format!("CREATE DATABASE {DB}"));
+        m.exec(
+            &mut c,
+            &format!("CREATE TABLE {DB}.t_pk (id INT PRIMARY KEY, v INT, s VARCHAR(40))"),
+        );
+        m.exec(
+            &mut c,
+            &format!("CREATE TABLE {DB}.t_dup (a INT, b VARCHAR(40))"),
+        );
+        let mut vals = Vec::new();
+        for i in 0..rows {
+            vals.push(format!("({i}, {i}, 'init{i}')"));
+            if vals.len() == 1000 {
+                m.exec(
+                    &mut c,
+                    &format!("INSERT INTO {DB}.t_pk VALUES {}", vals.join(",")),
+                );
+                vals.clear();
+            }
+        }
+        if !vals.is_empty() {
+            m.exec(
+                &mut c,
+                &format!("INSERT INTO {DB}.t_pk VALUES {}", vals.join(",")),
+            );
+        }
+        for i in 0..rows / 1000 {
+            let v: Vec<String> = (0..1000)
+                .map(|j| format!("({}, 'dinit{}')", j % 13, i * 1000 + j))
+                .collect();
+            m.exec(
+                &mut c,
+                &format!("INSERT INTO {DB}.t_dup VALUES {}", v.join(",")),
+            );
+        }
+    }
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("smt.ini");
+    let rule =
+        format!("database = ^{DB}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 400");
+    std::fs::write(
+        &cfg,
+        config_text(&m, &emu, &dir.path().join("result"), &[&rule]),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let log_path = dir.path().join("smt.log");
+    let bin = env!("CARGO_BIN_EXE_smt");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let ops = Arc::new(AtomicU64::new(0));
+    let w = {
+        let (stop, ops) = (stop.clone(), ops.clone());
+        let m2 = Maria::from_env();
+        std::thread::spawn(move || writer(&m2, seed, &stop, &ops))
+    };
+
+    let spawn = |extra: &[&str]| {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap();
+        Command::new(bin)
+            .args(["sync", "-c"])
+            .arg(&cfg)
+            .arg("--state-dir")
+            .arg(&state)
+            .args(extra)
+            .args(["--status-interval", "1", "--log-level", "info"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn smt")
+    };
+    let mut phases = (0, 0);
+    for k in 0..kills {
+        let mut child = spawn(&[]);
+        // Early kills are short (inside the snapshot), later ones longer.
+        let ms = 150 + rng.next(300 + 60 * k as u64);
+        std::thread::sleep(Duration::from_millis(ms));
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("smt exited by itself ({status}) before kill {k}; log:\n{log}");
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let st = std::fs::read_to_string(state.join("sync-state.json")).unwrap_or_default();
+        if st.contains("\"binlog\": {") {
+            phases.1 += 1
+        } else {
+            phases.0 += 1
+        }
+        let mut l = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .unwrap();
+        let _ = writeln!(l, "----- SIGKILL #{k} after {ms} ms");
+    }
+    eprintln!(
+        "kills: {} during the snapshot, {} during the binlog phase; writer ops: {}",
+        phases.0,
+        phases.1,
+        ops.load(Ordering::SeqCst)
+    );
+    stop.store(true, Ordering::SeqCst);
+    w.join().unwrap();
+
+    // Final run to completion.
+    let t0 = Instant::now();
+    let status = spawn(&["--until-caught-up"]).wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "final run failed ({status}); log tail:\n{}",
+        &log[log.len().saturating_sub(4000)..]
+    );
+    eprintln!("final catch-up took {:?}", t0.elapsed());
+
+    let config = smt::config::load(&cfg).unwrap();
+    let schema = smt::app::read_source(&config).unwrap();
+    let plan = smt::app::plan_tables(&config, &schema.tables).unwrap();
+    let mut c = m.conn();
+    for tp in plan.rules.iter().flat_map(|r| r.tables.iter()) {
+        assert_same_rows(
+            &format!("seed {seed}: {}.{}", tp.target_database, tp.target_table),
+            &source_rows(&mut c, tp),
+            &target_rows(&emu, tp),
+        );
+    }
+    assert!(
+        phases.0 >= 1,
+        "no kill landed in the snapshot phase (seed {seed})"
+    );
+    m.exec(&mut c, &format!("DROP DATABASE {DB}"));
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
+    if std::env::var("SMT_LONG_TESTS").is_ok_and(|v| v == "1") {
+        crash_test(80, 60_000);
+    } else {
+        crash_test(20, 8_000);
+    }
+}

@@ -814,6 +814,7 @@ mod tests {
                 unknown_type_as_string: false,
                 shard_origin_columns: true,
                 auto_buckets: false,
+                sync_skip_duplicate_key_changes: false,
                 starrocks_version: (3, 3),
             },
             rules: rules

@@ -100,6 +100,9 @@ pub struct OtherConfig {
     pub shard_origin_columns: bool,
     /// `auto_buckets` (default false): omit BUCKETS (StarRocks ≥ 2.5.7 chooses).
     pub auto_buckets: bool,
+    /// `sync_skip_duplicate_key_changes` (default false): `smt sync` skips UPDATE/DELETE of
+    /// source tables whose target is a DUPLICATE KEY table (counted, warned) instead of stopping.
+    pub sync_skip_duplicate_key_changes: bool,
     /// `starrocks_version` (default "3.3"): target version, gates VARBINARY (≥3.0),
     /// DECIMAL256 (≥4.0) and VARCHAR limits.
     pub starrocks_version: (u32, u32),

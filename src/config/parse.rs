@@ -26,6 +26,7 @@ const OTHER_KEYS: &[&str] = &[
     "shard_origin_columns",
     "auto_buckets",
     "starrocks_version",
+    "sync_skip_duplicate_key_changes",
 ];
 const RULE_KEYS: &[&str] = &[
     "database",
@@ -427,6 +428,7 @@ impl Validator<'_> {
             shard_origin_columns: true,
             auto_buckets: false,
             starrocks_version: (3, 3),
+            sync_skip_duplicate_key_changes: false,
         };
         let Some(s) = s else {
             self.warnings.push(Problem::global(
@@ -460,6 +462,9 @@ impl Validator<'_> {
                     self.boolean(sec, key, v, line, &mut cfg.shard_origin_columns)
                 }
                 "auto_buckets" => self.boolean(sec, key, v, line, &mut cfg.auto_buckets),
+                "sync_skip_duplicate_key_changes" => {
+                    self.boolean(sec, key, v, line, &mut cfg.sync_skip_duplicate_key_changes)
+                }
                 "starrocks_version" => match parse_version(v) {
                     Some(ver) => cfg.starrocks_version = ver,
                     None => {

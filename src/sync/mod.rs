@@ -120,7 +120,7 @@ impl Job {
             fe,
             http,
             state_dir,
-            skip_dup_changes: false,
+            skip_dup_changes: config.other.sync_skip_duplicate_key_changes,
             reader: ReaderOptions::default(),
             chunk_rows: 50_000,
         })

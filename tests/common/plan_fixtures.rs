@@ -14,6 +14,7 @@ pub fn other() -> OtherConfig {
         unknown_type_as_string: false,
         shard_origin_columns: true,
         auto_buckets: false,
+        sync_skip_duplicate_key_changes: false,
         starrocks_version: (3, 3),
     }
 }

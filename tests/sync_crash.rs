@@ -185,6 +185,40 @@ fn crash_test(kills: usize, rows: usize) {
             .unwrap();
         let _ = writeln!(l, "----- SIGKILL #{k} after {ms} ms");
     }
+    // A graceful stop (SIGTERM) while the writer is busy: finish the batch, checkpoint, exit 0.
+    {
+        let mut child = spawn(&[]);
+        std::thread::sleep(Duration::from_millis(1500));
+        let st = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "smt did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "SIGTERM must exit 0; log tail:\n{}",
+            &log[log.len().saturating_sub(3000)..]
+        );
+        let cp = std::fs::read_to_string(state.join("sync-state.json")).unwrap();
+        assert!(
+            cp.contains("\"pending_commit\": []"),
+            "a graceful stop leaves nothing pending: {cp}"
+        );
+    }
     eprintln!(
         "kills: {} during the snapshot, {} during the binlog phase; writer ops: {}",
         phases.0,

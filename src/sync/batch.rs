@@ -144,7 +144,7 @@ pub fn decode_separator(s: &str) -> Result<Vec<u8>, String> {
                         .take_while(|c| c.is_ascii_hexdigit())
                         .copied()
                         .collect();
-                    if hex.is_empty() || hex.len() % 2 != 0 {
+                    if hex.is_empty() || !hex.len().is_multiple_of(2) {
                         return Err(format!(
                             "`{s}`: \\x must be followed by an even number of hex digits"
                         ));

@@ -172,6 +172,16 @@ enum PhaseError {
     Fatal(anyhow::Error),
 }
 
+/// A source-side error: one that carries a [`crate::error::Failure`] (a human must act) stops;
+/// anything else (a dropped connection, a timeout) restarts from the checkpoint.
+fn source_error(e: anyhow::Error) -> PhaseError {
+    if e.chain().any(|c| c.downcast_ref::<crate::error::Failure>().is_some()) {
+        PhaseError::Fatal(e)
+    } else {
+        PhaseError::Retry(format!("source: {e:#}"))
+    }
+}
+
 impl From<anyhow::Error> for PhaseError {
     fn from(e: anyhow::Error) -> Self {
         PhaseError::Fatal(e)
@@ -316,7 +326,7 @@ impl<'a> Engine<'a> {
         if todo.is_empty() {
             return Ok(None);
         }
-        let (mut reader, view) = self.source.snapshot()?;
+        let (mut reader, view) = self.source.snapshot().map_err(source_error)?;
         self.state.last_epoch += 1;
         let epoch = self.state.last_epoch;
         tracing::info!(epoch, position = %view, tables = todo.len(), "snapshot view opened");
@@ -405,7 +415,7 @@ impl<'a> Engine<'a> {
                 let (i, src, chunk) = match msg {
                     Ok(m) => m,
                     Err(e) => {
-                        result = Err(PhaseError::Fatal(e));
+                        result = Err(source_error(e));
                         break;
                     }
                 };
@@ -544,7 +554,7 @@ impl<'a> Engine<'a> {
             })
             .collect();
         tracing::info!(position = %start, "following the binlog");
-        let mut stream = self.source.binlog(&start)?;
+        let mut stream = self.source.binlog(&start).map_err(source_error)?;
         let mut run = BinlogRun {
             batch_start: start.clone(),
             cur: start,
@@ -574,7 +584,7 @@ impl<'a> Engine<'a> {
                 Ok(e) => e,
                 Err(e) => {
                     self.rollback_streams(&mut run);
-                    return Err(PhaseError::Fatal(e));
+                    return Err(source_error(e));
                 }
             };
             let r = self.on_event(&mut run, &mut *stream, ev);

@@ -14,7 +14,12 @@ fn setup(emu: &starrocks_emulator::Emulator, db: &str) {
 }
 
 /// Send a load straight to the BE over a raw socket; Err when the server drops the connection.
-fn raw_load(emu: &starrocks_emulator::Emulator, db: &str, label: &str, body: &str) -> std::io::Result<(String, String)> {
+fn raw_load(
+    emu: &starrocks_emulator::Emulator,
+    db: &str,
+    label: &str,
+    body: &str,
+) -> std::io::Result<(String, String)> {
     let head = format!(
         "PUT /api/{db}/t/_stream_load HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nlabel: {label}\r\nContent-Length: {}\r\n\r\n",
         basic("root", PASSWORD),
@@ -27,7 +32,8 @@ fn raw_load(emu: &starrocks_emulator::Emulator, db: &str, label: &str, body: &st
 fn fail_status_next_n_loads_then_retry_same_label() {
     let emu = start();
     setup(&emu, "f_fail");
-    emu.faults().fail_next(Target::StreamLoad, 2, "Fail", "injected transient failure");
+    emu.faults()
+        .fail_next(Target::StreamLoad, 2, "Fail", "injected transient failure");
     for _ in 0..2 {
         let v = stream_load(&emu, "f_fail", "t", &[("label", "a")], b"1\tx\n");
         assert_eq!(v["Status"], "Fail", "{v}");
@@ -48,7 +54,11 @@ fn publish_timeout_commits_and_becomes_visible() {
     let v = stream_load(&emu, "f_pub", "t", &[("label", "p")], b"1\tx\n");
     assert_eq!(v["Status"], "Publish Timeout", "{v}");
     assert_eq!(load_state(&emu, "f_pub", "p"), "COMMITTED");
-    assert_eq!(emu.rows("f_pub", "t").unwrap().len(), 1, "committed data is applied");
+    assert_eq!(
+        emu.rows("f_pub", "t").unwrap().len(),
+        1,
+        "committed data is applied"
+    );
     let again = stream_load(&emu, "f_pub", "t", &[("label", "p")], b"1\tx\n");
     assert_eq!(again["Status"], "Label Already Exists");
     assert_eq!(again["ExistingJobStatus"], "FINISHED");
@@ -64,12 +74,21 @@ fn mem_limit_and_http_5xx() {
     emu.faults().mem_limit_next(Target::StreamLoad, 1);
     let v = stream_load(&emu, "f_mem", "t", &[("label", "m")], b"1\tx\n");
     assert_eq!(v["Status"], "Fail");
-    assert!(v["Message"].as_str().unwrap().starts_with("MEM_LIMIT_EXCEEDED"), "{v}");
+    assert!(
+        v["Message"]
+            .as_str()
+            .unwrap()
+            .starts_with("MEM_LIMIT_EXCEEDED"),
+        "{v}"
+    );
     assert!(emu.rows("f_mem", "t").unwrap().is_empty());
     emu.faults().http_error_next(Target::StreamLoad, 1, 503);
     let (h, b) = raw_load(&emu, "f_mem", "m", "1\tx\n").unwrap();
     assert!(h.starts_with("HTTP/1.1 503"), "{h}");
-    assert!(serde_json::from_str::<Value>(&b).is_err(), "5xx body is not JSON");
+    assert!(
+        serde_json::from_str::<Value>(&b).is_err(),
+        "5xx body is not JSON"
+    );
     assert!(emu.rows("f_mem", "t").unwrap().is_empty());
     assert_eq!(load_state(&emu, "f_mem", "m"), "ABORTED");
     let (h, _) = raw_load(&emu, "f_mem", "m", "1\tx\n").unwrap();
@@ -89,7 +108,11 @@ fn drop_mid_body_applies_nothing_and_drop_after_commit_applies() {
     emu.faults().drop_after_commit_next(Target::StreamLoad, 1);
     let r = raw_load(&emu, "f_drop", "d2", "1\tx\n2\ty\n");
     assert!(r.is_err(), "no answer after commit: {r:?}");
-    assert_eq!(emu.rows("f_drop", "t").unwrap().len(), 2, "the load IS applied");
+    assert_eq!(
+        emu.rows("f_drop", "t").unwrap().len(),
+        2,
+        "the load IS applied"
+    );
     assert_eq!(load_state(&emu, "f_drop", "d2"), "VISIBLE");
     // the client's retry with the same label is answered with Label Already Exists / FINISHED
     let (_, b) = raw_load(&emu, "f_drop", "d2", "1\tx\n2\ty\n").unwrap();
@@ -110,9 +133,15 @@ fn delay_then_normal() {
     assert!(emu.faults().pending().is_empty());
     // a delay longer than the client timeout looks like a timeout to the client
     emu.faults().delay_next(Target::StreamLoad, 1, 1500);
-    let c = reqwest::blocking::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+    let c = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let r = c
-        .put(format!("http://{}/api/f_delay/t/_stream_load", emu.be_http_addr()))
+        .put(format!(
+            "http://{}/api/f_delay/t/_stream_load",
+            emu.be_http_addr()
+        ))
         .header("Authorization", basic("root", PASSWORD))
         .header("label", "y")
         .body("2\ty\n")
@@ -143,14 +172,20 @@ fn transaction_endpoint_faults() {
     let v = txn_op(&emu, "commit", "c1", "f_txn", "t", &[]);
     assert_eq!(v["Status"], "FAILED");
     assert_eq!(load_state(&emu, "f_txn", "c1"), "PREPARED");
-    assert_eq!(txn_op(&emu, "commit", "c1", "f_txn", "t", &[])["Status"], "OK");
+    assert_eq!(
+        txn_op(&emu, "commit", "c1", "f_txn", "t", &[])["Status"],
+        "OK"
+    );
     // commit applied but the connection dropped: state says VISIBLE, retry says already commited
     txn_op(&emu, "begin", "c2", "f_txn", "t", &[]);
     txn_load(&emu, "c2", "f_txn", "t", &[], b"2\tb\n");
     txn_op(&emu, "prepare", "c2", "f_txn", "t", &[]);
     f.drop_after_commit_next(Target::TxnCommit, 1);
     let r = http()
-        .post(format!("http://{}/api/transaction/commit", emu.fe_http_addr()))
+        .post(format!(
+            "http://{}/api/transaction/commit",
+            emu.fe_http_addr()
+        ))
         .header("Authorization", basic("root", PASSWORD))
         .header("label", "c2")
         .header("db", "f_txn")
@@ -164,7 +199,10 @@ fn transaction_endpoint_faults() {
     txn_op(&emu, "begin", "c3", "f_txn", "t", &[]);
     txn_load(&emu, "c3", "f_txn", "t", &[], b"3\tc\n");
     f.publish_timeout_next(Target::TxnCommit, 1);
-    assert_eq!(txn_op(&emu, "commit", "c3", "f_txn", "t", &[])["Status"], "PUBLISH_TIMEOUT");
+    assert_eq!(
+        txn_op(&emu, "commit", "c3", "f_txn", "t", &[])["Status"],
+        "PUBLISH_TIMEOUT"
+    );
     assert_eq!(load_state(&emu, "f_txn", "c3"), "COMMITTED");
     // load fault aborts the transaction
     txn_op(&emu, "begin", "c4", "f_txn", "t", &[]);
@@ -175,7 +213,10 @@ fn transaction_endpoint_faults() {
     // begin 5xx
     f.http_error_next(Target::TxnBegin, 1, 500);
     let r = http()
-        .post(format!("http://{}/api/transaction/begin", emu.fe_http_addr()))
+        .post(format!(
+            "http://{}/api/transaction/begin",
+            emu.fe_http_addr()
+        ))
         .header("Authorization", basic("root", PASSWORD))
         .header("label", "c5")
         .header("db", "f_txn")
@@ -199,24 +240,44 @@ fn faults_over_http_control_endpoint() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let pending: Value = c.get(format!("{base}/faults")).send().unwrap().json().unwrap();
+    let pending: Value = c
+        .get(format!("{base}/faults"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(pending["pending"].as_array().unwrap().len(), 1);
     let v = stream_load(&emu, "f_http", "t", &[("label", "h")], b"1\tx\n");
     assert_eq!(v["Message"], "over http");
     // bad JSON → 400
-    let r = c.post(format!("{base}/fault")).body("{\"kind\":\"nope\"}").send().unwrap();
+    let r = c
+        .post(format!("{base}/fault"))
+        .body("{\"kind\":\"nope\"}")
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     // clear
-    c.post(format!("{base}/fault")).body(json!({"kind":"drop_after_commit"}).to_string()).send().unwrap();
+    c.post(format!("{base}/fault"))
+        .body(json!({"kind":"drop_after_commit"}).to_string())
+        .send()
+        .unwrap();
     c.post(format!("{base}/fault/clear")).send().unwrap();
     assert!(emu.faults().pending().is_empty());
     // clock + rows
     txn_op(&emu, "begin", "k", "f_http", "t", &[("timeout", "5")]);
-    c.post(format!("{base}/clock")).body(json!({"advance_ms": 6000}).to_string()).send().unwrap();
+    c.post(format!("{base}/clock"))
+        .body(json!({"advance_ms": 6000}).to_string())
+        .send()
+        .unwrap();
     assert_eq!(load_state(&emu, "f_http", "k"), "ABORTED");
     let v = stream_load(&emu, "f_http", "t", &[("label", "h")], b"7\tseven\n");
     assert_eq!(v["Status"], "Success");
-    let rows: Value = c.get(format!("{base}/rows?db=f_http&table=t")).send().unwrap().json().unwrap();
+    let rows: Value = c
+        .get(format!("{base}/rows?db=f_http&table=t"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(rows["rows"], json!([["7", "seven"]]));
     assert_eq!(rows["columns"], json!(["id", "name"]));
 }

@@ -428,6 +428,7 @@ pub fn run_query(shared: &Shared, session: &mut Session, q: &str) -> Result<Repl
             | Stmt::DropTable { .. }
             | Stmt::Truncate(_)
             | Stmt::Alter { .. }
+            | Stmt::Insert { .. }
     );
     if is_ddl {
         if let Some(f) = shared.faults().take(Target::Ddl) {
@@ -593,20 +594,87 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             shared.persist_db(&st, &dbn);
             Ok(Reply::Ok(0))
         }
-        Stmt::ShowDatabases => {
+        Stmt::ShowDatabases(pat) => {
             let st = shared.lock();
-            let mut rows = vec![vec![Some("information_schema".to_string())]];
-            rows.extend(st.dbs.keys().map(|k| vec![Some(k.clone())]));
+            let mut names = vec!["information_schema".to_string()];
+            names.extend(st.dbs.keys().cloned());
+            let rows = names
+                .into_iter()
+                .filter(|n| pat.as_deref().is_none_or(|p| sql::like(p, n)))
+                .map(|n| vec![Some(n)])
+                .collect();
             Ok(text_rs(&["Database"], rows))
         }
-        Stmt::ShowTables(db) => {
+        Stmt::Describe(table) => {
+            let dbn = resolve_db(session, &table)?;
+            let st = shared.lock();
+            let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = d
+                .tables
+                .get(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let nkeys = t.def.key_cols.len();
+            let rows = t
+                .def
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let default = match &c.default {
+                        None | Some(sql::DefaultValue::Null) => None,
+                        Some(sql::DefaultValue::Literal(v)) => Some(v.clone()),
+                        Some(sql::DefaultValue::CurrentTimestamp) => {
+                            Some("CURRENT_TIMESTAMP".into())
+                        }
+                        Some(sql::DefaultValue::Func(f)) => Some(format!("{f}()")),
+                    };
+                    vec![
+                        Some(c.name.clone()),
+                        Some(c.ty.render()),
+                        Some(if c.nullable { "YES" } else { "NO" }.to_string()),
+                        Some(if i < nkeys { "true" } else { "false" }.to_string()),
+                        default,
+                        Some(c.agg.clone().unwrap_or_default()),
+                    ]
+                })
+                .collect();
+            Ok(text_rs(
+                &["Field", "Type", "Null", "Key", "Default", "Extra"],
+                rows,
+            ))
+        }
+        Stmt::Insert {
+            table,
+            columns,
+            rows,
+        } => {
+            let dbn = resolve_db(session, &table)?;
+            let now = now_text(shared);
+            let mut st = shared.lock();
+            let d = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = d
+                .tables
+                .get_mut(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let ops = insert_rows(t, columns, rows, &now)?;
+            let n = ops.len() as u64;
+            t.apply(&ops);
+            shared.persist_db(&st, &dbn);
+            Ok(Reply::Ok(n))
+        }
+        Stmt::ShowTables(db, pat) => {
             let dbn = match db.or_else(|| session.db.clone()) {
                 Some(d) => d,
                 None => return Err(SqlError::new(1046, "3D000", "No database selected")),
             };
             let st = shared.lock();
             let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
-            let rows = d.tables.keys().map(|k| vec![Some(k.clone())]).collect();
+            let rows = d
+                .tables
+                .keys()
+                .filter(|n| pat.as_deref().is_none_or(|p| sql::like(p, n)))
+                .map(|k| vec![Some(k.clone())])
+                .collect();
             Ok(text_rs(&[&format!("Tables_in_{dbn}")], rows))
         }
         Stmt::ShowCreateTable(table) => {
@@ -765,6 +833,66 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
     t.def = def;
     t.set_rows(rows);
     Ok(())
+}
+
+/// INSERT ... VALUES: convert strictly (any bad value fails the whole statement, like a real
+/// INSERT in strict mode).
+fn insert_rows(
+    t: &Table,
+    columns: Option<Vec<String>>,
+    rows: Vec<Vec<Option<String>>>,
+    now: &str,
+) -> Result<Vec<crate::state::RowOp>, SqlError> {
+    let def = &t.def;
+    let targets: Vec<usize> = match &columns {
+        None => (0..def.columns.len()).collect(),
+        Some(cols) => {
+            let mut v = Vec::new();
+            for c in cols {
+                v.push(def.col_index(c).ok_or_else(|| {
+                    SqlError::analysis(format!("Unknown column '{c}' in '{}'", def.name))
+                })?);
+            }
+            v
+        }
+    };
+    let mut ops = Vec::new();
+    for r in rows {
+        if r.len() != targets.len() {
+            return Err(SqlError::analysis(format!(
+                "Column count doesn't match value count: expected {}, got {}",
+                targets.len(),
+                r.len()
+            )));
+        }
+        let mut row: crate::state::Row = (0..def.columns.len())
+            .map(|i| Table::default_for(def, i, now))
+            .collect();
+        for (ti, v) in targets.iter().zip(r) {
+            let c = &def.columns[*ti];
+            row[*ti] = match v {
+                None => None,
+                Some(raw) => Some(
+                    crate::types::convert(&c.ty, &raw)
+                        .map_err(|e| SqlError::analysis(format!("column '{}': {e}", c.name)))?,
+                ),
+            };
+        }
+        for (i, c) in def.columns.iter().enumerate() {
+            if row[i].is_none() && !c.nullable {
+                return Err(SqlError::analysis(format!(
+                    "column '{}' is NOT NULL and got no value",
+                    c.name
+                )));
+            }
+        }
+        ops.push(crate::state::RowOp {
+            delete: false,
+            row,
+            present: None,
+        });
+    }
+    Ok(ops)
 }
 
 fn show_backends(shared: &Shared) -> Reply {

@@ -76,6 +76,9 @@ impl Emulator {
         if let Ok(mut g) = shared.be_addr.lock() {
             *g = Some(be_http);
         }
+        if let Ok(mut g) = shared.fe_http_addr.lock() {
+            *g = Some(fe_http);
+        }
         let s1 = shared.clone();
         std::thread::spawn(move || fe_mysql::serve(q, s1));
         let s2 = shared.clone();

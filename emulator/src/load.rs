@@ -157,7 +157,23 @@ fn fe_redirect(shared: &Shared, req: &Request, conn: Conn, target: Option<(&str,
             _ => {}
         }
     }
-    let be = shared.be_addr.lock().ok().and_then(|a| *a);
+    let mut be = shared.be_addr.lock().ok().and_then(|a| *a);
+    match take_fault(shared, Target::FeRedirect) {
+        None => {}
+        Some(FaultKind::RedirectToFe) => be = shared.fe_http_addr.lock().ok().and_then(|a| *a),
+        Some(FaultKind::Http { code }) => {
+            let mut conn = conn;
+            let body = format!("injected HTTP {code} by the StarRocks emulator");
+            let _ = conn.respond(code, &[], body.as_bytes(), "text/plain");
+            return conn.finish();
+        }
+        Some(FaultKind::Status { status, message }) => {
+            let mut conn = conn;
+            let _ = conn.json(&json!({"Status": status, "Message": message}));
+            return conn.finish();
+        }
+        Some(_) => return conn.drop_now(),
+    }
     let Some(be) = be else {
         return fe_failed(conn, "No backend alive".into());
     };
@@ -1589,6 +1605,15 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
             }
             None => Err("expected {\"advance_ms\": N}".into()),
         },
+        ("POST", ["expire_labels"]) => {
+            match serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("db").and_then(|x| x.as_str().map(|s| s.to_string())))
+            {
+                Some(db) => Ok(json!({"expired": shared.expire_labels(&db)})),
+                None => Err("expected {\"db\": \"name\"}".into()),
+            }
+        }
         ("GET", ["rows"]) => {
             let db = req.query_param("db").unwrap_or("");
             let table = req.query_param("table").unwrap_or("");

@@ -272,6 +272,7 @@ pub struct Shared {
     pub clock_offset_ms: AtomicI64,
     pub stop: AtomicBool,
     pub be_addr: Mutex<Option<std::net::SocketAddr>>,
+    pub fe_http_addr: Mutex<Option<std::net::SocketAddr>>,
     pub persist_errors: Mutex<Vec<String>>,
 }
 
@@ -284,6 +285,7 @@ impl Shared {
             clock_offset_ms: AtomicI64::new(0),
             stop: AtomicBool::new(false),
             be_addr: Mutex::new(None),
+            fe_http_addr: Mutex::new(None),
             persist_errors: Mutex::new(Vec::new()),
         }
     }
@@ -304,6 +306,22 @@ impl Shared {
             self.persist_db(&g, &db);
         }
         g
+    }
+
+    /// Forget finished (VISIBLE/ABORTED) transactions of `db` (label cleanup); returns how many.
+    pub fn expire_labels(&self, db: &str) -> usize {
+        let mut st = self.lock();
+        let n = match st.dbs.get_mut(db) {
+            Some(d) => {
+                let before = d.txns.len();
+                d.txns
+                    .retain(|_, t| !matches!(t.state, TxnState::Visible | TxnState::Aborted));
+                before - d.txns.len()
+            }
+            None => 0,
+        };
+        self.persist_db(&st, db);
+        n
     }
 
     pub fn faults(&self) -> MutexGuard<'_, Faults> {

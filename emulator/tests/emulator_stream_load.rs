@@ -693,3 +693,38 @@ fn partial_update_keeps_other_columns() {
         vec![vec![s("1"), s("a"), s("99")]]
     );
 }
+
+/// Prints throughput (run with `--ignored --nocapture`); asserts only on the data.
+#[test]
+#[ignore]
+fn measure_throughput() {
+    let emu = start();
+    setup(&emu, "sl_perf");
+    let n = 100_000u64;
+    let mut csv = String::new();
+    let mut js = String::from("[");
+    for i in 0..n {
+        csv.push_str(&format!("{i}\tname{}\t{}\n", i % 1000, i % 77));
+        if i > 0 {
+            js.push(',');
+        }
+        js.push_str(&format!(r#"{{"id":{i},"name":"n{}","score":{}}}"#, i % 1000, i % 77));
+    }
+    js.push(']');
+    for (label, hdrs, body) in [
+        ("csv", vec![("label", "csv")], csv.as_bytes()),
+        ("json", vec![("label", "json"), ("format", "json"), ("strip_outer_array", "true")], js.as_bytes()),
+    ] {
+        let t = std::time::Instant::now();
+        let v = stream_load(&emu, "sl_perf", "t", &hdrs, body);
+        let el = t.elapsed();
+        assert_eq!(v["NumberLoadedRows"], n, "{v}");
+        println!(
+            "{label}: {n} rows / {} bytes in {el:?} ({:.1} MB/s, {:.0} rows/s)",
+            body.len(),
+            body.len() as f64 / el.as_secs_f64() / 1e6,
+            n as f64 / el.as_secs_f64()
+        );
+    }
+    assert_eq!(emu.rows("sl_perf", "t").unwrap().len() as u64, n);
+}

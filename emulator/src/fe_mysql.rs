@@ -53,7 +53,8 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(stream) = conn else { continue };
         let sh = shared.clone();
         std::thread::spawn(move || {
-            let _ = handle_conn(stream, sh);
+            let _guard = sh.register(&stream);
+            let _ = handle_conn(stream, sh.clone());
         });
     }
 }

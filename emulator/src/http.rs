@@ -273,6 +273,7 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
         let Ok(stream) = conn else { continue };
         let sh = shared.clone();
         std::thread::spawn(move || {
+            let _guard = sh.register(&stream);
             let mut reader = BufReader::new(stream);
             let Ok(Some(req)) = read_request(&mut reader) else {
                 return;

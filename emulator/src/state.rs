@@ -15,7 +15,7 @@ use crate::types::{sort_key, SortKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -274,6 +274,23 @@ pub struct Shared {
     pub be_addr: Mutex<Option<std::net::SocketAddr>>,
     pub fe_http_addr: Mutex<Option<std::net::SocketAddr>>,
     pub persist_errors: Mutex<Vec<String>>,
+    /// Open client connections (so `stop` can cut them, like a process exit would).
+    conns: Mutex<HashMap<u64, std::net::TcpStream>>,
+    next_conn: AtomicU64,
+}
+
+/// Removes a connection from the registry when its handler ends.
+pub struct ConnGuard<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for ConnGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.shared.conns.lock() {
+            g.remove(&self.id);
+        }
+    }
 }
 
 impl Shared {
@@ -287,6 +304,26 @@ impl Shared {
             be_addr: Mutex::new(None),
             fe_http_addr: Mutex::new(None),
             persist_errors: Mutex::new(Vec::new()),
+            conns: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(0),
+        }
+    }
+
+    /// Track an accepted connection until the returned guard is dropped.
+    pub fn register(&self, s: &std::net::TcpStream) -> ConnGuard<'_> {
+        let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
+        if let (Ok(c), Ok(mut g)) = (s.try_clone(), self.conns.lock()) {
+            g.insert(id, c);
+        }
+        ConnGuard { shared: self, id }
+    }
+
+    /// Cut every open client connection (used by `Emulator::stop`).
+    pub fn close_all(&self) {
+        if let Ok(mut g) = self.conns.lock() {
+            for (_, s) in g.drain() {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
         }
     }
 
@@ -335,6 +372,10 @@ impl Shared {
     /// Write one database's file (or delete it when the database is gone).
     pub fn persist_db(&self, st: &State, db: &str) {
         let Some(dir) = self.data_dir() else { return };
+        if self.stop.load(Ordering::SeqCst) {
+            // A stopped instance behaves like a killed process: nothing more reaches the disk.
+            return;
+        }
         let path = db_file(dir, db);
         let result = match st.dbs.get(db) {
             None => match std::fs::remove_file(&path) {

@@ -708,12 +708,24 @@ fn measure_throughput() {
         if i > 0 {
             js.push(',');
         }
-        js.push_str(&format!(r#"{{"id":{i},"name":"n{}","score":{}}}"#, i % 1000, i % 77));
+        js.push_str(&format!(
+            r#"{{"id":{i},"name":"n{}","score":{}}}"#,
+            i % 1000,
+            i % 77
+        ));
     }
     js.push(']');
     for (label, hdrs, body) in [
         ("csv", vec![("label", "csv")], csv.as_bytes()),
-        ("json", vec![("label", "json"), ("format", "json"), ("strip_outer_array", "true")], js.as_bytes()),
+        (
+            "json",
+            vec![
+                ("label", "json"),
+                ("format", "json"),
+                ("strip_outer_array", "true"),
+            ],
+            js.as_bytes(),
+        ),
     ] {
         let t = std::time::Instant::now();
         let v = stream_load(&emu, "sl_perf", "t", &hdrs, body);

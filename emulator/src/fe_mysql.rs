@@ -1016,7 +1016,11 @@ fn sys_var(shared: &Shared, name: &str) -> Result<(Option<String>, ColKind), Sql
 }
 
 fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlError> {
-    let Some(from) = sel.from.clone() else {
+    let from = sel
+        .from
+        .clone()
+        .filter(|f| !(f.db.is_none() && f.name.eq_ignore_ascii_case("dual")));
+    let Some(from) = from else {
         let mut cols = Vec::new();
         let mut row = Vec::new();
         for (item, label) in &sel.items {
@@ -1142,4 +1146,46 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
         .map(|r| proj.iter().map(|(i, _)| r[*i].clone()).collect())
         .collect();
     Ok(Reply::Rows(ResultSet { cols, rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_time() {
+        assert_eq!(civil_from_unix(0), "1970-01-01 00:00:00");
+        assert_eq!(civil_from_unix(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(civil_from_unix(1_700_000_000), "2023-11-14 22:13:20");
+    }
+
+    #[test]
+    fn native_password_scramble_round_trip() {
+        // The server check: SHA1(token XOR SHA1(scramble + SHA1(SHA1(pw)))) == SHA1(SHA1(pw)).
+        let scramble = make_scramble();
+        let tok = native_password_token("pw", &scramble);
+        let h2 = Sha1::digest(Sha1::digest(b"pw"));
+        let mut h = Sha1::new();
+        h.update(scramble);
+        h.update(h2);
+        let x = h.finalize();
+        let h1: Vec<u8> = tok.iter().zip(x.iter()).map(|(a, b)| a ^ b).collect();
+        assert_eq!(Sha1::digest(&h1).to_vec(), h2.to_vec());
+        assert!(native_password_token("", &scramble).is_empty());
+        assert!(scramble.iter().all(|b| *b != 0));
+    }
+
+    #[test]
+    fn lenenc() {
+        let mut p = Vec::new();
+        lenenc_int(&mut p, 250);
+        lenenc_int(&mut p, 251);
+        lenenc_int(&mut p, 70000);
+        lenenc_int(&mut p, 1 << 30);
+        let mut pos = 0;
+        assert_eq!(read_lenenc(&p, &mut pos), Some(250));
+        assert_eq!(read_lenenc(&p, &mut pos), Some(251));
+        assert_eq!(read_lenenc(&p, &mut pos), Some(70000));
+        assert_eq!(read_lenenc(&p, &mut pos), Some(1 << 30));
+    }
 }

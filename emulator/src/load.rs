@@ -1643,3 +1643,38 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
     };
     conn.finish();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_and_column_lists() {
+        assert_eq!(parse_sep("\\x01", "s").unwrap(), vec![1u8]);
+        assert_eq!(parse_sep("\\x0D0A", "s").unwrap(), b"\r\n".to_vec());
+        assert_eq!(parse_sep("\\t", "s").unwrap(), b"\t".to_vec());
+        assert_eq!(parse_sep("||", "s").unwrap(), b"||".to_vec());
+        assert!(parse_sep("\\x0", "s").is_err());
+        assert!(parse_sep("\\xZZ", "s").is_err());
+        assert_eq!(
+            split_top("a, `b`,tmp, __op = tmp, c=concat('x,y', d)"),
+            vec!["a", "`b`", "tmp", "__op = tmp", "c=concat('x,y', d)"]
+        );
+        assert!(valid_label("a-b_C9"));
+        assert!(!valid_label("a b"));
+        assert!(!valid_label(""));
+        assert!(!valid_label(&"x".repeat(129)));
+        assert!(too_many_filtered(1, 10, 0.0));
+        assert!(!too_many_filtered(1, 10, 0.1));
+        assert!(too_many_filtered(2, 10, 0.1));
+        assert!(!too_many_filtered(0, 0, 0.0));
+    }
+
+    #[test]
+    fn json_paths() {
+        let v: Value = serde_json::from_str(r#"{"a": {"b": [10, 20]}, "c": 1}"#).unwrap();
+        assert_eq!(json_path(&v, "$.a.b[1]"), Some(&json!(20)));
+        assert_eq!(json_path(&v, "$.c"), Some(&json!(1)));
+        assert_eq!(json_path(&v, "$.x"), None);
+    }
+}

@@ -1801,3 +1801,15 @@ mod tests {
         assert!(parse("CREATE TABLE t (id INT) PROPERTIES (\"replication_num\" = 1)").is_err());
     }
 }
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn like_patterns() {
+        assert!(super::like("a%", "abc"));
+        assert!(super::like("a_c", "abc"));
+        assert!(!super::like("a_c", "abbc"));
+        assert!(super::like("%", ""));
+        assert!(!super::like("x%", "abc"));
+    }
+}

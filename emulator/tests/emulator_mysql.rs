@@ -70,6 +70,13 @@ fn versions_backends_and_vars() {
         rows_text(&mut c, "select current_version()")[0][0].as_deref(),
         Some("3.4.1 abc")
     );
+    assert_eq!(
+        rows_text(&mut c, "SELECT 'a' AS x, NULL, -2 FROM DUAL"),
+        vec![vec![Some("a".into()), None, Some("-2".into())]]
+    );
+    let v: Vec<mysql::Row> = c.query("SELECT @@version_comment LIMIT 1").unwrap();
+    let vc: String = v[0].get(0).unwrap();
+    assert!(vc.contains("emulator"), "{vc}");
     let rows: Vec<mysql::Row> = c.query("SHOW BACKENDS").unwrap();
     assert_eq!(rows.len(), 3);
     let cols: Vec<String> = rows[0]

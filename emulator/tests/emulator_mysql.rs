@@ -468,3 +468,32 @@ fn insert_values_describe_and_like() {
     let t: Vec<String> = c.query("SHOW TABLES FROM it_ins LIKE 'x_'").unwrap();
     assert!(t.is_empty());
 }
+
+#[test]
+fn connect_with_default_database() {
+    let emu = start();
+    let mut c = conn(&emu);
+    setup_db(&mut c, "it_conn_db", &[OK_PK]);
+    let a = emu.fe_query_addr();
+    let opts = |db: &str| {
+        mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(a.port())
+            .user(Some("root"))
+            .pass(Some(PASSWORD))
+            .db_name(Some(db))
+    };
+    let mut c2 = mysql::Conn::new(opts("it_conn_db")).expect("connect with a db");
+    assert_eq!(
+        rows_text(&mut c2, "SELECT COUNT(*) FROM t"),
+        vec![vec![Some("0".into())]]
+    );
+    assert_eq!(
+        rows_text(&mut c2, "SELECT DATABASE()"),
+        vec![vec![Some("it_conn_db".into())]]
+    );
+    let Err(mysql::Error::MySqlError(e)) = mysql::Conn::new(opts("it_no_such_db")) else {
+        panic!("unknown db must fail")
+    };
+    assert_eq!(e.code, 1049);
+}

@@ -296,6 +296,35 @@ fn json_strip_outer_array_and_jsonpaths() {
     );
     assert_eq!(v["Status"], "Fail", "{v}");
     assert!(v["Message"].as_str().unwrap().contains("JSON"), "{v}");
+    // JSON with a columns header naming __op (what a CSV-style client may send)
+    let v = stream_load(
+        &emu,
+        "sl_json",
+        "t",
+        &[
+            ("label", "j6"),
+            ("format", "json"),
+            ("strip_outer_array", "true"),
+            ("columns", "id,name,__op"),
+        ],
+        br#"[{"id": 20, "name": "u", "__op": 0}, {"id": 1, "name": "a", "__op": 1}]"#,
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(emu.rows("sl_json", "t").unwrap().len(), 4);
+    let v = stream_load(
+        &emu,
+        "sl_json",
+        "t",
+        &[
+            ("label", "j7"),
+            ("format", "json"),
+            ("strip_outer_array", "true"),
+            ("columns", "id,name,__op"),
+        ],
+        br#"[{"id": 20, "__op": 1}]"#,
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(emu.rows("sl_json", "t").unwrap().len(), 3);
     // JSON __op delete
     let v = stream_load(
         &emu,
@@ -305,7 +334,13 @@ fn json_strip_outer_array_and_jsonpaths() {
         br#"{"id": 10, "__op": 1}"#,
     );
     assert_eq!(v["Status"], "Success", "{v}");
-    assert_eq!(emu.rows("sl_json", "t").unwrap().len(), 3);
+    let ids: Vec<Option<String>> = emu
+        .rows("sl_json", "t")
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ids, vec![s("2"), s("3")]);
 }
 
 #[test]

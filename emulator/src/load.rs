@@ -666,6 +666,14 @@ fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<RecordRes
 }
 
 fn parse_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str) -> Result<Parsed, String> {
+    for (target, _) in &p.assigns {
+        if !target.eq_ignore_ascii_case("__op") && def.col_index(target).is_none() {
+            return Err(format!(
+                "Unknown column '{target}' in the columns header: not a column of table '{}'",
+                def.name
+            ));
+        }
+    }
     let records = match p.format {
         Format::Csv => csv_records(body, p, def)?,
         Format::Json => json_records(body, p, def)?,

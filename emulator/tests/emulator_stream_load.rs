@@ -418,6 +418,43 @@ fn op_deletes_on_pk_and_appends_on_dup() {
         emu.rows("sl_op", "t").unwrap()[1],
         vec![s("5"), s("y"), s("2")]
     );
+    // an assignment to a column that does not exist fails the load
+    let v = stream_load(
+        &emu,
+        "sl_op",
+        "t",
+        &[
+            ("label", "o7"),
+            ("column_separator", ","),
+            ("columns", "id,tmp,nope=tmp"),
+        ],
+        b"9,x\n",
+    );
+    assert_eq!(v["Status"], "Fail", "{v}");
+    assert!(
+        v["Message"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown column 'nope'"),
+        "{v}"
+    );
+    // a CSV field mapped to a temp name that is not used is skipped
+    let v = stream_load(
+        &emu,
+        "sl_op",
+        "t",
+        &[
+            ("label", "o8"),
+            ("column_separator", ","),
+            ("columns", "id,skipme,name"),
+        ],
+        b"9,zzz,nine\n",
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(
+        emu.rows("sl_op", "t").unwrap().last().unwrap(),
+        &vec![s("9"), s("nine"), None]
+    );
     // DUPLICATE table: every row appends, __op ignored
     let v = stream_load(
         &emu,

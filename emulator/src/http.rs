@@ -13,6 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Largest request body the emulator reads (it keeps bodies in memory).
+pub const MAX_BODY: u64 = 1 << 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Fe,
@@ -113,6 +116,12 @@ impl Conn {
                     break;
                 }
                 let start = body.len();
+                if (start + size) as u64 > MAX_BODY {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "chunked body larger than the emulator accepts",
+                    ));
+                }
                 body.resize(start + size, 0);
                 self.reader.read_exact(&mut body[start..])?;
                 let mut crlf = [0u8; 2];
@@ -125,7 +134,14 @@ impl Conn {
                 }
             }
         } else {
-            let n = req.content_length().unwrap_or(0) as usize;
+            let n = req.content_length().unwrap_or(0);
+            if n > MAX_BODY {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("body of {n} bytes is larger than the emulator accepts ({MAX_BODY})"),
+                ));
+            }
+            let n = n as usize;
             let want = limit.map(|l| l.min(n)).unwrap_or(n);
             body.resize(want, 0);
             self.reader.read_exact(&mut body)?;

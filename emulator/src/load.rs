@@ -1228,12 +1228,8 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
     if let Some(f) = &fault {
         match fault_response(conn, f) {
             Some(c) => conn = c,
-            None => {
-                if op == Target::TxnBegin {
-                    // the begin never happened
-                }
-                return;
-            }
+            // Answered (5xx) or dropped: the operation did not happen.
+            None => return,
         }
         if let FaultKind::Status { status, message } = f {
             if matches!(op, Target::TxnBegin) {
@@ -1315,9 +1311,6 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
         drop(st);
         return finish_json(conn, v);
     };
-    if !t.explicit && op != Target::TxnRollback {
-        // a one-shot load's label: report as the txn API would
-    }
     if t.busy {
         let v = json!({"Status":"TXN_IN_PROCESSING","Message":format!("Transaction {label} is processing another request, retry later"),"Label":label,"TxnId":t.id});
         drop(st);

@@ -11,7 +11,7 @@
 
 use crate::faults::Faults;
 use crate::sql::{DefaultValue, KeysType, TableDef};
-use crate::types::{sort_key, SortKey};
+use crate::types::{sort_key, ColType, SortKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -167,6 +167,14 @@ impl Table {
                         }
                     }
                 }
+                (None, Some(existing)) if self.def.keys_type == KeysType::Aggregate => {
+                    let nkeys = self.def.key_cols.len();
+                    for (i, c) in self.def.columns.iter().enumerate().skip(nkeys) {
+                        if let (Some(slot), Some(v)) = (existing.get_mut(i), op.row.get(i)) {
+                            *slot = aggregate(&c.ty, c.agg.as_deref(), slot.take(), v.clone());
+                        }
+                    }
+                }
                 _ => {
                     self.keyed.insert(k, op.row.clone());
                 }
@@ -181,6 +189,72 @@ impl Table {
             Some(DefaultValue::Func(_)) => Some(String::new()),
             Some(DefaultValue::Null) | None => None,
         }
+    }
+}
+
+/// Combine a stored value with a new one for an AGGREGATE KEY value column. SUM of integers and
+/// DECIMALs is exact (DECIMAL via the canonical text's fixed scale), of FLOAT/DOUBLE in f64;
+/// MAX/MIN compare like ORDER BY; REPLACE takes the new value; REPLACE_IF_NOT_NULL keeps the old
+/// one when the new one is NULL; HLL/BITMAP/PERCENTILE unions are not modelled (REPLACE).
+fn aggregate(
+    ty: &ColType,
+    agg: Option<&str>,
+    old: Option<String>,
+    new: Option<String>,
+) -> Option<String> {
+    match agg.unwrap_or("REPLACE") {
+        "SUM" => match (old, new) {
+            (None, n) => n,
+            (o, None) => o,
+            (Some(o), Some(n)) => Some(sum_text(ty, &o, &n).unwrap_or(n)),
+        },
+        "MAX" | "MIN" => match (old, new) {
+            (None, n) => n,
+            (o, None) => o,
+            (Some(o), Some(n)) => {
+                let (ko, kn) = (sort_key(ty, Some(&o)), sort_key(ty, Some(&n)));
+                let take_new = if agg == Some("MAX") { kn > ko } else { kn < ko };
+                Some(if take_new { n } else { o })
+            }
+        },
+        "REPLACE_IF_NOT_NULL" => new.or(old),
+        _ => new,
+    }
+}
+
+fn sum_text(ty: &ColType, a: &str, b: &str) -> Option<String> {
+    match ty {
+        ColType::Decimal { scale, .. } => {
+            let parse = |s: &str| -> Option<i128> { s.replace('.', "").parse::<i128>().ok() };
+            let total = parse(a)?.checked_add(parse(b)?)?;
+            let neg = total < 0;
+            let digits = format!(
+                "{:0>width$}",
+                total.unsigned_abs(),
+                width = *scale as usize + 1
+            );
+            let (ip, fp) = digits.split_at(digits.len() - *scale as usize);
+            let mut out = String::new();
+            if neg {
+                out.push('-');
+            }
+            out.push_str(ip);
+            if *scale > 0 {
+                out.push('.');
+                out.push_str(fp);
+            }
+            Some(out)
+        }
+        ColType::Float | ColType::Double => Some(format!(
+            "{}",
+            a.parse::<f64>().ok()? + b.parse::<f64>().ok()?
+        )),
+        _ => Some(
+            a.parse::<i128>()
+                .ok()?
+                .checked_add(b.parse::<i128>().ok()?)?
+                .to_string(),
+        ),
     }
 }
 

@@ -812,3 +812,31 @@ fn measure_throughput() {
     }
     assert_eq!(emu.rows("sl_perf", "t").unwrap().len() as u64, n);
 }
+
+#[test]
+fn aggregate_key_tables_combine_values() {
+    let emu = start();
+    let mut c = conn(&emu);
+    setup_db(
+        &mut c,
+        "sl_agg",
+        &["CREATE TABLE `{db}`.`a` (`k` INT NOT NULL, `s` BIGINT SUM NULL, `d` DECIMAL(6, 2) SUM NULL, \
+           `mx` INT MAX NULL, `mn` VARCHAR(5) MIN NULL, `r` INT REPLACE_IF_NOT_NULL NULL, `rp` INT REPLACE NULL) \
+           AGGREGATE KEY(`k`) DISTRIBUTED BY HASH(`k`) PROPERTIES (\"replication_num\" = \"1\")"],
+    );
+    let v = stream_load(
+        &emu,
+        "sl_agg",
+        "a",
+        &[("label", "a1"), ("column_separator", ",")],
+        b"1,10,1.25,5,m,7,1\n1,-3,-0.5,9,b,\\N,\\N\n2,1,0,1,z,1,1\n",
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(
+        emu.rows("sl_agg", "a").unwrap(),
+        vec![
+            vec![s("1"), s("7"), s("0.75"), s("9"), s("b"), s("7"), None],
+            vec![s("2"), s("1"), s("0.00"), s("1"), s("z"), s("1"), s("1")],
+        ]
+    );
+}

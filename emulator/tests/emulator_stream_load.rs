@@ -220,6 +220,26 @@ fn csv_hex_separators_and_null() {
         emu.rows("sl_csv", "t").unwrap(),
         vec![vec![s("1"), s("a"), None], vec![s("2"), s(""), None]]
     );
+    // enclose + escape, skip_header, trim_space
+    let v = stream_load(
+        &emu,
+        "sl_csv",
+        "t",
+        &[
+            ("label", "h3"),
+            ("column_separator", ","),
+            ("enclose", "\""),
+            ("escape", "\\"),
+            ("skip_header", "1"),
+            ("trim_space", "true"),
+        ],
+        b"id,name,score\n 5 ,\"a,\\\"b\",1\n",
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(
+        emu.rows("sl_csv", "t").unwrap()[2],
+        vec![s("5"), s("a,\"b"), s("1")]
+    );
     // CRLF via \x0D0A and a multi-char separator
     let v = stream_load(
         &emu,

@@ -78,22 +78,20 @@ pub fn check_column(c: &ColumnDef) -> Result<(), SqlError> {
     }
     match &c.default {
         None => {}
-        Some(DefaultValue::Null) => {
-            if c.null_spec == Some(false) {
-                return Err(SqlError::analysis(format!(
-                    "Invalid default value for '{}'",
-                    c.name
-                )));
-            }
+        Some(DefaultValue::Null) if c.null_spec == Some(false) => {
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}'",
+                c.name
+            )));
         }
-        Some(DefaultValue::CurrentTimestamp) => {
-            if c.ty != ColType::DateTime {
-                return Err(SqlError::analysis(format!(
-                    "Invalid default value for '{}': CURRENT_TIMESTAMP is only supported for DATETIME columns",
-                    c.name
-                )));
-            }
+        Some(DefaultValue::Null) => {}
+        Some(DefaultValue::CurrentTimestamp) if c.ty != ColType::DateTime => {
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}': CURRENT_TIMESTAMP is only supported for DATETIME columns",
+                c.name
+            )));
         }
+        Some(DefaultValue::CurrentTimestamp) => {}
         Some(DefaultValue::Literal(v)) => {
             if c.ty.is_complex() || c.ty.is_agg_only() || c.ty == ColType::Json {
                 return Err(SqlError::analysis(format!(
@@ -109,17 +107,18 @@ pub fn check_column(c: &ColumnDef) -> Result<(), SqlError> {
                 )));
             }
         }
-        Some(DefaultValue::Func(f)) => {
+        Some(DefaultValue::Func(f))
             if !matches!(
                 f.as_str(),
                 "uuid" | "uuid_numeric" | "now" | "current_timestamp"
-            ) {
-                return Err(SqlError::analysis(format!(
-                    "Invalid default value for '{}': unknown function {f}()",
-                    c.name
-                )));
-            }
+            ) =>
+        {
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}': unknown function {f}()",
+                c.name
+            )));
         }
+        Some(DefaultValue::Func(_)) => {}
     }
     Ok(())
 }

@@ -157,7 +157,23 @@ fn fe_redirect(shared: &Shared, req: &Request, conn: Conn, target: Option<(&str,
             _ => {}
         }
     }
-    let be = shared.be_addr.lock().ok().and_then(|a| *a);
+    let mut be = shared.be_addr.lock().ok().and_then(|a| *a);
+    match take_fault(shared, Target::FeRedirect) {
+        None => {}
+        Some(FaultKind::RedirectToFe) => be = shared.fe_http_addr.lock().ok().and_then(|a| *a),
+        Some(FaultKind::Http { code }) => {
+            let mut conn = conn;
+            let body = format!("injected HTTP {code} by the StarRocks emulator");
+            let _ = conn.respond(code, &[], body.as_bytes(), "text/plain");
+            return conn.finish();
+        }
+        Some(FaultKind::Status { status, message }) => {
+            let mut conn = conn;
+            let _ = conn.json(&json!({"Status": status, "Message": message}));
+            return conn.finish();
+        }
+        Some(_) => return conn.drop_now(),
+    }
     let Some(be) = be else {
         return fe_failed(conn, "No backend alive".into());
     };
@@ -418,6 +434,9 @@ fn parse_params(req: &Request) -> Result<Params, String> {
     })
 }
 
+/// A parsed record, or (reason, raw text) for a record rejected while splitting.
+type RecordResult = Result<Record, (String, String)>;
+
 /// One source record: values by source name (None = NULL), plus the raw text for error logs.
 struct Record {
     values: Vec<(String, Option<String>)>,
@@ -490,11 +509,7 @@ fn csv_fields(line: &[u8], p: &Params) -> Vec<Vec<u8>> {
     out
 }
 
-fn csv_records(
-    body: &[u8],
-    p: &Params,
-    def: &TableDef,
-) -> Result<Vec<Result<Record, (String, String)>>, String> {
+fn csv_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<RecordResult>, String> {
     let mut lines = split_bytes(body, &p.row_delim);
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
@@ -566,11 +581,7 @@ fn json_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn json_records(
-    body: &[u8],
-    p: &Params,
-    def: &TableDef,
-) -> Result<Vec<Result<Record, (String, String)>>, String> {
+fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<RecordResult>, String> {
     let mut docs = Vec::new();
     let stream = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
     for d in stream {
@@ -655,6 +666,14 @@ fn json_records(
 }
 
 fn parse_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str) -> Result<Parsed, String> {
+    for (target, _) in &p.assigns {
+        if !target.eq_ignore_ascii_case("__op") && def.col_index(target).is_none() {
+            return Err(format!(
+                "Unknown column '{target}' in the columns header: not a column of table '{}'",
+                def.name
+            ));
+        }
+    }
     let records = match p.format {
         Format::Csv => csv_records(body, p, def)?,
         Format::Json => json_records(body, p, def)?,
@@ -755,11 +774,11 @@ fn build_row(
             None => {
                 present.push(false);
                 let d = Table::default_for(def, i, now_text);
-                if d.is_none()
-                    && !c.nullable
-                    && !(p.partial_update && i >= nkeys)
-                    && !c.auto_increment
-                {
+                let may_be_missing = d.is_some()
+                    || c.nullable
+                    || c.auto_increment
+                    || (p.partial_update && i >= nkeys);
+                if !may_be_missing {
                     return Err(format!("column '{}' is NOT NULL, has no default value and is missing from the data", c.name));
                 }
                 d
@@ -769,8 +788,8 @@ fn build_row(
     }
     if primary {
         let mut len = 0;
-        for i in 0..nkeys {
-            let v = row[i].as_deref().unwrap_or("");
+        for (i, cell) in row.iter().enumerate().take(nkeys) {
+            let v = cell.as_deref().unwrap_or("");
             len += def.columns[i].ty.encoded_key_len(v, i + 1 == nkeys);
         }
         if len > PK_LIMIT_BYTES {
@@ -1209,12 +1228,8 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
     if let Some(f) = &fault {
         match fault_response(conn, f) {
             Some(c) => conn = c,
-            None => {
-                if op == Target::TxnBegin {
-                    // the begin never happened
-                }
-                return;
-            }
+            // Answered (5xx) or dropped: the operation did not happen.
+            None => return,
         }
         if let FaultKind::Status { status, message } = f {
             if matches!(op, Target::TxnBegin) {
@@ -1296,9 +1311,6 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
         drop(st);
         return finish_json(conn, v);
     };
-    if !t.explicit && op != Target::TxnRollback {
-        // a one-shot load's label: report as the txn API would
-    }
     if t.busy {
         let v = json!({"Status":"TXN_IN_PROCESSING","Message":format!("Transaction {label} is processing another request, retry later"),"Label":label,"TxnId":t.id});
         drop(st);
@@ -1594,6 +1606,15 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
             }
             None => Err("expected {\"advance_ms\": N}".into()),
         },
+        ("POST", ["expire_labels"]) => {
+            match serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("db").and_then(|x| x.as_str().map(|s| s.to_string())))
+            {
+                Some(db) => Ok(json!({"expired": shared.expire_labels(&db)})),
+                None => Err("expected {\"db\": \"name\"}".into()),
+            }
+        }
         ("GET", ["rows"]) => {
             let db = req.query_param("db").unwrap_or("");
             let table = req.query_param("table").unwrap_or("");
@@ -1622,4 +1643,39 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
         ),
     };
     conn.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_and_column_lists() {
+        assert_eq!(parse_sep("\\x01", "s").unwrap(), vec![1u8]);
+        assert_eq!(parse_sep("\\x0D0A", "s").unwrap(), b"\r\n".to_vec());
+        assert_eq!(parse_sep("\\t", "s").unwrap(), b"\t".to_vec());
+        assert_eq!(parse_sep("||", "s").unwrap(), b"||".to_vec());
+        assert!(parse_sep("\\x0", "s").is_err());
+        assert!(parse_sep("\\xZZ", "s").is_err());
+        assert_eq!(
+            split_top("a, `b`,tmp, __op = tmp, c=concat('x,y', d)"),
+            vec!["a", "`b`", "tmp", "__op = tmp", "c=concat('x,y', d)"]
+        );
+        assert!(valid_label("a-b_C9"));
+        assert!(!valid_label("a b"));
+        assert!(!valid_label(""));
+        assert!(!valid_label(&"x".repeat(129)));
+        assert!(too_many_filtered(1, 10, 0.0));
+        assert!(!too_many_filtered(1, 10, 0.1));
+        assert!(too_many_filtered(2, 10, 0.1));
+        assert!(!too_many_filtered(0, 0, 0.0));
+    }
+
+    #[test]
+    fn json_paths() {
+        let v: Value = serde_json::from_str(r#"{"a": {"b": [10, 20]}, "c": 1}"#).unwrap();
+        assert_eq!(json_path(&v, "$.a.b[1]"), Some(&json!(20)));
+        assert_eq!(json_path(&v, "$.c"), Some(&json!(1)));
+        assert_eq!(json_path(&v, "$.x"), None);
+    }
 }

@@ -304,7 +304,7 @@ pub fn convert(ty: &ColType, raw: &str) -> Result<String, String> {
             .map_err(|e| format!("'{raw}' is not valid JSON: {e}")),
         ColType::Varbinary(n) | ColType::Binary(n) => {
             let t = raw.trim();
-            if t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !t.len().is_multiple_of(2) || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("'{raw}' is not a valid hex string for VARBINARY"));
             }
             if t.len() / 2 > *n as usize {

@@ -41,12 +41,24 @@ pub enum RowChange {
 pub enum SourceEvent {
     /// Changes of one source table inside the current transaction, rendered for target `target`
     /// (index into the table list given to [`BinlogReader::open`]).
-    Rows { target: usize, source: SourceRef, changes: Vec<RowChange> },
+    Rows {
+        target: usize,
+        source: SourceRef,
+        changes: Vec<RowChange>,
+    },
     /// A transaction committed; `end` is the position right after its commit (XID / COMMIT) event.
-    Commit { end: BinlogPosition, gtid: Option<String>, server_ts: u32 },
+    Commit {
+        end: BinlogPosition,
+        gtid: Option<String>,
+        server_ts: u32,
+    },
     /// DDL (or a statement-logged DML) that touches a captured database/table: the raw SQL, its
     /// default database, and the position after it.
-    Ddl { database: String, sql: String, end: BinlogPosition },
+    Ddl {
+        database: String,
+        sql: String,
+        end: BinlogPosition,
+    },
     /// Idle keep-alive: the server is at `pos`.
     Heartbeat { pos: BinlogPosition, server_ts: u32 },
     /// The connection dropped and was re-established at `from` (the last `Commit.end` returned,
@@ -70,7 +82,8 @@ impl CaptureTable {
             .find(|d| d.database == source.database && d.name == source.table)
             .or_else(|| {
                 self.sources.iter().find(|d| {
-                    d.database.eq_ignore_ascii_case(&source.database) && d.name.eq_ignore_ascii_case(&source.table)
+                    d.database.eq_ignore_ascii_case(&source.database)
+                        && d.name.eq_ignore_ascii_case(&source.table)
                 })
             })
     }
@@ -125,6 +138,10 @@ pub struct BinlogReader {
     gtid: Option<String>,
     /// The current MariaDB GTID is standalone (DDL without BEGIN/COMMIT).
     standalone: bool,
+    /// Inside BEGIN (or a non-standalone MariaDB GTID) .. XID/COMMIT.
+    in_txn: bool,
+    /// Server-side id of the replication connection (for diagnostics and tests).
+    conn_id: u32,
     table_maps: HashMap<u64, MappedTable>,
     pending: std::collections::VecDeque<SourceEvent>,
     restarted: bool,
@@ -183,6 +200,8 @@ impl BinlogReader {
             seen_fde: false,
             gtid: None,
             standalone: false,
+            in_txn: false,
+            conn_id: 0,
             table_maps: HashMap::new(),
             pending: Default::default(),
             restarted: false,
@@ -201,6 +220,11 @@ impl BinlogReader {
     /// Counters of specially rendered values so far (zero dates → NULL).
     pub fn stats(&self) -> &RenderStats {
         &self.stats
+    }
+
+    /// The server-side connection id of the current replication connection.
+    pub fn connection_id(&self) -> u32 {
+        self.conn_id
     }
 
     /// The position of the next event to read.
@@ -224,8 +248,11 @@ impl BinlogReader {
         self.seen_fde = false;
         self.gtid = None;
         self.standalone = false;
+        self.in_txn = false;
         self.table_maps.clear();
-        conn.get_binlog_stream(req).map_err(|e| self.classify_start_error(e, from))
+        self.conn_id = conn.connection_id();
+        conn.get_binlog_stream(req)
+            .map_err(|e| self.classify_start_error(e, from))
     }
 
     fn classify_start_error(&self, e: mysql::Error, from: &BinlogPosition) -> anyhow::Error {
@@ -234,7 +261,10 @@ impl BinlogReader {
                 return purged_error(&self.src, from).context(me.message.clone());
             }
         }
-        anyhow!(e).context(format!("starting the binlog stream at {from} on {}:{}", self.src.host, self.src.port))
+        anyhow!(e).context(format!(
+            "starting the binlog stream at {from} on {}:{}",
+            self.src.host, self.src.port
+        ))
     }
 
     /// The server's current binlog end (SHOW MASTER STATUS on a separate connection), for lag.
@@ -242,7 +272,10 @@ impl BinlogReader {
         if self.status_conn.is_none() {
             self.status_conn = Some(connect(&self.src)?);
         }
-        let conn = self.status_conn.as_mut().ok_or_else(|| anyhow!("no status connection"))?;
+        let conn = self
+            .status_conn
+            .as_mut()
+            .ok_or_else(|| anyhow!("no status connection"))?;
         match master_status(conn) {
             Ok(p) => Ok(p),
             Err(e) => {
@@ -260,7 +293,9 @@ impl BinlogReader {
             }
             if self.restarted {
                 self.restarted = false;
-                return Ok(Some(SourceEvent::Restarted { from: self.resume.clone() }));
+                return Ok(Some(SourceEvent::Restarted {
+                    from: self.resume.clone(),
+                }));
             }
             let Some(stream) = self.stream.as_mut() else {
                 if self.opts.non_block {
@@ -286,7 +321,9 @@ impl BinlogReader {
                     self.stream = None;
                     if let mysql::Error::MySqlError(me) = &e {
                         if me.code == 1236 {
-                            return Err(purged_error(&self.src, &self.resume).context(me.message.clone()));
+                            return Err(
+                                purged_error(&self.src, &self.resume).context(me.message.clone())
+                            );
                         }
                     }
                     tracing::warn!(error = %e, "binlog connection to {}:{} lost; reconnecting", self.src.host, self.src.port);
@@ -347,9 +384,11 @@ impl BinlogReader {
         let raw_type = hdr.event_type_raw();
         // Advance the position for real events (artificial ones carry log_pos 0). Rotate and
         // heartbeat are handled below.
+        // Positions only grow inside a file: the FDE re-sent when starting mid-file carries its
+        // own (earlier) end offset and must not move us back.
         let advance = |me: &mut Self| {
             if log_pos != 0 {
-                me.pos.pos = u64::from(log_pos);
+                me.pos.pos = me.pos.pos.max(u64::from(log_pos));
             }
         };
         match raw_type {
@@ -361,18 +400,25 @@ impl BinlogReader {
                     let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or([0; 4]));
                     self.gtid = Some(format!("{domain}-{}-{seq}", hdr.server_id()));
                     self.standalone = d[12] & 1 != 0;
+                    self.in_txn = !self.standalone;
                 }
                 return Ok(None);
             }
-            MARIADB_ANNOTATE_ROWS | MARIADB_BINLOG_CHECKPOINT | MARIADB_GTID_LIST | MARIADB_START_ENCRYPTION => {
+            MARIADB_ANNOTATE_ROWS
+            | MARIADB_BINLOG_CHECKPOINT
+            | MARIADB_GTID_LIST
+            | MARIADB_START_ENCRYPTION => {
                 advance(self);
                 return Ok(None);
             }
             _ => {}
         }
-        let data = ev
-            .read_data()
-            .with_context(|| format!("decoding binlog event type {raw_type} ending at {}:{log_pos}", self.pos.file))?;
+        let data = ev.read_data().with_context(|| {
+            format!(
+                "decoding binlog event type {raw_type} ending at {}:{log_pos}",
+                self.pos.file
+            )
+        })?;
         let Some(data) = data else {
             // Event types mysql_common does not know (MariaDB-specific): skip.
             advance(self);
@@ -388,7 +434,7 @@ impl BinlogReader {
                         self.pos = BinlogPosition::new(name, r.position());
                         // A rotation is a transaction boundary: resuming there is safe when
                         // nothing is in flight, and table ids restart.
-                        if self.gtid.is_none() {
+                        if !self.in_txn {
                             self.resume = self.pos.clone();
                         }
                     }
@@ -400,9 +446,13 @@ impl BinlogReader {
                 advance(self);
                 Ok(None)
             }
-            EventData::HeartbeatEvent => {
-                Ok(Some(SourceEvent::Heartbeat { pos: BinlogPosition::new(self.pos.file.clone(), u64::from(log_pos).max(self.pos.pos)), server_ts: ts }))
-            }
+            EventData::HeartbeatEvent => Ok(Some(SourceEvent::Heartbeat {
+                pos: BinlogPosition::new(
+                    self.pos.file.clone(),
+                    u64::from(log_pos).max(self.pos.pos),
+                ),
+                server_ts: ts,
+            })),
             EventData::GtidEvent(g) => {
                 advance(self);
                 self.gtid = Some(format!("{}:{}", uuid_text(&g.sid()), g.gno()));
@@ -412,15 +462,22 @@ impl BinlogReader {
                 advance(self);
                 let db = t.database_name().to_string();
                 let name = t.table_name().to_string();
-                let sref = SourceRef { database: db, table: name };
+                let sref = SourceRef {
+                    database: db,
+                    table: name,
+                };
                 let target = self
                     .tables
                     .iter()
                     .enumerate()
-                    .find(|(_, ct)| ct.plan.sources.iter().any(|s| *s == sref) && ct.source_desc(&sref).is_some())
+                    .find(|(_, ct)| {
+                        ct.plan.sources.contains(&sref) && ct.source_desc(&sref).is_some()
+                    })
                     .map(|(i, _)| i);
                 if let Some(i) = target {
-                    let desc = self.tables[i].source_desc(&sref).ok_or_else(|| anyhow!("no description"))?;
+                    let desc = self.tables[i]
+                        .source_desc(&sref)
+                        .ok_or_else(|| anyhow!("no description"))?;
                     if t.columns_count() as usize != desc.columns.len() {
                         return Err(fail(
                             Kind::Sync,
@@ -434,7 +491,13 @@ impl BinlogReader {
                         ));
                     }
                 }
-                self.table_maps.insert(t.table_id(), MappedTable { tme: t.into_owned(), target: target.map(|i| (i, sref)) });
+                self.table_maps.insert(
+                    t.table_id(),
+                    MappedTable {
+                        tme: t.into_owned(),
+                        target: target.map(|i| (i, sref)),
+                    },
+                );
                 Ok(None)
             }
             EventData::RowsEvent(re) => {
@@ -449,11 +512,20 @@ impl BinlogReader {
                 advance(self);
                 let sql = q.query().to_string();
                 let trimmed = sql.trim();
-                let upper: String = trimmed.chars().take(16).collect::<String>().to_ascii_uppercase();
+                let upper: String = trimmed
+                    .chars()
+                    .take(16)
+                    .collect::<String>()
+                    .to_ascii_uppercase();
                 if upper == "BEGIN" || upper.starts_with("XA START") {
+                    self.in_txn = true;
                     return Ok(None);
                 }
-                if upper == "COMMIT" || upper == "ROLLBACK" || upper.starts_with("XA COMMIT") || upper.starts_with("XA END") {
+                if upper == "COMMIT"
+                    || upper == "ROLLBACK"
+                    || upper.starts_with("XA COMMIT")
+                    || upper.starts_with("XA END")
+                {
                     if upper.starts_with("XA END") {
                         return Ok(None);
                     }
@@ -466,9 +538,10 @@ impl BinlogReader {
                 let database = q.schema().to_string();
                 let end = self.pos.clone();
                 // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
-                let own_txn = self.standalone || self.gtid.is_none() || is_ddl(trimmed);
+                let own_txn = !self.in_txn || is_ddl(trimmed);
                 let touches = self.ddl_touches_capture(&database, trimmed);
                 if own_txn {
+                    self.in_txn = false;
                     self.resume = end.clone();
                     let gtid = self.gtid.take();
                     self.standalone = false;
@@ -476,7 +549,11 @@ impl BinlogReader {
                         return Ok(Some(SourceEvent::Ddl { database, sql, end }));
                     }
                     // Uncaptured DDL: still a committed boundary the consumer may checkpoint.
-                    return Ok(Some(SourceEvent::Commit { end, gtid, server_ts: ts }));
+                    return Ok(Some(SourceEvent::Commit {
+                        end,
+                        gtid,
+                        server_ts: ts,
+                    }));
                 }
                 if touches {
                     return Ok(Some(SourceEvent::Ddl { database, sql, end }));
@@ -494,7 +571,12 @@ impl BinlogReader {
         let end = self.pos.clone();
         self.resume = end.clone();
         self.standalone = false;
-        SourceEvent::Commit { end, gtid: self.gtid.take(), server_ts: ts }
+        self.in_txn = false;
+        SourceEvent::Commit {
+            end,
+            gtid: self.gtid.take(),
+            server_ts: ts,
+        }
     }
 
     /// Whether a statement logged as text can affect a captured table: DDL or statement-logged
@@ -505,7 +587,16 @@ impl BinlogReader {
         let first = lower.split_whitespace().next().unwrap_or("");
         let relevant = matches!(
             first,
-            "alter" | "create" | "drop" | "rename" | "truncate" | "insert" | "update" | "delete" | "replace" | "load"
+            "alter"
+                | "create"
+                | "drop"
+                | "rename"
+                | "truncate"
+                | "insert"
+                | "update"
+                | "delete"
+                | "replace"
+                | "load"
         );
         if !relevant {
             return false;
@@ -527,7 +618,11 @@ impl BinlogReader {
         let Some(mapped) = self.table_maps.get(&re.table_id()) else {
             return Err(fail(
                 Kind::Sync,
-                format!("rows event for unknown table id {} at {}: the binlog stream is inconsistent", re.table_id(), self.pos),
+                format!(
+                    "rows event for unknown table id {} at {}: the binlog stream is inconsistent",
+                    re.table_id(),
+                    self.pos
+                ),
             ));
         };
         let Some((target, sref)) = mapped.target.clone() else {
@@ -548,7 +643,9 @@ impl BinlogReader {
             }
         };
         let ct = &self.tables[target];
-        let desc = ct.source_desc(&sref).ok_or_else(|| anyhow!("no description of {}.{}", sref.database, sref.table))?;
+        let desc = ct
+            .source_desc(&sref)
+            .ok_or_else(|| anyhow!("no description of {}.{}", sref.database, sref.table))?;
         let key_idx: Vec<usize> = ct
             .plan
             .key
@@ -557,13 +654,22 @@ impl BinlogReader {
             .collect();
         let mut changes = Vec::new();
         for r in re.rows(&mapped.tme) {
-            let (before, after) = r.with_context(|| format!("decoding a rows event of {}.{} at {}", sref.database, sref.table, self.pos))?;
+            let (before, after) = r.with_context(|| {
+                format!(
+                    "decoding a rows event of {}.{} at {}",
+                    sref.database, sref.table, self.pos
+                )
+            })?;
             let render = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Row> {
                 render_row(
                     &ct.plan.columns,
                     desc,
                     &sref,
-                    |i, col, cd, tz, st| row.as_ref(i).map(|v| render_binlog(v, col, cd, tz, st)).transpose(),
+                    |i, col, cd, tz, st| {
+                        row.as_ref(i)
+                            .map(|v| render_binlog(v, col, cd, tz, st))
+                            .transpose()
+                    },
                     &self.tz,
                     stats,
                 )
@@ -597,13 +703,34 @@ impl BinlogReader {
         if changes.is_empty() {
             return Ok(None);
         }
-        Ok(Some(SourceEvent::Rows { target, source: sref, changes }))
+        Ok(Some(SourceEvent::Rows {
+            target,
+            source: sref,
+            changes,
+        }))
     }
 }
 
 fn is_ddl(sql: &str) -> bool {
-    let first = sql.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-    matches!(first.as_str(), "alter" | "create" | "drop" | "rename" | "truncate" | "grant" | "revoke" | "analyze" | "optimize" | "repair" | "flush")
+    let first = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        first.as_str(),
+        "alter"
+            | "create"
+            | "drop"
+            | "rename"
+            | "truncate"
+            | "grant"
+            | "revoke"
+            | "analyze"
+            | "optimize"
+            | "repair"
+            | "flush"
+    )
 }
 
 /// Identifier-ish words of a statement (backticks and qualifiers split off).
@@ -616,7 +743,14 @@ fn word_set(lower: &str) -> std::collections::HashSet<&str> {
 
 fn uuid_text(sid: &[u8; 16]) -> String {
     let h: String = sid.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
@@ -633,7 +767,9 @@ fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
 
 /// Whether `pos` is inside the server's current binary logs (SHOW BINARY LOGS).
 pub fn position_exists(conn: &mut Conn, pos: &BinlogPosition) -> Result<bool> {
-    let rows: Vec<mysql::Row> = conn.query("SHOW BINARY LOGS").context("SHOW BINARY LOGS (needs REPLICATION CLIENT)")?;
+    let rows: Vec<mysql::Row> = conn
+        .query("SHOW BINARY LOGS")
+        .context("SHOW BINARY LOGS (needs REPLICATION CLIENT)")?;
     for r in rows {
         let name: Option<String> = r.get(0);
         let size: Option<u64> = r.get(1);
@@ -661,7 +797,8 @@ pub struct BinlogSettings {
 pub fn check_binlog_settings(conn: &mut Conn) -> std::result::Result<(), Vec<String>> {
     let read = |conn: &mut Conn| -> Result<BinlogSettings> {
         let var = |conn: &mut Conn, name: &str| -> Result<Option<String>> {
-            let r: Option<(String, String)> = conn.query_first(format!("SHOW GLOBAL VARIABLES LIKE '{name}'"))?;
+            let r: Option<(String, String)> =
+                conn.query_first(format!("SHOW GLOBAL VARIABLES LIKE '{name}'"))?;
             Ok(r.map(|(_, v)| v))
         };
         let user: Option<String> = conn.query_first("SELECT CURRENT_USER()")?;
@@ -683,7 +820,8 @@ pub fn check_binlog_settings(conn: &mut Conn) -> std::result::Result<(), Vec<Str
 /// The pure part of [`check_binlog_settings`].
 pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), Vec<String>> {
     let mut p = Vec::new();
-    let is = |v: &Option<String>, want: &str| v.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(want));
+    let is =
+        |v: &Option<String>, want: &str| v.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(want));
     if !is(&s.log_bin, "ON") {
         p.push(format!(
             "log_bin is {}: enable the binary log (start the server with --log-bin, e.g. log_bin=mysql-bin in my.cnf) and restart it",
@@ -719,7 +857,11 @@ pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), V
             s.user,
             missing.join(" and "),
             missing.join(", "),
-            if s.user.is_empty() { "'user'@'host'".to_string() } else { s.user.clone() }
+            if s.user.is_empty() {
+                "'user'@'host'".to_string()
+            } else {
+                s.user.clone()
+            }
         ));
     }
     if p.is_empty() {
@@ -752,7 +894,8 @@ mod tests {
     fn settings_ok() {
         assert_eq!(binlog_settings_problems(&good()), Ok(()));
         let mut s = good();
-        s.grants = vec!["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION".into()];
+        s.grants =
+            vec!["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION".into()];
         assert_eq!(binlog_settings_problems(&s), Ok(()));
     }
 
@@ -762,7 +905,10 @@ mod tests {
         s.binlog_format = Some("STATEMENT".into());
         let p = binlog_settings_problems(&s).unwrap_err();
         assert_eq!(p.len(), 1);
-        assert!(p[0].contains("binlog_format is STATEMENT") && p[0].contains("binlog_format=ROW"), "{p:?}");
+        assert!(
+            p[0].contains("binlog_format is STATEMENT") && p[0].contains("binlog_format=ROW"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -778,12 +924,19 @@ mod tests {
         assert_eq!(p.len(), 4, "{p:?}");
         assert!(p[0].contains("log_bin is OFF"));
         assert!(p[2].contains("binlog_row_image=FULL"));
-        assert!(p[3].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"), "{}", p[3]);
+        assert!(
+            p[3].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"),
+            "{}",
+            p[3]
+        );
     }
 
     #[test]
     fn uuid_formatting() {
-        let sid = [0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x63];
+        let sid = [
+            0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42,
+            0x95, 0x63,
+        ];
         assert_eq!(uuid_text(&sid), "3e11fa47-71ca-11e1-9e33-c80aa9429563");
     }
 }

@@ -20,7 +20,9 @@ use crate::schema::{SourceType, TableDesc};
 use crate::sync::binlog::CaptureTable;
 use crate::sync::cell::Row;
 use crate::sync::position::BinlogPosition;
-use crate::sync::value::{render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec};
+use crate::sync::value::{
+    render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
 use mysql::prelude::Queryable;
@@ -51,14 +53,17 @@ pub fn connect_with(src: &SourceConfig, read_timeout: Option<Duration>) -> Resul
             ),
         )
     })?;
-    conn.query_drop("SET time_zone = '+00:00'").context("setting the session time zone")?;
+    conn.query_drop("SET time_zone = '+00:00'")
+        .context("setting the session time zone")?;
     Ok(conn)
 }
 
 /// Whether the server is MariaDB (`SELECT VERSION()`; the handshake version lies for MariaDB).
 pub fn is_mariadb(conn: &mut Conn) -> Result<bool> {
     let v: Option<String> = conn.query_first("SELECT VERSION()")?;
-    Ok(v.unwrap_or_default().to_ascii_lowercase().contains("mariadb"))
+    Ok(v.unwrap_or_default()
+        .to_ascii_lowercase()
+        .contains("mariadb"))
 }
 
 /// One consistent view of the source.
@@ -88,7 +93,11 @@ impl Snapshot {
         let pos = if maria {
             conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")?;
             let rows: Vec<(String, String)> = conn.query("SHOW STATUS LIKE 'binlog_snapshot_%'")?;
-            let get = |k: &str| rows.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+            let get = |k: &str| {
+                rows.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                    .map(|(_, v)| v.clone())
+            };
             let file = get("Binlog_snapshot_file").unwrap_or_default();
             let pos = get("Binlog_snapshot_position").unwrap_or_default();
             if file.is_empty() {
@@ -100,15 +109,21 @@ impl Snapshot {
                     ),
                 ));
             }
-            let pos: u64 = pos.parse().map_err(|_| anyhow!("bad Binlog_snapshot_position {pos:?}"))?;
+            let pos: u64 = pos
+                .parse()
+                .map_err(|_| anyhow!("bad Binlog_snapshot_position {pos:?}"))?;
             BinlogPosition::new(file, pos)
         } else {
-            conn.query_drop("FLUSH TABLES WITH READ LOCK").map_err(|e| {
-                fail(
-                    Kind::Source,
-                    format!("FLUSH TABLES WITH READ LOCK failed on {}:{}: {e}; grant RELOAD to {}", src.host, src.port, src.user),
-                )
-            })?;
+            conn.query_drop("FLUSH TABLES WITH READ LOCK")
+                .map_err(|e| {
+                    fail(
+                        Kind::Source,
+                        format!(
+                            "FLUSH TABLES WITH READ LOCK failed on {}:{}: {e}; grant RELOAD to {}",
+                            src.host, src.port, src.user
+                        ),
+                    )
+                })?;
             let res = (|| -> Result<BinlogPosition> {
                 conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")?;
                 master_status(&mut conn)
@@ -116,7 +131,13 @@ impl Snapshot {
             conn.query_drop("UNLOCK TABLES")?;
             res?
         };
-        Ok((Snapshot { conn, stats: RenderStats::default() }, pos))
+        Ok((
+            Snapshot {
+                conn,
+                stats: RenderStats::default(),
+            },
+            pos,
+        ))
     }
 
     /// Counters of specially rendered values so far (zero dates → NULL).
@@ -178,9 +199,15 @@ impl Snapshot {
                     None => 0,
                     Some([Value::UInt(n)]) => *n,
                     Some([Value::Int(n)]) => u64::try_from(*n).unwrap_or(0),
-                    Some(other) => bail!("bad resume offset {other:?} for keyless table {}", desc.qualified()),
+                    Some(other) => bail!(
+                        "bad resume offset {other:?} for keyless table {}",
+                        desc.qualified()
+                    ),
                 };
-                (format!("SELECT {select} FROM {from} LIMIT {max_rows} OFFSET {offset}"), Vec::new())
+                (
+                    format!("SELECT {select} FROM {from} LIMIT {max_rows} OFFSET {offset}"),
+                    Vec::new(),
+                )
             }
         };
         let raw: Vec<mysql::Row> = if params.is_empty() {
@@ -198,7 +225,12 @@ impl Snapshot {
                 &table.plan.columns,
                 desc,
                 source,
-                |i, col, cd, tz, st| vals.get(i).filter(|_| i < ncols).map(|v| render_snapshot(v, col, cd, tz, st)).transpose(),
+                |i, col, cd, tz, st| {
+                    vals.get(i)
+                        .filter(|_| i < ncols)
+                        .map(|v| render_snapshot(v, col, cd, tz, st))
+                        .transpose()
+                },
                 tz,
                 &mut self.stats,
             )?;
@@ -219,7 +251,12 @@ impl Snapshot {
         } else if last_key.is_none() {
             last_key = after_key.map(<[Value]>::to_vec);
         }
-        Ok(Chunk { rows, last_key, done, bytes })
+        Ok(Chunk {
+            rows,
+            last_key,
+            done,
+            bytes,
+        })
     }
 
     /// information_schema.TABLES.TABLE_ROWS (an estimate), for progress bars.
@@ -247,8 +284,12 @@ pub fn master_status(conn: &mut Conn) -> Result<BinlogPosition> {
     let row = row.ok_or_else(|| {
         fail(Kind::Source, "SHOW MASTER STATUS returned nothing: the binary log is off; enable log_bin on the source")
     })?;
-    let file: String = row.get(0).ok_or_else(|| anyhow!("SHOW MASTER STATUS: no file"))?;
-    let pos: u64 = row.get(1).ok_or_else(|| anyhow!("SHOW MASTER STATUS: no position"))?;
+    let file: String = row
+        .get(0)
+        .ok_or_else(|| anyhow!("SHOW MASTER STATUS: no file"))?;
+    let pos: u64 = row
+        .get(1)
+        .ok_or_else(|| anyhow!("SHOW MASTER STATUS: no position"))?;
     Ok(BinlogPosition::new(file, pos))
 }
 
@@ -256,14 +297,20 @@ pub fn master_status(conn: &mut Conn) -> Result<BinlogPosition> {
 /// NOT NULL; None = keyless.
 fn scan_key(desc: &TableDesc) -> Option<Vec<(String, SourceType)>> {
     let pick = |cols: &[String]| -> Option<Vec<(String, SourceType)>> {
-        cols.iter().map(|n| desc.column(n).map(|c| (c.name.clone(), c.ty.clone()))).collect()
+        cols.iter()
+            .map(|n| desc.column(n).map(|c| (c.name.clone(), c.ty.clone())))
+            .collect()
     };
     if let Some(pk) = desc.primary_key() {
         return pick(&pk.columns);
     }
     desc.keys
         .iter()
-        .filter(|k| k.columns.iter().all(|n| desc.column(n).is_some_and(|c| !c.nullable)))
+        .filter(|k| {
+            k.columns
+                .iter()
+                .all(|n| desc.column(n).is_some_and(|c| !c.nullable))
+        })
         .find_map(|k| pick(&k.columns))
 }
 
@@ -287,7 +334,9 @@ pub fn key_to_json(key: &[Value]) -> serde_json::Value {
                 Value::UInt(u) => json!({ "u": u }),
                 Value::Float(f) => json!({ "f": f }),
                 Value::Double(f) => json!({ "d": f }),
-                Value::Bytes(b) => json!({ "b": base64::engine::general_purpose::STANDARD.encode(b) }),
+                Value::Bytes(b) => {
+                    json!({ "b": base64::engine::general_purpose::STANDARD.encode(b) })
+                }
                 Value::Date(y, mo, d, h, mi, s, us) => json!({ "date": [y, mo, d, h, mi, s, us] }),
                 Value::Time(neg, d, h, m, s, us) => json!({ "time": [neg, d, h, m, s, us] }),
             })
@@ -297,18 +346,31 @@ pub fn key_to_json(key: &[Value]) -> serde_json::Value {
 
 /// The inverse of [`key_to_json`].
 pub fn key_from_json(j: &serde_json::Value) -> Result<Vec<Value>> {
-    let arr = j.as_array().ok_or_else(|| anyhow!("resume key is not a JSON array"))?;
+    let arr = j
+        .as_array()
+        .ok_or_else(|| anyhow!("resume key is not a JSON array"))?;
     arr.iter()
         .map(|e| -> Result<Value> {
             if e.is_null() {
                 return Ok(Value::NULL);
             }
-            let o = e.as_object().ok_or_else(|| anyhow!("bad resume key element {e}"))?;
-            let (k, v) = o.iter().next().ok_or_else(|| anyhow!("empty resume key element"))?;
+            let o = e
+                .as_object()
+                .ok_or_else(|| anyhow!("bad resume key element {e}"))?;
+            let (k, v) = o
+                .iter()
+                .next()
+                .ok_or_else(|| anyhow!("empty resume key element"))?;
             let bad = || anyhow!("bad resume key element {e}");
             let nums = |n: usize| -> Result<Vec<u64>> {
                 let a = v.as_array().filter(|a| a.len() == n).ok_or_else(bad)?;
-                a.iter().map(|x| x.as_u64().or_else(|| x.as_bool().map(u64::from)).ok_or_else(bad)).collect()
+                a.iter()
+                    .map(|x| {
+                        x.as_u64()
+                            .or_else(|| x.as_bool().map(u64::from))
+                            .ok_or_else(bad)
+                    })
+                    .collect()
             };
             Ok(match k.as_str() {
                 "i" => Value::Int(v.as_i64().ok_or_else(bad)?),
@@ -316,7 +378,9 @@ pub fn key_from_json(j: &serde_json::Value) -> Result<Vec<Value>> {
                 "f" => Value::Float(v.as_f64().ok_or_else(bad)? as f32),
                 "d" => Value::Double(v.as_f64().ok_or_else(bad)?),
                 "b" => Value::Bytes(
-                    base64::engine::general_purpose::STANDARD.decode(v.as_str().ok_or_else(bad)?).map_err(|_| bad())?,
+                    base64::engine::general_purpose::STANDARD
+                        .decode(v.as_str().ok_or_else(bad)?)
+                        .map_err(|_| bad())?,
                 ),
                 "date" => {
                     let n = nums(7)?;

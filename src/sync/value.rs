@@ -342,20 +342,17 @@ pub fn canonical_decimal(s: &str, scale: Option<u32>) -> Result<String> {
     let ip = ip.trim_start_matches('0');
     let ip = if ip.is_empty() { "0" } else { ip };
     let mut frac = fp.to_string();
-    match scale {
-        Some(sc) => {
-            let sc = sc as usize;
-            if frac.len() > sc {
-                if frac[sc..].bytes().any(|b| b != b'0') {
-                    bail!("decimal {s:?} has more than {sc} fraction digits");
-                }
-                frac.truncate(sc);
+    if let Some(sc) = scale {
+        let sc = sc as usize;
+        if frac.len() > sc {
+            if frac[sc..].bytes().any(|b| b != b'0') {
+                bail!("decimal {s:?} has more than {sc} fraction digits");
             }
-            while frac.len() < sc {
-                frac.push('0');
-            }
+            frac.truncate(sc);
         }
-        None => {}
+        while frac.len() < sc {
+            frac.push('0');
+        }
     }
     let zero = ip == "0" && frac.bytes().all(|b| b == b'0');
     let mut out = String::with_capacity(t.len() + 2);

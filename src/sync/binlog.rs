@@ -156,6 +156,9 @@ const MARIADB_BINLOG_CHECKPOINT: u8 = 161;
 const MARIADB_GTID: u8 = 162;
 const MARIADB_GTID_LIST: u8 = 163;
 const MARIADB_START_ENCRYPTION: u8 = 164;
+/// MariaDB `log_bin_compress=ON`: QUERY_COMPRESSED (165) .. DELETE_ROWS_COMPRESSED (171).
+const MARIADB_QUERY_COMPRESSED: u8 = 165;
+const MARIADB_DELETE_ROWS_COMPRESSED: u8 = 171;
 
 impl BinlogReader {
     /// Open a dedicated replication connection at `from` (see the module doc).
@@ -411,6 +414,16 @@ impl BinlogReader {
                 advance(self);
                 return Ok(None);
             }
+            MARIADB_QUERY_COMPRESSED..=MARIADB_DELETE_ROWS_COMPRESSED => {
+                return Err(fail(
+                    Kind::Sync,
+                    format!(
+                        "the source {}:{} writes compressed binlog events (type {raw_type} at {}), which smt cannot read: \
+                         SET GLOBAL log_bin_compress=OFF (and in my.cnf), then take a fresh snapshot",
+                        self.src.host, self.src.port, self.pos
+                    ),
+                ));
+            }
             _ => {}
         }
         let data = ev.read_data().with_context(|| {
@@ -560,6 +573,14 @@ impl BinlogReader {
                 }
                 Ok(None)
             }
+            EventData::TransactionPayloadEvent(_) => Err(fail(
+                Kind::Sync,
+                format!(
+                    "the source {}:{} writes compressed transactions (binlog_transaction_compression=ON), which smt \
+                     cannot read: SET GLOBAL binlog_transaction_compression=OFF (and in my.cnf), then take a fresh snapshot",
+                    self.src.host, self.src.port
+                ),
+            )),
             _ => {
                 advance(self);
                 Ok(None)
@@ -787,6 +808,9 @@ pub struct BinlogSettings {
     pub log_bin: Option<String>,
     pub binlog_format: Option<String>,
     pub binlog_row_image: Option<String>,
+    /// MySQL `binlog_transaction_compression` / MariaDB `log_bin_compress` (None when the server
+    /// has no such variable).
+    pub compression: Option<(String, String)>,
     /// Lines of SHOW GRANTS.
     pub grants: Vec<String>,
     pub user: String,
@@ -802,11 +826,20 @@ pub fn check_binlog_settings(conn: &mut Conn) -> std::result::Result<(), Vec<Str
             Ok(r.map(|(_, v)| v))
         };
         let user: Option<String> = conn.query_first("SELECT CURRENT_USER()")?;
+        let mut compression = None;
+        for name in ["binlog_transaction_compression", "log_bin_compress"] {
+            if let Some(v) = var(conn, name)? {
+                if compression.is_none() || v.eq_ignore_ascii_case("ON") {
+                    compression = Some((name.to_string(), v));
+                }
+            }
+        }
         let grants: Vec<String> = conn.query("SHOW GRANTS")?;
         Ok(BinlogSettings {
             log_bin: var(conn, "log_bin")?,
             binlog_format: var(conn, "binlog_format")?,
             binlog_row_image: var(conn, "binlog_row_image")?,
+            compression,
             grants,
             user: user.unwrap_or_default(),
         })
@@ -839,6 +872,11 @@ pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), V
             "binlog_row_image is {}: set binlog_row_image=FULL (SET GLOBAL binlog_row_image='FULL' and in my.cnf)",
             s.binlog_row_image.as_deref().unwrap_or("not set")
         ));
+    }
+    if let Some((name, v)) = &s.compression {
+        if v.eq_ignore_ascii_case("ON") {
+            p.push(format!("{name} is ON: smt cannot read compressed binlog events; SET GLOBAL {name}=OFF (and in my.cnf)"));
+        }
     }
     let g = s.grants.join("\n").to_uppercase();
     let all = g.contains("ALL PRIVILEGES ON *.*");
@@ -885,6 +923,7 @@ mod tests {
             log_bin: Some("ON".into()),
             binlog_format: Some("ROW".into()),
             binlog_row_image: Some("FULL".into()),
+            compression: Some(("log_bin_compress".into(), "OFF".into())),
             grants: vec!["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`".into()],
             user: "cdc@%".into(),
         }
@@ -917,17 +956,23 @@ mod tests {
             log_bin: Some("OFF".into()),
             binlog_format: Some("MIXED".into()),
             binlog_row_image: Some("MINIMAL".into()),
+            compression: Some(("binlog_transaction_compression".into(), "ON".into())),
             grants: vec!["GRANT SELECT ON `shop`.* TO `u`@`%`".into()],
             user: "u@%".into(),
         };
         let p = binlog_settings_problems(&s).unwrap_err();
-        assert_eq!(p.len(), 4, "{p:?}");
+        assert_eq!(p.len(), 5, "{p:?}");
         assert!(p[0].contains("log_bin is OFF"));
         assert!(p[2].contains("binlog_row_image=FULL"));
         assert!(
-            p[3].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"),
+            p[3].contains("SET GLOBAL binlog_transaction_compression=OFF"),
             "{}",
             p[3]
+        );
+        assert!(
+            p[4].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"),
+            "{}",
+            p[4]
         );
     }
 

@@ -18,10 +18,10 @@ use crate::ident::quote;
 use crate::plan::SourceRef;
 use crate::schema::{SourceType, TableDesc};
 use crate::sync::binlog::CaptureTable;
-use crate::sync::cell::Row;
+use crate::sync::cell::{Cell, Row};
 use crate::sync::position::BinlogPosition;
 use crate::sync::value::{
-    render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
+    normalise_json, render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
@@ -69,6 +69,9 @@ pub fn is_mariadb(conn: &mut Conn) -> Result<bool> {
 /// One consistent view of the source.
 pub struct Snapshot {
     conn: Conn,
+    /// MySQL (not MariaDB): JSON columns come back in MySQL's text form and are normalised to
+    /// the form the binlog's binary JSON renders to.
+    mysql_json: bool,
     stats: RenderStats,
 }
 
@@ -134,6 +137,7 @@ impl Snapshot {
         Ok((
             Snapshot {
                 conn,
+                mysql_json: !maria,
                 stats: RenderStats::default(),
             },
             pos,
@@ -221,7 +225,7 @@ impl Snapshot {
         let mut last_key = None;
         for r in raw {
             let vals = r.unwrap();
-            let row = render_row(
+            let mut row = render_row(
                 &table.plan.columns,
                 desc,
                 source,
@@ -234,6 +238,13 @@ impl Snapshot {
                 tz,
                 &mut self.stats,
             )?;
+            if self.mysql_json {
+                for cell in row.iter_mut() {
+                    if let Cell::Json(t) = cell {
+                        *t = normalise_json(t)?;
+                    }
+                }
+            }
             bytes += row.iter().map(|c| c.byte_len() + 1).sum::<usize>();
             rows.push(row);
             if key.is_some() {

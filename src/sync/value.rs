@@ -776,6 +776,15 @@ fn plain(
     }
 }
 
+/// MySQL JSON text → the compact form `serde_json` prints, which is also what the binlog's binary
+/// JSON (`BinlogValue::Jsonb`) renders to. Used for MySQL snapshots only: MariaDB stores JSON as
+/// text and both of its paths carry that text verbatim.
+pub fn normalise_json(text: &str) -> Result<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| anyhow!("invalid JSON from the source ({e})"))?;
+    Ok(v.to_string())
+}
+
 /// A small WKB parser producing WKT.
 pub mod wkb {
     use anyhow::{anyhow, bail, Result};

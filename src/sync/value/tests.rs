@@ -908,3 +908,14 @@ fn render_row_maps_by_name_and_fills_origin() {
         vec![n("5"), s("x"), Cell::Null, s("shard_1"), s("t_7")]
     );
 }
+
+#[test]
+fn mysql_json_text_normalises_to_the_binlog_form() {
+    // MySQL prints `{"k": [1, "a"]}`; the binlog's binary JSON renders through serde_json.
+    let via_binlog = serde_json::json!({"k": [1, "a"], "big": 18446744073709551615u64}).to_string();
+    assert_eq!(
+        normalise_json(r#"{"big": 18446744073709551615, "k": [1, "a"]}"#).unwrap(),
+        via_binlog
+    );
+    assert!(normalise_json("{nope").is_err());
+}

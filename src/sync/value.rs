@@ -221,8 +221,8 @@ where
                     {
                         Some(c) => c,
                         None => bail!(
-                            "{}: the row has no value for column {} (ordinal {}): the table's definition changed; \
-                             re-run `smt generate` and take a fresh snapshot",
+                            "{}: the row has no value for column {} (ordinal {}): set binlog_row_image=FULL on the \
+                             source, or (if the table's definition changed) re-run `smt generate` and take a fresh snapshot",
                             desc.qualified(),
                             cd.name,
                             cd.ordinal
@@ -590,11 +590,14 @@ fn fmt_f64(f: f64) -> Result<String> {
     Ok(format!("{f}"))
 }
 
-fn fmt_f32(f: f32) -> Result<String> {
+/// Shortest round-trip text of a float: positional for ordinary magnitudes, scientific
+/// (`1e300`, `-2.5e-7`) for very large or small ones, so `1e300` does not become 301 digits.
+fn float_text(f: f64, shortest: impl Fn(bool) -> String) -> Result<String> {
     if !f.is_finite() {
         bail!("non-finite floating-point value {f}");
     }
-    Ok(format!("{f}"))
+    let a = f.abs();
+    Ok(shortest(a != 0.0 && !(1e-5..1e16).contains(&a)))
 }
 
 /// The shared renderer.
@@ -637,7 +640,7 @@ pub fn render_value(
                 Value::Int(i) => unsigned_fix(i128::from(*i), &src.ty).to_string(),
                 Value::UInt(u) => u.to_string(),
                 Value::Double(f) => fmt_f64(*f)?,
-                Value::Float(f) => fmt_f32(*f)?,
+                Value::Float(f) => fmt_f64(f64::from(*f))?,
                 other => bail!("expected a decimal, got {other:?}"),
             };
             Ok(num(canonical_decimal(&text, scale)?, col))
@@ -724,14 +727,20 @@ fn plain(
         }
         SourceType::Float { .. } | SourceType::Double { .. } => {
             let t = match v {
-                Value::Float(f) => fmt_f32(*f)?,
-                Value::Double(f) => fmt_f64(*f)?,
+                Value::Float(f) => {
+                    let f = *f;
+                    float_text(f64::from(f), |sci| if sci { format!("{f:e}") } else { format!("{f}") })?
+                }
+                Value::Double(f) => {
+                    let f = *f;
+                    float_text(f, |sci| if sci { format!("{f:e}") } else { format!("{f}") })?
+                }
                 Value::Int(i) => i.to_string(),
                 Value::UInt(u) => u.to_string(),
                 Value::Bytes(b) => {
                     let s = utf8(b)?;
                     let f: f64 = s.trim().parse().map_err(|_| anyhow!("not a number: {s:?}"))?;
-                    fmt_f64(f)?
+                    float_text(f, |sci| if sci { format!("{f:e}") } else { format!("{f}") })?
                 }
                 other => bail!("expected a floating-point number, got {other:?}"),
             };

@@ -361,11 +361,29 @@ fn floats_shortest_round_trip() {
             SourceType::Double { unsigned: false },
             SrType::Double,
             Encoding::Plain
-        )
-        .text()
-        .map(|t| t.parse::<f64>().unwrap()),
-        Some(-1.5e300)
+        ),
+        n("-1.5e300")
     );
+    let d = |f: f64| {
+        both(
+            Value::Double(f),
+            SourceType::Double { unsigned: false },
+            SrType::Double,
+            Encoding::Plain,
+        )
+    };
+    assert_eq!(d(2.5e-7), n("2.5e-7"));
+    assert_eq!(d(123456.789), n("123456.789"));
+    assert_eq!(d(-0.0), n("-0"));
+    assert_eq!(d(1e15), n("1000000000000000"));
+    assert_eq!(d(1e16), n("1e16"));
+    let f = both(
+        Value::Float(3.0e38),
+        SourceType::Float { unsigned: false },
+        SrType::Float,
+        Encoding::Plain,
+    );
+    assert_eq!(f, n("3e38"));
 }
 
 #[test]

@@ -997,3 +997,62 @@ fn unreachable_source_error_names_host_and_port() {
         "never print the password"
     );
 }
+
+#[test]
+fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
+    let db = format!("it_sync_src_hb_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
+    ))
+    .unwrap();
+    let a = simple_table(&db, "t", true);
+    let mut b = simple_table(&db, "t", true);
+    b.plan.target_table = "t_copy".into();
+    let start = master_status(&mut c).unwrap();
+    let opts = ReaderOptions {
+        heartbeat: std::time::Duration::from_millis(100),
+        ..ReaderOptions::default()
+    };
+    let mut reader = BinlogReader::open_with(
+        &source(),
+        63_000 + (std::process::id() % 1000),
+        &start,
+        vec![a, b],
+        &TimeZoneSpec::Fixed(0),
+        opts,
+    )
+    .unwrap();
+    c.query_drop(format!("INSERT INTO `{db}`.t VALUES (7, 'seven')"))
+        .unwrap();
+    let mut targets = Vec::new();
+    let mut heartbeat = None;
+    for _ in 0..1_000_000 {
+        match reader.next_event().unwrap().expect("blocking") {
+            SourceEvent::Rows {
+                target, changes, ..
+            } => {
+                assert_eq!(
+                    changes,
+                    vec![RowChange::Upsert(vec![
+                        Cell::Num("7".into()),
+                        Cell::Str("seven".into())
+                    ])]
+                );
+                targets.push(target);
+            }
+            SourceEvent::Heartbeat { pos, .. } if targets.len() == 2 => {
+                heartbeat = Some(pos);
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(targets, vec![0, 1], "one Rows event per capturing target");
+    let hb = heartbeat.expect("an idle stream sends heartbeats");
+    assert!(hb > start, "heartbeat position {hb} is past {start}");
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}

@@ -118,8 +118,9 @@ impl Default for ReaderOptions {
 
 struct MappedTable {
     tme: TableMapEvent<'static>,
-    /// (target index, source) when captured.
-    target: Option<(usize, SourceRef)>,
+    /// The source table, and the targets capturing it (several when more than one rule reads it).
+    sref: SourceRef,
+    targets: Vec<usize>,
 }
 
 pub struct BinlogReader {
@@ -479,15 +480,16 @@ impl BinlogReader {
                     database: db,
                     table: name,
                 };
-                let target = self
+                let targets: Vec<usize> = self
                     .tables
                     .iter()
                     .enumerate()
-                    .find(|(_, ct)| {
+                    .filter(|(_, ct)| {
                         ct.plan.sources.contains(&sref) && ct.source_desc(&sref).is_some()
                     })
-                    .map(|(i, _)| i);
-                if let Some(i) = target {
+                    .map(|(i, _)| i)
+                    .collect();
+                for &i in &targets {
                     let desc = self.tables[i]
                         .source_desc(&sref)
                         .ok_or_else(|| anyhow!("no description"))?;
@@ -508,14 +510,17 @@ impl BinlogReader {
                     t.table_id(),
                     MappedTable {
                         tme: t.into_owned(),
-                        target: target.map(|i| (i, sref)),
+                        sref,
+                        targets,
                     },
                 );
                 Ok(None)
             }
             EventData::RowsEvent(re) => {
                 advance(self);
-                self.rows_event(&re)
+                let evs = self.rows_event(&re)?;
+                self.pending.extend(evs);
+                Ok(None)
             }
             EventData::XidEvent(_) => {
                 advance(self);
@@ -635,7 +640,8 @@ impl BinlogReader {
         false
     }
 
-    fn rows_event(&mut self, re: &RowsEventData<'_>) -> Result<Option<SourceEvent>> {
+    /// One `Rows` event per capturing target (none for an uncaptured table).
+    fn rows_event(&mut self, re: &RowsEventData<'_>) -> Result<Vec<SourceEvent>> {
         let Some(mapped) = self.table_maps.get(&re.table_id()) else {
             return Err(fail(
                 Kind::Sync,
@@ -646,9 +652,11 @@ impl BinlogReader {
                 ),
             ));
         };
-        let Some((target, sref)) = mapped.target.clone() else {
-            return Ok(None);
-        };
+        let sref = mapped.sref.clone();
+        let targets = mapped.targets.clone();
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
         let kind = match re {
             RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => 0,
             RowsEventData::UpdateRowsEventV1(_) | RowsEventData::UpdateRowsEvent(_) => 1,
@@ -663,6 +671,27 @@ impl BinlogReader {
                 ))
             }
         };
+        let mut out = Vec::new();
+        for target in targets {
+            if let Some(ev) = self.render_rows(re, target, &sref, kind)? {
+                out.push(ev);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Render the rows of `re` for `target`. `kind`: 0 write, 1 update, 2 delete.
+    fn render_rows(
+        &mut self,
+        re: &RowsEventData<'_>,
+        target: usize,
+        sref: &SourceRef,
+        kind: u8,
+    ) -> Result<Option<SourceEvent>> {
+        let mapped = self
+            .table_maps
+            .get(&re.table_id())
+            .ok_or_else(|| anyhow!("table id {} vanished", re.table_id()))?;
         let ct = &self.tables[target];
         let desc = ct
             .source_desc(&sref)
@@ -685,7 +714,7 @@ impl BinlogReader {
                 render_row(
                     &ct.plan.columns,
                     desc,
-                    &sref,
+                    sref,
                     |i, col, cd, tz, st| {
                         row.as_ref(i)
                             .map(|v| render_binlog(v, col, cd, tz, st))
@@ -726,7 +755,7 @@ impl BinlogReader {
         }
         Ok(Some(SourceEvent::Rows {
             target,
-            source: sref,
+            source: sref.clone(),
             changes,
         }))
     }

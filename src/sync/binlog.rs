@@ -694,7 +694,7 @@ impl BinlogReader {
             .ok_or_else(|| anyhow!("table id {} vanished", re.table_id()))?;
         let ct = &self.tables[target];
         let desc = ct
-            .source_desc(&sref)
+            .source_desc(sref)
             .ok_or_else(|| anyhow!("no description of {}.{}", sref.database, sref.table))?;
         let key_idx: Vec<usize> = ct
             .plan

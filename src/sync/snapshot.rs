@@ -304,6 +304,13 @@ pub fn master_status(conn: &mut Conn) -> Result<BinlogPosition> {
     Ok(BinlogPosition::new(file, pos))
 }
 
+/// The columns the snapshot of `desc` pages by (see [`Snapshot::read_chunk`]); None = the
+/// table has no usable key and is paged by offset, so its `last_key` is only valid inside the
+/// same snapshot: after a restart with a new snapshot such a table must be read from the start.
+pub fn scan_key_columns(desc: &TableDesc) -> Option<Vec<String>> {
+    scan_key(desc).map(|k| k.into_iter().map(|(n, _)| n).collect())
+}
+
 /// The key the scan pages by: the PRIMARY KEY, else the first UNIQUE key whose columns are all
 /// NOT NULL; None = keyless.
 fn scan_key(desc: &TableDesc) -> Option<Vec<(String, SourceType)>> {
@@ -427,6 +434,61 @@ pub fn key_from_json(j: &serde_json::Value) -> Result<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn desc(keys: Vec<crate::schema::KeyDesc>, nullable_b: bool) -> TableDesc {
+        use crate::schema::{ColumnDefault, ColumnDesc, IntWidth};
+        let c = |name: &str, ordinal: u32, nullable: bool| ColumnDesc {
+            name: name.into(),
+            ordinal,
+            ty: SourceType::Int {
+                width: IntWidth::Int,
+                unsigned: false,
+                display: None,
+            },
+            column_type: "int".into(),
+            nullable,
+            default: ColumnDefault::None,
+            comment: String::new(),
+            generated: None,
+            charset: None,
+            octet_length: None,
+            on_update_current_timestamp: false,
+        };
+        TableDesc {
+            database: "d".into(),
+            name: "t".into(),
+            columns: vec![c("a", 1, false), c("b", 2, nullable_b)],
+            keys,
+            comment: String::new(),
+            data_length: 0,
+        }
+    }
+
+    #[test]
+    fn scan_key_prefers_pk_then_not_null_unique() {
+        use crate::schema::{KeyDesc, KeyKind};
+        let k = |name: &str, kind, cols: &[&str]| KeyDesc {
+            name: name.into(),
+            kind,
+            columns: cols.iter().map(|c| c.to_string()).collect(),
+        };
+        let uq = k("u", KeyKind::Unique, &["b"]);
+        let pk = k("PRIMARY", KeyKind::Primary, &["a", "b"]);
+        assert_eq!(
+            scan_key_columns(&desc(vec![uq.clone(), pk], false)),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            scan_key_columns(&desc(vec![uq.clone()], false)),
+            Some(vec!["b".into()])
+        );
+        assert_eq!(
+            scan_key_columns(&desc(vec![uq], true)),
+            None,
+            "a nullable unique key cannot page"
+        );
+        assert_eq!(scan_key_columns(&desc(vec![], false)), None);
+    }
 
     #[test]
     fn key_json_round_trip() {

@@ -773,10 +773,19 @@ fn plain(
         | SourceType::Geometry(_)
         | SourceType::Unknown(_) => match v {
             Value::Bytes(b) => Ok(Cell::Str(String::from_utf8(b.clone()).map_err(|_| {
-                anyhow!(
-                    "column {} holds bytes that are not UTF-8 text: map it to hex (VARCHAR holding hex) or VARBINARY",
-                    src.name
-                )
+                if let SourceType::Unknown(raw) = &src.ty {
+                    anyhow!(
+                        "column {} of type {raw} arrived as {} bytes that are not UTF-8 text (the binlog carries \
+                         such types in the server's internal binary form): exclude the column or the table from the rule",
+                        src.name,
+                        b.len()
+                    )
+                } else {
+                    anyhow!(
+                        "column {} holds bytes that are not UTF-8 text: map it to hex (VARCHAR holding hex) or VARBINARY",
+                        src.name
+                    )
+                }
             })?)),
             Value::Int(i) => Ok(Cell::Str(i.to_string())),
             Value::UInt(u) => Ok(Cell::Str(u.to_string())),

@@ -1056,3 +1056,93 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
     assert!(hb > start, "heartbeat position {hb} is past {start}");
     c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }
+
+#[test]
+fn keyset_pages_decimal_and_bit_keys_exactly() {
+    let db = format!("it_sync_src_dk_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (d DECIMAL(30,10) NOT NULL, b BIT(8) NOT NULL, e ENUM('x','y') NOT NULL, PRIMARY KEY (d, b, e))"
+    ))
+    .unwrap();
+    // Keys that differ only beyond double precision.
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t VALUES (12345678901234567890.0000000001, 1, 'x'), (12345678901234567890.0000000002, 1, 'x'),
+         (12345678901234567890.0000000002, 2, 'x'), (12345678901234567890.0000000002, 2, 'y'), (-1, 255, 'y')"
+    ))
+    .unwrap();
+    let desc = TableDesc {
+        database: db.clone(),
+        name: "t".into(),
+        columns: vec![
+            ColumnDesc {
+                nullable: false,
+                ..col(
+                    "d",
+                    1,
+                    SourceType::Decimal {
+                        precision: 30,
+                        scale: 10,
+                        unsigned: false,
+                    },
+                )
+            },
+            ColumnDesc {
+                nullable: false,
+                ..col("b", 2, SourceType::Bit(8))
+            },
+            ColumnDesc {
+                nullable: false,
+                ..col("e", 3, SourceType::Enum(vec!["x".into(), "y".into()]))
+            },
+        ],
+        keys: vec![KeyDesc {
+            name: "PRIMARY".into(),
+            kind: KeyKind::Primary,
+            columns: vec!["d".into(), "b".into(), "e".into()],
+        }],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let sref = SourceRef {
+        database: db.clone(),
+        table: "t".into(),
+    };
+    let table = CaptureTable {
+        plan: plan_for(&desc, vec![sref.clone()], false),
+        sources: vec![desc],
+    };
+    let (mut snap, _) = Snapshot::begin(&source()).unwrap();
+    let mut got = Vec::new();
+    let mut after: Option<Vec<mysql::Value>> = None;
+    for _ in 0..20 {
+        let ch = snap
+            .read_chunk(&table, &sref, after.as_deref(), 1, &TimeZoneSpec::Fixed(0))
+            .unwrap();
+        got.extend(ch.rows.into_iter().map(|r| {
+            r.iter()
+                .map(|c| c.text().unwrap_or("NULL").to_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        }));
+        after = ch.last_key;
+        if ch.done {
+            break;
+        }
+    }
+    assert_eq!(
+        got,
+        vec![
+            "-1.0000000000|255|y",
+            "12345678901234567890.0000000001|1|x",
+            "12345678901234567890.0000000002|1|x",
+            "12345678901234567890.0000000002|2|x",
+            "12345678901234567890.0000000002|2|y",
+        ]
+    );
+    snap.finish().unwrap();
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}

@@ -187,13 +187,10 @@ impl Snapshot {
                             kcols.len()
                         );
                     }
-                    let ph = vec!["?"; k.len()].join(", ");
-                    if k.len() == 1 {
-                        sql.push_str(&format!(" WHERE {} > ?", order[0]));
-                    } else {
-                        sql.push_str(&format!(" WHERE ({}) > ({ph})", order.join(", ")));
-                    }
-                    params = k.to_vec();
+                    let (cond, p) = keyset_condition(kcols, k);
+                    sql.push_str(" WHERE ");
+                    sql.push_str(&cond);
+                    params = p;
                 }
                 sql.push_str(&format!(" ORDER BY {} LIMIT {max_rows}", order.join(", ")));
                 (sql, params)
@@ -332,13 +329,51 @@ fn scan_key(desc: &TableDesc) -> Option<Vec<(String, SourceType)>> {
         .find_map(|k| pick(&k.columns))
 }
 
-/// The expression whose value, compared with `col > ?`, continues the scan: ENUM/SET compare
-/// by their numeric value.
+/// The expression whose value, compared with `col > ?`, continues the scan: ENUM/SET/BIT
+/// compare by their numeric value.
 fn key_expr(name: &str, ty: &SourceType) -> String {
     match ty {
-        SourceType::Enum(_) | SourceType::Set(_) => format!("({}+0)", quote(name)),
+        SourceType::Enum(_) | SourceType::Set(_) | SourceType::Bit(_) => {
+            format!("({}+0)", quote(name))
+        }
         _ => quote(name),
     }
+}
+
+/// The placeholder for a key value: DECIMAL keys compare as DECIMAL (a string parameter would
+/// compare as a double and lose digits).
+fn key_placeholder(ty: &SourceType) -> String {
+    match ty {
+        SourceType::Decimal {
+            precision, scale, ..
+        } => format!("CAST(? AS DECIMAL({precision},{scale}))"),
+        _ => "?".into(),
+    }
+}
+
+/// `(k1,..,kn) > (v1,..,vn)` written so that MariaDB uses a range scan on the key (it does not
+/// for a row-constructor comparison, which would make every chunk rescan from the start):
+/// `k1 >= v1 AND (k1 > v1 OR (k2 >= v2 AND (k2 > v2 OR ... kn > vn)))`.
+fn keyset_condition(kcols: &[(String, SourceType)], key: &[Value]) -> (String, Vec<Value>) {
+    let mut params = Vec::new();
+    let mut cond = String::new();
+    let n = kcols.len();
+    for (i, ((name, ty), v)) in kcols.iter().zip(key).enumerate() {
+        let c = quote(name);
+        let ph = key_placeholder(ty);
+        if i + 1 == n {
+            cond.push_str(&format!("{c} > {ph}"));
+            params.push(v.clone());
+        } else {
+            cond.push_str(&format!("{c} >= {ph} AND ({c} > {ph} OR ("));
+            params.push(v.clone());
+            params.push(v.clone());
+        }
+    }
+    for _ in 1..n {
+        cond.push_str("))");
+    }
+    (cond, params)
 }
 
 /// A resume key as JSON for the checkpoint (typed, lossless).
@@ -488,6 +523,38 @@ mod tests {
             "a nullable unique key cannot page"
         );
         assert_eq!(scan_key_columns(&desc(vec![], false)), None);
+    }
+
+    #[test]
+    fn keyset_condition_expands_for_range_scans() {
+        let int = SourceType::Int {
+            width: crate::schema::IntWidth::Int,
+            unsigned: false,
+            display: None,
+        };
+        let dec = SourceType::Decimal {
+            precision: 30,
+            scale: 10,
+            unsigned: false,
+        };
+        let (c, p) = keyset_condition(&[("a".into(), int.clone())], &[Value::Int(1)]);
+        assert_eq!(c, "`a` > ?");
+        assert_eq!(p, vec![Value::Int(1)]);
+        let cols = vec![
+            ("a".into(), int.clone()),
+            ("b".into(), dec),
+            ("c".into(), int),
+        ];
+        let (c, p) = keyset_condition(
+            &cols,
+            &[Value::Int(1), Value::Bytes(b"2.5".to_vec()), Value::Int(3)],
+        );
+        assert_eq!(
+            c,
+            "`a` >= ? AND (`a` > ? OR (`b` >= CAST(? AS DECIMAL(30,10)) AND (`b` > CAST(? AS DECIMAL(30,10)) OR (`c` > ?))))"
+        );
+        assert_eq!(p.len(), 5);
+        assert_eq!(p[2], Value::Bytes(b"2.5".to_vec()));
     }
 
     #[test]

@@ -612,6 +612,18 @@ pub fn render_value(
     if let Value::NULL = v {
         return Ok(Cell::Null);
     }
+    // The binlog logs BINARY(n) without its trailing 0x00 padding; the table (and so the
+    // snapshot) holds n bytes.
+    let padded;
+    let v = match (path, &src.ty, v) {
+        (Path::Binlog, SourceType::Binary(n), Value::Bytes(b)) if b.len() < *n as usize => {
+            let mut p = b.clone();
+            p.resize(*n as usize, 0);
+            padded = Value::Bytes(p);
+            &padded
+        }
+        _ => v,
+    };
     match col.encoding {
         Encoding::Plain => plain(v, col, src, tz, stats, path),
         Encoding::Bool => {
@@ -772,6 +784,17 @@ fn plain(
         | SourceType::Set(_)
         | SourceType::Geometry(_)
         | SourceType::Unknown(_) => match v {
+            // The binlog carries text in the column's own charset; the snapshot connection gets
+            // it converted to utf8mb4 by the server.
+            Value::Bytes(b)
+                if path == Path::Binlog
+                    && src.charset.as_deref().is_some_and(|cs| !is_utf8_charset(cs)) =>
+            {
+                let cs = src.charset.as_deref().unwrap_or("");
+                Ok(Cell::Str(decode_charset(b, cs).map_err(|e| {
+                    anyhow!("column {}: {e}", src.name)
+                })?))
+            }
             Value::Bytes(b) => Ok(Cell::Str(String::from_utf8(b.clone()).map_err(|_| {
                 if let SourceType::Unknown(raw) = &src.ty {
                     anyhow!(
@@ -791,6 +814,73 @@ fn plain(
             Value::UInt(u) => Ok(Cell::Str(u.to_string())),
             other => bail!("expected text, got {other:?}"),
         },
+    }
+}
+
+fn is_utf8_charset(cs: &str) -> bool {
+    let cs = cs.to_ascii_lowercase();
+    cs == "utf8" || cs == "utf8mb3" || cs == "utf8mb4" || cs == "binary"
+}
+
+/// MySQL's `latin1` is Windows-1252 (with 0x81, 0x8D, 0x8F, 0x90, 0x9D passed through).
+const CP1252_80_9F: [u16; 32] = [
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+];
+
+/// Decode text bytes of a column in charset `cs` (binlog path) into UTF-8.
+pub fn decode_charset(b: &[u8], cs: &str) -> Result<String> {
+    let lower = cs.to_ascii_lowercase();
+    let units16 = |le: bool| -> Result<Vec<u16>> {
+        if !b.len().is_multiple_of(2) {
+            bail!("odd number of bytes in {cs} text");
+        }
+        Ok(b.chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect())
+    };
+    match lower.as_str() {
+        "utf8" | "utf8mb3" | "utf8mb4" | "binary" => {
+            String::from_utf8(b.to_vec()).map_err(|_| anyhow!("bytes are not valid {cs} text"))
+        }
+        "latin1" => Ok(b
+            .iter()
+            .map(|&x| match x {
+                0x80..=0x9F => char::from_u32(u32::from(CP1252_80_9F[usize::from(x - 0x80)])).unwrap_or('\u{FFFD}'),
+                _ => char::from(x),
+            })
+            .collect()),
+        "ascii" => {
+            if b.is_ascii() {
+                Ok(b.iter().map(|&x| char::from(x)).collect())
+            } else {
+                bail!("bytes are not ASCII")
+            }
+        }
+        "ucs2" | "utf16" => String::from_utf16(&units16(false)?).map_err(|_| anyhow!("invalid {cs} text")),
+        "utf16le" => String::from_utf16(&units16(true)?).map_err(|_| anyhow!("invalid {cs} text")),
+        "utf32" => {
+            if !b.len().is_multiple_of(4) {
+                bail!("bad utf32 text length");
+            }
+            b.chunks_exact(4)
+                .map(|c| {
+                    char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                        .ok_or_else(|| anyhow!("invalid utf32 text"))
+                })
+                .collect()
+        }
+        _ => bail!(
+            "text in charset {cs} cannot be decoded from the binlog by smt: convert the column to utf8mb4 \
+             (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4)"
+        ),
     }
 }
 

@@ -937,3 +937,57 @@ fn mysql_json_text_normalises_to_the_binlog_form() {
     );
     assert!(normalise_json("{nope").is_err());
 }
+
+#[test]
+fn binlog_text_in_other_charsets_is_decoded() {
+    assert_eq!(
+        decode_charset(&[b'c', b'a', b'f', 0xE9, b' ', 0x80], "latin1").unwrap(),
+        "café €"
+    );
+    assert_eq!(
+        decode_charset(&[0x00, 0x41, 0x00, 0xE9], "ucs2").unwrap(),
+        "Aé"
+    );
+    assert_eq!(decode_charset(&[0x41, 0x00], "utf16le").unwrap(), "A");
+    assert_eq!(decode_charset(&[0, 1, 0xF6, 0x00], "utf32").unwrap(), "😀");
+    assert!(decode_charset(&[0xC8], "ascii").is_err());
+    let err = decode_charset(b"x", "gbk").unwrap_err().to_string();
+    assert!(err.contains("gbk") && err.contains("utf8mb4"), "{err}");
+    // Through the renderer: the binlog path decodes, the snapshot path (already utf8mb4) does not.
+    let mut c = cd(SourceType::Varchar(10));
+    c.charset = Some("latin1".into());
+    let t = tc(SrType::Varchar(30), Encoding::Plain, &c.ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut st = RenderStats::default();
+    let b = render_binlog(
+        &BinlogValue::Value(Value::Bytes(vec![0xF1])),
+        &t,
+        &c,
+        &tz,
+        &mut st,
+    )
+    .unwrap();
+    let s_ = render_snapshot(&Value::Bytes("ñ".as_bytes().to_vec()), &t, &c, &tz, &mut st).unwrap();
+    assert_eq!(b, s("ñ"));
+    assert_eq!(b, s_);
+}
+
+#[test]
+fn binlog_binary_n_gets_its_zero_padding_back() {
+    let ty = SourceType::Binary(4);
+    let c = cd(ty.clone());
+    let t = tc(SrType::Varchar(8), Encoding::Hex, &ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut st = RenderStats::default();
+    let b = render_binlog(
+        &BinlogValue::Value(Value::Bytes(vec![1])),
+        &t,
+        &c,
+        &tz,
+        &mut st,
+    )
+    .unwrap();
+    assert_eq!(b, s("01000000"));
+    let snap = render_snapshot(&Value::Bytes(vec![1, 0, 0, 0]), &t, &c, &tz, &mut st).unwrap();
+    assert_eq!(b, snap);
+}

@@ -1235,3 +1235,163 @@ fn binary_padding_and_latin1_text_agree() {
     assert_eq!(snap_rows, bin_rows);
     c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }
+
+/// Create `ddl` in a fresh database, run `inserts`, then render the table through the snapshot
+/// and through the binlog (from before the CREATE) and require identical rows. Returns the rows.
+fn snapshot_equals_binlog(
+    tag: &str,
+    ddl: &str,
+    inserts: &[&str],
+    cols: Vec<(&str, SourceType)>,
+) -> Vec<Row> {
+    let db = format!("it_sync_src_{tag}_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    let p0 = master_status(&mut c).unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    c.query_drop(format!("USE `{db}`")).unwrap();
+    c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
+        .unwrap();
+    c.query_drop(ddl).unwrap();
+    for i in inserts {
+        c.query_drop(*i).unwrap();
+    }
+    let desc = TableDesc {
+        database: db.clone(),
+        name: "t".into(),
+        columns: cols
+            .into_iter()
+            .enumerate()
+            .map(|(i, (n, t))| col(n, i as u32 + 1, t))
+            .collect(),
+        keys: vec![KeyDesc {
+            name: "PRIMARY".into(),
+            kind: KeyKind::Primary,
+            columns: vec!["id".into()],
+        }],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let sref = SourceRef {
+        database: db.clone(),
+        table: "t".into(),
+    };
+    let table = CaptureTable {
+        plan: plan_for(&desc, vec![sref.clone()], false),
+        sources: vec![desc],
+    };
+    let names: Vec<String> = table.plan.columns.iter().map(|c| c.name.clone()).collect();
+    let tz = TimeZoneSpec::parse("Asia/Shanghai").unwrap();
+    let snap = snapshot_rows(&table, &sref, &tz);
+    let mut reader = BinlogReader::open_with(
+        &source(),
+        65_000 + (std::process::id() % 1000),
+        &p0,
+        vec![table],
+        &tz,
+        ReaderOptions {
+            non_block: true,
+            ..ReaderOptions::default()
+        },
+    )
+    .unwrap();
+    let mut state = BTreeMap::new();
+    drain(&mut reader, &mut state);
+    assert_same(&snap, &state, &names);
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+    snap.into_values().collect()
+}
+
+#[test]
+fn more_types_render_identically() {
+    let e300: Vec<String> = (0..300).map(|i| format!("e{i}")).collect();
+    let enum_ddl = e300
+        .iter()
+        .map(|l| format!("'{l}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let s12: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    let set_ddl = s12
+        .iter()
+        .map(|l| format!("'{l}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let ddl = format!(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k2 INT, mi MEDIUMINT, si SMALLINT, du DECIMAL(10,0) UNSIGNED,
+         fl FLOAT, tt TINYTEXT, mt MEDIUMTEXT, lb LONGBLOB, d3 DATETIME(3), t0 TIME, t1 TIME(1), ts3 TIMESTAMP(3) NULL DEFAULT NULL,
+         en ENUM({enum_ddl}), st SET({set_ddl}), b9 BIT(9), yr YEAR, ls LINESTRING, mls MULTILINESTRING, mpg MULTIPOLYGON,
+         gc GEOMETRYCOLLECTION, js JSON, gv INT AS (id * 2) VIRTUAL, gs VARCHAR(20) AS (CONCAT('g', id)) STORED)"
+    );
+    let cols = vec![
+        ("id", int(IntWidth::Int, false)),
+        ("k2", int(IntWidth::Int, false)),
+        ("mi", int(IntWidth::Medium, false)),
+        ("si", int(IntWidth::Small, false)),
+        (
+            "du",
+            SourceType::Decimal {
+                precision: 10,
+                scale: 0,
+                unsigned: true,
+            },
+        ),
+        ("fl", SourceType::Float { unsigned: false }),
+        ("tt", SourceType::Text(TextKind::Tiny)),
+        ("mt", SourceType::Text(TextKind::Medium)),
+        ("lb", SourceType::Blob(TextKind::Long)),
+        ("d3", SourceType::DateTime { fsp: 3 }),
+        ("t0", SourceType::Time { fsp: 0 }),
+        ("t1", SourceType::Time { fsp: 1 }),
+        ("ts3", SourceType::Timestamp { fsp: 3 }),
+        ("en", SourceType::Enum(e300.clone())),
+        ("st", SourceType::Set(s12.clone())),
+        ("b9", SourceType::Bit(9)),
+        ("yr", SourceType::Year),
+        ("ls", SourceType::Geometry(GeometryKind::LineString)),
+        ("mls", SourceType::Geometry(GeometryKind::MultiLineString)),
+        ("mpg", SourceType::Geometry(GeometryKind::MultiPolygon)),
+        ("gc", SourceType::Geometry(GeometryKind::GeometryCollection)),
+        ("js", SourceType::Json),
+        ("gv", int(IntWidth::Int, false)),
+        ("gs", SourceType::Varchar(20)),
+    ];
+    let ins1 = "INSERT INTO t (id,k2,mi,si,du,fl,tt,mt,lb,d3,t0,t1,ts3,en,st,b9,yr,ls,mls,mpg,gc,js) VALUES
+        (1, -2147483648, -8388608, -32768, 9999999999, 3.40282e38, 'tiny', REPEAT('m', 70000), REPEAT(x'00ff', 40000),
+         '2024-12-31 23:59:59.999', '-00:00:01', '-00:00:00.5', '1970-01-01 00:00:01.001', 'e299', 's0,s11', b'100000001', 1901,
+         ST_GeomFromText('LINESTRING(0 0,1.25 -1,2 2)'), ST_GeomFromText('MULTILINESTRING((0 0,1 1),(2 2,3 3))'),
+         ST_GeomFromText('MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))'), ST_GeomFromText('GEOMETRYCOLLECTION EMPTY'),
+         '\"\\\\u00e9 \\\\n\"')";
+    let ins2 = "INSERT INTO t (id) VALUES (2)";
+    let rows = snapshot_equals_binlog("mt", &ddl, &[ins1, ins2], cols);
+    let r1 = rows.iter().find(|r| r[0] == Cell::Num("1".into())).unwrap();
+    let t = |i: usize| r1[i].text().map(str::to_string);
+    assert_eq!(t(2).as_deref(), Some("-8388608"));
+    assert_eq!(t(4).as_deref(), Some("9999999999"));
+    assert_eq!(t(7).map(|s| s.len()), Some(70000));
+    assert_eq!(t(8).map(|s| s.len()), Some(160000));
+    assert_eq!(t(9).as_deref(), Some("2024-12-31 23:59:59.999"));
+    assert_eq!(t(10).as_deref(), Some("-00:00:01"));
+    assert_eq!(t(11).as_deref(), Some("-00:00:00.5"));
+    assert_eq!(
+        t(12).as_deref(),
+        Some("1970-01-01 08:00:01.001"),
+        "Asia/Shanghai"
+    );
+    assert_eq!(t(13).as_deref(), Some("e299"), "2-byte ENUM index");
+    assert_eq!(t(14).as_deref(), Some("s0,s11"), "2-byte SET mask");
+    assert_eq!(t(15).as_deref(), Some("257"));
+    assert_eq!(t(16).as_deref(), Some("1901"));
+    assert_eq!(t(17).as_deref(), Some("LINESTRING(0 0,1.25 -1,2 2)"));
+    assert_eq!(
+        t(18).as_deref(),
+        Some("MULTILINESTRING((0 0,1 1),(2 2,3 3))")
+    );
+    assert_eq!(
+        t(19).as_deref(),
+        Some("MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))")
+    );
+    assert_eq!(t(20).as_deref(), Some("GEOMETRYCOLLECTION EMPTY"));
+    assert_eq!(t(22).as_deref(), Some("2"), "VIRTUAL column value");
+    assert_eq!(t(23).as_deref(), Some("g1"), "STORED column value");
+}

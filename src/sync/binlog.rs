@@ -703,13 +703,30 @@ impl BinlogReader {
             .filter_map(|k| ct.plan.columns.iter().position(|c| &c.name == k))
             .collect();
         let mut changes = Vec::new();
-        for r in re.rows(&mapped.tme) {
-            let (before, after) = r.with_context(|| {
+        // mysql_common 0.37 overflows (a panic in debug builds) decoding negative TIME(1)/TIME(2)
+        // values with a fraction; turn such a panic into an error instead of a crash.
+        let tme = &mapped.tme;
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            re.rows(tme).collect::<std::io::Result<Vec<_>>>()
+        }))
+        .map_err(|_| {
+            fail(
+                Kind::Sync,
                 format!(
-                    "decoding a rows event of {}.{} at {}",
+                    "the binlog decoder failed on a rows event of {}.{} at {} (mysql_common cannot decode \
+                     negative TIME(1)/TIME(2) values with fractions in debug builds): use a release build of smt, \
+                     or change the column to TIME(0) or TIME(3..6)",
                     sref.database, sref.table, self.pos
-                )
-            })?;
+                ),
+            )
+        })?
+        .with_context(|| {
+            format!(
+                "decoding a rows event of {}.{} at {}",
+                sref.database, sref.table, self.pos
+            )
+        })?;
+        for (before, after) in decoded {
             let render = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Row> {
                 render_row(
                     &ct.plan.columns,

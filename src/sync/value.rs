@@ -541,7 +541,40 @@ fn timestamp_cell(
     )))
 }
 
+/// Undo mysql_common 0.37's wrap-around when decoding a negative TIME(1)/TIME(2) binlog value with
+/// a fraction (release builds): it adds `K = 2_560_000 << 24` to the packed value. Such a decode
+/// is recognisable when the result is non-negative, because its microseconds then exceed
+/// 999 999 (a genuine TIME(1|2) value has at most 990 000). Values below -625 h decode negative
+/// and cannot be told apart (documented gap).
+pub fn fix_time2_wrap(v: &Value, fsp: u8) -> Value {
+    const K: i64 = 2_560_000 << 24;
+    match v {
+        Value::Time(false, d, h, m, s, us) if (fsp == 1 || fsp == 2) && *us > 999_999 => {
+            let hours = i64::from(*d) * 24 + i64::from(*h);
+            let hms = (hours << 12) | (i64::from(*m) << 6) | i64::from(*s);
+            let b = (hms << 24) | i64::from(*us);
+            let t = K - b; // |correct value|, the correct value being b - K < 0
+            if t <= 0 {
+                return v.clone();
+            }
+            let hms = t >> 24;
+            let hours = ((hms >> 12) % (1 << 10)) as u32;
+            Value::Time(
+                true,
+                hours / 24,
+                (hours % 24) as u8,
+                ((hms >> 6) % (1 << 6)) as u8,
+                (hms % (1 << 6)) as u8,
+                (t % (1 << 24)) as u32,
+            )
+        }
+        _ => v.clone(),
+    }
+}
+
 fn time_cell(v: &Value, src: &ColumnDesc) -> Result<Cell> {
+    let fixed = fix_time2_wrap(v, fsp_of(&src.ty));
+    let v = &fixed;
     let (neg, hours, m, s, us) = match v {
         Value::Time(neg, days, h, m, s, us) => (*neg, days * 24 + u32::from(*h), *m, *s, *us),
         Value::Bytes(b) => {
@@ -720,7 +753,17 @@ fn plain(
     path: Path,
 ) -> Result<Cell> {
     match &src.ty {
-        SourceType::Int { .. } => Ok(num(unsigned_fix(int_of(v)?, &src.ty).to_string(), col)),
+        SourceType::Int { .. } => {
+            let mut i = int_of(v)?;
+            // mysql_common reads a signed MEDIUMINT from the binlog without sign extension
+            // (-1 arrives as 16777215).
+            if let (Path::Binlog, SourceType::Int { width: IntWidth::Medium, unsigned: false, .. }) = (path, &src.ty) {
+                if i >= 1 << 23 && i < 1 << 24 {
+                    i -= 1 << 24;
+                }
+            }
+            Ok(num(unsigned_fix(i, &src.ty).to_string(), col))
+        }
         SourceType::Year => {
             let mut y = int_of(v)?;
             // mysql_common decodes the binlog's YEAR byte as 1900 + b, so 0000 arrives as 1900

@@ -991,3 +991,102 @@ fn binlog_binary_n_gets_its_zero_padding_back() {
     let snap = render_snapshot(&Value::Bytes(vec![1, 0, 0, 0]), &t, &c, &tz, &mut st).unwrap();
     assert_eq!(b, snap);
 }
+
+#[test]
+fn time2_wraparound_of_the_binlog_decoder_is_undone() {
+    // What mysql_common (release build) makes of -00:00:00.5 in a TIME(1) column.
+    let buggy = Value::Time(false, 26, 0, 63, 63, 16_277_216);
+    assert_eq!(
+        fix_time2_wrap(&buggy, 1),
+        Value::Time(true, 0, 0, 0, 0, 500_000)
+    );
+    assert_eq!(
+        both(
+            buggy,
+            SourceType::Time { fsp: 1 },
+            SrType::Varchar(17),
+            Encoding::Time
+        ),
+        s("-00:00:00.5")
+    );
+    // Genuine values are untouched.
+    let ok = Value::Time(false, 26, 0, 39, 59, 990_000);
+    assert_eq!(fix_time2_wrap(&ok, 2), ok);
+    assert_eq!(
+        fix_time2_wrap(&Value::Time(false, 0, 0, 0, 0, 16_277_216), 6),
+        Value::Time(false, 0, 0, 0, 0, 16_277_216)
+    );
+}
+
+/// mysql_common's `time_from_packed`, to simulate its wrapped decode.
+fn time_from_packed(mut tmp: i64) -> Value {
+    let neg = tmp < 0;
+    if neg {
+        tmp = -tmp;
+    }
+    let hms = tmp >> 24;
+    let h = ((hms >> 12) as u32) % (1 << 10);
+    Value::Time(
+        neg,
+        h / 24,
+        (h % 24) as u8,
+        ((hms >> 6) % 64) as u8,
+        (hms % 64) as u8,
+        (tmp % (1 << 24)) as u32,
+    )
+}
+
+#[test]
+fn time2_wraparound_fix_over_many_values() {
+    const K: i64 = 2_560_000 << 24;
+    for hours in [0i64, 1, 23, 24, 100, 500, 624] {
+        for (m, s_) in [(0i64, 0i64), (30, 15), (59, 59)] {
+            for hundredths in [1i64, 25, 50, 99] {
+                let hms = (hours << 12) | (m << 6) | s_;
+                let g = -((hms << 24) + hundredths * 10_000);
+                let buggy = time_from_packed(g + K);
+                let want = time_from_packed(g);
+                assert_eq!(
+                    fix_time2_wrap(&buggy, 2),
+                    want,
+                    "{hours}:{m}:{s_}.{hundredths}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn binlog_signed_mediumint_is_sign_extended() {
+    let ty = int(IntWidth::Medium, false);
+    let c = cd(ty.clone());
+    let t = tc(SrType::Int, Encoding::Plain, &ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut st = RenderStats::default();
+    let b = |i: i64, st: &mut RenderStats| {
+        render_binlog(&BinlogValue::Value(Value::Int(i)), &t, &c, &tz, st).unwrap()
+    };
+    assert_eq!(b(16_777_215, &mut st), n("-1"));
+    assert_eq!(b(8_388_608, &mut st), n("-8388608"));
+    assert_eq!(b(8_388_607, &mut st), n("8388607"));
+    // The snapshot's values are already right.
+    assert_eq!(
+        render_snapshot(&Value::Int(-8_388_608), &t, &c, &tz, &mut st).unwrap(),
+        n("-8388608")
+    );
+    // Unsigned MEDIUMINT keeps its full range.
+    let uty = int(IntWidth::Medium, true);
+    let uc = cd(uty.clone());
+    let ut = tc(SrType::Int, Encoding::Plain, &uty);
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Int(16_777_215)),
+            &ut,
+            &uc,
+            &tz,
+            &mut st
+        )
+        .unwrap(),
+        n("16777215")
+    );
+}

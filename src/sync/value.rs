@@ -758,7 +758,7 @@ fn plain(
             // mysql_common reads a signed MEDIUMINT from the binlog without sign extension
             // (-1 arrives as 16777215).
             if let (Path::Binlog, SourceType::Int { width: IntWidth::Medium, unsigned: false, .. }) = (path, &src.ty) {
-                if i >= 1 << 23 && i < 1 << 24 {
+                if ((1 << 23)..(1 << 24)).contains(&i) {
                     i -= 1 << 24;
                 }
             }

@@ -1395,3 +1395,199 @@ fn more_types_render_identically() {
     assert_eq!(t(22).as_deref(), Some("2"), "VIRTUAL column value");
     assert_eq!(t(23).as_deref(), Some("g1"), "STORED column value");
 }
+
+#[test]
+fn decimal_and_temporal_extremes_render_identically() {
+    let s64: Vec<String> = (0..64).map(|i| format!("m{i}")).collect();
+    let set_ddl = s64
+        .iter()
+        .map(|l| format!("'{l}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let ddl = format!(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, d1 DECIMAL(1,0), d5 DECIMAL(5,5), d18 DECIMAL(18,9), d65 DECIMAL(65,30),
+         dz DECIMAL(65,0) UNSIGNED, dt DATE, dtm DATETIME(6), ts TIMESTAMP(6) NULL DEFAULT NULL, t3 TIME(3), t5 TIME(5), t6 TIME(6),
+         st SET({set_ddl}), g GEOMETRY, dbl DOUBLE)"
+    );
+    let cols = vec![
+        ("id", int(IntWidth::Int, false)),
+        (
+            "d1",
+            SourceType::Decimal {
+                precision: 1,
+                scale: 0,
+                unsigned: false,
+            },
+        ),
+        (
+            "d5",
+            SourceType::Decimal {
+                precision: 5,
+                scale: 5,
+                unsigned: false,
+            },
+        ),
+        (
+            "d18",
+            SourceType::Decimal {
+                precision: 18,
+                scale: 9,
+                unsigned: false,
+            },
+        ),
+        (
+            "d65",
+            SourceType::Decimal {
+                precision: 65,
+                scale: 30,
+                unsigned: false,
+            },
+        ),
+        (
+            "dz",
+            SourceType::Decimal {
+                precision: 65,
+                scale: 0,
+                unsigned: true,
+            },
+        ),
+        ("dt", SourceType::Date),
+        ("dtm", SourceType::DateTime { fsp: 6 }),
+        ("ts", SourceType::Timestamp { fsp: 6 }),
+        ("t3", SourceType::Time { fsp: 3 }),
+        ("t5", SourceType::Time { fsp: 5 }),
+        ("t6", SourceType::Time { fsp: 6 }),
+        ("st", SourceType::Set(s64)),
+        ("g", SourceType::Geometry(GeometryKind::Geometry)),
+        ("dbl", SourceType::Double { unsigned: false }),
+    ];
+    let all_set = (0..64)
+        .map(|i| format!("m{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let ins = [
+        format!(
+            "INSERT INTO t VALUES (1, -9, -0.99999, -123456789.123456789,
+             99999999999999999999999999999999999.999999999999999999999999999999, 99999999999999999999999999999999999999999999999999999999999999999,
+             '0001-01-01', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', '-838:59:59.999', '-00:00:00.00001', '838:59:59.999999',
+             '{all_set}', ST_GeomFromText('POINT(116.4 39.9)', 4326), -0.0)"
+        ),
+        "INSERT INTO t VALUES (2, 0, 0.00001, 0.000000001, -0.000000000000000000000000000001, 0, '1000-01-01', '1000-01-01 00:00:00.000001',
+         '1970-01-01 00:00:01', '-00:00:00.001', '00:00:00', '-838:59:59.999999', 'm63', ST_GeomFromText('POLYGON EMPTY'), 1e-300)"
+            .to_string(),
+        "INSERT INTO t VALUES (3, 5, 0.5, 100000000.000000001, 1.5, 1000000000000000000000, '2024-02-29', '2024-02-29 00:00:00',
+         '2024-02-29 12:00:00', '12:00:00.5', '-12:00:00.12345', '-01:00:00.000001', '', NULL, 123456789012345680000)"
+            .to_string(),
+    ];
+    let ins_ref: Vec<&str> = ins.iter().map(String::as_str).collect();
+    let rows = snapshot_equals_binlog("dx", &ddl, &ins_ref, cols);
+    let r = |id: &str| {
+        rows.iter()
+            .find(|r| r[0] == Cell::Num(id.into()))
+            .unwrap()
+            .iter()
+            .map(|c| c.text().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let r1 = r("1");
+    assert_eq!(r1[3].as_deref(), Some("-123456789.123456789"));
+    assert_eq!(
+        r1[5].as_deref(),
+        Some("99999999999999999999999999999999999999999999999999999999999999999")
+    );
+    assert_eq!(r1[6].as_deref(), Some("0001-01-01"));
+    assert_eq!(
+        r1[8].as_deref(),
+        Some("2038-01-19 11:14:07.999999"),
+        "Asia/Shanghai"
+    );
+    assert_eq!(r1[9].as_deref(), Some("-838:59:59.999"));
+    assert_eq!(r1[10].as_deref(), Some("-00:00:00.00001"));
+    assert_eq!(r1[12].as_deref(), Some(all_set.as_str()));
+    assert_eq!(
+        r1[13].as_deref(),
+        Some("POINT(116.4 39.9)"),
+        "SRID prefix skipped"
+    );
+    let r2 = r("2");
+    assert_eq!(r2[4].as_deref(), Some("-0.000000000000000000000000000001"));
+    assert_eq!(r2[11].as_deref(), Some("-838:59:59.999999"));
+    let r3 = r("3");
+    assert_eq!(r3[3].as_deref(), Some("100000000.000000001"));
+    assert_eq!(r3[10].as_deref(), Some("-12:00:00.12345"));
+    assert_eq!(r3[11].as_deref(), Some("-01:00:00.000001"));
+}
+
+#[test]
+fn unknown_types_fail_clearly_in_the_binlog() {
+    let db = format!("it_sync_src_uk_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, u UUID)"
+    ))
+    .unwrap();
+    let p0 = master_status(&mut c).unwrap();
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t VALUES (1, '123e4567-e89b-12d3-a456-426655440000')"
+    ))
+    .unwrap();
+    let desc = TableDesc {
+        database: db.clone(),
+        name: "t".into(),
+        columns: vec![
+            ColumnDesc {
+                nullable: false,
+                ..col("id", 1, int(IntWidth::Int, false))
+            },
+            col("u", 2, SourceType::Unknown("uuid".into())),
+        ],
+        keys: vec![KeyDesc {
+            name: "PRIMARY".into(),
+            kind: KeyKind::Primary,
+            columns: vec!["id".into()],
+        }],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let sref = SourceRef {
+        database: db.clone(),
+        table: "t".into(),
+    };
+    let table = CaptureTable {
+        plan: plan_for(&desc, vec![sref.clone()], false),
+        sources: vec![desc],
+    };
+    let tz = TimeZoneSpec::Fixed(0);
+    let snap = snapshot_rows(&table, &sref, &tz);
+    assert_eq!(
+        snap.values().next().unwrap()[1],
+        Cell::Str("123e4567-e89b-12d3-a456-426655440000".into())
+    );
+    let mut reader = BinlogReader::open_with(
+        &source(),
+        66_000 + (std::process::id() % 1000),
+        &p0,
+        vec![table],
+        &tz,
+        ReaderOptions {
+            non_block: true,
+            ..ReaderOptions::default()
+        },
+    )
+    .unwrap();
+    let err = loop {
+        match reader.next_event() {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the UUID row must not render silently"),
+            Err(e) => break format!("{e:#}"),
+        }
+    };
+    assert!(
+        err.contains("type uuid") && err.contains("exclude the column"),
+        "{err}"
+    );
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}

@@ -611,7 +611,11 @@ fn set_mask(v: &Value, path: Path) -> Result<u64> {
         }
         _ => {
             let i = int_of(v)?;
-            u64::try_from(i).map_err(|_| anyhow!("SET bitmask {i} out of range"))
+            // A 64-member SET with the top bit set comes back from `col+0` as a negative BIGINT.
+            match i64::try_from(i) {
+                Ok(neg) if neg < 0 => Ok(neg as u64),
+                _ => u64::try_from(i).map_err(|_| anyhow!("SET bitmask {i} out of range")),
+            }
         }
     }
 }
@@ -827,6 +831,20 @@ fn plain(
         | SourceType::Set(_)
         | SourceType::Geometry(_)
         | SourceType::Unknown(_) => match v {
+            // Types smt does not know (MariaDB UUID, INET4/6, ...) are logged in their internal
+            // binary form, which never equals the text the snapshot reads: refuse rather than
+            // write values that differ from the snapshot's.
+            Value::Bytes(_) if path == Path::Binlog && matches!(src.ty, SourceType::Unknown(_)) => {
+                let raw = match &src.ty {
+                    SourceType::Unknown(r) => r.as_str(),
+                    _ => "",
+                };
+                bail!(
+                    "column {} has type {raw}, which the binlog carries in the server's internal binary form \
+                     that smt cannot render like the snapshot does: exclude the column or the table from the rule",
+                    src.name
+                )
+            }
             // The binlog carries text in the column's own charset; the snapshot connection gets
             // it converted to utf8mb4 by the server.
             Value::Bytes(b)

@@ -649,18 +649,36 @@ fn merged_shards_map_columns_by_name() {
     )
     .unwrap();
     let mut rows = Vec::new();
+    let mut ddl = Vec::new();
     while let Some(ev) = reader.next_event().unwrap() {
-        if let SourceEvent::Rows {
-            source, changes, ..
-        } = ev
-        {
-            for ch in changes {
-                if let RowChange::Upsert(r) = ch {
-                    rows.push((source.table.clone(), r));
+        match ev {
+            SourceEvent::Rows {
+                source, changes, ..
+            } => {
+                for ch in changes {
+                    if let RowChange::Upsert(r) = ch {
+                        rows.push((source.table.clone(), r));
+                    }
                 }
             }
+            SourceEvent::Ddl { sql, database, .. } if database == db || sql.contains(&db) => {
+                ddl.push(sql)
+            }
+            _ => {}
         }
     }
+    assert!(
+        ddl.iter().any(|s| s.starts_with("CREATE TABLE s_1")),
+        "{ddl:?}"
+    );
+    assert!(
+        ddl.iter().any(|s| s.starts_with("CREATE TABLE s_2")),
+        "{ddl:?}"
+    );
+    assert!(
+        !ddl.iter().any(|s| s.contains("other")),
+        "DDL of an uncaptured table is not reported: {ddl:?}"
+    );
     let s = |x: &str| Cell::Str(x.into());
     let n = |x: &str| Cell::Num(x.into());
     assert_eq!(

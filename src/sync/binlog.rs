@@ -609,35 +609,7 @@ impl BinlogReader {
     /// DML whose text names a captured table, or a database-level statement on a captured
     /// database.
     fn ddl_touches_capture(&self, default_db: &str, sql: &str) -> bool {
-        let lower = sql.to_lowercase();
-        let first = lower.split_whitespace().next().unwrap_or("");
-        let relevant = matches!(
-            first,
-            "alter"
-                | "create"
-                | "drop"
-                | "rename"
-                | "truncate"
-                | "insert"
-                | "update"
-                | "delete"
-                | "replace"
-                | "load"
-        );
-        if !relevant {
-            return false;
-        }
-        let words = word_set(&lower);
-        let default_db = default_db.to_lowercase();
-        for (db, t) in &self.captured_tables {
-            if words.contains(t.as_str()) && (db == &default_db || words.contains(db.as_str())) {
-                return true;
-            }
-        }
-        if lower.contains("database") || lower.contains("schema") {
-            return self.captured_dbs.iter().any(|d| words.contains(d.as_str()));
-        }
-        false
+        statement_touches(&self.captured_tables, &self.captured_dbs, default_db, sql)
     }
 
     /// One `Rows` event per capturing target (none for an uncaptured table).
@@ -778,12 +750,82 @@ impl BinlogReader {
     }
 }
 
-fn is_ddl(sql: &str) -> bool {
-    let first = sql
-        .split_whitespace()
+/// The statement text after leading whitespace and comments (`/* */`, `-- `, `#`); an executable
+/// comment `/*!50100 ... */` counts as its contents.
+fn strip_leading_comments(sql: &str) -> &str {
+    let mut s = sql.trim_start();
+    loop {
+        if let Some(rest) = s.strip_prefix("/*!") {
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            return rest.trim_start();
+        } else if let Some(rest) = s.strip_prefix("/*") {
+            match rest.find("*/") {
+                Some(e) => s = rest[e + 2..].trim_start(),
+                None => return "",
+            }
+        } else if s.starts_with("-- ") || s.starts_with('#') {
+            match s.find('\n') {
+                Some(e) => s = s[e + 1..].trim_start(),
+                None => return "",
+            }
+        } else {
+            return s;
+        }
+    }
+}
+
+fn first_keyword(sql: &str) -> String {
+    strip_leading_comments(sql)
+        .split(|c: char| !c.is_ascii_alphabetic())
         .next()
         .unwrap_or("")
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether a statement logged as text can affect a captured table: DDL or statement-logged DML
+/// naming a captured table (in its database, or qualified), or a database-level statement on a
+/// captured database.
+pub fn statement_touches(
+    captured_tables: &[(String, String)],
+    captured_dbs: &[String],
+    default_db: &str,
+    sql: &str,
+) -> bool {
+    let relevant = matches!(
+        first_keyword(sql).as_str(),
+        "alter"
+            | "create"
+            | "drop"
+            | "rename"
+            | "truncate"
+            | "insert"
+            | "update"
+            | "delete"
+            | "replace"
+            | "load"
+    );
+    if !relevant {
+        return false;
+    }
+    let lower = sql.to_lowercase();
+    let words = word_set(&lower);
+    let named = |name: &str| {
+        words.contains(name) || lower.contains(&format!("`{}`", name.replace('`', "``")))
+    };
+    let default_db = default_db.to_lowercase();
+    for (db, t) in captured_tables {
+        if named(t) && (db == &default_db || named(db)) {
+            return true;
+        }
+    }
+    if lower.contains("database") || lower.contains("schema") {
+        return captured_dbs.iter().any(|d| named(d));
+    }
+    false
+}
+
+fn is_ddl(sql: &str) -> bool {
+    let first = first_keyword(sql);
     matches!(
         first.as_str(),
         "alter"
@@ -1020,6 +1062,38 @@ mod tests {
             "{}",
             p[4]
         );
+    }
+
+    #[test]
+    fn statement_attribution() {
+        let tables = vec![
+            ("shop".to_string(), "orders".to_string()),
+            ("shop".to_string(), "my-t".to_string()),
+        ];
+        let dbs = vec!["shop".to_string()];
+        let t = |db: &str, sql: &str| statement_touches(&tables, &dbs, db, sql);
+        assert!(t("shop", "ALTER TABLE orders ADD COLUMN x INT"));
+        assert!(t("other", "ALTER TABLE `shop`.`orders` ADD COLUMN x INT"));
+        assert!(t("shop", "/* gh-ost */ RENAME TABLE orders TO orders_old"));
+        assert!(t("shop", "/*!40000 ALTER TABLE `orders` DISABLE KEYS */"));
+        assert!(t("shop", "-- note\nTRUNCATE orders"));
+        assert!(t("shop", "DROP TABLE `my-t`"));
+        assert!(t("x", "DROP DATABASE shop"));
+        assert!(
+            t("shop", "INSERT INTO orders VALUES (1)"),
+            "statement-logged DML"
+        );
+        assert!(
+            !t("other", "ALTER TABLE orders ADD COLUMN x INT"),
+            "another database's orders"
+        );
+        assert!(!t("shop", "CREATE TABLE orders_archive (id INT)"));
+        assert!(!t("shop", "GRANT SELECT ON shop.orders TO u"));
+        assert!(!t("shop", "DROP TABLE my"));
+        assert!(!t("x", "DROP DATABASE shopping"));
+        assert_eq!(first_keyword("  /* a */ /* b */ create table"), "create");
+        assert_eq!(first_keyword("# c\n drop table"), "drop");
+        assert_eq!(first_keyword("/* unterminated"), "");
     }
 
     #[test]

@@ -1609,3 +1609,85 @@ fn unknown_types_fail_clearly_in_the_binlog() {
     );
     c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }
+
+#[test]
+fn limited_user_preflight_and_reconnect_giving_up() {
+    let tag = std::process::id();
+    let db = format!("it_sync_src_us_{tag}");
+    let user = format!("it_sync_src_u{tag}");
+    let mut c = conn();
+    c.query_drop(format!("DROP USER IF EXISTS '{user}'@'%'"))
+        .unwrap();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
+    ))
+    .unwrap();
+    c.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-{tag}'"))
+        .unwrap();
+    c.query_drop(format!("GRANT SELECT ON `{db}`.* TO '{user}'@'%'"))
+        .unwrap();
+    c.query_drop(format!("GRANT REPLICATION SLAVE ON *.* TO '{user}'@'%'"))
+        .unwrap();
+    let mut src = source();
+    src.user = user.clone();
+    src.password = Secret::new(format!("pw-{tag}"));
+    let mut uc = smt::sync::snapshot::connect(&src).unwrap();
+    let problems = check_binlog_settings(&mut uc).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("lacks REPLICATION CLIENT")
+            && problems[0].contains("GRANT REPLICATION CLIENT ON *.*"),
+        "{problems:?}"
+    );
+    c.query_drop(format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'"))
+        .unwrap();
+    let mut uc = smt::sync::snapshot::connect(&src).unwrap();
+    assert_eq!(check_binlog_settings(&mut uc), Ok(()));
+
+    let start = master_status(&mut c).unwrap();
+    let table = simple_table(&db, "t", true);
+    let opts = ReaderOptions {
+        max_reconnects: 2,
+        backoff: std::time::Duration::from_millis(10),
+        ..ReaderOptions::default()
+    };
+    let mut reader = BinlogReader::open_with(
+        &src,
+        67_000 + (tag % 1000),
+        &start,
+        vec![table],
+        &TimeZoneSpec::Fixed(0),
+        opts,
+    )
+    .unwrap();
+    c.query_drop(format!("INSERT INTO `{db}`.t VALUES (1, 'x')"))
+        .unwrap();
+    loop {
+        if let SourceEvent::Rows { .. } = reader.next_event().unwrap().expect("blocking") {
+            break;
+        }
+    }
+    // The account is locked and the connection killed: reconnecting fails, and after the
+    // configured attempts the error names the server.
+    c.query_drop(format!("ALTER USER '{user}'@'%' ACCOUNT LOCK"))
+        .unwrap();
+    c.query_drop(format!("KILL CONNECTION {}", reader.connection_id()))
+        .unwrap();
+    let err = loop {
+        match reader.next_event() {
+            Ok(_) => continue,
+            Err(e) => break format!("{e:#}"),
+        }
+    };
+    let want = format!("{}:{}", src.host, src.port);
+    assert!(
+        err.contains(&want) && err.contains("after 2 attempts"),
+        "{err}"
+    );
+    assert!(!err.contains(&format!("pw-{tag}")), "no password in errors");
+    c.query_drop(format!("DROP USER '{user}'@'%'")).unwrap();
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}

@@ -304,9 +304,8 @@ impl BinlogReader {
             let Some(stream) = self.stream.as_mut() else {
                 if self.opts.non_block {
                     // Caught up earlier: look again from where we are (a transaction boundary).
-                    let conn = self.reconnect_conn()?;
                     let from = self.pos.clone();
-                    self.stream = Some(self.start_stream(conn, &from)?);
+                    self.stream = Some(self.open_stream_retrying(&from)?);
                     continue;
                 }
                 self.reconnect()?;
@@ -342,19 +341,27 @@ impl BinlogReader {
         }
     }
 
-    fn reconnect_conn(&mut self) -> Result<Conn> {
+    /// Connect and start the stream at `from`, retrying with capped exponential back-off; a
+    /// purged position ends the retries at once.
+    fn open_stream_retrying(&mut self, from: &BinlogPosition) -> Result<BinlogStream> {
         let mut delay = self.opts.backoff;
         let mut last: Option<anyhow::Error> = None;
-        for attempt in 1..=self.opts.max_reconnects.max(1) {
+        let attempts = self.opts.max_reconnects.max(1);
+        for attempt in 1..=attempts {
             // The socket read timeout catches a silent, half-dead connection (heartbeats keep
             // a live one busy).
-            match connect_with(&self.src, Some(self.opts.read_timeout)) {
-                Ok(c) => return Ok(c),
+            let res = connect_with(&self.src, Some(self.opts.read_timeout))
+                .and_then(|conn| self.start_stream(conn, from));
+            match res {
+                Ok(stream) => return Ok(stream),
+                Err(e) if is_purged(&e) => return Err(e),
                 Err(e) => {
-                    tracing::warn!(attempt, error = %e, "reconnecting to {}:{}", self.src.host, self.src.port);
+                    tracing::warn!(attempt, error = %format!("{e:#}"), "reconnecting to {}:{}", self.src.host, self.src.port);
                     last = Some(e);
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(30));
+                    if attempt < attempts {
+                        std::thread::sleep(delay);
+                        delay = (delay * 2).min(Duration::from_secs(30));
+                    }
                 }
             }
         }
@@ -365,16 +372,15 @@ impl BinlogReader {
                  check the source server, then run `smt sync` again (it resumes from the last checkpoint)",
                 self.src.host,
                 self.src.port,
-                self.opts.max_reconnects.max(1),
-                last.map(|e| e.to_string()).unwrap_or_default()
+                attempts,
+                last.map(|e| format!("{e:#}")).unwrap_or_default()
             ),
         ))
     }
 
     fn reconnect(&mut self) -> Result<()> {
-        let conn = self.reconnect_conn()?;
         let from = self.resume.clone();
-        self.stream = Some(self.start_stream(conn, &from)?);
+        self.stream = Some(self.open_stream_retrying(&from)?);
         self.pending.clear();
         self.restarted = true;
         Ok(())
@@ -860,6 +866,13 @@ fn uuid_text(sid: &[u8; 16]) -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// Marker carried in the purged-position error so retries stop.
+const PURGED_MARK: &str = "no longer exists on";
+
+fn is_purged(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.to_string().contains(PURGED_MARK))
 }
 
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {

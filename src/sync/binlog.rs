@@ -121,8 +121,9 @@ impl Default for ReaderOptions {
 
 struct MappedTable {
     tme: TableMapEvent<'static>,
-    /// (target index, source) when captured.
-    target: Option<(usize, SourceRef)>,
+    /// The source table, and the targets capturing it (several when more than one rule reads it).
+    sref: SourceRef,
+    targets: Vec<usize>,
 }
 
 pub struct BinlogReader {
@@ -141,6 +142,10 @@ pub struct BinlogReader {
     gtid: Option<String>,
     /// The current MariaDB GTID is standalone (DDL without BEGIN/COMMIT).
     standalone: bool,
+    /// Inside BEGIN (or a non-standalone MariaDB GTID) .. XID/COMMIT.
+    in_txn: bool,
+    /// Server-side id of the replication connection (for diagnostics and tests).
+    conn_id: u32,
     table_maps: HashMap<u64, MappedTable>,
     pending: std::collections::VecDeque<SourceEvent>,
     restarted: bool,
@@ -155,6 +160,9 @@ const MARIADB_BINLOG_CHECKPOINT: u8 = 161;
 const MARIADB_GTID: u8 = 162;
 const MARIADB_GTID_LIST: u8 = 163;
 const MARIADB_START_ENCRYPTION: u8 = 164;
+/// MariaDB `log_bin_compress=ON`: QUERY_COMPRESSED (165) .. DELETE_ROWS_COMPRESSED (171).
+const MARIADB_QUERY_COMPRESSED: u8 = 165;
+const MARIADB_DELETE_ROWS_COMPRESSED: u8 = 171;
 
 impl BinlogReader {
     /// Open a dedicated replication connection at `from` (see the module doc).
@@ -199,6 +207,8 @@ impl BinlogReader {
             seen_fde: false,
             gtid: None,
             standalone: false,
+            in_txn: false,
+            conn_id: 0,
             table_maps: HashMap::new(),
             pending: Default::default(),
             restarted: false,
@@ -217,6 +227,11 @@ impl BinlogReader {
     /// Counters of specially rendered values so far (zero dates → NULL).
     pub fn stats(&self) -> &RenderStats {
         &self.stats
+    }
+
+    /// The server-side connection id of the current replication connection.
+    pub fn connection_id(&self) -> u32 {
+        self.conn_id
     }
 
     /// The position of the next event to read.
@@ -240,7 +255,9 @@ impl BinlogReader {
         self.seen_fde = false;
         self.gtid = None;
         self.standalone = false;
+        self.in_txn = false;
         self.table_maps.clear();
+        self.conn_id = conn.connection_id();
         conn.get_binlog_stream(req)
             .map_err(|e| self.classify_start_error(e, from))
     }
@@ -290,9 +307,8 @@ impl BinlogReader {
             let Some(stream) = self.stream.as_mut() else {
                 if self.opts.non_block {
                     // Caught up earlier: look again from where we are (a transaction boundary).
-                    let conn = self.reconnect_conn()?;
                     let from = self.pos.clone();
-                    self.stream = Some(self.start_stream(conn, &from)?);
+                    self.stream = Some(self.open_stream_retrying(&from)?);
                     continue;
                 }
                 self.reconnect()?;
@@ -328,19 +344,27 @@ impl BinlogReader {
         }
     }
 
-    fn reconnect_conn(&mut self) -> Result<Conn> {
+    /// Connect and start the stream at `from`, retrying with capped exponential back-off; a
+    /// purged position ends the retries at once.
+    fn open_stream_retrying(&mut self, from: &BinlogPosition) -> Result<BinlogStream> {
         let mut delay = self.opts.backoff;
         let mut last: Option<anyhow::Error> = None;
-        for attempt in 1..=self.opts.max_reconnects.max(1) {
+        let attempts = self.opts.max_reconnects.max(1);
+        for attempt in 1..=attempts {
             // The socket read timeout catches a silent, half-dead connection (heartbeats keep
             // a live one busy).
-            match connect_with(&self.src, Some(self.opts.read_timeout)) {
-                Ok(c) => return Ok(c),
+            let res = connect_with(&self.src, Some(self.opts.read_timeout))
+                .and_then(|conn| self.start_stream(conn, from));
+            match res {
+                Ok(stream) => return Ok(stream),
+                Err(e) if is_purged(&e) => return Err(e),
                 Err(e) => {
-                    tracing::warn!(attempt, error = %e, "reconnecting to {}:{}", self.src.host, self.src.port);
+                    tracing::warn!(attempt, error = %format!("{e:#}"), "reconnecting to {}:{}", self.src.host, self.src.port);
                     last = Some(e);
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(30));
+                    if attempt < attempts {
+                        std::thread::sleep(delay);
+                        delay = (delay * 2).min(Duration::from_secs(30));
+                    }
                 }
             }
         }
@@ -351,16 +375,15 @@ impl BinlogReader {
                  check the source server, then run `smt sync` again (it resumes from the last checkpoint)",
                 self.src.host,
                 self.src.port,
-                self.opts.max_reconnects.max(1),
-                last.map(|e| e.to_string()).unwrap_or_default()
+                attempts,
+                last.map(|e| format!("{e:#}")).unwrap_or_default()
             ),
         ))
     }
 
     fn reconnect(&mut self) -> Result<()> {
-        let conn = self.reconnect_conn()?;
         let from = self.resume.clone();
-        self.stream = Some(self.start_stream(conn, &from)?);
+        self.stream = Some(self.open_stream_retrying(&from)?);
         self.pending.clear();
         self.restarted = true;
         Ok(())
@@ -374,9 +397,11 @@ impl BinlogReader {
         let raw_type = hdr.event_type_raw();
         // Advance the position for real events (artificial ones carry log_pos 0). Rotate and
         // heartbeat are handled below.
+        // Positions only grow inside a file: the FDE re-sent when starting mid-file carries its
+        // own (earlier) end offset and must not move us back.
         let advance = |me: &mut Self| {
             if log_pos != 0 {
-                me.pos.pos = u64::from(log_pos);
+                me.pos.pos = me.pos.pos.max(u64::from(log_pos));
             }
         };
         match raw_type {
@@ -388,6 +413,7 @@ impl BinlogReader {
                     let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or([0; 4]));
                     self.gtid = Some(format!("{domain}-{}-{seq}", hdr.server_id()));
                     self.standalone = d[12] & 1 != 0;
+                    self.in_txn = !self.standalone;
                 }
                 return Ok(None);
             }
@@ -397,6 +423,16 @@ impl BinlogReader {
             | MARIADB_START_ENCRYPTION => {
                 advance(self);
                 return Ok(None);
+            }
+            MARIADB_QUERY_COMPRESSED..=MARIADB_DELETE_ROWS_COMPRESSED => {
+                return Err(fail(
+                    Kind::Sync,
+                    format!(
+                        "the source {}:{} writes compressed binlog events (type {raw_type} at {}), which smt cannot read: \
+                         SET GLOBAL log_bin_compress=OFF (and in my.cnf), then take a fresh snapshot",
+                        self.src.host, self.src.port, self.pos
+                    ),
+                ));
             }
             _ => {}
         }
@@ -421,7 +457,7 @@ impl BinlogReader {
                         self.pos = BinlogPosition::new(name, r.position());
                         // A rotation is a transaction boundary: resuming there is safe when
                         // nothing is in flight, and table ids restart.
-                        if self.gtid.is_none() {
+                        if !self.in_txn {
                             self.resume = self.pos.clone();
                         }
                     }
@@ -453,16 +489,16 @@ impl BinlogReader {
                     database: db,
                     table: name,
                 };
-                let target = self
+                let targets: Vec<usize> = self
                     .tables
                     .iter()
                     .enumerate()
-                    .find(|(_, ct)| {
-                        ct.plan.sources.iter().any(|s| *s == sref)
-                            && ct.source_desc(&sref).is_some()
+                    .filter(|(_, ct)| {
+                        ct.plan.sources.contains(&sref) && ct.source_desc(&sref).is_some()
                     })
-                    .map(|(i, _)| i);
-                if let Some(i) = target {
+                    .map(|(i, _)| i)
+                    .collect();
+                for &i in &targets {
                     let desc = self.tables[i]
                         .source_desc(&sref)
                         .ok_or_else(|| anyhow!("no description"))?;
@@ -483,14 +519,17 @@ impl BinlogReader {
                     t.table_id(),
                     MappedTable {
                         tme: t.into_owned(),
-                        target: target.map(|i| (i, sref)),
+                        sref,
+                        targets,
                     },
                 );
                 Ok(None)
             }
             EventData::RowsEvent(re) => {
                 advance(self);
-                self.rows_event(&re)
+                let evs = self.rows_event(&re)?;
+                self.pending.extend(evs);
+                Ok(None)
             }
             EventData::XidEvent(_) => {
                 advance(self);
@@ -506,6 +545,7 @@ impl BinlogReader {
                     .collect::<String>()
                     .to_ascii_uppercase();
                 if upper == "BEGIN" || upper.starts_with("XA START") {
+                    self.in_txn = true;
                     return Ok(None);
                 }
                 if upper == "COMMIT"
@@ -525,9 +565,10 @@ impl BinlogReader {
                 let database = q.schema().to_string();
                 let end = self.pos.clone();
                 // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
-                let own_txn = self.standalone || self.gtid.is_none() || is_ddl(trimmed);
+                let own_txn = !self.in_txn || is_ddl(trimmed);
                 let touches = self.ddl_touches_capture(&database, trimmed);
                 if own_txn {
+                    self.in_txn = false;
                     self.resume = end.clone();
                     let gtid = self.gtid.take();
                     self.standalone = false;
@@ -546,6 +587,14 @@ impl BinlogReader {
                 }
                 Ok(None)
             }
+            EventData::TransactionPayloadEvent(_) => Err(fail(
+                Kind::Sync,
+                format!(
+                    "the source {}:{} writes compressed transactions (binlog_transaction_compression=ON), which smt \
+                     cannot read: SET GLOBAL binlog_transaction_compression=OFF (and in my.cnf), then take a fresh snapshot",
+                    self.src.host, self.src.port
+                ),
+            )),
             _ => {
                 advance(self);
                 Ok(None)
@@ -557,6 +606,7 @@ impl BinlogReader {
         let end = self.pos.clone();
         self.resume = end.clone();
         self.standalone = false;
+        self.in_txn = false;
         SourceEvent::Commit {
             end,
             gtid: self.gtid.take(),
@@ -568,38 +618,11 @@ impl BinlogReader {
     /// DML whose text names a captured table, or a database-level statement on a captured
     /// database.
     fn ddl_touches_capture(&self, default_db: &str, sql: &str) -> bool {
-        let lower = sql.to_lowercase();
-        let first = lower.split_whitespace().next().unwrap_or("");
-        let relevant = matches!(
-            first,
-            "alter"
-                | "create"
-                | "drop"
-                | "rename"
-                | "truncate"
-                | "insert"
-                | "update"
-                | "delete"
-                | "replace"
-                | "load"
-        );
-        if !relevant {
-            return false;
-        }
-        let words = word_set(&lower);
-        let default_db = default_db.to_lowercase();
-        for (db, t) in &self.captured_tables {
-            if words.contains(t.as_str()) && (db == &default_db || words.contains(db.as_str())) {
-                return true;
-            }
-        }
-        if lower.contains("database") || lower.contains("schema") {
-            return self.captured_dbs.iter().any(|d| words.contains(d.as_str()));
-        }
-        false
+        statement_touches(&self.captured_tables, &self.captured_dbs, default_db, sql)
     }
 
-    fn rows_event(&mut self, re: &RowsEventData<'_>) -> Result<Option<SourceEvent>> {
+    /// One `Rows` event per capturing target (none for an uncaptured table).
+    fn rows_event(&mut self, re: &RowsEventData<'_>) -> Result<Vec<SourceEvent>> {
         let Some(mapped) = self.table_maps.get(&re.table_id()) else {
             return Err(fail(
                 Kind::Sync,
@@ -610,9 +633,11 @@ impl BinlogReader {
                 ),
             ));
         };
-        let Some((target, sref)) = mapped.target.clone() else {
-            return Ok(None);
-        };
+        let sref = mapped.sref.clone();
+        let targets = mapped.targets.clone();
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
         let kind = match re {
             RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => 0,
             RowsEventData::UpdateRowsEventV1(_) | RowsEventData::UpdateRowsEvent(_) => 1,
@@ -627,9 +652,30 @@ impl BinlogReader {
                 ))
             }
         };
+        let mut out = Vec::new();
+        for target in targets {
+            if let Some(ev) = self.render_rows(re, target, &sref, kind)? {
+                out.push(ev);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Render the rows of `re` for `target`. `kind`: 0 write, 1 update, 2 delete.
+    fn render_rows(
+        &mut self,
+        re: &RowsEventData<'_>,
+        target: usize,
+        sref: &SourceRef,
+        kind: u8,
+    ) -> Result<Option<SourceEvent>> {
+        let mapped = self
+            .table_maps
+            .get(&re.table_id())
+            .ok_or_else(|| anyhow!("table id {} vanished", re.table_id()))?;
         let ct = &self.tables[target];
         let desc = ct
-            .source_desc(&sref)
+            .source_desc(sref)
             .ok_or_else(|| anyhow!("no description of {}.{}", sref.database, sref.table))?;
         let key_idx: Vec<usize> = ct
             .plan
@@ -638,18 +684,35 @@ impl BinlogReader {
             .filter_map(|k| ct.plan.columns.iter().position(|c| &c.name == k))
             .collect();
         let mut changes = Vec::new();
-        for r in re.rows(&mapped.tme) {
-            let (before, after) = r.with_context(|| {
+        // mysql_common 0.37 overflows (a panic in debug builds) decoding negative TIME(1)/TIME(2)
+        // values with a fraction; turn such a panic into an error instead of a crash.
+        let tme = &mapped.tme;
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            re.rows(tme).collect::<std::io::Result<Vec<_>>>()
+        }))
+        .map_err(|_| {
+            fail(
+                Kind::Sync,
                 format!(
-                    "decoding a rows event of {}.{} at {}",
+                    "the binlog decoder failed on a rows event of {}.{} at {} (mysql_common cannot decode \
+                     negative TIME(1)/TIME(2) values with fractions in debug builds): use a release build of smt, \
+                     or change the column to TIME(0) or TIME(3..6)",
                     sref.database, sref.table, self.pos
-                )
-            })?;
+                ),
+            )
+        })?
+        .with_context(|| {
+            format!(
+                "decoding a rows event of {}.{} at {}",
+                sref.database, sref.table, self.pos
+            )
+        })?;
+        for (before, after) in decoded {
             let render = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Row> {
                 render_row(
                     &ct.plan.columns,
                     desc,
-                    &sref,
+                    sref,
                     |i, col, cd, tz, st| {
                         row.as_ref(i)
                             .map(|v| render_binlog(v, col, cd, tz, st))
@@ -690,18 +753,88 @@ impl BinlogReader {
         }
         Ok(Some(SourceEvent::Rows {
             target,
-            source: sref,
+            source: sref.clone(),
             changes,
         }))
     }
 }
 
-fn is_ddl(sql: &str) -> bool {
-    let first = sql
-        .split_whitespace()
+/// The statement text after leading whitespace and comments (`/* */`, `-- `, `#`); an executable
+/// comment `/*!50100 ... */` counts as its contents.
+fn strip_leading_comments(sql: &str) -> &str {
+    let mut s = sql.trim_start();
+    loop {
+        if let Some(rest) = s.strip_prefix("/*!") {
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            return rest.trim_start();
+        } else if let Some(rest) = s.strip_prefix("/*") {
+            match rest.find("*/") {
+                Some(e) => s = rest[e + 2..].trim_start(),
+                None => return "",
+            }
+        } else if s.starts_with("-- ") || s.starts_with('#') {
+            match s.find('\n') {
+                Some(e) => s = s[e + 1..].trim_start(),
+                None => return "",
+            }
+        } else {
+            return s;
+        }
+    }
+}
+
+fn first_keyword(sql: &str) -> String {
+    strip_leading_comments(sql)
+        .split(|c: char| !c.is_ascii_alphabetic())
         .next()
         .unwrap_or("")
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether a statement logged as text can affect a captured table: DDL or statement-logged DML
+/// naming a captured table (in its database, or qualified), or a database-level statement on a
+/// captured database.
+pub fn statement_touches(
+    captured_tables: &[(String, String)],
+    captured_dbs: &[String],
+    default_db: &str,
+    sql: &str,
+) -> bool {
+    let relevant = matches!(
+        first_keyword(sql).as_str(),
+        "alter"
+            | "create"
+            | "drop"
+            | "rename"
+            | "truncate"
+            | "insert"
+            | "update"
+            | "delete"
+            | "replace"
+            | "load"
+    );
+    if !relevant {
+        return false;
+    }
+    let lower = sql.to_lowercase();
+    let words = word_set(&lower);
+    let named = |name: &str| {
+        words.contains(name) || lower.contains(&format!("`{}`", name.replace('`', "``")))
+    };
+    let default_db = default_db.to_lowercase();
+    for (db, t) in captured_tables {
+        if named(t) && (db == &default_db || named(db)) {
+            return true;
+        }
+    }
+    if lower.contains("database") || lower.contains("schema") {
+        return captured_dbs.iter().any(|d| named(d));
+    }
+    false
+}
+
+fn is_ddl(sql: &str) -> bool {
+    let first = first_keyword(sql);
     matches!(
         first.as_str(),
         "alter"
@@ -738,6 +871,13 @@ fn uuid_text(sid: &[u8; 16]) -> String {
     )
 }
 
+/// Marker carried in the purged-position error so retries stop.
+const PURGED_MARK: &str = "no longer exists on";
+
+fn is_purged(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.to_string().contains(PURGED_MARK))
+}
+
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
     fail(
         Kind::Sync,
@@ -772,6 +912,9 @@ pub struct BinlogSettings {
     pub log_bin: Option<String>,
     pub binlog_format: Option<String>,
     pub binlog_row_image: Option<String>,
+    /// MySQL `binlog_transaction_compression` / MariaDB `log_bin_compress` (None when the server
+    /// has no such variable).
+    pub compression: Option<(String, String)>,
     /// Lines of SHOW GRANTS.
     pub grants: Vec<String>,
     pub user: String,
@@ -787,11 +930,20 @@ pub fn check_binlog_settings(conn: &mut Conn) -> std::result::Result<(), Vec<Str
             Ok(r.map(|(_, v)| v))
         };
         let user: Option<String> = conn.query_first("SELECT CURRENT_USER()")?;
+        let mut compression = None;
+        for name in ["binlog_transaction_compression", "log_bin_compress"] {
+            if let Some(v) = var(conn, name)? {
+                if compression.is_none() || v.eq_ignore_ascii_case("ON") {
+                    compression = Some((name.to_string(), v));
+                }
+            }
+        }
         let grants: Vec<String> = conn.query("SHOW GRANTS")?;
         Ok(BinlogSettings {
             log_bin: var(conn, "log_bin")?,
             binlog_format: var(conn, "binlog_format")?,
             binlog_row_image: var(conn, "binlog_row_image")?,
+            compression,
             grants,
             user: user.unwrap_or_default(),
         })
@@ -824,6 +976,11 @@ pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), V
             "binlog_row_image is {}: set binlog_row_image=FULL (SET GLOBAL binlog_row_image='FULL' and in my.cnf)",
             s.binlog_row_image.as_deref().unwrap_or("not set")
         ));
+    }
+    if let Some((name, v)) = &s.compression {
+        if v.eq_ignore_ascii_case("ON") {
+            p.push(format!("{name} is ON: smt cannot read compressed binlog events; SET GLOBAL {name}=OFF (and in my.cnf)"));
+        }
     }
     let g = s.grants.join("\n").to_uppercase();
     let all = g.contains("ALL PRIVILEGES ON *.*");
@@ -870,6 +1027,7 @@ mod tests {
             log_bin: Some("ON".into()),
             binlog_format: Some("ROW".into()),
             binlog_row_image: Some("FULL".into()),
+            compression: Some(("log_bin_compress".into(), "OFF".into())),
             grants: vec!["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`".into()],
             user: "cdc@%".into(),
         }
@@ -902,18 +1060,56 @@ mod tests {
             log_bin: Some("OFF".into()),
             binlog_format: Some("MIXED".into()),
             binlog_row_image: Some("MINIMAL".into()),
+            compression: Some(("binlog_transaction_compression".into(), "ON".into())),
             grants: vec!["GRANT SELECT ON `shop`.* TO `u`@`%`".into()],
             user: "u@%".into(),
         };
         let p = binlog_settings_problems(&s).unwrap_err();
-        assert_eq!(p.len(), 4, "{p:?}");
+        assert_eq!(p.len(), 5, "{p:?}");
         assert!(p[0].contains("log_bin is OFF"));
         assert!(p[2].contains("binlog_row_image=FULL"));
         assert!(
-            p[3].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"),
+            p[3].contains("SET GLOBAL binlog_transaction_compression=OFF"),
             "{}",
             p[3]
         );
+        assert!(
+            p[4].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"),
+            "{}",
+            p[4]
+        );
+    }
+
+    #[test]
+    fn statement_attribution() {
+        let tables = vec![
+            ("shop".to_string(), "orders".to_string()),
+            ("shop".to_string(), "my-t".to_string()),
+        ];
+        let dbs = vec!["shop".to_string()];
+        let t = |db: &str, sql: &str| statement_touches(&tables, &dbs, db, sql);
+        assert!(t("shop", "ALTER TABLE orders ADD COLUMN x INT"));
+        assert!(t("other", "ALTER TABLE `shop`.`orders` ADD COLUMN x INT"));
+        assert!(t("shop", "/* gh-ost */ RENAME TABLE orders TO orders_old"));
+        assert!(t("shop", "/*!40000 ALTER TABLE `orders` DISABLE KEYS */"));
+        assert!(t("shop", "-- note\nTRUNCATE orders"));
+        assert!(t("shop", "DROP TABLE `my-t`"));
+        assert!(t("x", "DROP DATABASE shop"));
+        assert!(
+            t("shop", "INSERT INTO orders VALUES (1)"),
+            "statement-logged DML"
+        );
+        assert!(
+            !t("other", "ALTER TABLE orders ADD COLUMN x INT"),
+            "another database's orders"
+        );
+        assert!(!t("shop", "CREATE TABLE orders_archive (id INT)"));
+        assert!(!t("shop", "GRANT SELECT ON shop.orders TO u"));
+        assert!(!t("shop", "DROP TABLE my"));
+        assert!(!t("x", "DROP DATABASE shopping"));
+        assert_eq!(first_keyword("  /* a */ /* b */ create table"), "create");
+        assert_eq!(first_keyword("# c\n drop table"), "drop");
+        assert_eq!(first_keyword("/* unterminated"), "");
     }
 
     #[test]

@@ -18,10 +18,10 @@ use crate::ident::quote;
 use crate::plan::SourceRef;
 use crate::schema::{SourceType, TableDesc};
 use crate::sync::binlog::CaptureTable;
-use crate::sync::cell::Row;
+use crate::sync::cell::{Cell, Row};
 use crate::sync::position::BinlogPosition;
 use crate::sync::value::{
-    render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
+    normalise_json, render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
@@ -69,6 +69,9 @@ pub fn is_mariadb(conn: &mut Conn) -> Result<bool> {
 /// One consistent view of the source.
 pub struct Snapshot {
     conn: Conn,
+    /// MySQL (not MariaDB): JSON columns come back in MySQL's text form and are normalised to
+    /// the form the binlog's binary JSON renders to.
+    mysql_json: bool,
     stats: RenderStats,
 }
 
@@ -134,6 +137,7 @@ impl Snapshot {
         Ok((
             Snapshot {
                 conn,
+                mysql_json: !maria,
                 stats: RenderStats::default(),
             },
             pos,
@@ -183,13 +187,10 @@ impl Snapshot {
                             kcols.len()
                         );
                     }
-                    let ph = vec!["?"; k.len()].join(", ");
-                    if k.len() == 1 {
-                        sql.push_str(&format!(" WHERE {} > ?", order[0]));
-                    } else {
-                        sql.push_str(&format!(" WHERE ({}) > ({ph})", order.join(", ")));
-                    }
-                    params = k.to_vec();
+                    let (cond, p) = keyset_condition(kcols, k);
+                    sql.push_str(" WHERE ");
+                    sql.push_str(&cond);
+                    params = p;
                 }
                 sql.push_str(&format!(" ORDER BY {} LIMIT {max_rows}", order.join(", ")));
                 (sql, params)
@@ -221,7 +222,7 @@ impl Snapshot {
         let mut last_key = None;
         for r in raw {
             let vals = r.unwrap();
-            let row = render_row(
+            let mut row = render_row(
                 &table.plan.columns,
                 desc,
                 source,
@@ -234,6 +235,13 @@ impl Snapshot {
                 tz,
                 &mut self.stats,
             )?;
+            if self.mysql_json {
+                for cell in row.iter_mut() {
+                    if let Cell::Json(t) = cell {
+                        *t = normalise_json(t)?;
+                    }
+                }
+            }
             bytes += row.iter().map(|c| c.byte_len() + 1).sum::<usize>();
             rows.push(row);
             if key.is_some() {
@@ -293,6 +301,13 @@ pub fn master_status(conn: &mut Conn) -> Result<BinlogPosition> {
     Ok(BinlogPosition::new(file, pos))
 }
 
+/// The columns the snapshot of `desc` pages by (see [`Snapshot::read_chunk`]); None = the
+/// table has no usable key and is paged by offset, so its `last_key` is only valid inside the
+/// same snapshot: after a restart with a new snapshot such a table must be read from the start.
+pub fn scan_key_columns(desc: &TableDesc) -> Option<Vec<String>> {
+    scan_key(desc).map(|k| k.into_iter().map(|(n, _)| n).collect())
+}
+
 /// The key the scan pages by: the PRIMARY KEY, else the first UNIQUE key whose columns are all
 /// NOT NULL; None = keyless.
 fn scan_key(desc: &TableDesc) -> Option<Vec<(String, SourceType)>> {
@@ -314,13 +329,51 @@ fn scan_key(desc: &TableDesc) -> Option<Vec<(String, SourceType)>> {
         .find_map(|k| pick(&k.columns))
 }
 
-/// The expression whose value, compared with `col > ?`, continues the scan: ENUM/SET compare
-/// by their numeric value.
+/// The expression whose value, compared with `col > ?`, continues the scan: ENUM/SET/BIT
+/// compare by their numeric value.
 fn key_expr(name: &str, ty: &SourceType) -> String {
     match ty {
-        SourceType::Enum(_) | SourceType::Set(_) => format!("({}+0)", quote(name)),
+        SourceType::Enum(_) | SourceType::Set(_) | SourceType::Bit(_) => {
+            format!("({}+0)", quote(name))
+        }
         _ => quote(name),
     }
+}
+
+/// The placeholder for a key value: DECIMAL keys compare as DECIMAL (a string parameter would
+/// compare as a double and lose digits).
+fn key_placeholder(ty: &SourceType) -> String {
+    match ty {
+        SourceType::Decimal {
+            precision, scale, ..
+        } => format!("CAST(? AS DECIMAL({precision},{scale}))"),
+        _ => "?".into(),
+    }
+}
+
+/// `(k1,..,kn) > (v1,..,vn)` written so that MariaDB uses a range scan on the key (it does not
+/// for a row-constructor comparison, which would make every chunk rescan from the start):
+/// `k1 >= v1 AND (k1 > v1 OR (k2 >= v2 AND (k2 > v2 OR ... kn > vn)))`.
+fn keyset_condition(kcols: &[(String, SourceType)], key: &[Value]) -> (String, Vec<Value>) {
+    let mut params = Vec::new();
+    let mut cond = String::new();
+    let n = kcols.len();
+    for (i, ((name, ty), v)) in kcols.iter().zip(key).enumerate() {
+        let c = quote(name);
+        let ph = key_placeholder(ty);
+        if i + 1 == n {
+            cond.push_str(&format!("{c} > {ph}"));
+            params.push(v.clone());
+        } else {
+            cond.push_str(&format!("{c} >= {ph} AND ({c} > {ph} OR ("));
+            params.push(v.clone());
+            params.push(v.clone());
+        }
+    }
+    for _ in 1..n {
+        cond.push_str("))");
+    }
+    (cond, params)
 }
 
 /// A resume key as JSON for the checkpoint (typed, lossless).
@@ -416,6 +469,93 @@ pub fn key_from_json(j: &serde_json::Value) -> Result<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn desc(keys: Vec<crate::schema::KeyDesc>, nullable_b: bool) -> TableDesc {
+        use crate::schema::{ColumnDefault, ColumnDesc, IntWidth};
+        let c = |name: &str, ordinal: u32, nullable: bool| ColumnDesc {
+            name: name.into(),
+            ordinal,
+            ty: SourceType::Int {
+                width: IntWidth::Int,
+                unsigned: false,
+                display: None,
+            },
+            column_type: "int".into(),
+            nullable,
+            default: ColumnDefault::None,
+            comment: String::new(),
+            generated: None,
+            charset: None,
+            octet_length: None,
+            on_update_current_timestamp: false,
+        };
+        TableDesc {
+            database: "d".into(),
+            name: "t".into(),
+            columns: vec![c("a", 1, false), c("b", 2, nullable_b)],
+            keys,
+            comment: String::new(),
+            data_length: 0,
+        }
+    }
+
+    #[test]
+    fn scan_key_prefers_pk_then_not_null_unique() {
+        use crate::schema::{KeyDesc, KeyKind};
+        let k = |name: &str, kind, cols: &[&str]| KeyDesc {
+            name: name.into(),
+            kind,
+            columns: cols.iter().map(|c| c.to_string()).collect(),
+        };
+        let uq = k("u", KeyKind::Unique, &["b"]);
+        let pk = k("PRIMARY", KeyKind::Primary, &["a", "b"]);
+        assert_eq!(
+            scan_key_columns(&desc(vec![uq.clone(), pk], false)),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            scan_key_columns(&desc(vec![uq.clone()], false)),
+            Some(vec!["b".into()])
+        );
+        assert_eq!(
+            scan_key_columns(&desc(vec![uq], true)),
+            None,
+            "a nullable unique key cannot page"
+        );
+        assert_eq!(scan_key_columns(&desc(vec![], false)), None);
+    }
+
+    #[test]
+    fn keyset_condition_expands_for_range_scans() {
+        let int = SourceType::Int {
+            width: crate::schema::IntWidth::Int,
+            unsigned: false,
+            display: None,
+        };
+        let dec = SourceType::Decimal {
+            precision: 30,
+            scale: 10,
+            unsigned: false,
+        };
+        let (c, p) = keyset_condition(&[("a".into(), int.clone())], &[Value::Int(1)]);
+        assert_eq!(c, "`a` > ?");
+        assert_eq!(p, vec![Value::Int(1)]);
+        let cols = vec![
+            ("a".into(), int.clone()),
+            ("b".into(), dec),
+            ("c".into(), int),
+        ];
+        let (c, p) = keyset_condition(
+            &cols,
+            &[Value::Int(1), Value::Bytes(b"2.5".to_vec()), Value::Int(3)],
+        );
+        assert_eq!(
+            c,
+            "`a` >= ? AND (`a` > ? OR (`b` >= CAST(? AS DECIMAL(30,10)) AND (`b` > CAST(? AS DECIMAL(30,10)) OR (`c` > ?))))"
+        );
+        assert_eq!(p.len(), 5);
+        assert_eq!(p[2], Value::Bytes(b"2.5".to_vec()));
+    }
 
     #[test]
     fn key_json_round_trip() {

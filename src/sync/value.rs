@@ -221,8 +221,8 @@ where
                     {
                         Some(c) => c,
                         None => bail!(
-                            "{}: the row has no value for column {} (ordinal {}): the table's definition changed; \
-                             re-run `smt generate` and take a fresh snapshot",
+                            "{}: the row has no value for column {} (ordinal {}): set binlog_row_image=FULL on the \
+                             source, or (if the table's definition changed) re-run `smt generate` and take a fresh snapshot",
                             desc.qualified(),
                             cd.name,
                             cd.ordinal
@@ -342,20 +342,17 @@ pub fn canonical_decimal(s: &str, scale: Option<u32>) -> Result<String> {
     let ip = ip.trim_start_matches('0');
     let ip = if ip.is_empty() { "0" } else { ip };
     let mut frac = fp.to_string();
-    match scale {
-        Some(sc) => {
-            let sc = sc as usize;
-            if frac.len() > sc {
-                if frac[sc..].bytes().any(|b| b != b'0') {
-                    bail!("decimal {s:?} has more than {sc} fraction digits");
-                }
-                frac.truncate(sc);
+    if let Some(sc) = scale {
+        let sc = sc as usize;
+        if frac.len() > sc {
+            if frac[sc..].bytes().any(|b| b != b'0') {
+                bail!("decimal {s:?} has more than {sc} fraction digits");
             }
-            while frac.len() < sc {
-                frac.push('0');
-            }
+            frac.truncate(sc);
         }
-        None => {}
+        while frac.len() < sc {
+            frac.push('0');
+        }
     }
     let zero = ip == "0" && frac.bytes().all(|b| b == b'0');
     let mut out = String::with_capacity(t.len() + 2);
@@ -544,7 +541,40 @@ fn timestamp_cell(
     )))
 }
 
+/// Undo mysql_common 0.37's wrap-around when decoding a negative TIME(1)/TIME(2) binlog value with
+/// a fraction (release builds): it adds `K = 2_560_000 << 24` to the packed value. Such a decode
+/// is recognisable when the result is non-negative, because its microseconds then exceed
+/// 999 999 (a genuine TIME(1|2) value has at most 990 000). Values below -625 h decode negative
+/// and cannot be told apart (documented gap).
+pub fn fix_time2_wrap(v: &Value, fsp: u8) -> Value {
+    const K: i64 = 2_560_000 << 24;
+    match v {
+        Value::Time(false, d, h, m, s, us) if (fsp == 1 || fsp == 2) && *us > 999_999 => {
+            let hours = i64::from(*d) * 24 + i64::from(*h);
+            let hms = (hours << 12) | (i64::from(*m) << 6) | i64::from(*s);
+            let b = (hms << 24) | i64::from(*us);
+            let t = K - b; // |correct value|, the correct value being b - K < 0
+            if t <= 0 {
+                return v.clone();
+            }
+            let hms = t >> 24;
+            let hours = ((hms >> 12) % (1 << 10)) as u32;
+            Value::Time(
+                true,
+                hours / 24,
+                (hours % 24) as u8,
+                ((hms >> 6) % (1 << 6)) as u8,
+                (hms % (1 << 6)) as u8,
+                (t % (1 << 24)) as u32,
+            )
+        }
+        _ => v.clone(),
+    }
+}
+
 fn time_cell(v: &Value, src: &ColumnDesc) -> Result<Cell> {
+    let fixed = fix_time2_wrap(v, fsp_of(&src.ty));
+    let v = &fixed;
     let (neg, hours, m, s, us) = match v {
         Value::Time(neg, days, h, m, s, us) => (*neg, days * 24 + u32::from(*h), *m, *s, *us),
         Value::Bytes(b) => {
@@ -581,7 +611,11 @@ fn set_mask(v: &Value, path: Path) -> Result<u64> {
         }
         _ => {
             let i = int_of(v)?;
-            u64::try_from(i).map_err(|_| anyhow!("SET bitmask {i} out of range"))
+            // A 64-member SET with the top bit set comes back from `col+0` as a negative BIGINT.
+            match i64::try_from(i) {
+                Ok(neg) if neg < 0 => Ok(neg as u64),
+                _ => u64::try_from(i).map_err(|_| anyhow!("SET bitmask {i} out of range")),
+            }
         }
     }
 }
@@ -593,11 +627,14 @@ fn fmt_f64(f: f64) -> Result<String> {
     Ok(format!("{f}"))
 }
 
-fn fmt_f32(f: f32) -> Result<String> {
+/// Shortest round-trip text of a float: positional for ordinary magnitudes, scientific
+/// (`1e300`, `-2.5e-7`) for very large or small ones, so `1e300` does not become 301 digits.
+fn float_text(f: f64, shortest: impl Fn(bool) -> String) -> Result<String> {
     if !f.is_finite() {
         bail!("non-finite floating-point value {f}");
     }
-    Ok(format!("{f}"))
+    let a = f.abs();
+    Ok(shortest(a != 0.0 && !(1e-5..1e16).contains(&a)))
 }
 
 /// The shared renderer.
@@ -612,6 +649,18 @@ pub fn render_value(
     if let Value::NULL = v {
         return Ok(Cell::Null);
     }
+    // The binlog logs BINARY(n) without its trailing 0x00 padding; the table (and so the
+    // snapshot) holds n bytes.
+    let padded;
+    let v = match (path, &src.ty, v) {
+        (Path::Binlog, SourceType::Binary(n), Value::Bytes(b)) if b.len() < *n as usize => {
+            let mut p = b.clone();
+            p.resize(*n as usize, 0);
+            padded = Value::Bytes(p);
+            &padded
+        }
+        _ => v,
+    };
     match col.encoding {
         Encoding::Plain => plain(v, col, src, tz, stats, path),
         Encoding::Bool => {
@@ -640,7 +689,7 @@ pub fn render_value(
                 Value::Int(i) => unsigned_fix(i128::from(*i), &src.ty).to_string(),
                 Value::UInt(u) => u.to_string(),
                 Value::Double(f) => fmt_f64(*f)?,
-                Value::Float(f) => fmt_f32(*f)?,
+                Value::Float(f) => fmt_f64(f64::from(*f))?,
                 other => bail!("expected a decimal, got {other:?}"),
             };
             Ok(num(canonical_decimal(&text, scale)?, col))
@@ -708,7 +757,17 @@ fn plain(
     path: Path,
 ) -> Result<Cell> {
     match &src.ty {
-        SourceType::Int { .. } => Ok(num(unsigned_fix(int_of(v)?, &src.ty).to_string(), col)),
+        SourceType::Int { .. } => {
+            let mut i = int_of(v)?;
+            // mysql_common reads a signed MEDIUMINT from the binlog without sign extension
+            // (-1 arrives as 16777215).
+            if let (Path::Binlog, SourceType::Int { width: IntWidth::Medium, unsigned: false, .. }) = (path, &src.ty) {
+                if ((1 << 23)..(1 << 24)).contains(&i) {
+                    i -= 1 << 24;
+                }
+            }
+            Ok(num(unsigned_fix(i, &src.ty).to_string(), col))
+        }
         SourceType::Year => {
             let mut y = int_of(v)?;
             // mysql_common decodes the binlog's YEAR byte as 1900 + b, so 0000 arrives as 1900
@@ -727,14 +786,20 @@ fn plain(
         }
         SourceType::Float { .. } | SourceType::Double { .. } => {
             let t = match v {
-                Value::Float(f) => fmt_f32(*f)?,
-                Value::Double(f) => fmt_f64(*f)?,
+                Value::Float(f) => {
+                    let f = *f;
+                    float_text(f64::from(f), |sci| if sci { format!("{f:e}") } else { format!("{f}") })?
+                }
+                Value::Double(f) => {
+                    let f = *f;
+                    float_text(f, |sci| if sci { format!("{f:e}") } else { format!("{f}") })?
+                }
                 Value::Int(i) => i.to_string(),
                 Value::UInt(u) => u.to_string(),
                 Value::Bytes(b) => {
                     let s = utf8(b)?;
                     let f: f64 = s.trim().parse().map_err(|_| anyhow!("not a number: {s:?}"))?;
-                    fmt_f64(f)?
+                    float_text(f, |sci| if sci { format!("{f:e}") } else { format!("{f}") })?
                 }
                 other => bail!("expected a floating-point number, got {other:?}"),
             };
@@ -766,17 +831,127 @@ fn plain(
         | SourceType::Set(_)
         | SourceType::Geometry(_)
         | SourceType::Unknown(_) => match v {
-            Value::Bytes(b) => Ok(Cell::Str(String::from_utf8(b.clone()).map_err(|_| {
-                anyhow!(
-                    "column {} holds bytes that are not UTF-8 text: map it to hex (VARCHAR holding hex) or VARBINARY",
+            // Types smt does not know (MariaDB UUID, INET4/6, ...) are logged in their internal
+            // binary form, which never equals the text the snapshot reads: refuse rather than
+            // write values that differ from the snapshot's.
+            Value::Bytes(_) if path == Path::Binlog && matches!(src.ty, SourceType::Unknown(_)) => {
+                let raw = match &src.ty {
+                    SourceType::Unknown(r) => r.as_str(),
+                    _ => "",
+                };
+                bail!(
+                    "column {} has type {raw}, which the binlog carries in the server's internal binary form \
+                     that smt cannot render like the snapshot does: exclude the column or the table from the rule",
                     src.name
                 )
+            }
+            // The binlog carries text in the column's own charset; the snapshot connection gets
+            // it converted to utf8mb4 by the server.
+            Value::Bytes(b)
+                if path == Path::Binlog
+                    && src.charset.as_deref().is_some_and(|cs| !is_utf8_charset(cs)) =>
+            {
+                let cs = src.charset.as_deref().unwrap_or("");
+                Ok(Cell::Str(decode_charset(b, cs).map_err(|e| {
+                    anyhow!("column {}: {e}", src.name)
+                })?))
+            }
+            Value::Bytes(b) => Ok(Cell::Str(String::from_utf8(b.clone()).map_err(|_| {
+                if let SourceType::Unknown(raw) = &src.ty {
+                    anyhow!(
+                        "column {} of type {raw} arrived as {} bytes that are not UTF-8 text (the binlog carries \
+                         such types in the server's internal binary form): exclude the column or the table from the rule",
+                        src.name,
+                        b.len()
+                    )
+                } else {
+                    anyhow!(
+                        "column {} holds bytes that are not UTF-8 text: map it to hex (VARCHAR holding hex) or VARBINARY",
+                        src.name
+                    )
+                }
             })?)),
             Value::Int(i) => Ok(Cell::Str(i.to_string())),
             Value::UInt(u) => Ok(Cell::Str(u.to_string())),
             other => bail!("expected text, got {other:?}"),
         },
     }
+}
+
+fn is_utf8_charset(cs: &str) -> bool {
+    let cs = cs.to_ascii_lowercase();
+    cs == "utf8" || cs == "utf8mb3" || cs == "utf8mb4" || cs == "binary"
+}
+
+/// MySQL's `latin1` is Windows-1252 (with 0x81, 0x8D, 0x8F, 0x90, 0x9D passed through).
+const CP1252_80_9F: [u16; 32] = [
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+];
+
+/// Decode text bytes of a column in charset `cs` (binlog path) into UTF-8.
+pub fn decode_charset(b: &[u8], cs: &str) -> Result<String> {
+    let lower = cs.to_ascii_lowercase();
+    let units16 = |le: bool| -> Result<Vec<u16>> {
+        if !b.len().is_multiple_of(2) {
+            bail!("odd number of bytes in {cs} text");
+        }
+        Ok(b.chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect())
+    };
+    match lower.as_str() {
+        "utf8" | "utf8mb3" | "utf8mb4" | "binary" => {
+            String::from_utf8(b.to_vec()).map_err(|_| anyhow!("bytes are not valid {cs} text"))
+        }
+        "latin1" => Ok(b
+            .iter()
+            .map(|&x| match x {
+                0x80..=0x9F => char::from_u32(u32::from(CP1252_80_9F[usize::from(x - 0x80)])).unwrap_or('\u{FFFD}'),
+                _ => char::from(x),
+            })
+            .collect()),
+        "ascii" => {
+            if b.is_ascii() {
+                Ok(b.iter().map(|&x| char::from(x)).collect())
+            } else {
+                bail!("bytes are not ASCII")
+            }
+        }
+        "ucs2" | "utf16" => String::from_utf16(&units16(false)?).map_err(|_| anyhow!("invalid {cs} text")),
+        "utf16le" => String::from_utf16(&units16(true)?).map_err(|_| anyhow!("invalid {cs} text")),
+        "utf32" => {
+            if !b.len().is_multiple_of(4) {
+                bail!("bad utf32 text length");
+            }
+            b.chunks_exact(4)
+                .map(|c| {
+                    char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                        .ok_or_else(|| anyhow!("invalid utf32 text"))
+                })
+                .collect()
+        }
+        _ => bail!(
+            "text in charset {cs} cannot be decoded from the binlog by smt: convert the column to utf8mb4 \
+             (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4)"
+        ),
+    }
+}
+
+/// MySQL JSON text → the compact form `serde_json` prints, which is also what the binlog's binary
+/// JSON (`BinlogValue::Jsonb`) renders to. Used for MySQL snapshots only: MariaDB stores JSON as
+/// text and both of its paths carry that text verbatim.
+pub fn normalise_json(text: &str) -> Result<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| anyhow!("invalid JSON from the source ({e})"))?;
+    Ok(v.to_string())
 }
 
 /// A small WKB parser producing WKT.

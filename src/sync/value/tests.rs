@@ -362,11 +362,29 @@ fn floats_shortest_round_trip() {
             SourceType::Double { unsigned: false },
             SrType::Double,
             Encoding::Plain
-        )
-        .text()
-        .map(|t| t.parse::<f64>().unwrap()),
-        Some(-1.5e300)
+        ),
+        n("-1.5e300")
     );
+    let d = |f: f64| {
+        both(
+            Value::Double(f),
+            SourceType::Double { unsigned: false },
+            SrType::Double,
+            Encoding::Plain,
+        )
+    };
+    assert_eq!(d(2.5e-7), n("2.5e-7"));
+    assert_eq!(d(123456.789), n("123456.789"));
+    assert_eq!(d(-0.0), n("-0"));
+    assert_eq!(d(1e15), n("1000000000000000"));
+    assert_eq!(d(1e16), n("1e16"));
+    let f = both(
+        Value::Float(3.0e38),
+        SourceType::Float { unsigned: false },
+        SrType::Float,
+        Encoding::Plain,
+    );
+    assert_eq!(f, n("3e38"));
 }
 
 #[test]
@@ -907,5 +925,169 @@ fn render_row_maps_by_name_and_fills_origin() {
     assert_eq!(
         row,
         vec![n("5"), s("x"), Cell::Null, s("shard_1"), s("t_7")]
+    );
+}
+
+#[test]
+fn mysql_json_text_normalises_to_the_binlog_form() {
+    // MySQL prints `{"k": [1, "a"]}`; the binlog's binary JSON renders through serde_json.
+    let via_binlog = serde_json::json!({"k": [1, "a"], "big": 18446744073709551615u64}).to_string();
+    assert_eq!(
+        normalise_json(r#"{"big": 18446744073709551615, "k": [1, "a"]}"#).unwrap(),
+        via_binlog
+    );
+    assert!(normalise_json("{nope").is_err());
+}
+
+#[test]
+fn binlog_text_in_other_charsets_is_decoded() {
+    assert_eq!(
+        decode_charset(&[b'c', b'a', b'f', 0xE9, b' ', 0x80], "latin1").unwrap(),
+        "café €"
+    );
+    assert_eq!(
+        decode_charset(&[0x00, 0x41, 0x00, 0xE9], "ucs2").unwrap(),
+        "Aé"
+    );
+    assert_eq!(decode_charset(&[0x41, 0x00], "utf16le").unwrap(), "A");
+    assert_eq!(decode_charset(&[0, 1, 0xF6, 0x00], "utf32").unwrap(), "😀");
+    assert!(decode_charset(&[0xC8], "ascii").is_err());
+    let err = decode_charset(b"x", "gbk").unwrap_err().to_string();
+    assert!(err.contains("gbk") && err.contains("utf8mb4"), "{err}");
+    // Through the renderer: the binlog path decodes, the snapshot path (already utf8mb4) does not.
+    let mut c = cd(SourceType::Varchar(10));
+    c.charset = Some("latin1".into());
+    let t = tc(SrType::Varchar(30), Encoding::Plain, &c.ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut st = RenderStats::default();
+    let b = render_binlog(
+        &BinlogValue::Value(Value::Bytes(vec![0xF1])),
+        &t,
+        &c,
+        &tz,
+        &mut st,
+    )
+    .unwrap();
+    let s_ = render_snapshot(&Value::Bytes("ñ".as_bytes().to_vec()), &t, &c, &tz, &mut st).unwrap();
+    assert_eq!(b, s("ñ"));
+    assert_eq!(b, s_);
+}
+
+#[test]
+fn binlog_binary_n_gets_its_zero_padding_back() {
+    let ty = SourceType::Binary(4);
+    let c = cd(ty.clone());
+    let t = tc(SrType::Varchar(8), Encoding::Hex, &ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut st = RenderStats::default();
+    let b = render_binlog(
+        &BinlogValue::Value(Value::Bytes(vec![1])),
+        &t,
+        &c,
+        &tz,
+        &mut st,
+    )
+    .unwrap();
+    assert_eq!(b, s("01000000"));
+    let snap = render_snapshot(&Value::Bytes(vec![1, 0, 0, 0]), &t, &c, &tz, &mut st).unwrap();
+    assert_eq!(b, snap);
+}
+
+#[test]
+fn time2_wraparound_of_the_binlog_decoder_is_undone() {
+    // What mysql_common (release build) makes of -00:00:00.5 in a TIME(1) column.
+    let buggy = Value::Time(false, 26, 0, 63, 63, 16_277_216);
+    assert_eq!(
+        fix_time2_wrap(&buggy, 1),
+        Value::Time(true, 0, 0, 0, 0, 500_000)
+    );
+    assert_eq!(
+        both(
+            buggy,
+            SourceType::Time { fsp: 1 },
+            SrType::Varchar(17),
+            Encoding::Time
+        ),
+        s("-00:00:00.5")
+    );
+    // Genuine values are untouched.
+    let ok = Value::Time(false, 26, 0, 39, 59, 990_000);
+    assert_eq!(fix_time2_wrap(&ok, 2), ok);
+    assert_eq!(
+        fix_time2_wrap(&Value::Time(false, 0, 0, 0, 0, 16_277_216), 6),
+        Value::Time(false, 0, 0, 0, 0, 16_277_216)
+    );
+}
+
+/// mysql_common's `time_from_packed`, to simulate its wrapped decode.
+fn time_from_packed(mut tmp: i64) -> Value {
+    let neg = tmp < 0;
+    if neg {
+        tmp = -tmp;
+    }
+    let hms = tmp >> 24;
+    let h = ((hms >> 12) as u32) % (1 << 10);
+    Value::Time(
+        neg,
+        h / 24,
+        (h % 24) as u8,
+        ((hms >> 6) % 64) as u8,
+        (hms % 64) as u8,
+        (tmp % (1 << 24)) as u32,
+    )
+}
+
+#[test]
+fn time2_wraparound_fix_over_many_values() {
+    const K: i64 = 2_560_000 << 24;
+    for hours in [0i64, 1, 23, 24, 100, 500, 624] {
+        for (m, s_) in [(0i64, 0i64), (30, 15), (59, 59)] {
+            for hundredths in [1i64, 25, 50, 99] {
+                let hms = (hours << 12) | (m << 6) | s_;
+                let g = -((hms << 24) + hundredths * 10_000);
+                let buggy = time_from_packed(g + K);
+                let want = time_from_packed(g);
+                assert_eq!(
+                    fix_time2_wrap(&buggy, 2),
+                    want,
+                    "{hours}:{m}:{s_}.{hundredths}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn binlog_signed_mediumint_is_sign_extended() {
+    let ty = int(IntWidth::Medium, false);
+    let c = cd(ty.clone());
+    let t = tc(SrType::Int, Encoding::Plain, &ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let mut st = RenderStats::default();
+    let b = |i: i64, st: &mut RenderStats| {
+        render_binlog(&BinlogValue::Value(Value::Int(i)), &t, &c, &tz, st).unwrap()
+    };
+    assert_eq!(b(16_777_215, &mut st), n("-1"));
+    assert_eq!(b(8_388_608, &mut st), n("-8388608"));
+    assert_eq!(b(8_388_607, &mut st), n("8388607"));
+    // The snapshot's values are already right.
+    assert_eq!(
+        render_snapshot(&Value::Int(-8_388_608), &t, &c, &tz, &mut st).unwrap(),
+        n("-8388608")
+    );
+    // Unsigned MEDIUMINT keeps its full range.
+    let uty = int(IntWidth::Medium, true);
+    let uc = cd(uty.clone());
+    let ut = tc(SrType::Int, Encoding::Plain, &uty);
+    assert_eq!(
+        render_binlog(
+            &BinlogValue::Value(Value::Int(16_777_215)),
+            &ut,
+            &uc,
+            &tz,
+            &mut st
+        )
+        .unwrap(),
+        n("16777215")
     );
 }

@@ -122,8 +122,11 @@ impl FeClient {
                         m.message
                     )
                 }
-                mysql::Error::IoError(io) => format!(
-                    "cannot reach the StarRocks FE at {host}:{port} ({io}) — check --fe or \
+                mysql::Error::IoError(_)
+                | mysql::Error::DriverError(
+                    mysql::DriverError::CouldNotConnect(_) | mysql::DriverError::ConnectTimeout,
+                ) => format!(
+                    "cannot reach the StarRocks FE at {host}:{port} ({e}) — check --fe or \
                      flink.starrocks.jdbc-url and that the FE's query port (default 9030) is up"
                 ),
                 other => format!(

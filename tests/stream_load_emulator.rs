@@ -330,3 +330,35 @@ fn commit_resolving_after_a_dropped_commit_reply() {
     assert!(matches!(got, Err(LoadError::Definite(_))), "{got:?}");
     assert_eq!(emu.rows("slc_cr", "d").expect("rows").len(), 2);
 }
+
+/// Prints a throughput figure (run with `--ignored --nocapture`); asserts only on the data.
+#[test]
+#[ignore]
+fn measure_load_throughput() {
+    let emu = start();
+    setup(&emu, "slc_perf");
+    let c = client(&emu);
+    let n = 100_000u64;
+    let mut body = String::from("[");
+    for i in 0..n {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&format!(r#"{{"id":{i},"name":"n{}"}}"#, i % 1000));
+    }
+    body.push(']');
+    let t = std::time::Instant::now();
+    assert_eq!(
+        c.load("slc_perf", "t", "perf1", &json(), body.as_bytes(), n),
+        Ok(LoadDone::Loaded { rows: n })
+    );
+    let el = t.elapsed();
+    println!(
+        "loaded {n} rows / {} bytes in {:?} ({:.1} MB/s, {:.0} rows/s)",
+        body.len(),
+        el,
+        body.len() as f64 / el.as_secs_f64() / 1e6,
+        n as f64 / el.as_secs_f64()
+    );
+    assert_eq!(emu.rows("slc_perf", "t").expect("rows").len() as u64, n);
+}

@@ -350,3 +350,65 @@ fn fe_client_queries() {
     let rows = c.query_rows("SHOW DATABASES").expect("rows");
     assert!(rows.rows.iter().any(|r| r[0].as_deref() == Some("ap_q")));
 }
+
+#[test]
+fn a_statement_that_times_out_is_retried_on_a_new_connection() {
+    let emu = start();
+    let st = statements("ap_slow");
+    let mut c = FeClient::connect(
+        "127.0.0.1",
+        emu.fe_query_addr().port(),
+        "root",
+        &Secret::new(PW),
+        Duration::from_secs(1),
+    )
+    .expect("connect");
+    // The first DDL (CREATE DATABASE) stalls past the 1 s statement timeout.
+    emu.faults()
+        .delay_next(starrocks_emulator::Target::Ddl, 1, 2500);
+    let opts = ApplyOptions {
+        timeout: Duration::from_secs(1),
+        ..ApplyOptions::default()
+    };
+    let r = apply::run(&st, None, &mut c, &opts);
+    assert_eq!(r.summary.failed, 0, "{}", r.to_text());
+    // The stalled CREATE DATABASE may or may not have finished by the time the retry looks:
+    // either way it is not a failure, and everything after it was created.
+    assert!(
+        matches!(
+            r.statements[0].outcome,
+            Outcome::Created
+                | Outcome::AlreadyExisted {
+                    identical: true,
+                    ..
+                }
+        ),
+        "{}",
+        r.to_text()
+    );
+    assert!(
+        r.statements[1..]
+            .iter()
+            .all(|s| s.outcome == Outcome::Created),
+        "{}",
+        r.to_text()
+    );
+    assert!(emu.columns("ap_slow", "events").is_some());
+
+    // Without retries the timeout is a failure with the connection error.
+    emu.faults()
+        .delay_next(starrocks_emulator::Target::Ddl, 1, 2500);
+    let opts = ApplyOptions {
+        timeout: Duration::from_secs(1),
+        retry: smt::starrocks::retry::RetryPolicy::none(),
+        ..ApplyOptions::default()
+    };
+    let st2 = statements("ap_slow2");
+    let r = apply::run(&st2, None, &mut c, &opts);
+    assert!(
+        matches!(&r.statements[0].outcome, Outcome::Failed { .. }),
+        "{}",
+        r.to_text()
+    );
+    assert_eq!(r.exit_code(), 6);
+}

@@ -4,5 +4,5 @@
 
 pub mod fe;
 pub mod retry;
-pub mod stream_load;
 pub mod show_create;
+pub mod stream_load;

@@ -11,7 +11,10 @@ pub fn check_db_name(name: &str) -> Result<(), SqlError> {
     let mut chars = name.chars();
     let ok_first = match chars.next() {
         Some(c) if c.is_ascii_alphabetic() => true,
-        Some('_') => name.chars().nth(1).is_some_and(|c| c.is_ascii_alphanumeric()),
+        Some('_') => name
+            .chars()
+            .nth(1)
+            .is_some_and(|c| c.is_ascii_alphanumeric()),
         _ => false,
     };
     let rest_ok = name
@@ -36,11 +39,21 @@ pub fn check_table_name(name: &str) -> Result<(), SqlError> {
 }
 
 pub fn check_column_name(name: &str) -> Result<(), SqlError> {
-    if name.is_empty() || name.chars().count() > 1024 || name.contains('\0') || name.contains(['=', '<', '>', '!', '*']) {
-        return Err(SqlError::analysis(format!("Incorrect column name '{name}'")));
+    if name.is_empty()
+        || name.chars().count() > 1024
+        || name.contains('\0')
+        || name.contains(['=', '<', '>', '!', '*'])
+    {
+        return Err(SqlError::analysis(format!(
+            "Incorrect column name '{name}'"
+        )));
     }
     let lower = name.to_ascii_lowercase();
-    if lower == "__op" || lower == "__row" || lower.starts_with("__starrocks_shadow_") || lower.starts_with("__generated_partition_column_") {
+    if lower == "__op"
+        || lower == "__row"
+        || lower.starts_with("__starrocks_shadow_")
+        || lower.starts_with("__generated_partition_column_")
+    {
         return Err(SqlError::analysis(format!(
             "Column name [{name}] is a system reserved name. Please choose a different one"
         )));
@@ -65,19 +78,20 @@ pub fn check_column(c: &ColumnDef) -> Result<(), SqlError> {
     }
     match &c.default {
         None => {}
-        Some(DefaultValue::Null) => {
-            if c.null_spec == Some(false) {
-                return Err(SqlError::analysis(format!("Invalid default value for '{}'", c.name)));
-            }
+        Some(DefaultValue::Null) if c.null_spec == Some(false) => {
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}'",
+                c.name
+            )));
         }
-        Some(DefaultValue::CurrentTimestamp) => {
-            if c.ty != ColType::DateTime {
-                return Err(SqlError::analysis(format!(
-                    "Invalid default value for '{}': CURRENT_TIMESTAMP is only supported for DATETIME columns",
-                    c.name
-                )));
-            }
+        Some(DefaultValue::Null) => {}
+        Some(DefaultValue::CurrentTimestamp) if c.ty != ColType::DateTime => {
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}': CURRENT_TIMESTAMP is only supported for DATETIME columns",
+                c.name
+            )));
         }
+        Some(DefaultValue::CurrentTimestamp) => {}
         Some(DefaultValue::Literal(v)) => {
             if c.ty.is_complex() || c.ty.is_agg_only() || c.ty == ColType::Json {
                 return Err(SqlError::analysis(format!(
@@ -87,33 +101,54 @@ pub fn check_column(c: &ColumnDef) -> Result<(), SqlError> {
                 )));
             }
             if let Err(e) = convert(&c.ty, v) {
-                return Err(SqlError::analysis(format!("Invalid default value for '{}': {e}", c.name)));
+                return Err(SqlError::analysis(format!(
+                    "Invalid default value for '{}': {e}",
+                    c.name
+                )));
             }
         }
-        Some(DefaultValue::Func(f)) => {
-            if !matches!(f.as_str(), "uuid" | "uuid_numeric" | "now" | "current_timestamp") {
-                return Err(SqlError::analysis(format!("Invalid default value for '{}': unknown function {f}()", c.name)));
-            }
+        Some(DefaultValue::Func(f))
+            if !matches!(
+                f.as_str(),
+                "uuid" | "uuid_numeric" | "now" | "current_timestamp"
+            ) =>
+        {
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}': unknown function {f}()",
+                c.name
+            )));
         }
+        Some(DefaultValue::Func(_)) => {}
     }
     Ok(())
 }
 
 fn prop<'a>(def: &'a TableDef, key: &str) -> Option<&'a str> {
-    def.properties.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    def.properties
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Full CREATE TABLE analysis. `backends` is the number of alive BEs (for replication_num).
 pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
     check_table_name(&def.name)?;
     if def.columns.is_empty() {
-        return Err(SqlError::analysis("Table should contain at least one column"));
+        return Err(SqlError::analysis(
+            "Table should contain at least one column",
+        ));
     }
     // duplicates
     for (i, c) in def.columns.iter().enumerate() {
         check_column(c)?;
-        if def.columns[..i].iter().any(|o| o.name.eq_ignore_ascii_case(&c.name)) {
-            return Err(SqlError::analysis(format!("Duplicate column name '{}'", c.name)));
+        if def.columns[..i]
+            .iter()
+            .any(|o| o.name.eq_ignore_ascii_case(&c.name))
+        {
+            return Err(SqlError::analysis(format!(
+                "Duplicate column name '{}'",
+                c.name
+            )));
         }
     }
     // keys exist, leading, in order
@@ -124,11 +159,15 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
     }
     for (i, k) in def.key_cols.iter().enumerate() {
         if !def.columns[i].name.eq_ignore_ascii_case(k) {
-            return Err(SqlError::analysis("Key columns should be a ordered prefix of the schema"));
+            return Err(SqlError::analysis(
+                "Key columns should be a ordered prefix of the schema",
+            ));
         }
     }
     if def.key_cols.is_empty() {
-        return Err(SqlError::analysis("Data type of first column cannot be used as a key column"));
+        return Err(SqlError::analysis(
+            "Data type of first column cannot be used as a key column",
+        ));
     }
     let nkeys = def.key_cols.len();
     for (i, c) in def.columns.iter_mut().enumerate() {
@@ -143,7 +182,10 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
                     )));
                 }
                 if c.null_spec == Some(true) {
-                    return Err(SqlError::analysis(format!("primary key column[{}] cannot be nullable", c.name)));
+                    return Err(SqlError::analysis(format!(
+                        "primary key column[{}] cannot be nullable",
+                        c.name
+                    )));
                 }
                 c.nullable = false;
             } else if !c.ty.allowed_in_key() {
@@ -154,7 +196,10 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
                 )));
             }
             if c.agg.is_some() {
-                return Err(SqlError::analysis(format!("Key column '{}' should not specify aggregate type", c.name)));
+                return Err(SqlError::analysis(format!(
+                    "Key column '{}' should not specify aggregate type",
+                    c.name
+                )));
             }
         } else {
             match def.keys_type {
@@ -180,13 +225,18 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
             }
         }
         if c.default == Some(DefaultValue::Null) && !c.nullable {
-            return Err(SqlError::analysis(format!("Invalid default value for '{}'", c.name)));
+            return Err(SqlError::analysis(format!(
+                "Invalid default value for '{}'",
+                c.name
+            )));
         }
     }
     // ORDER BY
     for o in &def.order_by {
         let Some(i) = def.col_index(o) else {
-            return Err(SqlError::analysis(format!("Unknown column '{o}' in order by clause")));
+            return Err(SqlError::analysis(format!(
+                "Unknown column '{o}' in order by clause"
+            )));
         };
         if !def.columns[i].ty.allowed_in_primary_key() && !def.columns[i].ty.allowed_in_key() {
             return Err(SqlError::analysis(format!(
@@ -199,9 +249,13 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
     // partition columns
     for p in &def.partition_cols {
         if def.col_index(p).is_none() {
-            return Err(SqlError::analysis(format!("Partition column[{p}] does not exist")));
+            return Err(SqlError::analysis(format!(
+                "Partition column[{p}] does not exist"
+            )));
         }
-        if def.keys_type == KeysType::Primary && !def.key_cols.iter().any(|k| k.eq_ignore_ascii_case(p)) {
+        if def.keys_type == KeysType::Primary
+            && !def.key_cols.iter().any(|k| k.eq_ignore_ascii_case(p))
+        {
             return Err(SqlError::analysis(format!(
                 "The partition column could not be aggregated column and must be a key column: {p}"
             )));
@@ -211,11 +265,15 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
     match &def.distribution {
         Some(Distribution::Hash { cols, buckets }) => {
             if *buckets == Some(0) {
-                return Err(SqlError::analysis("Number of hash distribution should be greater than zero"));
+                return Err(SqlError::analysis(
+                    "Number of hash distribution should be greater than zero",
+                ));
             }
             for c in cols {
                 let Some(i) = def.col_index(c) else {
-                    return Err(SqlError::analysis(format!("Distribution column({c}) doesn't exist")));
+                    return Err(SqlError::analysis(format!(
+                        "Distribution column({c}) doesn't exist"
+                    )));
                 };
                 let ty = &def.columns[i].ty;
                 if !ty.allowed_in_key() {
@@ -224,7 +282,9 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
                         ty.render().to_uppercase()
                     )));
                 }
-                if def.keys_type == KeysType::Primary && !def.key_cols.iter().any(|k| k.eq_ignore_ascii_case(c)) {
+                if def.keys_type == KeysType::Primary
+                    && !def.key_cols.iter().any(|k| k.eq_ignore_ascii_case(c))
+                {
                     return Err(SqlError::analysis(format!(
                         "Distribution column[{c}] is not key column"
                     )));
@@ -233,7 +293,9 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
         }
         Some(Distribution::Random { buckets }) => {
             if *buckets == Some(0) {
-                return Err(SqlError::analysis("Number of hash distribution should be greater than zero"));
+                return Err(SqlError::analysis(
+                    "Number of hash distribution should be greater than zero",
+                ));
             }
             if def.keys_type != KeysType::Duplicate {
                 return Err(SqlError::analysis(format!(
@@ -259,13 +321,20 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     if !unknown.is_empty() {
-        return Err(SqlError::analysis(format!("Unknown properties: {{{}}}", unknown.join(", "))));
+        return Err(SqlError::analysis(format!(
+            "Unknown properties: {{{}}}",
+            unknown.join(", ")
+        )));
     }
     let repl: u64 = match prop(def, "replication_num") {
         None => 3,
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) if n >= 1 => n,
-            _ => return Err(SqlError::analysis(format!("Replication num should larger than 0. (replication_num={v})"))),
+            _ => {
+                return Err(SqlError::analysis(format!(
+                    "Replication num should larger than 0. (replication_num={v})"
+                )))
+            }
         },
     };
     if repl > backends as u64 {
@@ -278,15 +347,24 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
         )));
     }
     for (k, v) in &def.properties {
-        if matches!(k.as_str(), "enable_persistent_index" | "in_memory" | "fast_schema_evolution" | "replicated_storage")
-            && !matches!(v.to_ascii_lowercase().as_str(), "true" | "false")
+        if matches!(
+            k.as_str(),
+            "enable_persistent_index"
+                | "in_memory"
+                | "fast_schema_evolution"
+                | "replicated_storage"
+        ) && !matches!(v.to_ascii_lowercase().as_str(), "true" | "false")
         {
-            return Err(SqlError::analysis(format!("Property {k} must be bool type(false/true)")));
+            return Err(SqlError::analysis(format!(
+                "Property {k} must be bool type(false/true)"
+            )));
         }
         if k == "bloom_filter_columns" {
             for c in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
                 if def.col_index(c).is_none() {
-                    return Err(SqlError::analysis(format!("Bloom filter column does not exist in table. invalid column: {c}")));
+                    return Err(SqlError::analysis(format!(
+                        "Bloom filter column does not exist in table. invalid column: {c}"
+                    )));
                 }
             }
         }

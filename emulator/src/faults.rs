@@ -36,10 +36,17 @@ impl Target {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
     /// Answer with this `Status` (e.g. "Fail") and `Message`; nothing is applied, the txn aborts.
-    Status { status: String, #[serde(default = "default_msg")] message: String },
+    Status {
+        status: String,
+        #[serde(default = "default_msg")]
+        message: String,
+    },
     /// Apply and commit the load, answer `Status: "Publish Timeout"`; the txn stays COMMITTED
     /// for `visible_after_ms` (default 1000) of emulator clock, then becomes VISIBLE.
-    PublishTimeout { #[serde(default = "default_visible_after")] visible_after_ms: u64 },
+    PublishTimeout {
+        #[serde(default = "default_visible_after")]
+        visible_after_ms: u64,
+    },
     /// `Status: "Fail"`, Message starting with `MEM_LIMIT_EXCEEDED`; nothing applied.
     MemLimitExceeded,
     /// Answer with this HTTP status (5xx) and a non-JSON body; nothing applied.
@@ -47,11 +54,19 @@ pub enum FaultKind {
     /// Sleep this long before handling the request (then handle it normally).
     Delay { ms: u64 },
     /// Read `after_bytes` of the body, then close the connection; nothing applied.
-    DropMidBody { #[serde(default)] after_bytes: usize },
+    DropMidBody {
+        #[serde(default)]
+        after_bytes: usize,
+    },
     /// Apply and commit (VISIBLE), then close the connection without answering.
     DropAfterCommit,
     /// MySQL side: fail the statement with this error.
-    FailDdl { #[serde(default = "default_code")] code: u16, #[serde(default = "default_msg")] message: String },
+    FailDdl {
+        #[serde(default = "default_code")]
+        code: u16,
+        #[serde(default = "default_msg")]
+        message: String,
+    },
 }
 
 fn default_msg() -> String {
@@ -88,7 +103,10 @@ pub struct Faults {
 
 impl Faults {
     pub fn take(&mut self, actual: Target) -> Option<FaultKind> {
-        let i = self.queue.iter().position(|f| f.target.matches(actual) && f.count > 0)?;
+        let i = self
+            .queue
+            .iter()
+            .position(|f| f.target.matches(actual) && f.count > 0)?;
         let f = &mut self.queue[i];
         f.count -= 1;
         let kind = f.kind.clone();
@@ -111,15 +129,32 @@ impl FaultHandle {
         self.shared.faults().queue.push(spec);
     }
     fn add(&self, target: Target, count: u32, kind: FaultKind) {
-        self.inject(FaultSpec { target, count, kind });
+        self.inject(FaultSpec {
+            target,
+            count,
+            kind,
+        });
     }
     /// Next `n` requests of `target` answer `Status: status` with `message`.
     pub fn fail_next(&self, target: Target, n: u32, status: &str, message: &str) {
-        self.add(target, n, FaultKind::Status { status: status.into(), message: message.into() });
+        self.add(
+            target,
+            n,
+            FaultKind::Status {
+                status: status.into(),
+                message: message.into(),
+            },
+        );
     }
     /// Next `n` requests of `target` commit but answer `Publish Timeout`.
     pub fn publish_timeout_next(&self, target: Target, n: u32) {
-        self.add(target, n, FaultKind::PublishTimeout { visible_after_ms: default_visible_after() });
+        self.add(
+            target,
+            n,
+            FaultKind::PublishTimeout {
+                visible_after_ms: default_visible_after(),
+            },
+        );
     }
     pub fn mem_limit_next(&self, target: Target, n: u32) {
         self.add(target, n, FaultKind::MemLimitExceeded);
@@ -137,7 +172,14 @@ impl FaultHandle {
         self.add(target, n, FaultKind::DropAfterCommit);
     }
     pub fn fail_next_ddl(&self, n: u32, code: u16, message: &str) {
-        self.add(Target::Ddl, n, FaultKind::FailDdl { code, message: message.into() });
+        self.add(
+            Target::Ddl,
+            n,
+            FaultKind::FailDdl {
+                code,
+                message: message.into(),
+            },
+        );
     }
     /// Remove all pending faults.
     pub fn clear(&self) {
@@ -154,6 +196,8 @@ impl FaultHandle {
     /// Move the emulator clock forward (drives transaction timeouts and Publish Timeout
     /// visibility without sleeping).
     pub fn advance_clock(&self, d: std::time::Duration) {
-        self.shared.clock_offset_ms.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
+        self.shared
+            .clock_offset_ms
+            .fetch_add(d.as_millis() as i64, Ordering::SeqCst);
     }
 }

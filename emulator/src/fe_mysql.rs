@@ -210,7 +210,10 @@ fn read_nul(buf: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
 pub fn make_scramble() -> [u8; 20] {
     static CTR: AtomicU32 = AtomicU32::new(0);
     let mut h = Sha1::new();
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     h.update(t.to_le_bytes());
     h.update(CTR.fetch_add(1, Ordering::SeqCst).to_le_bytes());
     h.update(std::process::id().to_le_bytes());
@@ -237,7 +240,10 @@ pub fn native_password_token(password: &str, scramble: &[u8]) -> Vec<u8> {
 }
 
 fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
-    let peer_ip = stream.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|_| "127.0.0.1".into());
+    let peer_ip = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "127.0.0.1".into());
     let mut io = PacketIo { s: stream, seq: 0 };
     let conn_id = CONN_ID.fetch_add(1, Ordering::SeqCst);
     let scramble = make_scramble();
@@ -269,17 +275,27 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
         return bad(&mut io);
     }
     let mut pos = 32;
-    let Some(user) = read_nul(&resp, &mut pos) else { return bad(&mut io) };
+    let Some(user) = read_nul(&resp, &mut pos) else {
+        return bad(&mut io);
+    };
     let user = String::from_utf8_lossy(&user).to_string();
     let auth: Vec<u8> = if caps & CLIENT_PLUGIN_AUTH_LENENC != 0 {
-        let Some(n) = read_lenenc(&resp, &mut pos) else { return bad(&mut io) };
-        let v = resp.get(pos..pos + n as usize).map(|s| s.to_vec()).unwrap_or_default();
+        let Some(n) = read_lenenc(&resp, &mut pos) else {
+            return bad(&mut io);
+        };
+        let v = resp
+            .get(pos..pos + n as usize)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
         pos += n as usize;
         v
     } else if caps & CLIENT_SECURE_CONNECTION != 0 {
         let n = *resp.get(pos).unwrap_or(&0) as usize;
         pos += 1;
-        let v = resp.get(pos..pos + n).map(|s| s.to_vec()).unwrap_or_default();
+        let v = resp
+            .get(pos..pos + n)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
         pos += n;
         v
     } else {
@@ -323,10 +339,18 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             format!("Access denied for user '{user}'@'{peer_ip}' (using password: {using})"),
         ));
     }
-    let mut session = Session { db: None, conn_id, user: user.clone() };
+    let mut session = Session {
+        db: None,
+        conn_id,
+        user: user.clone(),
+    };
     if let Some(d) = db {
         if !shared.lock().dbs.contains_key(&d) {
-            return io.err(&SqlError::new(1049, "42000", format!("Unknown database '{d}'")));
+            return io.err(&SqlError::new(
+                1049,
+                "42000",
+                format!("Unknown database '{d}'"),
+            ));
         }
         session.db = Some(d);
     }
@@ -337,7 +361,9 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             Ok(p) => p,
             Err(_) => return Ok(()),
         };
-        let Some(&cmd) = pkt.first() else { return Ok(()) };
+        let Some(&cmd) = pkt.first() else {
+            return Ok(());
+        };
         match cmd {
             0x01 => return Ok(()), // COM_QUIT
             0x0e => io.ok(0)?,     // COM_PING
@@ -359,8 +385,12 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             }
             0x1f | 0x11 => io.ok(0)?, // COM_RESET_CONNECTION, COM_CHANGE_USER (not re-authenticated)
             0x1b => io.eof()?,        // COM_SET_OPTION
-            0x16 => io.err(&SqlError::unsupported("prepared statements (COM_STMT_PREPARE); use text queries"))?,
-            other => io.err(&SqlError::unsupported(format!("MySQL command 0x{other:02x}")))?,
+            0x16 => io.err(&SqlError::unsupported(
+                "prepared statements (COM_STMT_PREPARE); use text queries",
+            ))?,
+            other => io.err(&SqlError::unsupported(format!(
+                "MySQL command 0x{other:02x}"
+            )))?,
         }
     }
 }
@@ -402,9 +432,17 @@ pub fn run_query(shared: &Shared, session: &mut Session, q: &str) -> Result<Repl
     if is_ddl {
         if let Some(f) = shared.faults().take(Target::Ddl) {
             match f {
-                FaultKind::FailDdl { code, message } => return Err(SqlError::new(code, "HY000", message)),
+                FaultKind::FailDdl { code, message } => {
+                    return Err(SqlError::new(code, "HY000", message))
+                }
                 FaultKind::Delay { ms } => std::thread::sleep(std::time::Duration::from_millis(ms)),
-                other => return Err(SqlError::new(1064, "HY000", format!("injected fault: {other:?}"))),
+                other => {
+                    return Err(SqlError::new(
+                        1064,
+                        "HY000",
+                        format!("injected fault: {other:?}"),
+                    ))
+                }
             }
         }
     }
@@ -427,22 +465,41 @@ fn unknown_table(db: &str, name: &str) -> SqlError {
 }
 
 fn text_rs(cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Reply {
-    Reply::Rows(ResultSet { cols: cols.iter().map(|c| (c.to_string(), ColKind::Text)).collect(), rows })
+    Reply::Rows(ResultSet {
+        cols: cols
+            .iter()
+            .map(|c| (c.to_string(), ColKind::Text))
+            .collect(),
+        rows,
+    })
 }
 
 pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<Reply, SqlError> {
     match stmt {
         Stmt::Empty | Stmt::Set => Ok(Reply::Ok(0)),
-        Stmt::CreateDb { name, if_not_exists } => {
+        Stmt::CreateDb {
+            name,
+            if_not_exists,
+        } => {
             analyze::check_db_name(&name)?;
             let mut st = shared.lock();
             if st.dbs.contains_key(&name) {
                 if if_not_exists {
                     return Ok(Reply::Ok(0));
                 }
-                return Err(SqlError::new(1007, "HY000", format!("Can't create database '{name}'; database exists")));
+                return Err(SqlError::new(
+                    1007,
+                    "HY000",
+                    format!("Can't create database '{name}'; database exists"),
+                ));
             }
-            st.dbs.insert(name.clone(), crate::state::Database { name: name.clone(), ..Default::default() });
+            st.dbs.insert(
+                name.clone(),
+                crate::state::Database {
+                    name: name.clone(),
+                    ..Default::default()
+                },
+            );
             shared.persist_db(&st, &name);
             Ok(Reply::Ok(1))
         }
@@ -452,7 +509,11 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 if if_exists {
                     return Ok(Reply::Ok(0));
                 }
-                return Err(SqlError::new(1008, "HY000", format!("Can't drop database '{name}'; database doesn't exist")));
+                return Err(SqlError::new(
+                    1008,
+                    "HY000",
+                    format!("Can't drop database '{name}'; database doesn't exist"),
+                ));
             }
             shared.persist_db(&st, &name);
             if session.db.as_deref() == Some(&name) {
@@ -467,7 +528,11 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             session.db = Some(name);
             Ok(Reply::Ok(0))
         }
-        Stmt::CreateTable { table, mut def, if_not_exists } => {
+        Stmt::CreateTable {
+            table,
+            mut def,
+            if_not_exists,
+        } => {
             let dbn = resolve_db(session, &table)?;
             analyze::check_table(&mut def, shared.cfg.backends)?;
             let mut st = shared.lock();
@@ -476,7 +541,11 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 if if_not_exists {
                     return Ok(Reply::Ok(0));
                 }
-                return Err(SqlError::new(1050, "42S01", format!("Table '{}' already exists", def.name)));
+                return Err(SqlError::new(
+                    1050,
+                    "42S01",
+                    format!("Table '{}' already exists", def.name),
+                ));
             }
             db.tables.insert(def.name.clone(), Table::new(def));
             shared.persist_db(&st, &dbn);
@@ -490,7 +559,11 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 if if_exists {
                     return Ok(Reply::Ok(0));
                 }
-                return Err(SqlError::new(1051, "42S02", format!("Unknown table '{}'", table.name)));
+                return Err(SqlError::new(
+                    1051,
+                    "42S02",
+                    format!("Unknown table '{}'", table.name),
+                ));
             }
             shared.persist_db(&st, &dbn);
             Ok(Reply::Ok(0))
@@ -499,7 +572,10 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             let dbn = resolve_db(session, &table)?;
             let mut st = shared.lock();
             let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
-            let t = db.tables.get_mut(&table.name).ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let t = db
+                .tables
+                .get_mut(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
             t.set_rows(Vec::new());
             shared.persist_db(&st, &dbn);
             Ok(Reply::Ok(0))
@@ -509,7 +585,10 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             let now_text = now_text(shared);
             let mut st = shared.lock();
             let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
-            let t = db.tables.get_mut(&table.name).ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let t = db
+                .tables
+                .get_mut(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
             alter(t, op, &now_text)?;
             shared.persist_db(&st, &dbn);
             Ok(Reply::Ok(0))
@@ -534,10 +613,16 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             let dbn = resolve_db(session, &table)?;
             let st = shared.lock();
             let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
-            let t = d.tables.get(&table.name).ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let t = d
+                .tables
+                .get(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
             Ok(text_rs(
                 &["Table", "Create Table"],
-                vec![vec![Some(table.name.clone()), Some(sql::render_create_table(&t.def))]],
+                vec![vec![
+                    Some(table.name.clone()),
+                    Some(sql::render_create_table(&t.def)),
+                ]],
             ))
         }
         Stmt::ShowBackends => Ok(show_backends(shared)),
@@ -564,17 +649,32 @@ pub fn civil_from_unix(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        y,
+        m,
+        d,
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
     let mut rows = t.all_rows();
     let mut def = t.def.clone();
     match op {
-        AlterOp::AddColumn { mut col, after, first } => {
+        AlterOp::AddColumn {
+            mut col,
+            after,
+            first,
+        } => {
             analyze::check_column(&col)?;
             if def.col_index(&col.name).is_some() {
-                return Err(SqlError::analysis(format!("Duplicate column name '{}'", col.name)));
+                return Err(SqlError::analysis(format!(
+                    "Duplicate column name '{}'",
+                    col.name
+                )));
             }
             if col.key_flag || first {
                 return Err(SqlError::unsupported("adding a key column"));
@@ -594,7 +694,9 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
                         .col_index(&a)
                         .ok_or_else(|| SqlError::analysis(format!("Column[{a}] does not exist")))?;
                     if i + 1 < def.key_cols.len() {
-                        return Err(SqlError::analysis("Can not add a value column between key columns"));
+                        return Err(SqlError::analysis(
+                            "Can not add a value column between key columns",
+                        ));
                     }
                     i + 1
                 }
@@ -607,9 +709,14 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
             }
         }
         AlterOp::DropColumn(name) => {
-            let i = def.col_index(&name).ok_or_else(|| SqlError::analysis(format!("Column does not exists: {name}")))?;
+            let i = def
+                .col_index(&name)
+                .ok_or_else(|| SqlError::analysis(format!("Column does not exists: {name}")))?;
             if i < def.key_cols.len() {
-                return Err(SqlError::analysis(format!("Can not drop key column {name} in {} table", def.keys_type.sql())));
+                return Err(SqlError::analysis(format!(
+                    "Can not drop key column {name} in {} table",
+                    def.keys_type.sql()
+                )));
             }
             if def.columns.len() == 1 {
                 return Err(SqlError::analysis("Can not drop the last column"));
@@ -621,10 +728,14 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
         }
         AlterOp::ModifyColumn { mut col } => {
             analyze::check_column(&col)?;
-            let i = def.col_index(&col.name).ok_or_else(|| SqlError::analysis(format!("Column[{}] does not exist", col.name)))?;
+            let i = def.col_index(&col.name).ok_or_else(|| {
+                SqlError::analysis(format!("Column[{}] does not exist", col.name))
+            })?;
             let is_key = i < def.key_cols.len();
             if is_key && def.keys_type == sql::KeysType::Primary && col.ty != def.columns[i].ty {
-                return Err(SqlError::analysis("Can not modify the type of a primary key column"));
+                return Err(SqlError::analysis(
+                    "Can not modify the type of a primary key column",
+                ));
             }
             if is_key {
                 col.nullable = false;
@@ -635,11 +746,16 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
             for r in rows.iter_mut() {
                 if let Some(v) = r[i].clone() {
                     let nv = crate::types::convert(&col.ty, &v).map_err(|e| {
-                        SqlError::analysis(format!("Can not change column type: existing value does not convert: {e}"))
+                        SqlError::analysis(format!(
+                            "Can not change column type: existing value does not convert: {e}"
+                        ))
                     })?;
                     r[i] = Some(nv);
                 } else if !col.nullable {
-                    return Err(SqlError::analysis(format!("Can not change column '{}' to NOT NULL: it holds NULL values", col.name)));
+                    return Err(SqlError::analysis(format!(
+                        "Can not change column '{}' to NOT NULL: it holds NULL values",
+                        col.name
+                    )));
                 }
             }
             col.name = def.columns[i].name.clone();
@@ -653,13 +769,43 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
 
 fn show_backends(shared: &Shared) -> Reply {
     let cols = [
-        "BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime", "LastHeartbeat",
-        "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum", "DataUsedCapacity", "AvailCapacity",
-        "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg", "Version", "Status", "DataTotalCapacity",
-        "DataUsedPct", "CpuCores", "MemLimit", "NumRunningQueries", "MemUsedPct", "CpuUsedPct", "DataCacheMetrics",
-        "Location", "StatusCode",
+        "BackendId",
+        "IP",
+        "HeartbeatPort",
+        "BePort",
+        "HttpPort",
+        "BrpcPort",
+        "LastStartTime",
+        "LastHeartbeat",
+        "Alive",
+        "SystemDecommissioned",
+        "ClusterDecommissioned",
+        "TabletNum",
+        "DataUsedCapacity",
+        "AvailCapacity",
+        "TotalCapacity",
+        "UsedPct",
+        "MaxDiskUsedPct",
+        "ErrMsg",
+        "Version",
+        "Status",
+        "DataTotalCapacity",
+        "DataUsedPct",
+        "CpuCores",
+        "MemLimit",
+        "NumRunningQueries",
+        "MemUsedPct",
+        "CpuUsedPct",
+        "DataCacheMetrics",
+        "Location",
+        "StatusCode",
     ];
-    let http_port = shared.be_addr.lock().ok().and_then(|a| a.map(|a| a.port())).unwrap_or(8040);
+    let http_port = shared
+        .be_addr
+        .lock()
+        .ok()
+        .and_then(|a| a.map(|a| a.port()))
+        .unwrap_or(8040);
     let now = now_text(shared);
     let rows = (0..shared.cfg.backends)
         .map(|i| {
@@ -707,20 +853,35 @@ fn sys_var(shared: &Shared, name: &str) -> Result<(Option<String>, ColKind), Sql
         // The mysql crate (v28) panics on a NULL @@socket; an empty string means "no socket".
         "socket" => (Some(String::new()), ColKind::Text),
         "version" => (Some(MYSQL_SERVER_VERSION.into()), ColKind::Text),
-        "version_comment" => (Some(format!("StarRocks version {} (StarRocks emulator test fixture)", shared.cfg.version)), ColKind::Text),
+        "version_comment" => (
+            Some(format!(
+                "StarRocks version {} (StarRocks emulator test fixture)",
+                shared.cfg.version
+            )),
+            ColKind::Text,
+        ),
         "wait_timeout" | "interactive_timeout" => (Some("28800".into()), ColKind::Int),
         "autocommit" => (Some("1".into()), ColKind::Int),
         "sql_mode" => (Some("ONLY_FULL_GROUP_BY".into()), ColKind::Text),
         "time_zone" | "system_time_zone" => (Some("Asia/Shanghai".into()), ColKind::Text),
         "tx_isolation" | "transaction_isolation" => (Some("REPEATABLE-READ".into()), ColKind::Text),
         "lower_case_table_names" => (Some("0".into()), ColKind::Int),
-        "character_set_client" | "character_set_connection" | "character_set_results" | "character_set_server" => {
-            (Some("utf8".into()), ColKind::Text)
+        "character_set_client"
+        | "character_set_connection"
+        | "character_set_results"
+        | "character_set_server" => (Some("utf8".into()), ColKind::Text),
+        "collation_connection" | "collation_server" | "collation_database" => {
+            (Some("utf8_general_ci".into()), ColKind::Text)
         }
-        "collation_connection" | "collation_server" | "collation_database" => (Some("utf8_general_ci".into()), ColKind::Text),
         "net_write_timeout" | "net_read_timeout" => (Some("60".into()), ColKind::Int),
         "query_timeout" => (Some("300".into()), ColKind::Int),
-        _ => return Err(SqlError::new(1193, "HY000", format!("Unknown system variable '{name}'"))),
+        _ => {
+            return Err(SqlError::new(
+                1193,
+                "HY000",
+                format!("Unknown system variable '{name}'"),
+            ))
+        }
     };
     Ok(v)
 }
@@ -731,14 +892,19 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
         let mut row = Vec::new();
         for (item, label) in &sel.items {
             let (v, k) = match item {
-                SelItem::Literal(s, num) => (Some(s.clone()), if *num { ColKind::Int } else { ColKind::Text }),
+                SelItem::Literal(s, num) => (
+                    Some(s.clone()),
+                    if *num { ColKind::Int } else { ColKind::Text },
+                ),
                 SelItem::Null => (None, ColKind::Text),
                 SelItem::SysVar(n) => sys_var(shared, n)?,
                 SelItem::Func(f) => match f.as_str() {
                     "version" => (Some(MYSQL_SERVER_VERSION.into()), ColKind::Text),
                     "current_version" => (Some(shared.cfg.version.clone()), ColKind::Text),
                     "database" | "schema" => (session.db.clone(), ColKind::Text),
-                    "user" | "current_user" => (Some(format!("'{}'@'%'", session.user)), ColKind::Text),
+                    "user" | "current_user" => {
+                        (Some(format!("'{}'@'%'", session.user)), ColKind::Text)
+                    }
                     "connection_id" => (Some(session.conn_id.to_string()), ColKind::Int),
                     "now" | "current_timestamp" => (Some(now_text(shared)), ColKind::Text),
                     other => return Err(SqlError::unsupported(format!("function {other}()"))),
@@ -750,18 +916,32 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
             cols.push((label.clone(), k));
             row.push(v);
         }
-        let rows = if sel.limit == Some(0) { vec![] } else { vec![row] };
+        let rows = if sel.limit == Some(0) {
+            vec![]
+        } else {
+            vec![row]
+        };
         return Ok(Reply::Rows(ResultSet { cols, rows }));
     };
     let dbn = resolve_db(session, &from)?;
     let st = shared.lock();
     let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
-    let t = d.tables.get(&from.name).ok_or_else(|| unknown_table(&dbn, &from.name))?;
+    let t = d
+        .tables
+        .get(&from.name)
+        .ok_or_else(|| unknown_table(&dbn, &from.name))?;
     if sel.items.iter().all(|(i, _)| *i == SelItem::CountStar) {
         let n = t.row_count().to_string();
-        let cols = sel.items.iter().map(|(_, l)| (l.clone(), ColKind::Int)).collect();
+        let cols = sel
+            .items
+            .iter()
+            .map(|(_, l)| (l.clone(), ColKind::Int))
+            .collect();
         let row = sel.items.iter().map(|_| Some(n.clone())).collect();
-        return Ok(Reply::Rows(ResultSet { cols, rows: vec![row] }));
+        return Ok(Reply::Rows(ResultSet {
+            cols,
+            rows: vec![row],
+        }));
     }
     let mut proj: Vec<(usize, String)> = Vec::new();
     for (item, label) in &sel.items {
@@ -772,14 +952,21 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
                 }
             }
             SelItem::Column(c) => {
-                let i = t
-                    .def
-                    .col_index(c)
-                    .ok_or_else(|| SqlError::analysis(format!("Column '{c}' cannot be resolved")))?;
-                let l = if label.contains('.') || label.starts_with('`') { c.clone() } else { label.clone() };
+                let i = t.def.col_index(c).ok_or_else(|| {
+                    SqlError::analysis(format!("Column '{c}' cannot be resolved"))
+                })?;
+                let l = if label.contains('.') || label.starts_with('`') {
+                    c.clone()
+                } else {
+                    label.clone()
+                };
                 proj.push((i, l));
             }
-            _ => return Err(SqlError::unsupported("this SELECT list with FROM (use *, columns, or COUNT(*))")),
+            _ => {
+                return Err(SqlError::unsupported(
+                    "this SELECT list with FROM (use *, columns, or COUNT(*))",
+                ))
+            }
         }
     }
     let mut rows = t.all_rows();
@@ -810,8 +997,20 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
     }
     let cols = proj
         .iter()
-        .map(|(i, l)| (l.clone(), if t.def.columns[*i].ty.is_integer() { ColKind::Int } else { ColKind::Text }))
+        .map(|(i, l)| {
+            (
+                l.clone(),
+                if t.def.columns[*i].ty.is_integer() {
+                    ColKind::Int
+                } else {
+                    ColKind::Text
+                },
+            )
+        })
         .collect();
-    let rows = rows.into_iter().map(|r| proj.iter().map(|(i, _)| r[*i].clone()).collect()).collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| proj.iter().map(|(i, _)| r[*i].clone()).collect())
+        .collect();
     Ok(Reply::Rows(ResultSet { cols, rows }))
 }

@@ -30,19 +30,28 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     pub fn expects_continue(&self) -> bool {
-        self.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        self.header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     }
     pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length").and_then(|v| v.trim().parse().ok())
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
     }
     pub fn chunked(&self) -> bool {
-        self.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+        self.header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
     }
 }
 
@@ -78,11 +87,21 @@ impl Conn {
             loop {
                 let mut line = String::new();
                 if self.reader.read_line(&mut line)? == 0 {
-                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "eof in chunk size"));
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "eof in chunk size",
+                    ));
                 }
-                let size_txt = line.trim().split(';').next().unwrap_or("").trim().to_string();
-                let size = usize::from_str_radix(&size_txt, 16)
-                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunk size"))?;
+                let size_txt = line
+                    .trim()
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let size = usize::from_str_radix(&size_txt, 16).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunk size")
+                })?;
                 if size == 0 {
                     // trailers
                     loop {
@@ -118,9 +137,18 @@ impl Conn {
         Ok(body)
     }
 
-    pub fn respond(&mut self, code: u16, headers: &[(&str, String)], body: &[u8], content_type: &str) -> std::io::Result<()> {
+    pub fn respond(
+        &mut self,
+        code: u16,
+        headers: &[(&str, String)],
+        body: &[u8],
+        content_type: &str,
+    ) -> std::io::Result<()> {
         let mut out = format!("HTTP/1.1 {code} {}\r\n", reason(code));
-        out.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len()));
+        out.push_str(&format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        ));
         for (k, v) in headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -228,7 +256,12 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req
             None => (pct_decode(kv), String::new()),
         })
         .collect();
-    Ok(Some(Request { method, path: pct_decode(&path), query, headers }))
+    Ok(Some(Request {
+        method,
+        path: pct_decode(&path),
+        query,
+        headers,
+    }))
 }
 
 pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
@@ -240,8 +273,14 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
         let sh = shared.clone();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stream);
-            let Ok(Some(req)) = read_request(&mut reader) else { return };
-            let conn = Conn { reader, continue_sent: false, body_done: false };
+            let Ok(Some(req)) = read_request(&mut reader) else {
+                return;
+            };
+            let conn = Conn {
+                reader,
+                continue_sent: false,
+                body_done: false,
+            };
             crate::load::route(&sh, role, req, conn);
         });
     }
@@ -249,10 +288,21 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
 
 /// Check `Authorization: Basic ...` against the configured user/password.
 pub fn auth_ok(shared: &Shared, req: &Request) -> bool {
-    let Some(v) = req.header("authorization") else { return false };
-    let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")) else { return false };
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else { return false };
-    let Ok(txt) = String::from_utf8(raw) else { return false };
+    let Some(v) = req.header("authorization") else {
+        return false;
+    };
+    let Some(b64) = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))
+    else {
+        return false;
+    };
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return false;
+    };
+    let Ok(txt) = String::from_utf8(raw) else {
+        return false;
+    };
     let (u, p) = txt.split_once(':').unwrap_or((txt.as_str(), ""));
     u == shared.cfg.user && p == shared.cfg.password
 }

@@ -82,7 +82,13 @@ impl Emulator {
         std::thread::spawn(move || http::serve(fh, s2, http::Role::Fe));
         let s3 = shared.clone();
         std::thread::spawn(move || http::serve(bh, s3, http::Role::Be));
-        Ok(Emulator { shared, fe_query, fe_http, be_http, stopped: false })
+        Ok(Emulator {
+            shared,
+            fe_query,
+            fe_http,
+            be_http,
+            stopped: false,
+        })
     }
 
     pub fn fe_query_addr(&self) -> SocketAddr {
@@ -96,7 +102,9 @@ impl Emulator {
     }
 
     pub fn faults(&self) -> FaultHandle {
-        FaultHandle { shared: self.shared.clone() }
+        FaultHandle {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Rows of `db.table` as text (NULL = None): key order for PRIMARY/UNIQUE/AGGREGATE tables,
@@ -109,20 +117,32 @@ impl Emulator {
     /// `SHOW CREATE TABLE` text of the stored definition.
     pub fn table_ddl(&self, db: &str, table: &str) -> Option<String> {
         let st = self.shared.lock();
-        st.dbs.get(db)?.tables.get(table).map(|t| sql::render_create_table(&t.def))
+        st.dbs
+            .get(db)?
+            .tables
+            .get(table)
+            .map(|t| sql::render_create_table(&t.def))
     }
 
     /// Column names of `db.table`, in order.
     pub fn columns(&self, db: &str, table: &str) -> Option<Vec<String>> {
         let st = self.shared.lock();
-        st.dbs.get(db)?.tables.get(table).map(|t| t.def.columns.iter().map(|c| c.name.clone()).collect())
+        st.dbs
+            .get(db)?
+            .tables
+            .get(table)
+            .map(|t| t.def.columns.iter().map(|c| c.name.clone()).collect())
     }
 
     /// How many loads were committed into `db.table` (one-shot Stream Loads and committed
     /// transactions).
     pub fn load_count(&self, db: &str, table: &str) -> u64 {
         let st = self.shared.lock();
-        st.dbs.get(db).and_then(|d| d.tables.get(table)).map(|t| t.load_count).unwrap_or(0)
+        st.dbs
+            .get(db)
+            .and_then(|d| d.tables.get(table))
+            .map(|t| t.load_count)
+            .unwrap_or(0)
     }
 
     /// Transaction state of a label (`"UNKNOWN"` if none), as `get_load_state` reports it.
@@ -141,7 +161,11 @@ impl Emulator {
 
     /// Errors from writing the data directory (empty when persistence works).
     pub fn persist_errors(&self) -> Vec<String> {
-        self.shared.persist_errors.lock().map(|g| g.clone()).unwrap_or_default()
+        self.shared
+            .persist_errors
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_default()
     }
 
     pub fn stop(mut self) {

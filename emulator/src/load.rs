@@ -24,11 +24,17 @@ const DEFAULT_PREPARED_TIMEOUT_S: u64 = 86400;
 const PK_LIMIT_BYTES: usize = 128;
 
 pub fn route(shared: &Shared, role: Role, req: Request, mut conn: Conn) {
-    let segs: Vec<String> = req.path.trim_matches('/').split('/').map(|s| s.to_string()).collect();
+    let segs: Vec<String> = req
+        .path
+        .trim_matches('/')
+        .split('/')
+        .map(|s| s.to_string())
+        .collect();
     let segs: Vec<&str> = segs.iter().map(|s| s.as_str()).collect();
     let m = req.method.to_ascii_uppercase();
     match (role, m.as_str(), segs.as_slice()) {
-        (Role::Fe, "POST", ["_emulator", rest @ ..]) | (Role::Fe, "GET", ["_emulator", rest @ ..]) => {
+        (Role::Fe, "POST", ["_emulator", rest @ ..])
+        | (Role::Fe, "GET", ["_emulator", rest @ ..]) => {
             let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
             control(shared, &req, &rest, conn)
         }
@@ -48,8 +54,10 @@ pub fn route(shared: &Shared, role: Role, req: Request, mut conn: Conn) {
             let label = req.query_param("label").unwrap_or("").to_string();
             let st = shared.lock();
             let v = match st.dbs.get(*db) {
-                None => json!({"status":"FAILED","code":"1","msg":format!("database[{db}] does not exist"),
-                    "message":format!("database[{db}] does not exist")}),
+                None => {
+                    json!({"status":"FAILED","code":"1","msg":format!("database[{db}] does not exist"),
+                    "message":format!("database[{db}] does not exist")})
+                }
                 Some(d) => {
                     let (state, reason) = d
                         .txns
@@ -127,7 +135,10 @@ fn fe_redirect(shared: &Shared, req: &Request, conn: Conn, target: Option<(&str,
             }
             (d.to_string(), t.to_string())
         }
-        None => (req.header("db").unwrap_or("").to_string(), req.header("table").unwrap_or("").to_string()),
+        None => (
+            req.header("db").unwrap_or("").to_string(),
+            req.header("table").unwrap_or("").to_string(),
+        ),
     };
     {
         let st = shared.lock();
@@ -138,13 +149,18 @@ fn fe_redirect(shared: &Shared, req: &Request, conn: Conn, target: Option<(&str,
             }
             Some(d) if !d.tables.contains_key(&table) => {
                 drop(st);
-                return fe_failed(conn, format!("Table[{table}] does not exist in database[{db}]"));
+                return fe_failed(
+                    conn,
+                    format!("Table[{table}] does not exist in database[{db}]"),
+                );
             }
             _ => {}
         }
     }
     let be = shared.be_addr.lock().ok().and_then(|a| *a);
-    let Some(be) = be else { return fe_failed(conn, "No backend alive".into()) };
+    let Some(be) = be else {
+        return fe_failed(conn, "No backend alive".into());
+    };
     let mut path = req.path.clone();
     if !req.query.is_empty() {
         let q: Vec<String> = req.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -210,7 +226,10 @@ fn parse_sep(v: &str, what: &str) -> Result<Vec<u8>, String> {
         if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("invalid {what}: {v}"));
         }
-        return Ok((0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect());
+        return Ok((0..hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect());
     }
     let out = match v {
         "\\t" => b"\t".to_vec(),
@@ -256,7 +275,10 @@ fn split_top(s: &str) -> Vec<String> {
         }
     }
     out.push(cur);
-    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn unquote_ident(s: &str) -> String {
@@ -273,17 +295,35 @@ fn parse_params(req: &Request) -> Result<Params, String> {
         None => Format::Csv,
         Some(f) if f == "csv" => Format::Csv,
         Some(f) if f == "json" => Format::Json,
-        Some(f) => return Err(format!("not supported by the StarRocks emulator: format {f}")),
+        Some(f) => {
+            return Err(format!(
+                "not supported by the StarRocks emulator: format {f}"
+            ))
+        }
     };
-    for h in ["where", "compression", "content-encoding", "merge_condition", "enable_merge_commit"] {
+    for h in [
+        "where",
+        "compression",
+        "content-encoding",
+        "merge_condition",
+        "enable_merge_commit",
+    ] {
         if let Some(v) = req.header(h) {
             if !(h == "enable_merge_commit" && v.eq_ignore_ascii_case("false")) {
-                return Err(format!("not supported by the StarRocks emulator: header {h}"));
+                return Err(format!(
+                    "not supported by the StarRocks emulator: header {h}"
+                ));
             }
         }
     }
-    let col_sep = parse_sep(req.header("column_separator").unwrap_or("\\t"), "column_separator")?;
-    let row_delim = parse_sep(req.header("row_delimiter").unwrap_or("\\n"), "row_delimiter")?;
+    let col_sep = parse_sep(
+        req.header("column_separator").unwrap_or("\\t"),
+        "column_separator",
+    )?;
+    let row_delim = parse_sep(
+        req.header("row_delimiter").unwrap_or("\\n"),
+        "row_delimiter",
+    )?;
     let mut sources = None;
     let mut assigns = Vec::new();
     if let Some(cols) = req.header("columns") {
@@ -294,14 +334,22 @@ fn parse_params(req: &Request) -> Result<Params, String> {
                 Some((target, expr)) => {
                     let target = unquote_ident(target);
                     let e = expr.trim();
-                    let ex = if (e.starts_with('\'') && e.ends_with('\'') || e.starts_with('"') && e.ends_with('"')) && e.len() >= 2 {
+                    let ex = if (e.starts_with('\'') && e.ends_with('\'')
+                        || e.starts_with('"') && e.ends_with('"'))
+                        && e.len() >= 2
+                    {
                         Expr::Const(e[1..e.len() - 1].to_string())
                     } else if e.parse::<f64>().is_ok() {
                         Expr::Const(e.to_string())
-                    } else if e.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '`') {
+                    } else if e
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '`')
+                    {
                         Expr::Ref(unquote_ident(e))
                     } else {
-                        return Err(format!("not supported by the StarRocks emulator: columns expression '{item}'"));
+                        return Err(format!(
+                            "not supported by the StarRocks emulator: columns expression '{item}'"
+                        ));
                     };
                     assigns.push((target, ex));
                 }
@@ -312,7 +360,8 @@ fn parse_params(req: &Request) -> Result<Params, String> {
     let jsonpaths = match req.header("jsonpaths") {
         None => None,
         Some(j) => {
-            let v: Vec<String> = serde_json::from_str(j).map_err(|e| format!("Invalid jsonpaths: {j}: {e}"))?;
+            let v: Vec<String> =
+                serde_json::from_str(j).map_err(|e| format!("Invalid jsonpaths: {j}: {e}"))?;
             Some(v)
         }
     };
@@ -320,7 +369,11 @@ fn parse_params(req: &Request) -> Result<Params, String> {
         None => 0.0,
         Some(v) => match v.trim().parse::<f64>() {
             Ok(f) if (0.0..=1.0).contains(&f) => f,
-            _ => return Err(format!("Invalid max_filter_ratio: {v}, must be between 0 and 1")),
+            _ => {
+                return Err(format!(
+                    "Invalid max_filter_ratio: {v}, must be between 0 and 1"
+                ))
+            }
         },
     };
     let timeout_s = match req.header("timeout") {
@@ -355,12 +408,18 @@ fn parse_params(req: &Request) -> Result<Params, String> {
         max_filter_ratio,
         timeout_s,
         partial_update: bool_header(req, "partial_update")?,
-        skip_header: req.header("skip_header").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+        skip_header: req
+            .header("skip_header")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
         trim_space: bool_header(req, "trim_space")?,
         enclose: one_byte("enclose")?,
         escape: one_byte("escape")?,
     })
 }
+
+/// A parsed record, or (reason, raw text) for a record rejected while splitting.
+type RecordResult = Result<Record, (String, String)>;
 
 /// One source record: values by source name (None = NULL), plus the raw text for error logs.
 struct Record {
@@ -396,7 +455,10 @@ fn split_bytes<'a>(data: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
 /// CSV fields of one line, honoring `enclose`/`escape` when given.
 fn csv_fields(line: &[u8], p: &Params) -> Vec<Vec<u8>> {
     let Some(enc) = p.enclose else {
-        return split_bytes(line, &p.col_sep).into_iter().map(|f| f.to_vec()).collect();
+        return split_bytes(line, &p.col_sep)
+            .into_iter()
+            .map(|f| f.to_vec())
+            .collect();
     };
     let mut out = Vec::new();
     let mut cur = Vec::new();
@@ -431,7 +493,7 @@ fn csv_fields(line: &[u8], p: &Params) -> Vec<Vec<u8>> {
     out
 }
 
-fn csv_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<Result<Record, (String, String)>>, String> {
+fn csv_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<RecordResult>, String> {
     let mut lines = split_bytes(body, &p.row_delim);
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
@@ -503,7 +565,7 @@ fn json_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<Result<Record, (String, String)>>, String> {
+fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<RecordResult>, String> {
     let mut docs = Vec::new();
     let stream = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
     for d in stream {
@@ -515,13 +577,20 @@ fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<Result<Re
     let mut items = Vec::new();
     for d in docs {
         let d = match &p.json_root {
-            Some(r) => json_path(&d, r).cloned().ok_or_else(|| format!("json_root {r} not found"))?,
+            Some(r) => json_path(&d, r)
+                .cloned()
+                .ok_or_else(|| format!("json_root {r} not found"))?,
             None => d,
         };
         if p.strip_outer_array {
             match d {
                 Value::Array(a) => items.extend(a),
-                _ => return Err("JSON data is not an array-object, strip_outer_array must be set false".into()),
+                _ => {
+                    return Err(
+                        "JSON data is not an array-object, strip_outer_array must be set false"
+                            .into(),
+                    )
+                }
             }
         } else {
             if d.is_array() {
@@ -562,7 +631,13 @@ fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<Result<Re
             None => {
                 let obj = item.as_object();
                 for n in &names {
-                    let v = obj.and_then(|o| o.get(n).or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v)));
+                    let v = obj.and_then(|o| {
+                        o.get(n).or_else(|| {
+                            o.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                                .map(|(_, v)| v)
+                        })
+                    });
                     if let Some(v) = v {
                         values.push((n.clone(), json_text(v)));
                     }
@@ -597,7 +672,9 @@ fn parse_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str) -> Result
             Ok(op) => parsed.ops.push(op),
             Err(reason) => {
                 parsed.filtered += 1;
-                parsed.rejected.push(format!("Error: {reason}. Row: {}", rec.raw));
+                parsed
+                    .rejected
+                    .push(format!("Error: {reason}. Row: {}", rec.raw));
             }
         }
     }
@@ -605,7 +682,10 @@ fn parse_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str) -> Result
 }
 
 fn lookup<'a>(rec: &'a Record, name: &str) -> Option<&'a Option<String>> {
-    rec.values.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    rec.values
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 fn build_row(
@@ -619,7 +699,11 @@ fn build_row(
 ) -> Result<RowOp, String> {
     // Resolve a target column's raw value: an assignment wins, else a source of the same name.
     let resolve = |target: &str| -> Option<Option<String>> {
-        if let Some((_, e)) = p.assigns.iter().find(|(t, _)| t.eq_ignore_ascii_case(target)) {
+        if let Some((_, e)) = p
+            .assigns
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(target))
+        {
             return Some(match e {
                 Expr::Const(c) => Some(c.clone()),
                 Expr::Ref(r) => lookup(rec, r).cloned().flatten(),
@@ -633,7 +717,11 @@ fn build_row(
         delete = match o.trim().to_ascii_lowercase().as_str() {
             "0" | "upsert" => false,
             "1" | "delete" => true,
-            other => return Err(format!("Invalid __op value '{other}', must be 0/1/upsert/delete")),
+            other => {
+                return Err(format!(
+                    "Invalid __op value '{other}', must be 0/1/upsert/delete"
+                ))
+            }
         };
     }
     let mut row = Vec::with_capacity(def.columns.len());
@@ -662,7 +750,11 @@ fn build_row(
             None => {
                 present.push(false);
                 let d = Table::default_for(def, i, now_text);
-                if d.is_none() && !c.nullable && !(p.partial_update && i >= nkeys) && !c.auto_increment {
+                let may_be_missing = d.is_some()
+                    || c.nullable
+                    || c.auto_increment
+                    || (p.partial_update && i >= nkeys);
+                if !may_be_missing {
                     return Err(format!("column '{}' is NOT NULL, has no default value and is missing from the data", c.name));
                 }
                 d
@@ -672,8 +764,8 @@ fn build_row(
     }
     if primary {
         let mut len = 0;
-        for i in 0..nkeys {
-            let v = row[i].as_deref().unwrap_or("");
+        for (i, cell) in row.iter().enumerate().take(nkeys) {
+            let v = cell.as_deref().unwrap_or("");
             len += def.columns[i].ty.encoded_key_len(v, i + 1 == nkeys);
         }
         if len > PK_LIMIT_BYTES {
@@ -683,25 +775,48 @@ fn build_row(
         }
     }
     let _ = keyed;
-    Ok(RowOp { delete, row, present: if p.partial_update { Some(present) } else { None } })
+    Ok(RowOp {
+        delete,
+        row,
+        present: if p.partial_update {
+            Some(present)
+        } else {
+            None
+        },
+    })
 }
 
 pub fn valid_label(label: &str) -> bool {
-    !label.is_empty() && label.len() <= 128 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !label.is_empty()
+        && label.len() <= 128
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn now_text(shared: &Shared) -> String {
     crate::fe_mysql::civil_from_unix((shared.now_ms() / 1000) as i64)
 }
 
-fn error_log(shared: &Shared, st: &mut crate::state::State, label: &str, rejected: &[String]) -> Option<String> {
+fn error_log(
+    shared: &Shared,
+    st: &mut crate::state::State,
+    label: &str,
+    rejected: &[String],
+) -> Option<String> {
     if rejected.is_empty() {
         return None;
     }
     st.next_error_log += 1;
     let id = format!("error_log_{}_{}", label, st.next_error_log);
     st.error_logs.insert(id.clone(), rejected.join("\n") + "\n");
-    let be = shared.be_addr.lock().ok().and_then(|a| *a).map(|a| a.to_string()).unwrap_or_default();
+    let be = shared
+        .be_addr
+        .lock()
+        .ok()
+        .and_then(|a| *a)
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     Some(format!("http://{be}/api/_load_error_log?file={id}"))
 }
 
@@ -771,7 +886,14 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         None => format!("emulator_{}", shared.now_ms()),
     };
     if !valid_label(&label) {
-        return finish_json(conn, fail_json(&label, "Fail", &format!("Invalid label format. regex: ^[-\\w]{{1,128}}$, label: {label}")));
+        return finish_json(
+            conn,
+            fail_json(
+                &label,
+                "Fail",
+                &format!("Invalid label format. regex: ^[-\\w]{{1,128}}$, label: {label}"),
+            ),
+        );
     }
     let params = match parse_params(req) {
         Ok(p) => p,
@@ -787,16 +909,34 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         let id = st.alloc_txn_id();
         let Some(d) = st.dbs.get_mut(db) else {
             drop(st);
-            return finish_json(conn, fail_json(&label, "Fail", &format!("Database[{db}] does not exist")));
+            return finish_json(
+                conn,
+                fail_json(&label, "Fail", &format!("Database[{db}] does not exist")),
+            );
         };
         let Some(t) = d.tables.get(table) else {
             drop(st);
-            return finish_json(conn, fail_json(&label, "Fail", &format!("Table[{table}] does not exist in database[{db}]")));
+            return finish_json(
+                conn,
+                fail_json(
+                    &label,
+                    "Fail",
+                    &format!("Table[{table}] does not exist in database[{db}]"),
+                ),
+            );
         };
         let def = t.def.clone();
         if let Some(existing) = d.txns.get(&label) {
             if existing.state != TxnState::Aborted {
-                let mut v = load_json(existing, "Label Already Exists", &format!("Label [{label}] has already been used, relate to txn [{}]", existing.id), Some(existing.state.existing_job_status()));
+                let mut v = load_json(
+                    existing,
+                    "Label Already Exists",
+                    &format!(
+                        "Label [{label}] has already been used, relate to txn [{}]",
+                        existing.id
+                    ),
+                    Some(existing.state.existing_job_status()),
+                );
                 v["NumberTotalRows"] = json!(0);
                 v["NumberLoadedRows"] = json!(0);
                 v["NumberFilteredRows"] = json!(0);
@@ -808,7 +948,10 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
                 return finish_json(conn, v);
             }
         }
-        d.txns.insert(label.clone(), new_txn(id, &label, table, false, now, params.timeout_s, None));
+        d.txns.insert(
+            label.clone(),
+            new_txn(id, &label, table, false, now, params.timeout_s, None),
+        );
         if let Some(t) = d.txns.get_mut(&label) {
             t.busy = true;
         }
@@ -823,12 +966,22 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
     let body = match conn.read_body(req, limit) {
         Ok(b) => b,
         Err(e) => {
-            abort_txn(shared, db, &label, &format!("connection error while reading the body: {e}"));
+            abort_txn(
+                shared,
+                db,
+                &label,
+                &format!("connection error while reading the body: {e}"),
+            );
             return conn.drop_now();
         }
     };
     if limit.is_some() {
-        abort_txn(shared, db, &label, "connection dropped while reading the body (injected fault)");
+        abort_txn(
+            shared,
+            db,
+            &label,
+            "connection dropped while reading the body (injected fault)",
+        );
         return conn.drop_now();
     }
     let parsed = parse_body(&body, &params, &def, &now_text(shared));
@@ -839,7 +992,10 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
     };
     let Some(d) = st.dbs.get_mut(db) else {
         drop(st);
-        return finish_json(conn, fail_json(&label, "Fail", &format!("Database[{db}] does not exist")));
+        return finish_json(
+            conn,
+            fail_json(&label, "Fail", &format!("Database[{db}] does not exist")),
+        );
     };
     let Some(txn) = d.txns.get_mut(&label) else {
         drop(st);
@@ -871,7 +1027,12 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
             abort_with(txn, "injected HTTP error");
             shared.persist_db(&st, db);
             drop(st);
-            let _ = conn.respond(*code, &[], format!("injected HTTP {code} by the StarRocks emulator").as_bytes(), "text/plain");
+            let _ = conn.respond(
+                *code,
+                &[],
+                format!("injected HTTP {code} by the StarRocks emulator").as_bytes(),
+                "text/plain",
+            );
             return conn.finish();
         }
         Some(FaultKind::Status { status, message }) => {
@@ -901,12 +1062,28 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
     }
     // Commit: apply rows atomically with the state change.
     let (state, visible_at) = match &fault {
-        Some(FaultKind::PublishTimeout { visible_after_ms }) => (TxnState::Committed, Some(shared.now_ms() + visible_after_ms)),
+        Some(FaultKind::PublishTimeout { visible_after_ms }) => (
+            TxnState::Committed,
+            Some(shared.now_ms() + visible_after_ms),
+        ),
         _ => (TxnState::Visible, None),
     };
     txn.state = state;
     txn.visible_at_ms = visible_at;
-    let v = load_json(txn, if state == TxnState::Committed { "Publish Timeout" } else { "Success" }, if state == TxnState::Committed { "publish timeout" } else { "OK" }, None);
+    let v = load_json(
+        txn,
+        if state == TxnState::Committed {
+            "Publish Timeout"
+        } else {
+            "Success"
+        },
+        if state == TxnState::Committed {
+            "publish timeout"
+        } else {
+            "OK"
+        },
+        None,
+    );
     if let Some(t) = d.tables.get_mut(table) {
         t.apply(&parsed.ops);
         t.load_count += 1;
@@ -924,7 +1101,15 @@ fn too_many_filtered(filtered: u64, total: u64, ratio: f64) -> bool {
     filtered > 0 && total > 0 && (filtered as f64) > ratio * (total as f64)
 }
 
-fn new_txn(id: u64, label: &str, table: &str, explicit: bool, now: u64, timeout_s: u64, idle: Option<u64>) -> Txn {
+fn new_txn(
+    id: u64,
+    label: &str,
+    table: &str,
+    explicit: bool,
+    now: u64,
+    timeout_s: u64,
+    idle: Option<u64>,
+) -> Txn {
     Txn {
         id,
         label: label.to_string(),
@@ -991,7 +1176,12 @@ fn fault_response(conn: Conn, fault: &FaultKind) -> Option<Conn> {
     match fault {
         FaultKind::Http { code } => {
             let mut conn = conn;
-            let _ = conn.respond(*code, &[], format!("injected HTTP {code} by the StarRocks emulator").as_bytes(), "text/plain");
+            let _ = conn.respond(
+                *code,
+                &[],
+                format!("injected HTTP {code} by the StarRocks emulator").as_bytes(),
+                "text/plain",
+            );
             conn.finish();
             None
         }
@@ -1023,7 +1213,10 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
         }
         if let FaultKind::Status { status, message } = f {
             if matches!(op, Target::TxnBegin) {
-                return finish_json(conn, json!({"Status": status, "Message": message, "Label": label}));
+                return finish_json(
+                    conn,
+                    json!({"Status": status, "Message": message, "Label": label}),
+                );
             }
             let st = shared.lock();
             let t = st.dbs.get(&db).and_then(|d| d.txns.get(&label));
@@ -1035,7 +1228,10 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
             return finish_json(conn, v);
         }
         if let FaultKind::MemLimitExceeded = f {
-            return finish_json(conn, json!({"Status":"FAILED","Message":"MEM_LIMIT_EXCEEDED: Memory of process exceed limit (injected by the StarRocks emulator)","Label": label}));
+            return finish_json(
+                conn,
+                json!({"Status":"FAILED","Message":"MEM_LIMIT_EXCEEDED: Memory of process exceed limit (injected by the StarRocks emulator)","Label": label}),
+            );
         }
     }
     let now = shared.now_ms();
@@ -1048,11 +1244,17 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
         };
         if table.is_empty() || !d.tables.contains_key(&table) {
             drop(st);
-            return fe_failed(conn, format!("Table[{table}] does not exist in database[{db}]"));
+            return fe_failed(
+                conn,
+                format!("Table[{table}] does not exist in database[{db}]"),
+            );
         }
         if !valid_label(&label) {
             drop(st);
-            return fe_failed(conn, format!("Invalid label format. regex: ^[-\\w]{{1,128}}$, label: {label}"));
+            return fe_failed(
+                conn,
+                format!("Invalid label format. regex: ^[-\\w]{{1,128}}$, label: {label}"),
+            );
         }
         if let Some(existing) = d.txns.get(&label) {
             if existing.state != TxnState::Aborted {
@@ -1070,7 +1272,9 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
                 return fe_failed(conn, "Invalid timeout header".into());
             }
         };
-        let idle = req.header("idle_transaction_timeout").and_then(|v| v.trim().parse::<u64>().ok());
+        let idle = req
+            .header("idle_transaction_timeout")
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let t = new_txn(id, &label, &table, true, now, timeout, idle);
         let v = json!({"Status":"OK","Message":"","Label":label,"TxnId":id,"BeginTxnTimeMs":0});
         d.txns.insert(label.clone(), t);
@@ -1116,8 +1320,18 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
                 }
             }
             TxnState::Prepared => txn_resp(t, "OK", "Transaction already prepared", true),
-            TxnState::Committed | TxnState::Visible => txn_resp(t, "FAILED", "Transaction already committed, can not prepare", false),
-            TxnState::Aborted => txn_resp(t, "FAILED", &format!("Transaction is aborted: {}", t.reason), false),
+            TxnState::Committed | TxnState::Visible => txn_resp(
+                t,
+                "FAILED",
+                "Transaction already committed, can not prepare",
+                false,
+            ),
+            TxnState::Aborted => txn_resp(
+                t,
+                "FAILED",
+                &format!("Transaction is aborted: {}", t.reason),
+                false,
+            ),
         },
         Target::TxnCommit => match t.state {
             TxnState::Prepare | TxnState::Prepared => {
@@ -1147,8 +1361,15 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
                     v
                 }
             }
-            TxnState::Committed | TxnState::Visible => txn_resp(t, "OK", "Transaction already commited", true),
-            TxnState::Aborted => txn_resp(t, "FAILED", &format!("Transaction is aborted: {}", t.reason), false),
+            TxnState::Committed | TxnState::Visible => {
+                txn_resp(t, "OK", "Transaction already commited", true)
+            }
+            TxnState::Aborted => txn_resp(
+                t,
+                "FAILED",
+                &format!("Transaction is aborted: {}", t.reason),
+                false,
+            ),
         },
         Target::TxnRollback => match t.state {
             TxnState::Prepare | TxnState::Prepared => {
@@ -1158,9 +1379,12 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
                 txn_resp(t, "OK", "", false)
             }
             TxnState::Aborted => txn_resp(t, "OK", "Transaction already aborted", false),
-            TxnState::Committed | TxnState::Visible => {
-                txn_resp(t, "FAILED", "Transaction already committed, can not rollback", false)
-            }
+            TxnState::Committed | TxnState::Visible => txn_resp(
+                t,
+                "FAILED",
+                "Transaction already committed, can not rollback",
+                false,
+            ),
         },
         _ => json!({"Status":"FAILED","Message":"unexpected operation"}),
     };
@@ -1197,7 +1421,12 @@ fn txn_load(shared: &Shared, req: &Request, mut conn: Conn) {
             return finish_json(conn, v);
         }
         if t.state != TxnState::Prepare {
-            let v = txn_resp(t, "FAILED", &format!("Transaction state is {}, can not load data", t.state.name()), false);
+            let v = txn_resp(
+                t,
+                "FAILED",
+                &format!("Transaction state is {}, can not load data", t.state.name()),
+                false,
+            );
             drop(st);
             return finish_json(conn, v);
         }
@@ -1232,12 +1461,22 @@ fn txn_load(shared: &Shared, req: &Request, mut conn: Conn) {
     let body = match conn.read_body(req, limit) {
         Ok(b) => b,
         Err(e) => {
-            abort_txn(shared, &db, &label, &format!("connection error while reading the body: {e}"));
+            abort_txn(
+                shared,
+                &db,
+                &label,
+                &format!("connection error while reading the body: {e}"),
+            );
             return conn.drop_now();
         }
     };
     if limit.is_some() {
-        abort_txn(shared, &db, &label, "connection dropped while reading the body (injected fault)");
+        abort_txn(
+            shared,
+            &db,
+            &label,
+            "connection dropped while reading the body (injected fault)",
+        );
         return conn.drop_now();
     }
     if let Some(f) = &fault {
@@ -1250,14 +1489,22 @@ fn txn_load(shared: &Shared, req: &Request, mut conn: Conn) {
         if let Some(m) = msg {
             abort_txn(shared, &db, &label, &m);
             if let FaultKind::Http { code } = f {
-                let _ = conn.respond(*code, &[], format!("injected HTTP {code} by the StarRocks emulator").as_bytes(), "text/plain");
+                let _ = conn.respond(
+                    *code,
+                    &[],
+                    format!("injected HTTP {code} by the StarRocks emulator").as_bytes(),
+                    "text/plain",
+                );
                 return conn.finish();
             }
             let status = match f {
                 FaultKind::Status { status, .. } => status.clone(),
                 _ => "FAILED".to_string(),
             };
-            return finish_json(conn, json!({"Status": status, "Message": m, "Label": label}));
+            return finish_json(
+                conn,
+                json!({"Status": status, "Message": m, "Label": label}),
+            );
         }
     }
     let parsed = parse_body(&body, &params, &def, &now_text(shared));
@@ -1311,7 +1558,10 @@ fn txn_load(shared: &Shared, req: &Request, mut conn: Conn) {
 fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
     let body = conn.read_body(req, None).unwrap_or_default();
     let rest: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
-    let reply: Result<Value, String> = match (req.method.to_ascii_uppercase().as_str(), rest.as_slice()) {
+    let reply: Result<Value, String> = match (
+        req.method.to_ascii_uppercase().as_str(),
+        rest.as_slice(),
+    ) {
         ("POST", ["fault"]) => match serde_json::from_slice::<crate::faults::FaultSpec>(&body) {
             Ok(spec) => {
                 shared.faults().queue.push(spec);
@@ -1327,9 +1577,14 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
             let f = shared.faults();
             Ok(json!({"pending": f.queue, "fired": f.fired}))
         }
-        ("POST", ["clock"]) => match serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("advance_ms").and_then(|x| x.as_u64())) {
+        ("POST", ["clock"]) => match serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("advance_ms").and_then(|x| x.as_u64()))
+        {
             Some(ms) => {
-                shared.clock_offset_ms.fetch_add(ms as i64, std::sync::atomic::Ordering::SeqCst);
+                shared
+                    .clock_offset_ms
+                    .fetch_add(ms as i64, std::sync::atomic::Ordering::SeqCst);
                 Ok(json!({"ok": true}))
             }
             None => Err("expected {\"advance_ms\": N}".into()),
@@ -1339,16 +1594,27 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
             let table = req.query_param("table").unwrap_or("");
             let st = shared.lock();
             match st.dbs.get(db).and_then(|d| d.tables.get(table)) {
-                Some(t) => Ok(json!({"columns": t.def.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
-                    "rows": t.all_rows(), "load_count": t.load_count})),
+                Some(t) => Ok(
+                    json!({"columns": t.def.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+                    "rows": t.all_rows(), "load_count": t.load_count}),
+                ),
                 None => Err(format!("no table {db}.{table}")),
             }
         }
-        _ => Err(format!("unknown control endpoint {} /_emulator/{}", req.method, rest.join("/"))),
+        _ => Err(format!(
+            "unknown control endpoint {} /_emulator/{}",
+            req.method,
+            rest.join("/")
+        )),
     };
     let _ = match reply {
         Ok(v) => conn.json(&v),
-        Err(m) => conn.respond(400, &[], json!({"ok": false, "error": m}).to_string().as_bytes(), "application/json"),
+        Err(m) => conn.respond(
+            400,
+            &[],
+            json!({"ok": false, "error": m}).to_string().as_bytes(),
+            "application/json",
+        ),
     };
     conn.finish();
 }

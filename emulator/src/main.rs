@@ -25,7 +25,7 @@ struct Args {
     backends: u32,
     /// What `SELECT current_version()` answers.
     #[arg(long, default_value = "3.3.2 emulator")]
-    version: String,
+    current_version: String,
     /// Persist state (one JSON file per database) here and reload it on start.
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
@@ -40,7 +40,7 @@ fn main() -> anyhow::Result<()> {
         user: a.user,
         password: a.password,
         backends: a.backends,
-        version: a.version,
+        version: a.current_version,
         data_dir: a.data_dir,
     })?;
     println!(

@@ -36,14 +36,26 @@ pub struct SqlError {
 
 impl SqlError {
     pub fn new(code: u16, state: &'static str, message: impl Into<String>) -> Self {
-        SqlError { code, state, message: message.into() }
+        SqlError {
+            code,
+            state,
+            message: message.into(),
+        }
     }
     /// An analyzer (semantic) error, shaped like StarRocks' SemanticException text.
     pub fn analysis(msg: impl std::fmt::Display) -> Self {
-        SqlError::new(1064, "42000", format!("Getting analyzing error. Detail message: {msg}."))
+        SqlError::new(
+            1064,
+            "42000",
+            format!("Getting analyzing error. Detail message: {msg}."),
+        )
     }
     pub fn unsupported(what: impl std::fmt::Display) -> Self {
-        SqlError::new(1064, "42000", format!("not supported by the StarRocks emulator: {what}"))
+        SqlError::new(
+            1064,
+            "42000",
+            format!("not supported by the StarRocks emulator: {what}"),
+        )
     }
 }
 
@@ -116,7 +128,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SqlError> {
                     }
                 }
             }
-            out.push(Token { tok: Tok::QIdent(s), start, end: i });
+            out.push(Token {
+                tok: Tok::QIdent(s),
+                start,
+                end: i,
+            });
             continue;
         }
         if c == b'"' || c == b'\'' {
@@ -157,7 +173,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SqlError> {
                     }
                 }
             }
-            out.push(Token { tok: Tok::Str(s), start, end: i });
+            out.push(Token {
+                tok: Tok::Str(s),
+                start,
+                end: i,
+            });
             continue;
         }
         if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
@@ -166,9 +186,17 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SqlError> {
             }
             let text = &src[start..i];
             if text.bytes().all(|x| x.is_ascii_digit() || x == b'.') {
-                out.push(Token { tok: Tok::Num(text.to_string()), start, end: i });
+                out.push(Token {
+                    tok: Tok::Num(text.to_string()),
+                    start,
+                    end: i,
+                });
             } else {
-                out.push(Token { tok: Tok::Ident(text.to_string()), start, end: i });
+                out.push(Token {
+                    tok: Tok::Ident(text.to_string()),
+                    start,
+                    end: i,
+                });
             }
             continue;
         }
@@ -189,24 +217,40 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SqlError> {
             if j == i {
                 return Err(syntax(i, &format!("Unexpected character '{}'", c as char)));
             }
-            out.push(Token { tok: Tok::Ident(src[i..j].to_string()), start, end: j });
+            out.push(Token {
+                tok: Tok::Ident(src[i..j].to_string()),
+                start,
+                end: j,
+            });
             i = j;
             continue;
         }
         let two = src.get(i..i + 2).unwrap_or("");
         if ["<=", ">=", "!=", "<>"].contains(&two) {
-            out.push(Token { tok: Tok::Sym(two.to_string()), start, end: i + 2 });
+            out.push(Token {
+                tok: Tok::Sym(two.to_string()),
+                start,
+                end: i + 2,
+            });
             i += 2;
             continue;
         }
         if "(),;=.*<>+-/!:[]{}%".contains(c as char) {
-            out.push(Token { tok: Tok::Sym((c as char).to_string()), start, end: i + 1 });
+            out.push(Token {
+                tok: Tok::Sym((c as char).to_string()),
+                start,
+                end: i + 1,
+            });
             i += 1;
             continue;
         }
         return Err(syntax(i, &format!("Unexpected character '{}'", c as char)));
     }
-    out.push(Token { tok: Tok::Eof, start: src.len(), end: src.len() });
+    out.push(Token {
+        tok: Tok::Eof,
+        start: src.len(),
+        end: src.len(),
+    });
     Ok(out)
 }
 
@@ -265,8 +309,13 @@ pub struct ColumnDef {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Distribution {
-    Hash { cols: Vec<String>, buckets: Option<u64> },
-    Random { buckets: Option<u64> },
+    Hash {
+        cols: Vec<String>,
+        buckets: Option<u64>,
+    },
+    Random {
+        buckets: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -286,10 +335,15 @@ pub struct TableDef {
 
 impl TableDef {
     pub fn col_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     }
     pub fn key_indexes(&self) -> Vec<usize> {
-        self.key_cols.iter().filter_map(|k| self.col_index(k)).collect()
+        self.key_cols
+            .iter()
+            .filter_map(|k| self.col_index(k))
+            .collect()
     }
 }
 
@@ -301,9 +355,15 @@ pub struct TableName {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlterOp {
-    AddColumn { col: ColumnDef, after: Option<String>, first: bool },
+    AddColumn {
+        col: ColumnDef,
+        after: Option<String>,
+        first: bool,
+    },
     DropColumn(String),
-    ModifyColumn { col: ColumnDef },
+    ModifyColumn {
+        col: ColumnDef,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -327,13 +387,29 @@ pub struct Select {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
-    CreateDb { name: String, if_not_exists: bool },
-    DropDb { name: String, if_exists: bool },
+    CreateDb {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropDb {
+        name: String,
+        if_exists: bool,
+    },
     Use(String),
-    CreateTable { table: TableName, def: TableDef, if_not_exists: bool },
-    DropTable { table: TableName, if_exists: bool },
+    CreateTable {
+        table: TableName,
+        def: TableDef,
+        if_not_exists: bool,
+    },
+    DropTable {
+        table: TableName,
+        if_exists: bool,
+    },
     Truncate(TableName),
-    Alter { table: TableName, op: AlterOp },
+    Alter {
+        table: TableName,
+        op: AlterOp,
+    },
     ShowDatabases,
     ShowTables(Option<String>),
     ShowCreateTable(TableName),
@@ -408,7 +484,11 @@ const AGG_FNS: &[&str] = &[
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a str) -> Result<Self, SqlError> {
-        Ok(Parser { src, toks: tokenize(src)?, pos: 0 })
+        Ok(Parser {
+            src,
+            toks: tokenize(src)?,
+            pos: 0,
+        })
     }
 
     fn peek(&self) -> &Tok {
@@ -528,9 +608,15 @@ impl<'a> Parser<'a> {
         let first = self.ident()?;
         if self.eat_sym(".") {
             let second = self.ident()?;
-            Ok(TableName { db: Some(first), name: second })
+            Ok(TableName {
+                db: Some(first),
+                name: second,
+            })
         } else {
-            Ok(TableName { db: None, name: first })
+            Ok(TableName {
+                db: None,
+                name: first,
+            })
         }
     }
 
@@ -587,11 +673,21 @@ impl<'a> Parser<'a> {
                     self.advance();
                     self.properties_body()?;
                 }
-                Stmt::CreateDb { name, if_not_exists }
+                Stmt::CreateDb {
+                    name,
+                    if_not_exists,
+                }
             } else if self.eat_kw("TABLE") {
                 self.create_table()?
-            } else if self.is_kw("EXTERNAL") || self.is_kw("TEMPORARY") || self.is_kw("MATERIALIZED") || self.is_kw("VIEW") {
-                return Err(SqlError::unsupported(format!("CREATE {}", self.tok_text(&self.toks[self.pos].clone()))));
+            } else if self.is_kw("EXTERNAL")
+                || self.is_kw("TEMPORARY")
+                || self.is_kw("MATERIALIZED")
+                || self.is_kw("VIEW")
+            {
+                return Err(SqlError::unsupported(format!(
+                    "CREATE {}",
+                    self.tok_text(&self.toks[self.pos].clone())
+                )));
             } else {
                 return Err(self.syntax_error("'DATABASE', 'SCHEMA', 'TABLE'"));
             }
@@ -633,16 +729,25 @@ impl<'a> Parser<'a> {
                 AlterOp::DropColumn(self.ident()?)
             } else if self.eat_kw("MODIFY") {
                 self.expect_kw("COLUMN")?;
-                AlterOp::ModifyColumn { col: self.column_def()? }
+                AlterOp::ModifyColumn {
+                    col: self.column_def()?,
+                }
             } else {
-                return Err(SqlError::unsupported(format!("ALTER TABLE ... {}", self.tok_text(&self.toks[self.pos].clone()))));
+                return Err(SqlError::unsupported(format!(
+                    "ALTER TABLE ... {}",
+                    self.tok_text(&self.toks[self.pos].clone())
+                )));
             };
             Stmt::Alter { table, op }
         } else if self.eat_kw("SHOW") {
             if self.eat_kw("DATABASES") || self.eat_kw("SCHEMAS") {
                 Stmt::ShowDatabases
             } else if self.eat_kw("TABLES") {
-                let db = if self.eat_kw("FROM") || self.eat_kw("IN") { Some(self.ident()?) } else { None };
+                let db = if self.eat_kw("FROM") || self.eat_kw("IN") {
+                    Some(self.ident()?)
+                } else {
+                    None
+                };
                 Stmt::ShowTables(db)
             } else if self.eat_kw("CREATE") {
                 self.expect_kw("TABLE")?;
@@ -650,7 +755,10 @@ impl<'a> Parser<'a> {
             } else if self.eat_kw("BACKENDS") {
                 Stmt::ShowBackends
             } else {
-                return Err(SqlError::unsupported(format!("SHOW {}", self.tok_text(&self.toks[self.pos].clone()))));
+                return Err(SqlError::unsupported(format!(
+                    "SHOW {}",
+                    self.tok_text(&self.toks[self.pos].clone())
+                )));
             }
         } else if self.eat_kw("SELECT") {
             Stmt::Select(self.select()?)
@@ -662,7 +770,10 @@ impl<'a> Parser<'a> {
             Stmt::Set
         } else {
             let t = self.toks[self.pos].clone();
-            return Err(SqlError::unsupported(format!("statement starting with '{}'", self.tok_text(&t))));
+            return Err(SqlError::unsupported(format!(
+                "statement starting with '{}'",
+                self.tok_text(&t)
+            )));
         };
         self.end()?;
         Ok(stmt)
@@ -711,7 +822,9 @@ impl<'a> Parser<'a> {
                 }
                 Tok::Sym(s) if s == "-" && matches!(self.peek_at(1), Tok::Num(_)) => {
                     self.advance();
-                    let Tok::Num(n) = self.advance().tok else { unreachable!() };
+                    let Tok::Num(n) = self.advance().tok else {
+                        unreachable!()
+                    };
                     SelItem::Literal(format!("-{n}"), true)
                 }
                 Tok::Str(s) => {
@@ -734,11 +847,17 @@ impl<'a> Parser<'a> {
                     self.advance();
                     SelItem::Null
                 }
-                Tok::Ident(s) | Tok::QIdent(s) if matches!(self.peek_at(1), Tok::Sym(p) if p == "(") => {
+                Tok::Ident(s) | Tok::QIdent(s) if matches!(self.peek_at(1), Tok::Sym(p) if p == "(") =>
+                {
                     self.advance();
                     self.advance();
                     if s.eq_ignore_ascii_case("COUNT") {
-                        if !(self.eat_sym("*") || matches!(self.peek(), Tok::Num(_)) && { self.advance(); true }) {
+                        if !(self.eat_sym("*")
+                            || matches!(self.peek(), Tok::Num(_)) && {
+                                self.advance();
+                                true
+                            })
+                        {
                             return Err(SqlError::unsupported("COUNT of an expression"));
                         }
                         self.expect_sym(")")?;
@@ -806,7 +925,12 @@ impl<'a> Parser<'a> {
         if self.eat_kw("LIMIT") {
             limit = Some(self.number()?);
         }
-        Ok(Select { items, from, order_by, limit })
+        Ok(Select {
+            items,
+            from,
+            order_by,
+            limit,
+        })
     }
 
     fn create_table(&mut self) -> Result<Stmt, SqlError> {
@@ -897,9 +1021,19 @@ impl<'a> Parser<'a> {
                     Tok::Sym(s) if s == ";" && depth == 0 => break,
                     Tok::Ident(s)
                         if depth == 0
-                            && ["DISTRIBUTED", "ORDER", "PROPERTIES", "COMMENT", "ENGINE", "DUPLICATE", "PRIMARY", "UNIQUE", "AGGREGATE"]
-                                .iter()
-                                .any(|k| s.eq_ignore_ascii_case(k)) =>
+                            && [
+                                "DISTRIBUTED",
+                                "ORDER",
+                                "PROPERTIES",
+                                "COMMENT",
+                                "ENGINE",
+                                "DUPLICATE",
+                                "PRIMARY",
+                                "UNIQUE",
+                                "AGGREGATE",
+                            ]
+                            .iter()
+                            .any(|k| s.eq_ignore_ascii_case(k)) =>
                     {
                         break
                     }
@@ -915,10 +1049,18 @@ impl<'a> Parser<'a> {
             self.expect_kw("BY")?;
             if self.eat_kw("HASH") {
                 let cols = self.ident_list()?;
-                let buckets = if self.eat_kw("BUCKETS") { Some(self.number()?) } else { None };
+                let buckets = if self.eat_kw("BUCKETS") {
+                    Some(self.number()?)
+                } else {
+                    None
+                };
                 distribution = Some(Distribution::Hash { cols, buckets });
             } else if self.eat_kw("RANDOM") {
-                let buckets = if self.eat_kw("BUCKETS") { Some(self.number()?) } else { None };
+                let buckets = if self.eat_kw("BUCKETS") {
+                    Some(self.number()?)
+                } else {
+                    None
+                };
                 distribution = Some(Distribution::Random { buckets });
             } else {
                 return Err(self.syntax_error("'HASH', 'RANDOM'"));
@@ -960,12 +1102,19 @@ impl<'a> Parser<'a> {
                     break;
                 }
                 def.key_cols.push(c.name.clone());
-                if matches!(c.ty, ColType::Varchar(_) | ColType::String | ColType::Char(_)) {
+                if matches!(
+                    c.ty,
+                    ColType::Varchar(_) | ColType::String | ColType::Char(_)
+                ) {
                     break;
                 }
             }
         }
-        Ok(Stmt::CreateTable { table, def, if_not_exists })
+        Ok(Stmt::CreateTable {
+            table,
+            def,
+            if_not_exists,
+        })
     }
 
     fn properties_body(&mut self) -> Result<Vec<(String, String)>, SqlError> {
@@ -1132,7 +1281,8 @@ impl<'a> Parser<'a> {
                 self.advance();
                 ColType::Double
             }
-            "DECIMAL" | "DECIMALV2" | "DECIMALV3" | "DECIMAL32" | "DECIMAL64" | "DECIMAL128" | "NUMERIC" => {
+            "DECIMAL" | "DECIMALV2" | "DECIMALV3" | "DECIMAL32" | "DECIMAL64" | "DECIMAL128"
+            | "NUMERIC" => {
                 self.advance();
                 let (mut p, mut s) = (10u64, 0u64);
                 if self.eat_sym("(") {
@@ -1154,15 +1304,22 @@ impl<'a> Parser<'a> {
                     )));
                 }
                 if up == "DECIMALV2" && s > 9 {
-                    return Err(SqlError::analysis(format!("DECIMALV2's scale should be at most 9, but got {s}")));
+                    return Err(SqlError::analysis(format!(
+                        "DECIMALV2's scale should be at most 9, but got {s}"
+                    )));
                 }
-                ColType::Decimal { precision: p as u32, scale: s as u32 }
+                ColType::Decimal {
+                    precision: p as u32,
+                    scale: s as u32,
+                }
             }
             "CHAR" => {
                 self.advance();
                 let n = self.opt_len()?.unwrap_or(1);
                 if !(1..=255).contains(&n) {
-                    return Err(SqlError::analysis(format!("Char size must be between 1 and 255, but got {n}")));
+                    return Err(SqlError::analysis(format!(
+                        "Char size must be between 1 and 255, but got {n}"
+                    )));
                 }
                 ColType::Char(n as u32)
             }
@@ -1262,15 +1419,102 @@ const VARCHAR_MAX_U64: u64 = crate::types::VARCHAR_MAX as u64;
 /// Words that need backticks when used as names (a subset of protocol §5.5 that matters here).
 pub fn is_reserved(word: &str) -> bool {
     const R: &[&str] = &[
-        "ADD", "ALL", "ALTER", "AND", "ARRAY", "AS", "ASC", "BETWEEN", "BIGINT", "BITMAP", "BY", "CASE", "CHAR",
-        "CHARACTER", "CHECK", "COLLATE", "COLUMN", "CREATE", "CROSS", "CURRENT_TIMESTAMP", "DATABASE", "DATABASES",
-        "DECIMAL", "DEFAULT", "DELETE", "DESC", "DESCRIBE", "DISTINCT", "DOUBLE", "DROP", "ELSE", "EXISTS",
-        "EXPLAIN", "FALSE", "FLOAT", "FOR", "FROM", "FULL", "FUNCTION", "GRANT", "GROUP", "HAVING", "HLL", "IF",
-        "IN", "INDEX", "INNER", "INSERT", "INT", "INTEGER", "INTO", "IS", "JOIN", "JSON", "KEY", "KEYS", "LARGEINT",
-        "LEFT", "LIKE", "LIMIT", "LOAD", "NOT", "NULL", "ON", "OR", "ORDER", "OUTER", "PARTITION", "PERCENTILE",
-        "PRIMARY", "RANGE", "REPLACE", "RIGHT", "SCHEMA", "SCHEMAS", "SELECT", "SET", "SHOW", "SMALLINT", "TABLE",
-        "TEXT", "THEN", "TINYINT", "TO", "TRUE", "UNION", "UNIQUE", "UNSIGNED", "UPDATE", "USE", "USING", "VALUES",
-        "VARCHAR", "WHEN", "WHERE", "WITH",
+        "ADD",
+        "ALL",
+        "ALTER",
+        "AND",
+        "ARRAY",
+        "AS",
+        "ASC",
+        "BETWEEN",
+        "BIGINT",
+        "BITMAP",
+        "BY",
+        "CASE",
+        "CHAR",
+        "CHARACTER",
+        "CHECK",
+        "COLLATE",
+        "COLUMN",
+        "CREATE",
+        "CROSS",
+        "CURRENT_TIMESTAMP",
+        "DATABASE",
+        "DATABASES",
+        "DECIMAL",
+        "DEFAULT",
+        "DELETE",
+        "DESC",
+        "DESCRIBE",
+        "DISTINCT",
+        "DOUBLE",
+        "DROP",
+        "ELSE",
+        "EXISTS",
+        "EXPLAIN",
+        "FALSE",
+        "FLOAT",
+        "FOR",
+        "FROM",
+        "FULL",
+        "FUNCTION",
+        "GRANT",
+        "GROUP",
+        "HAVING",
+        "HLL",
+        "IF",
+        "IN",
+        "INDEX",
+        "INNER",
+        "INSERT",
+        "INT",
+        "INTEGER",
+        "INTO",
+        "IS",
+        "JOIN",
+        "JSON",
+        "KEY",
+        "KEYS",
+        "LARGEINT",
+        "LEFT",
+        "LIKE",
+        "LIMIT",
+        "LOAD",
+        "NOT",
+        "NULL",
+        "ON",
+        "OR",
+        "ORDER",
+        "OUTER",
+        "PARTITION",
+        "PERCENTILE",
+        "PRIMARY",
+        "RANGE",
+        "REPLACE",
+        "RIGHT",
+        "SCHEMA",
+        "SCHEMAS",
+        "SELECT",
+        "SET",
+        "SHOW",
+        "SMALLINT",
+        "TABLE",
+        "TEXT",
+        "THEN",
+        "TINYINT",
+        "TO",
+        "TRUE",
+        "UNION",
+        "UNIQUE",
+        "UNSIGNED",
+        "UPDATE",
+        "USE",
+        "USING",
+        "VALUES",
+        "VARCHAR",
+        "WHEN",
+        "WHERE",
+        "WITH",
     ];
     R.iter().any(|r| r.eq_ignore_ascii_case(word))
 }
@@ -1280,7 +1524,9 @@ pub fn parse(src: &str) -> Result<Stmt, SqlError> {
 }
 
 pub fn is_known_property(k: &str) -> bool {
-    KNOWN_PROPERTIES.contains(&k) || k.starts_with("dynamic_partition.") || k.starts_with("session.")
+    KNOWN_PROPERTIES.contains(&k)
+        || k.starts_with("dynamic_partition.")
+        || k.starts_with("session.")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1337,14 +1583,25 @@ pub fn render_column(c: &ColumnDef) -> String {
 }
 
 pub fn render_create_table(def: &TableDef) -> String {
-    let mut lines: Vec<String> = def.columns.iter().map(|c| format!("  {}", render_column(c))).collect();
+    let mut lines: Vec<String> = def
+        .columns
+        .iter()
+        .map(|c| format!("  {}", render_column(c)))
+        .collect();
     for i in &def.indexes {
         lines.push(format!("  {i}"));
     }
-    let mut out = format!("CREATE TABLE {} (\n{}\n) ENGINE=OLAP \n", quote_ident(&def.name), lines.join(",\n"));
+    let mut out = format!(
+        "CREATE TABLE {} (\n{}\n) ENGINE=OLAP \n",
+        quote_ident(&def.name),
+        lines.join(",\n")
+    );
     let keys: Vec<String> = def.key_cols.iter().map(|k| quote_ident(k)).collect();
     out.push_str(&format!("{}({})\n", def.keys_type.sql(), keys.join(", ")));
-    out.push_str(&format!("COMMENT {}\n", quote_str(def.comment.as_deref().unwrap_or("OLAP"))));
+    out.push_str(&format!(
+        "COMMENT {}\n",
+        quote_str(def.comment.as_deref().unwrap_or("OLAP"))
+    ));
     if let Some(p) = &def.partition {
         out.push_str(p);
         out.push('\n');
@@ -1371,8 +1628,11 @@ pub fn render_create_table(def: &TableDef) -> String {
         let c: Vec<String> = def.order_by.iter().map(|k| quote_ident(k)).collect();
         out.push_str(&format!("ORDER BY({})\n", c.join(", ")));
     }
-    let props: Vec<String> =
-        def.properties.iter().map(|(k, v)| format!("{} = {}", quote_str(k), quote_str(v))).collect();
+    let props: Vec<String> = def
+        .properties
+        .iter()
+        .map(|(k, v)| format!("{} = {}", quote_str(k), quote_str(v)))
+        .collect();
     out.push_str(&format!("PROPERTIES (\n{}\n);", props.join(",\n")));
     out
 }
@@ -1397,22 +1657,40 @@ mod tests {
              PROPERTIES (\"replication_num\" = \"1\");",
         )
         .unwrap();
-        let Stmt::CreateTable { table, def, if_not_exists } = s else { panic!("not create") };
+        let Stmt::CreateTable {
+            table,
+            def,
+            if_not_exists,
+        } = s
+        else {
+            panic!("not create")
+        };
         assert!(if_not_exists);
         assert_eq!(table.db.as_deref(), Some("d"));
         assert_eq!(def.key_cols, vec!["id"]);
-        assert_eq!(def.columns[1].default, Some(DefaultValue::Literal("x".into())));
+        assert_eq!(
+            def.columns[1].default,
+            Some(DefaultValue::Literal("x".into()))
+        );
         assert_eq!(def.properties, vec![("replication_num".into(), "1".into())]);
         let rendered = render_create_table(&def);
         let again = parse(&rendered).unwrap();
-        let Stmt::CreateTable { def: def2, .. } = again else { panic!() };
+        let Stmt::CreateTable { def: def2, .. } = again else {
+            panic!()
+        };
         assert_eq!(render_create_table(&def2), rendered);
     }
 
     #[test]
     fn clause_order_is_enforced() {
-        let e = parse("CREATE TABLE t (id INT) DISTRIBUTED BY HASH(id) PRIMARY KEY(id)").unwrap_err();
-        assert!(e.message.starts_with("Getting syntax error at line 1, column "), "{}", e.message);
+        let e =
+            parse("CREATE TABLE t (id INT) DISTRIBUTED BY HASH(id) PRIMARY KEY(id)").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("Getting syntax error at line 1, column "),
+            "{}",
+            e.message
+        );
         assert!(parse("CREATE TABLE t (id DATETIME(6))").is_err());
         assert!(parse("CREATE TABLE t (id INT UNSIGNED)").is_err());
         assert!(parse("CREATE TABLE t (id INT) PROPERTIES (\"replication_num\" = 1)").is_err());

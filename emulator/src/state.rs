@@ -98,7 +98,12 @@ pub struct Table {
 
 impl Table {
     pub fn new(def: TableDef) -> Self {
-        Table { def, keyed: BTreeMap::new(), dup: Vec::new(), load_count: 0 }
+        Table {
+            def,
+            keyed: BTreeMap::new(),
+            dup: Vec::new(),
+            load_count: 0,
+        }
     }
     pub fn keyed(&self) -> bool {
         self.def.keys_type.upserts()
@@ -107,7 +112,12 @@ impl Table {
         self.def
             .key_indexes()
             .into_iter()
-            .map(|i| sort_key(&self.def.columns[i].ty, row.get(i).and_then(|v| v.as_deref())))
+            .map(|i| {
+                sort_key(
+                    &self.def.columns[i].ty,
+                    row.get(i).and_then(|v| v.as_deref()),
+                )
+            })
             .collect()
     }
     pub fn all_rows(&self) -> Vec<Row> {
@@ -203,7 +213,9 @@ impl State {
                 match t.state {
                     TxnState::Prepare => {
                         let hard = t.created_ms + t.timeout_s.saturating_mul(1000);
-                        let idle = t.idle_timeout_s.map(|s| t.last_activity_ms + s.saturating_mul(1000));
+                        let idle = t
+                            .idle_timeout_s
+                            .map(|s| t.last_activity_ms + s.saturating_mul(1000));
                         if now > hard || idle.is_some_and(|i| now > i) {
                             t.state = TxnState::Aborted;
                             t.reason = if now > hard {
@@ -216,10 +228,14 @@ impl State {
                         }
                     }
                     TxnState::Prepared => {
-                        let limit = t.prepared_ms.unwrap_or(t.created_ms) + t.prepared_timeout_s.saturating_mul(1000);
+                        let limit = t.prepared_ms.unwrap_or(t.created_ms)
+                            + t.prepared_timeout_s.saturating_mul(1000);
                         if now > limit {
                             t.state = TxnState::Aborted;
-                            t.reason = format!("prepared transaction timed out after {} s", t.prepared_timeout_s);
+                            t.reason = format!(
+                                "prepared transaction timed out after {} s",
+                                t.prepared_timeout_s
+                            );
                             t.ops.clear();
                             dirty = true;
                         }
@@ -273,7 +289,10 @@ impl Shared {
     }
 
     pub fn now_ms(&self) -> u64 {
-        let real = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
         (real + self.clock_offset_ms.load(Ordering::SeqCst)).max(0) as u64
     }
 
@@ -311,7 +330,11 @@ impl Shared {
                     tables: d
                         .tables
                         .values()
-                        .map(|t| TableFile { def: t.def.clone(), rows: t.all_rows(), load_count: t.load_count })
+                        .map(|t| TableFile {
+                            def: t.def.clone(),
+                            rows: t.all_rows(),
+                            load_count: t.load_count,
+                        })
                         .collect(),
                     txns: d.txns.values().cloned().collect(),
                 };
@@ -330,7 +353,9 @@ impl Shared {
     }
 
     pub fn load_from_disk(&self) -> anyhow::Result<()> {
-        let Some(dir) = self.data_dir() else { return Ok(()) };
+        let Some(dir) = self.data_dir() else {
+            return Ok(());
+        };
         std::fs::create_dir_all(dir)?;
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         for entry in std::fs::read_dir(dir)? {
@@ -340,10 +365,14 @@ impl Shared {
                 continue;
             }
             let bytes = std::fs::read(&path)?;
-            let file: DbFile = serde_json::from_slice(&bytes)
-                .map_err(|e| anyhow::anyhow!("cannot parse {}: {e}; delete it or fix it", path.display()))?;
+            let file: DbFile = serde_json::from_slice(&bytes).map_err(|e| {
+                anyhow::anyhow!("cannot parse {}: {e}; delete it or fix it", path.display())
+            })?;
             st.next_txn_id = st.next_txn_id.max(file.next_txn_id);
-            let mut db = Database { name: file.name.clone(), ..Default::default() };
+            let mut db = Database {
+                name: file.name.clone(),
+                ..Default::default()
+            };
             for tf in file.tables {
                 let mut t = Table::new(tf.def);
                 t.set_rows(tf.rows);

@@ -17,7 +17,10 @@ pub enum ColType {
     LargeInt,
     Float,
     Double,
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Char(u32),
     Varchar(u32),
     /// `STRING` (a VARCHAR of 65533 bytes).
@@ -63,8 +66,10 @@ impl ColType {
             ColType::Array(t) => format!("array<{}>", t.render()),
             ColType::Map(k, v) => format!("map<{},{}>", k.render(), v.render()),
             ColType::Struct(fields) => {
-                let parts: Vec<String> =
-                    fields.iter().map(|(n, t)| format!("{} {}", n, t.render())).collect();
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(n, t)| format!("{} {}", n, t.render()))
+                    .collect();
                 format!("struct<{}>", parts.join(", "))
             }
             ColType::Bitmap => "bitmap".into(),
@@ -132,7 +137,10 @@ impl ColType {
     }
 
     pub fn is_complex(&self) -> bool {
-        matches!(self, ColType::Array(_) | ColType::Map(..) | ColType::Struct(_))
+        matches!(
+            self,
+            ColType::Array(_) | ColType::Map(..) | ColType::Struct(_)
+        )
     }
 
     pub fn is_agg_only(&self) -> bool {
@@ -181,7 +189,10 @@ impl ColType {
 
     pub fn is_numeric(&self) -> bool {
         self.is_integer()
-            || matches!(self, ColType::Float | ColType::Double | ColType::Decimal { .. })
+            || matches!(
+                self,
+                ColType::Float | ColType::Double | ColType::Decimal { .. }
+            )
     }
 }
 
@@ -293,7 +304,7 @@ pub fn convert(ty: &ColType, raw: &str) -> Result<String, String> {
             .map_err(|e| format!("'{raw}' is not valid JSON: {e}")),
         ColType::Varbinary(n) | ColType::Binary(n) => {
             let t = raw.trim();
-            if t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !t.len().is_multiple_of(2) || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("'{raw}' is not a valid hex string for VARBINARY"));
             }
             if t.len() / 2 > *n as usize {
@@ -317,7 +328,9 @@ pub fn convert(ty: &ColType, raw: &str) -> Result<String, String> {
 
 fn int_in_range(raw: &str, min: i128, max: i128, name: &str) -> Result<String, String> {
     let t = raw.trim();
-    let v: i128 = t.parse().map_err(|_| format!("'{raw}' is not a valid {name}"))?;
+    let v: i128 = t
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a valid {name}"))?;
     if v < min || v > max {
         return Err(format!("'{raw}' is out of range for {name}"));
     }
@@ -371,7 +384,9 @@ fn convert_decimal(raw: &str, precision: u32, scale: u32) -> Result<String, Stri
     let int_digits = &digits[..int_len];
     let significant_int = if int_digits == [0] { 0 } else { int_len };
     if significant_int as u32 > precision - scale {
-        return Err(format!("'{raw}' is out of range for DECIMAL({precision}, {scale})"));
+        return Err(format!(
+            "'{raw}' is out of range for DECIMAL({precision}, {scale})"
+        ));
     }
     let mut out = String::new();
     let is_zero = digits.iter().all(|d| *d == 0);
@@ -484,7 +499,10 @@ mod tests {
 
     #[test]
     fn decimal_conversion() {
-        let d = ColType::Decimal { precision: 5, scale: 2 };
+        let d = ColType::Decimal {
+            precision: 5,
+            scale: 2,
+        };
         assert_eq!(convert(&d, "1.5").unwrap(), "1.50");
         assert_eq!(convert(&d, "-0.005").unwrap(), "-0.01");
         assert_eq!(convert(&d, "999.99").unwrap(), "999.99");
@@ -499,15 +517,26 @@ mod tests {
         assert!(convert(&ColType::TinyInt, "128").is_err());
         assert_eq!(convert(&ColType::TinyInt, "-128").unwrap(), "-128");
         assert_eq!(
-            convert(&ColType::LargeInt, "170141183460469231731687303715884105727").unwrap(),
+            convert(
+                &ColType::LargeInt,
+                "170141183460469231731687303715884105727"
+            )
+            .unwrap(),
             "170141183460469231731687303715884105727"
         );
-        assert!(convert(&ColType::LargeInt, "170141183460469231731687303715884105728").is_err());
+        assert!(convert(
+            &ColType::LargeInt,
+            "170141183460469231731687303715884105728"
+        )
+        .is_err());
         assert_eq!(
             convert(&ColType::DateTime, "2024-02-29 10:11:12.500000").unwrap(),
             "2024-02-29 10:11:12.500000"
         );
-        assert_eq!(convert(&ColType::DateTime, "2024-02-29 10:11:12.000").unwrap(), "2024-02-29 10:11:12");
+        assert_eq!(
+            convert(&ColType::DateTime, "2024-02-29 10:11:12.000").unwrap(),
+            "2024-02-29 10:11:12"
+        );
         assert!(convert(&ColType::Date, "2023-02-29").is_err());
         assert!(convert(&ColType::Varchar(3), "abcd").is_err());
         assert_eq!(convert(&ColType::Varbinary(2), "0aff").unwrap(), "0AFF");

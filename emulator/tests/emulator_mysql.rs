@@ -12,12 +12,21 @@ const OK_PK: &str = "CREATE TABLE `{db}`.`t` (`id` BIGINT NOT NULL COMMENT \"pk\
 fn auth_ok_and_wrong_password() {
     let emu = start();
     let mut c = conn(&emu);
-    assert_eq!(rows_text(&mut c, "SELECT 1"), vec![vec![Some("1".to_string())]]);
-    let e = conn_pw(&emu, "wrong").err().expect("wrong password must fail");
+    assert_eq!(
+        rows_text(&mut c, "SELECT 1"),
+        vec![vec![Some("1".to_string())]]
+    );
+    let Err(e) = conn_pw(&emu, "wrong") else {
+        panic!("wrong password must fail")
+    };
     match e {
         mysql::Error::MySqlError(m) => {
             assert_eq!(m.code, 1045);
-            assert!(m.message.starts_with("Access denied for user 'root'@"), "{}", m.message);
+            assert!(
+                m.message.starts_with("Access denied for user 'root'@"),
+                "{}",
+                m.message
+            );
         }
         other => panic!("unexpected {other}"),
     }
@@ -29,21 +38,45 @@ fn auth_ok_and_wrong_password() {
 fn empty_password_works() {
     let emu = start_with(EmulatorConfig::default());
     let a = emu.fe_query_addr();
-    let opts = mysql::OptsBuilder::new().ip_or_hostname(Some("127.0.0.1")).tcp_port(a.port()).user(Some("root"));
+    let opts = mysql::OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(a.port())
+        .user(Some("root"));
     let mut c = mysql::Conn::new(opts).expect("connect without password");
-    assert_eq!(rows_text(&mut c, "SELECT current_version()"), vec![vec![Some("3.3.2 emulator".to_string())]]);
+    assert_eq!(
+        rows_text(&mut c, "SELECT current_version()"),
+        vec![vec![Some("3.3.2 emulator".to_string())]]
+    );
 }
 
 #[test]
 fn versions_backends_and_vars() {
-    let emu = start_with(EmulatorConfig { password: PASSWORD.into(), backends: 3, version: "3.4.1 abc".into(), ..Default::default() });
+    let emu = start_with(EmulatorConfig {
+        password: PASSWORD.into(),
+        backends: 3,
+        version: "3.4.1 abc".into(),
+        ..Default::default()
+    });
     let mut c = conn(&emu);
-    assert_eq!(rows_text(&mut c, "SELECT version()")[0][0].as_deref(), Some("5.1.0"));
-    assert_eq!(rows_text(&mut c, "SELECT @@version")[0][0].as_deref(), Some("5.1.0"));
-    assert_eq!(rows_text(&mut c, "select current_version()")[0][0].as_deref(), Some("3.4.1 abc"));
+    assert_eq!(
+        rows_text(&mut c, "SELECT version()")[0][0].as_deref(),
+        Some("5.1.0")
+    );
+    assert_eq!(
+        rows_text(&mut c, "SELECT @@version")[0][0].as_deref(),
+        Some("5.1.0")
+    );
+    assert_eq!(
+        rows_text(&mut c, "select current_version()")[0][0].as_deref(),
+        Some("3.4.1 abc")
+    );
     let rows: Vec<mysql::Row> = c.query("SHOW BACKENDS").unwrap();
     assert_eq!(rows.len(), 3);
-    let cols: Vec<String> = rows[0].columns_ref().iter().map(|c| c.name_str().to_string()).collect();
+    let cols: Vec<String> = rows[0]
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().to_string())
+        .collect();
     assert_eq!(&cols[..3], &["BackendId", "IP", "HeartbeatPort"]);
     let alive: String = rows[0].get("Alive").unwrap();
     assert_eq!(alive, "true");
@@ -58,14 +91,21 @@ fn database_lifecycle_and_use() {
     let emu = start();
     let mut c = conn(&emu);
     c.query_drop("CREATE DATABASE it_db1").unwrap();
-    c.query_drop("CREATE DATABASE IF NOT EXISTS it_db1").unwrap();
+    c.query_drop("CREATE DATABASE IF NOT EXISTS it_db1")
+        .unwrap();
     c.query_drop("CREATE SCHEMA `it_db2`").unwrap();
     let (code, msg) = err_of(&mut c, "CREATE DATABASE it_db1");
     assert_eq!(code, 1007, "{msg}");
     let dbs: Vec<String> = c.query("SHOW DATABASES").unwrap();
-    assert!(dbs.contains(&"it_db1".to_string()) && dbs.contains(&"it_db2".to_string()), "{dbs:?}");
+    assert!(
+        dbs.contains(&"it_db1".to_string()) && dbs.contains(&"it_db2".to_string()),
+        "{dbs:?}"
+    );
     c.query_drop("USE it_db1").unwrap();
-    c.query_drop("CREATE TABLE t1 (id INT) DUPLICATE KEY(id) PROPERTIES (\"replication_num\" = \"1\")").unwrap();
+    c.query_drop(
+        "CREATE TABLE t1 (id INT) DUPLICATE KEY(id) PROPERTIES (\"replication_num\" = \"1\")",
+    )
+    .unwrap();
     let t: Vec<String> = c.query("SHOW TABLES").unwrap();
     assert_eq!(t, vec!["t1"]);
     let t: Vec<String> = c.query("SHOW TABLES FROM it_db2").unwrap();
@@ -90,12 +130,20 @@ fn create_table_accepted_and_show_create_round_trip() {
     let emu = start();
     let mut c = conn(&emu);
     setup_db(&mut c, "it_rt", &[OK_PK]);
-    c.query_drop(OK_PK.replace("{db}", "it_rt").replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")).unwrap();
+    c.query_drop(
+        OK_PK
+            .replace("{db}", "it_rt")
+            .replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"),
+    )
+    .unwrap();
     let (code, msg) = err_of(&mut c, &OK_PK.replace("{db}", "it_rt"));
     assert_eq!(code, 1050, "{msg}");
     let rows = rows_text(&mut c, "SHOW CREATE TABLE it_rt.t");
     let ddl = rows[0][1].clone().unwrap();
-    assert!(ddl.contains("`id` bigint(20) NOT NULL COMMENT \"pk\""), "{ddl}");
+    assert!(
+        ddl.contains("`id` bigint(20) NOT NULL COMMENT \"pk\""),
+        "{ddl}"
+    );
     assert!(ddl.contains("PRIMARY KEY(`id`)"), "{ddl}");
     assert!(ddl.contains("DISTRIBUTED BY HASH(`id`) BUCKETS 4"), "{ddl}");
     assert!(ddl.contains("\"replication_num\" = \"1\""), "{ddl}");
@@ -211,10 +259,19 @@ fn create_table_rejections() {
     let (_, msg) = err_of(&mut c, "CREATE DATABASE `a b`");
     assert!(msg.contains("Incorrect database name"), "{msg}");
     // unknown statements are never a silent OK
-    for q in ["INSERT INTO t VALUES (1)", "SHOW PROCESSLIST", "DELETE FROM t", "CREATE VIEW v AS SELECT 1", "SELECT * FROM t WHERE id = 1"] {
+    for q in [
+        "INSERT INTO t VALUES (1)",
+        "SHOW PROCESSLIST",
+        "DELETE FROM t",
+        "CREATE VIEW v AS SELECT 1",
+        "SELECT * FROM t WHERE id = 1",
+    ] {
         let (code, msg) = err_of(&mut c, q);
         assert_eq!(code, 1064);
-        assert!(msg.contains("not supported by the StarRocks emulator"), "{q}: {msg}");
+        assert!(
+            msg.contains("not supported by the StarRocks emulator"),
+            "{q}: {msg}"
+        );
     }
 }
 
@@ -232,9 +289,18 @@ fn alter_truncate_and_select() {
     let emu = start();
     let mut c = conn(&emu);
     setup_db(&mut c, "it_alt", &[OK_PK]);
-    let r = stream_load(&emu, "it_alt", "t", &[("label", "l1"), ("column_separator", ",")], b"2,b,1.5\n1,a,\\N\n3,c,2\n");
+    let r = stream_load(
+        &emu,
+        "it_alt",
+        "t",
+        &[("label", "l1"), ("column_separator", ",")],
+        b"2,b,1.5\n1,a,\\N\n3,c,2\n",
+    );
     assert_eq!(r["Status"], "Success", "{r}");
-    assert_eq!(rows_text(&mut c, "SELECT COUNT(*) FROM it_alt.t"), vec![vec![Some("3".into())]]);
+    assert_eq!(
+        rows_text(&mut c, "SELECT COUNT(*) FROM it_alt.t"),
+        vec![vec![Some("3".into())]]
+    );
     assert_eq!(
         rows_text(&mut c, "SELECT * FROM it_alt.t"),
         vec![
@@ -244,14 +310,29 @@ fn alter_truncate_and_select() {
         ]
     );
     assert_eq!(
-        rows_text(&mut c, "SELECT id, name FROM it_alt.t ORDER BY name DESC LIMIT 2"),
-        vec![vec![Some("3".into()), Some("c".into())], vec![Some("2".into()), Some("b".into())]]
+        rows_text(
+            &mut c,
+            "SELECT id, name FROM it_alt.t ORDER BY name DESC LIMIT 2"
+        ),
+        vec![
+            vec![Some("3".into()), Some("c".into())],
+            vec![Some("2".into()), Some("b".into())]
+        ]
     );
-    c.query_drop("ALTER TABLE it_alt.t ADD COLUMN flag BOOLEAN NULL DEFAULT \"1\"").unwrap();
-    c.query_drop("ALTER TABLE it_alt.t MODIFY COLUMN name VARCHAR(200) NULL").unwrap();
-    c.query_drop("ALTER TABLE it_alt.t DROP COLUMN amt").unwrap();
-    assert_eq!(emu.columns("it_alt", "t").unwrap(), vec!["id", "name", "flag"]);
-    assert_eq!(emu.rows("it_alt", "t").unwrap()[0], vec![Some("1".into()), Some("a".into()), Some("1".into())]);
+    c.query_drop("ALTER TABLE it_alt.t ADD COLUMN flag BOOLEAN NULL DEFAULT \"1\"")
+        .unwrap();
+    c.query_drop("ALTER TABLE it_alt.t MODIFY COLUMN name VARCHAR(200) NULL")
+        .unwrap();
+    c.query_drop("ALTER TABLE it_alt.t DROP COLUMN amt")
+        .unwrap();
+    assert_eq!(
+        emu.columns("it_alt", "t").unwrap(),
+        vec!["id", "name", "flag"]
+    );
+    assert_eq!(
+        emu.rows("it_alt", "t").unwrap()[0],
+        vec![Some("1".into()), Some("a".into()), Some("1".into())]
+    );
     let (_, msg) = err_of(&mut c, "ALTER TABLE it_alt.t DROP COLUMN id");
     assert!(msg.contains("Can not drop key column id"), "{msg}");
     let (_, msg) = err_of(&mut c, "ALTER TABLE it_alt.t ADD COLUMN flag INT");
@@ -261,7 +342,10 @@ fn alter_truncate_and_select() {
     let ddl = emu.table_ddl("it_alt", "t").unwrap();
     assert!(ddl.contains("`name` varchar(200) NULL"), "{ddl}");
     c.query_drop("TRUNCATE TABLE it_alt.t").unwrap();
-    assert_eq!(rows_text(&mut c, "SELECT COUNT(*) FROM it_alt.t"), vec![vec![Some("0".into())]]);
+    assert_eq!(
+        rows_text(&mut c, "SELECT COUNT(*) FROM it_alt.t"),
+        vec![vec![Some("0".into())]]
+    );
     let (code, _) = err_of(&mut c, "SELECT * FROM it_alt.nope");
     assert_eq!(code, 1146);
 }
@@ -273,19 +357,45 @@ fn mariadb_cli_client_works() {
     c.query_drop("CREATE DATABASE it_cli").unwrap();
     let port = emu.fe_query_addr().port().to_string();
     let out = std::process::Command::new("mariadb")
-        .args(["-h127.0.0.1", "-P", &port, "-uroot", &format!("-p{PASSWORD}"), "--skip-ssl", "-e", "SHOW DATABASES; SELECT current_version()"])
+        .args([
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uroot",
+            &format!("-p{PASSWORD}"),
+            "--skip-ssl",
+            "-e",
+            "SHOW DATABASES; SELECT current_version()",
+        ])
         .output()
         .expect("mariadb CLI is installed");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("it_cli"), "{stdout}");
     assert!(stdout.contains("3.3.2 emulator"), "{stdout}");
     let out = std::process::Command::new("mariadb")
-        .args(["-h127.0.0.1", "-P", &port, "-uroot", "-pwrong", "--skip-ssl", "-e", "SELECT 1"])
+        .args([
+            "-h127.0.0.1",
+            "-P",
+            &port,
+            "-uroot",
+            "-pwrong",
+            "--skip-ssl",
+            "-e",
+            "SELECT 1",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Access denied"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Access denied"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -12,7 +12,10 @@ use std::time::Duration;
 pub const PASSWORD: &str = "s3cret";
 
 pub fn start() -> Emulator {
-    start_with(EmulatorConfig { password: PASSWORD.into(), ..Default::default() })
+    start_with(EmulatorConfig {
+        password: PASSWORD.into(),
+        ..Default::default()
+    })
 }
 
 pub fn start_with(cfg: EmulatorConfig) -> Emulator {
@@ -59,7 +62,10 @@ pub fn rows_text(c: &mut mysql::Conn, q: &str) -> Vec<Vec<Option<String>>> {
 }
 
 pub fn basic(user: &str, pw: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    )
 }
 
 pub fn http() -> reqwest::blocking::Client {
@@ -72,9 +78,18 @@ pub fn http() -> reqwest::blocking::Client {
 
 /// The documented client approach: body-less probe PUT to the FE, then PUT the body to the
 /// `Location` the 307 names. Returns the BE's JSON.
-pub fn stream_load(emu: &Emulator, db: &str, table: &str, headers: &[(&str, &str)], body: &[u8]) -> Value {
+pub fn stream_load(
+    emu: &Emulator,
+    db: &str,
+    table: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Value {
     let c = http();
-    let url = format!("http://{}/api/{db}/{table}/_stream_load", emu.fe_http_addr());
+    let url = format!(
+        "http://{}/api/{db}/{table}/_stream_load",
+        emu.fe_http_addr()
+    );
     let mut probe = c
         .put(&url)
         .header("Authorization", basic("root", PASSWORD))
@@ -84,8 +99,19 @@ pub fn stream_load(emu: &Emulator, db: &str, table: &str, headers: &[(&str, &str
         probe = probe.header(*k, *v);
     }
     let r = probe.send().expect("probe PUT");
-    assert_eq!(r.status().as_u16(), 307, "FE answers 307: {:?}", r.text().ok());
-    let loc = r.headers().get("location").expect("Location").to_str().unwrap().to_string();
+    assert_eq!(
+        r.status().as_u16(),
+        307,
+        "FE answers 307: {:?}",
+        r.text().ok()
+    );
+    let loc = r
+        .headers()
+        .get("location")
+        .expect("Location")
+        .to_str()
+        .unwrap()
+        .to_string();
     let mut put = c
         .put(&loc)
         .header("Authorization", basic("root", PASSWORD))
@@ -100,10 +126,20 @@ pub fn stream_load(emu: &Emulator, db: &str, table: &str, headers: &[(&str, &str
 }
 
 /// POST a transaction op on the FE (begin/prepare/commit/rollback).
-pub fn txn_op(emu: &Emulator, op: &str, label: &str, db: &str, table: &str, extra: &[(&str, &str)]) -> Value {
+pub fn txn_op(
+    emu: &Emulator,
+    op: &str,
+    label: &str,
+    db: &str,
+    table: &str,
+    extra: &[(&str, &str)],
+) -> Value {
     let c = http();
     let mut rq = c
-        .post(format!("http://{}/api/transaction/{op}", emu.fe_http_addr()))
+        .post(format!(
+            "http://{}/api/transaction/{op}",
+            emu.fe_http_addr()
+        ))
         .header("Authorization", basic("root", PASSWORD))
         .header("Expect", "100-continue")
         .header("label", label)
@@ -118,10 +154,20 @@ pub fn txn_op(emu: &Emulator, op: &str, label: &str, db: &str, table: &str, extr
 }
 
 /// Transaction load: FE probe → 307 → BE with body.
-pub fn txn_load(emu: &Emulator, label: &str, db: &str, table: &str, headers: &[(&str, &str)], body: &[u8]) -> Value {
+pub fn txn_load(
+    emu: &Emulator,
+    label: &str,
+    db: &str,
+    table: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Value {
     let c = http();
     let mut probe = c
-        .put(format!("http://{}/api/transaction/load", emu.fe_http_addr()))
+        .put(format!(
+            "http://{}/api/transaction/load",
+            emu.fe_http_addr()
+        ))
         .header("Authorization", basic("root", PASSWORD))
         .header("Content-Length", "0")
         .header("label", label)
@@ -132,7 +178,13 @@ pub fn txn_load(emu: &Emulator, label: &str, db: &str, table: &str, headers: &[(
     }
     let r = probe.send().expect("probe");
     assert_eq!(r.status().as_u16(), 307);
-    let loc = r.headers().get("location").unwrap().to_str().unwrap().to_string();
+    let loc = r
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let mut put = c
         .put(&loc)
         .header("Authorization", basic("root", PASSWORD))
@@ -151,7 +203,10 @@ pub fn txn_load(emu: &Emulator, label: &str, db: &str, table: &str, headers: &[(
 
 pub fn load_state(emu: &Emulator, db: &str, label: &str) -> String {
     let r = http()
-        .get(format!("http://{}/api/{db}/get_load_state?label={label}", emu.fe_http_addr()))
+        .get(format!(
+            "http://{}/api/{db}/get_load_state?label={label}",
+            emu.fe_http_addr()
+        ))
         .header("Authorization", basic("root", PASSWORD))
         .send()
         .expect("get_load_state");
@@ -162,7 +217,11 @@ pub fn load_state(emu: &Emulator, db: &str, label: &str) -> String {
 
 /// Raw HTTP exchange on a TcpStream: returns (status line + headers, body) of the first final
 /// response, or Err when the server closed without answering.
-pub fn raw_http(addr: SocketAddr, request_head: &str, body: &[u8]) -> std::io::Result<(String, String)> {
+pub fn raw_http(
+    addr: SocketAddr,
+    request_head: &str,
+    body: &[u8],
+) -> std::io::Result<(String, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(20)))?;
     s.write_all(request_head.as_bytes())?;
@@ -170,7 +229,10 @@ pub fn raw_http(addr: SocketAddr, request_head: &str, body: &[u8]) -> std::io::R
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     if buf.is_empty() {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed without a response"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed without a response",
+        ));
     }
     let text = String::from_utf8_lossy(&buf).to_string();
     // Skip interim 100 Continue responses.
@@ -190,6 +252,7 @@ pub fn raw_http(addr: SocketAddr, request_head: &str, body: &[u8]) -> std::io::R
 pub fn setup_db(c: &mut mysql::Conn, db: &str, ddl: &[&str]) {
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
     for d in ddl {
-        c.query_drop(d.replace("{db}", db)).unwrap_or_else(|e| panic!("{d}: {e}"));
+        c.query_drop(d.replace("{db}", db))
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
     }
 }

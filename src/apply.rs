@@ -15,7 +15,8 @@ use crate::config::{Config, Secret};
 use crate::error::{fail, Kind};
 use crate::plan::{Plan, TablePlan};
 use crate::render::DdlStatement;
-use crate::starrocks::fe::{FeClient, FeEndpoint};
+use crate::starrocks::fe::{FeClient, FeEndpoint, FeError};
+use crate::starrocks::retry::{self, RetryPolicy};
 use crate::starrocks::show_create::{self, Spanned, TableShape, Tok};
 use anyhow::Result;
 use regex::Regex;
@@ -37,6 +38,9 @@ pub struct ApplyOptions {
     pub format: Format,
     /// Per-statement timeout (connect and each read/write on the FE connection).
     pub timeout: Duration,
+    /// After a connection failure (timeout, reset) a statement is retried on a new
+    /// connection per this policy (safe: every CREATE is IF NOT EXISTS, existence re-checked).
+    pub retry: RetryPolicy,
 }
 
 impl Default for ApplyOptions {
@@ -48,6 +52,7 @@ impl Default for ApplyOptions {
             continue_on_error: false,
             format: Format::Text,
             timeout: Duration::from_secs(60),
+            retry: connection_retry(),
         }
     }
 }
@@ -71,7 +76,18 @@ impl ApplyOptions {
             continue_on_error: args.continue_on_error,
             format: args.format,
             timeout: Duration::from_secs(args.timeout.max(1)),
+            retry: connection_retry(),
         })
+    }
+}
+
+/// 3 attempts, 1 s then 2 s apart.
+fn connection_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(10),
+        multiplier: 2.0,
     }
 }
 
@@ -311,7 +327,7 @@ fn execute(
                 reason: reason.clone(),
             }
         } else if let Some(fe) = fe.as_deref_mut() {
-            apply_one(fe, st, &sql, plan)
+            apply_one(fe, st, &sql, plan, &opts.retry)
         } else {
             Outcome::Skipped {
                 reason: "no FE connection".into(),
@@ -366,31 +382,53 @@ fn object_of(st: &DdlStatement) -> String {
     }
 }
 
-fn apply_one(fe: &mut FeClient, st: &DdlStatement, sql: &str, plan: Option<&Plan>) -> Outcome {
-    let failed = |e: crate::starrocks::fe::FeError| Outcome::Failed {
-        message: e.message(),
-    };
-    match &st.table {
-        None => match fe.database_exists(&st.database) {
-            Err(e) => failed(e),
-            Ok(true) => Outcome::AlreadyExisted {
-                identical: true,
-                differences: vec![],
-            },
-            Ok(false) => match fe.exec(sql) {
-                Ok(()) => Outcome::Created,
-                Err(e) => failed(e),
-            },
-        },
-        Some(table) => match fe.show_create_table(&st.database, table) {
-            Err(e) => failed(e),
-            Ok(Some(existing)) => compare_existing(st, table, &existing, plan),
-            Ok(None) => match fe.exec(sql) {
-                Ok(()) => Outcome::Created,
-                Err(e) => failed(e),
-            },
+fn apply_one(
+    fe: &mut FeClient,
+    st: &DdlStatement,
+    sql: &str,
+    plan: Option<&Plan>,
+    policy: &RetryPolicy,
+) -> Outcome {
+    let result = retry::retry(policy, |attempt| {
+        if attempt > 1 {
+            fe.reconnect()?;
+        }
+        try_apply_one(fe, st, sql, plan)
+    });
+    match result {
+        Ok(o) => o,
+        Err(e) => Outcome::Failed {
+            message: e.message(),
         },
     }
+}
+
+fn try_apply_one(
+    fe: &mut FeClient,
+    st: &DdlStatement,
+    sql: &str,
+    plan: Option<&Plan>,
+) -> Result<Outcome, FeError> {
+    Ok(match &st.table {
+        None => {
+            if fe.database_exists(&st.database)? {
+                Outcome::AlreadyExisted {
+                    identical: true,
+                    differences: vec![],
+                }
+            } else {
+                fe.exec(sql)?;
+                Outcome::Created
+            }
+        }
+        Some(table) => match fe.show_create_table(&st.database, table)? {
+            Some(existing) => compare_existing(st, table, &existing, plan),
+            None => {
+                fe.exec(sql)?;
+                Outcome::Created
+            }
+        },
+    })
 }
 
 fn compare_existing(

@@ -38,6 +38,17 @@ pub enum FeError {
     Other(String),
 }
 
+impl crate::starrocks::retry::Retryable for FeError {
+    /// Only connection failures: DDL here is `IF NOT EXISTS`, so running it again on a new
+    /// connection is safe.
+    fn is_retryable(&self) -> bool {
+        match self {
+            FeError::Connection(_) => true,
+            FeError::Server { .. } | FeError::Other(_) => false,
+        }
+    }
+}
+
 impl FeError {
     fn from_mysql(e: mysql::Error) -> FeError {
         match e {
@@ -47,6 +58,11 @@ impl FeError {
             },
             mysql::Error::IoError(io) => FeError::Connection(io.to_string()),
             mysql::Error::CodecError(c) => FeError::Connection(c.to_string()),
+            mysql::Error::DriverError(
+                d @ (mysql::DriverError::CouldNotConnect(_)
+                | mysql::DriverError::ConnectTimeout
+                | mysql::DriverError::PacketOutOfSync),
+            ) => FeError::Connection(d.to_string()),
             other => FeError::Other(other.to_string()),
         }
     }
@@ -77,6 +93,7 @@ impl Rows {
 
 pub struct FeClient {
     conn: Conn,
+    opts: mysql::Opts,
     host: String,
     port: u16,
     user: String,
@@ -110,7 +127,8 @@ impl FeClient {
             .tcp_connect_timeout(Some(timeout))
             .read_timeout(Some(timeout))
             .write_timeout(Some(timeout));
-        let conn = Conn::new(opts).map_err(|e| {
+        let opts: mysql::Opts = opts.into();
+        let conn = Conn::new(opts.clone()).map_err(|e| {
             let what = match &e {
                 mysql::Error::MySqlError(m)
                     if m.code == 1045
@@ -122,8 +140,11 @@ impl FeClient {
                         m.message
                     )
                 }
-                mysql::Error::IoError(io) => format!(
-                    "cannot reach the StarRocks FE at {host}:{port} ({io}) — check --fe or \
+                mysql::Error::IoError(_)
+                | mysql::Error::DriverError(
+                    mysql::DriverError::CouldNotConnect(_) | mysql::DriverError::ConnectTimeout,
+                ) => format!(
+                    "cannot reach the StarRocks FE at {host}:{port} ({e}) — check --fe or \
                      flink.starrocks.jdbc-url and that the FE's query port (default 9030) is up"
                 ),
                 other => format!(
@@ -135,6 +156,7 @@ impl FeClient {
         })?;
         Ok(FeClient {
             conn,
+            opts,
             host: host.to_string(),
             port,
             user: user.to_string(),
@@ -149,6 +171,13 @@ impl FeClient {
     /// `host:port` of the FE.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// Replace the connection with a fresh one (after a timeout or reset left it unusable).
+    pub fn reconnect(&mut self) -> Result<(), FeError> {
+        tracing::info!(fe = %self.address(), "reconnecting to the StarRocks FE");
+        self.conn = Conn::new(self.opts.clone()).map_err(FeError::from_mysql)?;
+        Ok(())
     }
 
     /// Run one statement, discarding any result.

@@ -356,20 +356,26 @@ const DEFINITE_PATTERNS: &[&str] = &[
     "label is not valid",
 ];
 
-/// Message fragments meaning the server could not do it now but nothing was committed.
-const TRANSIENT_PATTERNS: &[&str] = &[
-    "timeout",
-    "timed out",
-    "too many versions",
-    "too many tablet versions",
+/// Message fragments that mark a failure as transient even when a "definite" word also
+/// appears (e.g. "Backend not found ... timeout"); checked first.
+const STRONG_TRANSIENT_PATTERNS: &[&str] = &[
     "mem_limit_exceeded",
     "mem limit",
-    "memory",
+    "memory exceed",
+    "too many versions",
+    "too many tablet versions",
+    "timeout",
+    "timed out",
     "busy",
-    "unavailable",
     "not alive",
+    "unavailable",
     "no available",
     "no backend",
+];
+
+/// Message fragments meaning the server could not do it now but nothing was committed.
+const TRANSIENT_PATTERNS: &[&str] = &[
+    "memory",
     "connection",
     "rpc",
     "cancel",
@@ -384,6 +390,9 @@ const TRANSIENT_PATTERNS: &[&str] = &[
 /// retry policy bounds how often they are tried, and the last error keeps the message.
 fn classify_failure_message(context: &str, message: &str) -> LoadError {
     let lower = message.to_ascii_lowercase();
+    if STRONG_TRANSIENT_PATTERNS.iter().any(|p| lower.contains(p)) {
+        return LoadError::Transient(format!("{context}: {message}"));
+    }
     if DEFINITE_PATTERNS.iter().any(|p| lower.contains(p)) {
         return LoadError::Definite(format!("{context}: {message}"));
     }

@@ -94,6 +94,8 @@ fn fail_messages_are_classified() {
         ("too many versions. tablet_id: 1", true),
         ("Reached timeout=600000ms", true),
         ("no available backend", true),
+        ("Backend not found: be 10003 is not alive", true),
+        ("Column count does not match", false),
         ("something nobody has seen before", true),
         ("Unknown table 't9'", false),
         ("Access denied; you need INSERT privilege", false),

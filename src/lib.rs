@@ -1,6 +1,7 @@
 //! smt: MySQL-family → StarRocks. See README.md and design notes in each module.
 
 pub mod app;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -1,1 +1,59 @@
-fn main() {}
+//! `starrocks-emulator` binary: runs the test-fixture emulator until killed.
+use clap::Parser;
+use starrocks_emulator::{Emulator, EmulatorConfig};
+
+/// A StarRocks FE + Stream Load emulator for tests (a fixture following the documented protocol,
+/// not StarRocks).
+#[derive(Parser, Debug)]
+#[command(name = "starrocks-emulator", version)]
+struct Args {
+    /// FE MySQL-protocol port (0 = pick a free port).
+    #[arg(long, default_value_t = 9030)]
+    fe_query_port: u16,
+    /// FE HTTP port (Stream Load redirects, transaction API, get_load_state, /_emulator/*).
+    #[arg(long, default_value_t = 8030)]
+    fe_http_port: u16,
+    /// BE HTTP port (Stream Load data, error logs).
+    #[arg(long, default_value_t = 8040)]
+    be_http_port: u16,
+    #[arg(long, default_value = "root")]
+    user: String,
+    #[arg(long, default_value = "")]
+    password: String,
+    /// Number of rows SHOW BACKENDS returns (and the replication_num limit).
+    #[arg(long, default_value_t = 1)]
+    backends: u32,
+    /// What `SELECT current_version()` answers.
+    #[arg(long, default_value = "3.3.2 emulator")]
+    current_version: String,
+    /// Persist state (one JSON file per database) here and reload it on start.
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let emu = Emulator::start(EmulatorConfig {
+        fe_query_port: a.fe_query_port,
+        fe_http_port: a.fe_http_port,
+        be_http_port: a.be_http_port,
+        user: a.user,
+        password: a.password,
+        backends: a.backends,
+        version: a.current_version,
+        data_dir: a.data_dir,
+    })?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "fe_query": emu.fe_query_addr().to_string(),
+            "fe_http": emu.fe_http_addr().to_string(),
+            "be_http": emu.be_http_addr().to_string(),
+        })
+    );
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,1016 @@
+//! FE query port: a hand-written MySQL protocol server (HandshakeV10 + mysql_native_password,
+//! COM_QUERY / COM_PING / COM_QUIT / COM_INIT_DB, text result sets).
+//!
+//! Invariant: every client command gets exactly one reply (OK, result set, or ERR); statements the
+//! emulator does not implement get ERR 1064 "not supported by the StarRocks emulator: ...", never a
+//! silent OK (only `SET ...` is accepted as a no-op, like session settings on a real FE).
+
+use crate::analyze;
+use crate::faults::{FaultKind, Target};
+use crate::sql::{self, AlterOp, SelItem, Select, SqlError, Stmt, TableName};
+use crate::state::{Shared, Table};
+use crate::types::sort_key;
+use sha1::{Digest, Sha1};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+const CLIENT_LONG_PASSWORD: u32 = 1;
+const CLIENT_FOUND_ROWS: u32 = 2;
+const CLIENT_LONG_FLAG: u32 = 4;
+const CLIENT_CONNECT_WITH_DB: u32 = 8;
+const CLIENT_PROTOCOL_41: u32 = 0x200;
+const CLIENT_TRANSACTIONS: u32 = 0x2000;
+const CLIENT_SECURE_CONNECTION: u32 = 0x8000;
+const CLIENT_MULTI_RESULTS: u32 = 0x20000;
+const CLIENT_PLUGIN_AUTH: u32 = 0x80000;
+const CLIENT_CONNECT_ATTRS: u32 = 0x100000;
+const CLIENT_PLUGIN_AUTH_LENENC: u32 = 0x200000;
+
+const SERVER_CAPS: u32 = CLIENT_LONG_PASSWORD
+    | CLIENT_FOUND_ROWS
+    | CLIENT_LONG_FLAG
+    | CLIENT_CONNECT_WITH_DB
+    | CLIENT_PROTOCOL_41
+    | CLIENT_TRANSACTIONS
+    | CLIENT_SECURE_CONNECTION
+    | CLIENT_MULTI_RESULTS
+    | CLIENT_PLUGIN_AUTH
+    | CLIENT_CONNECT_ATTRS
+    | CLIENT_PLUGIN_AUTH_LENENC;
+
+const STATUS_AUTOCOMMIT: u16 = 2;
+pub const MYSQL_SERVER_VERSION: &str = "5.1.0";
+
+static CONN_ID: AtomicU32 = AtomicU32::new(1);
+
+pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    for conn in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = conn else { continue };
+        let sh = shared.clone();
+        std::thread::spawn(move || {
+            let _ = handle_conn(stream, sh);
+        });
+    }
+}
+
+struct PacketIo {
+    s: TcpStream,
+    seq: u8,
+}
+
+impl PacketIo {
+    fn read(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        loop {
+            let mut h = [0u8; 4];
+            self.s.read_exact(&mut h)?;
+            let len = h[0] as usize | (h[1] as usize) << 8 | (h[2] as usize) << 16;
+            self.seq = h[3].wrapping_add(1);
+            let start = out.len();
+            out.resize(start + len, 0);
+            self.s.read_exact(&mut out[start..])?;
+            if len < 0xFF_FFFF {
+                return Ok(out);
+            }
+        }
+    }
+    fn write(&mut self, payload: &[u8]) -> std::io::Result<()> {
+        let mut buf = Vec::with_capacity(payload.len() + 4);
+        let mut chunks = payload.chunks(0xFF_FFFF).peekable();
+        if payload.is_empty() {
+            buf.extend_from_slice(&[0, 0, 0, self.seq]);
+            self.seq = self.seq.wrapping_add(1);
+        }
+        while let Some(c) = chunks.next() {
+            let n = c.len();
+            buf.extend_from_slice(&[n as u8, (n >> 8) as u8, (n >> 16) as u8, self.seq]);
+            self.seq = self.seq.wrapping_add(1);
+            buf.extend_from_slice(c);
+            if n == 0xFF_FFFF && chunks.peek().is_none() {
+                buf.extend_from_slice(&[0, 0, 0, self.seq]);
+                self.seq = self.seq.wrapping_add(1);
+            }
+        }
+        self.s.write_all(&buf)
+    }
+    fn ok(&mut self, affected: u64) -> std::io::Result<()> {
+        let mut p = vec![0u8];
+        lenenc_int(&mut p, affected);
+        lenenc_int(&mut p, 0);
+        p.extend_from_slice(&STATUS_AUTOCOMMIT.to_le_bytes());
+        p.extend_from_slice(&0u16.to_le_bytes());
+        self.write(&p)
+    }
+    fn err(&mut self, e: &SqlError) -> std::io::Result<()> {
+        let mut p = vec![0xFFu8];
+        p.extend_from_slice(&e.code.to_le_bytes());
+        p.push(b'#');
+        let mut st = e.state.as_bytes().to_vec();
+        st.resize(5, b'0');
+        p.extend_from_slice(&st);
+        p.extend_from_slice(e.message.as_bytes());
+        self.write(&p)
+    }
+    fn eof(&mut self) -> std::io::Result<()> {
+        let mut p = vec![0xFEu8];
+        p.extend_from_slice(&0u16.to_le_bytes());
+        p.extend_from_slice(&STATUS_AUTOCOMMIT.to_le_bytes());
+        self.write(&p)
+    }
+    fn result_set(&mut self, rs: &ResultSet) -> std::io::Result<()> {
+        let mut p = Vec::new();
+        lenenc_int(&mut p, rs.cols.len() as u64);
+        self.write(&p)?;
+        for (name, kind) in &rs.cols {
+            let mut c = Vec::new();
+            lenenc_str(&mut c, b"def");
+            lenenc_str(&mut c, b"");
+            lenenc_str(&mut c, b"");
+            lenenc_str(&mut c, b"");
+            lenenc_str(&mut c, name.as_bytes());
+            lenenc_str(&mut c, name.as_bytes());
+            c.push(0x0c);
+            let (charset, ty, len): (u16, u8, u32) = match kind {
+                ColKind::Int => (63, 8, 20),
+                ColKind::Text => (33, 0xFD, 65533),
+            };
+            c.extend_from_slice(&charset.to_le_bytes());
+            c.extend_from_slice(&len.to_le_bytes());
+            c.push(ty);
+            c.extend_from_slice(&0u16.to_le_bytes());
+            c.push(0);
+            c.extend_from_slice(&[0, 0]);
+            self.write(&c)?;
+        }
+        self.eof()?;
+        for row in &rs.rows {
+            let mut r = Vec::new();
+            for v in row {
+                match v {
+                    None => r.push(0xFB),
+                    Some(s) => lenenc_str(&mut r, s.as_bytes()),
+                }
+            }
+            self.write(&r)?;
+        }
+        self.eof()
+    }
+}
+
+fn lenenc_int(p: &mut Vec<u8>, v: u64) {
+    if v < 251 {
+        p.push(v as u8);
+    } else if v < 1 << 16 {
+        p.push(0xFC);
+        p.extend_from_slice(&(v as u16).to_le_bytes());
+    } else if v < 1 << 24 {
+        p.push(0xFD);
+        p.extend_from_slice(&(v as u32).to_le_bytes()[..3]);
+    } else {
+        p.push(0xFE);
+        p.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn lenenc_str(p: &mut Vec<u8>, s: &[u8]) {
+    lenenc_int(p, s.len() as u64);
+    p.extend_from_slice(s);
+}
+
+fn read_lenenc(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let first = *buf.get(*pos)?;
+    *pos += 1;
+    let n = match first {
+        0xFC => 2,
+        0xFD => 3,
+        0xFE => 8,
+        x => return Some(x as u64),
+    };
+    let bytes = buf.get(*pos..*pos + n)?;
+    *pos += n;
+    let mut v = 0u64;
+    for (i, b) in bytes.iter().enumerate() {
+        v |= (*b as u64) << (8 * i);
+    }
+    Some(v)
+}
+
+fn read_nul(buf: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
+    let rest = buf.get(*pos..)?;
+    let end = rest.iter().position(|b| *b == 0)?;
+    *pos += end + 1;
+    Some(rest[..end].to_vec())
+}
+
+pub fn make_scramble() -> [u8; 20] {
+    static CTR: AtomicU32 = AtomicU32::new(0);
+    let mut h = Sha1::new();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.update(t.to_le_bytes());
+    h.update(CTR.fetch_add(1, Ordering::SeqCst).to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let d = h.finalize();
+    let mut out = [0u8; 20];
+    for (i, b) in d.iter().enumerate() {
+        out[i] = (b % 94) + 33;
+    }
+    out
+}
+
+/// mysql_native_password: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))).
+pub fn native_password_token(password: &str, scramble: &[u8]) -> Vec<u8> {
+    if password.is_empty() {
+        return Vec::new();
+    }
+    let h1 = Sha1::digest(password.as_bytes());
+    let h2 = Sha1::digest(h1);
+    let mut h = Sha1::new();
+    h.update(scramble);
+    h.update(h2);
+    let h3 = h.finalize();
+    h1.iter().zip(h3.iter()).map(|(a, b)| a ^ b).collect()
+}
+
+fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    let peer_ip = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "127.0.0.1".into());
+    let mut io = PacketIo { s: stream, seq: 0 };
+    let conn_id = CONN_ID.fetch_add(1, Ordering::SeqCst);
+    let scramble = make_scramble();
+    // HandshakeV10
+    let mut p = vec![10u8];
+    p.extend_from_slice(MYSQL_SERVER_VERSION.as_bytes());
+    p.push(0);
+    p.extend_from_slice(&conn_id.to_le_bytes());
+    p.extend_from_slice(&scramble[..8]);
+    p.push(0);
+    p.extend_from_slice(&(SERVER_CAPS as u16).to_le_bytes());
+    p.push(33);
+    p.extend_from_slice(&STATUS_AUTOCOMMIT.to_le_bytes());
+    p.extend_from_slice(&((SERVER_CAPS >> 16) as u16).to_le_bytes());
+    p.push(21);
+    p.extend_from_slice(&[0u8; 10]);
+    p.extend_from_slice(&scramble[8..]);
+    p.push(0);
+    p.extend_from_slice(b"mysql_native_password\0");
+    io.write(&p)?;
+
+    let resp = io.read()?;
+    let bad = |io: &mut PacketIo| io.err(&SqlError::new(1043, "08S01", "Bad handshake"));
+    if resp.len() < 32 {
+        return bad(&mut io);
+    }
+    let caps = u32::from_le_bytes([resp[0], resp[1], resp[2], resp[3]]);
+    if caps & CLIENT_PROTOCOL_41 == 0 {
+        return bad(&mut io);
+    }
+    let mut pos = 32;
+    let Some(user) = read_nul(&resp, &mut pos) else {
+        return bad(&mut io);
+    };
+    let user = String::from_utf8_lossy(&user).to_string();
+    let auth: Vec<u8> = if caps & CLIENT_PLUGIN_AUTH_LENENC != 0 {
+        let Some(n) = read_lenenc(&resp, &mut pos) else {
+            return bad(&mut io);
+        };
+        let v = resp
+            .get(pos..pos + n as usize)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        pos += n as usize;
+        v
+    } else if caps & CLIENT_SECURE_CONNECTION != 0 {
+        let n = *resp.get(pos).unwrap_or(&0) as usize;
+        pos += 1;
+        let v = resp
+            .get(pos..pos + n)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        pos += n;
+        v
+    } else {
+        read_nul(&resp, &mut pos).unwrap_or_default()
+    };
+    let mut db = None;
+    if caps & CLIENT_CONNECT_WITH_DB != 0 {
+        if let Some(d) = read_nul(&resp, &mut pos) {
+            if !d.is_empty() {
+                db = Some(String::from_utf8_lossy(&d).to_string());
+            }
+        }
+    }
+    let mut plugin = b"mysql_native_password".to_vec();
+    if caps & CLIENT_PLUGIN_AUTH != 0 {
+        if let Some(pl) = read_nul(&resp, &mut pos) {
+            if !pl.is_empty() {
+                plugin = pl;
+            }
+        }
+    }
+    let mut auth = auth;
+    let mut used_scramble = scramble.to_vec();
+    if plugin != b"mysql_native_password" {
+        // AuthSwitchRequest to mysql_native_password with a fresh scramble.
+        let s2 = make_scramble();
+        let mut sw = vec![0xFEu8];
+        sw.extend_from_slice(b"mysql_native_password\0");
+        sw.extend_from_slice(&s2);
+        sw.push(0);
+        io.write(&sw)?;
+        auth = io.read()?;
+        used_scramble = s2.to_vec();
+    }
+    let expected = native_password_token(&shared.cfg.password, &used_scramble);
+    if user != shared.cfg.user || auth != expected {
+        let using = if auth.is_empty() { "NO" } else { "YES" };
+        return io.err(&SqlError::new(
+            1045,
+            "28000",
+            format!("Access denied for user '{user}'@'{peer_ip}' (using password: {using})"),
+        ));
+    }
+    let mut session = Session {
+        db: None,
+        conn_id,
+        user: user.clone(),
+    };
+    if let Some(d) = db {
+        if !shared.lock().dbs.contains_key(&d) {
+            return io.err(&SqlError::new(
+                1049,
+                "42000",
+                format!("Unknown database '{d}'"),
+            ));
+        }
+        session.db = Some(d);
+    }
+    io.ok(0)?;
+
+    loop {
+        let pkt = match io.read() {
+            Ok(p) => p,
+            Err(_) => return Ok(()),
+        };
+        let Some(&cmd) = pkt.first() else {
+            return Ok(());
+        };
+        match cmd {
+            0x01 => return Ok(()), // COM_QUIT
+            0x0e => io.ok(0)?,     // COM_PING
+            0x02 => {
+                // COM_INIT_DB
+                let name = String::from_utf8_lossy(&pkt[1..]).to_string();
+                match exec_stmt(&shared, &mut session, Stmt::Use(name)) {
+                    Ok(_) => io.ok(0)?,
+                    Err(e) => io.err(&e)?,
+                }
+            }
+            0x03 => {
+                let q = String::from_utf8_lossy(&pkt[1..]).to_string();
+                match run_query(&shared, &mut session, &q) {
+                    Ok(Reply::Ok(n)) => io.ok(n)?,
+                    Ok(Reply::Rows(rs)) => io.result_set(&rs)?,
+                    Err(e) => io.err(&e)?,
+                }
+            }
+            0x1f | 0x11 => io.ok(0)?, // COM_RESET_CONNECTION, COM_CHANGE_USER (not re-authenticated)
+            0x1b => io.eof()?,        // COM_SET_OPTION
+            0x16 => io.err(&SqlError::unsupported(
+                "prepared statements (COM_STMT_PREPARE); use text queries",
+            ))?,
+            other => io.err(&SqlError::unsupported(format!(
+                "MySQL command 0x{other:02x}"
+            )))?,
+        }
+    }
+}
+
+pub struct Session {
+    pub db: Option<String>,
+    pub conn_id: u32,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColKind {
+    Int,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResultSet {
+    pub cols: Vec<(String, ColKind)>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+pub enum Reply {
+    Ok(u64),
+    Rows(ResultSet),
+}
+
+pub fn run_query(shared: &Shared, session: &mut Session, q: &str) -> Result<Reply, SqlError> {
+    let stmt = sql::parse(q)?;
+    let is_ddl = matches!(
+        stmt,
+        Stmt::CreateDb { .. }
+            | Stmt::DropDb { .. }
+            | Stmt::CreateTable { .. }
+            | Stmt::DropTable { .. }
+            | Stmt::Truncate(_)
+            | Stmt::Alter { .. }
+    );
+    if is_ddl {
+        if let Some(f) = shared.faults().take(Target::Ddl) {
+            match f {
+                FaultKind::FailDdl { code, message } => {
+                    return Err(SqlError::new(code, "HY000", message))
+                }
+                FaultKind::Delay { ms } => std::thread::sleep(std::time::Duration::from_millis(ms)),
+                other => {
+                    return Err(SqlError::new(
+                        1064,
+                        "HY000",
+                        format!("injected fault: {other:?}"),
+                    ))
+                }
+            }
+        }
+    }
+    exec_stmt(shared, session, stmt)
+}
+
+fn resolve_db(session: &Session, t: &TableName) -> Result<String, SqlError> {
+    match (&t.db, &session.db) {
+        (Some(d), _) => Ok(d.clone()),
+        (None, Some(d)) => Ok(d.clone()),
+        (None, None) => Err(SqlError::new(1046, "3D000", "No database selected")),
+    }
+}
+
+fn unknown_db(name: &str) -> SqlError {
+    SqlError::new(1049, "42000", format!("Unknown database '{name}'"))
+}
+fn unknown_table(db: &str, name: &str) -> SqlError {
+    SqlError::new(1146, "42S02", format!("Table '{db}.{name}' doesn't exist"))
+}
+
+fn text_rs(cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Reply {
+    Reply::Rows(ResultSet {
+        cols: cols
+            .iter()
+            .map(|c| (c.to_string(), ColKind::Text))
+            .collect(),
+        rows,
+    })
+}
+
+pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<Reply, SqlError> {
+    match stmt {
+        Stmt::Empty | Stmt::Set => Ok(Reply::Ok(0)),
+        Stmt::CreateDb {
+            name,
+            if_not_exists,
+        } => {
+            analyze::check_db_name(&name)?;
+            let mut st = shared.lock();
+            if st.dbs.contains_key(&name) {
+                if if_not_exists {
+                    return Ok(Reply::Ok(0));
+                }
+                return Err(SqlError::new(
+                    1007,
+                    "HY000",
+                    format!("Can't create database '{name}'; database exists"),
+                ));
+            }
+            st.dbs.insert(
+                name.clone(),
+                crate::state::Database {
+                    name: name.clone(),
+                    ..Default::default()
+                },
+            );
+            shared.persist_db(&st, &name);
+            Ok(Reply::Ok(1))
+        }
+        Stmt::DropDb { name, if_exists } => {
+            let mut st = shared.lock();
+            if st.dbs.remove(&name).is_none() {
+                if if_exists {
+                    return Ok(Reply::Ok(0));
+                }
+                return Err(SqlError::new(
+                    1008,
+                    "HY000",
+                    format!("Can't drop database '{name}'; database doesn't exist"),
+                ));
+            }
+            shared.persist_db(&st, &name);
+            if session.db.as_deref() == Some(&name) {
+                session.db = None;
+            }
+            Ok(Reply::Ok(0))
+        }
+        Stmt::Use(name) => {
+            if !shared.lock().dbs.contains_key(&name) {
+                return Err(unknown_db(&name));
+            }
+            session.db = Some(name);
+            Ok(Reply::Ok(0))
+        }
+        Stmt::CreateTable {
+            table,
+            mut def,
+            if_not_exists,
+        } => {
+            let dbn = resolve_db(session, &table)?;
+            analyze::check_table(&mut def, shared.cfg.backends)?;
+            let mut st = shared.lock();
+            let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            if db.tables.contains_key(&def.name) {
+                if if_not_exists {
+                    return Ok(Reply::Ok(0));
+                }
+                return Err(SqlError::new(
+                    1050,
+                    "42S01",
+                    format!("Table '{}' already exists", def.name),
+                ));
+            }
+            db.tables.insert(def.name.clone(), Table::new(def));
+            shared.persist_db(&st, &dbn);
+            Ok(Reply::Ok(0))
+        }
+        Stmt::DropTable { table, if_exists } => {
+            let dbn = resolve_db(session, &table)?;
+            let mut st = shared.lock();
+            let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            if db.tables.remove(&table.name).is_none() {
+                if if_exists {
+                    return Ok(Reply::Ok(0));
+                }
+                return Err(SqlError::new(
+                    1051,
+                    "42S02",
+                    format!("Unknown table '{}'", table.name),
+                ));
+            }
+            shared.persist_db(&st, &dbn);
+            Ok(Reply::Ok(0))
+        }
+        Stmt::Truncate(table) => {
+            let dbn = resolve_db(session, &table)?;
+            let mut st = shared.lock();
+            let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = db
+                .tables
+                .get_mut(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            t.set_rows(Vec::new());
+            shared.persist_db(&st, &dbn);
+            Ok(Reply::Ok(0))
+        }
+        Stmt::Alter { table, op } => {
+            let dbn = resolve_db(session, &table)?;
+            let now_text = now_text(shared);
+            let mut st = shared.lock();
+            let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = db
+                .tables
+                .get_mut(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            alter(t, op, &now_text)?;
+            shared.persist_db(&st, &dbn);
+            Ok(Reply::Ok(0))
+        }
+        Stmt::ShowDatabases => {
+            let st = shared.lock();
+            let mut rows = vec![vec![Some("information_schema".to_string())]];
+            rows.extend(st.dbs.keys().map(|k| vec![Some(k.clone())]));
+            Ok(text_rs(&["Database"], rows))
+        }
+        Stmt::ShowTables(db) => {
+            let dbn = match db.or_else(|| session.db.clone()) {
+                Some(d) => d,
+                None => return Err(SqlError::new(1046, "3D000", "No database selected")),
+            };
+            let st = shared.lock();
+            let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let rows = d.tables.keys().map(|k| vec![Some(k.clone())]).collect();
+            Ok(text_rs(&[&format!("Tables_in_{dbn}")], rows))
+        }
+        Stmt::ShowCreateTable(table) => {
+            let dbn = resolve_db(session, &table)?;
+            let st = shared.lock();
+            let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = d
+                .tables
+                .get(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            Ok(text_rs(
+                &["Table", "Create Table"],
+                vec![vec![
+                    Some(table.name.clone()),
+                    Some(sql::render_create_table(&t.def)),
+                ]],
+            ))
+        }
+        Stmt::ShowBackends => Ok(show_backends(shared)),
+        Stmt::Select(sel) => select(shared, session, sel),
+    }
+}
+
+fn now_text(shared: &Shared) -> String {
+    let secs = (shared.now_ms() / 1000) as i64;
+    civil_from_unix(secs)
+}
+
+/// UTC "YYYY-MM-DD HH:MM:SS" for a unix timestamp.
+pub fn civil_from_unix(secs: i64) -> String {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        y,
+        m,
+        d,
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
+    let mut rows = t.all_rows();
+    let mut def = t.def.clone();
+    match op {
+        AlterOp::AddColumn {
+            mut col,
+            after,
+            first,
+        } => {
+            analyze::check_column(&col)?;
+            if def.col_index(&col.name).is_some() {
+                return Err(SqlError::analysis(format!(
+                    "Duplicate column name '{}'",
+                    col.name
+                )));
+            }
+            if col.key_flag || first {
+                return Err(SqlError::unsupported("adding a key column"));
+            }
+            if !col.nullable && col.default.is_none() {
+                return Err(SqlError::analysis(format!(
+                    "Column '{}' is NOT NULL and has no default value; add it as NULL or with a DEFAULT",
+                    col.name
+                )));
+            }
+            if def.keys_type == sql::KeysType::Aggregate && col.agg.is_none() {
+                col.agg = Some("REPLACE".into());
+            }
+            let pos = match after {
+                Some(a) => {
+                    let i = def
+                        .col_index(&a)
+                        .ok_or_else(|| SqlError::analysis(format!("Column[{a}] does not exist")))?;
+                    if i + 1 < def.key_cols.len() {
+                        return Err(SqlError::analysis(
+                            "Can not add a value column between key columns",
+                        ));
+                    }
+                    i + 1
+                }
+                None => def.columns.len(),
+            };
+            def.columns.insert(pos, col);
+            let v = Table::default_for(&def, pos, now_text);
+            for r in rows.iter_mut() {
+                r.insert(pos, v.clone());
+            }
+        }
+        AlterOp::DropColumn(name) => {
+            let i = def
+                .col_index(&name)
+                .ok_or_else(|| SqlError::analysis(format!("Column does not exists: {name}")))?;
+            if i < def.key_cols.len() {
+                return Err(SqlError::analysis(format!(
+                    "Can not drop key column {name} in {} table",
+                    def.keys_type.sql()
+                )));
+            }
+            if def.columns.len() == 1 {
+                return Err(SqlError::analysis("Can not drop the last column"));
+            }
+            def.columns.remove(i);
+            for r in rows.iter_mut() {
+                r.remove(i);
+            }
+        }
+        AlterOp::ModifyColumn { mut col } => {
+            analyze::check_column(&col)?;
+            let i = def.col_index(&col.name).ok_or_else(|| {
+                SqlError::analysis(format!("Column[{}] does not exist", col.name))
+            })?;
+            let is_key = i < def.key_cols.len();
+            if is_key && def.keys_type == sql::KeysType::Primary && col.ty != def.columns[i].ty {
+                return Err(SqlError::analysis(
+                    "Can not modify the type of a primary key column",
+                ));
+            }
+            if is_key {
+                col.nullable = false;
+            }
+            if def.keys_type == sql::KeysType::Aggregate && !is_key && col.agg.is_none() {
+                col.agg = def.columns[i].agg.clone();
+            }
+            for r in rows.iter_mut() {
+                if let Some(v) = r[i].clone() {
+                    let nv = crate::types::convert(&col.ty, &v).map_err(|e| {
+                        SqlError::analysis(format!(
+                            "Can not change column type: existing value does not convert: {e}"
+                        ))
+                    })?;
+                    r[i] = Some(nv);
+                } else if !col.nullable {
+                    return Err(SqlError::analysis(format!(
+                        "Can not change column '{}' to NOT NULL: it holds NULL values",
+                        col.name
+                    )));
+                }
+            }
+            col.name = def.columns[i].name.clone();
+            def.columns[i] = col;
+        }
+    }
+    t.def = def;
+    t.set_rows(rows);
+    Ok(())
+}
+
+fn show_backends(shared: &Shared) -> Reply {
+    let cols = [
+        "BackendId",
+        "IP",
+        "HeartbeatPort",
+        "BePort",
+        "HttpPort",
+        "BrpcPort",
+        "LastStartTime",
+        "LastHeartbeat",
+        "Alive",
+        "SystemDecommissioned",
+        "ClusterDecommissioned",
+        "TabletNum",
+        "DataUsedCapacity",
+        "AvailCapacity",
+        "TotalCapacity",
+        "UsedPct",
+        "MaxDiskUsedPct",
+        "ErrMsg",
+        "Version",
+        "Status",
+        "DataTotalCapacity",
+        "DataUsedPct",
+        "CpuCores",
+        "MemLimit",
+        "NumRunningQueries",
+        "MemUsedPct",
+        "CpuUsedPct",
+        "DataCacheMetrics",
+        "Location",
+        "StatusCode",
+    ];
+    let http_port = shared
+        .be_addr
+        .lock()
+        .ok()
+        .and_then(|a| a.map(|a| a.port()))
+        .unwrap_or(8040);
+    let now = now_text(shared);
+    let rows = (0..shared.cfg.backends)
+        .map(|i| {
+            let vals: Vec<String> = vec![
+                (10001 + i).to_string(),
+                "127.0.0.1".into(),
+                "9050".into(),
+                "9060".into(),
+                http_port.to_string(),
+                "8060".into(),
+                now.clone(),
+                now.clone(),
+                "true".into(),
+                "false".into(),
+                "false".into(),
+                "0".into(),
+                "0.000 B".into(),
+                "100.000 GB".into(),
+                "100.000 GB".into(),
+                "0.00 %".into(),
+                "0.00 %".into(),
+                "".into(),
+                shared.cfg.version.clone(),
+                "{\"lastSuccessReportTabletsTime\":\"N/A\"}".into(),
+                "100.000 GB".into(),
+                "0.00 %".into(),
+                "2".into(),
+                "2.000GB".into(),
+                "0".into(),
+                "0.00 %".into(),
+                "0.0 %".into(),
+                "N/A".into(),
+                "".into(),
+                "OK".into(),
+            ];
+            vals.into_iter().map(Some).collect()
+        })
+        .collect();
+    text_rs(&cols, rows)
+}
+
+fn sys_var(shared: &Shared, name: &str) -> Result<(Option<String>, ColKind), SqlError> {
+    let v = match name.to_ascii_lowercase().as_str() {
+        "max_allowed_packet" => (Some("33554432".into()), ColKind::Int),
+        // The mysql crate (v28) panics on a NULL @@socket; an empty string means "no socket".
+        "socket" => (Some(String::new()), ColKind::Text),
+        "version" => (Some(MYSQL_SERVER_VERSION.into()), ColKind::Text),
+        "version_comment" => (
+            Some(format!(
+                "StarRocks version {} (StarRocks emulator test fixture)",
+                shared.cfg.version
+            )),
+            ColKind::Text,
+        ),
+        "wait_timeout" | "interactive_timeout" => (Some("28800".into()), ColKind::Int),
+        "autocommit" => (Some("1".into()), ColKind::Int),
+        "sql_mode" => (Some("ONLY_FULL_GROUP_BY".into()), ColKind::Text),
+        "time_zone" | "system_time_zone" => (Some("Asia/Shanghai".into()), ColKind::Text),
+        "tx_isolation" | "transaction_isolation" => (Some("REPEATABLE-READ".into()), ColKind::Text),
+        "lower_case_table_names" => (Some("0".into()), ColKind::Int),
+        "character_set_client"
+        | "character_set_connection"
+        | "character_set_results"
+        | "character_set_server" => (Some("utf8".into()), ColKind::Text),
+        "collation_connection" | "collation_server" | "collation_database" => {
+            (Some("utf8_general_ci".into()), ColKind::Text)
+        }
+        "net_write_timeout" | "net_read_timeout" => (Some("60".into()), ColKind::Int),
+        "query_timeout" => (Some("300".into()), ColKind::Int),
+        _ => {
+            return Err(SqlError::new(
+                1193,
+                "HY000",
+                format!("Unknown system variable '{name}'"),
+            ))
+        }
+    };
+    Ok(v)
+}
+
+fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlError> {
+    let Some(from) = sel.from.clone() else {
+        let mut cols = Vec::new();
+        let mut row = Vec::new();
+        for (item, label) in &sel.items {
+            let (v, k) = match item {
+                SelItem::Literal(s, num) => (
+                    Some(s.clone()),
+                    if *num { ColKind::Int } else { ColKind::Text },
+                ),
+                SelItem::Null => (None, ColKind::Text),
+                SelItem::SysVar(n) => sys_var(shared, n)?,
+                SelItem::Func(f) => match f.as_str() {
+                    "version" => (Some(MYSQL_SERVER_VERSION.into()), ColKind::Text),
+                    "current_version" => (Some(shared.cfg.version.clone()), ColKind::Text),
+                    "database" | "schema" => (session.db.clone(), ColKind::Text),
+                    "user" | "current_user" => {
+                        (Some(format!("'{}'@'%'", session.user)), ColKind::Text)
+                    }
+                    "connection_id" => (Some(session.conn_id.to_string()), ColKind::Int),
+                    "now" | "current_timestamp" => (Some(now_text(shared)), ColKind::Text),
+                    other => return Err(SqlError::unsupported(format!("function {other}()"))),
+                },
+                SelItem::Star | SelItem::Column(_) | SelItem::CountStar => {
+                    return Err(SqlError::analysis("No tables used"));
+                }
+            };
+            cols.push((label.clone(), k));
+            row.push(v);
+        }
+        let rows = if sel.limit == Some(0) {
+            vec![]
+        } else {
+            vec![row]
+        };
+        return Ok(Reply::Rows(ResultSet { cols, rows }));
+    };
+    let dbn = resolve_db(session, &from)?;
+    let st = shared.lock();
+    let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+    let t = d
+        .tables
+        .get(&from.name)
+        .ok_or_else(|| unknown_table(&dbn, &from.name))?;
+    if sel.items.iter().all(|(i, _)| *i == SelItem::CountStar) {
+        let n = t.row_count().to_string();
+        let cols = sel
+            .items
+            .iter()
+            .map(|(_, l)| (l.clone(), ColKind::Int))
+            .collect();
+        let row = sel.items.iter().map(|_| Some(n.clone())).collect();
+        return Ok(Reply::Rows(ResultSet {
+            cols,
+            rows: vec![row],
+        }));
+    }
+    let mut proj: Vec<(usize, String)> = Vec::new();
+    for (item, label) in &sel.items {
+        match item {
+            SelItem::Star => {
+                for (i, c) in t.def.columns.iter().enumerate() {
+                    proj.push((i, c.name.clone()));
+                }
+            }
+            SelItem::Column(c) => {
+                let i = t.def.col_index(c).ok_or_else(|| {
+                    SqlError::analysis(format!("Column '{c}' cannot be resolved"))
+                })?;
+                let l = if label.contains('.') || label.starts_with('`') {
+                    c.clone()
+                } else {
+                    label.clone()
+                };
+                proj.push((i, l));
+            }
+            _ => {
+                return Err(SqlError::unsupported(
+                    "this SELECT list with FROM (use *, columns, or COUNT(*))",
+                ))
+            }
+        }
+    }
+    let mut rows = t.all_rows();
+    if !sel.order_by.is_empty() {
+        let mut keys = Vec::new();
+        for (c, desc) in &sel.order_by {
+            let i = t
+                .def
+                .col_index(c)
+                .ok_or_else(|| SqlError::analysis(format!("Column '{c}' cannot be resolved")))?;
+            keys.push((i, *desc));
+        }
+        let cols = &t.def.columns;
+        rows.sort_by(|a, b| {
+            for (i, desc) in &keys {
+                let ka = sort_key(&cols[*i].ty, a[*i].as_deref());
+                let kb = sort_key(&cols[*i].ty, b[*i].as_deref());
+                let o = if *desc { kb.cmp(&ka) } else { ka.cmp(&kb) };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+    }
+    if let Some(l) = sel.limit {
+        rows.truncate(l as usize);
+    }
+    let cols = proj
+        .iter()
+        .map(|(i, l)| {
+            (
+                l.clone(),
+                if t.def.columns[*i].ty.is_integer() {
+                    ColKind::Int
+                } else {
+                    ColKind::Text
+                },
+            )
+        })
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| proj.iter().map(|(i, _)| r[*i].clone()).collect())
+        .collect();
+    Ok(Reply::Rows(ResultSet { cols, rows }))
+}

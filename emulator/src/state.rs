@@ -1,0 +1,425 @@
+//! The emulator's catalog, table rows, load transactions, and their persistence.
+//!
+//! Invariants:
+//! - All state lives behind one mutex ([`Shared::state`]); a load's rows are applied to a table in
+//!   one critical section together with the transaction's state change, so a reader never sees a
+//!   half-applied load, and a PREPARE/PREPARED transaction's rows are never in the table.
+//! - With a data directory, each change is written to `db_<hex name>.json` through a temporary
+//!   file and `rename`, so a crash leaves either the old or the new file, never a torn one.
+//! - Time-driven transitions (txn timeouts, Publish Timeout → VISIBLE) are evaluated lazily by
+//!   [`State::tick`] before every access, against a clock tests can advance ([`Shared::now_ms`]).
+
+use crate::faults::Faults;
+use crate::sql::{DefaultValue, KeysType, TableDef};
+use crate::types::{sort_key, SortKey};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub type Row = Vec<Option<String>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnState {
+    Prepare,
+    Prepared,
+    Committed,
+    Visible,
+    Aborted,
+}
+
+impl TxnState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TxnState::Prepare => "PREPARE",
+            TxnState::Prepared => "PREPARED",
+            TxnState::Committed => "COMMITTED",
+            TxnState::Visible => "VISIBLE",
+            TxnState::Aborted => "ABORTED",
+        }
+    }
+    /// `ExistingJobStatus` for "Label Already Exists" (LabelAlreadyUsedException mapping).
+    pub fn existing_job_status(&self) -> &'static str {
+        match self {
+            TxnState::Prepare | TxnState::Prepared => "RUNNING",
+            TxnState::Committed | TxnState::Visible => "FINISHED",
+            TxnState::Aborted => "CANCELLED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowOp {
+    pub delete: bool,
+    pub row: Row,
+    /// Partial update: which columns the load supplied.
+    pub present: Option<Vec<bool>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Txn {
+    pub id: u64,
+    pub label: String,
+    pub table: String,
+    pub state: TxnState,
+    /// true for the transaction API (begin/load/prepare/commit), false for a one-shot Stream Load.
+    pub explicit: bool,
+    pub ops: Vec<RowOp>,
+    pub total_rows: u64,
+    pub loaded_rows: u64,
+    pub filtered_rows: u64,
+    pub unselected_rows: u64,
+    pub load_bytes: u64,
+    pub max_filter_ratio: f64,
+    pub error_url: Option<String>,
+    pub created_ms: u64,
+    pub last_activity_ms: u64,
+    pub timeout_s: u64,
+    pub idle_timeout_s: Option<u64>,
+    pub prepared_ms: Option<u64>,
+    pub prepared_timeout_s: u64,
+    pub visible_at_ms: Option<u64>,
+    pub reason: String,
+    #[serde(skip)]
+    pub busy: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub def: TableDef,
+    /// PRIMARY/UNIQUE/AGGREGATE tables: rows by key.
+    pub keyed: BTreeMap<Vec<SortKey>, Row>,
+    /// DUPLICATE tables: rows in insertion order.
+    pub dup: Vec<Row>,
+    pub load_count: u64,
+}
+
+impl Table {
+    pub fn new(def: TableDef) -> Self {
+        Table {
+            def,
+            keyed: BTreeMap::new(),
+            dup: Vec::new(),
+            load_count: 0,
+        }
+    }
+    pub fn keyed(&self) -> bool {
+        self.def.keys_type.upserts()
+    }
+    pub fn key_of(&self, row: &Row) -> Vec<SortKey> {
+        self.def
+            .key_indexes()
+            .into_iter()
+            .map(|i| {
+                sort_key(
+                    &self.def.columns[i].ty,
+                    row.get(i).and_then(|v| v.as_deref()),
+                )
+            })
+            .collect()
+    }
+    pub fn all_rows(&self) -> Vec<Row> {
+        if self.keyed() {
+            self.keyed.values().cloned().collect()
+        } else {
+            self.dup.clone()
+        }
+    }
+    pub fn row_count(&self) -> usize {
+        if self.keyed() {
+            self.keyed.len()
+        } else {
+            self.dup.len()
+        }
+    }
+    pub fn set_rows(&mut self, rows: Vec<Row>) {
+        self.keyed.clear();
+        self.dup.clear();
+        for r in rows {
+            if self.keyed() {
+                let k = self.key_of(&r);
+                self.keyed.insert(k, r);
+            } else {
+                self.dup.push(r);
+            }
+        }
+    }
+    pub fn apply(&mut self, ops: &[RowOp]) {
+        for op in ops {
+            if !self.keyed() {
+                self.dup.push(op.row.clone());
+                continue;
+            }
+            let k = self.key_of(&op.row);
+            if op.delete {
+                self.keyed.remove(&k);
+                continue;
+            }
+            match (&op.present, self.keyed.get_mut(&k)) {
+                (Some(present), Some(existing)) => {
+                    for (i, p) in present.iter().enumerate() {
+                        if *p {
+                            if let (Some(slot), Some(v)) = (existing.get_mut(i), op.row.get(i)) {
+                                *slot = v.clone();
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    self.keyed.insert(k, op.row.clone());
+                }
+            }
+        }
+    }
+    /// Default value text for a column when a load or ALTER does not supply it.
+    pub fn default_for(def: &TableDef, idx: usize, now_text: &str) -> Option<String> {
+        match &def.columns[idx].default {
+            Some(DefaultValue::Literal(v)) => crate::types::convert(&def.columns[idx].ty, v).ok(),
+            Some(DefaultValue::CurrentTimestamp) => Some(now_text.to_string()),
+            Some(DefaultValue::Func(_)) => Some(String::new()),
+            Some(DefaultValue::Null) | None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Database {
+    pub name: String,
+    pub tables: BTreeMap<String, Table>,
+    /// Latest transaction per label (labels are scoped to a database).
+    pub txns: BTreeMap<String, Txn>,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub dbs: BTreeMap<String, Database>,
+    pub next_txn_id: u64,
+    pub error_logs: HashMap<String, String>,
+    pub next_error_log: u64,
+}
+
+impl State {
+    /// Apply time-driven transitions (see module doc).
+    pub fn tick(&mut self, now: u64) -> Vec<String> {
+        let mut changed = Vec::new();
+        for (dbname, db) in self.dbs.iter_mut() {
+            let mut dirty = false;
+            for t in db.txns.values_mut() {
+                if t.busy {
+                    continue;
+                }
+                match t.state {
+                    TxnState::Prepare => {
+                        let hard = t.created_ms + t.timeout_s.saturating_mul(1000);
+                        let idle = t
+                            .idle_timeout_s
+                            .map(|s| t.last_activity_ms + s.saturating_mul(1000));
+                        if now > hard || idle.is_some_and(|i| now > i) {
+                            t.state = TxnState::Aborted;
+                            t.reason = if now > hard {
+                                format!("timeout by txn manager: transaction did not reach PREPARED within {} s", t.timeout_s)
+                            } else {
+                                "transaction aborted: idle_transaction_timeout exceeded".to_string()
+                            };
+                            t.ops.clear();
+                            dirty = true;
+                        }
+                    }
+                    TxnState::Prepared => {
+                        let limit = t.prepared_ms.unwrap_or(t.created_ms)
+                            + t.prepared_timeout_s.saturating_mul(1000);
+                        if now > limit {
+                            t.state = TxnState::Aborted;
+                            t.reason = format!(
+                                "prepared transaction timed out after {} s",
+                                t.prepared_timeout_s
+                            );
+                            t.ops.clear();
+                            dirty = true;
+                        }
+                    }
+                    TxnState::Committed => {
+                        if t.visible_at_ms.is_none_or(|v| now >= v) {
+                            t.state = TxnState::Visible;
+                            dirty = true;
+                        }
+                    }
+                    TxnState::Visible | TxnState::Aborted => {}
+                }
+            }
+            if dirty {
+                changed.push(dbname.clone());
+            }
+        }
+        changed
+    }
+
+    pub fn alloc_txn_id(&mut self) -> u64 {
+        if self.next_txn_id == 0 {
+            self.next_txn_id = 1000;
+        }
+        self.next_txn_id += 1;
+        self.next_txn_id
+    }
+}
+
+pub struct Shared {
+    pub cfg: crate::EmulatorConfig,
+    pub state: Mutex<State>,
+    pub faults: Mutex<Faults>,
+    pub clock_offset_ms: AtomicI64,
+    pub stop: AtomicBool,
+    pub be_addr: Mutex<Option<std::net::SocketAddr>>,
+    pub persist_errors: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    pub fn new(cfg: crate::EmulatorConfig) -> Self {
+        Shared {
+            cfg,
+            state: Mutex::new(State::default()),
+            faults: Mutex::new(Faults::default()),
+            clock_offset_ms: AtomicI64::new(0),
+            stop: AtomicBool::new(false),
+            be_addr: Mutex::new(None),
+            persist_errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        (real + self.clock_offset_ms.load(Ordering::SeqCst)).max(0) as u64
+    }
+
+    /// Lock the state and apply due time-driven transitions (persisting what changed).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = g.tick(self.now_ms());
+        for db in changed {
+            self.persist_db(&g, &db);
+        }
+        g
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn data_dir(&self) -> Option<&Path> {
+        self.cfg.data_dir.as_deref()
+    }
+
+    /// Write one database's file (or delete it when the database is gone).
+    pub fn persist_db(&self, st: &State, db: &str) {
+        let Some(dir) = self.data_dir() else { return };
+        let path = db_file(dir, db);
+        let result = match st.dbs.get(db) {
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+            Some(d) => {
+                let file = DbFile {
+                    name: d.name.clone(),
+                    next_txn_id: st.next_txn_id,
+                    tables: d
+                        .tables
+                        .values()
+                        .map(|t| TableFile {
+                            def: t.def.clone(),
+                            rows: t.all_rows(),
+                            load_count: t.load_count,
+                        })
+                        .collect(),
+                    txns: d.txns.values().cloned().collect(),
+                };
+                match serde_json::to_vec(&file) {
+                    Ok(bytes) => write_atomic(&path, &bytes),
+                    Err(e) => Err(std::io::Error::other(e)),
+                }
+            }
+        };
+        if let Err(e) = result {
+            self.persist_errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(format!("{}: {e}", path.display()));
+        }
+    }
+
+    pub fn load_from_disk(&self) -> anyhow::Result<()> {
+        let Some(dir) = self.data_dir() else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir)?;
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !(name.starts_with("db_") && name.ends_with(".json")) {
+                continue;
+            }
+            let bytes = std::fs::read(&path)?;
+            let file: DbFile = serde_json::from_slice(&bytes).map_err(|e| {
+                anyhow::anyhow!("cannot parse {}: {e}; delete it or fix it", path.display())
+            })?;
+            st.next_txn_id = st.next_txn_id.max(file.next_txn_id);
+            let mut db = Database {
+                name: file.name.clone(),
+                ..Default::default()
+            };
+            for tf in file.tables {
+                let mut t = Table::new(tf.def);
+                t.set_rows(tf.rows);
+                t.load_count = tf.load_count;
+                db.tables.insert(t.def.name.clone(), t);
+            }
+            for t in file.txns {
+                st.next_txn_id = st.next_txn_id.max(t.id);
+                db.txns.insert(t.label.clone(), t);
+            }
+            st.dbs.insert(file.name, db);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct TableFile {
+    def: TableDef,
+    rows: Vec<Row>,
+    load_count: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DbFile {
+    name: String,
+    next_txn_id: u64,
+    tables: Vec<TableFile>,
+    txns: Vec<Txn>,
+}
+
+fn db_file(dir: &Path, db: &str) -> PathBuf {
+    let hex: String = db.bytes().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("db_{hex}.json"))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+pub fn keys_type_is_primary(def: &TableDef) -> bool {
+    def.keys_type == KeysType::Primary
+}

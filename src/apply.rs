@@ -1,0 +1,942 @@
+//! `smt apply`: run the generated DDL on a StarRocks FE, idempotently.
+//!
+//! Invariant: apply never destroys or alters anything that exists. Why it holds: the only
+//! statements it runs are the given `CREATE DATABASE` / `CREATE TABLE` statements, each made
+//! `IF NOT EXISTS`, and a `CREATE TABLE` runs only after the FE said the table does not exist;
+//! an existing table is only read (`SHOW CREATE TABLE`) and compared with the plan, and the
+//! differences are reported for a human to act on. So a second run changes nothing and reports
+//! every object as already existing.
+//!
+//! Statements run in the given order (databases before their tables). After a failure the rest
+//! is skipped unless `continue_on_error`; any failure makes the exit code 6 (`Kind::Partial`).
+
+use crate::cli::{ApplyArgs, Format};
+use crate::config::{Config, Secret};
+use crate::error::{fail, Kind};
+use crate::plan::{Plan, TablePlan};
+use crate::render::DdlStatement;
+use crate::starrocks::fe::{FeClient, FeEndpoint, FeError};
+use crate::starrocks::retry::{self, RetryPolicy};
+use crate::starrocks::show_create::{self, Spanned, TableShape, Tok};
+use anyhow::Result;
+use regex::Regex;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Options of `smt apply` (mirrors [`crate::cli::ApplyArgs`]).
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// `--fe host:port` (None = from the rules' `flink.starrocks.jdbc-url`).
+    pub fe: Option<String>,
+    /// Print what would run; connect to nothing.
+    pub dry_run: bool,
+    /// Only tables whose `db.table` matches (unanchored; use `^...$` to anchor).
+    pub only: Option<Regex>,
+    /// Keep going after a failed statement.
+    pub continue_on_error: bool,
+    /// Report format.
+    pub format: Format,
+    /// Per-statement timeout (connect and each read/write on the FE connection).
+    pub timeout: Duration,
+    /// After a connection failure (timeout, reset) a statement is retried on a new
+    /// connection per this policy (safe: every CREATE is IF NOT EXISTS, existence re-checked).
+    pub retry: RetryPolicy,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            fe: None,
+            dry_run: false,
+            only: None,
+            continue_on_error: false,
+            format: Format::Text,
+            timeout: Duration::from_secs(60),
+            retry: connection_retry(),
+        }
+    }
+}
+
+impl ApplyOptions {
+    /// From the parsed command line; a bad `--only` regex is a `Kind::Config` error.
+    pub fn from_args(args: &ApplyArgs) -> Result<ApplyOptions> {
+        let only = match &args.only {
+            Some(re) => Some(Regex::new(re).map_err(|e| {
+                fail(
+                    Kind::Config,
+                    format!("--only {re:?} is not a valid regex: {e}"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(ApplyOptions {
+            fe: args.fe.clone(),
+            dry_run: args.dry_run,
+            only,
+            continue_on_error: args.continue_on_error,
+            format: args.format,
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            retry: connection_retry(),
+        })
+    }
+}
+
+/// 3 attempts, 1 s then 2 s apart.
+fn connection_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(10),
+        multiplier: 2.0,
+    }
+}
+
+/// What happened to one statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    AlreadyExisted {
+        identical: bool,
+        /// Column-by-column differences (empty when identical).
+        differences: Vec<String>,
+    },
+    Failed {
+        message: String,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementReport {
+    pub database: String,
+    pub table: Option<String>,
+    /// The statement as run (or as it would run).
+    pub sql: String,
+    pub outcome: Outcome,
+}
+
+impl StatementReport {
+    /// `db` or `db.table`.
+    pub fn object(&self) -> String {
+        match &self.table {
+            Some(t) => format!("{}.{}", self.database, t),
+            None => self.database.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub created: usize,
+    pub already_existed_identical: usize,
+    pub already_existed_different: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Statements left out by `--only`.
+    pub filtered_out: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// `host:port` of the FE (None in a dry run).
+    pub fe: Option<String>,
+    pub dry_run: bool,
+    pub statements: Vec<StatementReport>,
+    pub summary: Summary,
+}
+
+impl ApplyReport {
+    /// 6 when anything failed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.failed > 0 {
+            Kind::Partial.exit_code()
+        } else {
+            0
+        }
+    }
+
+    /// A `Kind::Partial` error when anything failed (for `main` to map to exit code 6).
+    pub fn failure(&self) -> Option<anyhow::Error> {
+        if self.summary.failed == 0 {
+            return None;
+        }
+        let failed: Vec<String> = self
+            .statements
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::Failed { .. }))
+            .map(|s| s.object())
+            .collect();
+        Some(fail(
+            Kind::Partial,
+            format!(
+                "{} statement(s) failed ({}); see the report above, fix the cause and run \
+                 apply again (it skips what already exists)",
+                failed.len(),
+                failed.join(", ")
+            ),
+        ))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        match (&self.fe, self.dry_run) {
+            (_, true) => out.push_str("Dry run: nothing was sent to StarRocks.\n\n"),
+            (Some(fe), false) => out.push_str(&format!("StarRocks FE {fe}\n\n")),
+            (None, false) => {}
+        }
+        for s in &self.statements {
+            let line = match &s.outcome {
+                Outcome::Created => format!("created         {}", s.object()),
+                Outcome::AlreadyExisted {
+                    identical: true, ..
+                } => format!("exists          {} (identical)", s.object()),
+                Outcome::AlreadyExisted { differences, .. } => {
+                    let mut l = format!("exists, DIFFERS {}:", s.object());
+                    for d in differences {
+                        l.push_str(&format!("\n                  - {d}"));
+                    }
+                    l
+                }
+                Outcome::Failed { message } => {
+                    format!("FAILED          {}: {message}", s.object())
+                }
+                Outcome::Skipped { reason } if self.dry_run => {
+                    let _ = reason;
+                    format!("would run       {}:\n{};\n", s.object(), s.sql)
+                }
+                Outcome::Skipped { reason } => format!("skipped         {} ({reason})", s.object()),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let m = &self.summary;
+        out.push_str(&format!(
+            "\n{} statement(s): {} created, {} already existed identical, {} already existed \
+             with differences, {} failed, {} skipped",
+            m.total,
+            m.created,
+            m.already_existed_identical,
+            m.already_existed_different,
+            m.failed,
+            m.skipped
+        ));
+        if m.filtered_out > 0 {
+            out.push_str(&format!(", {} left out by --only", m.filtered_out));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The report in the requested format.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Text => self.to_text(),
+            Format::Json => self.to_json(),
+        }
+    }
+}
+
+/// Apply `statements` on `fe` (see the module doc). `plan`, when given, is the source of the
+/// planned column shapes; otherwise each CREATE TABLE's own text is parsed.
+pub fn run(
+    statements: &[DdlStatement],
+    plan: Option<&Plan>,
+    fe: &mut FeClient,
+    opts: &ApplyOptions,
+) -> ApplyReport {
+    execute(statements, plan, Some(fe), opts)
+}
+
+/// What `run` would do, without any connection (every statement Skipped "dry run").
+pub fn dry_run(statements: &[DdlStatement], opts: &ApplyOptions) -> ApplyReport {
+    execute(statements, None, None, opts)
+}
+
+/// Resolve the FE, connect unless `opts.dry_run`, and apply. Connection failures are
+/// `Kind::Target` errors; statement failures are in the report (see [`ApplyReport::failure`]).
+pub fn run_with_config(
+    config: &Config,
+    statements: &[DdlStatement],
+    plan: Option<&Plan>,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport> {
+    if opts.dry_run {
+        return Ok(dry_run(statements, opts));
+    }
+    let ep = resolve_fe(config, opts.fe.as_deref())?;
+    let mut fe = FeClient::connect_to(&ep, opts.timeout)?;
+    Ok(run(statements, plan, &mut fe, opts))
+}
+
+/// Keep the statements `--only` selects: tables whose `db.table` matches, and the databases
+/// that keep at least one table. Returns the kept statements and how many were left out.
+pub fn filter_only(
+    statements: &[DdlStatement],
+    only: Option<&Regex>,
+) -> (Vec<DdlStatement>, usize) {
+    let Some(re) = only else {
+        return (statements.to_vec(), 0);
+    };
+    let kept_tables: Vec<&DdlStatement> = statements
+        .iter()
+        .filter(|s| {
+            s.table
+                .as_ref()
+                .is_some_and(|t| re.is_match(&format!("{}.{}", s.database, t)))
+        })
+        .collect();
+    let kept: Vec<DdlStatement> = statements
+        .iter()
+        .filter(|s| match &s.table {
+            Some(_) => kept_tables.contains(s),
+            None => kept_tables.iter().any(|k| k.database == s.database),
+        })
+        .cloned()
+        .collect();
+    let dropped = statements.len() - kept.len();
+    (kept, dropped)
+}
+
+fn execute(
+    statements: &[DdlStatement],
+    plan: Option<&Plan>,
+    mut fe: Option<&mut FeClient>,
+    opts: &ApplyOptions,
+) -> ApplyReport {
+    let (kept, filtered_out) = filter_only(statements, opts.only.as_ref());
+    let fe_addr = fe.as_ref().map(|f| f.address());
+    let dry = opts.dry_run || fe.is_none();
+    let mut reports = Vec::with_capacity(kept.len());
+    let mut stop_reason: Option<String> = None;
+    for st in &kept {
+        let sql = ensure_if_not_exists(&st.sql);
+        let outcome = if dry {
+            Outcome::Skipped {
+                reason: "dry run".into(),
+            }
+        } else if let Some(reason) = &stop_reason {
+            Outcome::Skipped {
+                reason: reason.clone(),
+            }
+        } else if let Some(fe) = fe.as_deref_mut() {
+            apply_one(fe, st, &sql, plan, &opts.retry)
+        } else {
+            Outcome::Skipped {
+                reason: "no FE connection".into(),
+            }
+        };
+        if let Outcome::Failed { message } = &outcome {
+            tracing::warn!(object = %object_of(st), %message, "statement failed");
+            if !opts.continue_on_error {
+                stop_reason = Some(format!(
+                    "not run: {} failed before it (use --continue-on-error to keep going)",
+                    object_of(st)
+                ));
+            }
+        }
+        reports.push(StatementReport {
+            database: st.database.clone(),
+            table: st.table.clone(),
+            sql,
+            outcome,
+        });
+    }
+    let mut summary = Summary {
+        total: reports.len(),
+        filtered_out,
+        ..Summary::default()
+    };
+    for r in &reports {
+        match &r.outcome {
+            Outcome::Created => summary.created += 1,
+            Outcome::AlreadyExisted {
+                identical: true, ..
+            } => summary.already_existed_identical += 1,
+            Outcome::AlreadyExisted {
+                identical: false, ..
+            } => summary.already_existed_different += 1,
+            Outcome::Failed { .. } => summary.failed += 1,
+            Outcome::Skipped { .. } => summary.skipped += 1,
+        }
+    }
+    ApplyReport {
+        fe: if dry { None } else { fe_addr },
+        dry_run: dry,
+        statements: reports,
+        summary,
+    }
+}
+
+fn object_of(st: &DdlStatement) -> String {
+    match &st.table {
+        Some(t) => format!("{}.{}", st.database, t),
+        None => st.database.clone(),
+    }
+}
+
+fn apply_one(
+    fe: &mut FeClient,
+    st: &DdlStatement,
+    sql: &str,
+    plan: Option<&Plan>,
+    policy: &RetryPolicy,
+) -> Outcome {
+    let result = retry::retry(policy, |attempt| {
+        if attempt > 1 {
+            fe.reconnect()?;
+        }
+        try_apply_one(fe, st, sql, plan)
+    });
+    match result {
+        Ok(o) => o,
+        Err(e) => Outcome::Failed {
+            message: e.message(),
+        },
+    }
+}
+
+fn try_apply_one(
+    fe: &mut FeClient,
+    st: &DdlStatement,
+    sql: &str,
+    plan: Option<&Plan>,
+) -> Result<Outcome, FeError> {
+    Ok(match &st.table {
+        None => {
+            if fe.database_exists(&st.database)? {
+                Outcome::AlreadyExisted {
+                    identical: true,
+                    differences: vec![],
+                }
+            } else {
+                fe.exec(sql)?;
+                Outcome::Created
+            }
+        }
+        Some(table) => match fe.show_create_table(&st.database, table)? {
+            Some(existing) => compare_existing(st, table, &existing, plan),
+            None => {
+                fe.exec(sql)?;
+                Outcome::Created
+            }
+        },
+    })
+}
+
+fn compare_existing(
+    st: &DdlStatement,
+    table: &str,
+    existing: &str,
+    plan: Option<&Plan>,
+) -> Outcome {
+    let planned: Result<TableShape, String> =
+        match plan.and_then(|p| find_table(p, &st.database, table)) {
+            Some(tp) => Ok(show_create::shape_of_plan(tp)),
+            None => show_create::parse_create_table(&st.sql),
+        };
+    let differences = match (planned, show_create::parse_create_table(existing)) {
+        (Ok(p), Ok(e)) => show_create::diff(&p, &e),
+        (Err(e), _) => vec![format!(
+            "cannot compare: the planned statement did not parse: {e}"
+        )],
+        (_, Err(e)) => vec![format!(
+            "cannot compare: SHOW CREATE TABLE did not parse: {e}"
+        )],
+    };
+    Outcome::AlreadyExisted {
+        identical: differences.is_empty(),
+        differences,
+    }
+}
+
+fn find_table<'a>(plan: &'a Plan, db: &str, table: &str) -> Option<&'a TablePlan> {
+    plan.rules
+        .iter()
+        .flat_map(|r| r.tables.iter())
+        .find(|t| t.target_database == db && t.target_table == table)
+}
+
+/// Insert `IF NOT EXISTS` after `CREATE DATABASE|SCHEMA|TABLE` when it is missing.
+fn ensure_if_not_exists(sql: &str) -> String {
+    let Ok(toks) = show_create::tokenize(sql) else {
+        return sql.to_string();
+    };
+    let t = |i: usize| toks.get(i).map(|s| &s.tok);
+    if !t(0).is_some_and(|x| x.is_kw("CREATE")) {
+        return sql.to_string();
+    }
+    let Some(kind_idx) = (1..toks.len().min(3)).find(|&i| {
+        t(i).is_some_and(|x| x.is_kw("TABLE") || x.is_kw("DATABASE") || x.is_kw("SCHEMA"))
+    }) else {
+        return sql.to_string();
+    };
+    if t(kind_idx + 1).is_some_and(|x| x.is_kw("IF")) {
+        return sql.to_string();
+    }
+    let at = toks[kind_idx].end;
+    format!("{} IF NOT EXISTS{}", &sql[..at], &sql[at..])
+}
+
+/// Split a `result/starrocks-create.*.sql` file into statements and recognise the CREATE
+/// DATABASE / CREATE TABLE targets. Quote-aware (backticks, '...', "..." with backslash
+/// escapes) and comment-aware (`-- `, `#`, `/* */`). Errors (`Kind::Config`) name the
+/// statement's line.
+pub fn statements_from_sql(text: &str) -> Result<Vec<DdlStatement>> {
+    let toks =
+        show_create::tokenize(text).map_err(|e| fail(Kind::Config, format!("SQL file: {e}")))?;
+    let mut out = Vec::new();
+    let mut current: Vec<&Spanned> = Vec::new();
+    for s in toks.iter().chain(std::iter::once(&Spanned {
+        tok: Tok::Punct(';'),
+        start: text.len(),
+        end: text.len(),
+    })) {
+        if s.tok.is_punct(';') {
+            if let (Some(first), Some(last)) = (current.first(), current.last()) {
+                let sql = text[first.start..last.end].to_string();
+                let line = text[..first.start].matches('\n').count() + 1;
+                out.push(recognise(&current, sql, line)?);
+            }
+            current.clear();
+        } else {
+            current.push(s);
+        }
+    }
+    Ok(out)
+}
+
+fn recognise(toks: &[&Spanned], sql: String, line: usize) -> Result<DdlStatement> {
+    let t = |i: usize| toks.get(i).map(|s| &s.tok);
+    let head: String = sql.chars().take(60).collect();
+    let unsupported = || {
+        fail(
+            Kind::Config,
+            format!(
+                "line {line}: only CREATE DATABASE and CREATE TABLE statements can be applied, \
+                 found: {head}…"
+            ),
+        )
+    };
+    if !t(0).is_some_and(|x| x.is_kw("CREATE")) {
+        return Err(unsupported());
+    }
+    let Some(kind) = (1..toks.len().min(4)).find(|&i| {
+        t(i).is_some_and(|x| x.is_kw("TABLE") || x.is_kw("DATABASE") || x.is_kw("SCHEMA"))
+    }) else {
+        return Err(unsupported());
+    };
+    let mut i = kind + 1;
+    if t(i).is_some_and(|x| x.is_kw("IF"))
+        && t(i + 1).is_some_and(|x| x.is_kw("NOT"))
+        && t(i + 2).is_some_and(|x| x.is_kw("EXISTS"))
+    {
+        i += 3;
+    }
+    let name = |i: usize| -> Result<String> {
+        t(i).and_then(|x| x.ident())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fail(
+                    Kind::Config,
+                    format!("line {line}: CREATE statement without a name: {head}…"),
+                )
+            })
+    };
+    let first = name(i)?;
+    let is_table = t(kind).is_some_and(|x| x.is_kw("TABLE"));
+    if !is_table {
+        return Ok(DdlStatement {
+            database: first,
+            table: None,
+            sql,
+        });
+    }
+    if t(i + 1).is_some_and(|x| x.is_punct('.')) {
+        let table = name(i + 2)?;
+        Ok(DdlStatement {
+            database: first,
+            table: Some(table),
+            sql,
+        })
+    } else {
+        Err(fail(
+            Kind::Config,
+            format!(
+                "line {line}: CREATE TABLE {first} is not qualified with a database; write \
+                 `db`.`{first}`"
+            ),
+        ))
+    }
+}
+
+/// Parse `jdbc:mysql://host:port[,host2:port2][/db][?params]` → first (host, port); port
+/// defaults to 9030.
+pub fn parse_jdbc_url(url: &str) -> Option<(String, u16)> {
+    let rest = url.trim().strip_prefix("jdbc:mysql://")?;
+    let hostport = rest.split(['/', '?']).next()?.split(',').next()?.trim();
+    if hostport.is_empty() {
+        return None;
+    }
+    parse_host_port(hostport, 9030)
+}
+
+fn parse_host_port(s: &str, default_port: u16) -> Option<(String, u16)> {
+    if let Some(v6) = s.strip_prefix('[') {
+        let (h, rest) = v6.split_once(']')?;
+        let port = match rest.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None => default_port,
+        };
+        return Some((h.to_string(), port));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() => Some((h.to_string(), p.parse().ok().filter(|p| *p > 0)?)),
+        Some(_) => None,
+        None => Some((s.to_string(), default_port)),
+    }
+}
+
+/// The FE to apply on: `--fe host:port` when given, else the rules' `flink.starrocks.jdbc-url`
+/// (all rules that set one must agree). User and password come from the rules'
+/// `flink.starrocks.username` / `password` (default `root`, empty password); rules that set
+/// different credentials are an error.
+pub fn resolve_fe(config: &Config, fe_flag: Option<&str>) -> Result<FeEndpoint> {
+    let mut creds: Vec<(String, String, Secret)> = Vec::new(); // (rule, user, password)
+    let mut urls: Vec<(String, String)> = Vec::new(); // (rule, url)
+    for r in &config.rules {
+        if let Some(u) = r.starrocks_option("jdbc-url") {
+            urls.push((r.name.clone(), u.to_string()));
+        }
+        if r.starrocks_option("username").is_some() || r.starrocks_option("password").is_some() {
+            creds.push((
+                r.name.clone(),
+                r.starrocks_option("username").unwrap_or("root").to_string(),
+                Secret::new(r.starrocks_option("password").unwrap_or("")),
+            ));
+        }
+    }
+    let mut distinct_creds: Vec<&(String, String, Secret)> = Vec::new();
+    for c in &creds {
+        if !distinct_creds.iter().any(|d| d.1 == c.1 && d.2 == c.2) {
+            distinct_creds.push(c);
+        }
+    }
+    if distinct_creds.len() > 1 {
+        let list: Vec<String> = creds
+            .iter()
+            .map(|(rule, user, _)| format!("[table-rule.{rule}] user {user:?}"))
+            .collect();
+        return Err(fail(
+            Kind::Config,
+            format!(
+                "the rules use different StarRocks credentials ({}); apply connects once: make \
+                 flink.starrocks.username/password the same in every rule",
+                list.join(", ")
+            ),
+        ));
+    }
+    let (user, password) = distinct_creds
+        .first()
+        .map(|c| (c.1.clone(), c.2.clone()))
+        .unwrap_or_else(|| ("root".to_string(), Secret::default()));
+    let (host, port) = match fe_flag {
+        Some(flag) => parse_host_port(flag.trim(), 9030).ok_or_else(|| {
+            fail(
+                Kind::Config,
+                format!("--fe {flag:?} is not host:port (e.g. 127.0.0.1:9030)"),
+            )
+        })?,
+        None => {
+            if urls.is_empty() {
+                return Err(fail(
+                    Kind::Config,
+                    "no StarRocks FE given: pass --fe host:port or set flink.starrocks.jdbc-url \
+                     (jdbc:mysql://host:9030) in the [table-rule] sections",
+                ));
+            }
+            let mut parsed = Vec::new();
+            for (rule, u) in &urls {
+                let hp = parse_jdbc_url(u).ok_or_else(|| {
+                    fail(
+                        Kind::Config,
+                        format!(
+                            "[table-rule.{rule}] flink.starrocks.jdbc-url {u:?} is not \
+                             jdbc:mysql://host:port"
+                        ),
+                    )
+                })?;
+                parsed.push((rule.clone(), hp));
+            }
+            let first = parsed[0].1.clone();
+            if parsed.iter().any(|(_, hp)| *hp != first) {
+                let list: Vec<String> = parsed
+                    .iter()
+                    .map(|(rule, (h, p))| format!("[table-rule.{rule}] {h}:{p}"))
+                    .collect();
+                return Err(fail(
+                    Kind::Config,
+                    format!(
+                        "the rules point at different StarRocks FEs ({}); pass --fe host:port \
+                         to choose one",
+                        list.join(", ")
+                    ),
+                ));
+            }
+            first
+        }
+    };
+    Ok(FeEndpoint {
+        host,
+        port,
+        user,
+        password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(db: &str, table: Option<&str>) -> DdlStatement {
+        DdlStatement {
+            database: db.into(),
+            table: table.map(str::to_string),
+            sql: match table {
+                Some(t) => {
+                    format!("CREATE TABLE `{db}`.`{t}` (`id` INT NOT NULL) PRIMARY KEY(`id`)")
+                }
+                None => format!("CREATE DATABASE IF NOT EXISTS `{db}`"),
+            },
+        }
+    }
+
+    #[test]
+    fn splits_sql_files_quote_and_comment_aware() {
+        let text = "-- generated by smt; do not edit\n\
+            CREATE DATABASE IF NOT EXISTS `shop`;\n\n\
+            /* the orders; table */\n\
+            CREATE TABLE IF NOT EXISTS `shop`.`ord;ers` (\n  `id` BIGINT NOT NULL COMMENT \"a;b \\\" c\",\n  `n` VARCHAR(10) NULL COMMENT 'it''s; fine'\n) ENGINE=OLAP PRIMARY KEY(`id`) DISTRIBUTED BY HASH(`id`);\n\
+            # trailing comment ;\n\
+            create schema other_db;\n\
+            CREATE TABLE other_db.t2 (a INT) DUPLICATE KEY(a)\n";
+        let v = statements_from_sql(text).expect("split");
+        assert_eq!(v.len(), 4, "{v:#?}");
+        assert_eq!(v[0].database, "shop");
+        assert_eq!(v[0].table, None);
+        assert_eq!(v[0].sql, "CREATE DATABASE IF NOT EXISTS `shop`");
+        assert_eq!(v[1].table.as_deref(), Some("ord;ers"));
+        assert!(v[1]
+            .sql
+            .starts_with("CREATE TABLE IF NOT EXISTS `shop`.`ord;ers` ("));
+        assert!(v[1].sql.ends_with("DISTRIBUTED BY HASH(`id`)"));
+        assert!(v[1].sql.contains("'it''s; fine'"));
+        assert_eq!(v[2].database, "other_db");
+        assert_eq!(v[3].database, "other_db");
+        assert_eq!(v[3].table.as_deref(), Some("t2"));
+    }
+
+    #[test]
+    fn sql_file_errors_are_clear() {
+        let e = statements_from_sql("INSERT INTO t VALUES (1);").expect_err("insert");
+        assert!(
+            e.to_string()
+                .contains("only CREATE DATABASE and CREATE TABLE"),
+            "{e}"
+        );
+        assert_eq!(crate::error::exit_code_of(&e), 2);
+        let e = statements_from_sql("\n\nCREATE TABLE t (a INT);").expect_err("unqualified");
+        assert!(e.to_string().contains("line 3"), "{e}");
+        assert!(e.to_string().contains("not qualified"), "{e}");
+        let e =
+            statements_from_sql("CREATE TABLE `a`.`b` (x INT COMMENT 'open);").expect_err("open");
+        assert!(e.to_string().contains("unterminated"), "{e}");
+        assert_eq!(
+            statements_from_sql("  -- nothing\n").expect("empty").len(),
+            0
+        );
+    }
+
+    #[test]
+    fn only_keeps_matching_tables_and_their_databases() {
+        let all = vec![
+            st("a", None),
+            st("a", Some("t1")),
+            st("a", Some("t2")),
+            st("b", None),
+            st("b", Some("t1")),
+        ];
+        let re = Regex::new(r"^a\.t2$").expect("re");
+        let (kept, dropped) = filter_only(&all, Some(&re));
+        assert_eq!(kept, vec![st("a", None), st("a", Some("t2"))]);
+        assert_eq!(dropped, 3);
+        let (kept, dropped) = filter_only(&all, None);
+        assert_eq!(kept.len(), 5);
+        assert_eq!(dropped, 0);
+    }
+
+    #[test]
+    fn dry_run_connects_to_nothing_and_prints_the_sql() {
+        let all = vec![st("a", None), st("a", Some("t1"))];
+        let r = dry_run(&all, &ApplyOptions::default());
+        assert!(r.dry_run);
+        assert_eq!(r.summary.skipped, 2);
+        assert_eq!(r.exit_code(), 0);
+        let text = r.to_text();
+        assert!(text.contains("would run       a.t1:"), "{text}");
+        assert!(
+            text.contains("CREATE TABLE IF NOT EXISTS `a`.`t1`"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+        assert_eq!(json["statements"][1]["outcome"]["status"], "skipped");
+        assert_eq!(json["summary"]["skipped"], 2);
+    }
+
+    #[test]
+    fn adds_if_not_exists_only_when_missing() {
+        assert_eq!(
+            ensure_if_not_exists("CREATE TABLE `a`.`b` (x INT)"),
+            "CREATE TABLE IF NOT EXISTS `a`.`b` (x INT)"
+        );
+        assert_eq!(
+            ensure_if_not_exists("create database d"),
+            "create database IF NOT EXISTS d"
+        );
+        let same = "CREATE TABLE IF NOT EXISTS `a`.`b` (x INT)";
+        assert_eq!(ensure_if_not_exists(same), same);
+    }
+
+    #[test]
+    fn parses_jdbc_urls() {
+        assert_eq!(
+            parse_jdbc_url("jdbc:mysql://fe1:9030"),
+            Some(("fe1".into(), 9030))
+        );
+        assert_eq!(
+            parse_jdbc_url("jdbc:mysql://10.0.0.1:19030,10.0.0.2:9030/db?x=1"),
+            Some(("10.0.0.1".into(), 19030))
+        );
+        assert_eq!(
+            parse_jdbc_url("jdbc:mysql://fe1/db"),
+            Some(("fe1".into(), 9030))
+        );
+        assert_eq!(parse_jdbc_url("mysql://fe1:9030"), None);
+        assert_eq!(parse_jdbc_url("jdbc:mysql://fe1:x"), None);
+    }
+
+    fn config_with(rules: &[(&str, &[(&str, &str)])]) -> Config {
+        use crate::config::*;
+        Config {
+            path: "t.ini".into(),
+            source: SourceConfig {
+                kind: SourceKind::Mysql,
+                host: "h".into(),
+                port: 3306,
+                user: "u".into(),
+                password: Secret::new("p"),
+                time_zone: None,
+            },
+            other: OtherConfig {
+                be_num: 1,
+                use_decimal_v3: true,
+                output_dir: "result".into(),
+                tinyint1_as_boolean: false,
+                unknown_type_as_string: false,
+                shard_origin_columns: true,
+                auto_buckets: false,
+                starrocks_version: (3, 3),
+            },
+            rules: rules
+                .iter()
+                .map(|(name, opts)| RuleConfig {
+                    name: name.to_string(),
+                    line: 1,
+                    database: Regex::new(".*").expect("re"),
+                    table: Regex::new(".*").expect("re"),
+                    flink_starrocks: opts
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    flink_cdc: vec![],
+                    properties: vec![],
+                    bucket_num: None,
+                    distributed_by: None,
+                    duplicate_keys: None,
+                    partition_key: None,
+                    partitions: None,
+                    target_database: None,
+                    target_table: None,
+                    shard_origin_columns: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn resolves_the_fe_from_rules_or_flag() {
+        let c = config_with(&[
+            (
+                "1",
+                &[
+                    ("jdbc-url", "jdbc:mysql://fe:9030"),
+                    ("username", "u1"),
+                    ("password", "pw"),
+                ],
+            ),
+            (
+                "2",
+                &[
+                    ("jdbc-url", "jdbc:mysql://fe:9030"),
+                    ("username", "u1"),
+                    ("password", "pw"),
+                ],
+            ),
+        ]);
+        let ep = resolve_fe(&c, None).expect("resolve");
+        assert_eq!(
+            (ep.host.as_str(), ep.port, ep.user.as_str()),
+            ("fe", 9030, "u1")
+        );
+        assert_eq!(ep.password.expose(), "pw");
+        let ep = resolve_fe(&c, Some("other:19030")).expect("flag");
+        assert_eq!((ep.host.as_str(), ep.port), ("other", 19030));
+
+        let c = config_with(&[
+            ("1", &[("jdbc-url", "jdbc:mysql://fe1:9030")]),
+            ("2", &[("jdbc-url", "jdbc:mysql://fe2:9030")]),
+        ]);
+        let e = resolve_fe(&c, None).expect_err("disagree");
+        let m = e.to_string();
+        assert!(
+            m.contains("[table-rule.1] fe1:9030") && m.contains("[table-rule.2] fe2:9030"),
+            "{m}"
+        );
+        assert_eq!(
+            resolve_fe(&c, Some("fe3:9030")).expect("flag wins").host,
+            "fe3"
+        );
+
+        let c = config_with(&[("1", &[])]);
+        let e = resolve_fe(&c, None).expect_err("none");
+        assert!(e.to_string().contains("--fe"), "{e}");
+        let ep = resolve_fe(&c, Some("x:1")).expect("flag");
+        assert_eq!(ep.user, "root");
+
+        let c = config_with(&[
+            ("1", &[("username", "a"), ("password", "secret1")]),
+            ("2", &[("username", "b"), ("password", "secret2")]),
+        ]);
+        let e = resolve_fe(&c, Some("x:1")).expect_err("creds");
+        assert!(!e.to_string().contains("secret"), "{e}");
+        let e = resolve_fe(&config_with(&[("1", &[])]), Some("x:y")).expect_err("bad flag");
+        assert!(e.to_string().contains("--fe"), "{e}");
+    }
+}

@@ -23,11 +23,14 @@ pub enum Target {
     Any,
     /// DDL / statements over the MySQL protocol.
     Ddl,
+    /// The FE's 307 step of a Stream Load or transaction load (before any BE work).
+    FeRedirect,
 }
 
 impl Target {
     fn matches(&self, actual: Target) -> bool {
-        *self == actual || (*self == Target::Any && actual != Target::Ddl)
+        *self == actual
+            || (*self == Target::Any && actual != Target::Ddl && actual != Target::FeRedirect)
     }
 }
 
@@ -60,6 +63,9 @@ pub enum FaultKind {
     },
     /// Apply and commit (VISIBLE), then close the connection without answering.
     DropAfterCommit,
+    /// FE redirect step: answer 307 to the FE itself (a follower → leader hop), so the client
+    /// must follow two redirects.
+    RedirectToFe,
     /// MySQL side: fail the statement with this error.
     FailDdl {
         #[serde(default = "default_code")]
@@ -180,6 +186,16 @@ impl FaultHandle {
                 message: message.into(),
             },
         );
+    }
+    /// Next `n` FE redirects point at the FE itself first (FE → FE → BE).
+    pub fn redirect_via_fe_next(&self, n: u32) {
+        self.add(Target::FeRedirect, n, FaultKind::RedirectToFe);
+    }
+    /// Forget finished (VISIBLE or ABORTED) transactions of `db`, as the FE's periodic label
+    /// cleanup does after `label_keep_max_second` / `label_keep_max_num`; their labels then
+    /// report UNKNOWN and can be reused.
+    pub fn expire_labels(&self, db: &str) -> usize {
+        self.shared.expire_labels(db)
     }
     /// Remove all pending faults.
     pub fn clear(&self) {

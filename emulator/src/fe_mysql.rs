@@ -53,7 +53,8 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(stream) = conn else { continue };
         let sh = shared.clone();
         std::thread::spawn(move || {
-            let _ = handle_conn(stream, sh);
+            let _guard = sh.register(&stream);
+            let _ = handle_conn(stream, sh.clone());
         });
     }
 }
@@ -428,6 +429,7 @@ pub fn run_query(shared: &Shared, session: &mut Session, q: &str) -> Result<Repl
             | Stmt::DropTable { .. }
             | Stmt::Truncate(_)
             | Stmt::Alter { .. }
+            | Stmt::Insert { .. }
     );
     if is_ddl {
         if let Some(f) = shared.faults().take(Target::Ddl) {
@@ -593,20 +595,87 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             shared.persist_db(&st, &dbn);
             Ok(Reply::Ok(0))
         }
-        Stmt::ShowDatabases => {
+        Stmt::ShowDatabases(pat) => {
             let st = shared.lock();
-            let mut rows = vec![vec![Some("information_schema".to_string())]];
-            rows.extend(st.dbs.keys().map(|k| vec![Some(k.clone())]));
+            let mut names = vec!["information_schema".to_string()];
+            names.extend(st.dbs.keys().cloned());
+            let rows = names
+                .into_iter()
+                .filter(|n| pat.as_deref().is_none_or(|p| sql::like(p, n)))
+                .map(|n| vec![Some(n)])
+                .collect();
             Ok(text_rs(&["Database"], rows))
         }
-        Stmt::ShowTables(db) => {
+        Stmt::Describe(table) => {
+            let dbn = resolve_db(session, &table)?;
+            let st = shared.lock();
+            let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = d
+                .tables
+                .get(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let nkeys = t.def.key_cols.len();
+            let rows = t
+                .def
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let default = match &c.default {
+                        None | Some(sql::DefaultValue::Null) => None,
+                        Some(sql::DefaultValue::Literal(v)) => Some(v.clone()),
+                        Some(sql::DefaultValue::CurrentTimestamp) => {
+                            Some("CURRENT_TIMESTAMP".into())
+                        }
+                        Some(sql::DefaultValue::Func(f)) => Some(format!("{f}()")),
+                    };
+                    vec![
+                        Some(c.name.clone()),
+                        Some(c.ty.render()),
+                        Some(if c.nullable { "YES" } else { "NO" }.to_string()),
+                        Some(if i < nkeys { "true" } else { "false" }.to_string()),
+                        default,
+                        Some(c.agg.clone().unwrap_or_default()),
+                    ]
+                })
+                .collect();
+            Ok(text_rs(
+                &["Field", "Type", "Null", "Key", "Default", "Extra"],
+                rows,
+            ))
+        }
+        Stmt::Insert {
+            table,
+            columns,
+            rows,
+        } => {
+            let dbn = resolve_db(session, &table)?;
+            let now = now_text(shared);
+            let mut st = shared.lock();
+            let d = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let t = d
+                .tables
+                .get_mut(&table.name)
+                .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+            let ops = insert_rows(t, columns, rows, &now)?;
+            let n = ops.len() as u64;
+            t.apply(&ops);
+            shared.persist_db(&st, &dbn);
+            Ok(Reply::Ok(n))
+        }
+        Stmt::ShowTables(db, pat) => {
             let dbn = match db.or_else(|| session.db.clone()) {
                 Some(d) => d,
                 None => return Err(SqlError::new(1046, "3D000", "No database selected")),
             };
             let st = shared.lock();
             let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
-            let rows = d.tables.keys().map(|k| vec![Some(k.clone())]).collect();
+            let rows = d
+                .tables
+                .keys()
+                .filter(|n| pat.as_deref().is_none_or(|p| sql::like(p, n)))
+                .map(|k| vec![Some(k.clone())])
+                .collect();
             Ok(text_rs(&[&format!("Tables_in_{dbn}")], rows))
         }
         Stmt::ShowCreateTable(table) => {
@@ -767,6 +836,66 @@ fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
     Ok(())
 }
 
+/// INSERT ... VALUES: convert strictly (any bad value fails the whole statement, like a real
+/// INSERT in strict mode).
+fn insert_rows(
+    t: &Table,
+    columns: Option<Vec<String>>,
+    rows: Vec<Vec<Option<String>>>,
+    now: &str,
+) -> Result<Vec<crate::state::RowOp>, SqlError> {
+    let def = &t.def;
+    let targets: Vec<usize> = match &columns {
+        None => (0..def.columns.len()).collect(),
+        Some(cols) => {
+            let mut v = Vec::new();
+            for c in cols {
+                v.push(def.col_index(c).ok_or_else(|| {
+                    SqlError::analysis(format!("Unknown column '{c}' in '{}'", def.name))
+                })?);
+            }
+            v
+        }
+    };
+    let mut ops = Vec::new();
+    for r in rows {
+        if r.len() != targets.len() {
+            return Err(SqlError::analysis(format!(
+                "Column count doesn't match value count: expected {}, got {}",
+                targets.len(),
+                r.len()
+            )));
+        }
+        let mut row: crate::state::Row = (0..def.columns.len())
+            .map(|i| Table::default_for(def, i, now))
+            .collect();
+        for (ti, v) in targets.iter().zip(r) {
+            let c = &def.columns[*ti];
+            row[*ti] = match v {
+                None => None,
+                Some(raw) => Some(
+                    crate::types::convert(&c.ty, &raw)
+                        .map_err(|e| SqlError::analysis(format!("column '{}': {e}", c.name)))?,
+                ),
+            };
+        }
+        for (i, c) in def.columns.iter().enumerate() {
+            if row[i].is_none() && !c.nullable {
+                return Err(SqlError::analysis(format!(
+                    "column '{}' is NOT NULL and got no value",
+                    c.name
+                )));
+            }
+        }
+        ops.push(crate::state::RowOp {
+            delete: false,
+            row,
+            present: None,
+        });
+    }
+    Ok(ops)
+}
+
 fn show_backends(shared: &Shared) -> Reply {
     let cols = [
         "BackendId",
@@ -887,7 +1016,11 @@ fn sys_var(shared: &Shared, name: &str) -> Result<(Option<String>, ColKind), Sql
 }
 
 fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlError> {
-    let Some(from) = sel.from.clone() else {
+    let from = sel
+        .from
+        .clone()
+        .filter(|f| !(f.db.is_none() && f.name.eq_ignore_ascii_case("dual")));
+    let Some(from) = from else {
         let mut cols = Vec::new();
         let mut row = Vec::new();
         for (item, label) in &sel.items {
@@ -1013,4 +1146,46 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
         .map(|r| proj.iter().map(|(i, _)| r[*i].clone()).collect())
         .collect();
     Ok(Reply::Rows(ResultSet { cols, rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_time() {
+        assert_eq!(civil_from_unix(0), "1970-01-01 00:00:00");
+        assert_eq!(civil_from_unix(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(civil_from_unix(1_700_000_000), "2023-11-14 22:13:20");
+    }
+
+    #[test]
+    fn native_password_scramble_round_trip() {
+        // The server check: SHA1(token XOR SHA1(scramble + SHA1(SHA1(pw)))) == SHA1(SHA1(pw)).
+        let scramble = make_scramble();
+        let tok = native_password_token("pw", &scramble);
+        let h2 = Sha1::digest(Sha1::digest(b"pw"));
+        let mut h = Sha1::new();
+        h.update(scramble);
+        h.update(h2);
+        let x = h.finalize();
+        let h1: Vec<u8> = tok.iter().zip(x.iter()).map(|(a, b)| a ^ b).collect();
+        assert_eq!(Sha1::digest(&h1).to_vec(), h2.to_vec());
+        assert!(native_password_token("", &scramble).is_empty());
+        assert!(scramble.iter().all(|b| *b != 0));
+    }
+
+    #[test]
+    fn lenenc() {
+        let mut p = Vec::new();
+        lenenc_int(&mut p, 250);
+        lenenc_int(&mut p, 251);
+        lenenc_int(&mut p, 70000);
+        lenenc_int(&mut p, 1 << 30);
+        let mut pos = 0;
+        assert_eq!(read_lenenc(&p, &mut pos), Some(250));
+        assert_eq!(read_lenenc(&p, &mut pos), Some(251));
+        assert_eq!(read_lenenc(&p, &mut pos), Some(70000));
+        assert_eq!(read_lenenc(&p, &mut pos), Some(1 << 30));
+    }
 }

@@ -13,6 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Largest request body the emulator reads (it keeps bodies in memory).
+pub const MAX_BODY: u64 = 1 << 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Fe,
@@ -113,6 +116,12 @@ impl Conn {
                     break;
                 }
                 let start = body.len();
+                if (start + size) as u64 > MAX_BODY {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "chunked body larger than the emulator accepts",
+                    ));
+                }
                 body.resize(start + size, 0);
                 self.reader.read_exact(&mut body[start..])?;
                 let mut crlf = [0u8; 2];
@@ -125,7 +134,14 @@ impl Conn {
                 }
             }
         } else {
-            let n = req.content_length().unwrap_or(0) as usize;
+            let n = req.content_length().unwrap_or(0);
+            if n > MAX_BODY {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("body of {n} bytes is larger than the emulator accepts ({MAX_BODY})"),
+                ));
+            }
+            let n = n as usize;
             let want = limit.map(|l| l.min(n)).unwrap_or(n);
             body.resize(want, 0);
             self.reader.read_exact(&mut body)?;
@@ -210,13 +226,14 @@ pub fn pct_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
                 continue;
             }
         }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        out.push(b[i]);
         i += 1;
     }
     String::from_utf8_lossy(&out).to_string()
@@ -272,6 +289,7 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
         let Ok(stream) = conn else { continue };
         let sh = shared.clone();
         std::thread::spawn(move || {
+            let _guard = sh.register(&stream);
             let mut reader = BufReader::new(stream);
             let Ok(Some(req)) = read_request(&mut reader) else {
                 return;

@@ -56,6 +56,7 @@ impl Default for EmulatorConfig {
 /// A running emulator; dropping it stops the listeners.
 pub struct Emulator {
     shared: Arc<state::Shared>,
+    accept_threads: Vec<std::thread::JoinHandle<()>>,
     fe_query: SocketAddr,
     fe_http: SocketAddr,
     be_http: SocketAddr,
@@ -76,14 +77,20 @@ impl Emulator {
         if let Ok(mut g) = shared.be_addr.lock() {
             *g = Some(be_http);
         }
+        if let Ok(mut g) = shared.fe_http_addr.lock() {
+            *g = Some(fe_http);
+        }
         let s1 = shared.clone();
-        std::thread::spawn(move || fe_mysql::serve(q, s1));
         let s2 = shared.clone();
-        std::thread::spawn(move || http::serve(fh, s2, http::Role::Fe));
         let s3 = shared.clone();
-        std::thread::spawn(move || http::serve(bh, s3, http::Role::Be));
+        let accept_threads = vec![
+            std::thread::spawn(move || fe_mysql::serve(q, s1)),
+            std::thread::spawn(move || http::serve(fh, s2, http::Role::Fe)),
+            std::thread::spawn(move || http::serve(bh, s3, http::Role::Be)),
+        ];
         Ok(Emulator {
             shared,
+            accept_threads,
             fe_query,
             fe_http,
             be_http,
@@ -178,10 +185,18 @@ impl Emulator {
         }
         self.stopped = true;
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loops so they observe `stop`.
+        // Wake the accept loops so they observe `stop`, then wait until they have closed their
+        // listeners (so the ports can be bound again right away).
+        let mut woken = true;
         for a in [self.fe_query, self.fe_http, self.be_http] {
-            let _ = TcpStream::connect_timeout(&a, std::time::Duration::from_millis(200));
+            woken &= TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2)).is_ok();
         }
+        if woken {
+            for t in self.accept_threads.drain(..) {
+                let _ = t.join();
+            }
+        }
+        self.shared.close_all();
     }
 }
 

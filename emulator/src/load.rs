@@ -157,7 +157,23 @@ fn fe_redirect(shared: &Shared, req: &Request, conn: Conn, target: Option<(&str,
             _ => {}
         }
     }
-    let be = shared.be_addr.lock().ok().and_then(|a| *a);
+    let mut be = shared.be_addr.lock().ok().and_then(|a| *a);
+    match take_fault(shared, Target::FeRedirect) {
+        None => {}
+        Some(FaultKind::RedirectToFe) => be = shared.fe_http_addr.lock().ok().and_then(|a| *a),
+        Some(FaultKind::Http { code }) => {
+            let mut conn = conn;
+            let body = format!("injected HTTP {code} by the StarRocks emulator");
+            let _ = conn.respond(code, &[], body.as_bytes(), "text/plain");
+            return conn.finish();
+        }
+        Some(FaultKind::Status { status, message }) => {
+            let mut conn = conn;
+            let _ = conn.json(&json!({"Status": status, "Message": message}));
+            return conn.finish();
+        }
+        Some(_) => return conn.drop_now(),
+    }
     let Some(be) = be else {
         return fe_failed(conn, "No backend alive".into());
     };
@@ -650,6 +666,14 @@ fn json_records(body: &[u8], p: &Params, def: &TableDef) -> Result<Vec<RecordRes
 }
 
 fn parse_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str) -> Result<Parsed, String> {
+    for (target, _) in &p.assigns {
+        if !target.eq_ignore_ascii_case("__op") && def.col_index(target).is_none() {
+            return Err(format!(
+                "Unknown column '{target}' in the columns header: not a column of table '{}'",
+                def.name
+            ));
+        }
+    }
     let records = match p.format {
         Format::Csv => csv_records(body, p, def)?,
         Format::Json => json_records(body, p, def)?,
@@ -1204,12 +1228,8 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
     if let Some(f) = &fault {
         match fault_response(conn, f) {
             Some(c) => conn = c,
-            None => {
-                if op == Target::TxnBegin {
-                    // the begin never happened
-                }
-                return;
-            }
+            // Answered (5xx) or dropped: the operation did not happen.
+            None => return,
         }
         if let FaultKind::Status { status, message } = f {
             if matches!(op, Target::TxnBegin) {
@@ -1291,9 +1311,6 @@ fn txn_simple(shared: &Shared, req: &Request, conn: Conn, op: Target) {
         drop(st);
         return finish_json(conn, v);
     };
-    if !t.explicit && op != Target::TxnRollback {
-        // a one-shot load's label: report as the txn API would
-    }
     if t.busy {
         let v = json!({"Status":"TXN_IN_PROCESSING","Message":format!("Transaction {label} is processing another request, retry later"),"Label":label,"TxnId":t.id});
         drop(st);
@@ -1589,6 +1606,15 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
             }
             None => Err("expected {\"advance_ms\": N}".into()),
         },
+        ("POST", ["expire_labels"]) => {
+            match serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("db").and_then(|x| x.as_str().map(|s| s.to_string())))
+            {
+                Some(db) => Ok(json!({"expired": shared.expire_labels(&db)})),
+                None => Err("expected {\"db\": \"name\"}".into()),
+            }
+        }
         ("GET", ["rows"]) => {
             let db = req.query_param("db").unwrap_or("");
             let table = req.query_param("table").unwrap_or("");
@@ -1617,4 +1643,39 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
         ),
     };
     conn.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_and_column_lists() {
+        assert_eq!(parse_sep("\\x01", "s").unwrap(), vec![1u8]);
+        assert_eq!(parse_sep("\\x0D0A", "s").unwrap(), b"\r\n".to_vec());
+        assert_eq!(parse_sep("\\t", "s").unwrap(), b"\t".to_vec());
+        assert_eq!(parse_sep("||", "s").unwrap(), b"||".to_vec());
+        assert!(parse_sep("\\x0", "s").is_err());
+        assert!(parse_sep("\\xZZ", "s").is_err());
+        assert_eq!(
+            split_top("a, `b`,tmp, __op = tmp, c=concat('x,y', d)"),
+            vec!["a", "`b`", "tmp", "__op = tmp", "c=concat('x,y', d)"]
+        );
+        assert!(valid_label("a-b_C9"));
+        assert!(!valid_label("a b"));
+        assert!(!valid_label(""));
+        assert!(!valid_label(&"x".repeat(129)));
+        assert!(too_many_filtered(1, 10, 0.0));
+        assert!(!too_many_filtered(1, 10, 0.1));
+        assert!(too_many_filtered(2, 10, 0.1));
+        assert!(!too_many_filtered(0, 0, 0.0));
+    }
+
+    #[test]
+    fn json_paths() {
+        let v: Value = serde_json::from_str(r#"{"a": {"b": [10, 20]}, "c": 1}"#).unwrap();
+        assert_eq!(json_path(&v, "$.a.b[1]"), Some(&json!(20)));
+        assert_eq!(json_path(&v, "$.c"), Some(&json!(1)));
+        assert_eq!(json_path(&v, "$.x"), None);
+    }
 }

@@ -410,8 +410,14 @@ pub enum Stmt {
         table: TableName,
         op: AlterOp,
     },
-    ShowDatabases,
-    ShowTables(Option<String>),
+    ShowDatabases(Option<String>),
+    ShowTables(Option<String>, Option<String>),
+    Describe(TableName),
+    Insert {
+        table: TableName,
+        columns: Option<Vec<String>>,
+        rows: Vec<Vec<Option<String>>>,
+    },
     ShowCreateTable(TableName),
     ShowBackends,
     Select(Select),
@@ -741,14 +747,23 @@ impl<'a> Parser<'a> {
             Stmt::Alter { table, op }
         } else if self.eat_kw("SHOW") {
             if self.eat_kw("DATABASES") || self.eat_kw("SCHEMAS") {
-                Stmt::ShowDatabases
+                Stmt::ShowDatabases(self.opt_like()?)
             } else if self.eat_kw("TABLES") {
                 let db = if self.eat_kw("FROM") || self.eat_kw("IN") {
                     Some(self.ident()?)
                 } else {
                     None
                 };
-                Stmt::ShowTables(db)
+                Stmt::ShowTables(db, self.opt_like()?)
+            } else if self.eat_kw("COLUMNS") || self.eat_kw("FIELDS") {
+                if !(self.eat_kw("FROM") || self.eat_kw("IN")) {
+                    return Err(self.syntax_error("'FROM'"));
+                }
+                let mut t = self.table_name()?;
+                if self.eat_kw("FROM") || self.eat_kw("IN") {
+                    t.db = Some(self.ident()?);
+                }
+                Stmt::Describe(t)
             } else if self.eat_kw("CREATE") {
                 self.expect_kw("TABLE")?;
                 Stmt::ShowCreateTable(self.table_name()?)
@@ -759,6 +774,40 @@ impl<'a> Parser<'a> {
                     "SHOW {}",
                     self.tok_text(&self.toks[self.pos].clone())
                 )));
+            }
+        } else if self.eat_kw("DESC") || self.eat_kw("DESCRIBE") {
+            Stmt::Describe(self.table_name()?)
+        } else if self.eat_kw("INSERT") {
+            self.expect_kw("INTO")?;
+            let table = self.table_name()?;
+            let columns = if self.is_sym("(") {
+                Some(self.ident_list()?)
+            } else {
+                None
+            };
+            if !(self.eat_kw("VALUES") || self.eat_kw("VALUE")) {
+                return Err(SqlError::unsupported("INSERT other than INSERT ... VALUES"));
+            }
+            let mut rows = Vec::new();
+            loop {
+                self.expect_sym("(")?;
+                let mut row = Vec::new();
+                loop {
+                    row.push(self.literal()?);
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+                self.expect_sym(")")?;
+                rows.push(row);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            Stmt::Insert {
+                table,
+                columns,
+                rows,
             }
         } else if self.eat_kw("SELECT") {
             Stmt::Select(self.select()?)
@@ -777,6 +826,47 @@ impl<'a> Parser<'a> {
         };
         self.end()?;
         Ok(stmt)
+    }
+
+    fn opt_like(&mut self) -> Result<Option<String>, SqlError> {
+        if self.eat_kw("LIKE") {
+            Ok(Some(self.string()?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A literal in INSERT VALUES: string, (signed) number, NULL, TRUE/FALSE.
+    fn literal(&mut self) -> Result<Option<String>, SqlError> {
+        match self.peek().clone() {
+            Tok::Str(s) => {
+                self.advance();
+                Ok(Some(s))
+            }
+            Tok::Num(n) => {
+                self.advance();
+                Ok(Some(n))
+            }
+            Tok::Sym(m) if m == "-" => {
+                self.advance();
+                match self.peek().clone() {
+                    Tok::Num(n) => {
+                        self.advance();
+                        Ok(Some(format!("-{n}")))
+                    }
+                    _ => Err(self.syntax_error("a number")),
+                }
+            }
+            Tok::Ident(w) if w.eq_ignore_ascii_case("NULL") => {
+                self.advance();
+                Ok(None)
+            }
+            Tok::Ident(w) if w.eq_ignore_ascii_case("TRUE") || w.eq_ignore_ascii_case("FALSE") => {
+                self.advance();
+                Ok(Some(w.to_ascii_lowercase()))
+            }
+            _ => Err(SqlError::unsupported("INSERT values other than literals")),
+        }
     }
 
     fn ident_or_string(&mut self) -> Result<String, SqlError> {
@@ -1523,6 +1613,21 @@ pub fn parse(src: &str) -> Result<Stmt, SqlError> {
     Parser::new(src)?.parse_statement()
 }
 
+/// SQL LIKE with `%` and `_` (case-sensitive, no escape).
+pub fn like(pattern: &str, s: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('%') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
+            Some('_') => !s.is_empty() && go(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = s.chars().collect();
+    go(&p, &s)
+}
+
 pub fn is_known_property(k: &str) -> bool {
     KNOWN_PROPERTIES.contains(&k)
         || k.starts_with("dynamic_partition.")
@@ -1694,5 +1799,17 @@ mod tests {
         assert!(parse("CREATE TABLE t (id DATETIME(6))").is_err());
         assert!(parse("CREATE TABLE t (id INT UNSIGNED)").is_err());
         assert!(parse("CREATE TABLE t (id INT) PROPERTIES (\"replication_num\" = 1)").is_err());
+    }
+}
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn like_patterns() {
+        assert!(super::like("a%", "abc"));
+        assert!(super::like("a_c", "abc"));
+        assert!(!super::like("a_c", "abbc"));
+        assert!(super::like("%", ""));
+        assert!(!super::like("x%", "abc"));
     }
 }

@@ -11,11 +11,11 @@
 
 use crate::faults::Faults;
 use crate::sql::{DefaultValue, KeysType, TableDef};
-use crate::types::{sort_key, SortKey};
+use crate::types::{sort_key, ColType, SortKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -167,6 +167,14 @@ impl Table {
                         }
                     }
                 }
+                (None, Some(existing)) if self.def.keys_type == KeysType::Aggregate => {
+                    let nkeys = self.def.key_cols.len();
+                    for (i, c) in self.def.columns.iter().enumerate().skip(nkeys) {
+                        if let (Some(slot), Some(v)) = (existing.get_mut(i), op.row.get(i)) {
+                            *slot = aggregate(&c.ty, c.agg.as_deref(), slot.take(), v.clone());
+                        }
+                    }
+                }
                 _ => {
                     self.keyed.insert(k, op.row.clone());
                 }
@@ -181,6 +189,72 @@ impl Table {
             Some(DefaultValue::Func(_)) => Some(String::new()),
             Some(DefaultValue::Null) | None => None,
         }
+    }
+}
+
+/// Combine a stored value with a new one for an AGGREGATE KEY value column. SUM of integers and
+/// DECIMALs is exact (DECIMAL via the canonical text's fixed scale), of FLOAT/DOUBLE in f64;
+/// MAX/MIN compare like ORDER BY; REPLACE takes the new value; REPLACE_IF_NOT_NULL keeps the old
+/// one when the new one is NULL; HLL/BITMAP/PERCENTILE unions are not modelled (REPLACE).
+fn aggregate(
+    ty: &ColType,
+    agg: Option<&str>,
+    old: Option<String>,
+    new: Option<String>,
+) -> Option<String> {
+    match agg.unwrap_or("REPLACE") {
+        "SUM" => match (old, new) {
+            (None, n) => n,
+            (o, None) => o,
+            (Some(o), Some(n)) => Some(sum_text(ty, &o, &n).unwrap_or(n)),
+        },
+        "MAX" | "MIN" => match (old, new) {
+            (None, n) => n,
+            (o, None) => o,
+            (Some(o), Some(n)) => {
+                let (ko, kn) = (sort_key(ty, Some(&o)), sort_key(ty, Some(&n)));
+                let take_new = if agg == Some("MAX") { kn > ko } else { kn < ko };
+                Some(if take_new { n } else { o })
+            }
+        },
+        "REPLACE_IF_NOT_NULL" => new.or(old),
+        _ => new,
+    }
+}
+
+fn sum_text(ty: &ColType, a: &str, b: &str) -> Option<String> {
+    match ty {
+        ColType::Decimal { scale, .. } => {
+            let parse = |s: &str| -> Option<i128> { s.replace('.', "").parse::<i128>().ok() };
+            let total = parse(a)?.checked_add(parse(b)?)?;
+            let neg = total < 0;
+            let digits = format!(
+                "{:0>width$}",
+                total.unsigned_abs(),
+                width = *scale as usize + 1
+            );
+            let (ip, fp) = digits.split_at(digits.len() - *scale as usize);
+            let mut out = String::new();
+            if neg {
+                out.push('-');
+            }
+            out.push_str(ip);
+            if *scale > 0 {
+                out.push('.');
+                out.push_str(fp);
+            }
+            Some(out)
+        }
+        ColType::Float | ColType::Double => Some(format!(
+            "{}",
+            a.parse::<f64>().ok()? + b.parse::<f64>().ok()?
+        )),
+        _ => Some(
+            a.parse::<i128>()
+                .ok()?
+                .checked_add(b.parse::<i128>().ok()?)?
+                .to_string(),
+        ),
     }
 }
 
@@ -272,7 +346,25 @@ pub struct Shared {
     pub clock_offset_ms: AtomicI64,
     pub stop: AtomicBool,
     pub be_addr: Mutex<Option<std::net::SocketAddr>>,
+    pub fe_http_addr: Mutex<Option<std::net::SocketAddr>>,
     pub persist_errors: Mutex<Vec<String>>,
+    /// Open client connections (so `stop` can cut them, like a process exit would).
+    conns: Mutex<HashMap<u64, std::net::TcpStream>>,
+    next_conn: AtomicU64,
+}
+
+/// Removes a connection from the registry when its handler ends.
+pub struct ConnGuard<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for ConnGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.shared.conns.lock() {
+            g.remove(&self.id);
+        }
+    }
 }
 
 impl Shared {
@@ -284,7 +376,28 @@ impl Shared {
             clock_offset_ms: AtomicI64::new(0),
             stop: AtomicBool::new(false),
             be_addr: Mutex::new(None),
+            fe_http_addr: Mutex::new(None),
             persist_errors: Mutex::new(Vec::new()),
+            conns: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(0),
+        }
+    }
+
+    /// Track an accepted connection until the returned guard is dropped.
+    pub fn register(&self, s: &std::net::TcpStream) -> ConnGuard<'_> {
+        let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
+        if let (Ok(c), Ok(mut g)) = (s.try_clone(), self.conns.lock()) {
+            g.insert(id, c);
+        }
+        ConnGuard { shared: self, id }
+    }
+
+    /// Cut every open client connection (used by `Emulator::stop`).
+    pub fn close_all(&self) {
+        if let Ok(mut g) = self.conns.lock() {
+            for (_, s) in g.drain() {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
         }
     }
 
@@ -306,6 +419,22 @@ impl Shared {
         g
     }
 
+    /// Forget finished (VISIBLE/ABORTED) transactions of `db` (label cleanup); returns how many.
+    pub fn expire_labels(&self, db: &str) -> usize {
+        let mut st = self.lock();
+        let n = match st.dbs.get_mut(db) {
+            Some(d) => {
+                let before = d.txns.len();
+                d.txns
+                    .retain(|_, t| !matches!(t.state, TxnState::Visible | TxnState::Aborted));
+                before - d.txns.len()
+            }
+            None => 0,
+        };
+        self.persist_db(&st, db);
+        n
+    }
+
     pub fn faults(&self) -> MutexGuard<'_, Faults> {
         self.faults.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -317,6 +446,10 @@ impl Shared {
     /// Write one database's file (or delete it when the database is gone).
     pub fn persist_db(&self, st: &State, db: &str) {
         let Some(dir) = self.data_dir() else { return };
+        if self.stop.load(Ordering::SeqCst) {
+            // A stopped instance behaves like a killed process: nothing more reaches the disk.
+            return;
+        }
         let path = db_file(dir, db);
         let result = match st.dbs.get(db) {
             None => match std::fs::remove_file(&path) {

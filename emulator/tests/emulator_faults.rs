@@ -281,3 +281,77 @@ fn faults_over_http_control_endpoint() {
     assert_eq!(rows["rows"], json!([["7", "seven"]]));
     assert_eq!(rows["columns"], json!(["id", "name"]));
 }
+
+#[test]
+fn fe_redirect_faults_two_hops_and_errors() {
+    let emu = start();
+    setup(&emu, "f_fe");
+    emu.faults().redirect_via_fe_next(1);
+    let c = http();
+    let url = format!("http://{}/api/f_fe/t/_stream_load", emu.fe_http_addr());
+    let probe = |u: &str| {
+        c.put(u)
+            .header("Authorization", basic("root", PASSWORD))
+            .header("Expect", "100-continue")
+            .header("Content-Length", "0")
+            .header("label", "two")
+            .send()
+            .unwrap()
+    };
+    let r = probe(&url);
+    assert_eq!(r.status().as_u16(), 307);
+    let hop1 = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(hop1, url, "first hop points at the FE again");
+    let r = probe(&hop1);
+    assert_eq!(r.status().as_u16(), 307);
+    let hop2 = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(hop2.contains(&emu.be_http_addr().to_string()), "{hop2}");
+    // FE-side 5xx and FAILED
+    let f = emu.faults();
+    f.http_error_next(Target::FeRedirect, 1, 503);
+    assert_eq!(probe(&url).status().as_u16(), 503);
+    f.fail_next(Target::FeRedirect, 1, "FAILED", "No backend alive");
+    let v: Value = probe(&url).json().unwrap();
+    assert_eq!(
+        v,
+        json!({"Status": "FAILED", "Message": "No backend alive"})
+    );
+    // stream_load-target faults do not fire at the FE step
+    f.fail_next(Target::Any, 1, "Fail", "data step");
+    assert_eq!(probe(&url).status().as_u16(), 307);
+    let v = stream_load(&emu, "f_fe", "t", &[("label", "z")], b"1\tx\n");
+    assert_eq!(v["Message"], "data step");
+}
+
+#[test]
+fn expired_labels_report_unknown_and_can_be_reused() {
+    let emu = start();
+    setup(&emu, "f_exp");
+    assert_eq!(
+        stream_load(&emu, "f_exp", "t", &[("label", "e1")], b"1\tx\n")["Status"],
+        "Success"
+    );
+    txn_op(&emu, "begin", "open", "f_exp", "t", &[]);
+    assert_eq!(emu.faults().expire_labels("f_exp"), 1);
+    assert_eq!(load_state(&emu, "f_exp", "e1"), "UNKNOWN");
+    assert_eq!(
+        load_state(&emu, "f_exp", "open"),
+        "PREPARE",
+        "running txns are kept"
+    );
+    // reuse after expiry applies the batch again: the emulator does what the FE would
+    let v = stream_load(&emu, "f_exp", "t", &[("label", "e1")], b"2\ty\n");
+    assert_eq!(v["Status"], "Success");
+    assert_eq!(emu.rows("f_exp", "t").unwrap().len(), 2);
+    let r: Value = http()
+        .post(format!(
+            "http://{}/_emulator/expire_labels",
+            emu.fe_http_addr()
+        ))
+        .body(json!({"db": "f_exp"}).to_string())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["expired"], 1);
+}

@@ -70,6 +70,13 @@ fn versions_backends_and_vars() {
         rows_text(&mut c, "select current_version()")[0][0].as_deref(),
         Some("3.4.1 abc")
     );
+    assert_eq!(
+        rows_text(&mut c, "SELECT 'a' AS x, NULL, -2 FROM DUAL"),
+        vec![vec![Some("a".into()), None, Some("-2".into())]]
+    );
+    let v: Vec<mysql::Row> = c.query("SELECT @@version_comment LIMIT 1").unwrap();
+    let vc: String = v[0].get(0).unwrap();
+    assert!(vc.contains("emulator"), "{vc}");
     let rows: Vec<mysql::Row> = c.query("SHOW BACKENDS").unwrap();
     assert_eq!(rows.len(), 3);
     let cols: Vec<String> = rows[0]
@@ -260,7 +267,7 @@ fn create_table_rejections() {
     assert!(msg.contains("Incorrect database name"), "{msg}");
     // unknown statements are never a silent OK
     for q in [
-        "INSERT INTO t VALUES (1)",
+        "INSERT INTO t SELECT 1",
         "SHOW PROCESSLIST",
         "DELETE FROM t",
         "CREATE VIEW v AS SELECT 1",
@@ -407,4 +414,86 @@ fn ddl_fault_fails_next_ddl_only() {
     assert_eq!(msg, "injected ddl failure");
     c.query_drop("CREATE DATABASE it_fault_ddl").unwrap();
     assert!(emu.database_names().contains(&"it_fault_ddl".to_string()));
+}
+
+#[test]
+fn insert_values_describe_and_like() {
+    let emu = start();
+    let mut c = conn(&emu);
+    setup_db(&mut c, "it_ins", &[OK_PK]);
+    c.query_drop("INSERT INTO it_ins.t (id, name, amt) VALUES (2, 'b', 1.5), (1, NULL, -3)")
+        .unwrap();
+    c.query_drop("INSERT INTO it_ins.t (id) VALUES (3)")
+        .unwrap();
+    assert_eq!(
+        emu.rows("it_ins", "t").unwrap(),
+        vec![
+            vec![Some("1".into()), None, Some("-3.00".into())],
+            vec![Some("2".into()), Some("b".into()), Some("1.50".into())],
+            vec![Some("3".into()), Some("x".into()), None],
+        ]
+    );
+    let (_, msg) = err_of(&mut c, "INSERT INTO it_ins.t (id, amt) VALUES (4, 'abc')");
+    assert!(msg.contains("column 'amt'"), "{msg}");
+    let (_, msg) = err_of(&mut c, "INSERT INTO it_ins.t (name) VALUES ('z')");
+    assert!(msg.contains("column 'id' is NOT NULL"), "{msg}");
+    assert_eq!(emu.rows("it_ins", "t").unwrap().len(), 3);
+    assert_eq!(
+        emu.load_count("it_ins", "t"),
+        0,
+        "INSERT is not a Stream Load"
+    );
+    let d = rows_text(&mut c, "DESC it_ins.t");
+    assert_eq!(
+        d[0],
+        vec![
+            Some("id".into()),
+            Some("bigint(20)".into()),
+            Some("NO".into()),
+            Some("true".into()),
+            None,
+            Some("".into())
+        ]
+    );
+    assert_eq!(d[1][4].as_deref(), Some("x"));
+    assert_eq!(
+        rows_text(&mut c, "SHOW COLUMNS FROM t FROM it_ins").len(),
+        3
+    );
+    c.query_drop("CREATE DATABASE it_ins_other").unwrap();
+    let dbs: Vec<String> = c.query("SHOW DATABASES LIKE 'it_ins%'").unwrap();
+    assert_eq!(dbs, vec!["it_ins", "it_ins_other"]);
+    let t: Vec<String> = c.query("SHOW TABLES FROM it_ins LIKE 't'").unwrap();
+    assert_eq!(t, vec!["t"]);
+    let t: Vec<String> = c.query("SHOW TABLES FROM it_ins LIKE 'x_'").unwrap();
+    assert!(t.is_empty());
+}
+
+#[test]
+fn connect_with_default_database() {
+    let emu = start();
+    let mut c = conn(&emu);
+    setup_db(&mut c, "it_conn_db", &[OK_PK]);
+    let a = emu.fe_query_addr();
+    let opts = |db: &str| {
+        mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(a.port())
+            .user(Some("root"))
+            .pass(Some(PASSWORD))
+            .db_name(Some(db))
+    };
+    let mut c2 = mysql::Conn::new(opts("it_conn_db")).expect("connect with a db");
+    assert_eq!(
+        rows_text(&mut c2, "SELECT COUNT(*) FROM t"),
+        vec![vec![Some("0".into())]]
+    );
+    assert_eq!(
+        rows_text(&mut c2, "SELECT DATABASE()"),
+        vec![vec![Some("it_conn_db".into())]]
+    );
+    let Err(mysql::Error::MySqlError(e)) = mysql::Conn::new(opts("it_no_such_db")) else {
+        panic!("unknown db must fail")
+    };
+    assert_eq!(e.code, 1049);
 }

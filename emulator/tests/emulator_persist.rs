@@ -138,3 +138,34 @@ fn binary_prints_addresses_and_serves() {
     let _ = child.wait();
     assert_eq!(rows.len(), 2);
 }
+
+#[test]
+fn stop_cuts_connections_and_frees_ports_for_a_restart() {
+    use mysql::prelude::Queryable;
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_with(EmulatorConfig {
+        password: PASSWORD.into(),
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    });
+    let mut c = conn(&emu);
+    c.query_drop("CREATE DATABASE p_ports").unwrap();
+    let (q, f, b) = (emu.fe_query_addr(), emu.fe_http_addr(), emu.be_http_addr());
+    emu.stop();
+    assert!(
+        c.query_drop("SELECT 1").is_err(),
+        "open connections are cut by stop()"
+    );
+    let emu = start_with(EmulatorConfig {
+        password: PASSWORD.into(),
+        data_dir: Some(dir.path().to_path_buf()),
+        fe_query_port: q.port(),
+        fe_http_port: f.port(),
+        be_http_port: b.port(),
+        ..Default::default()
+    });
+    assert_eq!(emu.fe_query_addr(), q);
+    let mut c = conn(&emu);
+    let dbs: Vec<String> = c.query("SHOW DATABASES LIKE 'p_ports'").unwrap();
+    assert_eq!(dbs, vec!["p_ports"]);
+}

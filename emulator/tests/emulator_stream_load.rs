@@ -220,6 +220,26 @@ fn csv_hex_separators_and_null() {
         emu.rows("sl_csv", "t").unwrap(),
         vec![vec![s("1"), s("a"), None], vec![s("2"), s(""), None]]
     );
+    // enclose + escape, skip_header, trim_space
+    let v = stream_load(
+        &emu,
+        "sl_csv",
+        "t",
+        &[
+            ("label", "h3"),
+            ("column_separator", ","),
+            ("enclose", "\""),
+            ("escape", "\\"),
+            ("skip_header", "1"),
+            ("trim_space", "true"),
+        ],
+        b"id,name,score\n 5 ,\"a,\\\"b\",1\n",
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(
+        emu.rows("sl_csv", "t").unwrap()[2],
+        vec![s("5"), s("a,\"b"), s("1")]
+    );
     // CRLF via \x0D0A and a multi-char separator
     let v = stream_load(
         &emu,
@@ -296,6 +316,35 @@ fn json_strip_outer_array_and_jsonpaths() {
     );
     assert_eq!(v["Status"], "Fail", "{v}");
     assert!(v["Message"].as_str().unwrap().contains("JSON"), "{v}");
+    // JSON with a columns header naming __op (what a CSV-style client may send)
+    let v = stream_load(
+        &emu,
+        "sl_json",
+        "t",
+        &[
+            ("label", "j6"),
+            ("format", "json"),
+            ("strip_outer_array", "true"),
+            ("columns", "id,name,__op"),
+        ],
+        br#"[{"id": 20, "name": "u", "__op": 0}, {"id": 1, "name": "a", "__op": 1}]"#,
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(emu.rows("sl_json", "t").unwrap().len(), 4);
+    let v = stream_load(
+        &emu,
+        "sl_json",
+        "t",
+        &[
+            ("label", "j7"),
+            ("format", "json"),
+            ("strip_outer_array", "true"),
+            ("columns", "id,name,__op"),
+        ],
+        br#"[{"id": 20, "__op": 1}]"#,
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(emu.rows("sl_json", "t").unwrap().len(), 3);
     // JSON __op delete
     let v = stream_load(
         &emu,
@@ -305,7 +354,13 @@ fn json_strip_outer_array_and_jsonpaths() {
         br#"{"id": 10, "__op": 1}"#,
     );
     assert_eq!(v["Status"], "Success", "{v}");
-    assert_eq!(emu.rows("sl_json", "t").unwrap().len(), 3);
+    let ids: Vec<Option<String>> = emu
+        .rows("sl_json", "t")
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ids, vec![s("2"), s("3")]);
 }
 
 #[test]
@@ -382,6 +437,43 @@ fn op_deletes_on_pk_and_appends_on_dup() {
     assert_eq!(
         emu.rows("sl_op", "t").unwrap()[1],
         vec![s("5"), s("y"), s("2")]
+    );
+    // an assignment to a column that does not exist fails the load
+    let v = stream_load(
+        &emu,
+        "sl_op",
+        "t",
+        &[
+            ("label", "o7"),
+            ("column_separator", ","),
+            ("columns", "id,tmp,nope=tmp"),
+        ],
+        b"9,x\n",
+    );
+    assert_eq!(v["Status"], "Fail", "{v}");
+    assert!(
+        v["Message"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown column 'nope'"),
+        "{v}"
+    );
+    // a CSV field mapped to a temp name that is not used is skipped
+    let v = stream_load(
+        &emu,
+        "sl_op",
+        "t",
+        &[
+            ("label", "o8"),
+            ("column_separator", ","),
+            ("columns", "id,skipme,name"),
+        ],
+        b"9,zzz,nine\n",
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(
+        emu.rows("sl_op", "t").unwrap().last().unwrap(),
+        &vec![s("9"), s("nine"), None]
     );
     // DUPLICATE table: every row appends, __op ignored
     let v = stream_load(
@@ -691,5 +783,80 @@ fn partial_update_keeps_other_columns() {
     assert_eq!(
         emu.rows("sl_partial", "t").unwrap(),
         vec![vec![s("1"), s("a"), s("99")]]
+    );
+}
+
+/// Prints throughput (run with `--ignored --nocapture`); asserts only on the data.
+#[test]
+#[ignore]
+fn measure_throughput() {
+    let emu = start();
+    setup(&emu, "sl_perf");
+    let n = 100_000u64;
+    let mut csv = String::new();
+    let mut js = String::from("[");
+    for i in 0..n {
+        csv.push_str(&format!("{i}\tname{}\t{}\n", i % 1000, i % 77));
+        if i > 0 {
+            js.push(',');
+        }
+        js.push_str(&format!(
+            r#"{{"id":{i},"name":"n{}","score":{}}}"#,
+            i % 1000,
+            i % 77
+        ));
+    }
+    js.push(']');
+    for (label, hdrs, body) in [
+        ("csv", vec![("label", "csv")], csv.as_bytes()),
+        (
+            "json",
+            vec![
+                ("label", "json"),
+                ("format", "json"),
+                ("strip_outer_array", "true"),
+            ],
+            js.as_bytes(),
+        ),
+    ] {
+        let t = std::time::Instant::now();
+        let v = stream_load(&emu, "sl_perf", "t", &hdrs, body);
+        let el = t.elapsed();
+        assert_eq!(v["NumberLoadedRows"], n, "{v}");
+        println!(
+            "{label}: {n} rows / {} bytes in {el:?} ({:.1} MB/s, {:.0} rows/s)",
+            body.len(),
+            body.len() as f64 / el.as_secs_f64() / 1e6,
+            n as f64 / el.as_secs_f64()
+        );
+    }
+    assert_eq!(emu.rows("sl_perf", "t").unwrap().len() as u64, n);
+}
+
+#[test]
+fn aggregate_key_tables_combine_values() {
+    let emu = start();
+    let mut c = conn(&emu);
+    setup_db(
+        &mut c,
+        "sl_agg",
+        &["CREATE TABLE `{db}`.`a` (`k` INT NOT NULL, `s` BIGINT SUM NULL, `d` DECIMAL(6, 2) SUM NULL, \
+           `mx` INT MAX NULL, `mn` VARCHAR(5) MIN NULL, `r` INT REPLACE_IF_NOT_NULL NULL, `rp` INT REPLACE NULL) \
+           AGGREGATE KEY(`k`) DISTRIBUTED BY HASH(`k`) PROPERTIES (\"replication_num\" = \"1\")"],
+    );
+    let v = stream_load(
+        &emu,
+        "sl_agg",
+        "a",
+        &[("label", "a1"), ("column_separator", ",")],
+        b"1,10,1.25,5,m,7,1\n1,-3,-0.5,9,b,\\N,\\N\n2,1,0,1,z,1,1\n",
+    );
+    assert_eq!(v["Status"], "Success", "{v}");
+    assert_eq!(
+        emu.rows("sl_agg", "a").unwrap(),
+        vec![
+            vec![s("1"), s("7"), s("0.75"), s("9"), s("b"), s("7"), None],
+            vec![s("2"), s("1"), s("0.00"), s("1"), s("z"), s("1"), s("1")],
+        ]
     );
 }

@@ -294,8 +294,27 @@ fn summary_text(s: &GenerateSummary) -> String {
     out
 }
 
-fn apply(_a: &crate::cli::ApplyArgs) -> anyhow::Result<u8> {
-    Err(fail(Kind::Config, "`smt apply` is not wired yet"))
+fn apply(args: &crate::cli::ApplyArgs) -> anyhow::Result<u8> {
+    let config = load_config(&args.config.config, args.config.dump.as_deref())?;
+    let opts = crate::apply::ApplyOptions::from_args(args)?;
+    let (statements, plan) = match &args.sql {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| fail(Kind::Config, format!("{}: {e}", file.display())))?;
+            (crate::apply::statements_from_sql(&text)?, None)
+        }
+        None => {
+            let source = read_source(&config)?;
+            let plan = plan_tables(&config, &source.tables)?;
+            (crate::render::starrocks_statements(&plan), Some(plan))
+        }
+    };
+    let report = crate::apply::run_with_config(&config, &statements, plan.as_ref(), &opts)?;
+    print!("{}", report.render(args.format));
+    match report.failure() {
+        Some(err) => Err(err),
+        None => Ok(0),
+    }
 }
 
 fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {

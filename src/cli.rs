@@ -86,6 +86,10 @@ pub struct ApplyArgs {
     /// Per-statement timeout in seconds.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// Apply this SQL file (e.g. result/starrocks-create.all.sql) instead of planning afresh
+    /// from the source. Existing tables are then compared with the file's statements.
+    #[arg(long, value_name = "FILE")]
+    pub sql: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

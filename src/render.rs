@@ -15,7 +15,9 @@
 
 use crate::config::{RuleConfig, SourceConfig, SourceKind};
 use crate::ident::{quote, quote_qualified, sq_string, sr_string};
-use crate::plan::{ColumnOrigin, Model, Plan, RulePlan, SrDefault, TablePlan, TargetColumn};
+use crate::plan::{
+    ColumnOrigin, Encoding, Model, Plan, RulePlan, SrDefault, SrType, TablePlan, TargetColumn,
+};
 use askama::Template;
 use std::collections::BTreeSet;
 
@@ -315,7 +317,8 @@ fn flink_table_name(db: &str, table: &str) -> String {
 struct FlinkTable {
     source_ddl: String,
     sink_ddl: String,
-    insert: InsertView,
+    /// The INSERT, or the warnings saying why this table cannot be loaded by Flink SQL.
+    insert: Result<InsertView, Vec<String>>,
 }
 
 fn flink_table(
@@ -329,6 +332,8 @@ fn flink_table(
     let sink_name = flink_table_name(&t.target_database, &format!("{}_sink", t.target_table));
 
     // --- source table
+    let mut unloadable = Vec::new();
+    let mut lossy = Vec::new();
     let mut src_cols = Vec::new();
     let mut select = Vec::new();
     for c in &t.columns {
@@ -340,7 +345,23 @@ fn flink_table(
             not_null: meta.is_some() || key_col || !c.nullable,
             metadata: meta.map(sq_string),
         });
-        let expr = if sty == c.flink_type {
+        let expr = if let Some(why) = flink_cannot_convert(c) {
+            let key_col = t.key.contains(&c.name);
+            if key_col || !c.nullable {
+                unloadable.push(format!(
+                    "column {}: {why}; it is a key or NOT NULL column, so this table's INSERT is \
+                     left out of the statement set: replicate it with `smt sync` (built-in engine)",
+                    c.name
+                ));
+            } else {
+                lossy.push(format!(
+                    "column {}: {why}; this job writes NULL into it: replicate the table with \
+                     `smt sync` (built-in engine) to keep its values",
+                    c.name
+                ));
+            }
+            format!("CAST(NULL AS {})", c.flink_type)
+        } else if sty == c.flink_type {
             quote(&sname)
         } else {
             format!("CAST({} AS {})", quote(&sname), c.flink_type)
@@ -505,6 +526,7 @@ fn flink_table(
             ));
         }
     }
+    sink_notes.extend(lossy.iter().map(|n| one_line(&format!("WARNING {n}"))));
     let sink_ddl = render(&FlinkCreateTable {
         notes: sink_notes,
         name: sink_name.clone(),
@@ -516,11 +538,38 @@ fn flink_table(
     FlinkTable {
         source_ddl,
         sink_ddl,
-        insert: InsertView {
-            sink: sink_name,
-            select: select.join(", "),
-            source: src_name,
+        insert: if unloadable.is_empty() {
+            Ok(InsertView {
+                sink: sink_name,
+                select: select.join(", "),
+                source: src_name,
+            })
+        } else {
+            Err(unloadable
+                .iter()
+                .map(|n| one_line(&format!("WARNING {sink_name}: {n}")))
+                .collect())
         },
+    }
+}
+
+/// Why Flink SQL cannot produce the target value of `c` from what mysql-cdc yields, if it
+/// cannot: Flink has no function from BYTES to an integer (BIT(n>1) → BIGINT/LARGEINT) nor to
+/// hex text (binary held as hex in VARCHAR), and no user-defined functions are shipped.
+fn flink_cannot_convert(c: &TargetColumn) -> Option<String> {
+    if !matches!(c.origin, ColumnOrigin::Source { .. }) {
+        return None;
+    }
+    match (c.encoding, c.sr_type) {
+        (Encoding::BitAsInteger, _) => Some(format!(
+            "Flink SQL has no conversion from BIT bytes ({}) to {}",
+            c.flink_source_type, c.sr_type
+        )),
+        (Encoding::Hex, SrType::Varchar(_)) => Some(format!(
+            "Flink SQL has no conversion from BYTES to the hex text StarRocks holds in {}",
+            c.sr_type
+        )),
+        _ => None,
     }
 }
 
@@ -582,7 +631,14 @@ pub fn flink_rule(
         let ft = flink_table(t, rule, src, &mut ids);
         statements.push(ft.source_ddl);
         statements.push(ft.sink_ddl);
-        inserts.push(ft.insert);
+        match ft.insert {
+            Ok(insert) => inserts.push(insert),
+            Err(warnings) => header.extend(warnings.into_iter().map(|w| format!("-- {w}"))),
+        }
+    }
+    if inserts.is_empty() {
+        header.push("-- no table of this rule can be loaded by Flink SQL (see above)".into());
+        return format!("{}\n{}", header.join("\n"), join_statements(&statements));
     }
     if ids.next > *server_id_base {
         *server_id_base = ids.next;

@@ -165,6 +165,7 @@ fn compares_against_the_plan_when_given() {
         name: name.into(),
         sr_type: ty,
         flink_type: String::new(),
+        flink_source_type: String::new(),
         nullable,
         default: None,
         comment: String::new(),

@@ -16,7 +16,7 @@ sql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
   CREATE TABLE $DB.sbtest (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL);
   INSERT INTO $DB.sbtest SELECT seq, seq * 7 % 1000003,
     CONCAT(MD5(seq), '-', MD5(seq + 1), '-', MD5(seq + 2)), CONCAT(MD5(seq + 3), '-x')
-    FROM seq_1_to_$ROWS;
+    FROM $DB.seq_1_to_$ROWS;
   ANALYZE TABLE $DB.sbtest;" >/dev/null
 
 start_emulator

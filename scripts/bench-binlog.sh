@@ -12,18 +12,23 @@ DURATION="${DURATION:-20}"
 INTERVAL_MS="${INTERVAL_MS:-1000}"
 DB=bench_sync_binlog
 
-sql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
-  CREATE TABLE $DB.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, c CHAR(60) NOT NULL);
-  CREATE TABLE $DB.probe (id INT PRIMARY KEY, note VARCHAR(20));
-  CREATE PROCEDURE $DB.w(n INT, every INT, pause DOUBLE)
-  BEGIN
-    DECLARE i INT DEFAULT 0;
-    WHILE i < n DO
-      INSERT INTO $DB.t (k, c) VALUES (i, MD5(i));
-      SET i = i + 1;
-      IF every > 0 AND i % every = 0 THEN DO SLEEP(pause); END IF;
-    END WHILE;
-  END;"
+sql <<SQL
+DROP DATABASE IF EXISTS $DB;
+CREATE DATABASE $DB;
+CREATE TABLE $DB.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, c CHAR(60) NOT NULL);
+CREATE TABLE $DB.probe (id INT PRIMARY KEY, note VARCHAR(20));
+DELIMITER //
+CREATE PROCEDURE $DB.w(n INT, every INT, pause DOUBLE)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  WHILE i < n DO
+    INSERT INTO $DB.t (k, c) VALUES (i, MD5(i));
+    SET i = i + 1;
+    IF every > 0 AND i % every = 0 THEN DO SLEEP(pause); END IF;
+  END WHILE;
+END//
+DELIMITER ;
+SQL
 
 start_emulator
 write_config "$DB" "flink.starrocks.sink.buffer-flush.interval-ms = $INTERVAL_MS"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Snapshot throughput: `smt sync --snapshot-only` of one sbtest-shaped table (id INT PK, k INT,
 # c CHAR(120), pad CHAR(60)) into the StarRocks emulator, against `mydumper` dumping the same table
-# to local files (apt-get install -y mydumper). Prints rows/s of both, the ratio, and peak RSS.
+# to local files (apt-get install -y mydumper; run with --no-locks so a shared server is not
+# write-locked, and a long-query guard so other clients' binlog dumps do not abort it). Prints rows/s of both, the ratio, and peak RSS.
 # Not a test: figures only. The machine is shared; both run back to back in this script.
 #   ROWS=5000000 scripts/bench-snapshot.sh        (default 5M rows; ROWS=500000 for a quick run)
 # Note: the emulator is the target and runs on the same cores (it parses and stores every row),
@@ -27,7 +28,7 @@ echo "smt sync --snapshot-only ..." >&2
   --log-level warn 2> "$WORK/smt.time" || { cat "$WORK/smt.time" >&2; exit 1; }
 echo "mydumper ..." >&2
 /usr/bin/time -v mydumper -h "$SMT_MARIADB_HOST" -P "$SMT_MARIADB_PORT" -u "$SMT_MARIADB_USER" \
-  -p "$SMT_MARIADB_PASSWORD" -B "$DB" -T sbtest --threads 2 --rows 250000 -o "$WORK/dump" \
+  -p "$SMT_MARIADB_PASSWORD" -B "$DB" -T sbtest --threads 2 --rows 250000 --no-locks --long-query-guard 999999 -o "$WORK/dump" \
   2> "$WORK/mydumper.time" >/dev/null || { cat "$WORK/mydumper.time" >&2; exit 1; }
 
 smt_s=$(wall_seconds "$(time_field "$WORK/smt.time" "Elapsed (wall clock) time")")
@@ -35,13 +36,14 @@ mdd_s=$(wall_seconds "$(time_field "$WORK/mydumper.time" "Elapsed (wall clock) t
 smt_rss=$(time_field "$WORK/smt.time" "Maximum resident set size (kbytes)")
 mdd_rss=$(time_field "$WORK/mydumper.time" "Maximum resident set size (kbytes)")
 emu_rss=$(ps -o rss= -p "$EMU_PID" | tr -d ' ')
+dump_mb=$(du -sm "$WORK/dump" | cut -f1)
 loaded=$(curl -s "http://$FE_HTTP/_emulator/rows?db=$DB&table=sbtest" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rows"]))')
-python3 - "$ROWS" "$smt_s" "$mdd_s" "$smt_rss" "$mdd_rss" "$emu_rss" "$loaded" <<'PY'
+python3 - "$ROWS" "$smt_s" "$mdd_s" "$smt_rss" "$mdd_rss" "$emu_rss" "$loaded" "$dump_mb" <<'PY'
 import sys
 rows, s, m, srss, mrss, ersss, loaded = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6] or 0), int(sys.argv[7])
 print(f"rows                      {rows}")
 print(f"smt snapshot → emulator   {s:8.2f} s  {rows/s:12.0f} rows/s  peak RSS {srss/1024:7.1f} MiB  (rows in target: {loaded})")
-print(f"mydumper → local files    {m:8.2f} s  {rows/m:12.0f} rows/s  peak RSS {mrss/1024:7.1f} MiB")
+print(f"mydumper → local files    {m:8.2f} s  {rows/m:12.0f} rows/s  peak RSS {mrss/1024:7.1f} MiB  ({sys.argv[8]} MiB of dump files)")
 print(f"ratio smt/mydumper        {(rows/s)/(rows/m):8.2f}")
 print(f"emulator RSS at the end   {ersss/1024:7.1f} MiB (the target fixture, same machine)")
 PY

@@ -175,7 +175,9 @@ enum PhaseError {
 /// A source-side error: one that carries a [`crate::error::Failure`] (a human must act) stops;
 /// anything else (a dropped connection, a timeout) restarts from the checkpoint.
 fn source_error(e: anyhow::Error) -> PhaseError {
-    if e.chain().any(|c| c.downcast_ref::<crate::error::Failure>().is_some()) {
+    if e.chain()
+        .any(|c| c.downcast_ref::<crate::error::Failure>().is_some())
+    {
         PhaseError::Fatal(e)
     } else {
         PhaseError::Retry(format!("source: {e:#}"))

@@ -562,3 +562,118 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// A source whose binlog stream fails once (like a dropped connection) after `after` events.
+struct Flaky {
+    inner: FakeSource,
+    after: usize,
+    failed: Arc<Mutex<bool>>,
+    definite: bool,
+}
+
+struct FlakyStream {
+    inner: Box<dyn ChangeStream>,
+    left: usize,
+    failed: Arc<Mutex<bool>>,
+    definite: bool,
+}
+
+impl ChangeStream for FlakyStream {
+    fn next_event(&mut self) -> anyhow::Result<Option<SourceEvent>> {
+        let mut f = self.failed.lock().unwrap();
+        if !*f {
+            if self.left == 0 {
+                *f = true;
+                return Err(if self.definite {
+                    fail(Kind::Source, "binlog purged (definite)")
+                } else {
+                    anyhow::anyhow!("connection reset by peer")
+                });
+            }
+            self.left -= 1;
+        }
+        drop(f);
+        self.inner.next_event()
+    }
+    fn server_position(&mut self) -> anyhow::Result<BinlogPosition> {
+        self.inner.server_position()
+    }
+}
+
+impl Source for Flaky {
+    fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
+        self.inner.snapshot()
+    }
+    fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>> {
+        Ok(Box::new(FlakyStream {
+            inner: self.inner.binlog(from)?,
+            left: self.after,
+            failed: self.failed.clone(),
+            definite: self.definite,
+        }))
+    }
+}
+
+#[test]
+fn dropped_source_restarts_from_checkpoint_definite_stops() {
+    for definite in [false, true] {
+        for after in [0usize, 3, 10, 25] {
+            let txns = workload(9, 20, 4);
+            let total = txns.len();
+            let db = Arc::new(Mutex::new(Db { txns, visible: 4 }));
+            let loader = Arc::new(FakeLoader::default());
+            let admin = FakeAdmin(loader.clone());
+            let dir = tempfile::tempdir().unwrap();
+            let lim = FlushLimits {
+                max_rows: 3,
+                max_bytes: 1 << 20,
+                interval: Duration::ZERO,
+            };
+            // Snapshot at 4, then the rest through the flaky binlog.
+            {
+                let mut src = FakeSource(db.clone());
+                let mut eng = Engine::new(
+                    targets(&loader, lim),
+                    Store::new(dir.path()),
+                    "j",
+                    "t",
+                    Options {
+                        snapshot_only: true,
+                        ..quick_opts()
+                    },
+                    &mut src,
+                    &admin,
+                )
+                .unwrap();
+                assert_eq!(eng.run().unwrap(), Outcome::SnapshotDone);
+            }
+            db.lock().unwrap().visible = total;
+            let mut src = Flaky {
+                inner: FakeSource(db.clone()),
+                after,
+                failed: Arc::new(Mutex::new(false)),
+                definite,
+            };
+            let mut eng = Engine::new(
+                targets(&loader, lim),
+                Store::new(dir.path()),
+                "j",
+                "t",
+                quick_opts(),
+                &mut src,
+                &admin,
+            )
+            .unwrap();
+            let r = eng.run();
+            if definite {
+                let e = r.unwrap_err();
+                assert_eq!(crate::error::exit_code_of(&e), 3, "{e}");
+            } else {
+                assert_eq!(r.unwrap(), Outcome::CaughtUp);
+                let mut want = db.lock().unwrap().state_at(total);
+                want.dup.sort();
+                assert_eq!(target_tables(&loader), want, "after {after}");
+            }
+        }
+    }
+}

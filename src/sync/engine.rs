@@ -261,6 +261,26 @@ impl<'a> Engine<'a> {
             .map(|t| t.loader.clone())
     }
 
+    /// Roll back `label` of target `i` if StarRocks still holds it open (PREPARE/PREPARED): a
+    /// transaction of a crashed attempt that the checkpoint never recorded. Best effort: it
+    /// would otherwise only time out (it can never be committed by us).
+    fn abort_lingering(&self, i: usize, label: &str) {
+        let t = &self.targets[i];
+        match t.loader.label_state(t.db(), label) {
+            Ok(sink::LabelState::Prepare | sink::LabelState::Prepared) => {
+                tracing::info!(
+                    label,
+                    "rolling back a lingering transaction of a crashed run"
+                );
+                if let Err(e) = t.loader.rollback(t.db(), t.table(), label) {
+                    tracing::warn!(label, "could not roll back a lingering transaction: {e}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(label, "label state unknown: {e}"),
+        }
+    }
+
     /// Commit what the checkpoint lists as prepared, then clear it.
     fn resolve_pending(&mut self) -> anyhow::Result<()> {
         if self.state.pending_commit.is_empty() {
@@ -327,6 +347,20 @@ impl<'a> Engine<'a> {
             .collect();
         if todo.is_empty() {
             return Ok(None);
+        }
+        let prev_epoch = self.state.last_epoch;
+        if prev_epoch > 0 {
+            for &i in &todo {
+                let t = &self.targets[i];
+                let chunks = self
+                    .state
+                    .table(&t.key())
+                    .and_then(|s| s.progress.as_ref())
+                    .map_or(0, |p| p.chunks);
+                let l =
+                    batch::snapshot_label(&self.state.job, t.db(), t.table(), prev_epoch, chunks);
+                self.abort_lingering(i, &l);
+            }
         }
         let (mut reader, view) = self.source.snapshot().map_err(source_error)?;
         self.state.last_epoch += 1;
@@ -556,6 +590,13 @@ impl<'a> Engine<'a> {
             })
             .collect();
         tracing::info!(position = %start, "following the binlog");
+        if self.state.binlog.as_ref() == Some(&start) {
+            for i in 0..self.targets.len() {
+                let t = &self.targets[i];
+                let l = batch::binlog_label(&self.state.job, t.db(), t.table(), &start);
+                self.abort_lingering(i, &l);
+            }
+        }
         let mut stream = self.source.binlog(&start).map_err(source_error)?;
         let mut run = BinlogRun {
             batch_start: start.clone(),

@@ -366,6 +366,11 @@ fn crash_run(
             }
         }
     }
+    assert_eq!(
+        loader.prepared_labels(),
+        Vec::<String>::new(),
+        "lingering prepared transactions"
+    );
     let expected = {
         let g = db.lock().unwrap();
         let mut t = g.state_at(total);

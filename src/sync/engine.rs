@@ -700,9 +700,7 @@ impl<'a> Engine<'a> {
                 let tentative = run.cur < run.snap_pos[target];
                 for ch in changes {
                     if tentative {
-                        let sz = batch::row_size(change_row(&ch));
                         run.bufs[target].held.push(ch);
-                        run.bufs[target].txn_bytes += sz;
                     } else if let Some((op, row)) = self.admit(target, ch)? {
                         let b = &mut run.bufs[target];
                         b.txn_bytes += batch::row_size(&row);
@@ -722,6 +720,7 @@ impl<'a> Engine<'a> {
                     if !held.is_empty() && end > run.snap_pos[i] {
                         for ch in held {
                             if let Some((op, row)) = self.admit(i, ch)? {
+                                run.bufs[i].txn_bytes += batch::row_size(&row);
                                 run.bufs[i].txn.push((op, row));
                             }
                         }
@@ -1086,12 +1085,6 @@ fn retry_or_fatal(t: &Target, label: &str, e: sink::LoadFailure) -> SinkError {
             ),
         )),
         other => SinkError::Retry(format!("`{}` (label {label}): {other}", t.key())),
-    }
-}
-
-fn change_row(c: &RowChange) -> &Row {
-    match c {
-        RowChange::Insert(r) | RowChange::Upsert(r) | RowChange::Delete(r) => r,
     }
 }
 

@@ -7,10 +7,10 @@
 //! transaction is not ABORTED cannot begin again) makes a second commit impossible.
 //! Every label matches `^[A-Za-z0-9_]{1,128}$` (the safe subset of StarRocks' label regex).
 //!
-//! Job id: the first 12 hex digits of FNV-1a-64 over `"<source host>:<port>|<target load-url>|
-//! <canonical state dir>"`, unless `[other] sync_job_id`-style override is passed by the caller
-//! (any string; it is hashed the same way). Two jobs that differ in any of those never share a
-//! label; the same job keeps its id across restarts.
+//! Job id: 12 hex digits of FNV-1a-64 over `"<source host>:<port>|<target load-url>|<canonical
+//! state dir>"`, computed when the checkpoint is created and then read from the checkpoint (so
+//! moving the state directory or renaming a host does not change the labels of a running job).
+//! Two jobs that differ in any of those never share a label.
 
 use super::cell::{Cell, Row};
 use super::position::BinlogPosition;

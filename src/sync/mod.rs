@@ -139,6 +139,7 @@ impl Job {
     /// Preflight, then run the engine.
     pub fn run(&self, mut opts: Options) -> anyhow::Result<engine::Outcome> {
         opts.chunk_rows = self.chunk_rows;
+        let _lock = StateLock::acquire(&self.state_dir)?;
         // Source: binlog settings and privileges.
         let mut conn = snapshot::connect(&self.source).map_err(|e| {
             fail(
@@ -363,6 +364,52 @@ pub fn flush_limits(opts: &[(String, String)]) -> anyhow::Result<FlushLimits> {
     })
 }
 
+/// One `smt sync` per state directory: `<state_dir>/sync.lock` holds the owner's pid. A lock
+/// whose pid no longer runs (a crash, SIGKILL) is taken over. Two processes writing one
+/// checkpoint would break exactly-once, so a live owner is a stop.
+struct StateLock(PathBuf);
+
+impl StateLock {
+    fn acquire(dir: &std::path::Path) -> anyhow::Result<StateLock> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            fail(
+                Kind::Config,
+                format!("cannot create the state directory {}: {e}", dir.display()),
+            )
+        })?;
+        let path = dir.join("sync.lock");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                let alive = pid != std::process::id()
+                    && std::path::Path::new(&format!("/proc/{pid}")).exists();
+                if alive {
+                    return Err(fail(
+                        Kind::Sync,
+                        format!(
+                            "another smt sync (pid {pid}) uses the state directory {}: stop it                              first (two writers of one checkpoint would duplicate data), or                              delete {} if that process is not smt",
+                            dir.display(),
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        std::fs::write(&path, format!("{}\n", std::process::id())).map_err(|e| {
+            fail(
+                Kind::Config,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })?;
+        Ok(StateLock(path))
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// TRUNCATE on the FE.
 struct FeAdmin(Mutex<FeClient>);
 
@@ -490,6 +537,23 @@ pub fn describe(job: &Job) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_lock_refuses_a_live_owner_and_takes_over_a_dead_one() {
+        let d = tempfile::tempdir().unwrap();
+        // A live foreign pid: pid 1 always runs.
+        std::fs::write(d.path().join("sync.lock"), "1\n").unwrap();
+        let e = StateLock::acquire(d.path()).err().expect("locked");
+        assert_eq!(crate::error::exit_code_of(&e), 7);
+        // A dead pid is taken over; the lock is removed on drop.
+        std::fs::write(d.path().join("sync.lock"), "4000000\n").unwrap();
+        {
+            let _l = StateLock::acquire(d.path()).unwrap();
+            let pid = std::fs::read_to_string(d.path().join("sync.lock")).unwrap();
+            assert_eq!(pid.trim(), std::process::id().to_string());
+        }
+        assert!(!d.path().join("sync.lock").exists());
+    }
 
     #[test]
     fn flush_limits_from_rule_options() {

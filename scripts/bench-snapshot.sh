@@ -33,18 +33,22 @@ echo "mydumper ..." >&2
 
 smt_s=$(wall_seconds "$(time_field "$WORK/smt.time" "Elapsed (wall clock) time")")
 mdd_s=$(wall_seconds "$(time_field "$WORK/mydumper.time" "Elapsed (wall clock) time")")
+smt_cpu=$(python3 -c "print($(time_field "$WORK/smt.time" "User time (seconds)") + $(time_field "$WORK/smt.time" "System time (seconds)"))")
+mdd_cpu=$(python3 -c "print($(time_field "$WORK/mydumper.time" "User time (seconds)") + $(time_field "$WORK/mydumper.time" "System time (seconds)"))")
 smt_rss=$(time_field "$WORK/smt.time" "Maximum resident set size (kbytes)")
 mdd_rss=$(time_field "$WORK/mydumper.time" "Maximum resident set size (kbytes)")
 emu_rss=$(ps -o rss= -p "$EMU_PID" | tr -d ' ')
+emu_cpu=$(python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$EMU_PID")
 dump_mb=$(du -sm "$WORK/dump" | cut -f1)
 loaded=$(curl -s "http://$FE_HTTP/_emulator/rows?db=$DB&table=sbtest" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rows"]))')
-python3 - "$ROWS" "$smt_s" "$mdd_s" "$smt_rss" "$mdd_rss" "$emu_rss" "$loaded" "$dump_mb" <<'PY'
+python3 - "$ROWS" "$smt_s" "$mdd_s" "$smt_rss" "$mdd_rss" "$emu_rss" "$loaded" "$dump_mb" "$smt_cpu" "$mdd_cpu" "$emu_cpu" <<'PY'
 import sys
 rows, s, m, srss, mrss, ersss, loaded = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6] or 0), int(sys.argv[7])
 print(f"rows                      {rows}")
 print(f"smt snapshot → emulator   {s:8.2f} s  {rows/s:12.0f} rows/s  peak RSS {srss/1024:7.1f} MiB  (rows in target: {loaded})")
 print(f"mydumper → local files    {m:8.2f} s  {rows/m:12.0f} rows/s  peak RSS {mrss/1024:7.1f} MiB  ({sys.argv[8]} MiB of dump files)")
 print(f"ratio smt/mydumper        {(rows/s)/(rows/m):8.2f}")
+print(f"CPU seconds (user+sys)    smt {float(sys.argv[9]):.2f}, mydumper {float(sys.argv[10]):.2f} ; emulator (target fixture) {float(sys.argv[11]):.2f}")
 print(f"emulator RSS at the end   {ersss/1024:7.1f} MiB (the target fixture, same machine)")
 PY
 sql -e "DROP DATABASE $DB"

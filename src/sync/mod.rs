@@ -90,6 +90,17 @@ impl Job {
         tables: &[TableDesc],
         args: &SyncArgs,
     ) -> anyhow::Result<Job> {
+        if let crate::config::SourceKind::Dump(path) = &config.source.kind {
+            return Err(fail(
+                Kind::Config,
+                format!(
+                    "smt sync needs a live source server, but the config reads the schema dump {} \
+                     ([db] type = dump / dump_file, or --dump): set [db] type = mysql with host, \
+                     port, user and password",
+                    path.display()
+                ),
+            ));
+        }
         let mut captures = Vec::new();
         let mut rule_options = Vec::new();
         for rp in &plan.rules {

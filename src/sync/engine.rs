@@ -447,6 +447,8 @@ impl<'a> Engine<'a> {
             });
 
             let mut result = Ok(None);
+            let mut last_status = Instant::now();
+            let started = Instant::now();
             for msg in rx.iter() {
                 let (i, src, chunk) = match msg {
                     Ok(m) => m,
@@ -465,6 +467,23 @@ impl<'a> Engine<'a> {
                     if self.state.is_done(&self.targets[i].key()) {
                         b.finish();
                     }
+                }
+                if last_status.elapsed() >= self.opts.status_interval {
+                    last_status = Instant::now();
+                    let rows = self.stats.snapshot_rows;
+                    let secs = started.elapsed().as_secs_f64().max(0.001);
+                    let done = self
+                        .targets
+                        .iter()
+                        .filter(|t| self.state.is_done(&t.key()))
+                        .count();
+                    tracing::info!(
+                        rows,
+                        rows_per_s = format!("{:.0}", rows as f64 / secs),
+                        tables_done = done,
+                        tables = self.targets.len(),
+                        "snapshot status"
+                    );
                 }
                 if self.stopping() {
                     result = Ok(Some(Outcome::Stopped));

@@ -12,7 +12,7 @@ H=127.0.0.1; P="$SMT_MARIADB_PORT"; U="${SMT_MARIADB_USER:-root}"; PW="${SMT_MAR
 M=(mariadb --no-defaults -h"$H" -P"$P" -u"$U" -p"$PW")
 per_db=$(( TABLES / DBS ))
 
-if [ "$("${M[@]}" -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE 'bench_gen_%'")" != "$TABLES" ]; then
+if [ "$("${M[@]}" -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA REGEXP '^bench_gen_[a-z]+$' AND TABLE_NAME LIKE 't\_%' AND TABLE_NAME NOT REGEXP '[0-9]'")" != "$TABLES" ]; then
   echo "creating $TABLES tables ($DBS databases x $per_db, $COLS columns each)..." >&2
   "${M[@]}" -N -e "SELECT CONCAT('DROP DATABASE ', SCHEMA_NAME, ';') FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'bench_gen_%'" | "${M[@]}"
   python3 - "$DBS" "$per_db" "$COLS" <<'PY' | "${M[@]}"
@@ -22,10 +22,13 @@ types = ["INT", "BIGINT UNSIGNED", "VARCHAR(64)", "DECIMAL(12,2)", "DATETIME(3)"
          "DOUBLE", "DATE", "CHAR(8)", "JSON", "ENUM('a','b','c')", "TIMESTAMP(6) NULL", "BLOB", "SMALLINT"]
 print("SET SESSION sql_log_bin=0;")
 for d in range(dbs):
-    print(f"CREATE DATABASE bench_gen_{d}; USE bench_gen_{d};")
+    db = "bench_gen_" + "".join(chr(97 + (d // 26 ** i) % 26) for i in range(2))
+    print(f"CREATE DATABASE {db}; USE {db};")
     for t in range(per_db):
         cs = ["id BIGINT NOT NULL AUTO_INCREMENT"] + [f"c{i} {types[i % len(types)]}" for i in range(cols - 1)]
-        print(f"CREATE TABLE t_{t} ({', '.join(cs)}, PRIMARY KEY (id), UNIQUE KEY u_c0 (c0)) COMMENT 'bench';")
+        # Letter suffixes: numbered names would be shards of one table and merge into one target.
+        name = "t_" + "".join(chr(97 + (t // 26 ** i) % 26) for i in range(3))
+        print(f"CREATE TABLE {name} ({', '.join(cs)}, PRIMARY KEY (id), UNIQUE KEY u_c0 (c0)) COMMENT 'bench';")
 PY
 fi
 
@@ -42,7 +45,7 @@ type = mysql
 be_num = 3
 output_dir = $dir/result
 [table-rule.1]
-database = ^bench_gen_\d+\$
+database = ^bench_gen_[a-z]+\$
 table = .*
 flink.starrocks.jdbc-url = jdbc:mysql://127.0.0.1:9030
 flink.starrocks.load-url = 127.0.0.1:8030
@@ -51,15 +54,22 @@ flink.starrocks.password =
 INI
 export SMT_MARIADB_PASSWORD="$PW"
 
-# The same information_schema reads smt issues, through the mariadb client, output discarded.
-in_list="SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'bench_gen_%'"
+# The same information_schema reads smt issues (same columns, same filters), through the
+# mariadb client, output discarded: the floor for any tool that introspects this catalogue.
 raw() {
-  "${M[@]}" -N -e "SELECT VERSION(), @@time_zone, @@system_time_zone;
-    SELECT SCHEMA_NAME FROM information_schema.SCHEMATA;
-    SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ($in_list) AND TABLE_TYPE='BASE TABLE';
-    SELECT * FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ($in_list) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION;
-    SELECT * FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN ($in_list) AND NON_UNIQUE=0 ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX;
-    SELECT * FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA IN ($in_list);" > /dev/null
+  local dbs in_list
+  dbs=$("${M[@]}" -N -e "SELECT VERSION(), @@global.time_zone, @@system_time_zone; SELECT SCHEMA_NAME FROM information_schema.SCHEMATA" | grep -E '^bench_gen_[a-z]+$')
+  in_list=$(printf "'%s'," $dbs); in_list="${in_list%,}"
+  "${M[@]}" -N -e "
+    SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COMMENT, DATA_LENGTH FROM information_schema.TABLES
+      WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA IN ($in_list);
+    SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE,
+      COLUMN_TYPE, CHARACTER_OCTET_LENGTH, CHARACTER_SET_NAME, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION
+      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ($in_list);
+    SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS
+      WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA IN ($in_list) ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX;
+    SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+      WHERE CONSTRAINT_SCHEMA IN ($in_list);" > /dev/null
 }
 now() { date +%s.%N; }
 calc() { python3 -c "print(round($1, 3))"; }

@@ -19,6 +19,15 @@ use smt::sync::snapshot::{key_from_json, key_to_json, master_status, Snapshot};
 use smt::sync::value::TimeZoneSpec;
 use std::collections::BTreeMap;
 
+/// Drops the test database when the test ends, also when it fails.
+struct DropDb(String);
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        let _ = conn().query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.0));
+    }
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh"))
 }
@@ -385,6 +394,7 @@ fn snapshot_and_binlog_render_identically() {
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!("USE `{db}`")).unwrap();
     c.query_drop(DDL).unwrap();
     insert_edge_rows(&mut c, &db);
@@ -581,6 +591,7 @@ fn merged_shards_map_columns_by_name() {
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!("USE `{db}`")).unwrap();
     // Shard 1 has columns in another order and lacks `extra`.
     c.query_drop(
@@ -781,6 +792,7 @@ fn keyless_tables_are_paged_completely() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.nk (id INT NOT NULL, v VARCHAR(20))"
     ))
@@ -839,6 +851,7 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
@@ -922,6 +935,7 @@ fn snapshot_position_plus_binlog_equals_final_state() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
@@ -1033,6 +1047,7 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
@@ -1092,6 +1107,7 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (d DECIMAL(30,10) NOT NULL, b BIT(8) NOT NULL, e ENUM('x','y') NOT NULL, PRIMARY KEY (d, b, e))"
     ))
@@ -1183,6 +1199,7 @@ fn binary_padding_and_latin1_text_agree() {
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, bn BINARY(4), l1 VARCHAR(10) CHARACTER SET latin1,
          c1 CHAR(5) CHARACTER SET latin1, c2 CHAR(5)) DEFAULT CHARSET=utf8mb4"
@@ -1278,6 +1295,7 @@ fn snapshot_equals_binlog(
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!("USE `{db}`")).unwrap();
     c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
         .unwrap();
@@ -1553,6 +1571,7 @@ fn unknown_types_fail_clearly_in_the_binlog() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, u UUID)"
     ))
@@ -1631,12 +1650,20 @@ fn limited_user_preflight_and_reconnect_giving_up() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
     .unwrap();
     c.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-{tag}'"))
         .unwrap();
+    struct DropUser(String);
+    impl Drop for DropUser {
+        fn drop(&mut self) {
+            let _ = conn().query_drop(format!("DROP USER IF EXISTS '{}'@'%'", self.0));
+        }
+    }
+    let _drop_user = DropUser(user.clone());
     c.query_drop(format!("GRANT SELECT ON `{db}`.* TO '{user}'@'%'"))
         .unwrap();
     c.query_drop(format!("GRANT REPLICATION SLAVE ON *.* TO '{user}'@'%'"))
@@ -1699,5 +1726,75 @@ fn limited_user_preflight_and_reconnect_giving_up() {
     );
     assert!(!err.contains(&format!("pw-{tag}")), "no password in errors");
     c.query_drop(format!("DROP USER '{user}'@'%'")).unwrap();
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}
+
+/// Throughput numbers for the report (not a correctness test): `cargo test --test
+/// sync_source_roundtrip measure -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_snapshot_and_binlog_throughput() {
+    let db = format!("it_sync_src_me_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
+    ))
+    .unwrap();
+    let start = master_status(&mut c).unwrap();
+    let n = 200_000;
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t SELECT seq, CONCAT('value-', seq) FROM `{db}`.seq_1_to_{n}"
+    ))
+    .unwrap();
+    let table = simple_table(&db, "t", true);
+    let sref = table.plan.sources[0].clone();
+    let tz = TimeZoneSpec::Fixed(0);
+    let t0 = std::time::Instant::now();
+    let (mut snap, _) = Snapshot::begin(&source()).unwrap();
+    let mut after: Option<Vec<mysql::Value>> = None;
+    let mut rows = 0;
+    loop {
+        let ch = snap
+            .read_chunk(&table, &sref, after.as_deref(), 10_000, &tz)
+            .unwrap();
+        rows += ch.rows.len();
+        after = ch.last_key;
+        if ch.done {
+            break;
+        }
+    }
+    let snap_s = t0.elapsed().as_secs_f64();
+    snap.finish().unwrap();
+    assert_eq!(rows, n);
+    let t1 = std::time::Instant::now();
+    let mut reader = BinlogReader::open_with(
+        &source(),
+        68_000 + (std::process::id() % 1000),
+        &start,
+        vec![table],
+        &tz,
+        ReaderOptions {
+            non_block: true,
+            ..ReaderOptions::default()
+        },
+    )
+    .unwrap();
+    let mut changes = 0;
+    while let Some(ev) = reader.next_event().unwrap() {
+        if let SourceEvent::Rows { changes: ch, .. } = ev {
+            changes += ch.len();
+        }
+    }
+    let bin_s = t1.elapsed().as_secs_f64();
+    assert_eq!(changes, n);
+    println!(
+        "snapshot: {n} rows in {snap_s:.2}s ({:.0} rows/s); binlog: {n} rows in {bin_s:.2}s ({:.0} rows/s)",
+        n as f64 / snap_s,
+        n as f64 / bin_s
+    );
     c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }

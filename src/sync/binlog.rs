@@ -584,6 +584,17 @@ impl BinlogReader {
                 }
                 Ok(None)
             }
+            EventData::IncidentEvent(inc) => Err(fail(
+                Kind::Sync,
+                format!(
+                    "the source {}:{} logged an incident at {} ({}): changes may be missing from its binlog; \
+                     take a fresh snapshot (delete the state dir and run `smt sync` again)",
+                    self.src.host,
+                    self.src.port,
+                    self.pos,
+                    inc.message()
+                ),
+            )),
             EventData::TransactionPayloadEvent(_) => Err(fail(
                 Kind::Sync,
                 format!(

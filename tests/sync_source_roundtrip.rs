@@ -1798,3 +1798,67 @@ fn measure_snapshot_and_binlog_throughput() {
     );
     c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }
+
+#[test]
+fn a_connection_lost_inside_a_transaction_redelivers_it_whole() {
+    let db = format!("it_sync_src_mx_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(400))"
+    ))
+    .unwrap();
+    let table = simple_table(&db, "t", true);
+    let start = master_status(&mut c).unwrap();
+    let mut reader = BinlogReader::open(
+        &source(),
+        69_000 + (std::process::id() % 1000),
+        &start,
+        vec![table],
+        &TimeZoneSpec::Fixed(0),
+    )
+    .unwrap();
+    // One transaction far larger than the socket buffers (~40 MB), so the server is still
+    // sending it when the connection is killed.
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t SELECT seq, REPEAT('x', 400) FROM `{db}`.seq_1_to_100000"
+    ))
+    .unwrap();
+    let mut first_batch = 0;
+    loop {
+        if let SourceEvent::Rows { changes, .. } = reader.next_event().unwrap().expect("blocking") {
+            first_batch = changes.len();
+            break;
+        }
+    }
+    assert!(
+        first_batch > 0 && first_batch < 100_000,
+        "several rows events: {first_batch}"
+    );
+    c.query_drop(format!("KILL CONNECTION {}", reader.connection_id()))
+        .unwrap();
+    let mut after_restart = 0;
+    let mut restarted = false;
+    loop {
+        match reader.next_event().unwrap().expect("blocking") {
+            SourceEvent::Restarted { .. } => {
+                restarted = true;
+                after_restart = 0;
+            }
+            SourceEvent::Rows { changes, .. } => after_restart += changes.len(),
+            SourceEvent::Commit { .. } if after_restart > 0 => break,
+            _ => {}
+        }
+    }
+    assert!(
+        restarted,
+        "the consumer is told to drop the partial transaction"
+    );
+    assert_eq!(
+        after_restart, 100_000,
+        "the whole transaction is delivered again after the restart"
+    );
+}

@@ -18,7 +18,7 @@ use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
 use crate::plan::{SourceRef, TablePlan};
 use crate::schema::TableDesc;
-use crate::sync::cell::{Cell, Row};
+use crate::sync::cell::Row;
 use crate::sync::position::BinlogPosition;
 use crate::sync::snapshot::{connect, connect_with, master_status};
 use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
@@ -1019,11 +1019,6 @@ pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), V
     } else {
         Err(p)
     }
-}
-
-/// Render helper for tests and tools: the text of a cell list.
-pub fn row_texts(row: &[Cell]) -> Vec<Option<&str>> {
-    row.iter().map(Cell::text).collect()
 }
 
 #[cfg(test)]

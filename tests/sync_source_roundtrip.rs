@@ -1827,13 +1827,11 @@ fn a_connection_lost_inside_a_transaction_redelivers_it_whole() {
         "INSERT INTO `{db}`.t SELECT seq, REPEAT('x', 400) FROM `{db}`.seq_1_to_100000"
     ))
     .unwrap();
-    let mut first_batch = 0;
-    loop {
+    let first_batch = loop {
         if let SourceEvent::Rows { changes, .. } = reader.next_event().unwrap().expect("blocking") {
-            first_batch = changes.len();
-            break;
+            break changes.len();
         }
-    }
+    };
     assert!(
         first_batch > 0 && first_batch < 100_000,
         "several rows events: {first_batch}"

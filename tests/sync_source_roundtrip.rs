@@ -930,7 +930,18 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
 
 #[test]
 fn snapshot_position_plus_binlog_equals_final_state() {
-    let db = format!("it_sync_src_cp_{}", std::process::id());
+    snapshot_plus_binlog("cp", 62_000, true);
+}
+
+/// Without `@mariadb_slave_capability` MariaDB sends BEGIN queries and `# Dummy event`s instead of
+/// its GTID events: the MySQL-like flow.
+#[test]
+fn snapshot_plus_binlog_without_mariadb_gtid_events() {
+    snapshot_plus_binlog("cq", 70_000, false);
+}
+
+fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
+    let db = format!("it_sync_src_{tag}_{}", std::process::id());
     let mut c = conn();
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
@@ -956,6 +967,10 @@ fn snapshot_position_plus_binlog_equals_final_state() {
         .unwrap();
     c.query_drop(format!("INSERT INTO `{db}`.t VALUES (4,'d')"))
         .unwrap();
+    c.query_drop(format!("ALTER TABLE `{db}`.t COMMENT 'c'"))
+        .unwrap();
+    c.query_drop(format!("INSERT INTO `{db}`.t VALUES (5,'e')"))
+        .unwrap();
     let ch = snap.read_chunk(&table, &sref, None, 100, &tz).unwrap();
     assert!(ch.done);
     let mut state: BTreeMap<(String, String), Row> = BTreeMap::new();
@@ -972,22 +987,35 @@ fn snapshot_position_plus_binlog_equals_final_state() {
 
     let mut reader = BinlogReader::open_with(
         &source(),
-        62_000 + (std::process::id() % 1000),
+        server_id_base + (std::process::id() % 1000),
         &pos,
         vec![table],
         &tz,
         ReaderOptions {
             non_block: true,
+            mariadb_gtid_events: gtid_events,
             ..ReaderOptions::default()
         },
     )
     .unwrap();
     let mut pending = Vec::new();
     let mut applied = 0;
+    let mut ddl = Vec::new();
     while let Some(ev) = reader.next_event().unwrap() {
         match ev {
+            SourceEvent::Ddl { sql, .. } if sql.contains(&db) => {
+                assert!(pending.is_empty(), "DDL is its own transaction");
+                ddl.push((applied, sql));
+            }
             SourceEvent::Rows { changes, .. } => pending.extend(changes),
-            SourceEvent::Commit { .. } => {
+            SourceEvent::Commit { gtid, .. } => {
+                if !pending.is_empty() {
+                    assert_eq!(
+                        gtid.is_some(),
+                        gtid_events,
+                        "GTID of our transaction: {gtid:?}"
+                    );
+                }
                 for ch in pending.drain(..) {
                     applied += 1;
                     match ch {
@@ -1004,9 +1032,11 @@ fn snapshot_position_plus_binlog_equals_final_state() {
         }
     }
     assert_eq!(
-        applied, 3,
-        "exactly the three later changes are in the binlog after the snapshot position"
+        applied, 4,
+        "exactly the four later changes are in the binlog after the snapshot position"
     );
+    assert_eq!(ddl.len(), 1, "the ALTER: {ddl:?}");
+    assert_eq!(ddl[0].0, 3, "the ALTER comes after three changes: {ddl:?}");
     let fin: Vec<(String, Option<String>)> = state
         .values()
         .map(|r| {
@@ -1021,10 +1051,10 @@ fn snapshot_position_plus_binlog_equals_final_state() {
         vec![
             ("1".into(), Some("a".into())),
             ("2".into(), Some("b2".into())),
-            ("4".into(), Some("d".into()))
+            ("4".into(), Some("d".into())),
+            ("5".into(), Some("e".into()))
         ]
     );
-    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }
 
 #[test]

@@ -102,6 +102,10 @@ pub struct ReaderOptions {
     pub backoff: Duration,
     /// BINLOG_DUMP_NON_BLOCK: `next_event` returns Ok(None) once caught up (tests, one-shot reads).
     pub non_block: bool,
+    /// Announce a GTID-aware MariaDB replica (`@mariadb_slave_capability=4`) to get real GTID
+    /// events; when false, MariaDB rewrites them into `BEGIN` and `# Dummy event` queries (the
+    /// MySQL-like flow), and Commit carries no GTID.
+    pub mariadb_gtid_events: bool,
 }
 
 impl Default for ReaderOptions {
@@ -112,6 +116,7 @@ impl Default for ReaderOptions {
             max_reconnects: 10,
             backoff: Duration::from_millis(500),
             non_block: false,
+            mariadb_gtid_events: true,
         }
     }
 }
@@ -241,7 +246,9 @@ impl BinlogReader {
         conn.query_drop(format!("SET @master_heartbeat_period = {ns}"))?;
         // GTID-aware MariaDB replica: real GTID events instead of BEGIN/dummy rewrites. MySQL
         // ignores the variable.
-        conn.query_drop("SET @mariadb_slave_capability = 4")?;
+        if self.opts.mariadb_gtid_events {
+            conn.query_drop("SET @mariadb_slave_capability = 4")?;
+        }
         let mut req = BinlogRequest::new(self.server_id)
             .with_filename(from.file.as_bytes().to_vec())
             .with_pos(from.pos);

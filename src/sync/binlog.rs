@@ -269,13 +269,44 @@ impl BinlogReader {
     fn classify_start_error(&self, e: mysql::Error, from: &BinlogPosition) -> anyhow::Error {
         if let mysql::Error::MySqlError(me) = &e {
             if me.code == 1236 {
-                return purged_error(&self.src, from).context(me.message.clone());
+                return self.fatal_dump_error(&me.message, from);
             }
         }
         anyhow!(e).context(format!(
             "starting the binlog stream at {from} on {}:{}",
             self.src.host, self.src.port
         ))
+    }
+
+    /// ER_MASTER_FATAL_ERROR_READING_BINLOG (1236): the server refuses to stream. A missing or
+    /// purged file gets the "take a fresh snapshot" error; a server_id clash says so; anything
+    /// else carries the server's message.
+    fn fatal_dump_error(&self, message: &str, from: &BinlogPosition) -> anyhow::Error {
+        let m = message.to_ascii_lowercase();
+        if m.contains("same server") || m.contains("server_id") || m.contains("server_uuid") {
+            return fail(
+                Kind::Sync,
+                format!(
+                    "the source {}:{} dropped the binlog stream because another replica uses server id {} ({message}): \
+                     give this sync job a unique server id",
+                    self.src.host, self.src.port, self.server_id
+                ),
+            );
+        }
+        if m.contains("could not find")
+            || m.contains("purged")
+            || m.contains("first log file")
+            || m.contains("not found")
+        {
+            return purged_error(&self.src, from).context(message.to_string());
+        }
+        fail(
+            Kind::Sync,
+            format!(
+                "the source {}:{} refused to stream its binlog from {from}: {message}",
+                self.src.host, self.src.port
+            ),
+        )
     }
 
     /// The server's current binlog end (SHOW MASTER STATUS on a separate connection), for lag.
@@ -331,9 +362,7 @@ impl BinlogReader {
                     self.stream = None;
                     if let mysql::Error::MySqlError(me) = &e {
                         if me.code == 1236 {
-                            return Err(
-                                purged_error(&self.src, &self.resume).context(me.message.clone())
-                            );
+                            return Err(self.fatal_dump_error(&me.message, &self.resume.clone()));
                         }
                     }
                     tracing::warn!(error = %e, "binlog connection to {}:{} lost; reconnecting", self.src.host, self.src.port);
@@ -361,7 +390,7 @@ impl BinlogReader {
                 .and_then(|conn| self.start_stream(conn, from));
             match res {
                 Ok(stream) => return Ok(stream),
-                Err(e) if is_purged(&e) => return Err(e),
+                Err(e) if is_fatal(&e) => return Err(e),
                 Err(e) => {
                     tracing::warn!(attempt, error = %format!("{e:#}"), "reconnecting to {}:{}", self.src.host, self.src.port);
                     last = Some(e);
@@ -886,11 +915,13 @@ fn uuid_text(sid: &[u8; 16]) -> String {
     )
 }
 
-/// Marker carried in the purged-position error so retries stop.
-const PURGED_MARK: &str = "no longer exists on";
-
-fn is_purged(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.to_string().contains(PURGED_MARK))
+/// Errors that retrying cannot fix (purged position, refused dump, ...): raised as
+/// `Kind::Sync` failures, while unreachable-server errors are `Kind::Source`.
+fn is_fatal(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<crate::error::Failure>()
+            .is_some_and(|f| f.kind == Kind::Sync)
+    })
 }
 
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {

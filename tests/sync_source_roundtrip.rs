@@ -19,6 +19,15 @@ use smt::sync::snapshot::{key_from_json, key_to_json, master_status, Snapshot};
 use smt::sync::value::TimeZoneSpec;
 use std::collections::BTreeMap;
 
+/// Drops the test database when the test ends, also when it fails.
+struct DropDb(String);
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        let _ = conn().query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.0));
+    }
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh"))
 }
@@ -387,6 +396,7 @@ fn snapshot_and_binlog_render_identically() {
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!("USE `{db}`")).unwrap();
     c.query_drop(DDL).unwrap();
     insert_edge_rows(&mut c, &db);
@@ -583,6 +593,7 @@ fn merged_shards_map_columns_by_name() {
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!("USE `{db}`")).unwrap();
     // Shard 1 has columns in another order and lacks `extra`.
     c.query_drop(
@@ -783,6 +794,7 @@ fn keyless_tables_are_paged_completely() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.nk (id INT NOT NULL, v VARCHAR(20))"
     ))
@@ -841,6 +853,7 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
@@ -919,11 +932,23 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
 
 #[test]
 fn snapshot_position_plus_binlog_equals_final_state() {
-    let db = format!("it_sync_src_cp_{}", std::process::id());
+    snapshot_plus_binlog("cp", 62_000, true);
+}
+
+/// Without `@mariadb_slave_capability` MariaDB sends BEGIN queries and `# Dummy event`s instead of
+/// its GTID events: the MySQL-like flow.
+#[test]
+fn snapshot_plus_binlog_without_mariadb_gtid_events() {
+    snapshot_plus_binlog("cq", 70_000, false);
+}
+
+fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
+    let db = format!("it_sync_src_{tag}_{}", std::process::id());
     let mut c = conn();
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
@@ -944,6 +969,10 @@ fn snapshot_position_plus_binlog_equals_final_state() {
         .unwrap();
     c.query_drop(format!("INSERT INTO `{db}`.t VALUES (4,'d')"))
         .unwrap();
+    c.query_drop(format!("ALTER TABLE `{db}`.t COMMENT 'c'"))
+        .unwrap();
+    c.query_drop(format!("INSERT INTO `{db}`.t VALUES (5,'e')"))
+        .unwrap();
     let ch = snap.read_chunk(&table, &sref, None, 100, &tz).unwrap();
     assert!(ch.done);
     let mut state: BTreeMap<(String, String), Row> = BTreeMap::new();
@@ -960,22 +989,35 @@ fn snapshot_position_plus_binlog_equals_final_state() {
 
     let mut reader = BinlogReader::open_with(
         &source(),
-        62_000 + (std::process::id() % 1000),
+        server_id_base + (std::process::id() % 1000),
         &pos,
         vec![table],
         &tz,
         ReaderOptions {
             non_block: true,
+            mariadb_gtid_events: gtid_events,
             ..ReaderOptions::default()
         },
     )
     .unwrap();
     let mut pending = Vec::new();
     let mut applied = 0;
+    let mut ddl = Vec::new();
     while let Some(ev) = reader.next_event().unwrap() {
         match ev {
+            SourceEvent::Ddl { sql, .. } if sql.contains(&db) => {
+                assert!(pending.is_empty(), "DDL is its own transaction");
+                ddl.push((applied, sql));
+            }
             SourceEvent::Rows { changes, .. } => pending.extend(changes),
-            SourceEvent::Commit { .. } => {
+            SourceEvent::Commit { gtid, .. } => {
+                if !pending.is_empty() {
+                    assert_eq!(
+                        gtid.is_some(),
+                        gtid_events,
+                        "GTID of our transaction: {gtid:?}"
+                    );
+                }
                 for ch in pending.drain(..) {
                     applied += 1;
                     match ch {
@@ -992,9 +1034,11 @@ fn snapshot_position_plus_binlog_equals_final_state() {
         }
     }
     assert_eq!(
-        applied, 3,
-        "exactly the three later changes are in the binlog after the snapshot position"
+        applied, 4,
+        "exactly the four later changes are in the binlog after the snapshot position"
     );
+    assert_eq!(ddl.len(), 1, "the ALTER: {ddl:?}");
+    assert_eq!(ddl[0].0, 3, "the ALTER comes after three changes: {ddl:?}");
     let fin: Vec<(String, Option<String>)> = state
         .values()
         .map(|r| {
@@ -1009,10 +1053,10 @@ fn snapshot_position_plus_binlog_equals_final_state() {
         vec![
             ("1".into(), Some("a".into())),
             ("2".into(), Some("b2".into())),
-            ("4".into(), Some("d".into()))
+            ("4".into(), Some("d".into())),
+            ("5".into(), Some("e".into()))
         ]
     );
-    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
 }
 
 #[test]
@@ -1035,6 +1079,7 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
@@ -1094,6 +1139,7 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (d DECIMAL(30,10) NOT NULL, b BIT(8) NOT NULL, e ENUM('x','y') NOT NULL, PRIMARY KEY (d, b, e))"
     ))
@@ -1185,6 +1231,7 @@ fn binary_padding_and_latin1_text_agree() {
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, bn BINARY(4), l1 VARCHAR(10) CHARACTER SET latin1,
          c1 CHAR(5) CHARACTER SET latin1, c2 CHAR(5)) DEFAULT CHARSET=utf8mb4"
@@ -1280,6 +1327,7 @@ fn snapshot_equals_binlog(
         .unwrap();
     let p0 = master_status(&mut c).unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!("USE `{db}`")).unwrap();
     c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
         .unwrap();
@@ -1555,6 +1603,7 @@ fn unknown_types_fail_clearly_in_the_binlog() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, u UUID)"
     ))
@@ -1633,12 +1682,20 @@ fn limited_user_preflight_and_reconnect_giving_up() {
     c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
         .unwrap();
     c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
     c.query_drop(format!(
         "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
     ))
     .unwrap();
     c.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-{tag}'"))
         .unwrap();
+    struct DropUser(String);
+    impl Drop for DropUser {
+        fn drop(&mut self) {
+            let _ = conn().query_drop(format!("DROP USER IF EXISTS '{}'@'%'", self.0));
+        }
+    }
+    let _drop_user = DropUser(user.clone());
     c.query_drop(format!("GRANT SELECT ON `{db}`.* TO '{user}'@'%'"))
         .unwrap();
     c.query_drop(format!("GRANT REPLICATION SLAVE ON *.* TO '{user}'@'%'"))
@@ -1702,4 +1759,136 @@ fn limited_user_preflight_and_reconnect_giving_up() {
     assert!(!err.contains(&format!("pw-{tag}")), "no password in errors");
     c.query_drop(format!("DROP USER '{user}'@'%'")).unwrap();
     c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}
+
+/// Throughput numbers for the report (not a correctness test): `cargo test --test
+/// sync_source_roundtrip measure -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_snapshot_and_binlog_throughput() {
+    let db = format!("it_sync_src_me_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))"
+    ))
+    .unwrap();
+    let start = master_status(&mut c).unwrap();
+    let n = 200_000;
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t SELECT seq, CONCAT('value-', seq) FROM `{db}`.seq_1_to_{n}"
+    ))
+    .unwrap();
+    let table = simple_table(&db, "t", true);
+    let sref = table.plan.sources[0].clone();
+    let tz = TimeZoneSpec::Fixed(0);
+    let t0 = std::time::Instant::now();
+    let (mut snap, _) = Snapshot::begin(&source()).unwrap();
+    let mut after: Option<Vec<mysql::Value>> = None;
+    let mut rows = 0;
+    loop {
+        let ch = snap
+            .read_chunk(&table, &sref, after.as_deref(), 10_000, &tz)
+            .unwrap();
+        rows += ch.rows.len();
+        after = ch.last_key;
+        if ch.done {
+            break;
+        }
+    }
+    let snap_s = t0.elapsed().as_secs_f64();
+    snap.finish().unwrap();
+    assert_eq!(rows, n);
+    let t1 = std::time::Instant::now();
+    let mut reader = BinlogReader::open_with(
+        &source(),
+        68_000 + (std::process::id() % 1000),
+        &start,
+        vec![table],
+        &tz,
+        ReaderOptions {
+            non_block: true,
+            ..ReaderOptions::default()
+        },
+    )
+    .unwrap();
+    let mut changes = 0;
+    while let Some(ev) = reader.next_event().unwrap() {
+        if let SourceEvent::Rows { changes: ch, .. } = ev {
+            changes += ch.len();
+        }
+    }
+    let bin_s = t1.elapsed().as_secs_f64();
+    assert_eq!(changes, n);
+    println!(
+        "snapshot: {n} rows in {snap_s:.2}s ({:.0} rows/s); binlog: {n} rows in {bin_s:.2}s ({:.0} rows/s)",
+        n as f64 / snap_s,
+        n as f64 / bin_s
+    );
+    c.query_drop(format!("DROP DATABASE `{db}`")).unwrap();
+}
+
+#[test]
+fn a_connection_lost_inside_a_transaction_redelivers_it_whole() {
+    let db = format!("it_sync_src_mx_{}", std::process::id());
+    let mut c = conn();
+    c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    let _drop_db = DropDb(db.clone());
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(400))"
+    ))
+    .unwrap();
+    let table = simple_table(&db, "t", true);
+    let start = master_status(&mut c).unwrap();
+    let mut reader = BinlogReader::open(
+        &source(),
+        69_000 + (std::process::id() % 1000),
+        &start,
+        vec![table],
+        &TimeZoneSpec::Fixed(0),
+    )
+    .unwrap();
+    // One transaction far larger than the socket buffers (~40 MB), so the server is still
+    // sending it when the connection is killed.
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t SELECT seq, REPEAT('x', 400) FROM `{db}`.seq_1_to_100000"
+    ))
+    .unwrap();
+    let first_batch = loop {
+        if let SourceEvent::Rows { changes, .. } = reader.next_event().unwrap().expect("blocking") {
+            break changes.len();
+        }
+    };
+    assert!(
+        first_batch > 0 && first_batch < 100_000,
+        "several rows events: {first_batch}"
+    );
+    c.query_drop(format!("KILL CONNECTION {}", reader.connection_id()))
+        .unwrap();
+    let mut after_restart = 0;
+    let mut restarted = false;
+    loop {
+        match reader.next_event().unwrap().expect("blocking") {
+            SourceEvent::Restarted { .. } => {
+                restarted = true;
+                after_restart = 0;
+            }
+            SourceEvent::Rows { changes, .. } => after_restart += changes.len(),
+            SourceEvent::Commit { .. } if after_restart > 0 => break,
+            _ => {}
+        }
+    }
+    assert!(
+        restarted,
+        "the consumer is told to drop the partial transaction"
+    );
+    assert_eq!(
+        after_restart, 100_000,
+        "the whole transaction is delivered again after the restart"
+    );
 }

@@ -18,7 +18,7 @@ use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
 use crate::plan::{SourceRef, TablePlan};
 use crate::schema::TableDesc;
-use crate::sync::cell::{Cell, Row};
+use crate::sync::cell::Row;
 use crate::sync::position::BinlogPosition;
 use crate::sync::snapshot::{connect, connect_with, master_status};
 use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
@@ -105,6 +105,10 @@ pub struct ReaderOptions {
     pub backoff: Duration,
     /// BINLOG_DUMP_NON_BLOCK: `next_event` returns Ok(None) once caught up (tests, one-shot reads).
     pub non_block: bool,
+    /// Announce a GTID-aware MariaDB replica (`@mariadb_slave_capability=4`) to get real GTID
+    /// events; when false, MariaDB rewrites them into `BEGIN` and `# Dummy event` queries (the
+    /// MySQL-like flow), and Commit carries no GTID.
+    pub mariadb_gtid_events: bool,
 }
 
 impl Default for ReaderOptions {
@@ -115,6 +119,7 @@ impl Default for ReaderOptions {
             max_reconnects: 10,
             backoff: Duration::from_millis(500),
             non_block: false,
+            mariadb_gtid_events: true,
         }
     }
 }
@@ -244,7 +249,9 @@ impl BinlogReader {
         conn.query_drop(format!("SET @master_heartbeat_period = {ns}"))?;
         // GTID-aware MariaDB replica: real GTID events instead of BEGIN/dummy rewrites. MySQL
         // ignores the variable.
-        conn.query_drop("SET @mariadb_slave_capability = 4")?;
+        if self.opts.mariadb_gtid_events {
+            conn.query_drop("SET @mariadb_slave_capability = 4")?;
+        }
         let mut req = BinlogRequest::new(self.server_id)
             .with_filename(from.file.as_bytes().to_vec())
             .with_pos(from.pos);
@@ -265,13 +272,44 @@ impl BinlogReader {
     fn classify_start_error(&self, e: mysql::Error, from: &BinlogPosition) -> anyhow::Error {
         if let mysql::Error::MySqlError(me) = &e {
             if me.code == 1236 {
-                return purged_error(&self.src, from).context(me.message.clone());
+                return self.fatal_dump_error(&me.message, from);
             }
         }
         anyhow!(e).context(format!(
             "starting the binlog stream at {from} on {}:{}",
             self.src.host, self.src.port
         ))
+    }
+
+    /// ER_MASTER_FATAL_ERROR_READING_BINLOG (1236): the server refuses to stream. A missing or
+    /// purged file gets the "take a fresh snapshot" error; a server_id clash says so; anything
+    /// else carries the server's message.
+    fn fatal_dump_error(&self, message: &str, from: &BinlogPosition) -> anyhow::Error {
+        let m = message.to_ascii_lowercase();
+        if m.contains("same server") || m.contains("server_id") || m.contains("server_uuid") {
+            return fail(
+                Kind::Sync,
+                format!(
+                    "the source {}:{} dropped the binlog stream because another replica uses server id {} ({message}): \
+                     give this sync job a unique server id",
+                    self.src.host, self.src.port, self.server_id
+                ),
+            );
+        }
+        if m.contains("could not find")
+            || m.contains("purged")
+            || m.contains("first log file")
+            || m.contains("not found")
+        {
+            return purged_error(&self.src, from).context(message.to_string());
+        }
+        fail(
+            Kind::Sync,
+            format!(
+                "the source {}:{} refused to stream its binlog from {from}: {message}",
+                self.src.host, self.src.port
+            ),
+        )
     }
 
     /// The server's current binlog end (SHOW MASTER STATUS on a separate connection), for lag.
@@ -327,9 +365,7 @@ impl BinlogReader {
                     self.stream = None;
                     if let mysql::Error::MySqlError(me) = &e {
                         if me.code == 1236 {
-                            return Err(
-                                purged_error(&self.src, &self.resume).context(me.message.clone())
-                            );
+                            return Err(self.fatal_dump_error(&me.message, &self.resume.clone()));
                         }
                     }
                     tracing::warn!(error = %e, "binlog connection to {}:{} lost; reconnecting", self.src.host, self.src.port);
@@ -357,7 +393,7 @@ impl BinlogReader {
                 .and_then(|conn| self.start_stream(conn, from));
             match res {
                 Ok(stream) => return Ok(stream),
-                Err(e) if is_purged(&e) => return Err(e),
+                Err(e) if is_fatal(&e) => return Err(e),
                 Err(e) => {
                     tracing::warn!(attempt, error = %format!("{e:#}"), "reconnecting to {}:{}", self.src.host, self.src.port);
                     last = Some(e);
@@ -587,6 +623,17 @@ impl BinlogReader {
                 }
                 Ok(None)
             }
+            EventData::IncidentEvent(inc) => Err(fail(
+                Kind::Sync,
+                format!(
+                    "the source {}:{} logged an incident at {} ({}): changes may be missing from its binlog; \
+                     take a fresh snapshot (delete the state dir and run `smt sync` again)",
+                    self.src.host,
+                    self.src.port,
+                    self.pos,
+                    inc.message()
+                ),
+            )),
             EventData::TransactionPayloadEvent(_) => Err(fail(
                 Kind::Sync,
                 format!(
@@ -871,11 +918,13 @@ fn uuid_text(sid: &[u8; 16]) -> String {
     )
 }
 
-/// Marker carried in the purged-position error so retries stop.
-const PURGED_MARK: &str = "no longer exists on";
-
-fn is_purged(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.to_string().contains(PURGED_MARK))
+/// Errors that retrying cannot fix (purged position, refused dump, ...): raised as
+/// `Kind::Sync` failures, while unreachable-server errors are `Kind::Source`.
+fn is_fatal(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<crate::error::Failure>()
+            .is_some_and(|f| f.kind == Kind::Sync)
+    })
 }
 
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
@@ -1011,11 +1060,6 @@ pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), V
     } else {
         Err(p)
     }
-}
-
-/// Render helper for tests and tools: the text of a cell list.
-pub fn row_texts(row: &[Cell]) -> Vec<Option<&str>> {
-    row.iter().map(Cell::text).collect()
 }
 
 #[cfg(test)]

@@ -2,6 +2,25 @@
 //! Source side (position, cell, value, binlog, snapshot) and engine side (checkpoint, batch,
 //! sink, engine, status, flink); see SYNC_API.md for the split. [`run`] wires them: preflight,
 //! then [`engine::Engine`] over the real source (MySQL/MariaDB) and target (Stream Load).
+//!
+//! Operation, in short:
+//! - State: `<state_dir>/sync-state.json` (default `<output_dir>/sync-state`, `--state-dir`),
+//!   see [`checkpoint`]; `sync.lock` keeps a second process off the same state. Delete the state
+//!   directory (and truncate the targets) to start over with a fresh snapshot.
+//! - Preflight: binlog ROW/FULL + privileges on the source, FE (MySQL port) and Stream Load (HTTP)
+//!   reachable, target tables present (missing ones are created with `smt apply`'s code), the
+//!   checkpoint's binlog position still on the server.
+//! - Snapshot of every table not yet done (one consistent view; chunk = one StarRocks
+//!   transaction of at most `sink.buffer-flush.max-rows` rows), then the binlog from the lowest
+//!   table position; batches flush at transaction boundaries on `sink.buffer-flush.max-rows`,
+//!   `max-bytes` or `interval-ms` (sync default 1000 ms). Every load is a transaction with a
+//!   deterministic label (see [`batch`]) committed only after the checkpoint records it.
+//! - `--until-caught-up` exits 0 once everything up to the server's position is committed;
+//!   `--snapshot-only` after the snapshot; SIGINT/SIGTERM finish the batch, checkpoint, exit 0.
+//! - Stops (exit 7) with a message when a human must act: DDL on a replicated table, an
+//!   UPDATE/DELETE on a DUPLICATE KEY target (unless `[other] sync_skip_duplicate_key_changes`),
+//!   a purged checkpoint position, a prepared transaction StarRocks lost, a checkpoint behind the
+//!   target.
 
 pub mod binlog;
 pub mod cell;

@@ -250,3 +250,72 @@ fn csv_separator_inside_a_streamed_transaction_falls_back_to_json() {
     assert_eq!(target_rows(&emu, tp).len(), 43);
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }
+
+/// DDL on a replicated table mid-stream: everything before it is loaded, the checkpoint moves
+/// past it, and sync stops with exit 7 naming the statement.
+#[test]
+fn ddl_on_a_replicated_table_stops_after_loading_what_came_before() {
+    let m = Maria::from_env();
+    let db = "it_sync_e2e_ddl";
+    let mut c = m.conn();
+    m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
+    m.exec(&mut c, &format!("CREATE DATABASE {db}"));
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(20))"),
+    );
+    m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (1, 'a')"));
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("smt.ini");
+    std::fs::write(
+        &cfg,
+        config_text(
+            &m,
+            &emu,
+            &dir.path().join("result"),
+            &[&format!("database = ^{db}$\ntable = .*")],
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let (config, plan, tables) = plan_for(&cfg);
+    let run = || {
+        let mut job =
+            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+        job.reader.heartbeat = Duration::from_millis(200);
+        job.run(Options {
+            until_caught_up: true,
+            progress: false,
+            ..Options::default()
+        })
+    };
+    assert_eq!(run().unwrap(), Outcome::CaughtUp);
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {db}.t VALUES (2, 'b'), (3, 'c')"),
+    );
+    m.exec(&mut c, &format!("ALTER TABLE {db}.t ADD COLUMN extra INT"));
+    m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (4, 'd', 40)"));
+    let e = run().expect_err("DDL stops the sync");
+    assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
+    let msg = format!("{e:#}");
+    assert!(msg.contains("ADD COLUMN extra"), "{msg}");
+    let ids: Vec<String> = emu
+        .rows(db, "t")
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["1", "2", "3"],
+        "rows before the DDL are loaded, none after"
+    );
+    let cp = smt::sync::checkpoint::Store::new(&state)
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(cp.pending_commit.is_empty());
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}

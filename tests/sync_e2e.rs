@@ -6,6 +6,8 @@
 mod sync_support;
 
 use smt::sync::engine::{Options, Outcome};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use sync_support::*;
 
@@ -248,5 +250,136 @@ fn csv_separator_inside_a_streamed_transaction_falls_back_to_json() {
         &target_rows(&emu, tp),
     );
     assert_eq!(target_rows(&emu, tp).len(), 43);
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}
+
+/// DDL on a replicated table while sync follows the binlog. ADD/DROP of a non-key column is
+/// followed (the StarRocks table is altered, the stream continues with the new shape; rows
+/// exact); a type change stops with exit 7 after loading everything before it, checkpoint past
+/// it; a restart then refuses to guess (the target no longer matches the source schema).
+#[test]
+fn ddl_mid_stream_add_drop_followed_type_change_stops() {
+    let m = Maria::from_env();
+    let db = "it_sync_e2e_ddl";
+    let mut c = m.conn();
+    m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
+    m.exec(&mut c, &format!("CREATE DATABASE {db}"));
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(20), old INT)"),
+    );
+    m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (1, 'a', 10)"));
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("smt.ini");
+    std::fs::write(
+        &cfg,
+        config_text(
+            &m,
+            &emu,
+            &dir.path().join("result"),
+            &[&format!("database = ^{db}$\ntable = .*")],
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    // Like the binary: introspect and plan at start.
+    let job = || {
+        let (config, plan, tables) = plan_for(&cfg);
+        let mut job =
+            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+        job.reader.heartbeat = Duration::from_millis(200);
+        job
+    };
+    let opts = |until: bool, stop: &Arc<AtomicBool>| Options {
+        until_caught_up: until,
+        progress: false,
+        stop: stop.clone(),
+        ..Options::default()
+    };
+    let never = Arc::new(AtomicBool::new(false));
+    assert_eq!(job().run(opts(true, &never)).unwrap(), Outcome::CaughtUp);
+
+    // Following; the DDL arrives mid-stream.
+    let stop = Arc::new(AtomicBool::new(false));
+    let j = job();
+    let r = std::thread::scope(|s| {
+        let h = s.spawn(|| j.run(opts(false, &stop)));
+        std::thread::sleep(Duration::from_millis(800));
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {db}.t VALUES (2, 'b', 20), (3, 'c', 30)"),
+        );
+        m.exec(
+            &mut c,
+            &format!("ALTER TABLE {db}.t ADD COLUMN extra INT, DROP COLUMN old"),
+        );
+        m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (4, 'd', 40)"));
+        m.exec(&mut c, &format!("UPDATE {db}.t SET extra = 7 WHERE id = 1"));
+        std::thread::sleep(Duration::from_secs(3));
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap()
+    });
+    assert_eq!(r.expect("ADD/DROP COLUMN is followed"), Outcome::Stopped);
+    let mut cols = emu.columns(db, "t").unwrap();
+    cols.sort();
+    assert_eq!(cols, vec!["extra", "id", "v"]);
+    let (_, plan, _) = plan_for(&cfg);
+    let tp = &plan.rules[0].tables[0];
+    assert_same_rows(
+        "after ADD/DROP COLUMN",
+        &source_rows(&mut c, tp),
+        &target_rows(&emu, tp),
+    );
+
+    // A type change mid-stream stops.
+    let j = job();
+    let stop = Arc::new(AtomicBool::new(false));
+    let r = std::thread::scope(|s| {
+        let h = s.spawn(|| j.run(opts(false, &stop)));
+        std::thread::sleep(Duration::from_millis(800));
+        m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (5, 'e', 50)"));
+        m.exec(
+            &mut c,
+            &format!("ALTER TABLE {db}.t MODIFY COLUMN extra BIGINT"),
+        );
+        m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (6, 'f', 60)"));
+        let t0 = std::time::Instant::now();
+        while !h.is_finished() && t0.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap()
+    });
+    let e = r.expect_err("a type change stops the sync");
+    assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
+    let msg = format!("{e:#}");
+    assert!(msg.contains("MODIFY COLUMN extra BIGINT"), "{msg}");
+    let mut ids: Vec<String> = emu
+        .rows(db, "t")
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec!["1", "2", "3", "4", "5"],
+        "rows before the DDL are loaded, none after"
+    );
+    let cp = smt::sync::checkpoint::Store::new(&state)
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(cp.pending_commit.is_empty());
+    // Restarting with the StarRocks table still INT: refused with a clear message.
+    let e = job()
+        .run(opts(true, &never))
+        .expect_err("schema mismatch at start");
+    assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
+    assert!(
+        format!("{e:#}").contains("does not match the source's current schema"),
+        "{e:#}"
+    );
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }

@@ -669,7 +669,7 @@ fn merged_shards_map_columns_by_name() {
                 source, changes, ..
             } => {
                 for ch in changes {
-                    if let RowChange::Upsert(r) = ch {
+                    if let RowChange::Insert(r) | RowChange::Upsert(r) = ch {
                         rows.push((source.table.clone(), r));
                     }
                 }
@@ -872,30 +872,31 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
         .unwrap();
 
     // Read (blocking) until the marker row's transaction commits.
-    let read_until =
-        |reader: &mut BinlogReader, want: &str| -> (Vec<SourceEvent>, BinlogPosition) {
-            let mut seen = Vec::new();
-            let mut got = false;
-            loop {
-                let ev = reader
-                    .next_event()
-                    .unwrap()
-                    .expect("a blocking reader never reports idle as None");
-                if let SourceEvent::Rows { changes, .. } = &ev {
-                    got |= changes.iter().any(
-                        |c| matches!(c, RowChange::Upsert(r) if r[1] == Cell::Str(want.into())),
+    let read_until = |reader: &mut BinlogReader,
+                      want: &str|
+     -> (Vec<SourceEvent>, BinlogPosition) {
+        let mut seen = Vec::new();
+        let mut got = false;
+        loop {
+            let ev = reader
+                .next_event()
+                .unwrap()
+                .expect("a blocking reader never reports idle as None");
+            if let SourceEvent::Rows { changes, .. } = &ev {
+                got |= changes.iter().any(
+                        |c| matches!(c, RowChange::Insert(r) | RowChange::Upsert(r) if r[1] == Cell::Str(want.into())),
                     );
-                }
-                if let SourceEvent::Commit { end, .. } = &ev {
-                    if got {
-                        seen.push(ev.clone());
-                        return (seen, end.clone());
-                    }
-                }
-                seen.push(ev);
-                assert!(seen.len() < 100_000, "marker never arrived");
             }
-        };
+            if let SourceEvent::Commit { end, .. } = &ev {
+                if got {
+                    seen.push(ev.clone());
+                    return (seen, end.clone());
+                }
+            }
+            seen.push(ev);
+            assert!(seen.len() < 100_000, "marker never arrived");
+        }
+    };
     let (_, commit1) = read_until(&mut reader, "one");
     assert!(commit1 > start);
 
@@ -1112,7 +1113,7 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
             } => {
                 assert_eq!(
                     changes,
-                    vec![RowChange::Upsert(vec![
+                    vec![RowChange::Insert(vec![
                         Cell::Num("7".into()),
                         Cell::Str("seven".into())
                     ])]

@@ -72,11 +72,75 @@ pub trait SnapshotReader: Send {
 pub trait Source {
     fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)>;
     fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>>;
+    /// After DDL on the source: re-read the schema and re-plan the targets (same order as
+    /// `current`); later `binlog` streams use the new schema. Ok(None): cannot tell.
+    fn refresh(&mut self, _current: &[TablePlan]) -> anyhow::Result<Option<Vec<TablePlan>>> {
+        Ok(None)
+    }
 }
 
 /// Target-side DDL the engine needs.
 pub trait Admin {
     fn truncate(&self, db: &str, table: &str) -> anyhow::Result<()>;
+    /// Run one DDL statement on the FE (schema evolution).
+    fn exec(&self, _sql: &str) -> anyhow::Result<()> {
+        Err(anyhow::anyhow!("this target cannot run DDL"))
+    }
+}
+
+/// What a source DDL did to one target table, when smt can follow it: columns added (appended
+/// to the StarRocks table, nullable) and columns dropped. Anything else (type, key, model,
+/// encoding, a table gone) is not followed.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnDiff {
+    pub added: Vec<crate::plan::TargetColumn>,
+    pub dropped: Vec<String>,
+}
+
+/// Ok(diff) when `new` differs from `old` only by added/dropped non-key columns.
+pub fn column_diff(old: &TablePlan, new: &TablePlan) -> Result<ColumnDiff, String> {
+    if old.model != new.model || old.key != new.key {
+        return Err("the table model or key changed".into());
+    }
+    let mut d = ColumnDiff::default();
+    for c in &old.columns {
+        match new.column(&c.name) {
+            Some(n) if n.sr_type == c.sr_type && n.encoding == c.encoding => {}
+            Some(n) => {
+                return Err(format!(
+                    "column `{}` changed from {} to {}",
+                    c.name, c.sr_type, n.sr_type
+                ))
+            }
+            None => d.dropped.push(c.name.clone()),
+        }
+    }
+    for c in &new.columns {
+        if old.column(&c.name).is_none() {
+            d.added.push(c.clone());
+        }
+    }
+    Ok(d)
+}
+
+/// `ALTER TABLE` statements for a diff (added columns are nullable: existing rows get NULL).
+pub fn alter_statements(db: &str, table: &str, d: &ColumnDiff) -> Vec<String> {
+    let t = crate::ident::quote_qualified(db, table);
+    let mut out = Vec::new();
+    for c in &d.dropped {
+        out.push(format!(
+            "ALTER TABLE {t} DROP COLUMN {}",
+            crate::ident::quote(c)
+        ));
+    }
+    for c in &d.added {
+        out.push(format!(
+            "ALTER TABLE {t} ADD COLUMN {} {} NULL",
+            crate::ident::quote(&c.name),
+            c.sr_type
+        ));
+    }
+    out
 }
 
 /// When to cut a batch (`sink.buffer-flush.*`).
@@ -103,6 +167,8 @@ pub struct Target {
     pub spec: BodySpec,
     pub loader: Arc<dyn Loader>,
     pub limits: FlushLimits,
+    /// The rule's `flink.starrocks.*` options (to rebuild `spec` after schema evolution).
+    pub options: Vec<(String, String)>,
 }
 
 impl Target {
@@ -169,6 +235,8 @@ pub enum Outcome {
 enum PhaseError {
     /// Restart from the checkpoint.
     Retry(String),
+    /// Reopen the binlog at the checkpoint (after a followed schema change); not a failure.
+    Reopen,
     Fatal(anyhow::Error),
 }
 
@@ -303,6 +371,7 @@ impl<'a> Engine<'a> {
             match r {
                 Ok(o) => return Ok(o),
                 Err(PhaseError::Fatal(e)) => return Err(e),
+                Err(PhaseError::Reopen) => continue,
                 Err(PhaseError::Retry(m)) => {
                     restarts += 1;
                     if restarts > self.opts.max_restarts {
@@ -775,6 +844,15 @@ impl<'a> Engine<'a> {
                 self.flush(run)?;
                 self.state.binlog = Some(end.clone());
                 self.save()?;
+                match self.follow_schema_change(&sql) {
+                    Ok(true) => {
+                        run.cur = end.clone();
+                        run.batch_start = end;
+                        return Err(PhaseError::Reopen);
+                    }
+                    Ok(false) => {}
+                    Err(why) => tracing::warn!(%sql, "cannot follow the schema change: {why}"),
+                }
                 return Err(PhaseError::Fatal(fail(
                     Kind::Sync,
                     format!(
@@ -789,6 +867,46 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// Try to follow a source DDL: re-plan, and when only non-key columns were added or
+    /// dropped, ALTER the StarRocks tables and switch the targets to the new plans.
+    /// Ok(true) = followed (reopen the binlog at the checkpoint); Ok(false) = not possible.
+    fn follow_schema_change(&mut self, sql: &str) -> Result<bool, String> {
+        let current: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
+        let Some(new) = self
+            .source
+            .refresh(&current)
+            .map_err(|e| format!("{e:#}"))?
+        else {
+            return Ok(false);
+        };
+        if new.len() != current.len() {
+            return Err("the set of replicated tables changed".into());
+        }
+        let mut diffs = Vec::new();
+        for (o, n) in current.iter().zip(&new) {
+            let d = column_diff(o, n)
+                .map_err(|e| format!("{}.{}: {e}", o.target_database, o.target_table))?;
+            diffs.push(d);
+        }
+        for ((t, d), n) in self.targets.iter().zip(&diffs).zip(&new) {
+            for stmt in alter_statements(t.db(), t.table(), d) {
+                tracing::info!(%stmt, cause = %sql, "following a source schema change");
+                self.admin
+                    .exec(&stmt)
+                    .map_err(|e| format!("{stmt}: {e:#}"))?;
+            }
+            let _ = n;
+        }
+        for ((t, n), d) in self.targets.iter_mut().zip(new).zip(&diffs) {
+            if d.added.is_empty() && d.dropped.is_empty() {
+                continue;
+            }
+            t.spec = BodySpec::new(&n, &t.options).map_err(|e| e.to_string())?;
+            t.plan = n;
+        }
+        Ok(true)
     }
 
     fn min_interval(&self) -> Duration {

@@ -2,6 +2,29 @@
 //! Source side (position, cell, value, binlog, snapshot) and engine side (checkpoint, batch,
 //! sink, engine, status, flink); see SYNC_API.md for the split. [`run`] wires them: preflight,
 //! then [`engine::Engine`] over the real source (MySQL/MariaDB) and target (Stream Load).
+//!
+//! Operation, in short:
+//! - State: `<state_dir>/sync-state.json` (default `<output_dir>/sync-state`, `--state-dir`),
+//!   see [`checkpoint`]; `sync.lock` keeps a second process off the same state. Delete the state
+//!   directory (and truncate the targets) to start over with a fresh snapshot.
+//! - Preflight: binlog ROW/FULL + privileges on the source, FE (MySQL port) and Stream Load (HTTP)
+//!   reachable, target tables present (missing ones are created with `smt apply`'s code), the
+//!   checkpoint's binlog position still on the server.
+//! - Snapshot of every table not yet done (one consistent view; chunk = one StarRocks
+//!   transaction of at most `sink.buffer-flush.max-rows` rows), then the binlog from the lowest
+//!   table position; batches flush at transaction boundaries on `sink.buffer-flush.max-rows`,
+//!   `max-bytes` or `interval-ms` (sync default 1000 ms). Every load is a transaction with a
+//!   deterministic label (see [`batch`]) committed only after the checkpoint records it.
+//! - `--until-caught-up` exits 0 once everything up to the server's position is committed;
+//!   `--snapshot-only` after the snapshot; SIGINT/SIGTERM finish the batch, checkpoint, exit 0.
+//! - Schema changes: ADD/DROP of non-key columns on a replicated table are followed while
+//!   running (re-introspect, re-plan, `ALTER TABLE` on StarRocks, continue after the DDL); at
+//!   start, a target whose columns differ from the plan is a stop (the DDL happened while smt was
+//!   not running; older events cannot be decoded with today's schema).
+//! - Stops (exit 7) with a message when a human must act: other DDL on a replicated table, an
+//!   UPDATE/DELETE on a DUPLICATE KEY target (unless `[other] sync_skip_duplicate_key_changes`),
+//!   a purged checkpoint position, a prepared transaction StarRocks lost, a checkpoint behind the
+//!   target.
 
 pub mod binlog;
 pub mod cell;
@@ -65,6 +88,8 @@ pub fn run(
 
 /// Everything `smt sync` needs, resolved from the config and the plan.
 pub struct Job {
+    /// The whole config (re-planning after a source schema change).
+    pub config: Config,
     pub source: SourceConfig,
     pub captures: Vec<CaptureTable>,
     /// `flink.starrocks.*` options of each capture's rule.
@@ -125,6 +150,7 @@ impl Job {
             .clone()
             .unwrap_or_else(|| config.other.output_dir.join("sync-state"));
         Ok(Job {
+            config: config.clone(),
             source: config.source.clone(),
             captures,
             rule_options,
@@ -227,6 +253,7 @@ impl Job {
                 )));
             }
         }
+        check_target_shapes(&mut fe, &self.captures)?;
         let admin = FeAdmin(Mutex::new(fe));
 
         // Target: HTTP (Stream Load).
@@ -279,11 +306,13 @@ impl Job {
                 spec,
                 loader: loader.clone(),
                 limits: flush_limits(o)?,
+                options: o.clone(),
             });
         }
         let job = self.job_id();
         let server_id = 1_000_000 + (batch::fnv1a64(job.as_bytes()) % 1_000_000_000) as u32;
         let mut source = MysqlSource {
+            config: self.config.clone(),
             src: self.source.clone(),
             captures: self.captures.clone(),
             tz,
@@ -305,6 +334,72 @@ impl Job {
         )?;
         eng.run()
     }
+}
+
+/// Each target table must have the planned columns (names and types; order and nullability
+/// aside). A difference means the source schema changed while smt was not running (or the table
+/// was changed by hand): binlog events from before that DDL cannot be decoded with today's
+/// schema, so this is a stop, never a guess. A SHOW CREATE TABLE smt cannot parse is skipped.
+fn check_target_shapes(fe: &mut FeClient, captures: &[CaptureTable]) -> anyhow::Result<()> {
+    use crate::starrocks::show_create;
+    for c in captures {
+        let (db, t) = (&c.plan.target_database, &c.plan.target_table);
+        let text = match fe.show_create_table(db, t) {
+            Ok(Some(text)) => text,
+            Ok(None) => continue,
+            Err(e) => {
+                return Err(fail(
+                    Kind::Target,
+                    format!("SHOW CREATE TABLE {db}.{t} failed: {e}"),
+                ))
+            }
+        };
+        let existing = match show_create::parse_create_table(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(table = %format!("{db}.{t}"), "cannot parse SHOW CREATE TABLE ({e}); column check skipped");
+                continue;
+            }
+        };
+        let planned = show_create::shape_of_plan(&c.plan);
+        let norm = |cols: &[show_create::ColumnShape]| {
+            let mut v: Vec<(String, String)> = cols
+                .iter()
+                .map(|c| (c.name.to_lowercase(), c.ty.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        let (want, have) = (norm(&planned.columns), norm(&existing.columns));
+        if want != have {
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|w| !have.contains(w))
+                .map(|(n, ty)| format!("{n} {ty}"))
+                .collect();
+            let extra: Vec<String> = have
+                .iter()
+                .filter(|h| !want.contains(h))
+                .map(|(n, ty)| format!("{n} {ty}"))
+                .collect();
+            return Err(fail(
+                Kind::Sync,
+                format!(
+                    "the StarRocks table {db}.{t} does not match the source's current schema \
+                     (planned but not in StarRocks: [{}]; in StarRocks but not planned: [{}]). \
+                     The source schema changed while smt sync was not running, or the table was \
+                     changed by hand; binlog events from before that change cannot be decoded \
+                     with today's schema. If the checkpoint is already past the change, alter \
+                     the StarRocks table to match (see `smt generate` output); otherwise \
+                     truncate the target tables, delete the state directory and run smt sync \
+                     again for a fresh snapshot",
+                    missing.join(", "),
+                    extra.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn capture(tp: &TablePlan, tables: &[TableDesc]) -> anyhow::Result<CaptureTable> {
@@ -437,10 +532,19 @@ impl Admin for FeAdmin {
         fe.exec(&sql)
             .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
     }
+    fn exec(&self, sql: &str) -> anyhow::Result<()> {
+        let mut fe = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
+        fe.exec(sql)
+            .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
+    }
 }
 
 /// The real source: MySQL/MariaDB snapshots and binlog.
 struct MysqlSource {
+    config: Config,
     src: SourceConfig,
     captures: Vec<CaptureTable>,
     tz: TimeZoneSpec,
@@ -470,6 +574,27 @@ impl Source for MysqlSource {
             self.reader.clone(),
         )?;
         Ok(Box::new(ReaderAdapter(r)))
+    }
+    fn refresh(&mut self, current: &[TablePlan]) -> anyhow::Result<Option<Vec<TablePlan>>> {
+        let rules = &self.config.rules;
+        let want_db = |db: &str| rules.iter().any(|r| r.database.is_match(db));
+        let intro = crate::schema::introspect::introspect(&self.src, &want_db)?;
+        let plan = crate::plan::build(&self.config, &intro.tables)
+            .map_err(|e| anyhow::anyhow!("re-planning after the schema change: {e}"))?;
+        let all: Vec<&TablePlan> = plan.rules.iter().flat_map(|r| r.tables.iter()).collect();
+        let mut out = Vec::new();
+        let mut caps = Vec::new();
+        for c in current {
+            let Some(n) = all.iter().find(|n| {
+                n.target_database == c.target_database && n.target_table == c.target_table
+            }) else {
+                return Ok(None);
+            };
+            caps.push(capture(n, &intro.tables)?);
+            out.push((*n).clone());
+        }
+        self.captures = caps;
+        Ok(Some(out))
     }
 }
 

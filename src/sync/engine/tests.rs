@@ -208,6 +208,7 @@ fn targets(loader: &Arc<FakeLoader>, limits: FlushLimits) -> Vec<Target> {
             spec,
             loader: l,
             limits,
+            options: vec![],
         }
     };
     vec![mk("pk", Model::Primary), mk("dup", Model::Duplicate)]
@@ -684,4 +685,57 @@ fn dropped_source_restarts_from_checkpoint_definite_stops() {
             }
         }
     }
+}
+
+#[test]
+fn column_diff_follows_only_added_and_dropped_non_key_columns() {
+    let old = plan(
+        "d",
+        "t",
+        Model::Primary,
+        vec![
+            col("id", SrType::BigInt),
+            col("a", SrType::Int),
+            col("b", SrType::Int),
+        ],
+    );
+    let new = plan(
+        "d",
+        "t",
+        Model::Primary,
+        vec![
+            col("id", SrType::BigInt),
+            col("b", SrType::Int),
+            col("c w", SrType::Varchar(8)),
+        ],
+    );
+    let d = column_diff(&old, &new).unwrap();
+    assert_eq!(d.dropped, vec!["a".to_string()]);
+    assert_eq!(
+        d.added.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        vec!["c w"]
+    );
+    assert_eq!(
+        alter_statements("d", "t", &d),
+        vec![
+            "ALTER TABLE `d`.`t` DROP COLUMN `a`".to_string(),
+            "ALTER TABLE `d`.`t` ADD COLUMN `c w` VARCHAR(8) NULL".to_string()
+        ]
+    );
+    let retyped = plan(
+        "d",
+        "t",
+        Model::Primary,
+        vec![
+            col("id", SrType::BigInt),
+            col("a", SrType::BigInt),
+            col("b", SrType::Int),
+        ],
+    );
+    assert!(column_diff(&old, &retyped)
+        .unwrap_err()
+        .contains("`a` changed from INT to BIGINT"));
+    let dup = plan("d", "t", Model::Duplicate, old.columns.clone());
+    assert!(column_diff(&old, &dup).is_err());
+    assert!(alter_statements("d", "t", &column_diff(&old, &old).unwrap()).is_empty());
 }

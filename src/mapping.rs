@@ -535,7 +535,7 @@ pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
         notes.push(note(
             NoteKind::Generated,
             name,
-            format!("generated column `{expr}` is carried as a plain {sr_type} column (expression not kept)"),
+            format!("generated column AS ({expr}) is carried as a plain {sr_type} column (expression not kept)"),
         ));
     }
 

@@ -1,6 +1,6 @@
 //! MySQL/MariaDB column → StarRocks type, Flink types, value encoding and default. Pure.
 //!
-//! Policy: /work/shared/reference/type-mapping.md ("lossless by default"). Invariants:
+//! Policy: ../shared/reference/type-mapping.md ("lossless by default"). Invariants:
 //! - every `SourceType` variant is matched explicitly (no `_ =>`), so a new variant fails to
 //!   compile here instead of being mapped silently;
 //! - every produced `SrType` is within StarRocks' parameter ranges (VARCHAR 1..=1048576,

@@ -1,5 +1,5 @@
 //! starrocks-emulator: an in-memory **test fixture** that follows the documented StarRocks FE
-//! (MySQL protocol DDL) and Stream Load HTTP protocols (see `/work/shared/reference/
+//! (MySQL protocol DDL) and Stream Load HTTP protocols (see `../shared/reference/
 //! starrocks-protocol.md`). It is not StarRocks and proves nothing about a real cluster; it lets
 //! tests exercise a client against the documented behaviour, including injected faults.
 //!

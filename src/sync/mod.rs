@@ -1,6 +1,6 @@
 //! `smt sync`: consistent snapshot + binlog into StarRocks, exactly once.
 //! Source side (position, cell, value, binlog, snapshot) and engine side (checkpoint, batch,
-//! sink, engine, status, flink); see SYNC_API.md for the split. [`run`] wires them: preflight,
+//! sink, engine, status, flink). [`run`] wires them: preflight,
 //! then [`engine::Engine`] over the real source (MySQL/MariaDB) and target (Stream Load).
 //!
 //! Operation, in short:

@@ -858,24 +858,16 @@ mod tests {
             rules: rules
                 .iter()
                 .map(|(name, opts)| RuleConfig {
-                    name: name.to_string(),
-                    line: 1,
-                    database: Regex::new(".*").expect("re"),
-                    table: Regex::new(".*").expect("re"),
                     flink_starrocks: opts
                         .iter()
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .collect(),
-                    flink_cdc: vec![],
-                    properties: vec![],
-                    bucket_num: None,
-                    distributed_by: None,
-                    duplicate_keys: None,
-                    partition_key: None,
-                    partitions: None,
-                    target_database: None,
-                    target_table: None,
-                    shard_origin_columns: None,
+                    ..RuleConfig::new(
+                        *name,
+                        1,
+                        Regex::new(".*").expect("re"),
+                        Regex::new(".*").expect("re"),
+                    )
                 })
                 .collect(),
         }

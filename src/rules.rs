@@ -67,23 +67,7 @@ mod tests {
     use regex::Regex;
 
     fn rule(name: &str, db: &str, t: &str) -> RuleConfig {
-        RuleConfig {
-            name: name.into(),
-            line: 1,
-            database: Regex::new(db).unwrap(),
-            table: Regex::new(t).unwrap(),
-            flink_starrocks: vec![],
-            flink_cdc: vec![],
-            properties: vec![],
-            bucket_num: None,
-            distributed_by: None,
-            duplicate_keys: None,
-            partition_key: None,
-            partitions: None,
-            target_database: None,
-            target_table: None,
-            shard_origin_columns: None,
-        }
+        RuleConfig::new(name, 1, Regex::new(db).unwrap(), Regex::new(t).unwrap())
     }
     fn table(db: &str, t: &str) -> TableDesc {
         TableDesc {

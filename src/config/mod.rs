@@ -136,6 +136,27 @@ pub struct RuleConfig {
 }
 
 impl RuleConfig {
+    /// A rule with its name, header line and regexes, and every optional key unset.
+    pub fn new(name: impl Into<String>, line: usize, database: Regex, table: Regex) -> Self {
+        RuleConfig {
+            name: name.into(),
+            line,
+            database,
+            table,
+            flink_starrocks: Vec::new(),
+            flink_cdc: Vec::new(),
+            properties: Vec::new(),
+            bucket_num: None,
+            distributed_by: None,
+            duplicate_keys: None,
+            partition_key: None,
+            partitions: None,
+            target_database: None,
+            target_table: None,
+            shard_origin_columns: None,
+        }
+    }
+
     pub fn matches(&self, database: &str, table: &str) -> bool {
         self.database.is_match(database) && self.table.is_match(table)
     }

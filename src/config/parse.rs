@@ -491,24 +491,13 @@ impl Validator<'_> {
         let start = self.problems.len();
         let mut database = None;
         let mut table = None;
-        let mut r = RuleConfig {
-            name: sec[RULE_PREFIX.len()..].to_string(),
-            line: s.line,
-            // Placeholders; replaced below or the rule is dropped with a problem.
-            database: Regex::new("").ok()?,
-            table: Regex::new("").ok()?,
-            flink_starrocks: Vec::new(),
-            flink_cdc: Vec::new(),
-            properties: Vec::new(),
-            bucket_num: None,
-            distributed_by: None,
-            duplicate_keys: None,
-            partition_key: None,
-            partitions: None,
-            target_database: None,
-            target_table: None,
-            shard_origin_columns: None,
-        };
+        // Placeholder regexes; replaced below or the rule is dropped with a problem.
+        let mut r = RuleConfig::new(
+            sec[RULE_PREFIX.len()..].to_string(),
+            s.line,
+            Regex::new("").ok()?,
+            Regex::new("").ok()?,
+        );
         for it in self.items(s) {
             let (key, line) = (it.key, it.line);
             let v = it.value.trim();

@@ -20,23 +20,12 @@ pub fn other() -> OtherConfig {
 }
 
 pub fn rule(name: &str, db: &str, table: &str) -> RuleConfig {
-    RuleConfig {
-        name: name.into(),
-        line: 1,
-        database: Regex::new(db).expect("test regex"),
-        table: Regex::new(table).expect("test regex"),
-        flink_starrocks: vec![],
-        flink_cdc: vec![],
-        properties: vec![],
-        bucket_num: None,
-        distributed_by: None,
-        duplicate_keys: None,
-        partition_key: None,
-        partitions: None,
-        target_database: None,
-        target_table: None,
-        shard_origin_columns: None,
-    }
+    RuleConfig::new(
+        name,
+        1,
+        Regex::new(db).expect("test regex"),
+        Regex::new(table).expect("test regex"),
+    )
 }
 
 pub fn config(rules: Vec<RuleConfig>) -> Config {

@@ -328,23 +328,12 @@ pub fn hostile() -> TablePlan {
 }
 
 pub fn rule(name: &str) -> RuleConfig {
-    RuleConfig {
-        name: name.into(),
-        line: 1,
-        database: Regex::new(".*").expect("regex"),
-        table: Regex::new(".*").expect("regex"),
-        flink_starrocks: vec![],
-        flink_cdc: vec![],
-        properties: vec![],
-        bucket_num: None,
-        distributed_by: None,
-        duplicate_keys: None,
-        partition_key: None,
-        partitions: None,
-        target_database: None,
-        target_table: None,
-        shard_origin_columns: None,
-    }
+    RuleConfig::new(
+        name,
+        1,
+        Regex::new(".*").expect("regex"),
+        Regex::new(".*").expect("regex"),
+    )
 }
 
 fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -37,8 +37,20 @@ pub enum Command {
     /// Generate StarRocks DDL and Flink SQL from the config's rules into the output directory.
     Generate(GenerateArgs),
     /// Run the generated DDL on a StarRocks FE over the MySQL protocol (idempotent).
+    ///
+    /// Databases first, then tables, all with IF NOT EXISTS. A table that already exists is
+    /// compared column by column with the plan (SHOW CREATE TABLE) and differences are reported;
+    /// nothing is ever dropped or altered. Exit code 6 when any statement failed.
     Apply(ApplyArgs),
     /// Replicate: consistent snapshot, then binlog, into StarRocks via Stream Load.
+    ///
+    /// Every matched table is snapshotted once from one consistent view, then the binlog is
+    /// followed from the recorded position. Each batch is one Stream Load transaction whose label
+    /// comes from the source position it covers, committed only after the checkpoint
+    /// (<state-dir>/sync-state.json) records it: a crash or `kill -9` at any moment, followed by a
+    /// restart, neither loses nor duplicates a row. SIGINT/SIGTERM finish the current batch,
+    /// checkpoint and exit 0. Batches follow the rule's flink.starrocks.sink.buffer-flush.*
+    /// keys (sync default interval 1000 ms). Delete the state directory to start over.
     Sync(SyncArgs),
 }
 

@@ -114,6 +114,8 @@ struct GenerateSummary {
     notes: Vec<NoteSummary>,
     skipped: Vec<crate::plan::Skipped>,
     files: Vec<FileSummary>,
+    /// Files named like ours in the output directory that this run did not write (left alone).
+    stale_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,7 +154,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
     let source = read_source(&config)?;
     let plan = plan_tables(&config, &source.tables)?;
     let files = crate::output::result_files(&plan, &config)?;
-    crate::output::write_result_files(&config.other.output_dir, &files)?;
+    let written = crate::output::write_result_files(&config.other.output_dir, &files)?;
 
     let summary = GenerateSummary {
         config: config.path.clone(),
@@ -194,6 +196,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         skipped: plan.skipped.clone(),
+        stale_files: written.stale,
         files: files
             .iter()
             .map(|f| FileSummary {
@@ -282,6 +285,14 @@ fn summary_text(s: &GenerateSummary) -> String {
                 k.database, k.table, k.rule, k.reason
             );
         }
+    }
+    for p in &s.stale_files {
+        let _ = writeln!(
+            out,
+            "left in place: {} (named like an smt output but not written by this run: \
+             delete it if it belongs to a rule that no longer exists)",
+            p.display()
+        );
     }
     for f in &s.files {
         let mode = if f.secret {

@@ -8,10 +8,10 @@
 //! - A file with a password is never readable by others, not even briefly: the temp file is
 //!   created with mode 0600 (`O_EXCL`, so it is a new inode) before any byte is written.
 //! - Nothing but our own files is touched. SMT deletes the whole output directory; we don't.
-//!   The only removals are (a) files named exactly `starrocks-create.<X>.sql` or
-//!   `flink-create.<X>.sql` that this run did not write (outputs of a rule that no longer exists;
-//!   keeping them would let `mysql < starrocks-create.*.sql` recreate dropped rules), and
-//!   (b) our own temp files (`.smt-tmp.*`) left by a crashed run. Anything else stays.
+//!   The only removals are our own temp files (`.smt-tmp.*`) left by a crashed run. Files named
+//!   like our outputs (`starrocks-create.<X>.sql`, `flink-create.<X>.sql`) that this run did not
+//!   write (a rule that no longer exists, or a user's own file) are left in place and listed in
+//!   [`WriteReport::stale`], which `generate` prints, so a user decides what to delete.
 //! - Same input → byte-identical files (rendering is deterministic; see `render`).
 
 use crate::config::Config;
@@ -50,8 +50,11 @@ impl ResultFile {
 pub struct WriteReport {
     /// Files written (full paths), in input order.
     pub written: Vec<PathBuf>,
-    /// Stale files of ours removed (full paths), sorted.
+    /// Temp files of crashed runs removed (full paths), sorted.
     pub removed: Vec<PathBuf>,
+    /// Files named like our outputs that this run did not write (a rule that no longer exists,
+    /// or a user's own file): left in place, never deleted, and listed so the user can decide.
+    pub stale: Vec<PathBuf>,
 }
 
 /// Build the list of result files for a plan: per rule (config order) `starrocks-create.<N>.sql`
@@ -189,7 +192,7 @@ fn check_file_name(name: &str) -> Result<()> {
 }
 
 /// Write `files` (name, content, secret) into `dir` atomically; see the module doc for what is
-/// guaranteed and what is removed. Creates `dir` (and parents) if missing.
+/// guaranteed, removed and listed. Creates `dir` (and parents) if missing.
 pub fn write_results(dir: &Path, files: &[(String, String, bool)]) -> Result<WriteReport> {
     let mut names = BTreeSet::new();
     for (name, _, _) in files {
@@ -216,23 +219,28 @@ pub fn write_results(dir: &Path, files: &[(String, String, bool)]) -> Result<Wri
         report.written.push(target);
     }
 
-    // Remove stale outputs of ours and temp files of crashed runs.
+    // Remove temp files of crashed runs (only ours can carry TMP_PREFIX); list, never delete,
+    // files named like our outputs that this run did not write: they may be a user's.
     let entries = fs::read_dir(dir)
         .with_context(|| format!("cannot list output directory {}", dir.display()))?;
-    let mut stale = Vec::new();
+    let mut leftovers = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        let ours = (is_our_output(&name) && !names.contains(name.as_str()))
-            || name.starts_with(TMP_PREFIX);
-        if ours && entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            stale.push(entry.path());
+        if !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            continue;
+        }
+        if name.starts_with(TMP_PREFIX) {
+            leftovers.push(entry.path());
+        } else if is_our_output(&name) && !names.contains(name.as_str()) {
+            report.stale.push(entry.path());
         }
     }
-    stale.sort();
-    for p in stale {
+    leftovers.sort();
+    report.stale.sort();
+    for p in leftovers {
         fs::remove_file(&p).with_context(|| format!("cannot remove stale {}", p.display()))?;
         report.removed.push(p);
     }

@@ -163,3 +163,37 @@ fn example_config_generates_smt_named_files() {
     let fl = std::fs::read_to_string(out.join("flink-create.all.sql")).unwrap();
     assert!(fl.contains("EXECUTE STATEMENT SET"), "{fl}");
 }
+
+#[test]
+fn output_dir_is_never_wiped_and_unknown_lookalikes_are_listed_not_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    std::fs::write(out.join("starrocks-create.old.sql"), "-- my own file").unwrap();
+    let cfg = repo().join("config.ini.example");
+    let o = smt(
+        &[
+            "generate",
+            "-c",
+            cfg.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("left in place") && text.contains("starrocks-create.old.sql"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("starrocks-create.old.sql")).unwrap(),
+        "-- my own file"
+    );
+}

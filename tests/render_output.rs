@@ -70,7 +70,7 @@ fn secret_file_that_existed_world_readable_becomes_0600() {
 }
 
 #[test]
-fn unrelated_files_untouched_and_stale_outputs_removed() {
+fn unrelated_files_untouched_and_stale_outputs_listed_not_removed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
     for (n, c) in [
@@ -89,8 +89,12 @@ fn unrelated_files_untouched_and_stale_outputs_removed() {
     let report = write_results(d, &[t("starrocks-create.1.sql", "a;\n", false)]).expect("write");
     assert_eq!(
         report.removed,
+        vec![d.join(".smt-tmp.999.flink-create.1.sql")]
+    );
+    // Files named like ours that this run did not write are listed, never deleted.
+    assert_eq!(
+        report.stale,
         vec![
-            d.join(".smt-tmp.999.flink-create.1.sql"),
             d.join("flink-create.old.sql"),
             d.join("starrocks-create.old.sql")
         ]
@@ -98,9 +102,11 @@ fn unrelated_files_untouched_and_stale_outputs_removed() {
     assert_eq!(
         listing(d),
         [
+            "flink-create.old.sql",
             "notes.txt",
             "starrocks-create.1.sql",
             "starrocks-create.1.sql.bak",
+            "starrocks-create.old.sql",
             "starrocks-external-create.1.sql",
             "sub"
         ]

@@ -50,7 +50,7 @@ pub enum Command {
     /// (<state-dir>/sync-state.json) records it: a crash or `kill -9` at any moment, followed by a
     /// restart, neither loses nor duplicates a row. SIGINT/SIGTERM finish the current batch,
     /// checkpoint and exit 0. Batches follow the rule's flink.starrocks.sink.buffer-flush.*
-    /// keys (sync default interval 1000 ms). To start over: delete the state directory and
+    /// keys (sync default interval 500 ms). To start over: delete the state directory and
     /// truncate the target tables.
     Sync(SyncArgs),
 }

@@ -156,7 +156,7 @@ impl Default for FlushLimits {
         FlushLimits {
             max_rows: 500_000,
             max_bytes: 64 << 20,
-            interval: Duration::from_millis(1000),
+            interval: Duration::from_millis(500),
         }
     }
 }

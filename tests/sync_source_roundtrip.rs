@@ -164,6 +164,31 @@ fn plan_for(desc: &TableDesc, sources: Vec<SourceRef>, shard_cols: bool) -> Tabl
     }
 }
 
+/// One captured table `db`.`t` whose primary key is its `id` column, planned by [`plan_for`].
+fn single_table(db: &str, columns: Vec<ColumnDesc>) -> (CaptureTable, SourceRef) {
+    let desc = TableDesc {
+        database: db.to_string(),
+        name: "t".into(),
+        columns,
+        keys: vec![KeyDesc {
+            name: "PRIMARY".into(),
+            kind: KeyKind::Primary,
+            columns: vec!["id".into()],
+        }],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let sref = SourceRef {
+        database: db.to_string(),
+        table: "t".into(),
+    };
+    let table = CaptureTable {
+        plan: plan_for(&desc, vec![sref.clone()], false),
+        sources: vec![desc],
+    };
+    (table, sref)
+}
+
 fn col(name: &str, ordinal: u32, ty: SourceType) -> ColumnDesc {
     ColumnDesc {
         name: name.into(),
@@ -1249,10 +1274,9 @@ fn binary_padding_and_latin1_text_agree() {
     c1.charset = Some("latin1".into());
     let mut c2 = col("c2", 5, SourceType::Char(5));
     c2.charset = Some("utf8mb4".into());
-    let desc = TableDesc {
-        database: db.clone(),
-        name: "t".into(),
-        columns: vec![
+    let (table, sref) = single_table(
+        &db,
+        vec![
             ColumnDesc {
                 nullable: false,
                 ..col("id", 1, int(IntWidth::Int, false))
@@ -1262,22 +1286,7 @@ fn binary_padding_and_latin1_text_agree() {
             c1,
             c2,
         ],
-        keys: vec![KeyDesc {
-            name: "PRIMARY".into(),
-            kind: KeyKind::Primary,
-            columns: vec!["id".into()],
-        }],
-        comment: String::new(),
-        data_length: 0,
-    };
-    let sref = SourceRef {
-        database: db.clone(),
-        table: "t".into(),
-    };
-    let table = CaptureTable {
-        plan: plan_for(&desc, vec![sref.clone()], false),
-        sources: vec![desc],
-    };
+    );
     let names: Vec<String> = table.plan.columns.iter().map(|c| c.name.clone()).collect();
     let tz = TimeZoneSpec::Fixed(0);
     let snap = snapshot_rows(&table, &sref, &tz);
@@ -1336,30 +1345,13 @@ fn snapshot_equals_binlog(
     for i in inserts {
         c.query_drop(*i).unwrap();
     }
-    let desc = TableDesc {
-        database: db.clone(),
-        name: "t".into(),
-        columns: cols
-            .into_iter()
+    let (table, sref) = single_table(
+        &db,
+        cols.into_iter()
             .enumerate()
             .map(|(i, (n, t))| col(n, i as u32 + 1, t))
             .collect(),
-        keys: vec![KeyDesc {
-            name: "PRIMARY".into(),
-            kind: KeyKind::Primary,
-            columns: vec!["id".into()],
-        }],
-        comment: String::new(),
-        data_length: 0,
-    };
-    let sref = SourceRef {
-        database: db.clone(),
-        table: "t".into(),
-    };
-    let table = CaptureTable {
-        plan: plan_for(&desc, vec![sref.clone()], false),
-        sources: vec![desc],
-    };
+    );
     let names: Vec<String> = table.plan.columns.iter().map(|c| c.name.clone()).collect();
     let tz = TimeZoneSpec::parse("Asia/Shanghai").unwrap();
     let snap = snapshot_rows(&table, &sref, &tz);
@@ -1614,32 +1606,16 @@ fn unknown_types_fail_clearly_in_the_binlog() {
         "INSERT INTO `{db}`.t VALUES (1, '123e4567-e89b-12d3-a456-426655440000')"
     ))
     .unwrap();
-    let desc = TableDesc {
-        database: db.clone(),
-        name: "t".into(),
-        columns: vec![
+    let (table, sref) = single_table(
+        &db,
+        vec![
             ColumnDesc {
                 nullable: false,
                 ..col("id", 1, int(IntWidth::Int, false))
             },
             col("u", 2, SourceType::Unknown("uuid".into())),
         ],
-        keys: vec![KeyDesc {
-            name: "PRIMARY".into(),
-            kind: KeyKind::Primary,
-            columns: vec!["id".into()],
-        }],
-        comment: String::new(),
-        data_length: 0,
-    };
-    let sref = SourceRef {
-        database: db.clone(),
-        table: "t".into(),
-    };
-    let table = CaptureTable {
-        plan: plan_for(&desc, vec![sref.clone()], false),
-        sources: vec![desc],
-    };
+    );
     let tz = TimeZoneSpec::Fixed(0);
     let snap = snapshot_rows(&table, &sref, &tz);
     assert_eq!(

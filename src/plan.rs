@@ -799,29 +799,12 @@ fn union_labels(a: &[String], b: &[String]) -> Vec<String> {
     out
 }
 
-fn is_char_type(t: &SourceType) -> Option<u64> {
-    match t {
-        SourceType::Char(n) | SourceType::Varchar(n) => Some(*n as u64),
-        SourceType::Text(_) => Some(0),
-        SourceType::Int { .. }
-        | SourceType::Bit(_)
-        | SourceType::Float { .. }
-        | SourceType::Double { .. }
-        | SourceType::Decimal { .. }
-        | SourceType::Binary(_)
-        | SourceType::Varbinary(_)
-        | SourceType::Blob(_)
-        | SourceType::Date
-        | SourceType::DateTime { .. }
-        | SourceType::Timestamp { .. }
-        | SourceType::Time { .. }
-        | SourceType::Year
-        | SourceType::Enum(_)
-        | SourceType::Set(_)
-        | SourceType::Json
-        | SourceType::Geometry(_)
-        | SourceType::Unknown(_) => None,
-    }
+/// Character types, whose widened length is counted in UTF-8 bytes (see `char_octets`).
+fn is_char_type(t: &SourceType) -> bool {
+    matches!(
+        t,
+        SourceType::Char(_) | SourceType::Varchar(_) | SourceType::Text(_)
+    )
 }
 
 /// UTF-8 bytes a character column can hold.
@@ -886,7 +869,7 @@ fn merge_shards(shards: &[&TableDesc]) -> Result<(TableDesc, Vec<Note>), String>
                             s.qualified()
                         ));
                     };
-                    if is_char_type(&ty).is_some() {
+                    if is_char_type(&ty) {
                         let o = char_octets(m).max(char_octets(c));
                         m.charset = Some("utf8mb4".into());
                         m.octet_length = Some(o);

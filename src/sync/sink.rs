@@ -51,16 +51,8 @@ pub enum BeginOutcome {
     ExistsFinished,
 }
 
-/// `get_load_state` answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LabelState {
-    Unknown,
-    Prepare,
-    Prepared,
-    Committed,
-    Visible,
-    Aborted,
-}
+/// `get_load_state` answer: the Stream Load client's own type.
+pub use crate::starrocks::stream_load::LabelState;
 
 /// Row counts reported by `prepare`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -476,15 +468,7 @@ mod real {
         }
 
         fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadFailure> {
-            let s = StreamLoadClient::label_state(self, db, label).map_err(map)?;
-            Ok(match s {
-                sl::LabelState::Unknown => LabelState::Unknown,
-                sl::LabelState::Prepare => LabelState::Prepare,
-                sl::LabelState::Prepared => LabelState::Prepared,
-                sl::LabelState::Committed => LabelState::Committed,
-                sl::LabelState::Visible => LabelState::Visible,
-                sl::LabelState::Aborted => LabelState::Aborted,
-            })
+            StreamLoadClient::label_state(self, db, label).map_err(map)
         }
     }
 }

@@ -2,7 +2,8 @@
 # The project's test command (README, CI): installs MariaDB if missing, starts a private server on
 # its own port, runs every test of the workspace against it, and stops the server.
 #   scripts/test.sh                 # everything
-#   scripts/test.sh --test sync_e2e # extra args go to `cargo test`
+#   scripts/test.sh --test sync_e2e # extra args go to `cargo test` (then only the debug run,
+#                                   unless SMT_TEST_RELEASE=1)
 # If SMT_MARIADB_PORT points at a running server already (exported env), that server is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,13 @@ export SMT_MARIADB_HOST="${SMT_MARIADB_HOST:-127.0.0.1}" SMT_MARIADB_USER="${SMT
 
 echo "== cargo test --workspace $*" >&2
 cargo test --workspace "$@"
+
+# The binary users run is the release build: run the unit tests and the tests of what it writes
+# and applies (golden files, result/, generate → apply, every type size) in that profile too.
+# LLVM has miscompiled code here that the debug build got right (see mapping::clamp_len).
+if [ "$#" -eq 0 ] || [ "${SMT_TEST_RELEASE:-}" = 1 ]; then
+  echo "== cargo test --release (shipped profile)" >&2
+  cargo test --release -p smt --lib --test render_golden --test result_current \
+    --test apply_generated --test shipped_binary --test cli_generate --test plan_build \
+    --test plan_shards --test stream_load_emulator
+fi

@@ -180,12 +180,20 @@ fn note(kind: NoteKind, col: &str, message: String) -> Note {
 }
 
 /// Clamp a byte length into 1..=VARCHAR_MAX; returns (len, capped).
+///
+/// Written branch-free on purpose. The obvious form
+/// `if n > MAX { (MAX, true) } else { (n.max(1) as u32, false) }` is miscompiled by rustc 1.95
+/// (and nightly 1.97) at opt-level ≥ 1: LLVM hoists the `umax(n, 1)` of the else arm out of the
+/// branch while keeping the range `n ≤ MAX` that only the else arm implies, then folds the select
+/// away, so 16,777,215 came out as `(16777215, true)` in release builds only (MEDIUMTEXT →
+/// `VARCHAR(16777215)`, which StarRocks rejects). Here the clamp is computed unconditionally on
+/// the unconstrained input and the flag is a separate comparison: there is no branch whose
+/// condition could lend a range to the min/max, so this bug class has nothing to act on.
+/// `tests/release_build.rs` and the release-profile unit tests in CI guard the shipped binary.
 fn clamp_len(n: u64) -> (u32, bool) {
-    if n > VARCHAR_MAX as u64 {
-        (VARCHAR_MAX, true)
-    } else {
-        (n.max(1) as u32, false)
-    }
+    let capped = n > VARCHAR_MAX as u64;
+    let len = n.clamp(1, VARCHAR_MAX as u64) as u32;
+    (len, capped)
 }
 
 /// Flink string type for a character length (`CHAR(0)` / `VARCHAR(0)` are not valid Flink types).

@@ -12,7 +12,7 @@
 //!   NULL default (a `DEFAULT NULL` is simply not rendered).
 
 use crate::config::OtherConfig;
-use crate::plan::{Encoding, Note, NoteKind, SrDefault, SrType};
+use crate::plan::model::{Encoding, Note, NoteKind, SrDefault, SrType};
 use crate::schema::{ColumnDefault, ColumnDesc, GeometryKind, IntWidth, SourceType, TextKind};
 
 /// StarRocks VARCHAR / VARBINARY maximum length in bytes (2.1 ..= 4.1).

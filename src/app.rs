@@ -153,7 +153,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
     }
     let source = read_source(&config)?;
     let plan = plan_tables(&config, &source.tables)?;
-    let files = crate::output::result_files(&plan, &config)?;
+    let files = crate::output::result_files(&plan)?;
     let written = crate::output::write_result_files(&config.other.output_dir, &files)?;
 
     let summary = GenerateSummary {
@@ -335,5 +335,5 @@ fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
     }
     let schema = read_source(&config)?;
     let plan = plan_tables(&config, &schema.tables)?;
-    crate::sync::run(&config, &plan, &schema.tables, a)
+    crate::sync::run(&config, &plan, a)
 }

@@ -11,7 +11,7 @@
 //! is skipped unless `continue_on_error`; any failure makes the exit code 6 (`Kind::Partial`).
 
 use crate::cli::{ApplyArgs, Format};
-use crate::config::{Config, Secret};
+use crate::config::Config;
 use crate::error::{fail, Kind};
 use crate::plan::{Plan, TablePlan};
 use crate::render::DdlStatement;
@@ -577,125 +577,36 @@ fn recognise(toks: &[&Spanned], sql: String, line: usize) -> Result<DdlStatement
     }
 }
 
-/// Parse `jdbc:mysql://host:port[,host2:port2][/db][?params]` → first (host, port); port
-/// defaults to 9030.
-pub fn parse_jdbc_url(url: &str) -> Option<(String, u16)> {
-    let rest = url.trim().strip_prefix("jdbc:mysql://")?;
-    let hostport = rest.split(['/', '?']).next()?.split(',').next()?.trim();
-    if hostport.is_empty() {
-        return None;
-    }
-    parse_host_port(hostport, 9030)
-}
-
-fn parse_host_port(s: &str, default_port: u16) -> Option<(String, u16)> {
-    if let Some(v6) = s.strip_prefix('[') {
-        let (h, rest) = v6.split_once(']')?;
-        let port = match rest.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None => default_port,
-        };
-        return Some((h.to_string(), port));
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() => Some((h.to_string(), p.parse().ok().filter(|p| *p > 0)?)),
-        Some(_) => None,
-        None => Some((s.to_string(), default_port)),
-    }
-}
-
 /// The FE to apply on: `--fe host:port` when given, else the rules' `flink.starrocks.jdbc-url`
 /// (all rules that set one must agree). User and password come from the rules'
 /// `flink.starrocks.username` / `password` (default `root`, empty password); rules that set
 /// different credentials are an error.
 pub fn resolve_fe(config: &Config, fe_flag: Option<&str>) -> Result<FeEndpoint> {
-    let mut creds: Vec<(String, String, Secret)> = Vec::new(); // (rule, user, password)
-    let mut urls: Vec<(String, String)> = Vec::new(); // (rule, url)
-    for r in &config.rules {
-        if let Some(u) = r.starrocks_option("jdbc-url") {
-            urls.push((r.name.clone(), u.to_string()));
-        }
-        if r.starrocks_option("username").is_some() || r.starrocks_option("password").is_some() {
-            creds.push((
-                r.name.clone(),
-                r.starrocks_option("username").unwrap_or("root").to_string(),
-                Secret::new(r.starrocks_option("password").unwrap_or("")),
-            ));
-        }
-    }
-    let mut distinct_creds: Vec<&(String, String, Secret)> = Vec::new();
-    for c in &creds {
-        if !distinct_creds.iter().any(|d| d.1 == c.1 && d.2 == c.2) {
-            distinct_creds.push(c);
-        }
-    }
-    if distinct_creds.len() > 1 {
-        let list: Vec<String> = creds
-            .iter()
-            .map(|(rule, user, _)| format!("[table-rule.{rule}] user {user:?}"))
-            .collect();
-        return Err(fail(
-            Kind::Config,
-            format!(
-                "the rules use different StarRocks credentials ({}); apply connects once: make \
-                 flink.starrocks.username/password the same in every rule",
-                list.join(", ")
-            ),
-        ));
-    }
-    let (user, password) = distinct_creds
-        .first()
-        .map(|c| (c.1.clone(), c.2.clone()))
-        .unwrap_or_else(|| ("root".to_string(), Secret::default()));
-    let (host, port) = match fe_flag {
-        Some(flag) => parse_host_port(flag.trim(), 9030).ok_or_else(|| {
+    let cluster = config.cluster();
+    let (user, password) = cluster.credentials.map_err(|e| fail(Kind::Config, e))?;
+    let addr = match fe_flag {
+        Some(flag) => crate::config::target::parse_flag(flag, 9030).map_err(|e| {
             fail(
                 Kind::Config,
-                format!("--fe {flag:?} is not host:port (e.g. 127.0.0.1:9030)"),
+                format!("--fe {flag:?}: {e} (e.g. 127.0.0.1:9030)"),
             )
         })?,
-        None => {
-            if urls.is_empty() {
-                return Err(fail(
+        None => cluster
+            .fe
+            .map_err(|e| fail(Kind::Config, e))?
+            .first()
+            .cloned()
+            .ok_or_else(|| {
+                fail(
                     Kind::Config,
                     "no StarRocks FE given: pass --fe host:port or set flink.starrocks.jdbc-url \
                      (jdbc:mysql://host:9030) in the [table-rule] sections",
-                ));
-            }
-            let mut parsed = Vec::new();
-            for (rule, u) in &urls {
-                let hp = parse_jdbc_url(u).ok_or_else(|| {
-                    fail(
-                        Kind::Config,
-                        format!(
-                            "[table-rule.{rule}] flink.starrocks.jdbc-url {u:?} is not \
-                             jdbc:mysql://host:port"
-                        ),
-                    )
-                })?;
-                parsed.push((rule.clone(), hp));
-            }
-            let first = parsed[0].1.clone();
-            if parsed.iter().any(|(_, hp)| *hp != first) {
-                let list: Vec<String> = parsed
-                    .iter()
-                    .map(|(rule, (h, p))| format!("[table-rule.{rule}] {h}:{p}"))
-                    .collect();
-                return Err(fail(
-                    Kind::Config,
-                    format!(
-                        "the rules point at different StarRocks FEs ({}); pass --fe host:port \
-                         to choose one",
-                        list.join(", ")
-                    ),
-                ));
-            }
-            first
-        }
+                )
+            })?,
     };
     Ok(FeEndpoint {
-        host,
-        port,
+        host: addr.host,
+        port: addr.port,
         user,
         password,
     })
@@ -814,24 +725,6 @@ mod tests {
         assert_eq!(ensure_if_not_exists(same), same);
     }
 
-    #[test]
-    fn parses_jdbc_urls() {
-        assert_eq!(
-            parse_jdbc_url("jdbc:mysql://fe1:9030"),
-            Some(("fe1".into(), 9030))
-        );
-        assert_eq!(
-            parse_jdbc_url("jdbc:mysql://10.0.0.1:19030,10.0.0.2:9030/db?x=1"),
-            Some(("10.0.0.1".into(), 19030))
-        );
-        assert_eq!(
-            parse_jdbc_url("jdbc:mysql://fe1/db"),
-            Some(("fe1".into(), 9030))
-        );
-        assert_eq!(parse_jdbc_url("mysql://fe1:9030"), None);
-        assert_eq!(parse_jdbc_url("jdbc:mysql://fe1:x"), None);
-    }
-
     fn config_with(rules: &[(&str, &[(&str, &str)])]) -> Config {
         use crate::config::*;
         Config {
@@ -857,17 +750,22 @@ mod tests {
             },
             rules: rules
                 .iter()
-                .map(|(name, opts)| RuleConfig {
-                    flink_starrocks: opts
+                .map(|(name, opts)| {
+                    let opts: Vec<(String, String)> = opts
                         .iter()
                         .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                    ..RuleConfig::new(
-                        *name,
-                        1,
-                        Regex::new(".*").expect("re"),
-                        Regex::new(".*").expect("re"),
-                    )
+                        .collect();
+                    RuleConfig {
+                        starrocks: crate::config::StarRocksEndpoints::from_options(&opts)
+                            .expect("valid options"),
+                        flink_starrocks: opts,
+                        ..RuleConfig::new(
+                            *name,
+                            1,
+                            Regex::new(".*").expect("re"),
+                            Regex::new(".*").expect("re"),
+                        )
+                    }
                 })
                 .collect(),
         }

@@ -14,7 +14,6 @@
 //!   [`WriteReport::stale`], which `generate` prints, so a user decides what to delete.
 //! - Same input → byte-identical files (rendering is deterministic; see `render`).
 
-use crate::config::Config;
 use crate::plan::Plan;
 use crate::render;
 use anyhow::{Context, Result};
@@ -64,27 +63,14 @@ pub struct WriteReport {
 ///
 /// Errors when a rule name cannot be part of a file name (path separators, NUL, leading `.`) or
 /// is `all` (it would collide with the `.all.sql` files).
-pub fn result_files(plan: &Plan, config: &Config) -> Result<Vec<ResultFile>> {
+pub fn result_files(plan: &Plan) -> Result<Vec<ResultFile>> {
     let mut per_rule_sr = Vec::new();
     let mut per_rule_flink = Vec::new();
     let mut server_id = render::DEFAULT_SERVER_ID_BASE;
-    let mut any_secret = !config.source.password.expose().is_empty();
+    let mut any_secret = !plan.source.password.expose().is_empty();
     for rp in &plan.rules {
         check_rule_name(&rp.rule)?;
-        let rule = config
-            .rules
-            .iter()
-            .rev()
-            .find(|r| r.name == rp.rule)
-            .ok_or_else(|| {
-                crate::error::fail(
-                    crate::error::Kind::Plan,
-                    format!(
-                        "internal: planned rule {:?} is not in the config; re-run generate",
-                        rp.rule
-                    ),
-                )
-            })?;
+        let rule = &rp.config;
         any_secret |= rule
             .flink_starrocks
             .iter()
@@ -105,7 +91,7 @@ pub fn result_files(plan: &Plan, config: &Config) -> Result<Vec<ResultFile>> {
         per_rule_sr.push((rp.rule.clone(), sr_text));
         per_rule_flink.push((
             rp.rule.clone(),
-            render::flink_rule(rp, rule, &config.source, &mut server_id),
+            render::flink_rule(rp, &plan.source, &mut server_id),
         ));
     }
     let mut files = Vec::new();

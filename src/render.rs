@@ -585,12 +585,8 @@ fn quote_options(opts: &[(String, String)]) -> Vec<(String, String)> {
 /// a range of [`SERVER_ID_RANGE`] ids and the base advances past it. If the rule sets
 /// `flink.cdc.server-id` (`N` or `N-M`), its tables take consecutive ranges from `N` of the
 /// same width (a single id each for `N`), and the base moves past them if they reach beyond it.
-pub fn flink_rule(
-    rule_plan: &RulePlan,
-    rule: &RuleConfig,
-    src: &SourceConfig,
-    server_id_base: &mut u32,
-) -> String {
+pub fn flink_rule(rule_plan: &RulePlan, src: &SourceConfig, server_id_base: &mut u32) -> String {
+    let rule: &RuleConfig = &rule_plan.config;
     let mut statements: Vec<String> = Vec::new();
     let mut header = vec![format!(
         "-- Flink SQL for rule {} (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)",

@@ -177,6 +177,8 @@ fn compares_against_the_plan_when_given() {
     };
     let events = TablePlan {
         rule: "1".into(),
+        rule_config: Default::default(),
+        source_tables: vec![],
         target_database: "ap_plan".into(),
         target_table: "events".into(),
         sources: vec![],
@@ -197,11 +199,11 @@ fn compares_against_the_plan_when_given() {
         notes: vec![],
     };
     let plan = Plan {
-        rules: vec![RulePlan {
-            rule: "1".into(),
-            tables: vec![events],
-        }],
-        skipped: vec![],
+        rules: vec![RulePlan::new(
+            std::sync::Arc::new(smt::config::RuleConfig::named("1")),
+            vec![events],
+        )],
+        ..Plan::default()
     };
     let r = apply::run(&st, Some(&plan), &mut c, &ApplyOptions::default());
     let ev = r

@@ -37,14 +37,14 @@ fn config_ini_example_parses_without_env() {
         edu.flink_cdc,
         vec![("server-id".to_string(), "5400".to_string())]
     );
-    let t = edu.starrocks_target().unwrap();
+    let t = &edu.starrocks;
     assert_eq!(
-        (t.fe_host.as_deref(), t.fe_query_port),
-        (Some("127.0.0.1"), Some(9030))
+        t.fe.first().map(|h| (h.host.as_str(), h.port)),
+        Some(("127.0.0.1", 9030))
     );
     assert_eq!(
-        (t.fe_http_host.as_deref(), t.fe_http_port),
-        (Some("127.0.0.1"), Some(8030))
+        t.http.first().map(|h| (h.host.as_str(), h.port)),
+        Some(("127.0.0.1", 8030))
     );
     let demo = &cfg.rules[1];
     assert!(demo.matches("demo_db", "all_types"));

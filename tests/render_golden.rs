@@ -3,17 +3,13 @@
 mod render_support;
 
 use render_support::*;
-use smt::output::result_files;
 use smt::plan::{Plan, RulePlan, TablePlan};
 use smt::render::{flink_rule, starrocks_statements, starrocks_table, DEFAULT_SERVER_ID_BASE};
 
 fn one_rule_flink(t: TablePlan, rule: smt::config::RuleConfig) -> String {
-    let rp = RulePlan {
-        rule: rule.name.clone(),
-        tables: vec![t],
-    };
+    let rp = RulePlan::new(std::sync::Arc::new(rule.clone()), vec![t]);
     let mut base = DEFAULT_SERVER_ID_BASE;
-    flink_rule(&rp, &rule, &source(), &mut base)
+    flink_rule(&rp, &source(), &mut base)
 }
 
 fn with_sr(mut r: smt::config::RuleConfig) -> smt::config::RuleConfig {
@@ -64,7 +60,7 @@ fn golden_rule_with_options() {
 #[test]
 fn golden_result_dir() {
     let (plan, config) = full();
-    let files = result_files(&plan, &config).expect("result files");
+    let files = render_support::files(&plan, &config).expect("result files");
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -125,16 +121,16 @@ fn statements_are_ordered_and_deduplicated() {
     other.target_database = "aaa".into();
     let plan = Plan {
         rules: vec![
-            RulePlan {
-                rule: "1".into(),
-                tables: vec![all_types(), duplicate()],
-            },
-            RulePlan {
-                rule: "2".into(),
-                tables: vec![other],
-            },
+            RulePlan::new(
+                std::sync::Arc::new(smt::config::RuleConfig::named("1")),
+                vec![all_types(), duplicate()],
+            ),
+            RulePlan::new(
+                std::sync::Arc::new(smt::config::RuleConfig::named("2")),
+                vec![other],
+            ),
         ],
-        skipped: vec![],
+        ..Plan::default()
     };
     let st = starrocks_statements(&plan);
     let ids: Vec<(String, Option<String>)> = st
@@ -238,7 +234,7 @@ fn merged_shards_read_all_shards_with_metadata() {
 #[test]
 fn server_ids_are_distinct_across_the_output() {
     let (plan, config) = full();
-    let files = result_files(&plan, &config).expect("files");
+    let files = render_support::files(&plan, &config).expect("files");
     let all = &files
         .iter()
         .find(|f| f.name == "flink-create.all.sql")
@@ -266,7 +262,7 @@ fn server_ids_are_distinct_across_the_output() {
 #[test]
 fn all_files_are_concatenations() {
     let (plan, config) = full();
-    let files = result_files(&plan, &config).expect("files");
+    let files = render_support::files(&plan, &config).expect("files");
     let get = |n: &str| files.iter().find(|f| f.name == n).expect(n).content.clone();
     for prefix in ["starrocks-create", "flink-create"] {
         let parts: Vec<String> = ["1", "shards", "opts", "odd"]
@@ -284,7 +280,7 @@ fn all_files_are_concatenations() {
         .filter(|f| f.name.starts_with("starrocks"))
         .all(|f| !f.secret));
     // Same input, same bytes.
-    assert_eq!(files, result_files(&plan, &config).expect("files"));
+    assert_eq!(files, render_support::files(&plan, &config).expect("files"));
 }
 
 #[test]
@@ -292,39 +288,39 @@ fn no_password_means_not_secret() {
     let mut r = rule("1");
     starrocks_opts(&mut r); // password = ""
     let plan = Plan {
-        rules: vec![RulePlan {
-            rule: "1".into(),
-            tables: vec![all_types()],
-        }],
-        skipped: vec![],
+        rules: vec![RulePlan::new(
+            std::sync::Arc::new(smt::config::RuleConfig::named("1")),
+            vec![all_types()],
+        )],
+        ..Plan::default()
     };
-    let files = result_files(&plan, &config(vec![r], "")).expect("files");
+    let files = render_support::files(&plan, &config(vec![r], "")).expect("files");
     assert!(files.iter().all(|f| !f.secret));
 }
 
 #[test]
 fn rule_named_all_is_rejected() {
     let plan = Plan {
-        rules: vec![RulePlan {
-            rule: "all".into(),
-            tables: vec![all_types()],
-        }],
-        skipped: vec![],
+        rules: vec![RulePlan::new(
+            std::sync::Arc::new(smt::config::RuleConfig::named("all")),
+            vec![all_types()],
+        )],
+        ..Plan::default()
     };
-    let err = result_files(&plan, &config(vec![rule("all")], "")).expect_err("must fail");
+    let err = render_support::files(&plan, &config(vec![rule("all")], "")).expect_err("must fail");
     assert!(err.to_string().contains("collide"), "{err}");
 }
 
 #[test]
 fn tidb_source_uses_tidb_cdc() {
-    let rp = RulePlan {
-        rule: "1".into(),
-        tables: vec![all_types()],
-    };
+    let rp = RulePlan::new(
+        std::sync::Arc::new(smt::config::RuleConfig::named("1")),
+        vec![all_types()],
+    );
     let mut src = source();
     src.kind = smt::config::SourceKind::Tidb;
     let mut base = DEFAULT_SERVER_ID_BASE;
-    let f = flink_rule(&rp, &with_sr(rule("1")), &src, &mut base);
+    let f = flink_rule(&with_rule(rp, with_sr(rule("1"))), &src, &mut base);
     assert!(
         f.contains(
             "'connector' = 'tidb-cdc',\n  'database-name' = 'shop',\n  'table-name' = 'orders'\n)"
@@ -378,13 +374,13 @@ fn source_side_type_differs_then_insert_casts() {
 #[test]
 fn empty_rule_gets_commented_files() {
     let plan = Plan {
-        rules: vec![RulePlan {
-            rule: "7".into(),
-            tables: vec![],
-        }],
-        skipped: vec![],
+        rules: vec![RulePlan::new(
+            std::sync::Arc::new(smt::config::RuleConfig::named("7")),
+            vec![],
+        )],
+        ..Plan::default()
     };
-    let files = result_files(&plan, &config(vec![rule("7")], "")).expect("files");
+    let files = render_support::files(&plan, &config(vec![rule("7")], "")).expect("files");
     let get = |n: &str| files.iter().find(|f| f.name == n).expect(n).content.clone();
     assert_eq!(
         get("starrocks-create.7.sql"),

@@ -4,7 +4,7 @@
 mod render_support;
 
 use render_support::full;
-use smt::output::{result_files, write_result_files, write_results};
+use smt::output::{write_result_files, write_results};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -125,13 +125,13 @@ fn unrelated_files_untouched_and_stale_outputs_listed_not_removed() {
 fn rerun_is_byte_identical() {
     let (plan, config) = full();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let files = result_files(&plan, &config).expect("files");
+    let files = render_support::files(&plan, &config).expect("files");
     write_result_files(tmp.path(), &files).expect("write 1");
     let first: Vec<(String, Vec<u8>)> = listing(tmp.path())
         .into_iter()
         .map(|n| (n.clone(), fs::read(tmp.path().join(&n)).expect("read")))
         .collect();
-    let again = result_files(&plan, &config).expect("files");
+    let again = render_support::files(&plan, &config).expect("files");
     let report = write_result_files(tmp.path(), &again).expect("write 2");
     assert!(report.removed.is_empty());
     let second: Vec<(String, Vec<u8>)> = listing(tmp.path())

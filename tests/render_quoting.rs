@@ -124,13 +124,13 @@ proptest! {
     ) {
         let kc = col(&k, SrType::BigInt, "BIGINT", false, int(smt::schema::IntWidth::Big));
         let t = table_plan(&tname, &k, kc);
-        let rp = RulePlan { rule: "1".into(), tables: vec![t] };
+        let rp = RulePlan::new(std::sync::Arc::new(smt::config::RuleConfig::named("1")), vec![t]);
         let mut src = source();
         src.password = smt::config::Secret::new(pw.clone());
         let mut r = rule("1");
         starrocks_opts(&mut r);
         let mut base = 1;
-        let sql = flink_rule(&rp, &r, &src, &mut base);
+        let sql = flink_rule(&with_rule(rp, r), &src, &mut base);
         let toks = lex(&sql);
         let src_name = format!("{tname}_src");
         let sink_name = format!("{tname}_sink");

@@ -2,11 +2,12 @@
 //! follows the documented protocol; nothing here is verified against a real StarRocks).
 
 use smt::config::Secret;
+use smt::config::{sink::Separator, SinkFormat};
 use smt::starrocks::fe::FeClient;
 use smt::starrocks::retry::RetryPolicy;
 use smt::starrocks::stream_load::{
-    verify_counts, BodyFormat, HttpEndpoint, LabelState, LoadDone, LoadError, LoadOptions,
-    StreamLoadClient, Timeouts,
+    verify_counts, HttpEndpoint, LabelState, LoadDone, LoadError, LoadOptions, StreamLoadClient,
+    Timeouts,
 };
 use starrocks_emulator::{Emulator, EmulatorConfig, Target};
 use std::time::Duration;
@@ -88,9 +89,9 @@ fn probe_redirect_and_load_json_and_csv() {
         Ok(LoadDone::Loaded { rows: 2 })
     );
     let csv = LoadOptions {
-        format: BodyFormat::Csv {
-            column_separator: "\\x01".into(),
-            row_delimiter: "\\x02".into(),
+        format: SinkFormat::Csv {
+            column_separator: Separator::parse("\\x01").unwrap(),
+            row_delimiter: Separator::parse("\\x02").unwrap(),
         },
         columns: Some("id,name,__op".into()),
         ..LoadOptions::default()

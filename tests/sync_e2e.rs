@@ -115,14 +115,14 @@ fn snapshot_then_binlog_full_row_sets() {
     );
     std::fs::write(&cfg, text).unwrap();
     let state = dir.path().join("state");
-    let (config, plan, tables) = plan_for(&cfg);
+    let (config, plan) = plan_for(&cfg);
     let targets: Vec<smt::plan::TablePlan> =
         plan.rules.iter().flat_map(|r| r.tables.clone()).collect();
     assert_eq!(targets.len(), 3, "t_all, t_nopk, merged orders");
 
     let run = || {
         let mut job =
-            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+            smt::sync::Job::from_config(&config, &plan, &sync_args(&cfg, &state)).unwrap();
         job.reader.heartbeat = Duration::from_millis(200);
         job.chunk_rows = 7;
         job.run(Options {
@@ -218,10 +218,10 @@ fn csv_separator_inside_a_streamed_transaction_falls_back_to_json() {
     )
     .unwrap();
     let state = dir.path().join("state");
-    let (config, plan, tables) = plan_for(&cfg);
+    let (config, plan) = plan_for(&cfg);
     let run = || {
         let mut job =
-            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+            smt::sync::Job::from_config(&config, &plan, &sync_args(&cfg, &state)).unwrap();
         job.reader.heartbeat = Duration::from_millis(200);
         job.run(Options {
             until_caught_up: true,
@@ -285,9 +285,9 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
     let state = dir.path().join("state");
     // Like the binary: introspect and plan at start.
     let job = || {
-        let (config, plan, tables) = plan_for(&cfg);
+        let (config, plan) = plan_for(&cfg);
         let mut job =
-            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+            smt::sync::Job::from_config(&config, &plan, &sync_args(&cfg, &state)).unwrap();
         job.reader.heartbeat = Duration::from_millis(200);
         job
     };
@@ -324,7 +324,7 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
     let mut cols = emu.columns(db, "t").unwrap();
     cols.sort();
     assert_eq!(cols, vec!["extra", "id", "v"]);
-    let (_, plan, _) = plan_for(&cfg);
+    let (_, plan) = plan_for(&cfg);
     let tp = &plan.rules[0].tables[0];
     assert_same_rows(
         "after ADD/DROP COLUMN",

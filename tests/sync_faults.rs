@@ -100,11 +100,10 @@ fn every_fault_converges_to_the_source() {
         )
         .unwrap();
         let state = dir.path().join("state");
-        let (config, plan, tables) = plan_for(&cfg);
+        let (config, plan) = plan_for(&cfg);
         let run = || {
             let mut job =
-                smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state))
-                    .unwrap();
+                smt::sync::Job::from_config(&config, &plan, &sync_args(&cfg, &state)).unwrap();
             job.reader.heartbeat = Duration::from_millis(200);
             let retry = smt::sync::sink::Retry {
                 attempts: 6,

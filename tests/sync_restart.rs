@@ -107,10 +107,10 @@ fn source_restart_mid_stream() {
     )
     .unwrap();
     let state = tmp.path().join("state");
-    let (config, plan, tables) = plan_for(&cfg);
+    let (config, plan) = plan_for(&cfg);
     let mk_job = || {
         let mut job =
-            smt::sync::Job::from_config(&config, &plan, &tables, &sync_args(&cfg, &state)).unwrap();
+            smt::sync::Job::from_config(&config, &plan, &sync_args(&cfg, &state)).unwrap();
         job.reader.heartbeat = Duration::from_millis(200);
         job.reader.read_timeout = Duration::from_secs(2);
         job.reader.backoff = Duration::from_millis(200);

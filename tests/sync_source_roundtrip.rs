@@ -10,8 +10,7 @@ use smt::schema::{
     TextKind,
 };
 use smt::sync::binlog::{
-    check_binlog_settings, position_exists, BinlogReader, CaptureTable, ReaderOptions, RowChange,
-    SourceEvent,
+    check_binlog_settings, position_exists, BinlogReader, ReaderOptions, RowChange, SourceEvent,
 };
 use smt::sync::cell::{Cell, Row};
 use smt::sync::position::BinlogPosition;
@@ -61,6 +60,12 @@ fn conn() -> Conn {
 /// THE one helper that builds a TablePlan by hand (planning is another module's job): every
 /// source column becomes a target column of the same name with the encoding the type mapping
 /// prescribes; `shard_cols` adds shard origin columns; the key is the source PK.
+/// A plan with the descriptions of its sources, as `plan::build` makes it.
+fn captured(mut plan: TablePlan, sources: Vec<TableDesc>) -> TablePlan {
+    plan.source_tables = sources;
+    plan
+}
+
 fn plan_for(desc: &TableDesc, sources: Vec<SourceRef>, shard_cols: bool) -> TablePlan {
     let mut columns: Vec<TargetColumn> = desc
         .columns
@@ -148,6 +153,8 @@ fn plan_for(desc: &TableDesc, sources: Vec<SourceRef>, shard_cols: bool) -> Tabl
     }
     TablePlan {
         rule: "t".into(),
+        rule_config: Default::default(),
+        source_tables: vec![],
         target_database: "sr".into(),
         target_table: desc.name.clone(),
         sources,
@@ -165,7 +172,7 @@ fn plan_for(desc: &TableDesc, sources: Vec<SourceRef>, shard_cols: bool) -> Tabl
 }
 
 /// One captured table `db`.`t` whose primary key is its `id` column, planned by [`plan_for`].
-fn single_table(db: &str, columns: Vec<ColumnDesc>) -> (CaptureTable, SourceRef) {
+fn single_table(db: &str, columns: Vec<ColumnDesc>) -> (TablePlan, SourceRef) {
     let desc = TableDesc {
         database: db.to_string(),
         name: "t".into(),
@@ -182,10 +189,7 @@ fn single_table(db: &str, columns: Vec<ColumnDesc>) -> (CaptureTable, SourceRef)
         database: db.to_string(),
         table: "t".into(),
     };
-    let table = CaptureTable {
-        plan: plan_for(&desc, vec![sref.clone()], false),
-        sources: vec![desc],
-    };
+    let table = captured(plan_for(&desc, vec![sref.clone()], false), vec![desc]);
     (table, sref)
 }
 
@@ -332,7 +336,7 @@ fn key_of(row: &Row) -> (String, String) {
 }
 
 fn snapshot_rows(
-    table: &CaptureTable,
+    table: &TablePlan,
     sref: &SourceRef,
     tz: &TimeZoneSpec,
 ) -> BTreeMap<(String, String), Row> {
@@ -348,7 +352,7 @@ fn snapshot_rows(
         chunks += 1;
         assert!(ch.rows.len() <= 2);
         for r in ch.rows {
-            assert_eq!(r.len(), table.plan.columns.len());
+            assert_eq!(r.len(), table.columns.len());
             assert!(out.insert(key_of(&r), r).is_none(), "a row was read twice");
         }
         // The resume key survives the checkpoint's JSON form.
@@ -431,11 +435,11 @@ fn snapshot_and_binlog_render_identically() {
         database: db.clone(),
         table: "t_all".into(),
     };
-    let table = CaptureTable {
-        plan: plan_for(&desc, vec![sref.clone()], false),
-        sources: vec![desc.clone()],
-    };
-    let names: Vec<String> = table.plan.columns.iter().map(|c| c.name.clone()).collect();
+    let table = captured(
+        plan_for(&desc, vec![sref.clone()], false),
+        vec![desc.clone()],
+    );
+    let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     let tz = TimeZoneSpec::parse("+08:00").unwrap();
 
     let snap = snapshot_rows(&table, &sref, &tz);
@@ -669,10 +673,10 @@ fn merged_shards_map_columns_by_name() {
         database: db.clone(),
         table: "s_2".into(),
     };
-    let table = CaptureTable {
-        plan: plan_for(&d1, vec![r1.clone(), r2.clone()], true),
-        sources: vec![d1, d2],
-    };
+    let table = captured(
+        plan_for(&d1, vec![r1.clone(), r2.clone()], true),
+        vec![d1, d2],
+    );
     let tz = TimeZoneSpec::Fixed(0);
     let mut reader = BinlogReader::open_with(
         &source(),
@@ -779,7 +783,7 @@ fn server_time_zone_resolves() {
     ));
 }
 
-fn simple_table(db: &str, name: &str, with_pk: bool) -> CaptureTable {
+fn simple_table(db: &str, name: &str, with_pk: bool) -> TablePlan {
     let desc = TableDesc {
         database: db.into(),
         name: name.into(),
@@ -806,10 +810,7 @@ fn simple_table(db: &str, name: &str, with_pk: bool) -> CaptureTable {
         database: db.into(),
         table: name.into(),
     };
-    CaptureTable {
-        plan: plan_for(&desc, vec![sref], false),
-        sources: vec![desc],
-    }
+    captured(plan_for(&desc, vec![sref], false), vec![desc])
 }
 
 #[test]
@@ -830,7 +831,7 @@ fn keyless_tables_are_paged_completely() {
     .unwrap();
     c.query_drop(format!("ANALYZE TABLE `{db}`.nk")).unwrap();
     let table = simple_table(&db, "nk", false);
-    let sref = table.plan.sources[0].clone();
+    let sref = table.sources[0].clone();
     let (mut snap, _) = Snapshot::begin(&source()).unwrap();
     // Rows written after the snapshot began are invisible to it.
     c.query_drop(format!("INSERT INTO `{db}`.nk VALUES (99,'late')"))
@@ -984,7 +985,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
     ))
     .unwrap();
     let table = simple_table(&db, "t", true);
-    let sref = table.plan.sources[0].clone();
+    let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
 
     let (mut snap, pos) = Snapshot::begin(&source()).unwrap();
@@ -1112,7 +1113,7 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
     .unwrap();
     let a = simple_table(&db, "t", true);
     let mut b = simple_table(&db, "t", true);
-    b.plan.target_table = "t_copy".into();
+    b.target_table = "t_copy".into();
     let start = master_status(&mut c).unwrap();
     let opts = ReaderOptions {
         heartbeat: std::time::Duration::from_millis(100),
@@ -1213,10 +1214,7 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
         database: db.clone(),
         table: "t".into(),
     };
-    let table = CaptureTable {
-        plan: plan_for(&desc, vec![sref.clone()], false),
-        sources: vec![desc],
-    };
+    let table = captured(plan_for(&desc, vec![sref.clone()], false), vec![desc]);
     let (mut snap, _) = Snapshot::begin(&source()).unwrap();
     let mut got = Vec::new();
     let mut after: Option<Vec<mysql::Value>> = None;
@@ -1287,7 +1285,7 @@ fn binary_padding_and_latin1_text_agree() {
             c2,
         ],
     );
-    let names: Vec<String> = table.plan.columns.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     let tz = TimeZoneSpec::Fixed(0);
     let snap = snapshot_rows(&table, &sref, &tz);
     let one = snap
@@ -1352,7 +1350,7 @@ fn snapshot_equals_binlog(
             .map(|(i, (n, t))| col(n, i as u32 + 1, t))
             .collect(),
     );
-    let names: Vec<String> = table.plan.columns.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     let tz = TimeZoneSpec::parse("Asia/Shanghai").unwrap();
     let snap = snapshot_rows(&table, &sref, &tz);
     let mut reader = BinlogReader::open_with(
@@ -1760,7 +1758,7 @@ fn measure_snapshot_and_binlog_throughput() {
     ))
     .unwrap();
     let table = simple_table(&db, "t", true);
-    let sref = table.plan.sources[0].clone();
+    let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
     let t0 = std::time::Instant::now();
     let (mut snap, _) = Snapshot::begin(&source()).unwrap();

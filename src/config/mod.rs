@@ -19,11 +19,13 @@ mod error;
 mod expand;
 mod parse;
 mod scan;
-mod target;
+pub mod sink;
+pub mod target;
 
 pub use error::{ConfigError, Problem};
 pub use parse::{load, parse, parse_with_env};
-pub use target::StarRocksTarget;
+pub use sink::{FormatSource, SinkFormat, SinkOptions};
+pub use target::{HostPort, StarRocksEndpoints};
 
 use regex::Regex;
 use std::fmt;
@@ -63,16 +65,24 @@ pub struct Config {
     pub rules: Vec<RuleConfig>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Config {
+    /// The one StarRocks cluster the rules name (see [`target::one_cluster`]).
+    pub fn cluster(&self) -> target::Cluster {
+        target::one_cluster(self.rules.iter().map(|r| (r.name.as_str(), &r.starrocks)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SourceKind {
     /// `type = mysql` (also `mariadb`, `tidb`): a live server.
+    #[default]
     Mysql,
     Tidb,
     /// `type = dump` (or `dump_file` set / `--dump`): a `mysqldump --no-data` file, no server.
     Dump(PathBuf),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SourceConfig {
     pub kind: SourceKind,
     pub host: String,
@@ -133,6 +143,10 @@ pub struct RuleConfig {
     pub target_table: Option<String>,
     /// Per-rule override of `[other] shard_origin_columns`.
     pub shard_origin_columns: Option<bool>,
+    /// `flink.starrocks.{jdbc-url,load-url,username,password}`, parsed.
+    pub starrocks: StarRocksEndpoints,
+    /// `flink.starrocks.sink.*`, parsed.
+    pub sink: SinkOptions,
 }
 
 impl RuleConfig {
@@ -154,7 +168,15 @@ impl RuleConfig {
             target_database: None,
             target_table: None,
             shard_origin_columns: None,
+            starrocks: StarRocksEndpoints::default(),
+            sink: SinkOptions::default(),
         }
+    }
+
+    /// A rule with only a name (tests, and plans built outside a config). Matches nothing.
+    pub fn named(name: impl Into<String>) -> Self {
+        let never = Regex::new("[^\\s\\S]").expect("constant regex");
+        RuleConfig::new(name, 0, never.clone(), never)
     }
 
     pub fn matches(&self, database: &str, table: &str) -> bool {
@@ -167,27 +189,11 @@ impl RuleConfig {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+}
 
-    /// The StarRocks endpoint from `flink.starrocks.{jdbc-url,load-url,username,password}`.
-    /// Absent (or empty) keys give None; a malformed URL gives Err (already reported by [`parse`], so a
-    /// parsed config never returns Err here).
-    pub fn starrocks_target(&self) -> Result<StarRocksTarget, String> {
-        let mut t = StarRocksTarget::default();
-        let present = |k: &str| self.starrocks_option(k).filter(|v| !v.trim().is_empty());
-        if let Some(url) = present("jdbc-url") {
-            let (host, port, db) = target::parse_jdbc_url(url)?;
-            t.fe_host = Some(host);
-            t.fe_query_port = port;
-            t.jdbc_database = db;
-        }
-        if let Some(url) = present("load-url") {
-            let (host, port) = target::parse_load_url(url)?;
-            t.fe_http_host = Some(host);
-            t.fe_http_port = port;
-        }
-        t.username = self.starrocks_option("username").map(str::to_string);
-        t.password = self.starrocks_option("password").map(Secret::new);
-        Ok(t)
+impl Default for RuleConfig {
+    fn default() -> Self {
+        RuleConfig::named("")
     }
 }
 
@@ -227,6 +233,8 @@ impl fmt::Debug for RuleConfig {
             .field("target_database", &self.target_database)
             .field("target_table", &self.target_table)
             .field("shard_origin_columns", &self.shard_origin_columns)
+            .field("starrocks", &self.starrocks)
+            .field("sink", &self.sink)
             .finish()
     }
 }

@@ -2,7 +2,10 @@
 
 use super::error::{suggest, ConfigError, Problem};
 use super::scan::{self, Section};
-use super::{expand, target, Config, OtherConfig, RuleConfig, Secret, SourceConfig, SourceKind};
+use super::{
+    expand, Config, OtherConfig, RuleConfig, Secret, SinkOptions, SourceConfig, SourceKind,
+    StarRocksEndpoints,
+};
 use crate::error::{fail, Kind};
 use regex::Regex;
 use std::collections::HashMap;
@@ -498,6 +501,8 @@ impl Validator<'_> {
             Regex::new("").ok()?,
             Regex::new("").ok()?,
         );
+        // Line of each flink.starrocks.* option, for problems found when they are typed.
+        let mut sink_lines: Vec<(String, usize)> = Vec::new();
         for it in self.items(s) {
             let (key, line) = (it.key, it.line);
             let v = it.value.trim();
@@ -517,16 +522,8 @@ impl Validator<'_> {
                         "smt generates this option itself; remove the line",
                     );
                 } else {
-                    let checked = match opt {
-                        _ if v.is_empty() => Ok(()),
-                        "jdbc-url" => target::parse_jdbc_url(v).map(|_| ()),
-                        "load-url" => target::parse_load_url(v).map(|_| ()),
-                        _ => Ok(()),
-                    };
-                    match checked {
-                        Ok(()) => r.flink_starrocks.push((opt.to_string(), it.value.clone())),
-                        Err(e) => self.problem(sec, Some(key), line, e),
-                    }
+                    sink_lines.push((opt.to_string(), line));
+                    r.flink_starrocks.push((opt.to_string(), it.value.clone()));
                 }
                 continue;
             }
@@ -618,6 +615,25 @@ impl Validator<'_> {
                     format!("missing: every rule needs {key} = <regex>"),
                 );
             }
+        }
+        let endpoints = StarRocksEndpoints::from_options(&r.flink_starrocks);
+        let sink = SinkOptions::from_options(&r.flink_starrocks);
+        let mut typed_problems = Vec::new();
+        match endpoints {
+            Ok(e) => r.starrocks = e,
+            Err(p) => typed_problems.extend(p),
+        }
+        match sink {
+            Ok(o) => r.sink = o,
+            Err(p) => typed_problems.extend(p),
+        }
+        for (opt, msg) in typed_problems {
+            let line = sink_lines
+                .iter()
+                .rev()
+                .find(|(o, _)| *o == opt)
+                .map_or(s.line, |(_, l)| *l);
+            self.problem(sec, Some(&format!("flink.starrocks.{opt}")), line, msg);
         }
         if self.problems.len() > start {
             return None;

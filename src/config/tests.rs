@@ -324,7 +324,7 @@ fn debug_never_shows_passwords() {
     let dbg = format!("{c:?} {:#?}", c);
     assert!(!dbg.contains("hunter2"), "{dbg}");
     assert!(dbg.contains("bob"), "other options still shown: {dbg}");
-    let t = c.rules[0].starrocks_target().unwrap();
+    let t = &c.rules[0].starrocks;
     assert!(!format!("{t:?}").contains("hunter2"));
     assert_eq!(t.password.as_ref().map(Secret::expose), Some("hunter2-sr"));
 }
@@ -335,18 +335,18 @@ fn starrocks_target_accessor() {
         "flink.starrocks.jdbc-url = jdbc:mysql://fe1:9030,fe2:9030/mydb?x=1\nflink.starrocks.load-url = fe1:8030;fe2:8030\n\
          flink.starrocks.username = root\n",
     ));
-    let t = c.rules[0].starrocks_target().unwrap();
-    assert_eq!(t.fe_host.as_deref(), Some("fe1"));
-    assert_eq!(t.fe_query_port, Some(9030));
+    let t = &c.rules[0].starrocks;
+    assert_eq!(t.fe[0], HostPort::new("fe1", 9030));
+    assert_eq!(t.fe[1], HostPort::new("fe2", 9030));
     assert_eq!(t.jdbc_database.as_deref(), Some("mydb"));
     assert_eq!(
-        (t.fe_http_host.as_deref(), t.fe_http_port),
-        (Some("fe1"), Some(8030))
+        t.http,
+        vec![HostPort::new("fe1", 8030), HostPort::new("fe2", 8030)]
     );
-    assert_eq!(t.username.as_deref(), Some("root"));
+    assert_eq!(t.user.as_deref(), Some("root"));
     assert!(t.password.is_none());
-    let bare = ok(&with_rule("")).rules[0].starrocks_target().unwrap();
-    assert_eq!(bare, StarRocksTarget::default());
+    let bare = ok(&with_rule("")).rules[0].starrocks.clone();
+    assert_eq!(bare, StarRocksEndpoints::default());
     let s = err(&with_rule("flink.starrocks.jdbc-url = http://fe:9030\n")).to_string();
     assert!(s.contains("config.ini:9 [table-rule.1] flink.starrocks.jdbc-url: \"http://fe:9030\" is not a jdbc:mysql:// URL"), "{s}");
 }
@@ -521,7 +521,58 @@ fn empty_urls_count_as_absent() {
     let c = ok(&with_rule(
         "flink.starrocks.jdbc-url =\nflink.starrocks.load-url =\nflink.starrocks.password =\n",
     ));
-    let t = c.rules[0].starrocks_target().unwrap();
-    assert_eq!((t.fe_host, t.fe_http_host), (None, None));
+    let t = &c.rules[0].starrocks;
+    assert!(t.fe.is_empty() && t.http.is_empty());
     assert_eq!(t.password.as_ref().map(Secret::expose), Some(""));
+}
+
+/// A URL that passes config validation is one apply and sync can use: the endpoint parser is
+/// the same everywhere (once, config accepted `jdbc:mariadb://`, `https://` and a missing port,
+/// which apply and the Stream Load client then refused with exit 2 at run time).
+#[test]
+fn endpoints_that_validate_are_endpoints_that_work() {
+    for (opt, why) in [
+        (
+            "flink.starrocks.jdbc-url = jdbc:mariadb://fe:9030",
+            "write jdbc:mysql://",
+        ),
+        ("flink.starrocks.jdbc-url = jdbc:mysql://fe", "no port"),
+        (
+            "flink.starrocks.load-url = https://fe:8030",
+            "https is not supported",
+        ),
+        ("flink.starrocks.load-url = fe", "no port"),
+    ] {
+        let s = err(&with_rule(&format!("{opt}\n"))).to_string();
+        assert!(s.contains("config.ini:9") && s.contains(why), "{opt}: {s}");
+    }
+    let c = ok(&with_rule(
+        "flink.starrocks.jdbc-url = jdbc:mysql://fe:9030\nflink.starrocks.load-url = http://fe:8030/\n",
+    ));
+    let cluster = c.cluster();
+    assert_eq!(cluster.fe.unwrap(), vec![HostPort::new("fe", 9030)]);
+    assert_eq!(cluster.http.unwrap(), vec![HostPort::new("fe", 8030)]);
+}
+
+#[test]
+fn sink_options_are_typed_at_load_with_their_line() {
+    let s = err(&with_rule(
+        "flink.starrocks.sink.buffer-flush.max-rows = many\nflink.starrocks.sink.properties.format = xml\n",
+    ))
+    .to_string();
+    assert!(
+        s.contains("config.ini:9 [table-rule.1] flink.starrocks.sink.buffer-flush.max-rows"),
+        "{s}"
+    );
+    assert!(
+        s.contains("config.ini:10 [table-rule.1] flink.starrocks.sink.properties.format"),
+        "{s}"
+    );
+    let c = ok(&with_rule(
+        "flink.starrocks.sink.properties.column_separator = \\x01\nflink.starrocks.sink.properties.row_delimiter = \\x02\n",
+    ));
+    assert_eq!(
+        c.rules[0].sink.format_source,
+        FormatSource::ImpliedBySeparators
+    );
 }

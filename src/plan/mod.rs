@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::schema::TableDesc;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// One problem that prevents planning a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,14 +119,18 @@ pub fn build(config: &Config, tables: &[TableDesc]) -> Result<Plan, PlanError> {
         });
     }
     let mut errors = Vec::new();
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        source: Arc::new(config.source.clone()),
+        ..Plan::default()
+    };
     for rt in &assignment.rules {
         let Some(rule) = config.rules.get(rt.index) else {
             continue;
         };
+        let rule = Arc::new(rule.clone());
         let mut planned = Vec::new();
-        for unit in units_for_rule(rule, &rt.tables) {
-            match plan_unit(rule, &config.other, unit) {
+        for unit in units_for_rule(&rule, &rt.tables) {
+            match plan_unit(&rule, &config.other, unit) {
                 Ok(tp) => planned.push(tp),
                 Err(es) => errors.extend(es),
             }
@@ -133,10 +138,7 @@ pub fn build(config: &Config, tables: &[TableDesc]) -> Result<Plan, PlanError> {
         planned.sort_by(|a, b| {
             (&a.target_database, &a.target_table).cmp(&(&b.target_database, &b.target_table))
         });
-        plan.rules.push(RulePlan {
-            rule: rt.rule.clone(),
-            tables: planned,
-        });
+        plan.rules.push(RulePlan::new(rule, planned));
     }
     // Two plans writing one target table would silently mix rows: refuse.
     let mut seen: HashMap<(&str, &str), &TablePlan> = HashMap::new();

@@ -2,9 +2,11 @@
 //! encodings) and what the user should know about it (notes). Pure data; `mapping` produces the
 //! column types, `plan::table` the tables.
 
-use crate::schema::SourceType;
+use crate::config::{RuleConfig, SourceConfig};
+use crate::schema::{SourceType, TableDesc};
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 /// The whole output of planning.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -13,13 +15,29 @@ pub struct Plan {
     pub rules: Vec<RulePlan>,
     /// Source tables that were matched but not planned, and why.
     pub skipped: Vec<Skipped>,
+    /// The source the tables are read from (`[db]`): the Flink source tables connect to it.
+    #[serde(skip)]
+    pub source: Arc<SourceConfig>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RulePlan {
     /// The rule's name (`N` of `[table-rule.N]`).
     pub rule: String,
+    /// The rule itself, with its typed options (Flink keys, sink options, endpoints).
+    #[serde(skip)]
+    pub config: Arc<RuleConfig>,
     pub tables: Vec<TablePlan>,
+}
+
+impl RulePlan {
+    pub fn new(config: Arc<RuleConfig>, tables: Vec<TablePlan>) -> Self {
+        RulePlan {
+            rule: config.name.clone(),
+            config,
+            tables,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,7 +63,15 @@ pub enum Model {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TablePlan {
+    /// The rule's name (`N` of `[table-rule.N]`).
     pub rule: String,
+    /// The rule that planned this table, with its typed options: consumers read the sink
+    /// format, flush limits and Flink keys here, never by looking the rule up again.
+    #[serde(skip)]
+    pub rule_config: Arc<RuleConfig>,
+    /// The description of each source table, in the order of `sources` (one per shard).
+    #[serde(skip)]
+    pub source_tables: Vec<TableDesc>,
     pub target_database: String,
     pub target_table: String,
     /// Source tables, sorted by (database, table).
@@ -76,6 +102,22 @@ impl TablePlan {
     }
     pub fn is_merged(&self) -> bool {
         self.sources.len() > 1 || self.shard_regex.is_some()
+    }
+    /// The description of source table `s` (exact name first, then case-insensitively).
+    pub fn source_desc(&self, s: &SourceRef) -> Option<&TableDesc> {
+        self.source_tables
+            .iter()
+            .find(|d| d.database == s.database && d.name == s.table)
+            .or_else(|| {
+                self.source_tables.iter().find(|d| {
+                    d.database.eq_ignore_ascii_case(&s.database)
+                        && d.name.eq_ignore_ascii_case(&s.table)
+                })
+            })
+    }
+    /// `db.table` of the target.
+    pub fn target_name(&self) -> String {
+        format!("{}.{}", self.target_database, self.target_table)
     }
 }
 

@@ -73,6 +73,8 @@ pub fn exact_alternation(names: &[&str]) -> String {
 pub(super) struct Unit {
     pub(super) desc: TableDesc,
     pub(super) sources: Vec<SourceRef>,
+    /// Each source's own description, in the order of `sources`.
+    pub(super) source_tables: Vec<TableDesc>,
     pub(super) merged: bool,
     pub(super) notes: Vec<Note>,
     pub(super) target_database: String,
@@ -112,6 +114,7 @@ pub(super) fn units_for_rule(rule: &RuleConfig, tables: &[&TableDesc]) -> Vec<Un
                                 table: t.name.clone(),
                             })
                             .collect(),
+                        source_tables: group.iter().map(|t| (*t).clone()).collect(),
                         merged: true,
                         notes,
                         name_bytes: (
@@ -157,6 +160,7 @@ fn single_unit(rule: &RuleConfig, t: &TableDesc) -> Unit {
             database: t.database.clone(),
             table: t.name.clone(),
         }],
+        source_tables: vec![t.clone()],
         merged: false,
         notes: Vec::new(),
         target_database: rule

@@ -7,6 +7,7 @@ use crate::config::{OtherConfig, RuleConfig};
 use crate::ident::{check_starrocks_name, NameKind};
 use crate::mapping::{self, MapCtx};
 use crate::schema::{KeyKind, SourceType, TableDesc};
+use std::sync::Arc;
 
 /// The key a table would get: its PRIMARY KEY, else the first UNIQUE key (by name) whose
 /// columns are all NOT NULL. Returns actual column names (the column's own spelling).
@@ -73,7 +74,7 @@ struct Keyed {
 }
 
 pub(super) fn plan_unit(
-    rule: &RuleConfig,
+    rule: &Arc<RuleConfig>,
     other: &OtherConfig,
     unit: Unit,
 ) -> Result<TablePlan, Vec<TableError>> {
@@ -103,10 +104,14 @@ pub(super) fn plan_unit(
         return Err(p.errors);
     }
     let notes = p.notes;
-    let mut sources = unit.sources;
-    sources.sort_by(|a, b| (&a.database, &a.table).cmp(&(&b.database, &b.table)));
+    let mut sources: Vec<(SourceRef, TableDesc)> =
+        unit.sources.into_iter().zip(unit.source_tables).collect();
+    sources.sort_by(|a, b| (&a.0.database, &a.0.table).cmp(&(&b.0.database, &b.0.table)));
+    let (sources, source_tables) = sources.into_iter().unzip();
     Ok(TablePlan {
         rule: rule.name.clone(),
+        rule_config: rule.clone(),
+        source_tables,
         target_database: unit.target_database,
         target_table: unit.target_table,
         sources,

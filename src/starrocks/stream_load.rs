@@ -40,72 +40,13 @@ const MAX_ERROR_LOG_BYTES: u64 = 64 * 1024;
 const MAX_ERROR_ROWS: usize = 5;
 const MAX_ERROR_ROW_CHARS: usize = 400;
 
-/// FE http endpoint (`load-url`), e.g. `127.0.0.1:8030`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpEndpoint {
-    pub host: String,
-    pub port: u16,
-}
+/// FE http endpoint (`load-url`), e.g. `127.0.0.1:8030`: parsed by `config::target` only.
+pub use crate::config::HostPort as HttpEndpoint;
+pub use crate::config::SinkFormat;
 
-impl HttpEndpoint {
-    /// Parse `host:port` (an `http://` prefix and a trailing `/` are accepted; `[v6]:port` too).
-    pub fn parse(text: &str) -> Result<HttpEndpoint, String> {
-        let t = text.trim();
-        let t = t.strip_prefix("http://").unwrap_or(t);
-        let t = t.trim_end_matches('/');
-        if t.starts_with("https://") {
-            return Err(format!(
-                "{text:?}: https is not supported; use the FE http port"
-            ));
-        }
-        let (host, port) = t
-            .rsplit_once(':')
-            .ok_or_else(|| format!("{text:?} is not host:port (e.g. 127.0.0.1:8030)"))?;
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("{text:?}: port {port:?} is not a number 1..65535"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() || port == 0 {
-            return Err(format!("{text:?} is not host:port (e.g. 127.0.0.1:8030)"));
-        }
-        Ok(HttpEndpoint {
-            host: host.to_string(),
-            port,
-        })
-    }
-
-    /// Parse a `load-url` list as the Flink connector accepts it: `h1:8030;h2:8030` (also `,`).
-    pub fn parse_list(text: &str) -> Result<Vec<HttpEndpoint>, String> {
-        let list: Vec<HttpEndpoint> = text
-            .split([';', ','])
-            .filter(|s| !s.trim().is_empty())
-            .map(HttpEndpoint::parse)
-            .collect::<Result<_, _>>()?;
-        if list.is_empty() {
-            return Err(format!("{text:?}: no FE http endpoint given"));
-        }
-        Ok(list)
-    }
-
-    fn base_url(&self) -> Result<Url, LoadError> {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        Url::parse(&format!("http://{host}:{}/", self.port)).map_err(|e| {
-            LoadError::Definite(format!(
-                "invalid FE http endpoint {}:{}: {e}",
-                self.host, self.port
-            ))
-        })
-    }
-}
-
-impl std::fmt::Display for HttpEndpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
-    }
+fn base_url(e: &HttpEndpoint) -> Result<Url, LoadError> {
+    Url::parse(&format!("http://{e}/"))
+        .map_err(|err| LoadError::Definite(format!("invalid FE http endpoint {e}: {err}")))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,19 +67,8 @@ impl Default for Timeouts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyFormat {
-    /// CSV text; separators as StarRocks reads them (`\x01` hex forms pass through verbatim).
-    Csv {
-        column_separator: String,
-        row_delimiter: String,
-    },
-    /// `[{...},{...}]`, sent with `strip_outer_array: true`.
-    Json,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadOptions {
-    pub format: BodyFormat,
+    pub format: SinkFormat,
     /// `columns` header (e.g. `id,name,__op`).
     pub columns: Option<String>,
     /// sink.properties.* passthrough; never overrides label/format/strict_mode/max_filter_ratio.
@@ -150,7 +80,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            format: BodyFormat::Json,
+            format: SinkFormat::Json,
             columns: None,
             extra_headers: Vec::new(),
             strict_mode: true,
@@ -639,7 +569,7 @@ impl StreamLoadClient {
     }
 
     fn url(&self, segments: &[&str], query: Option<(&str, &str)>) -> Result<Url, LoadError> {
-        let mut url = self.fe.base_url()?;
+        let mut url = base_url(&self.fe)?;
         {
             let mut path = url
                 .path_segments_mut()
@@ -793,18 +723,18 @@ impl StreamLoadClient {
 
     fn data_headers(&self, h: &mut HeaderMap, opts: &LoadOptions) -> Result<(), LoadError> {
         match &opts.format {
-            BodyFormat::Json => {
+            SinkFormat::Json => {
                 put_header(h, "format", "json")?;
                 put_header(h, "strip_outer_array", "true")?;
                 put_header(h, "ignore_json_size", "true")?;
             }
-            BodyFormat::Csv {
+            SinkFormat::Csv {
                 column_separator,
                 row_delimiter,
             } => {
                 put_header(h, "format", "csv")?;
-                put_header(h, "column_separator", column_separator)?;
-                put_header(h, "row_delimiter", row_delimiter)?;
+                put_header(h, "column_separator", &column_separator.text)?;
+                put_header(h, "row_delimiter", &row_delimiter.text)?;
             }
         }
         if let Some(c) = &opts.columns {

@@ -14,6 +14,8 @@
 
 use super::cell::{Cell, Row};
 use super::position::BinlogPosition;
+use crate::config::sink::Separator;
+use crate::config::SinkFormat;
 use crate::plan::{Model, SrType, TablePlan};
 
 /// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`).
@@ -78,35 +80,21 @@ pub enum Op {
     Delete,
 }
 
-/// Body format of a load, with the header values to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyFormat {
-    /// `column_separator` / `row_delimiter` as written in the rule (sent verbatim as headers).
-    Csv {
-        column_separator: String,
-        row_delimiter: String,
-    },
-    /// `strip_outer_array: true`, array of objects keyed by target column name.
-    Json,
-}
-
 /// One encoded Stream Load body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
     pub bytes: Vec<u8>,
     pub rows: u64,
-    pub format: BodyFormat,
+    pub format: SinkFormat,
     /// `columns` header (CSV only).
     pub columns: Option<String>,
 }
 
-/// CSV settings of a rule, decoded.
+/// CSV separators of a rule: (column separator, row delimiter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvSpec {
-    pub sep_header: String,
-    pub delim_header: String,
-    pub sep: Vec<u8>,
-    pub delim: Vec<u8>,
+    pub sep: Separator,
+    pub delim: Separator,
 }
 
 /// How to encode rows of one target table.
@@ -130,66 +118,10 @@ pub struct ColSpec {
     pub quote_num: bool,
 }
 
-/// Decode `\xHH..` (hex bytes), `\t`, `\n`, `\r`, `\\` in a separator; other text verbatim.
-pub fn decode_separator(s: &str) -> Result<Vec<u8>, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 1 < b.len() {
-            match b[i + 1] {
-                b'x' | b'X' => {
-                    let hex: Vec<u8> = b[i + 2..]
-                        .iter()
-                        .take_while(|c| c.is_ascii_hexdigit())
-                        .copied()
-                        .collect();
-                    if hex.is_empty() || !hex.len().is_multiple_of(2) {
-                        return Err(format!(
-                            "`{s}`: \\x must be followed by an even number of hex digits"
-                        ));
-                    }
-                    for pair in hex.chunks(2) {
-                        let t = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
-                        out.push(u8::from_str_radix(t, 16).map_err(|e| e.to_string())?);
-                    }
-                    i += 2 + hex.len();
-                    continue;
-                }
-                b't' => out.push(b'\t'),
-                b'n' => out.push(b'\n'),
-                b'r' => out.push(b'\r'),
-                b'\\' => out.push(b'\\'),
-                other => {
-                    out.push(b'\\');
-                    out.push(other);
-                }
-            }
-            i += 2;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    if out.is_empty() {
-        return Err("empty separator".into());
-    }
-    if out.len() > 50 {
-        return Err(format!("`{s}` is longer than StarRocks' 50-byte limit"));
-    }
-    Ok(out)
-}
-
 impl BodySpec {
-    /// From the plan and the rule's `flink.starrocks.*` options (prefix stripped).
-    pub fn new(plan: &TablePlan, starrocks_options: &[(String, String)]) -> Result<Self, String> {
-        let opt = |k: &str| {
-            starrocks_options
-                .iter()
-                .rev()
-                .find(|(kk, _)| kk == k)
-                .map(|(_, v)| v.clone())
-        };
+    /// From the plan and its rule's sink options.
+    pub fn new(plan: &TablePlan) -> Self {
+        let sink = &plan.rule_config.sink;
         let columns = plan
             .columns
             .iter()
@@ -209,50 +141,22 @@ impl BodySpec {
                 ),
             })
             .collect();
-        let csv = match opt("sink.properties.format").map(|f| f.to_ascii_lowercase()) {
-            Some(f) if f == "csv" => {
-                let sep_header =
-                    opt("sink.properties.column_separator").unwrap_or_else(|| "\\t".into());
-                let delim_header =
-                    opt("sink.properties.row_delimiter").unwrap_or_else(|| "\\n".into());
-                let sep = decode_separator(&sep_header)
-                    .map_err(|e| format!("sink.properties.column_separator {e}"))?;
-                let delim = decode_separator(&delim_header)
-                    .map_err(|e| format!("sink.properties.row_delimiter {e}"))?;
-                Some(CsvSpec {
-                    sep_header,
-                    delim_header,
-                    sep,
-                    delim,
-                })
-            }
-            Some(f) if f == "json" => None,
-            None => None,
-            Some(f) => return Err(format!("sink.properties.format `{f}`: use csv or json")),
+        let csv = match &sink.format {
+            SinkFormat::Csv {
+                column_separator,
+                row_delimiter,
+            } => Some(CsvSpec {
+                sep: column_separator.clone(),
+                delim: row_delimiter.clone(),
+            }),
+            SinkFormat::Json => None,
         };
-        const OWN: [&str; 8] = [
-            "format",
-            "column_separator",
-            "row_delimiter",
-            "label",
-            "strict_mode",
-            "strip_outer_array",
-            "columns",
-            "max_filter_ratio",
-        ];
-        let extra_headers = starrocks_options
-            .iter()
-            .filter_map(|(k, v)| {
-                let h = k.strip_prefix("sink.properties.")?;
-                (!OWN.contains(&h)).then(|| (h.to_string(), v.clone()))
-            })
-            .collect();
-        Ok(BodySpec {
+        BodySpec {
             columns,
             with_op: plan.model == Model::Primary,
             csv,
-            extra_headers,
-        })
+            extra_headers: sink.headers.clone(),
+        }
     }
 
     /// Encode rows. CSV when configured and possible; JSON when `force_json` or when a value
@@ -274,13 +178,16 @@ impl BodySpec {
         for (op, row) in rows {
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
-                    out.extend_from_slice(&csv.sep);
+                    out.extend_from_slice(&csv.sep.bytes);
                 }
                 match cell {
                     Cell::Null => out.extend_from_slice(b"\\N"),
                     Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => {
                         let b = s.as_bytes();
-                        if b == b"\\N" || contains(b, &csv.sep) || contains(b, &csv.delim) {
+                        if b == b"\\N"
+                            || contains(b, &csv.sep.bytes)
+                            || contains(b, &csv.delim.bytes)
+                        {
                             return None;
                         }
                         out.extend_from_slice(b);
@@ -289,11 +196,11 @@ impl BodySpec {
             }
             if self.with_op {
                 if !row.is_empty() {
-                    out.extend_from_slice(&csv.sep);
+                    out.extend_from_slice(&csv.sep.bytes);
                 }
                 out.push(if *op == Op::Delete { b'1' } else { b'0' });
             }
-            out.extend_from_slice(&csv.delim);
+            out.extend_from_slice(&csv.delim.bytes);
         }
         let mut cols: Vec<String> = self
             .columns
@@ -306,9 +213,9 @@ impl BodySpec {
         Some(Body {
             bytes: out,
             rows: rows.len() as u64,
-            format: BodyFormat::Csv {
-                column_separator: csv.sep_header.clone(),
-                row_delimiter: csv.delim_header.clone(),
+            format: SinkFormat::Csv {
+                column_separator: csv.sep.clone(),
+                row_delimiter: csv.delim.clone(),
             },
             columns: Some(cols.join(",")),
         })
@@ -363,7 +270,7 @@ impl BodySpec {
         Body {
             bytes: out,
             rows: rows.len() as u64,
-            format: BodyFormat::Json,
+            format: SinkFormat::Json,
             columns: None,
         }
     }
@@ -472,6 +379,8 @@ pub(crate) mod tests {
         let key = vec![cols[0].name.clone()];
         TablePlan {
             rule: "1".into(),
+            rule_config: Default::default(),
+            source_tables: vec![],
             target_database: db.into(),
             target_table: t.into(),
             sources: vec![crate::plan::SourceRef {
@@ -507,7 +416,11 @@ pub(crate) mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
-        BodySpec::new(&p, &opts).unwrap()
+        let mut rule = crate::config::RuleConfig::named("1");
+        rule.sink = crate::config::SinkOptions::from_options(&opts).unwrap();
+        let mut p = p;
+        p.rule_config = std::sync::Arc::new(rule);
+        BodySpec::new(&p)
     }
 
     fn row(id: &str, name: Cell) -> Row {
@@ -556,7 +469,7 @@ pub(crate) mod tests {
         let r1 = row("1", Cell::Str("a\"b\n".into()));
         let r2 = row("2", Cell::Null);
         let b = s.encode(&[(Op::Upsert, &r1), (Op::Delete, &r2)], false);
-        assert_eq!(b.format, BodyFormat::Json);
+        assert_eq!(b.format, SinkFormat::Json);
         assert_eq!(b.rows, 2);
         let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
         assert_eq!(
@@ -604,9 +517,9 @@ pub(crate) mod tests {
         let b = s.encode(&[(Op::Delete, &r)], false);
         assert_eq!(
             b.format,
-            BodyFormat::Csv {
-                column_separator: "\\x01".into(),
-                row_delimiter: "\\x02".into()
+            SinkFormat::Csv {
+                column_separator: Separator::parse("\\x01").unwrap(),
+                row_delimiter: Separator::parse("\\x02").unwrap()
             }
         );
         assert_eq!(b.columns.as_deref(), Some("id,name,doc,amount,__op"));
@@ -622,36 +535,26 @@ pub(crate) mod tests {
         let tab = row("1", Cell::Str("a\tb".into()));
         assert_eq!(
             s.encode(&[(Op::Upsert, &tab)], false).format,
-            BodyFormat::Json
+            SinkFormat::Json
         );
         let nl = row("1", Cell::Str("a\nb".into()));
         assert_eq!(
             s.encode(&[(Op::Upsert, &nl)], false).format,
-            BodyFormat::Json
+            SinkFormat::Json
         );
         let nm = row("1", Cell::Str("\\N".into()));
         assert_eq!(
             s.encode(&[(Op::Upsert, &nm)], false).format,
-            BodyFormat::Json
+            SinkFormat::Json
         );
         let ok = row("1", Cell::Str("a b".into()));
         let b = s.encode(&[(Op::Upsert, &ok)], false);
-        assert!(matches!(b.format, BodyFormat::Csv { .. }));
+        assert!(matches!(b.format, SinkFormat::Csv { .. }));
         assert_eq!(b.columns.as_deref(), Some("id,name,doc,amount"));
         assert_eq!(
             s.encode(&[(Op::Upsert, &ok)], true).format,
-            BodyFormat::Json
+            SinkFormat::Json
         );
-    }
-
-    #[test]
-    fn separators_decode() {
-        assert_eq!(decode_separator("\\x01").unwrap(), vec![1]);
-        assert_eq!(decode_separator("\\x0D0A").unwrap(), vec![13, 10]);
-        assert_eq!(decode_separator("\\t").unwrap(), vec![9]);
-        assert_eq!(decode_separator("||").unwrap(), b"||".to_vec());
-        assert!(decode_separator("\\x1").is_err());
-        assert!(decode_separator("").is_err());
     }
 
     #[test]
@@ -672,14 +575,14 @@ pub(crate) mod tests {
             let refs: Vec<(Op, &Row)> = rows.iter().map(|r| (Op::Upsert, r)).collect();
             let b = s.encode(&refs, false);
             match b.format {
-                BodyFormat::Json => {
+                SinkFormat::Json => {
                     let v: serde_json::Value = serde_json::from_slice(&b.bytes).unwrap();
                     for (i, val) in vals.iter().enumerate() {
                         let got = &v[i]["name"];
                         match val { None => proptest::prop_assert!(got.is_null()), Some(t) => proptest::prop_assert_eq!(got.as_str(), Some(t.as_str())) }
                     }
                 }
-                BodyFormat::Csv { .. } => {
+                SinkFormat::Csv { .. } => {
                     let text = String::from_utf8(b.bytes.clone()).unwrap();
                     let lines: Vec<&str> = text.split_terminator('\n').collect();
                     proptest::prop_assert_eq!(lines.len(), vals.len());

@@ -17,7 +17,6 @@
 use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
 use crate::plan::{SourceRef, TablePlan};
-use crate::schema::TableDesc;
 use crate::sync::cell::Row;
 use crate::sync::position::BinlogPosition;
 use crate::sync::snapshot::{connect, connect_with, master_status};
@@ -69,29 +68,6 @@ pub enum SourceEvent {
     Restarted { from: BinlogPosition },
 }
 
-/// A target to capture: its plan and the description of each of its source tables (one per
-/// `plan.sources` entry; columns are mapped per shard by name).
-#[derive(Clone, Debug)]
-pub struct CaptureTable {
-    pub plan: TablePlan,
-    pub sources: Vec<TableDesc>,
-}
-
-impl CaptureTable {
-    /// The description of `source` (exact name match first, then case-insensitive).
-    pub fn source_desc(&self, source: &SourceRef) -> Option<&TableDesc> {
-        self.sources
-            .iter()
-            .find(|d| d.database == source.database && d.name == source.table)
-            .or_else(|| {
-                self.sources.iter().find(|d| {
-                    d.database.eq_ignore_ascii_case(&source.database)
-                        && d.name.eq_ignore_ascii_case(&source.table)
-                })
-            })
-    }
-}
-
 /// Tunables of the reader (defaults fit production; tests shorten them).
 #[derive(Clone, Debug)]
 pub struct ReaderOptions {
@@ -135,7 +111,7 @@ pub struct BinlogReader {
     src: SourceConfig,
     server_id: u32,
     opts: ReaderOptions,
-    tables: Vec<CaptureTable>,
+    tables: Vec<TablePlan>,
     tz: TimeZoneSpec,
     stream: Option<BinlogStream>,
     status_conn: Option<Conn>,
@@ -175,7 +151,7 @@ impl BinlogReader {
         src: &SourceConfig,
         server_id: u32,
         from: &BinlogPosition,
-        tables: Vec<CaptureTable>,
+        tables: Vec<TablePlan>,
         tz: &TimeZoneSpec,
     ) -> Result<Self> {
         Self::open_with(src, server_id, from, tables, tz, ReaderOptions::default())
@@ -185,14 +161,14 @@ impl BinlogReader {
         src: &SourceConfig,
         server_id: u32,
         from: &BinlogPosition,
-        tables: Vec<CaptureTable>,
+        tables: Vec<TablePlan>,
         tz: &TimeZoneSpec,
         opts: ReaderOptions,
     ) -> Result<Self> {
         let mut captured_dbs = Vec::new();
         let mut captured_tables = Vec::new();
         for t in &tables {
-            for s in &t.plan.sources {
+            for s in &t.sources {
                 captured_dbs.push(s.database.to_lowercase());
                 captured_tables.push((s.database.to_lowercase(), s.table.to_lowercase()));
             }
@@ -530,7 +506,7 @@ impl BinlogReader {
                     .iter()
                     .enumerate()
                     .filter(|(_, ct)| {
-                        ct.plan.sources.contains(&sref) && ct.source_desc(&sref).is_some()
+                        ct.sources.contains(&sref) && ct.source_desc(&sref).is_some()
                     })
                     .map(|(i, _)| i)
                     .collect();
@@ -725,10 +701,9 @@ impl BinlogReader {
             .source_desc(sref)
             .ok_or_else(|| anyhow!("no description of {}.{}", sref.database, sref.table))?;
         let key_idx: Vec<usize> = ct
-            .plan
             .key
             .iter()
-            .filter_map(|k| ct.plan.columns.iter().position(|c| &c.name == k))
+            .filter_map(|k| ct.columns.iter().position(|c| &c.name == k))
             .collect();
         let mut changes = Vec::new();
         // mysql_common 0.37 overflows (a panic in debug builds) decoding negative TIME(1)/TIME(2)
@@ -757,7 +732,7 @@ impl BinlogReader {
         for (before, after) in decoded {
             let render = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Row> {
                 render_row(
-                    &ct.plan.columns,
+                    &ct.columns,
                     desc,
                     sref,
                     |i, col, cd, tz, st| {

@@ -23,13 +23,14 @@
 //! source transaction is streamed into the open StarRocks transaction (`load`) and only prepared
 //! at the next transaction boundary. Backpressure: the reader waits while we load.
 
-use super::batch::{self, BodyFormat, BodySpec, Op};
+use super::batch::{self, BodySpec, Op};
 use super::binlog::{RowChange, SourceEvent};
 use super::cell::Row;
 use super::checkpoint::{PendingLabel, SnapshotProgress, SnapshotStatus, State, Store};
 use super::position::BinlogPosition;
 use super::sink::{self, Loader, Retry, SinkError};
 use super::status::Stats;
+use crate::config::SinkFormat;
 use crate::error::{fail, Kind};
 use crate::plan::{Model, TablePlan};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -167,8 +168,6 @@ pub struct Target {
     pub spec: BodySpec,
     pub loader: Arc<dyn Loader>,
     pub limits: FlushLimits,
-    /// The rule's `flink.starrocks.*` options (to rebuild `spec` after schema evolution).
-    pub options: Vec<(String, String)>,
 }
 
 impl Target {
@@ -903,7 +902,7 @@ impl<'a> Engine<'a> {
             if d.added.is_empty() && d.dropped.is_empty() {
                 continue;
             }
-            t.spec = BodySpec::new(&n, &t.options).map_err(|e| e.to_string())?;
+            t.spec = BodySpec::new(&n);
             t.plan = n;
         }
         Ok(true)
@@ -994,7 +993,7 @@ impl<'a> Engine<'a> {
             .ok_or_else(|| PhaseError::Retry("no open transaction".into()))?;
         let body = t.spec.encode(
             &refs,
-            self.force_json[i] || open.format == Some(BodyFormat::Json),
+            self.force_json[i] || open.format == Some(SinkFormat::Json),
         );
         if let Some(f) = &open.format {
             if *f != body.format {
@@ -1190,7 +1189,7 @@ fn prepare_table(
             if !rows.is_empty() {
                 let body = t
                     .spec
-                    .encode(rows, force_json || o.format == Some(BodyFormat::Json));
+                    .encode(rows, force_json || o.format == Some(SinkFormat::Json));
                 if o.format.as_ref().is_some_and(|f| *f != body.format) {
                     return Err(SinkError::Retry(format!(
                         "`{}`: CSV/JSON switch inside a transaction",
@@ -1230,7 +1229,7 @@ struct OpenTxn {
     /// Rows already sent into it.
     sent: u64,
     /// Body format of its loads (must stay the same within a transaction).
-    format: Option<BodyFormat>,
+    format: Option<SinkFormat>,
 }
 
 #[derive(Default)]

@@ -40,13 +40,12 @@ pub mod sink;
 pub mod status;
 
 use crate::cli::SyncArgs;
-use crate::config::{Config, RuleConfig, Secret, SourceConfig};
+use crate::config::{Config, Secret, SourceConfig};
 use crate::error::{fail, Kind};
 use crate::plan::{Plan, TablePlan};
-use crate::schema::TableDesc;
 use crate::starrocks::fe::{FeClient, FeEndpoint};
 use crate::starrocks::stream_load::{HttpEndpoint, StreamLoadClient, Timeouts};
-use binlog::{BinlogReader, CaptureTable, ReaderOptions};
+use binlog::{BinlogReader, ReaderOptions};
 use engine::{
     Admin, ChangeStream, FlushLimits, Options, SnapChunk, SnapshotReader, Source, Target,
 };
@@ -58,16 +57,8 @@ use std::time::Duration;
 use value::TimeZoneSpec;
 
 /// Entry point of `smt sync` (the lead's CLI wiring calls this). Ok(exit code).
-pub fn run(
-    config: &Config,
-    plan: &Plan,
-    tables: &[TableDesc],
-    args: &SyncArgs,
-) -> anyhow::Result<u8> {
-    if args.engine == crate::cli::Engine::Flink {
-        return flink::run(&config.other.output_dir);
-    }
-    let job = Job::from_config(config, plan, tables, args)?;
+pub fn run(config: &Config, plan: &Plan, args: &SyncArgs) -> anyhow::Result<u8> {
+    let job = Job::from_config(config, plan, args)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())
@@ -91,9 +82,8 @@ pub struct Job {
     /// The whole config (re-planning after a source schema change).
     pub config: Config,
     pub source: SourceConfig,
-    pub captures: Vec<CaptureTable>,
-    /// `flink.starrocks.*` options of each capture's rule.
-    pub rule_options: Vec<Vec<(String, String)>>,
+    /// The planned tables, each with its rule's options and its source descriptions.
+    pub captures: Vec<TablePlan>,
     pub fe: FeEndpoint,
     pub http: HttpEndpoint,
     pub state_dir: PathBuf,
@@ -104,17 +94,8 @@ pub struct Job {
     pub chunk_rows: usize,
 }
 
-fn rule_of<'a>(config: &'a Config, name: &str) -> Option<&'a RuleConfig> {
-    config.rules.iter().find(|r| r.name == name)
-}
-
 impl Job {
-    pub fn from_config(
-        config: &Config,
-        plan: &Plan,
-        tables: &[TableDesc],
-        args: &SyncArgs,
-    ) -> anyhow::Result<Job> {
+    pub fn from_config(config: &Config, plan: &Plan, args: &SyncArgs) -> anyhow::Result<Job> {
         if let crate::config::SourceKind::Dump(path) = &config.source.kind {
             return Err(fail(
                 Kind::Config,
@@ -126,17 +107,10 @@ impl Job {
                 ),
             ));
         }
-        let mut captures = Vec::new();
-        let mut rule_options = Vec::new();
-        for rp in &plan.rules {
-            let opts = rule_of(config, &rp.rule)
-                .map(|r| r.flink_starrocks.clone())
-                .unwrap_or_default();
-            for tp in &rp.tables {
-                captures.push(capture(tp, tables)?);
-                rule_options.push(opts.clone());
-            }
-        }
+        let captures = plan
+            .tables()
+            .map(capture)
+            .collect::<anyhow::Result<Vec<_>>>()?;
         if captures.is_empty() {
             return Err(fail(
                 Kind::Plan,
@@ -153,7 +127,6 @@ impl Job {
             config: config.clone(),
             source: config.source.clone(),
             captures,
-            rule_options,
             fe,
             http,
             state_dir,
@@ -204,7 +177,7 @@ impl Job {
         let mut fe = FeClient::connect_to(&self.fe, Duration::from_secs(30))?;
         let mut missing = Vec::new();
         for c in &self.captures {
-            let (db, t) = (&c.plan.target_database, &c.plan.target_table);
+            let (db, t) = (&c.target_database, &c.target_table);
             match fe.table_exists(db, t) {
                 Ok(true) => {}
                 Ok(false) => missing.push(format!("{db}.{t}")),
@@ -223,21 +196,17 @@ impl Job {
             // Create them with the same code `smt apply` uses.
             tracing::info!(tables = %missing.join(", "), "creating missing target tables");
             let plan = Plan {
-                rules: vec![crate::plan::RulePlan {
-                    rule: "sync".into(),
-                    tables: self
-                        .captures
+                rules: vec![crate::plan::RulePlan::new(
+                    std::sync::Arc::new(crate::config::RuleConfig::named("sync")),
+                    self.captures
                         .iter()
                         .filter(|c| {
-                            missing.contains(&format!(
-                                "{}.{}",
-                                c.plan.target_database, c.plan.target_table
-                            ))
+                            missing.contains(&format!("{}.{}", c.target_database, c.target_table))
                         })
-                        .map(|c| c.plan.clone())
+                        .cloned()
                         .collect(),
-                }],
-                skipped: vec![],
+                )],
+                ..Plan::default()
             };
             let stmts = crate::render::starrocks_statements(&plan);
             let report = crate::apply::run(
@@ -263,7 +232,7 @@ impl Job {
             self.fe.password.clone(),
             Timeouts::default(),
         );
-        let probe_db = &self.captures[0].plan.target_database;
+        let probe_db = &self.captures[0].target_database;
         if let Err(e) = client.label_state(probe_db, "smt_preflight_probe") {
             return Err(fail(
                 Kind::Target,
@@ -298,15 +267,12 @@ impl Job {
         drop(conn);
 
         let mut targets = Vec::new();
-        for (c, o) in self.captures.iter().zip(&self.rule_options) {
-            let spec = batch::BodySpec::new(&c.plan, o)
-                .map_err(|e| fail(Kind::Config, format!("[table-rule.{}] {e}", c.plan.rule)))?;
+        for c in &self.captures {
             targets.push(Target {
-                plan: c.plan.clone(),
-                spec,
+                plan: c.clone(),
+                spec: batch::BodySpec::new(c),
                 loader: loader.clone(),
-                limits: flush_limits(o)?,
-                options: o.clone(),
+                limits: flush_limits(&c.rule_config.sink),
             });
         }
         let job = self.job_id();
@@ -340,10 +306,10 @@ impl Job {
 /// aside). A difference means the source schema changed while smt was not running (or the table
 /// was changed by hand): binlog events from before that DDL cannot be decoded with today's
 /// schema, so this is a stop, never a guess. A SHOW CREATE TABLE smt cannot parse is skipped.
-fn check_target_shapes(fe: &mut FeClient, captures: &[CaptureTable]) -> anyhow::Result<()> {
+fn check_target_shapes(fe: &mut FeClient, captures: &[TablePlan]) -> anyhow::Result<()> {
     use crate::starrocks::show_create;
     for c in captures {
-        let (db, t) = (&c.plan.target_database, &c.plan.target_table);
+        let (db, t) = (&c.target_database, &c.target_table);
         let text = match fe.show_create_table(db, t) {
             Ok(Some(text)) => text,
             Ok(None) => continue,
@@ -361,7 +327,7 @@ fn check_target_shapes(fe: &mut FeClient, captures: &[CaptureTable]) -> anyhow::
                 continue;
             }
         };
-        let planned = show_create::shape_of_plan(&c.plan);
+        let planned = show_create::shape_of_plan(c);
         let norm = |cols: &[show_create::ColumnShape]| {
             let mut v: Vec<(String, String)> = cols
                 .iter()
@@ -402,73 +368,47 @@ fn check_target_shapes(fe: &mut FeClient, captures: &[CaptureTable]) -> anyhow::
     Ok(())
 }
 
-fn capture(tp: &TablePlan, tables: &[TableDesc]) -> anyhow::Result<CaptureTable> {
-    let mut sources = Vec::new();
-    for s in &tp.sources {
-        let d = tables
-            .iter()
-            .find(|t| t.database == s.database && t.name == s.table)
-            .ok_or_else(|| {
-                fail(
-                    Kind::Plan,
-                    format!(
-                        "no description of source table {}.{} (planned for {}.{})",
-                        s.database, s.table, tp.target_database, tp.target_table
-                    ),
-                )
-            })?;
-        sources.push(d.clone());
+/// A planned table ready to capture: every source has its description (the plan carries them).
+fn capture(tp: &TablePlan) -> anyhow::Result<TablePlan> {
+    if tp.source_tables.len() != tp.sources.len() {
+        return Err(fail(
+            Kind::Plan,
+            format!(
+                "internal: the plan of {} lacks descriptions of its source tables",
+                tp.target_name()
+            ),
+        ));
     }
-    Ok(CaptureTable {
-        plan: tp.clone(),
-        sources,
-    })
+    Ok(tp.clone())
 }
 
-/// The FE http endpoint: `--load-url`, else the rules' `flink.starrocks.load-url` (first entry).
+/// The FE http endpoint: `--load-url`, else the rules' `flink.starrocks.load-url` (first host;
+/// rules that set one must agree).
 fn resolve_http(config: &Config, flag: Option<&str>) -> anyhow::Result<HttpEndpoint> {
-    let text = match flag {
-        Some(f) => f.to_string(),
-        None => config
-            .rules
-            .iter()
-            .find_map(|r| r.starrocks_option("load-url").filter(|v| !v.trim().is_empty()))
-            .map(str::to_string)
-            .ok_or_else(|| {
-                fail(
-                    Kind::Config,
-                    "no StarRocks http endpoint: set flink.starrocks.load-url in a rule or pass --load-url host:8030",
-                )
-            })?,
-    };
-    let list = HttpEndpoint::parse_list(&text)
-        .map_err(|e| fail(Kind::Config, format!("load-url: {e}")))?;
-    list.into_iter()
-        .next()
-        .ok_or_else(|| fail(Kind::Config, "load-url: no endpoint"))
+    if let Some(f) = flag {
+        return crate::config::target::parse_flag(f, 8030)
+            .map_err(|e| fail(Kind::Config, format!("--load-url {f:?}: {e}")));
+    }
+    let http = config.cluster().http.map_err(|e| fail(Kind::Config, e))?;
+    http.first().cloned().ok_or_else(|| {
+        fail(
+            Kind::Config,
+            "no StarRocks http endpoint: set flink.starrocks.load-url in a rule or pass --load-url host:8030",
+        )
+    })
 }
 
 /// `sink.buffer-flush.{max-rows,max-bytes,interval-ms}` of a rule (sync defaults: 500000 rows,
 /// 64 MiB, 500 ms — short, since latency matters for replication: p99 commit→visible < 1 s in
 /// scripts/bench-binlog.sh; raise it for fewer, larger loads).
-pub fn flush_limits(opts: &[(String, String)]) -> anyhow::Result<FlushLimits> {
-    let get = |k: &str| -> anyhow::Result<Option<u64>> {
-        match opts.iter().rev().find(|(kk, _)| kk == k) {
-            None => Ok(None),
-            Some((_, v)) => v.trim().parse::<u64>().map(Some).map_err(|_| {
-                fail(
-                    Kind::Config,
-                    format!("flink.starrocks.{k} = {v:?} is not a number"),
-                )
-            }),
-        }
-    };
+pub fn flush_limits(sink: &crate::config::SinkOptions) -> FlushLimits {
     let d = FlushLimits::default();
-    Ok(FlushLimits {
-        max_rows: get("sink.buffer-flush.max-rows")?.map_or(d.max_rows, |n| n.max(1) as usize),
-        max_bytes: get("sink.buffer-flush.max-bytes")?.map_or(d.max_bytes, |n| n.max(1) as usize),
-        interval: get("sink.buffer-flush.interval-ms")?.map_or(d.interval, Duration::from_millis),
-    })
+    let f = &sink.flush;
+    FlushLimits {
+        max_rows: f.max_rows.map_or(d.max_rows, |n| n.max(1) as usize),
+        max_bytes: f.max_bytes.map_or(d.max_bytes, |n| n.max(1) as usize),
+        interval: f.interval_ms.map_or(d.interval, Duration::from_millis),
+    }
 }
 
 /// One `smt sync` per state directory: `<state_dir>/sync.lock` holds the owner's pid. A lock
@@ -547,7 +487,7 @@ impl Admin for FeAdmin {
 struct MysqlSource {
     config: Config,
     src: SourceConfig,
-    captures: Vec<CaptureTable>,
+    captures: Vec<TablePlan>,
     tz: TimeZoneSpec,
     server_id: u32,
     reader: ReaderOptions,
@@ -591,7 +531,7 @@ impl Source for MysqlSource {
             }) else {
                 return Ok(None);
             };
-            caps.push(capture(n, &intro.tables)?);
+            caps.push(capture(n)?);
             out.push((*n).clone());
         }
         self.captures = caps;
@@ -601,7 +541,7 @@ impl Source for MysqlSource {
 
 struct SnapAdapter {
     snap: snapshot::Snapshot,
-    captures: Vec<CaptureTable>,
+    captures: Vec<TablePlan>,
     tz: TimeZoneSpec,
 }
 
@@ -618,7 +558,6 @@ impl SnapshotReader for SnapAdapter {
             .get(target)
             .ok_or_else(|| anyhow::anyhow!("no target {target}"))?;
         let sref = ct
-            .plan
             .sources
             .get(source)
             .ok_or_else(|| anyhow::anyhow!("no source {source} of target {target}"))?
@@ -637,7 +576,7 @@ impl SnapshotReader for SnapAdapter {
     fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64> {
         let mut n = 0;
         if let Some(ct) = self.captures.get(target) {
-            for s in &ct.plan.sources {
+            for s in &ct.sources {
                 n += self.snap.estimate_rows(s)?;
             }
         }
@@ -694,27 +633,31 @@ mod tests {
 
     #[test]
     fn flush_limits_from_rule_options() {
-        let o = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-            v.iter()
+        let o = |v: &[(&str, &str)]| {
+            let v: Vec<(String, String)> = v
+                .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect()
+                .collect();
+            crate::config::SinkOptions::from_options(&v)
         };
-        let d = flush_limits(&[]).unwrap();
+        let d = flush_limits(&o(&[]).unwrap());
         assert_eq!(
             (d.max_rows, d.max_bytes, d.interval),
             (500_000, 64 << 20, Duration::from_millis(500))
         );
-        let l = flush_limits(&o(&[
-            ("sink.buffer-flush.max-rows", "10"),
-            ("sink.buffer-flush.max-bytes", "2048"),
-            ("sink.buffer-flush.interval-ms", "250"),
-        ]))
-        .unwrap();
+        let l = flush_limits(
+            &o(&[
+                ("sink.buffer-flush.max-rows", "10"),
+                ("sink.buffer-flush.max-bytes", "2048"),
+                ("sink.buffer-flush.interval-ms", "250"),
+            ])
+            .unwrap(),
+        );
         assert_eq!(
             (l.max_rows, l.max_bytes, l.interval),
             (10, 2048, Duration::from_millis(250))
         );
-        let e = flush_limits(&o(&[("sink.buffer-flush.max-rows", "many")])).unwrap_err();
-        assert_eq!(crate::error::exit_code_of(&e), 2);
+        // A bad value is a config error at load time (exit 2, with its line).
+        assert!(o(&[("sink.buffer-flush.max-rows", "many")]).is_err());
     }
 }

@@ -421,16 +421,7 @@ mod real {
             body: &Body,
             extra_headers: &[(String, String)],
         ) -> Result<(), LoadFailure> {
-            let format = match &body.format {
-                crate::sync::batch::BodyFormat::Json => sl::BodyFormat::Json,
-                crate::sync::batch::BodyFormat::Csv {
-                    column_separator,
-                    row_delimiter,
-                } => sl::BodyFormat::Csv {
-                    column_separator: column_separator.clone(),
-                    row_delimiter: row_delimiter.clone(),
-                },
-            };
+            let format = body.format.clone();
             let opts = LoadOptions {
                 format,
                 columns: body.columns.clone(),
@@ -700,7 +691,7 @@ pub mod fake {
 mod tests {
     use super::fake::FakeLoader;
     use super::*;
-    use crate::sync::batch::BodyFormat;
+    use crate::config::SinkFormat as BodyFormat;
 
     fn body(n: u64) -> Body {
         let v: Vec<serde_json::Value> = (0..n).map(|i| serde_json::json!({"id": i})).collect();

@@ -17,7 +17,6 @@ use crate::error::{fail, Kind};
 use crate::ident::quote;
 use crate::plan::SourceRef;
 use crate::schema::{SourceType, TableDesc};
-use crate::sync::binlog::CaptureTable;
 use crate::sync::cell::{Cell, Row};
 use crate::sync::position::BinlogPosition;
 use crate::sync::value::{
@@ -152,7 +151,7 @@ impl Snapshot {
     /// Read the next chunk of `source` (a source of `table`) after `after_key`.
     pub fn read_chunk(
         &mut self,
-        table: &CaptureTable,
+        table: &crate::plan::TablePlan,
         source: &SourceRef,
         after_key: Option<&[Value]>,
         max_rows: usize,
@@ -163,8 +162,8 @@ impl Snapshot {
                 "{}.{} is not a source of target {}.{}",
                 source.database,
                 source.table,
-                table.plan.target_database,
-                table.plan.target_table
+                table.target_database,
+                table.target_table
             )
         })?;
         let max_rows = max_rows.max(1);
@@ -223,7 +222,7 @@ impl Snapshot {
         for r in raw {
             let vals = r.unwrap();
             let mut row = render_row(
-                &table.plan.columns,
+                &table.columns,
                 desc,
                 source,
                 |i, col, cd, tz, st| {

@@ -10,6 +10,7 @@ use smt::plan::{
 };
 use smt::schema::{IntWidth, SourceType, TextKind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The one TablePlan constructor of the tests.
 #[allow(clippy::too_many_arguments)]
@@ -25,6 +26,8 @@ pub fn table(
 ) -> TablePlan {
     TablePlan {
         rule: rule.into(),
+        rule_config: Arc::new(smt::config::RuleConfig::named(rule)),
+        source_tables: vec![],
         target_database: db.into(),
         target_table: name.into(),
         sources: sources
@@ -418,26 +421,57 @@ pub fn full() -> (Plan, Config) {
     opts_table.target_table = "orders_copy".into();
     let plan = Plan {
         rules: vec![
-            RulePlan {
-                rule: "1".into(),
-                tables: vec![all_types(), duplicate()],
-            },
-            RulePlan {
-                rule: "shards".into(),
-                tables: vec![merged()],
-            },
-            RulePlan {
-                rule: "opts".into(),
-                tables: vec![opts_table],
-            },
-            RulePlan {
-                rule: "odd".into(),
-                tables: vec![hostile()],
-            },
+            RulePlan::new(
+                Arc::new(smt::config::RuleConfig::named("1")),
+                vec![all_types(), duplicate()],
+            ),
+            RulePlan::new(
+                Arc::new(smt::config::RuleConfig::named("shards")),
+                vec![merged()],
+            ),
+            RulePlan::new(
+                Arc::new(smt::config::RuleConfig::named("opts")),
+                vec![opts_table],
+            ),
+            RulePlan::new(
+                Arc::new(smt::config::RuleConfig::named("odd")),
+                vec![hostile()],
+            ),
         ],
-        skipped: vec![],
+        ..Plan::default()
     };
-    (plan, config(vec![r1, shards, opts, odd], "pa'ss"))
+    let config = config(vec![r1, shards, opts, odd], "pa'ss");
+    (attach(plan, &config), config)
+}
+
+/// The plan as `plan::build` would make it for `config`: each rule plan and table plan carries
+/// its rule (found by name) and the plan carries the source.
+pub fn attach(mut plan: Plan, config: &Config) -> Plan {
+    plan.source = Arc::new(config.source.clone());
+    for rp in &mut plan.rules {
+        if let Some(r) = config.rules.iter().find(|r| r.name == rp.rule) {
+            rp.config = Arc::new(r.clone());
+            for t in &mut rp.tables {
+                t.rule_config = rp.config.clone();
+            }
+        }
+    }
+    plan
+}
+
+/// `rp` planned by `rule`.
+pub fn with_rule(mut rp: RulePlan, rule: RuleConfig) -> RulePlan {
+    rp.rule = rule.name.clone();
+    rp.config = Arc::new(rule);
+    for t in &mut rp.tables {
+        t.rule_config = rp.config.clone();
+    }
+    rp
+}
+
+/// `result_files` of `plan` attached to `config`.
+pub fn files(plan: &Plan, config: &Config) -> anyhow::Result<Vec<smt::output::ResultFile>> {
+    smt::output::result_files(&attach(plan.clone(), config))
 }
 
 pub fn golden_dir() -> PathBuf {

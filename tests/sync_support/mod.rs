@@ -269,17 +269,11 @@ pub fn assert_same_rows(what: &str, src: &Rows, dst: &Rows) {
 }
 
 /// Load config text, introspect, plan.
-pub fn plan_for(
-    cfg_path: &std::path::Path,
-) -> (
-    smt::config::Config,
-    smt::plan::Plan,
-    Vec<smt::schema::TableDesc>,
-) {
+pub fn plan_for(cfg_path: &std::path::Path) -> (smt::config::Config, smt::plan::Plan) {
     let config = smt::config::load(cfg_path).expect("config loads");
     let schema = smt::app::read_source(&config).expect("introspect");
     let plan = smt::app::plan_tables(&config, &schema.tables).expect("plan");
-    (config, plan, schema.tables)
+    (config, plan)
 }
 
 pub fn sync_args(cfg: &std::path::Path, state_dir: &std::path::Path) -> smt::cli::SyncArgs {

@@ -1,5 +1,6 @@
 use super::fake::{json, redirect, status, Action, FakeServer};
 use super::*;
+use crate::config::sink::Separator;
 use base64::Engine;
 
 fn reply(status: &str) -> TxnReply {
@@ -222,16 +223,17 @@ fn labels_and_endpoints() {
     assert!(!valid_label("名前"));
     assert!(!valid_label(&"a".repeat(129)));
     assert!(valid_label(&"a".repeat(128)));
+    // The endpoint parser is config::target's (one parser for config, apply and sync).
     assert_eq!(
-        HttpEndpoint::parse("http://fe1:8030/"),
-        Ok(HttpEndpoint {
+        crate::config::target::parse_load_url("http://fe1:8030/"),
+        Ok(vec![HttpEndpoint {
             host: "fe1".into(),
             port: 8030
-        })
+        }])
     );
-    assert!(HttpEndpoint::parse("fe1").is_err());
-    assert!(HttpEndpoint::parse("fe1:x").is_err());
-    let l = HttpEndpoint::parse_list("a:1;b:2").expect("list");
+    assert!(crate::config::target::parse_load_url("fe1").is_err());
+    assert!(crate::config::target::parse_load_url("fe1:x").is_err());
+    let l = crate::config::target::parse_load_url("a:1;b:2").expect("list");
     assert_eq!(l.len(), 2);
     assert_eq!(l[1].to_string(), "b:2");
     assert!(LabelState::parse("visible").is_some_and(|s| s.is_committed()));
@@ -322,9 +324,9 @@ fn csv_separators_pass_through_verbatim_and_names_are_path_encoded() {
     let be_url = be.url("/x");
     let fe = FakeServer::start(move |_, _| redirect(&be_url));
     let opts = LoadOptions {
-        format: BodyFormat::Csv {
-            column_separator: "\\x01".into(),
-            row_delimiter: "\\x02".into(),
+        format: SinkFormat::Csv {
+            column_separator: Separator::parse("\\x01").unwrap(),
+            row_delimiter: Separator::parse("\\x02").unwrap(),
         },
         ..LoadOptions::default()
     };

@@ -201,14 +201,13 @@ fn targets(loader: &Arc<FakeLoader>, limits: FlushLimits) -> Vec<Target> {
             model,
             vec![col("id", SrType::BigInt), col("v", SrType::Varchar(20))],
         );
-        let spec = BodySpec::new(&p, &[]).unwrap();
+        let spec = BodySpec::new(&p);
         let l: Arc<dyn Loader> = loader.clone();
         Target {
             plan: p,
             spec,
             loader: l,
             limits,
-            options: vec![],
         }
     };
     vec![mk("pk", Model::Primary), mk("dup", Model::Duplicate)]

@@ -12,5 +12,6 @@ pub mod plan;
 pub mod render;
 pub mod rules;
 pub mod schema;
+pub mod source;
 pub mod starrocks;
 pub mod sync;

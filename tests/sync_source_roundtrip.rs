@@ -9,12 +9,11 @@ use smt::schema::{
     ColumnDefault, ColumnDesc, GeometryKind, IntWidth, KeyDesc, KeyKind, SourceType, TableDesc,
     TextKind,
 };
-use smt::sync::binlog::{
-    check_binlog_settings, position_exists, BinlogReader, ReaderOptions, RowChange, SourceEvent,
-};
+use smt::source::{check_binlog_settings, master_status, position_exists};
+use smt::sync::binlog::{BinlogReader, ReaderOptions, RowChange, SourceEvent};
 use smt::sync::cell::{Cell, Row};
 use smt::sync::position::BinlogPosition;
-use smt::sync::snapshot::{key_from_json, key_to_json, master_status, Snapshot};
+use smt::sync::snapshot::{key_from_json, key_to_json, Snapshot};
 use smt::sync::value::TimeZoneSpec;
 use std::collections::BTreeMap;
 
@@ -42,6 +41,11 @@ fn source() -> SourceConfig {
         password: Secret::new(env("SMT_MARIADB_PASSWORD")),
         time_zone: None,
     }
+}
+
+/// What the test server is (probed once per call on a fresh connection).
+fn server() -> smt::source::ServerInfo {
+    smt::source::probe(&mut smt::source::connect(&source()).unwrap()).unwrap()
 }
 
 fn conn() -> Conn {
@@ -340,7 +344,7 @@ fn snapshot_rows(
     sref: &SourceRef,
     tz: &TimeZoneSpec,
 ) -> BTreeMap<(String, String), Row> {
-    let (mut snap, pos) = Snapshot::begin(&source()).unwrap();
+    let (mut snap, pos) = Snapshot::begin(&source(), &server()).unwrap();
     assert!(pos.pos >= 4, "snapshot position {pos}");
     let mut out = BTreeMap::new();
     let mut after: Option<Vec<mysql::Value>> = None;
@@ -770,15 +774,15 @@ fn preflight_on_the_test_server_passes() {
 
 #[test]
 fn server_time_zone_resolves() {
-    let mut c = conn();
-    let tz = TimeZoneSpec::resolve(None, &mut c).unwrap();
+    let info = server();
+    let tz = smt::source::time_zone(&info, None).unwrap();
     // The test server runs in UTC (SYSTEM = UTC).
     match tz {
         TimeZoneSpec::Fixed(s) => assert_eq!(s, 0),
         TimeZoneSpec::Named(z) => assert_eq!(z.to_offset(jiff::Timestamp::now()).seconds(), 0),
     }
     assert!(matches!(
-        TimeZoneSpec::resolve(Some("+08:00"), &mut c).unwrap(),
+        smt::source::time_zone(&info, Some("+08:00")).unwrap(),
         TimeZoneSpec::Fixed(28800)
     ));
 }
@@ -832,7 +836,7 @@ fn keyless_tables_are_paged_completely() {
     c.query_drop(format!("ANALYZE TABLE `{db}`.nk")).unwrap();
     let table = simple_table(&db, "nk", false);
     let sref = table.sources[0].clone();
-    let (mut snap, _) = Snapshot::begin(&source()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
     // Rows written after the snapshot began are invisible to it.
     c.query_drop(format!("INSERT INTO `{db}`.nk VALUES (99,'late')"))
         .unwrap();
@@ -988,7 +992,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
     let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
 
-    let (mut snap, pos) = Snapshot::begin(&source()).unwrap();
+    let (mut snap, pos) = Snapshot::begin(&source(), &server()).unwrap();
     // Writes after the snapshot began: invisible to it, visible in the binlog after `pos`.
     c.query_drop(format!("UPDATE `{db}`.t SET v = 'b2' WHERE id = 2"))
         .unwrap();
@@ -1090,7 +1094,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
 fn unreachable_source_error_names_host_and_port() {
     let mut src = source();
     src.port = 1; // nothing listens there
-    let err = Snapshot::begin(&src).err().expect("must fail");
+    let err = Snapshot::begin(&src, &server()).err().expect("must fail");
     let msg = format!("{err:#}");
     assert!(msg.contains(&format!("{}:1", src.host)), "{msg}");
     assert!(
@@ -1215,7 +1219,7 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
         table: "t".into(),
     };
     let table = captured(plan_for(&desc, vec![sref.clone()], false), vec![desc]);
-    let (mut snap, _) = Snapshot::begin(&source()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
     let mut got = Vec::new();
     let mut after: Option<Vec<mysql::Value>> = None;
     for _ in 0..20 {
@@ -1678,7 +1682,7 @@ fn limited_user_preflight_and_reconnect_giving_up() {
     let mut src = source();
     src.user = user.clone();
     src.password = Secret::new(format!("pw-{tag}"));
-    let mut uc = smt::sync::snapshot::connect(&src).unwrap();
+    let mut uc = smt::source::connect(&src).unwrap();
     let problems = check_binlog_settings(&mut uc).unwrap_err();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
@@ -1688,7 +1692,7 @@ fn limited_user_preflight_and_reconnect_giving_up() {
     );
     c.query_drop(format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'"))
         .unwrap();
-    let mut uc = smt::sync::snapshot::connect(&src).unwrap();
+    let mut uc = smt::source::connect(&src).unwrap();
     assert_eq!(check_binlog_settings(&mut uc), Ok(()));
 
     let start = master_status(&mut c).unwrap();
@@ -1761,7 +1765,7 @@ fn measure_snapshot_and_binlog_throughput() {
     let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
     let t0 = std::time::Instant::now();
-    let (mut snap, _) = Snapshot::begin(&source()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
     let mut after: Option<Vec<mysql::Value>> = None;
     let mut rows = 0;
     loop {

@@ -155,10 +155,12 @@ pub fn one_cluster<'a>(
             let Some((key, all)) = get(e) else { continue };
             match &first {
                 None => first = Some((rule, key, all)),
-                Some((prev, have, _)) if *have != key => return Err(format!(
+                Some((prev, have, _)) if *have != key => {
+                    return Err(format!(
                     "the rules point at different StarRocks {what} ([table-rule.{prev}] {have}, \
                          [table-rule.{rule}] {key}); smt connects to one cluster: {fix}"
-                )),
+                ))
+                }
                 Some(_) => {}
             }
         }

@@ -17,9 +17,8 @@ use super::{ColumnDesc, KeyDesc, KeyKind, SourceType, TableDesc, TextKind};
 use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder, Params, Row, Value};
+use mysql::{Conn, Params, Row, Value};
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
 
 pub use super::types::Flavor;
 
@@ -30,14 +29,7 @@ pub const IN_CHUNK: usize = 1000;
 pub const SYSTEM_DATABASES: [&str; 4] =
     ["information_schema", "performance_schema", "mysql", "sys"];
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServerInfo {
-    /// `SELECT VERSION()`, e.g. `10.11.19-MariaDB-0+deb12u1-log`.
-    pub version: String,
-    pub flavor: Flavor,
-    /// `@@global.time_zone`, with `SYSTEM` resolved to `@@system_time_zone`.
-    pub time_zone: String,
-}
+pub use crate::source::ServerInfo;
 
 #[derive(Debug, Clone)]
 pub struct Introspection {
@@ -45,58 +37,6 @@ pub struct Introspection {
     pub server: ServerInfo,
     /// Number of SQL queries sent (fixed for a given number of database chunks).
     pub queries: u32,
-}
-
-/// Open a connection to the source (connect timeout 10 s). Errors are `Kind::Source` with a
-/// message that names host:port / user@host and never the password.
-pub fn connect(src: &SourceConfig) -> anyhow::Result<Conn> {
-    let opts = OptsBuilder::new()
-        .ip_or_hostname(Some(src.host.clone()))
-        .tcp_port(src.port)
-        .user(Some(src.user.clone()))
-        .pass(Some(src.password.expose().to_string()))
-        .prefer_socket(false)
-        .tcp_connect_timeout(Some(Duration::from_secs(10)))
-        .read_timeout(Some(Duration::from_secs(300)));
-    Conn::new(opts).map_err(|e| connect_error(src, &e))
-}
-
-fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
-    let at = format!("{}:{}", src.host, src.port);
-    match e {
-        mysql::Error::IoError(io) => fail(
-            Kind::Source,
-            format!(
-                "cannot reach the source database at {at}: {io}. Check [db] host and port, and \
-                 that the server is running and accepts TCP connections"
-            ),
-        ),
-        mysql::Error::DriverError(mysql::DriverError::ConnectTimeout)
-        | mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(_)) => fail(
-            Kind::Source,
-            format!(
-                "cannot reach the source database at {at}: {e}. Check [db] host and port, and \
-                 that the server is running"
-            ),
-        ),
-        mysql::Error::MySqlError(me) if me.code == 1045 || me.code == 1044 || me.code == 1698 => {
-            fail(
-                Kind::Source,
-                format!(
-                    "access denied for user '{}' at {at} (server said: {}). Check [db] user and \
-                     password",
-                    src.user, me.message
-                ),
-            )
-        }
-        other => fail(
-            Kind::Source,
-            format!(
-                "cannot connect to the source database at {at} as '{}': {other}",
-                src.user
-            ),
-        ),
-    }
 }
 
 fn query_error(what: &str, e: mysql::Error) -> anyhow::Error {
@@ -115,7 +55,7 @@ pub fn introspect(
     src: &SourceConfig,
     want_db: &dyn Fn(&str) -> bool,
 ) -> anyhow::Result<Introspection> {
-    let mut conn = connect(src)?;
+    let mut conn = crate::source::connect(src)?;
     introspect_conn(&mut conn, want_db)
 }
 
@@ -128,23 +68,8 @@ pub fn introspect_conn(
 
     // 1. Server.
     queries += 1;
-    let row: Option<Row> = conn
-        .query_first("SELECT VERSION(), @@global.time_zone, @@system_time_zone")
-        .map_err(|e| query_error("the server version", e))?;
-    let row = row.ok_or_else(|| fail(Kind::Source, "SELECT VERSION() returned no row"))?;
-    let version = text(&row, 0).unwrap_or_default();
-    let tz = text(&row, 1).unwrap_or_default();
-    let time_zone = if tz.eq_ignore_ascii_case("SYSTEM") {
-        text(&row, 2).unwrap_or(tz)
-    } else {
-        tz
-    };
-    let flavor = Flavor::from_version(&version);
-    let server = ServerInfo {
-        version: version.clone(),
-        flavor,
-        time_zone,
-    };
+    let server = crate::source::probe(conn)?;
+    let (version, flavor) = (server.version.clone(), server.flavor);
 
     // 2. Databases, filtered in Rust.
     queries += 1;

@@ -17,9 +17,9 @@
 use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
 use crate::plan::{SourceRef, TablePlan};
+use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::Row;
 use crate::sync::position::BinlogPosition;
-use crate::sync::snapshot::{connect, connect_with, master_status};
 use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
 use anyhow::{anyhow, Context, Result};
 use mysql::binlog::events::{EventData, RowsEventData, TableMapEvent};
@@ -197,7 +197,7 @@ impl BinlogReader {
             captured_dbs,
             captured_tables,
         };
-        let mut conn = connect_with(src, Some(r.opts.read_timeout))?;
+        let mut conn = r.connect()?;
         if !position_exists(&mut conn, from)? {
             return Err(purged_error(src, from));
         }
@@ -291,7 +291,7 @@ impl BinlogReader {
     /// The server's current binlog end (SHOW MASTER STATUS on a separate connection), for lag.
     pub fn server_position(&mut self) -> Result<BinlogPosition> {
         if self.status_conn.is_none() {
-            self.status_conn = Some(connect(&self.src)?);
+            self.status_conn = Some(source::connect(&self.src)?);
         }
         let conn = self
             .status_conn
@@ -356,6 +356,20 @@ impl BinlogReader {
         }
     }
 
+    /// A replication connection: the socket read timeout catches a silent, half-dead server
+    /// (heartbeats keep a live one busy).
+    fn connect(&self) -> Result<Conn> {
+        let mut conn = source::connect_with(
+            &self.src,
+            source::Timeouts {
+                read: self.opts.read_timeout,
+                ..source::Timeouts::default()
+            },
+        )?;
+        source::session_utc(&mut conn)?;
+        Ok(conn)
+    }
+
     /// Connect and start the stream at `from`, retrying with capped exponential back-off; a
     /// purged position ends the retries at once.
     fn open_stream_retrying(&mut self, from: &BinlogPosition) -> Result<BinlogStream> {
@@ -365,7 +379,8 @@ impl BinlogReader {
         for attempt in 1..=attempts {
             // The socket read timeout catches a silent, half-dead connection (heartbeats keep
             // a live one busy).
-            let res = connect_with(&self.src, Some(self.opts.read_timeout))
+            let res = self
+                .connect()
                 .and_then(|conn| self.start_stream(conn, from));
             match res {
                 Ok(stream) => return Ok(stream),
@@ -914,190 +929,9 @@ fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
     )
 }
 
-/// Whether `pos` is inside the server's current binary logs (SHOW BINARY LOGS).
-pub fn position_exists(conn: &mut Conn, pos: &BinlogPosition) -> Result<bool> {
-    let rows: Vec<mysql::Row> = conn
-        .query("SHOW BINARY LOGS")
-        .context("SHOW BINARY LOGS (needs REPLICATION CLIENT)")?;
-    for r in rows {
-        let name: Option<String> = r.get(0);
-        let size: Option<u64> = r.get(1);
-        if name.as_deref() == Some(pos.file.as_str()) {
-            return Ok(pos.pos >= 4 && size.is_none_or(|s| pos.pos <= s));
-        }
-    }
-    Ok(false)
-}
-
-/// The server's binlog settings and the connecting user's grants, as read by
-/// [`check_binlog_settings`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BinlogSettings {
-    pub log_bin: Option<String>,
-    pub binlog_format: Option<String>,
-    pub binlog_row_image: Option<String>,
-    /// MySQL `binlog_transaction_compression` / MariaDB `log_bin_compress` (None when the server
-    /// has no such variable).
-    pub compression: Option<(String, String)>,
-    /// Lines of SHOW GRANTS.
-    pub grants: Vec<String>,
-    pub user: String,
-}
-
-/// Check the server for CDC: log_bin ON, binlog_format ROW, binlog_row_image FULL, and the
-/// REPLICATION SLAVE + REPLICATION CLIENT privileges. Each failure says what to change.
-pub fn check_binlog_settings(conn: &mut Conn) -> std::result::Result<(), Vec<String>> {
-    let read = |conn: &mut Conn| -> Result<BinlogSettings> {
-        let var = |conn: &mut Conn, name: &str| -> Result<Option<String>> {
-            let r: Option<(String, String)> =
-                conn.query_first(format!("SHOW GLOBAL VARIABLES LIKE '{name}'"))?;
-            Ok(r.map(|(_, v)| v))
-        };
-        let user: Option<String> = conn.query_first("SELECT CURRENT_USER()")?;
-        let mut compression = None;
-        for name in ["binlog_transaction_compression", "log_bin_compress"] {
-            if let Some(v) = var(conn, name)? {
-                if compression.is_none() || v.eq_ignore_ascii_case("ON") {
-                    compression = Some((name.to_string(), v));
-                }
-            }
-        }
-        let grants: Vec<String> = conn.query("SHOW GRANTS")?;
-        Ok(BinlogSettings {
-            log_bin: var(conn, "log_bin")?,
-            binlog_format: var(conn, "binlog_format")?,
-            binlog_row_image: var(conn, "binlog_row_image")?,
-            compression,
-            grants,
-            user: user.unwrap_or_default(),
-        })
-    };
-    match read(conn) {
-        Ok(s) => binlog_settings_problems(&s),
-        Err(e) => Err(vec![format!("could not read the binlog settings: {e}")]),
-    }
-}
-
-/// The pure part of [`check_binlog_settings`].
-pub fn binlog_settings_problems(s: &BinlogSettings) -> std::result::Result<(), Vec<String>> {
-    let mut p = Vec::new();
-    let is =
-        |v: &Option<String>, want: &str| v.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(want));
-    if !is(&s.log_bin, "ON") {
-        p.push(format!(
-            "log_bin is {}: enable the binary log (start the server with --log-bin, e.g. log_bin=mysql-bin in my.cnf) and restart it",
-            s.log_bin.as_deref().unwrap_or("not set")
-        ));
-    }
-    if !is(&s.binlog_format, "ROW") {
-        p.push(format!(
-            "binlog_format is {}: set binlog_format=ROW (SET GLOBAL binlog_format='ROW' and in my.cnf)",
-            s.binlog_format.as_deref().unwrap_or("not set")
-        ));
-    }
-    if !is(&s.binlog_row_image, "FULL") {
-        p.push(format!(
-            "binlog_row_image is {}: set binlog_row_image=FULL (SET GLOBAL binlog_row_image='FULL' and in my.cnf)",
-            s.binlog_row_image.as_deref().unwrap_or("not set")
-        ));
-    }
-    if let Some((name, v)) = &s.compression {
-        if v.eq_ignore_ascii_case("ON") {
-            p.push(format!("{name} is ON: smt cannot read compressed binlog events; SET GLOBAL {name}=OFF (and in my.cnf)"));
-        }
-    }
-    let g = s.grants.join("\n").to_uppercase();
-    let all = g.contains("ALL PRIVILEGES ON *.*");
-    let slave = all || g.contains("REPLICATION SLAVE") || g.contains("REPLICATION REPLICA");
-    let client = all || g.contains("REPLICATION CLIENT") || g.contains("BINLOG MONITOR");
-    let mut missing = Vec::new();
-    if !slave {
-        missing.push("REPLICATION SLAVE");
-    }
-    if !client {
-        missing.push("REPLICATION CLIENT");
-    }
-    if !missing.is_empty() {
-        p.push(format!(
-            "the user {} lacks {}: run GRANT {} ON *.* TO {}",
-            s.user,
-            missing.join(" and "),
-            missing.join(", "),
-            if s.user.is_empty() {
-                "'user'@'host'".to_string()
-            } else {
-                s.user.clone()
-            }
-        ));
-    }
-    if p.is_empty() {
-        Ok(())
-    } else {
-        Err(p)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn good() -> BinlogSettings {
-        BinlogSettings {
-            log_bin: Some("ON".into()),
-            binlog_format: Some("ROW".into()),
-            binlog_row_image: Some("FULL".into()),
-            compression: Some(("log_bin_compress".into(), "OFF".into())),
-            grants: vec!["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`".into()],
-            user: "cdc@%".into(),
-        }
-    }
-
-    #[test]
-    fn settings_ok() {
-        assert_eq!(binlog_settings_problems(&good()), Ok(()));
-        let mut s = good();
-        s.grants =
-            vec!["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION".into()];
-        assert_eq!(binlog_settings_problems(&s), Ok(()));
-    }
-
-    #[test]
-    fn statement_format_named() {
-        let mut s = good();
-        s.binlog_format = Some("STATEMENT".into());
-        let p = binlog_settings_problems(&s).unwrap_err();
-        assert_eq!(p.len(), 1);
-        assert!(
-            p[0].contains("binlog_format is STATEMENT") && p[0].contains("binlog_format=ROW"),
-            "{p:?}"
-        );
-    }
-
-    #[test]
-    fn every_problem_listed() {
-        let s = BinlogSettings {
-            log_bin: Some("OFF".into()),
-            binlog_format: Some("MIXED".into()),
-            binlog_row_image: Some("MINIMAL".into()),
-            compression: Some(("binlog_transaction_compression".into(), "ON".into())),
-            grants: vec!["GRANT SELECT ON `shop`.* TO `u`@`%`".into()],
-            user: "u@%".into(),
-        };
-        let p = binlog_settings_problems(&s).unwrap_err();
-        assert_eq!(p.len(), 5, "{p:?}");
-        assert!(p[0].contains("log_bin is OFF"));
-        assert!(p[2].contains("binlog_row_image=FULL"));
-        assert!(
-            p[3].contains("SET GLOBAL binlog_transaction_compression=OFF"),
-            "{}",
-            p[3]
-        );
-        assert!(
-            p[4].contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO u@%"),
-            "{}",
-            p[4]
-        );
-    }
 
     #[test]
     fn statement_attribution() {

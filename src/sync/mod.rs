@@ -150,17 +150,10 @@ impl Job {
     pub fn run(&self, mut opts: Options) -> anyhow::Result<engine::Outcome> {
         opts.chunk_rows = self.chunk_rows;
         let _lock = StateLock::acquire(&self.state_dir)?;
-        // Source: binlog settings and privileges.
-        let mut conn = snapshot::connect(&self.source).map_err(|e| {
-            fail(
-                Kind::Source,
-                format!(
-                    "cannot connect to the source {}:{}: {e:#}",
-                    self.source.host, self.source.port
-                ),
-            )
-        })?;
-        if let Err(problems) = binlog::check_binlog_settings(&mut conn) {
+        // Source: what it is, binlog settings and privileges.
+        let mut conn = crate::source::connect(&self.source)?;
+        let server = crate::source::probe(&mut conn)?;
+        if let Err(problems) = crate::source::check_binlog_settings(&mut conn) {
             return Err(fail(
                 Kind::Source,
                 format!(
@@ -171,7 +164,7 @@ impl Job {
                 ),
             ));
         }
-        let tz = TimeZoneSpec::resolve(self.source.time_zone.as_deref(), &mut conn)?;
+        let tz = crate::source::time_zone(&server, self.source.time_zone.as_deref())?;
 
         // Target: FE (MySQL protocol) and tables.
         let mut fe = FeClient::connect_to(&self.fe, Duration::from_secs(30))?;
@@ -249,7 +242,7 @@ impl Job {
         let store = checkpoint::Store::new(&self.state_dir);
         if let Some(state) = store.load()? {
             if let Some(pos) = &state.binlog {
-                if !binlog::position_exists(&mut conn, pos)? {
+                if !crate::source::position_exists(&mut conn, pos)? {
                     return Err(fail(
                         Kind::Sync,
                         format!(
@@ -282,6 +275,7 @@ impl Job {
             src: self.source.clone(),
             captures: self.captures.clone(),
             tz,
+            server,
             server_id,
             reader: self.reader.clone(),
         };
@@ -489,13 +483,14 @@ struct MysqlSource {
     src: SourceConfig,
     captures: Vec<TablePlan>,
     tz: TimeZoneSpec,
+    server: crate::source::ServerInfo,
     server_id: u32,
     reader: ReaderOptions,
 }
 
 impl Source for MysqlSource {
     fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
-        let (snap, pos) = snapshot::Snapshot::begin(&self.src)?;
+        let (snap, pos) = snapshot::Snapshot::begin(&self.src, &self.server)?;
         Ok((
             Box::new(SnapAdapter {
                 snap,

@@ -17,6 +17,7 @@ use crate::error::{fail, Kind};
 use crate::ident::quote;
 use crate::plan::SourceRef;
 use crate::schema::{SourceType, TableDesc};
+use crate::source::{master_status, ServerInfo};
 use crate::sync::cell::{Cell, Row};
 use crate::sync::position::BinlogPosition;
 use crate::sync::value::{
@@ -25,45 +26,7 @@ use crate::sync::value::{
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder, Value};
-use std::time::Duration;
-
-/// Open a connection to the source (no default database), session time zone UTC.
-pub fn connect(src: &SourceConfig) -> Result<Conn> {
-    connect_with(src, None)
-}
-
-/// [`connect`] with a socket read timeout.
-pub fn connect_with(src: &SourceConfig, read_timeout: Option<Duration>) -> Result<Conn> {
-    let opts = OptsBuilder::new()
-        .read_timeout(read_timeout)
-        .ip_or_hostname(Some(src.host.clone()))
-        .tcp_port(src.port)
-        .user(Some(src.user.clone()))
-        .pass(Some(src.password.expose().to_string()))
-        .prefer_socket(false)
-        .tcp_connect_timeout(Some(Duration::from_secs(10)));
-    let mut conn = Conn::new(opts).map_err(|e| {
-        fail(
-            Kind::Source,
-            format!(
-                "cannot connect to the source {}:{} as {}: {e}; check host, port, user and password in [db]",
-                src.host, src.port, src.user
-            ),
-        )
-    })?;
-    conn.query_drop("SET time_zone = '+00:00'")
-        .context("setting the session time zone")?;
-    Ok(conn)
-}
-
-/// Whether the server is MariaDB (`SELECT VERSION()`; the handshake version lies for MariaDB).
-pub fn is_mariadb(conn: &mut Conn) -> Result<bool> {
-    let v: Option<String> = conn.query_first("SELECT VERSION()")?;
-    Ok(v.unwrap_or_default()
-        .to_ascii_lowercase()
-        .contains("mariadb"))
-}
+use mysql::{Conn, Value};
 
 /// One consistent view of the source.
 pub struct Snapshot {
@@ -87,10 +50,12 @@ pub struct Chunk {
 }
 
 impl Snapshot {
-    /// Open the consistent view and return the binlog position it corresponds to.
-    pub fn begin(src: &SourceConfig) -> Result<(Snapshot, BinlogPosition)> {
-        let mut conn = connect(src)?;
-        let maria = is_mariadb(&mut conn)?;
+    /// Open the consistent view and return the binlog position it corresponds to. `server`
+    /// says which flavor the source is (MariaDB reports the view's position lock-free).
+    pub fn begin(src: &SourceConfig, server: &ServerInfo) -> Result<(Snapshot, BinlogPosition)> {
+        let mut conn = crate::source::connect(src)?;
+        crate::source::session_utc(&mut conn)?;
+        let maria = server.is_mariadb();
         conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")?;
         let pos = if maria {
             conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")?;
@@ -280,24 +245,6 @@ impl Snapshot {
         self.conn.query_drop("COMMIT")?;
         Ok(())
     }
-}
-
-/// `SHOW MASTER STATUS` (MySQL ≥ 8.4: `SHOW BINARY LOG STATUS`).
-pub fn master_status(conn: &mut Conn) -> Result<BinlogPosition> {
-    let row: Option<mysql::Row> = match conn.query_first("SHOW MASTER STATUS") {
-        Ok(r) => r,
-        Err(_) => conn.query_first("SHOW BINARY LOG STATUS")?,
-    };
-    let row = row.ok_or_else(|| {
-        fail(Kind::Source, "SHOW MASTER STATUS returned nothing: the binary log is off; enable log_bin on the source")
-    })?;
-    let file: String = row
-        .get(0)
-        .ok_or_else(|| anyhow!("SHOW MASTER STATUS: no file"))?;
-    let pos: u64 = row
-        .get(1)
-        .ok_or_else(|| anyhow!("SHOW MASTER STATUS: no position"))?;
-    Ok(BinlogPosition::new(file, pos))
 }
 
 /// The columns the snapshot of `desc` pages by (see [`Snapshot::read_chunk`]); None = the

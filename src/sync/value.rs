@@ -57,37 +57,6 @@ impl TimeZoneSpec {
         Ok(TimeZoneSpec::Named(tz))
     }
 
-    /// The configured zone if any, else the server's: `@@time_zone`, or for `SYSTEM` the
-    /// server's `@@system_time_zone` when it is a known IANA name agreeing with the server's
-    /// current offset, else that current offset as a fixed zone.
-    pub fn resolve(configured: Option<&str>, conn: &mut mysql::Conn) -> Result<TimeZoneSpec> {
-        use mysql::prelude::Queryable;
-        if let Some(c) = configured {
-            return TimeZoneSpec::parse(c);
-        }
-        let row: Option<(String, String, i64)> = conn
-            .query_first("SELECT @@time_zone, @@system_time_zone, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), NOW())")
-            .context("reading the source server's time zone")?;
-        let (tz, sys, offset) = row.ok_or_else(|| anyhow!("the server returned no time zone"))?;
-        let name = if tz.eq_ignore_ascii_case("SYSTEM") {
-            sys
-        } else {
-            tz
-        };
-        if let Ok(spec) = TimeZoneSpec::parse(&name) {
-            let now = jiff::Timestamp::now();
-            let off = match &spec {
-                TimeZoneSpec::Fixed(s) => i64::from(*s),
-                TimeZoneSpec::Named(z) => i64::from(z.to_offset(now).seconds()),
-            };
-            // Rounded to the minute: NOW() and UTC_TIMESTAMP() may straddle a second.
-            if (off - offset).abs() < 60 {
-                return Ok(spec);
-            }
-        }
-        Ok(TimeZoneSpec::Fixed(i32::try_from(offset).unwrap_or(0)))
-    }
-
     fn jiff_tz(&self) -> Result<jiff::tz::TimeZone> {
         match self {
             TimeZoneSpec::Fixed(s) => {

@@ -439,11 +439,14 @@ fn compare_existing(
 ) -> Outcome {
     let planned: Result<TableShape, String> =
         match plan.and_then(|p| find_table(p, &st.database, table)) {
-            Some(tp) => Ok(show_create::shape_of_plan(tp)),
+            Some(tp) => Ok(crate::compat::shape_of_plan(tp)),
             None => show_create::parse_create_table(&st.sql),
         };
     let differences = match (planned, show_create::parse_create_table(existing)) {
-        (Ok(p), Ok(e)) => show_create::diff(&p, &e),
+        (Ok(p), Ok(e)) => crate::compat::diff(&e, &p)
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
         (Err(e), _) => vec![format!(
             "cannot compare: the planned statement did not parse: {e}"
         )],

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod apply;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod error;
 pub mod ident;

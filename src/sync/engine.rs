@@ -98,27 +98,40 @@ pub struct ColumnDiff {
     pub dropped: Vec<String>,
 }
 
-/// Ok(diff) when `new` differs from `old` only by added/dropped non-key columns.
+/// Ok(diff) when `new` differs from `old` only by added/dropped non-key columns (compared by
+/// [`crate::compat::diff`], plus the value encodings the plan chose).
 pub fn column_diff(old: &TablePlan, new: &TablePlan) -> Result<ColumnDiff, String> {
-    if old.model != new.model || old.key != new.key {
-        return Err("the table model or key changed".into());
-    }
+    use crate::compat::{diff, shape_of_plan, Change};
     let mut d = ColumnDiff::default();
-    for c in &old.columns {
-        match new.column(&c.name) {
-            Some(n) if n.sr_type == c.sr_type && n.encoding == c.encoding => {}
-            Some(n) => {
-                return Err(format!(
-                    "column `{}` changed from {} to {}",
-                    c.name, c.sr_type, n.sr_type
-                ))
+    for ch in diff(&shape_of_plan(old), &shape_of_plan(new)) {
+        match ch {
+            Change::Add { column, .. } => {
+                if let Some(c) = new.column(&column.name) {
+                    d.added.push(c.clone());
+                }
             }
-            None => d.dropped.push(c.name.clone()),
+            Change::Drop { name, .. } => d.dropped.push(name),
+            Change::Widen { name, from, to, .. } => {
+                return Err(format!("column `{name}` changed from {from} to {to}"))
+            }
+            Change::Rebuild { what, reason } => {
+                return Err(if what.starts_with("key") {
+                    format!("the table model or key changed ({what})")
+                } else {
+                    format!("{what}: {reason}")
+                })
+            }
+            Change::Relax { .. } | Change::Tighten { .. } | Change::Position { .. } => {}
         }
     }
-    for c in &new.columns {
-        if old.column(&c.name).is_none() {
-            d.added.push(c.clone());
+    for c in &old.columns {
+        if let Some(n) = new.column(&c.name) {
+            if n.encoding != c.encoding {
+                return Err(format!(
+                    "column `{}` changed its value encoding ({:?} to {:?})",
+                    c.name, c.encoding, n.encoding
+                ));
+            }
         }
     }
     Ok(d)

@@ -321,40 +321,24 @@ fn check_target_shapes(fe: &mut FeClient, captures: &[TablePlan]) -> anyhow::Res
                 continue;
             }
         };
-        let planned = show_create::shape_of_plan(c);
-        let norm = |cols: &[show_create::ColumnShape]| {
-            let mut v: Vec<(String, String)> = cols
-                .iter()
-                .map(|c| (c.name.to_lowercase(), c.ty.clone()))
-                .collect();
-            v.sort();
-            v
-        };
-        let (want, have) = (norm(&planned.columns), norm(&existing.columns));
-        if want != have {
-            let missing: Vec<String> = want
-                .iter()
-                .filter(|w| !have.contains(w))
-                .map(|(n, ty)| format!("{n} {ty}"))
-                .collect();
-            let extra: Vec<String> = have
-                .iter()
-                .filter(|h| !want.contains(h))
-                .map(|(n, ty)| format!("{n} {ty}"))
-                .collect();
+        let changes: Vec<String> = crate::compat::diff(&existing, &crate::compat::shape_of_plan(c))
+            .iter()
+            .filter(|ch| !ch.is_cosmetic())
+            .map(|ch| ch.to_string())
+            .collect();
+        if !changes.is_empty() {
             return Err(fail(
                 Kind::Sync,
                 format!(
                     "the StarRocks table {db}.{t} does not match the source's current schema \
-                     (planned but not in StarRocks: [{}]; in StarRocks but not planned: [{}]). \
+                     ({}). \
                      The source schema changed while smt sync was not running, or the table was \
                      changed by hand; binlog events from before that change cannot be decoded \
                      with today's schema. If the checkpoint is already past the change, alter \
                      the StarRocks table to match (see `smt generate` output); otherwise \
                      truncate the target tables, delete the state directory and run smt sync \
                      again for a fresh snapshot",
-                    missing.join(", "),
-                    extra.join(", ")
+                    changes.join("; ")
                 ),
             ));
         }

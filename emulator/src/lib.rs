@@ -1,7 +1,9 @@
 //! starrocks-emulator: an in-memory **test fixture** that follows the documented StarRocks FE
 //! (MySQL protocol DDL) and Stream Load HTTP protocols (see `../shared/reference/
-//! starrocks-protocol.md`). It is not StarRocks and proves nothing about a real cluster; it lets
-//! tests exercise a client against the documented behaviour, including injected faults.
+//! starrocks-protocol.md`) and, where behaviour was read from StarRocks' FE/BE source, that
+//! source (cited next to each modelled behaviour; README table). It is not StarRocks and proves
+//! nothing about a real cluster; it lets tests exercise a client against that behaviour,
+//! including injected faults.
 //!
 //! Invariant: everything binds to 127.0.0.1 only; all state sits behind one mutex
 //! (`state::Shared`), so every load and DDL is atomic with respect to readers.

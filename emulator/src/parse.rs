@@ -1250,7 +1250,12 @@ fn build_row(rec: &Record, p: &Params, def: &TableDef, now_text: &str) -> Result
                     }
                     Ok(Some(v)) => Some(v),
                     Err(reason) => {
-                        if p.strict || !c.nullable || i < nkeys {
+                        // A value the JSON reader cannot put into a JSON column is a row error
+                        // of the reader (`JsonReader` counts it filtered), whatever strict_mode.
+                        let reader_error = p.format == Format::Json
+                            && origin == Origin::Direct
+                            && c.ty == ColType::Json;
+                        if p.strict || !c.nullable || i < nkeys || reader_error {
                             return Err(format!("column '{}': {reason}", c.name));
                         }
                         None

@@ -131,7 +131,11 @@ fn prop<'a>(def: &'a TableDef, key: &str) -> Option<&'a str> {
 }
 
 /// Full CREATE TABLE analysis. `backends` is the number of alive BEs (for replication_num).
-pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
+pub fn check_table(
+    def: &mut TableDef,
+    backends: u32,
+    version: (u32, u32, u32),
+) -> Result<(), SqlError> {
     check_table_name(&def.name)?;
     if def.columns.is_empty() {
         return Err(SqlError::analysis(
@@ -276,7 +280,12 @@ pub fn check_table(def: &mut TableDef, backends: u32) -> Result<(), SqlError> {
                     )));
                 };
                 let ty = &def.columns[i].ty;
-                if !ty.allowed_in_key() {
+                // FE `Type.canDistributedBy`: VARBINARY became a valid distribution column with
+                // "Support varbinary as sort/distribution key" (#61812, Aug 2025), taken here
+                // as v4.0 (the release it first shipped in was not determined from the source).
+                let binary_ok = matches!(ty, ColType::Varbinary(_) | ColType::Binary(_))
+                    && version >= (4, 0, 0);
+                if !ty.allowed_in_key() && !binary_ok {
                     return Err(SqlError::analysis(format!(
                         "Distribution column({c}) is not allowed for type {}",
                         ty.render().to_uppercase()

@@ -197,6 +197,12 @@ impl FaultHandle {
     pub fn expire_labels(&self, db: &str) -> usize {
         self.shared.expire_labels(db)
     }
+    /// Restart BE `i` (0-based): it loses its in-memory transaction contexts (its PREPARE
+    /// transactions answer TXN_NOT_EXISTS there and stay PREPARE on the FE until their
+    /// timeout) and its open connections are cut. Returns how many contexts were dropped.
+    pub fn restart_be(&self, i: usize) -> usize {
+        self.shared.restart_be(i)
+    }
     /// Remove all pending faults.
     pub fn clear(&self) {
         self.shared.faults().queue.clear();

@@ -53,7 +53,7 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(stream) = conn else { continue };
         let sh = shared.clone();
         std::thread::spawn(move || {
-            let _guard = sh.register(&stream);
+            let _guard = sh.register(&stream, None);
             let _ = handle_conn(stream, sh.clone());
         });
     }
@@ -536,7 +536,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
             if_not_exists,
         } => {
             let dbn = resolve_db(session, &table)?;
-            analyze::check_table(&mut def, shared.cfg.backends)?;
+            analyze::check_table(&mut def, shared.cfg.backends, shared.version())?;
             let mut st = shared.lock();
             let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
             if db.tables.contains_key(&def.name) {
@@ -585,15 +585,149 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
         Stmt::Alter { table, op } => {
             let dbn = resolve_db(session, &table)?;
             let now_text = now_text(shared);
+            let now = shared.now_ms();
+            let version = shared.version();
             let mut st = shared.lock();
+            st.next_job_id = st.next_job_id.max(20000) + 1;
+            let job_id = st.next_job_id;
+            let watershed = st.next_txn_id;
             let db = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            let running = db
+                .alter_jobs
+                .iter()
+                .any(|j| j.table == table.name && j.state == "RUNNING");
             let t = db
                 .tables
                 .get_mut(&table.name)
                 .ok_or_else(|| unknown_table(&dbn, &table.name))?;
-            alter(t, op, &now_text)?;
+            // FE `InvalidOlapTableStateException.of(SCHEMA_CHANGE, table)`: a second ALTER is
+            // refused while the table's schema-change job runs.
+            if running {
+                return Err(SqlError::new(
+                    1064,
+                    "HY000",
+                    format!(
+                        "A schema change operation is in progress on the table \"{}\". Please wait until \
+                         the current operation completes.\nTo check the status of the operation, see {}",
+                        table.name, SHOW_ALTER_DOC
+                    ),
+                ));
+            }
+            // Validate on a copy; the job applies the change when it finishes.
+            let mut probe = t.clone();
+            alter(&mut probe, op.clone(), &now_text)?;
+            // Fast schema evolution (FE `SchemaChangeHandler`; shared-nothing since v3.2, FE
+            // config `enable_fast_schema_evolution` default true, table property
+            // `fast_schema_evolution`): adding or dropping a value column changes metadata only
+            // and is done when the statement returns. Everything else is a schema-change job.
+            let prop_off = t
+                .def
+                .properties
+                .iter()
+                .any(|(k, v)| k == "fast_schema_evolution" && v.eq_ignore_ascii_case("false"));
+            let light = matches!(op, AlterOp::AddColumn { .. } | AlterOp::DropColumn(_));
+            if version >= (3, 2, 0) && !prop_off && light {
+                *t = probe;
+            } else {
+                db.alter_jobs.push(crate::state::AlterJob {
+                    id: job_id,
+                    table: table.name.clone(),
+                    create_ms: now,
+                    due_ms: now + shared.cfg.alter_job_ms,
+                    finish_ms: None,
+                    index_id: job_id + 1,
+                    origin_index_id: 10000 + job_id % 10000,
+                    schema_version: 1,
+                    txn_id: watershed,
+                    state: "RUNNING".into(),
+                    msg: String::new(),
+                    timeout_s: 86400,
+                    op: Some(op),
+                });
+            }
             shared.persist_db(&st, &dbn);
             Ok(Reply::Ok(0))
+        }
+        Stmt::ShowAlterColumn {
+            db,
+            filters,
+            order,
+            limit,
+        } => {
+            let dbn = match db.or_else(|| session.db.clone()) {
+                Some(d) => d,
+                None => return Err(SqlError::new(1046, "3D000", "No database selected")),
+            };
+            let st = shared.lock();
+            let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+            // FE `SchemaChangeProcDir.TITLE_NAMES` and `SchemaChangeJobV2.getInfo`.
+            let cols = [
+                "JobId",
+                "TableName",
+                "CreateTime",
+                "FinishTime",
+                "IndexName",
+                "IndexId",
+                "OriginIndexId",
+                "SchemaVersion",
+                "TransactionId",
+                "State",
+                "Msg",
+                "Progress",
+                "Timeout",
+            ];
+            let time = |ms: u64| civil_from_unix((ms / 1000) as i64);
+            let mut rows: Vec<Vec<Option<String>>> = d
+                .alter_jobs
+                .iter()
+                .map(|j| {
+                    vec![
+                        Some(j.id.to_string()),
+                        Some(j.table.clone()),
+                        Some(time(j.create_ms)),
+                        Some(j.finish_ms.map(time).unwrap_or_else(|| "NULL".into())),
+                        Some(j.table.clone()),
+                        Some(j.index_id.to_string()),
+                        Some(j.origin_index_id.to_string()),
+                        Some(format!("{}:0", j.schema_version)),
+                        Some(j.txn_id.to_string()),
+                        Some(j.state.clone()),
+                        Some(j.msg.clone()),
+                        Some("NULL".into()),
+                        Some(j.timeout_s.to_string()),
+                    ]
+                })
+                .collect();
+            for (col, v) in &filters {
+                let Some(i) = cols.iter().position(|c| c.eq_ignore_ascii_case(col)) else {
+                    return Err(SqlError::analysis(format!("Unknown column '{col}'")));
+                };
+                rows.retain(|r| r[i].as_deref() == Some(v.as_str()));
+            }
+            if let Some((col, desc)) = order {
+                let Some(i) = cols.iter().position(|c| c.eq_ignore_ascii_case(&col)) else {
+                    return Err(SqlError::analysis(format!("Unknown column '{col}'")));
+                };
+                rows.sort_by(|a, b| {
+                    let (x, y) = (
+                        a[i].clone().unwrap_or_default(),
+                        b[i].clone().unwrap_or_default(),
+                    );
+                    let o = match (x.parse::<i64>(), y.parse::<i64>()) {
+                        (Ok(p), Ok(q)) => p.cmp(&q),
+                        _ => x.cmp(&y),
+                    };
+                    if desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                });
+            }
+            if let Some(n) = limit {
+                rows.truncate(n as usize);
+            }
+            Ok(text_rs(&cols, rows))
         }
         Stmt::ShowDatabases(pat) => {
             let st = shared.lock();
@@ -699,6 +833,10 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
     }
 }
 
+/// FE `FeConstants.DOCUMENT_SHOW_ALTER`.
+const SHOW_ALTER_DOC: &str =
+    "https://docs.starrocks.io/en-us/latest/sql-reference/sql-statements/data-manipulation/SHOW%20ALTER";
+
 fn now_text(shared: &Shared) -> String {
     let secs = (shared.now_ms() / 1000) as i64;
     civil_from_unix(secs)
@@ -729,7 +867,7 @@ pub fn civil_from_unix(secs: i64) -> String {
     )
 }
 
-fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
+pub(crate) fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), SqlError> {
     let mut rows = t.all_rows();
     let mut def = t.def.clone();
     match op {
@@ -929,12 +1067,6 @@ fn show_backends(shared: &Shared) -> Reply {
         "Location",
         "StatusCode",
     ];
-    let http_port = shared
-        .be_addr
-        .lock()
-        .ok()
-        .and_then(|a| a.map(|a| a.port()))
-        .unwrap_or(8040);
     let now = now_text(shared);
     let rows = (0..shared.cfg.backends)
         .map(|i| {
@@ -943,7 +1075,11 @@ fn show_backends(shared: &Shared) -> Reply {
                 "127.0.0.1".into(),
                 "9050".into(),
                 "9060".into(),
-                http_port.to_string(),
+                shared
+                    .be_addr(i as usize)
+                    .map(|a| a.port())
+                    .unwrap_or(8040)
+                    .to_string(),
                 "8060".into(),
                 now.clone(),
                 now.clone(),

@@ -2,8 +2,14 @@
 //!
 //! Hand-written (no HTTP library) so the emulator controls `Expect: 100-continue` (the interim
 //! `100 Continue` is sent only after the headers were accepted) and can drop a connection in the
-//! middle of a body or after a commit. Every response carries `Connection: close`; after answering,
-//! unread request bytes are drained briefly so the client sees the response, not a reset.
+//! middle of a body or after a commit. Every response carries `Connection: close`.
+//!
+//! FE ports never read a request body (FE `http/rest/LoadAction`, `TransactionLoadAction`: the
+//! FE answers a load with a redirect from the headers alone and forces `Connection: close`): the
+//! FE answers, then closes the socket without reading what the client still sends, like a netty
+//! channel close does — unread bytes make the kernel answer with a reset, so a client that sent
+//! a body to an FE may see its request fail instead of the 307. BE ports drain unread bytes
+//! briefly after answering so the client sees the response.
 
 use crate::state::Shared;
 use base64::Engine;
@@ -18,8 +24,24 @@ pub const MAX_BODY: u64 = 1 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// The leader FE.
     Fe,
-    Be,
+    /// Follower FE `i`.
+    FeFollower(usize),
+    /// BE `i`.
+    Be(usize),
+}
+
+impl Role {
+    pub fn is_fe(&self) -> bool {
+        !matches!(self, Role::Be(_))
+    }
+    pub fn be(&self) -> Option<usize> {
+        match self {
+            Role::Be(i) => Some(*i),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,8 +84,10 @@ impl Request {
 pub struct Conn {
     pub reader: BufReader<TcpStream>,
     pub continue_sent: bool,
-    /// Body bytes consumed so far (for draining).
+    /// The whole body has been read.
     pub body_done: bool,
+    /// Accepted on an FE port: never drain an unread body (see the module doc).
+    pub fe: bool,
 }
 
 impl Conn {
@@ -180,9 +204,17 @@ impl Conn {
         self.respond(200, &[], &body, "text/plain; charset=UTF-8")
     }
 
-    /// Close the write side and drain what the client still sends (bounded), so it reads our
-    /// response instead of getting a reset.
+    /// End the exchange. On a BE: close the write side and drain what the client still sends
+    /// (bounded), so it reads our response instead of getting a reset. On an FE: close at once
+    /// without reading (see the module doc).
     pub fn finish(self) {
+        if self.fe {
+            let s = self.reader.get_ref();
+            let _ = s.flush_stream();
+            let _ = s.shutdown(Shutdown::Write);
+            // Dropping the socket with unread data queued makes the kernel send a reset.
+            return;
+        }
         let s = self.reader.get_ref();
         let _ = s.shutdown(Shutdown::Write);
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
@@ -200,6 +232,16 @@ impl Conn {
     /// Drop the connection abruptly (fault injection).
     pub fn drop_now(self) {
         let _ = self.reader.get_ref().shutdown(Shutdown::Both);
+    }
+}
+
+trait FlushStream {
+    fn flush_stream(&self) -> std::io::Result<()>;
+}
+impl FlushStream for TcpStream {
+    fn flush_stream(&self) -> std::io::Result<()> {
+        let mut s = self;
+        s.flush()
     }
 }
 
@@ -289,7 +331,7 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
         let Ok(stream) = conn else { continue };
         let sh = shared.clone();
         std::thread::spawn(move || {
-            let _guard = sh.register(&stream);
+            let _guard = sh.register(&stream, role.be());
             let mut reader = BufReader::new(stream);
             let Ok(Some(req)) = read_request(&mut reader) else {
                 return;
@@ -298,6 +340,7 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role) {
                 reader,
                 continue_sent: false,
                 body_done: false,
+                fe: role.is_fe(),
             };
             crate::load::route(&sh, role, req, conn);
         });

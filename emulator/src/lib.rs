@@ -1,7 +1,9 @@
 //! starrocks-emulator: an in-memory **test fixture** that follows the documented StarRocks FE
 //! (MySQL protocol DDL) and Stream Load HTTP protocols (see `../shared/reference/
-//! starrocks-protocol.md`). It is not StarRocks and proves nothing about a real cluster; it lets
-//! tests exercise a client against the documented behaviour, including injected faults.
+//! starrocks-protocol.md`) and, where behaviour was read from StarRocks' FE/BE source, that
+//! source (cited next to each modelled behaviour; README table). It is not StarRocks and proves
+//! nothing about a real cluster; it lets tests exercise a client against that behaviour,
+//! including injected faults.
 //!
 //! Invariant: everything binds to 127.0.0.1 only; all state sits behind one mutex
 //! (`state::Shared`), so every load and DDL is atomic with respect to readers.
@@ -10,9 +12,12 @@ pub mod analyze;
 pub mod faults;
 pub mod fe_mysql;
 pub mod http;
+pub mod jsonv;
 pub mod load;
+pub mod parse;
 pub mod sql;
 pub mod state;
+pub mod txn;
 pub mod types;
 
 pub use faults::{FaultHandle, FaultKind, FaultSpec, Target};
@@ -30,12 +35,23 @@ pub struct EmulatorConfig {
     pub be_http_port: u16,
     pub user: String,
     pub password: String,
-    /// Rows of SHOW BACKENDS (and the limit for `replication_num`).
+    /// Number of BEs: rows of SHOW BACKENDS, the limit for `replication_num`, and BE HTTP
+    /// listeners (BE 0 on `be_http_port`, the others on free ports), each with its own
+    /// transaction contexts.
     pub backends: u32,
-    /// What `SELECT current_version()` answers.
+    /// What `SELECT current_version()` answers; version-dependent behaviour follows it.
     pub version: String,
     /// Persist state here (one JSON file per database) and reload it on start.
     pub data_dir: Option<PathBuf>,
+    /// Follower FE HTTP listeners (free ports): they redirect every transaction operation to
+    /// the leader FE (`fe_http_addr`) and one-shot Stream Loads straight to a BE. Default 0.
+    pub fe_followers: usize,
+    /// FE `label_keep_max_second` (default 259200 = 3 days).
+    pub label_keep_max_second: u64,
+    /// FE `label_keep_max_num` (default 1000) transactions kept per database.
+    pub label_keep_max_num: usize,
+    /// How long (emulator clock) a schema-change job runs before it finishes (default 1000 ms).
+    pub alter_job_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -49,6 +65,10 @@ impl Default for EmulatorConfig {
             backends: 1,
             version: "3.3.2 emulator".into(),
             data_dir: None,
+            fe_followers: 0,
+            label_keep_max_second: 259_200,
+            label_keep_max_num: 1000,
+            alter_job_ms: 1000,
         }
     }
 }
@@ -59,41 +79,75 @@ pub struct Emulator {
     accept_threads: Vec<std::thread::JoinHandle<()>>,
     fe_query: SocketAddr,
     fe_http: SocketAddr,
-    be_http: SocketAddr,
+    be_http: Vec<SocketAddr>,
+    fe_followers: Vec<SocketAddr>,
     stopped: bool,
+}
+
+fn bind(port: u16, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| anyhow::anyhow!("cannot bind {what} port {port}: {e}"))
 }
 
 impl Emulator {
     pub fn start(cfg: EmulatorConfig) -> anyhow::Result<Emulator> {
-        let q = TcpListener::bind(("127.0.0.1", cfg.fe_query_port))
-            .map_err(|e| anyhow::anyhow!("cannot bind FE query port {}: {e}", cfg.fe_query_port))?;
-        let fh = TcpListener::bind(("127.0.0.1", cfg.fe_http_port))
-            .map_err(|e| anyhow::anyhow!("cannot bind FE http port {}: {e}", cfg.fe_http_port))?;
-        let bh = TcpListener::bind(("127.0.0.1", cfg.be_http_port))
-            .map_err(|e| anyhow::anyhow!("cannot bind BE http port {}: {e}", cfg.be_http_port))?;
+        let q = bind(cfg.fe_query_port, "FE query")?;
+        let fh = bind(cfg.fe_http_port, "FE http")?;
+        let nbe = cfg.backends.max(1) as usize;
+        let mut bes = vec![bind(cfg.be_http_port, "BE http")?];
+        for _ in 1..nbe {
+            bes.push(bind(0, "BE http")?);
+        }
+        let mut followers = Vec::new();
+        for _ in 0..cfg.fe_followers {
+            followers.push(bind(0, "follower FE http")?);
+        }
         let shared = Arc::new(state::Shared::new(cfg));
         shared.load_from_disk()?;
-        let (fe_query, fe_http, be_http) = (q.local_addr()?, fh.local_addr()?, bh.local_addr()?);
-        if let Ok(mut g) = shared.be_addr.lock() {
-            *g = Some(be_http);
+        let (fe_query, fe_http) = (q.local_addr()?, fh.local_addr()?);
+        let be_http: Vec<SocketAddr> = bes
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<Result<_, _>>()?;
+        let fe_followers: Vec<SocketAddr> = followers
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<Result<_, _>>()?;
+        if let Ok(mut g) = shared.be_addrs.lock() {
+            *g = be_http.clone();
         }
         if let Ok(mut g) = shared.fe_http_addr.lock() {
             *g = Some(fe_http);
         }
-        let s1 = shared.clone();
-        let s2 = shared.clone();
-        let s3 = shared.clone();
-        let accept_threads = vec![
-            std::thread::spawn(move || fe_mysql::serve(q, s1)),
-            std::thread::spawn(move || http::serve(fh, s2, http::Role::Fe)),
-            std::thread::spawn(move || http::serve(bh, s3, http::Role::Be)),
-        ];
+        if let Ok(mut g) = shared.fe_follower_addrs.lock() {
+            *g = fe_followers.clone();
+        }
+        let mut accept_threads = Vec::new();
+        let s = shared.clone();
+        accept_threads.push(std::thread::spawn(move || fe_mysql::serve(q, s)));
+        let s = shared.clone();
+        accept_threads.push(std::thread::spawn(move || {
+            http::serve(fh, s, http::Role::Fe)
+        }));
+        for (i, l) in bes.into_iter().enumerate() {
+            let s = shared.clone();
+            accept_threads.push(std::thread::spawn(move || {
+                http::serve(l, s, http::Role::Be(i))
+            }));
+        }
+        for (i, l) in followers.into_iter().enumerate() {
+            let s = shared.clone();
+            accept_threads.push(std::thread::spawn(move || {
+                http::serve(l, s, http::Role::FeFollower(i))
+            }));
+        }
         Ok(Emulator {
             shared,
             accept_threads,
             fe_query,
             fe_http,
             be_http,
+            fe_followers,
             stopped: false,
         })
     }
@@ -101,11 +155,21 @@ impl Emulator {
     pub fn fe_query_addr(&self) -> SocketAddr {
         self.fe_query
     }
+    /// HTTP address of the leader FE.
     pub fn fe_http_addr(&self) -> SocketAddr {
         self.fe_http
     }
+    /// HTTP address of BE 0.
     pub fn be_http_addr(&self) -> SocketAddr {
-        self.be_http
+        self.be_http[0]
+    }
+    /// HTTP addresses of all BEs, by index.
+    pub fn be_http_addrs(&self) -> Vec<SocketAddr> {
+        self.be_http.clone()
+    }
+    /// HTTP addresses of the follower FEs (`fe_followers`).
+    pub fn fe_follower_http_addrs(&self) -> Vec<SocketAddr> {
+        self.fe_followers.clone()
     }
 
     pub fn faults(&self) -> FaultHandle {
@@ -188,7 +252,10 @@ impl Emulator {
         // Wake the accept loops so they observe `stop`, then wait until they have closed their
         // listeners (so the ports can be bound again right away).
         let mut woken = true;
-        for a in [self.fe_query, self.fe_http, self.be_http] {
+        let mut addrs = vec![self.fe_query, self.fe_http];
+        addrs.extend(self.be_http.iter().copied());
+        addrs.extend(self.fe_followers.iter().copied());
+        for a in addrs {
             woken &= TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2)).is_ok();
         }
         if woken {

@@ -20,7 +20,8 @@ struct Args {
     user: String,
     #[arg(long, default_value = "")]
     password: String,
-    /// Number of rows SHOW BACKENDS returns (and the replication_num limit).
+    /// Number of BEs (SHOW BACKENDS rows, replication_num limit, BE HTTP listeners: BE 0 on
+    /// --be-http-port, the others on free ports).
     #[arg(long, default_value_t = 1)]
     backends: u32,
     /// What `SELECT current_version()` answers.
@@ -29,6 +30,19 @@ struct Args {
     /// Persist state (one JSON file per database) here and reload it on start.
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
+    /// Follower FE HTTP listeners (free ports) that redirect transaction operations to the
+    /// leader FE.
+    #[arg(long, default_value_t = 0)]
+    fe_followers: usize,
+    /// FE label_keep_max_second.
+    #[arg(long, default_value_t = 259_200)]
+    label_keep_max_second: u64,
+    /// FE label_keep_max_num.
+    #[arg(long, default_value_t = 1000)]
+    label_keep_max_num: usize,
+    /// Duration (ms of emulator clock) of a schema-change job.
+    #[arg(long, default_value_t = 1000)]
+    alter_job_ms: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,6 +56,10 @@ fn main() -> anyhow::Result<()> {
         backends: a.backends,
         version: a.current_version,
         data_dir: a.data_dir,
+        fe_followers: a.fe_followers,
+        label_keep_max_second: a.label_keep_max_second,
+        label_keep_max_num: a.label_keep_max_num,
+        alter_job_ms: a.alter_job_ms,
     })?;
     println!(
         "{}",
@@ -49,6 +67,8 @@ fn main() -> anyhow::Result<()> {
             "fe_query": emu.fe_query_addr().to_string(),
             "fe_http": emu.fe_http_addr().to_string(),
             "be_http": emu.be_http_addr().to_string(),
+            "be_https": emu.be_http_addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "fe_followers": emu.fe_follower_http_addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>(),
         })
     );
     use std::io::Write;

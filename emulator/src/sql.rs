@@ -353,7 +353,7 @@ pub struct TableName {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AlterOp {
     AddColumn {
         col: ColumnDef,
@@ -420,6 +420,14 @@ pub enum Stmt {
     },
     ShowCreateTable(TableName),
     ShowBackends,
+    /// `SHOW ALTER TABLE COLUMN [FROM db] [WHERE col = 'v' [AND ...]] [ORDER BY col [ASC|DESC]]
+    /// [LIMIT n]`.
+    ShowAlterColumn {
+        db: Option<String>,
+        filters: Vec<(String, String)>,
+        order: Option<(String, bool)>,
+        limit: Option<u64>,
+    },
     Select(Select),
     Set,
     Empty,
@@ -769,6 +777,53 @@ impl<'a> Parser<'a> {
                 Stmt::ShowCreateTable(self.table_name()?)
             } else if self.eat_kw("BACKENDS") {
                 Stmt::ShowBackends
+            } else if self.eat_kw("ALTER") {
+                self.expect_kw("TABLE")?;
+                if !self.eat_kw("COLUMN") {
+                    return Err(SqlError::unsupported(
+                        "SHOW ALTER TABLE other than SHOW ALTER TABLE COLUMN",
+                    ));
+                }
+                let db = if self.eat_kw("FROM") || self.eat_kw("IN") {
+                    Some(self.ident()?)
+                } else {
+                    None
+                };
+                let mut filters = Vec::new();
+                if self.eat_kw("WHERE") {
+                    loop {
+                        let col = self.ident()?;
+                        self.expect_sym("=")?;
+                        let v = self.ident_or_string()?;
+                        filters.push((col, v));
+                        if !self.eat_kw("AND") {
+                            break;
+                        }
+                    }
+                }
+                let mut order = None;
+                if self.eat_kw("ORDER") {
+                    self.expect_kw("BY")?;
+                    let col = self.ident()?;
+                    let desc = if self.eat_kw("DESC") {
+                        true
+                    } else {
+                        self.eat_kw("ASC");
+                        false
+                    };
+                    order = Some((col, desc));
+                }
+                let limit = if self.eat_kw("LIMIT") {
+                    Some(self.number()?)
+                } else {
+                    None
+                };
+                Stmt::ShowAlterColumn {
+                    db,
+                    filters,
+                    order,
+                    limit,
+                }
             } else {
                 return Err(SqlError::unsupported(format!(
                     "SHOW {}",

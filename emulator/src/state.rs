@@ -13,7 +13,7 @@ use crate::faults::Faults;
 use crate::sql::{DefaultValue, KeysType, TableDef};
 use crate::types::{sort_key, ColType, SortKey};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -84,6 +84,61 @@ pub struct Txn {
     pub reason: String,
     #[serde(skip)]
     pub busy: bool,
+    /// The BE that coordinates the transaction (transaction API: the BE that ran `begin`, FE
+    /// `TransactionState.getCoordinator()`); `None` for one-shot Stream Loads.
+    #[serde(default)]
+    pub coordinator_be: Option<usize>,
+    /// When the transaction became VISIBLE or ABORTED (its `finishTime`, for label expiry).
+    #[serde(default)]
+    pub finished_ms: Option<u64>,
+}
+
+/// A transaction's context on its coordinator BE (BE `runtime/stream_load/stream_context_mgr`,
+/// keyed by label): lives only in that BE's memory.
+#[derive(Debug, Clone)]
+pub struct BeCtx {
+    pub db: String,
+    pub table: String,
+    pub label: String,
+    pub txn_id: u64,
+    /// The first load's `TStreamLoadPutRequest` fields; later loads must be equal.
+    pub sig: Option<Vec<(String, String)>>,
+    /// The plan of the first load (headers parsed once).
+    pub params: Option<crate::parse::Params>,
+    /// CSV: every load's body appended to one stream pipe.
+    pub csv: Vec<u8>,
+    /// JSON: one complete JSON buffer per load.
+    pub json: Vec<Vec<u8>>,
+    pub received_bytes: u64,
+    /// A load has planned the transaction (`ctx->body_sink` set).
+    pub has_sink: bool,
+    /// `ctx->status` is not OK (a failed load): later loads answer "current transaction is
+    /// aborted".
+    pub failed: Option<String>,
+    /// A request holds `ctx->lock`.
+    pub busy: bool,
+    pub last_active_ms: u64,
+    pub idle_timeout_s: Option<u64>,
+    pub load_id: String,
+}
+
+/// A schema-change job (FE `alter/SchemaChangeJobV2`), as `SHOW ALTER TABLE COLUMN` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlterJob {
+    pub id: u64,
+    pub table: String,
+    pub create_ms: u64,
+    pub due_ms: u64,
+    pub finish_ms: Option<u64>,
+    pub index_id: u64,
+    pub origin_index_id: u64,
+    pub schema_version: u32,
+    pub txn_id: u64,
+    /// PENDING / WAITING_TXN / RUNNING / FINISHED / CANCELLED
+    pub state: String,
+    pub msg: String,
+    pub timeout_s: u64,
+    pub op: Option<crate::sql::AlterOp>,
 }
 
 #[derive(Debug, Clone)]
@@ -264,21 +319,66 @@ pub struct Database {
     pub tables: BTreeMap<String, Table>,
     /// Latest transaction per label (labels are scoped to a database).
     pub txns: BTreeMap<String, Txn>,
+    /// Schema-change jobs (SHOW ALTER TABLE COLUMN).
+    pub alter_jobs: Vec<AlterJob>,
 }
 
 #[derive(Debug, Default)]
 pub struct State {
     pub dbs: BTreeMap<String, Database>,
     pub next_txn_id: u64,
-    pub error_logs: HashMap<String, String>,
+    /// Error logs by file id: (index of the BE that wrote it, text).
+    pub error_logs: HashMap<String, (usize, String)>,
     pub next_error_log: u64,
+    /// Per BE: transaction contexts by label (in memory only; a BE restart drops them).
+    pub be_ctx: Vec<BTreeMap<String, BeCtx>>,
+    /// FE `TransactionLoadCoordinatorMgr` cache: label → coordinator BE.
+    pub coord_cache: HashMap<String, usize>,
+    /// Round-robin cursor for choosing a BE (`seqChooseBackendIds`).
+    pub next_be: usize,
+    pub next_job_id: u64,
+}
+
+/// Settings the lazy time-driven transitions need.
+#[derive(Debug, Clone, Copy)]
+pub struct TickCfg {
+    pub label_keep_max_second: u64,
+    pub label_keep_max_num: usize,
 }
 
 impl State {
     /// Apply time-driven transitions (see module doc).
-    pub fn tick(&mut self, now: u64) -> Vec<String> {
-        let mut changed = Vec::new();
-        for (dbname, db) in self.dbs.iter_mut() {
+    pub fn tick(&mut self, now: u64, cfg: TickCfg) -> Vec<String> {
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+        let State { dbs, be_ctx, .. } = self;
+        // BE contexts (BE `TransactionMgr::_clean_stream_context`): a context whose FE
+        // transaction is no longer PREPARE is gone; an idle one is rolled back once it has been
+        // idle longer than `idle_transaction_timeout` plus the 30 s check interval
+        // (`StreamLoadContext::tsl_reach_idle_timeout(interval)`).
+        for be in be_ctx.iter_mut() {
+            be.retain(|label, ctx| {
+                let txn = dbs
+                    .get_mut(&ctx.db)
+                    .and_then(|d| d.txns.get_mut(label))
+                    .filter(|t| t.id == ctx.txn_id);
+                let Some(t) = txn else { return false };
+                if t.state != TxnState::Prepare {
+                    return false;
+                }
+                if let Some(idle) = ctx.idle_timeout_s.filter(|s| *s > 0) {
+                    if !ctx.busy && now > ctx.last_active_ms + (idle + 30) * 1000 {
+                        t.state = TxnState::Aborted;
+                        t.reason =
+                            format!("transaction is aborted by idle timeout {idle} seconds.");
+                        t.ops.clear();
+                        changed.insert(ctx.db.clone());
+                        return false;
+                    }
+                }
+                true
+            });
+        }
+        for (dbname, db) in dbs.iter_mut() {
             let mut dirty = false;
             for t in db.txns.values_mut() {
                 if t.busy {
@@ -286,17 +386,11 @@ impl State {
                 }
                 match t.state {
                     TxnState::Prepare => {
+                        // FE `TransactionState.isTimeout` → `abortTimeoutTxns`.
                         let hard = t.created_ms + t.timeout_s.saturating_mul(1000);
-                        let idle = t
-                            .idle_timeout_s
-                            .map(|s| t.last_activity_ms + s.saturating_mul(1000));
-                        if now > hard || idle.is_some_and(|i| now > i) {
+                        if now > hard {
                             t.state = TxnState::Aborted;
-                            t.reason = if now > hard {
-                                format!("timeout by txn manager: transaction did not reach PREPARED within {} s", t.timeout_s)
-                            } else {
-                                "transaction aborted: idle_transaction_timeout exceeded".to_string()
-                            };
+                            t.reason = "timeout by txn manager".to_string();
                             t.ops.clear();
                             dirty = true;
                         }
@@ -306,10 +400,7 @@ impl State {
                             + t.prepared_timeout_s.saturating_mul(1000);
                         if now > limit {
                             t.state = TxnState::Aborted;
-                            t.reason = format!(
-                                "prepared transaction timed out after {} s",
-                                t.prepared_timeout_s
-                            );
+                            t.reason = "timeout by txn manager".to_string();
                             t.ops.clear();
                             dirty = true;
                         }
@@ -322,12 +413,69 @@ impl State {
                     }
                     TxnState::Visible | TxnState::Aborted => {}
                 }
+                if matches!(t.state, TxnState::Visible | TxnState::Aborted)
+                    && t.finished_ms.is_none()
+                {
+                    t.finished_ms = Some(now);
+                    dirty = true;
+                }
+            }
+            // Label expiry: FE `DatabaseTransactionMgr.removeExpiredTxns`. Finished transactions
+            // are removed oldest-finished first while they are expired
+            // (`(now - finishTime) / 1000 > label_keep_max_second`,
+            // `TransactionState.isExpired`) or while the database holds more transactions
+            // (running + finished, `getTransactionNum`) than `label_keep_max_num`.
+            let mut finals: Vec<(u64, u64, String)> = db
+                .txns
+                .values()
+                .filter(|t| matches!(t.state, TxnState::Visible | TxnState::Aborted))
+                .map(|t| (t.finished_ms.unwrap_or(now), t.id, t.label.clone()))
+                .collect();
+            finals.sort();
+            let mut to_remove = db.txns.len() as i64 - cfg.label_keep_max_num as i64;
+            for (fin, _, label) in finals {
+                let expired = now.saturating_sub(fin) / 1000 > cfg.label_keep_max_second;
+                if expired || to_remove > 0 {
+                    db.txns.remove(&label);
+                    to_remove -= 1;
+                    dirty = true;
+                } else {
+                    break;
+                }
+            }
+            // Schema-change jobs that are due finish now (emulator clock).
+            let due: Vec<usize> = db
+                .alter_jobs
+                .iter()
+                .enumerate()
+                .filter(|(_, j)| j.state == "RUNNING" && now >= j.due_ms)
+                .map(|(i, _)| i)
+                .collect();
+            for i in due {
+                let job = &mut db.alter_jobs[i];
+                let now_text = crate::fe_mysql::civil_from_unix((now / 1000) as i64);
+                let result = match (db.tables.get_mut(&job.table), job.op.take()) {
+                    (Some(t), Some(op)) => {
+                        crate::fe_mysql::alter(t, op, &now_text).map_err(|e| e.message)
+                    }
+                    (None, _) => Err("table does not exist".to_string()),
+                    (_, None) => Ok(()),
+                };
+                match result {
+                    Ok(()) => job.state = "FINISHED".into(),
+                    Err(m) => {
+                        job.state = "CANCELLED".into();
+                        job.msg = m;
+                    }
+                }
+                job.finish_ms = Some(now);
+                dirty = true;
             }
             if dirty {
-                changed.push(dbname.clone());
+                changed.insert(dbname.clone());
             }
         }
-        changed
+        changed.into_iter().collect()
     }
 
     pub fn alloc_txn_id(&mut self) -> u64 {
@@ -345,11 +493,16 @@ pub struct Shared {
     pub faults: Mutex<Faults>,
     pub clock_offset_ms: AtomicI64,
     pub stop: AtomicBool,
-    pub be_addr: Mutex<Option<std::net::SocketAddr>>,
+    /// HTTP addresses of the BEs, by index (index 0 = `be_http_addr()`).
+    pub be_addrs: Mutex<Vec<std::net::SocketAddr>>,
+    /// HTTP address of the leader FE.
     pub fe_http_addr: Mutex<Option<std::net::SocketAddr>>,
+    /// HTTP addresses of the follower FEs.
+    pub fe_follower_addrs: Mutex<Vec<std::net::SocketAddr>>,
     pub persist_errors: Mutex<Vec<String>>,
-    /// Open client connections (so `stop` can cut them, like a process exit would).
-    conns: Mutex<HashMap<u64, std::net::TcpStream>>,
+    /// Open client connections with the node that accepted them (so `stop` can cut them, like
+    /// a process exit would, and a BE restart can cut that BE's connections).
+    conns: Mutex<HashMap<u64, (Option<usize>, std::net::TcpStream)>>,
     next_conn: AtomicU64,
 }
 
@@ -369,25 +522,73 @@ impl Drop for ConnGuard<'_> {
 
 impl Shared {
     pub fn new(cfg: crate::EmulatorConfig) -> Self {
+        let st = State {
+            be_ctx: vec![BTreeMap::new(); cfg.backends.max(1) as usize],
+            ..Default::default()
+        };
         Shared {
             cfg,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(st),
             faults: Mutex::new(Faults::default()),
             clock_offset_ms: AtomicI64::new(0),
             stop: AtomicBool::new(false),
-            be_addr: Mutex::new(None),
+            be_addrs: Mutex::new(Vec::new()),
             fe_http_addr: Mutex::new(None),
+            fe_follower_addrs: Mutex::new(Vec::new()),
             persist_errors: Mutex::new(Vec::new()),
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
         }
     }
 
-    /// Track an accepted connection until the returned guard is dropped.
-    pub fn register(&self, s: &std::net::TcpStream) -> ConnGuard<'_> {
+    /// The configured StarRocks version (`current_version` text, e.g. `3.3.2 emulator`) as
+    /// (major, minor, patch); unparsable parts are 0.
+    pub fn version(&self) -> (u32, u32, u32) {
+        parse_version(&self.cfg.version)
+    }
+
+    pub fn be_addr(&self, i: usize) -> Option<std::net::SocketAddr> {
+        self.be_addrs.lock().ok().and_then(|g| g.get(i).copied())
+    }
+
+    pub fn be_count(&self) -> usize {
+        self.cfg.backends.max(1) as usize
+    }
+
+    /// Restart BE `i`: its in-memory transaction contexts are gone and its open connections
+    /// are cut (a process restart). FE-side transaction states are not touched: a PREPARE
+    /// transaction it coordinated stays PREPARE until the FE's timeout aborts it.
+    pub fn restart_be(&self, i: usize) -> usize {
+        let n = {
+            let mut st = self.lock();
+            match st.be_ctx.get_mut(i) {
+                Some(m) => {
+                    let n = m.len();
+                    m.clear();
+                    n
+                }
+                None => 0,
+            }
+        };
+        if let Ok(mut g) = self.conns.lock() {
+            g.retain(|_, (node, s)| {
+                if *node == Some(i) {
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        n
+    }
+
+    /// Track an accepted connection until the returned guard is dropped. `be`: the BE that
+    /// accepted it, if any.
+    pub fn register(&self, s: &std::net::TcpStream, be: Option<usize>) -> ConnGuard<'_> {
         let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
         if let (Ok(c), Ok(mut g)) = (s.try_clone(), self.conns.lock()) {
-            g.insert(id, c);
+            g.insert(id, (be, c));
         }
         ConnGuard { shared: self, id }
     }
@@ -395,7 +596,7 @@ impl Shared {
     /// Cut every open client connection (used by `Emulator::stop`).
     pub fn close_all(&self) {
         if let Ok(mut g) = self.conns.lock() {
-            for (_, s) in g.drain() {
+            for (_, (_, s)) in g.drain() {
                 let _ = s.shutdown(std::net::Shutdown::Both);
             }
         }
@@ -412,7 +613,13 @@ impl Shared {
     /// Lock the state and apply due time-driven transitions (persisting what changed).
     pub fn lock(&self) -> MutexGuard<'_, State> {
         let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let changed = g.tick(self.now_ms());
+        let changed = g.tick(
+            self.now_ms(),
+            TickCfg {
+                label_keep_max_second: self.cfg.label_keep_max_second,
+                label_keep_max_num: self.cfg.label_keep_max_num,
+            },
+        );
         for db in changed {
             self.persist_db(&g, &db);
         }
@@ -470,6 +677,8 @@ impl Shared {
                         })
                         .collect(),
                     txns: d.txns.values().cloned().collect(),
+                    alter_jobs: d.alter_jobs.clone(),
+                    next_job_id: st.next_job_id,
                 };
                 match serde_json::to_vec(&file) {
                     Ok(bytes) => write_atomic(&path, &bytes),
@@ -502,8 +711,10 @@ impl Shared {
                 anyhow::anyhow!("cannot parse {}: {e}; delete it or fix it", path.display())
             })?;
             st.next_txn_id = st.next_txn_id.max(file.next_txn_id);
+            st.next_job_id = st.next_job_id.max(file.next_job_id);
             let mut db = Database {
                 name: file.name.clone(),
+                alter_jobs: file.alter_jobs,
                 ..Default::default()
             };
             for tf in file.tables {
@@ -535,6 +746,24 @@ struct DbFile {
     next_txn_id: u64,
     tables: Vec<TableFile>,
     txns: Vec<Txn>,
+    #[serde(default)]
+    alter_jobs: Vec<AlterJob>,
+    #[serde(default)]
+    next_job_id: u64,
+}
+
+/// Leading `major.minor.patch` of a version text (`"3.3.2 857dd73"` → (3, 3, 2)).
+pub fn parse_version(v: &str) -> (u32, u32, u32) {
+    let head = v.split_whitespace().next().unwrap_or("");
+    let mut it = head
+        .trim_start_matches(['v', 'V'])
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (
+        it.next().unwrap_or(0),
+        it.next().unwrap_or(0),
+        it.next().unwrap_or(0),
+    )
 }
 
 fn db_file(dir: &Path, db: &str) -> PathBuf {

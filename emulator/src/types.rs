@@ -299,9 +299,10 @@ pub fn convert(ty: &ColType, raw: &str) -> Result<String, String> {
                 out
             })
             .ok_or_else(|| format!("'{raw}' is not a valid DATETIME")),
-        ColType::Json => serde_json::from_str::<serde_json::Value>(raw)
-            .map(|v| v.to_string())
-            .map_err(|e| format!("'{raw}' is not valid JSON: {e}")),
+        // String → JSON: BE `JsonValue::parse` (`parse_json_or_string`), see `jsonv`.
+        ColType::Json => crate::jsonv::parse_json_or_string(raw),
+        // INSERT literals and DEFAULT values: the emulator takes hex text here (x'..' style);
+        // loads convert VARBINARY per format in `parse::convert_value`.
         ColType::Varbinary(n) | ColType::Binary(n) => {
             let t = raw.trim();
             if !t.len().is_multiple_of(2) || !t.bytes().all(|b| b.is_ascii_hexdigit()) {

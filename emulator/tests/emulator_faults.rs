@@ -194,7 +194,14 @@ fn transaction_endpoint_faults() {
     assert!(r.is_err(), "dropped: {r:?}");
     assert_eq!(load_state(&emu, "f_txn", "c2"), "VISIBLE");
     let v = txn_op(&emu, "commit", "c2", "f_txn", "t", &[]);
-    assert_eq!(v["Message"], "Transaction already commited");
+    assert_eq!(v["Status"], "OK");
+    assert!(
+        v["Message"]
+            .as_str()
+            .unwrap()
+            .ends_with("has already committed, label is c2"),
+        "{v}"
+    );
     // publish timeout on commit
     txn_op(&emu, "begin", "c3", "f_txn", "t", &[]);
     txn_load(&emu, "c3", "f_txn", "t", &[], b"3\tc\n");
@@ -208,15 +215,14 @@ fn transaction_endpoint_faults() {
     txn_op(&emu, "begin", "c4", "f_txn", "t", &[]);
     f.mem_limit_next(Target::TxnLoad, 1);
     let v = txn_load(&emu, "c4", "f_txn", "t", &[], b"4\td\n");
-    assert_eq!(v["Status"], "FAILED");
+    assert_eq!(v["Status"], "MEM_LIMIT_EXCEEDED", "{v}");
     assert_eq!(load_state(&emu, "f_txn", "c4"), "ABORTED");
-    // begin 5xx
+    // begin 5xx: the fault fires on the BE the FE redirects begin to
     f.http_error_next(Target::TxnBegin, 1, 500);
+    let (code, loc) = txn_op_once(emu.fe_http_addr(), "begin", "c5", "f_txn", "t", &[]);
+    assert_eq!(code, 307);
     let r = http()
-        .post(format!(
-            "http://{}/api/transaction/begin",
-            emu.fe_http_addr()
-        ))
+        .post(&loc)
         .header("Authorization", basic("root", PASSWORD))
         .header("label", "c5")
         .header("db", "f_txn")

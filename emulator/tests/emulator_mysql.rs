@@ -330,6 +330,22 @@ fn alter_truncate_and_select() {
         .unwrap();
     c.query_drop("ALTER TABLE it_alt.t MODIFY COLUMN name VARCHAR(200) NULL")
         .unwrap();
+    // MODIFY COLUMN is a schema-change job (ADD/DROP of a value column is fast schema
+    // evolution on 3.3): a second ALTER is refused while it runs.
+    let (_, msg) = err_of(&mut c, "ALTER TABLE it_alt.t DROP COLUMN amt");
+    assert!(
+        msg.starts_with("A schema change operation is in progress on the table \"t\""),
+        "{msg}"
+    );
+    let jobs = rows_text(&mut c, "SHOW ALTER TABLE COLUMN FROM it_alt");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0][1].as_deref(), Some("t"));
+    assert_eq!(jobs[0][3].as_deref(), Some("NULL"));
+    assert_eq!(jobs[0][9].as_deref(), Some("RUNNING"));
+    emu.faults()
+        .advance_clock(std::time::Duration::from_millis(1000));
+    let jobs = rows_text(&mut c, "SHOW ALTER TABLE COLUMN FROM it_alt");
+    assert_eq!(jobs[0][9].as_deref(), Some("FINISHED"));
     c.query_drop("ALTER TABLE it_alt.t DROP COLUMN amt")
         .unwrap();
     assert_eq!(

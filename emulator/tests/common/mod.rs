@@ -125,7 +125,9 @@ pub fn stream_load(
     r.json().expect("JSON body")
 }
 
-/// POST a transaction op on the FE (begin/prepare/commit/rollback).
+/// A transaction op (begin/prepare/commit/rollback) as a StarRocks client must send it: POST to
+/// the FE with an empty body, follow 307 redirects by hand (resending auth and headers), and
+/// return the final JSON.
 pub fn txn_op(
     emu: &Emulator,
     op: &str,
@@ -134,14 +136,35 @@ pub fn txn_op(
     table: &str,
     extra: &[(&str, &str)],
 ) -> Value {
-    let c = http();
-    let mut rq = c
-        .post(format!(
-            "http://{}/api/transaction/{op}",
-            emu.fe_http_addr()
-        ))
+    txn_op_at(emu.fe_http_addr(), op, label, db, table, extra)
+}
+
+/// Like `txn_op`, starting at `addr` (an FE or a BE).
+pub fn txn_op_at(
+    addr: SocketAddr,
+    op: &str,
+    label: &str,
+    db: &str,
+    table: &str,
+    extra: &[(&str, &str)],
+) -> Value {
+    let (code, v) = txn_op_hops(addr, op, label, db, table, extra, 4);
+    assert_eq!(code, 200, "{v}");
+    v
+}
+
+/// POST once to `addr` without following a redirect: (HTTP status, Location or JSON body).
+pub fn txn_op_once(
+    addr: SocketAddr,
+    op: &str,
+    label: &str,
+    db: &str,
+    table: &str,
+    extra: &[(&str, &str)],
+) -> (u16, String) {
+    let mut rq = http()
+        .post(format!("http://{addr}/api/transaction/{op}"))
         .header("Authorization", basic("root", PASSWORD))
-        .header("Expect", "100-continue")
         .header("label", label)
         .header("db", db)
         .header("table", table);
@@ -149,6 +172,57 @@ pub fn txn_op(
         rq = rq.header(*k, *v);
     }
     let r = rq.send().expect("txn op");
+    let code = r.status().as_u16();
+    if code == 307 {
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        return (code, loc);
+    }
+    (code, r.text().unwrap_or_default())
+}
+
+fn txn_op_hops(
+    addr: SocketAddr,
+    op: &str,
+    label: &str,
+    db: &str,
+    table: &str,
+    extra: &[(&str, &str)],
+    hops: usize,
+) -> (u16, Value) {
+    let (code, text) = txn_op_once(addr, op, label, db, table, extra);
+    if code == 307 {
+        assert!(hops > 0, "too many redirects");
+        let loc: reqwest::Url = text.parse().expect("Location URL");
+        let next: SocketAddr = format!("{}:{}", loc.host_str().unwrap(), loc.port().unwrap())
+            .parse()
+            .unwrap();
+        return txn_op_hops(next, op, label, db, table, extra, hops - 1);
+    }
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (code, v)
+}
+
+/// Transaction load straight to `addr` (a BE), no redirect.
+pub fn txn_load_at(
+    addr: SocketAddr,
+    label: &str,
+    db: &str,
+    table: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Value {
+    let mut put = http()
+        .put(format!("http://{addr}/api/transaction/load"))
+        .header("Authorization", basic("root", PASSWORD))
+        .header("Expect", "100-continue")
+        .header("label", label)
+        .header("db", db)
+        .header("table", table)
+        .body(body.to_vec());
+    for (k, v) in headers {
+        put = put.header(*k, *v);
+    }
+    let r = put.send().expect("load");
     assert_eq!(r.status().as_u16(), 200);
     r.json().expect("JSON")
 }
@@ -177,6 +251,10 @@ pub fn txn_load(
         probe = probe.header(*k, *v);
     }
     let r = probe.send().expect("probe");
+    if r.status().as_u16() == 200 {
+        // The FE answered itself (e.g. it knows no coordinator for the label).
+        return r.json().expect("JSON");
+    }
     assert_eq!(r.status().as_u16(), 307);
     let loc = r
         .headers()

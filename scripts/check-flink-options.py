@@ -22,10 +22,11 @@ apache/flink-cdc, starrocks from StarRocks/starrocks-connector-for-apache-flink;
     METADATA keys; startup-mode companions;
   - starrocks: load-url items, sink.semantic / sink.version values, buffer ranges, merge-commit.
 
-Directories are searched for `flink-*.sql`. Output: `file:line: table: message` per problem
-(`warning:` lines do not fail), then one summary line. Exit 1 on any error, 0 otherwise,
-2 on a usage or spec problem. --self-test runs built-in good and bad cases (every bad case must
-be reported, every good case must pass) so CI can prove the checker can fail. Stdlib only.
+Directories are searched for `flink-create.*.sql` (as check-flink-sql.py does). Output:
+`file:line: table: message` per problem (`warning:` lines do not fail), then one summary line.
+Exit 1 on any error, 0 otherwise, 2 on a usage or spec problem. --self-test runs built-in good
+and bad cases (every bad case must be reported, every good case must pass) so CI can prove the
+checker can fail. Stdlib only.
 """
 
 import difflib
@@ -800,14 +801,14 @@ def main(argv):
     files = []
     for t in targets or [os.path.join(os.path.dirname(HERE), "result")]:
         if os.path.isdir(t):
-            files.extend(sorted(glob.glob(os.path.join(t, "flink-*.sql"))))
+            files.extend(sorted(glob.glob(os.path.join(t, "flink-create.*.sql"))))
         elif os.path.exists(t):
             files.append(t)
         else:
             print("no such file or directory: %s" % t, file=sys.stderr)
             return 2
     if not files:
-        print("no flink-*.sql files in %s" % ", ".join(targets), file=sys.stderr)
+        print("no flink-create.*.sql files in %s" % ", ".join(targets), file=sys.stderr)
         return 2
     rep = Report()
     for f in files:

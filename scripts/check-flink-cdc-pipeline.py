@@ -552,7 +552,16 @@ def check_connector(f, ctx, kind, values, type_line, rep):
             idx[fk] = (k, o)
     prefixes = kind.get("passthrough_prefixes", {})
     got = {}
+    # with scan.binlog.newly-added-table.enabled the mysql source rewrites 'tables' with the route
+    # dialect (MySqlDataSourceFactory: convertTableListToRegExpPattern) instead of Selectors
+    route_dialect = str(values.get("scan.binlog.newly-added-table.enabled", ("false", 0))[0]).lower() == "true"
     for k, (v, line) in values.items():
+        if route_dialect and k in ("tables", "tables.exclude"):
+            prob, _ = regex_problem(route_regex(v))
+            if prob:
+                rep.err(f, line, ctx, "%s (route dialect, scan.binlog.newly-added-table.enabled): %s" % (k, prob))
+            got[k] = v
+            continue
         if any(k.startswith(p) for p in prefixes):
             got[k] = v
             continue
@@ -922,6 +931,7 @@ SELF_TESTS = [
     ("bad: enum", variant("  schema.change.behavior: lenient", "  schema.change.behavior: relaxed"), "not one of IGNORE"),
     ("bad: parallelism zero", variant("  parallelism: 4", "  parallelism: 0"), "must be >= 1"),
     ("bad: batch needs snapshot", variant("  route-mode: FIRST_MATCH", "  route-mode: FIRST_MATCH\n  execution.runtime-mode: BATCH"), "needs scan.startup.mode = snapshot"),
+    ("good: route dialect for tables with binlog newly-added tables", variant(r"  tables: shop_\d+.orders_\d+, shop_\d+.items", "  tables: orders_all\n  scan.binlog.newly-added-table.enabled: true"), None),
     ("bad: duplicate key", variant("  port: 3306\n", "  port: 3306\n  port: 3307\n"), "duplicate key 'port'"),
     ("bad: tab indentation", variant("  port: 3306\n", "\tport: 3306\n"), "tab in indentation"),
     ("bad: anchor", variant("  username: cdc", "  username: &u cdc"), "anchor"),
@@ -934,8 +944,34 @@ SELF_TESTS = [
 ]
 
 
+def schema_problems(schema):
+    """Every option has a known type and every 'source' names a file of 'files'."""
+    out, files, types = [], set(schema["files"]), set(schema["value_types"])
+    def cited(x):
+        return any(re.search(r"(^|[\s(;,=])%s(#|\b)" % re.escape(k), x) for k in files)
+    blocks = [("source." + t, k) for t, k in schema["source"]["types"].items()]
+    blocks += [("sink." + t, k) for t, k in schema["sink"]["types"].items()]
+    blocks += [("pipeline", schema["pipeline"])]
+    for name, b in blocks:
+        for k, o in b["options"].items():
+            if o["type"] not in types:
+                out.append("%s.%s: unknown type %s" % (name, k, o["type"]))
+            if not cited(o["source"]):
+                out.append("%s.%s: source %r cites no file" % (name, k, o["source"]))
+            for c in o.get("constraints", []):
+                if not cited(c["source"]):
+                    out.append("%s.%s: constraint source %r cites no file" % (name, k, c["source"]))
+        for r in b.get("rules", []):
+            if not cited(r["source"]):
+                out.append("%s rule %s cites no file" % (name, r["id"]))
+    return out
+
+
 def self_test(schema):
     failed = 0
+    for p in schema_problems(schema):
+        print("FAIL schema: %s" % p)
+        failed += 1
     for name, text, expected in SELF_TESTS:
         rep = Report()
         check_text("<%s>" % name, text, schema, rep)

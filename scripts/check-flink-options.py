@@ -503,9 +503,37 @@ def check_table(f, tab, spec, rep):
     return conn, values
 
 
+def top_level_alternation(rx):
+    """True if rx has a '|' outside parentheses and character classes."""
+    depth, i, in_class = 0, 0, False
+    while i < len(rx):
+        c = rx[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if rx[i + 1:i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
 def check_mysql_cdc(f, tab, values, lines, spec, rep, job_par, sources):
     cspec = spec["connectors"]["mysql-cdc"]
     name = tab.name
+    for k in ("database-name", "table-name"):
+        if k in values and top_level_alternation(values[k]):
+            rep.err(f, lines[k], name, "'%s' = '%s' has a top-level '|': mysql-cdc matches '<database-name>\\.<table-name>' as one regex "
+                    "(MySqlTableSource#getScanRuntimeProvider tableList), so the alternation swallows the dot; wrap it in (...)" % (k, values[k]))
     inc_raw = values.get("scan.incremental.snapshot.enabled", "true")
     incremental = inc_raw.upper() != "FALSE"
     # metadata columns
@@ -738,6 +766,8 @@ SELF_TESTS = [
     ("bad: specific offset", src(extra=", 'scan.startup.mode' = 'specific-offset', 'scan.startup.specific-offset.file' = 'mysql-bin.000003'"), "specific-offset needs"),
     ("bad: timestamp mode", src(extra=", 'scan.startup.mode' = 'timestamp'"), "needs scan.startup.timestamp-millis"),
     ("bad: regex", src().replace("'(t_1|t_2)'", "'(t_1|t_2'"), "not a valid regular expression"),
+    ("bad: top-level alternation", src().replace("'(t_1|t_2)'", "'t_1|t_2'"), "top-level '|'"),
+    ("good: alternation in a group or class", src().replace("'(t_1|t_2)'", "'t_[1|2]'"), None),
     ("bad: duplicate key", src(extra=", 'port' = '3307'"), "duplicate option 'port'"),
     ("bad: no connector", "CREATE TABLE x (a INT) WITH ('path' = '/tmp');", "no 'connector'"),
     ("bad: unknown connector", "CREATE TABLE x (a INT) WITH ('connector' = 'mysql_cdc');", "not in the spec"),

@@ -743,6 +743,7 @@ SELF_TESTS = [
     ("bad: sink.version", sink(", 'sink.version' = 'V3'"), "'sink.version' = 'V3'"),
     ("bad: max-rows range", sink(", 'sink.buffer-flush.max-rows' = '1000'"), "must be >= 64000"),
     ("bad: max-bytes range", sink(", 'sink.buffer-flush.max-bytes' = '1048576'"), "must be >= 67108864"),
+    ("bad: byte count written as a memory size", sink(", 'sink.buffer-flush.max-bytes' = '64mb'"), "not a long"),
     ("bad: interval range", sink(", 'sink.buffer-flush.interval-ms' = '0'"), "must be > 0"),
     ("bad: chunk size range", src(extra=", 'scan.incremental.snapshot.chunk.size' = '1'"), "must be > 1 when scan.incremental.snapshot.enabled"),
     ("bad: load-url item", sink().replace("fe:8030;fe2:8030", "fe:8030;fe2"), "load-url item 'fe2'"),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Check generated Flink jobs. Usage: scripts/flink-check.sh [--no-pyflink] [FILE_OR_DIR ...]   (default: result/)
+#  0. both stdlib checkers run their --self-test (built-in good/bad cases) first; exit 2 if broken.
 #  1. scripts/check-flink-options.py: the WITH options of every CREATE TABLE in flink-create.*.sql
 #     against scripts/flink-connector-options.json (mysql-cdc, starrocks; stdlib Python, fast).
 #  2. scripts/check-flink-cdc-pipeline.py: every *.yaml / *.yml Flink CDC pipeline definition
@@ -40,6 +41,15 @@ rc=0
 note() { # keep the worst exit code: 2 (setup) > 1 (failed) > 0
     if [ "$1" -ge 2 ]; then rc=2; elif [ "$1" -eq 1 ] && [ "$rc" -eq 0 ]; then rc=1; fi
 }
+
+# The checkers prove they can fail: their built-in bad cases must be reported (quiet when so).
+for checker in check-flink-options.py check-flink-cdc-pipeline.py; do
+    if ! out="$("$py" "$root/scripts/$checker" --self-test 2>&1)"; then
+        printf '%s\n' "$out" | grep -v '^ok ' >&2
+        echo "$checker --self-test failed: the checker itself is broken" >&2
+        exit 2
+    fi
+done
 
 if [ "${#sql_targets[@]}" -gt 0 ]; then
     echo "== connector options (check-flink-options.py)" >&2

@@ -18,7 +18,11 @@ if [ -z "${SMT_MARIADB_PORT:-}" ] || ! mariadb-admin --no-defaults -h127.0.0.1 -
   export SMT_MARIADB_PORT="${SMT_MARIADB_PORT:-33071}"
   unset SMT_MARIADB_DIR
   echo "== starting MariaDB on 127.0.0.1:$SMT_MARIADB_PORT" >&2
-  eval "$(scripts/mariadb.sh start)"
+  env_lines="$(scripts/mariadb.sh start)" || {
+    echo "== could not start MariaDB on port $SMT_MARIADB_PORT (see above); set SMT_MARIADB_PORT to a free port" >&2
+    exit 1
+  }
+  eval "$env_lines"
   started="$SMT_MARIADB_DIR"
   trap 'scripts/mariadb.sh stop "$started" >/dev/null 2>&1 || true; rm -rf "$started"' EXIT
 fi

@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use sync_support::*;
 
-const DB: &str = "it_sync_e2e_main";
-const SH: &str = "it_sync_e2e_sh";
-
-fn setup(m: &Maria) {
+#[allow(non_snake_case)]
+fn setup(m: &Maria, (DB, SH): (&str, &str)) {
     let mut c = m.conn();
     for db in [DB, SH] {
         m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
@@ -45,7 +43,8 @@ fn setup(m: &Maria) {
     }
 }
 
-fn insert_all(m: &Maria, c: &mut mysql::Conn, n: usize, tag: &str) {
+#[allow(non_snake_case)]
+fn insert_all(m: &Maria, c: &mut mysql::Conn, DB: &str, n: usize, tag: &str) {
     for k in 0..n {
         let sql = format!(
             "INSERT INTO {DB}.t_all (ti, si, mi, i, bi, bu, b1, bit1, bit8, f, d, dec1, dec2, c, vc, tx,
@@ -69,12 +68,29 @@ fn insert_all(m: &Maria, c: &mut mysql::Conn, n: usize, tag: &str) {
     m.exec(c, &format!("INSERT INTO {DB}.t_all (id) VALUES (NULL)"));
 }
 
+/// The every-type table with JSON bodies (smt's default), the shards with CSV.
 #[test]
 fn snapshot_then_binlog_full_row_sets() {
+    every_type_round_trip(("it_sync_e2e_main", "it_sync_e2e_sh"), "");
+}
+
+/// The same with CSV bodies for every table (`\x01`/`\x02`): binary values through the
+/// `to_binary` mapping, tabs, newlines and quotes inside values, JSON documents, NULLs.
+#[test]
+fn snapshot_then_binlog_full_row_sets_csv() {
+    every_type_round_trip(
+        ("it_sync_e2e_csvall", "it_sync_e2e_csvsh"),
+        "\nflink.starrocks.sink.properties.column_separator = \\x01\n\
+         flink.starrocks.sink.properties.row_delimiter = \\x02",
+    );
+}
+
+#[allow(non_snake_case)]
+fn every_type_round_trip((DB, SH): (&str, &str), format: &str) {
     let m = Maria::from_env();
-    setup(&m);
+    setup(&m, (DB, SH));
     let mut c = m.conn();
-    insert_all(&m, &mut c, 25, "s");
+    insert_all(&m, &mut c, DB, 25, "s");
     for k in 0..10 {
         m.exec(
             &mut c,
@@ -104,7 +120,7 @@ fn snapshot_then_binlog_full_row_sets() {
         &emu,
         &dir.path().join("result"),
         &[
-            &format!("database = ^{DB}$\ntable = .*"),
+            &format!("database = ^{DB}$\ntable = .*{format}"),
             &format!(
                 "database = ^{SH}$\ntable = ^orders_\\d+$\ntarget_table = orders\n\
                  flink.starrocks.sink.properties.format = csv\n\
@@ -151,7 +167,7 @@ fn snapshot_then_binlog_full_row_sets() {
     );
 
     // Binlog phase: inserts, updates (incl. a PK change), deletes, all tables.
-    insert_all(&m, &mut c, 6, "b");
+    insert_all(&m, &mut c, DB, 6, "b");
     m.exec(&mut c, &format!("UPDATE {DB}.t_all SET vc = 'updated', js = '{{\"u\": true}}', dec1 = NULL WHERE id % 4 = 1"));
     m.exec(
         &mut c,

@@ -112,7 +112,7 @@ impl Default for SinkOptions {
 }
 
 /// Stream Load headers smt sets itself from the plan and the options above.
-pub const MANAGED_HEADERS: [&str; 8] = [
+pub const MANAGED_HEADERS: [&str; 11] = [
     "format",
     "column_separator",
     "row_delimiter",
@@ -121,6 +121,9 @@ pub const MANAGED_HEADERS: [&str; 8] = [
     "strip_outer_array",
     "columns",
     "max_filter_ratio",
+    "jsonpaths",
+    "json_root",
+    "ignore_json_size",
 ];
 
 /// One problem with a sink option: the option key (without `flink.starrocks.`) and the message.

@@ -3,6 +3,7 @@
 //! policy both use ([`retry`]).
 
 pub mod fe;
+pub mod http1;
 pub mod retry;
 pub mod show_create;
 pub mod stream_load;

@@ -71,6 +71,8 @@ pub struct LoadOptions {
     pub format: SinkFormat,
     /// `columns` header (e.g. `id,name,__op`).
     pub columns: Option<String>,
+    /// `jsonpaths` header (JSON fields bound by position).
+    pub jsonpaths: Option<String>,
     /// sink.properties.* passthrough; never overrides label/format/strict_mode/max_filter_ratio.
     pub extra_headers: Vec<(String, String)>,
     pub strict_mode: bool,
@@ -82,6 +84,7 @@ impl Default for LoadOptions {
         LoadOptions {
             format: SinkFormat::Json,
             columns: None,
+            jsonpaths: None,
             extra_headers: Vec::new(),
             strict_mode: true,
             timeout_s: 600,
@@ -591,8 +594,10 @@ impl StreamLoadClient {
             .max(Duration::from_secs(timeout_s.saturating_add(30)))
     }
 
-    /// Send `method` to `url`, following up to [`MAX_REDIRECTS`] redirects by hand. With a
-    /// body, the first request is a body-less probe; the body goes to the redirect target.
+    /// Send `method` to `url`, following up to [`MAX_REDIRECTS`] redirects by hand (auth and
+    /// every header resent at each hop). A body goes with `Expect: 100-continue` through
+    /// [`http1`](super::http1): only the server that answers `100 Continue` (a BE) receives it,
+    /// an FE's redirect is followed before a byte of it is sent.
     fn exchange(
         &self,
         method: Method,
@@ -602,49 +607,32 @@ impl StreamLoadClient {
         timeout: Duration,
         state_changing: bool,
     ) -> Result<Reply, LoadError> {
-        let mut probe = body.is_some();
+        if let Some(body) = body {
+            return self.exchange_with_body(method, url, headers, body, timeout);
+        }
         let mut hops = 0usize;
         loop {
-            let payload: Vec<u8> = match (probe, body) {
-                (false, Some(b)) => b.to_vec(),
-                (true, _) | (false, None) => Vec::new(),
-            };
-            let sends_state = state_changing && !probe;
             let mut h = headers.clone();
             h.insert(EXPECT, HeaderValue::from_static("100-continue"));
-            h.insert(CONTENT_LENGTH, HeaderValue::from(payload.len()));
-            tracing::debug!(%method, %url, probe, bytes = payload.len(), "stream load request");
+            h.insert(CONTENT_LENGTH, HeaderValue::from(0usize));
+            tracing::debug!(%method, %url, "stream load request");
             let resp = self
                 .http
                 .request(method.clone(), url.clone())
                 .headers(h)
                 .basic_auth(&self.user, Some(self.password.expose()))
                 .timeout(timeout)
-                .body(payload)
+                .body(Vec::new())
                 .send()
-                .map_err(|e| transport_error(&e, &url, sends_state, "sending the request"))?;
+                .map_err(|e| transport_error(&e, &url, state_changing, "sending the request"))?;
             let status = resp.status();
             if status.is_redirection() {
-                hops += 1;
                 let loc = resp
                     .headers()
                     .get(LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                let Some(loc) = loc else {
-                    return Err(LoadError::Transient(format!(
-                        "{url} answered {status} without a Location header"
-                    )));
-                };
-                if hops > MAX_REDIRECTS {
-                    return Err(LoadError::Transient(format!(
-                        "more than {MAX_REDIRECTS} redirects, last from {url} to {loc}"
-                    )));
-                }
-                url = url.join(&loc).map_err(|e| {
-                    LoadError::Transient(format!("{url} redirected to a bad Location {loc:?}: {e}"))
-                })?;
-                probe = false;
+                url = next_hop(&url, loc.as_deref(), status.as_u16(), &mut hops)?;
                 continue;
             }
             let text = read_text(resp, MAX_REPLY_BYTES);
@@ -652,8 +640,86 @@ impl StreamLoadClient {
                 status,
                 body: text,
                 url,
-                to_probe: probe,
-                state_sent: sends_state,
+                to_probe: false,
+                state_sent: state_changing,
+            });
+        }
+    }
+
+    fn exchange_with_body(
+        &self,
+        method: Method,
+        mut url: Url,
+        headers: &HeaderMap,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Reply, LoadError> {
+        let auth = format!(
+            "Basic {}",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{}:{}", self.user, self.password.expose())
+            )
+        );
+        let mut list: Vec<(String, String)> = vec![("Authorization".into(), auth)];
+        for (k, v) in headers {
+            let name = k.as_str();
+            if name == "content-length" || name == "expect" || name == "connection" {
+                continue;
+            }
+            list.push((name.to_string(), v.to_str().unwrap_or_default().to_string()));
+        }
+        let mut hops = 0usize;
+        loop {
+            let host = url
+                .host_str()
+                .unwrap_or_default()
+                .trim_matches(['[', ']'])
+                .to_string();
+            let port = url.port_or_known_default().unwrap_or(80);
+            let target = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            tracing::debug!(%method, %url, bytes = body.len(), "stream load request with a body");
+            let r = super::http1::send(&super::http1::Request {
+                method: method.as_str(),
+                host: &host,
+                port,
+                target: &target,
+                headers: &list,
+                body,
+                connect_timeout: self.timeouts.connect,
+                io_timeout: timeout,
+                max_reply: MAX_REPLY_BYTES as usize,
+            })
+            .map_err(|e| match e {
+                super::http1::Error::Connect(m) => LoadError::Transient(format!(
+                    "sending the request to {url}: cannot connect: {m}"
+                )),
+                super::http1::Error::Io { message, body_sent } => {
+                    let msg = format!("sending the request to {url}: {message}");
+                    if body_sent {
+                        LoadError::Unknown(msg)
+                    } else {
+                        LoadError::Transient(msg)
+                    }
+                }
+                super::http1::Error::Protocol(m) => {
+                    LoadError::Unknown(format!("{url} answered something that is not HTTP: {m}"))
+                }
+            })?;
+            if (300..400).contains(&r.status) {
+                url = next_hop(&url, r.header("location"), r.status, &mut hops)?;
+                continue;
+            }
+            return Ok(Reply {
+                status: StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY),
+                body: r.body,
+                url,
+                // The first server asked for the body itself: not an FE.
+                to_probe: hops == 0 && r.body_sent,
+                state_sent: r.body_sent,
             });
         }
     }
@@ -739,6 +805,9 @@ impl StreamLoadClient {
         }
         if let Some(c) = &opts.columns {
             put_header(h, "columns", c)?;
+        }
+        if let Some(p) = &opts.jsonpaths {
+            put_header(h, "jsonpaths", p)?;
         }
         put_header(
             h,
@@ -1110,6 +1179,29 @@ fn read_text(resp: Response, limit: u64) -> String {
         return format!("<reply cut short after {} bytes: {e}>", buf.len());
     }
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The URL a redirect points at (hops counted, at most [`MAX_REDIRECTS`]).
+fn next_hop(
+    url: &Url,
+    location: Option<&str>,
+    status: u16,
+    hops: &mut usize,
+) -> Result<Url, LoadError> {
+    *hops += 1;
+    let Some(loc) = location else {
+        return Err(LoadError::Transient(format!(
+            "{url} answered {status} without a Location header"
+        )));
+    };
+    if *hops > MAX_REDIRECTS {
+        return Err(LoadError::Transient(format!(
+            "more than {MAX_REDIRECTS} redirects, last from {url} to {loc}"
+        )));
+    }
+    url.join(loc).map_err(|e| {
+        LoadError::Transient(format!("{url} redirected to a bad Location {loc:?}: {e}"))
+    })
 }
 
 fn transport_error(e: &reqwest::Error, url: &Url, state_sent: bool, doing: &str) -> LoadError {

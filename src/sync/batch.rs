@@ -86,8 +86,10 @@ pub struct Body {
     pub bytes: Vec<u8>,
     pub rows: u64,
     pub format: SinkFormat,
-    /// `columns` header (CSV only).
+    /// `columns` header: CSV always; JSON when a binary column needs a mapping.
     pub columns: Option<String>,
+    /// `jsonpaths` header (JSON with a binary column: fields are bound by position).
+    pub jsonpaths: Option<String>,
 }
 
 /// CSV separators of a rule: (column separator, row delimiter).
@@ -116,16 +118,24 @@ pub struct ColSpec {
     pub json: bool,
     /// Send numbers as JSON strings (DECIMAL, LARGEINT, strings): no float rounding.
     pub quote_num: bool,
+    /// A VARBINARY column: its value travels as hex text under a temporary name and the
+    /// `columns` header decodes it (`name=to_binary(tmp,'hex')`). StarRocks would otherwise
+    /// read a CSV field as base64 (3.2+) or hex (older) and a JSON string as its UTF-8 bytes
+    /// (BE `formats/csv/varbinary_converter.cpp`, `formats/json/binary_column.cpp`), so no
+    /// direct mapping carries arbitrary bytes in both formats; `to_binary` does (StarRocks ≥ 3.0).
+    pub binary_source: Option<String>,
 }
 
 impl BodySpec {
     /// From the plan and its rule's sink options.
     pub fn new(plan: &TablePlan) -> Self {
         let sink = &plan.rule_config.sink;
+        let taken = |n: &str| plan.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n));
         let columns = plan
             .columns
             .iter()
-            .map(|c| ColSpec {
+            .enumerate()
+            .map(|(i, c)| ColSpec {
                 name: c.name.clone(),
                 json: c.sr_type == SrType::Json,
                 quote_num: matches!(
@@ -139,6 +149,13 @@ impl BodySpec {
                         | SrType::DateTime
                         | SrType::Json
                 ),
+                binary_source: matches!(c.sr_type, SrType::Varbinary(_)).then(|| {
+                    let mut tmp = format!("__smt_hex_{i}");
+                    while taken(&tmp) {
+                        tmp.push('_');
+                    }
+                    tmp
+                }),
             })
             .collect();
         let csv = match &sink.format {
@@ -182,6 +199,7 @@ impl BodySpec {
                 }
                 match cell {
                     Cell::Null => out.extend_from_slice(b"\\N"),
+                    Cell::Json(s) if !csv_carries_json(s) => return None,
                     Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => {
                         let b = s.as_bytes();
                         if b == b"\\N"
@@ -202,14 +220,6 @@ impl BodySpec {
             }
             out.extend_from_slice(&csv.delim.bytes);
         }
-        let mut cols: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| csv_column_name(&c.name))
-            .collect();
-        if self.with_op {
-            cols.push("__op".into());
-        }
         Some(Body {
             bytes: out,
             rows: rows.len() as u64,
@@ -217,11 +227,42 @@ impl BodySpec {
                 column_separator: csv.sep.clone(),
                 row_delimiter: csv.delim.clone(),
             },
-            columns: Some(cols.join(",")),
+            columns: Some(self.columns_header()),
+            jsonpaths: None,
         })
     }
 
+    /// The `columns` header: every field in body order (binary columns under their temporary
+    /// name), `__op`, then the `to_binary` mappings.
+    fn columns_header(&self) -> String {
+        let mut cols: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| csv_column_name(c.binary_source.as_deref().unwrap_or(&c.name)))
+            .collect();
+        if self.with_op {
+            cols.push("__op".into());
+        }
+        for c in &self.columns {
+            if let Some(tmp) = &c.binary_source {
+                cols.push(format!(
+                    "{}=to_binary({},'hex')",
+                    csv_column_name(&c.name),
+                    csv_column_name(tmp)
+                ));
+            }
+        }
+        cols.join(",")
+    }
+
+    fn has_binary(&self) -> bool {
+        self.columns.iter().any(|c| c.binary_source.is_some())
+    }
+
     fn encode_json(&self, rows: &[(Op, &Row)]) -> Body {
+        // With a binary column the fields are bound by position (`jsonpaths` + `columns`):
+        // keys `c0, c1, ..`, `op`; otherwise by name (keys = column names).
+        let positional = self.has_binary();
         let mut out = Vec::with_capacity(rows.len() * 96 + 2);
         out.push(b'[');
         for (n, (op, row)) in rows.iter().enumerate() {
@@ -233,7 +274,11 @@ impl BodySpec {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_string(&mut out, &col.name);
+                if positional {
+                    out.extend_from_slice(format!("\"c{i}\"").as_bytes());
+                } else {
+                    json_string(&mut out, &col.name);
+                }
                 out.push(b':');
                 match cell {
                     Cell::Null => out.extend_from_slice(b"null"),
@@ -258,20 +303,33 @@ impl BodySpec {
                 if !row.is_empty() {
                     out.push(b',');
                 }
-                out.extend_from_slice(if *op == Op::Delete {
-                    b"\"__op\":1"
-                } else {
-                    b"\"__op\":0"
-                });
+                let key: &[u8] = if positional { b"\"op\":" } else { b"\"__op\":" };
+                out.extend_from_slice(key);
+                out.push(if *op == Op::Delete { b'1' } else { b'0' });
             }
             out.push(b'}');
         }
         out.push(b']');
+        let (columns, jsonpaths) = if positional {
+            let mut paths: Vec<String> = (0..self.columns.len())
+                .map(|i| format!("\"$.c{i}\""))
+                .collect();
+            if self.with_op {
+                paths.push("\"$.op\"".into());
+            }
+            (
+                Some(self.columns_header()),
+                Some(format!("[{}]", paths.join(","))),
+            )
+        } else {
+            (None, None)
+        };
         Body {
             bytes: out,
             rows: rows.len() as u64,
             format: SinkFormat::Json,
-            columns: None,
+            columns,
+            jsonpaths,
         }
     }
 }
@@ -295,6 +353,16 @@ fn csv_column_name(name: &str) -> String {
     } else {
         crate::ident::quote(name)
     }
+}
+
+/// StarRocks parses a CSV field of a JSON column as JSON only when it starts with `{`, `[` or
+/// `"`; any other text (a number, `true`, `null`) is stored as a JSON *string*
+/// (BE `types/json_value.cpp` `parse_json_or_string`). Such a document goes as JSON instead.
+fn csv_carries_json(doc: &str) -> bool {
+    matches!(
+        doc.trim_start().as_bytes().first(),
+        Some(b'{' | b'[' | b'"')
+    )
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -425,6 +425,7 @@ mod real {
             let opts = LoadOptions {
                 format,
                 columns: body.columns.clone(),
+                jsonpaths: body.jsonpaths.clone(),
                 extra_headers: extra_headers.to_vec(),
                 strict_mode: true,
                 timeout_s: 600,
@@ -700,6 +701,7 @@ mod tests {
             rows: n,
             format: BodyFormat::Json,
             columns: None,
+            jsonpaths: None,
         }
     }
     fn quick() -> Retry {

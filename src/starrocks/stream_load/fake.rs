@@ -66,8 +66,22 @@ pub struct FakeServer {
 }
 
 impl FakeServer {
-    /// Start a server; `handler(request, index)` decides each answer (index counts from 0).
+    /// Start a BE-like server (answers `100 Continue`, reads the body); `handler(request,
+    /// index)` decides each answer (index counts from 0).
     pub fn start(handler: impl FnMut(&Req, usize) -> Action + Send + 'static) -> FakeServer {
+        Self::start_as(true, handler)
+    }
+
+    /// Start an FE-like server: like StarRocks' FE it never sends `100 Continue` and never
+    /// reads a body; it answers after the headers (the recorded body is empty).
+    pub fn start_fe(handler: impl FnMut(&Req, usize) -> Action + Send + 'static) -> FakeServer {
+        Self::start_as(false, handler)
+    }
+
+    fn start_as(
+        reads_body: bool,
+        handler: impl FnMut(&Req, usize) -> Action + Send + 'static,
+    ) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake server");
         let port = listener.local_addr().expect("local addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -76,7 +90,7 @@ impl FakeServer {
         std::thread::spawn(move || {
             for (i, conn) in listener.incoming().enumerate() {
                 let Ok(stream) = conn else { continue };
-                serve(stream, i, &mut handler, &log);
+                serve(stream, i, reads_body, &mut handler, &log);
             }
         });
         FakeServer { port, requests }
@@ -91,7 +105,13 @@ impl FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, i: usize, handler: &mut Handler, log: &Arc<Mutex<Vec<Req>>>) {
+fn serve(
+    stream: TcpStream,
+    i: usize,
+    reads_body: bool,
+    handler: &mut Handler,
+    log: &Arc<Mutex<Vec<Req>>>,
+) {
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
@@ -126,12 +146,15 @@ fn serve(stream: TcpStream, i: usize, handler: &mut Handler, log: &Arc<Mutex<Vec
     let expects = headers
         .iter()
         .any(|(k, v)| k == "expect" && v.eq_ignore_ascii_case("100-continue"));
-    if expects && len > 0 {
-        let _ = w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    let mut body = vec![0u8; len];
-    if reader.read_exact(&mut body).is_err() {
-        return;
+    let mut body = Vec::new();
+    if reads_body {
+        if expects && len > 0 {
+            let _ = w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        body = vec![0u8; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
     }
     let req = Req {
         method,

@@ -286,17 +286,20 @@ fn json_opts() -> LoadOptions {
 fn probe_then_body_to_the_be_with_all_headers_and_auth() {
     let be = FakeServer::start(|_, _| json(OK3));
     let be_url = be.url("/api/db1/t1/_stream_load");
-    let fe = FakeServer::start(move |_, _| redirect(&be_url));
+    let fe = FakeServer::start_fe(move |_, _| redirect(&be_url));
     let body = br#"[{"id":1},{"id":2},{"id":3}]"#;
     let got = client(fe.port).load("db1", "t1", "lab_1", &json_opts(), body, 3);
     assert_eq!(got, Ok(LoadDone::Loaded { rows: 3 }));
 
     let fr = fe.reqs();
-    assert_eq!(fr.len(), 1, "one probe to the FE");
+    assert_eq!(
+        fr.len(),
+        1,
+        "one request to the FE, answered before the body"
+    );
     assert_eq!(fr[0].method, "PUT");
     assert_eq!(fr[0].path, "/api/db1/t1/_stream_load");
-    assert!(fr[0].body.is_empty());
-    assert_eq!(fr[0].header("content-length"), Some("0"));
+    assert!(fr[0].body.is_empty(), "the FE never receives the body");
     let br = be.reqs();
     assert_eq!(br.len(), 1, "one body PUT to the BE");
     assert_eq!(br[0].body, body.to_vec());
@@ -322,7 +325,7 @@ fn probe_then_body_to_the_be_with_all_headers_and_auth() {
 fn csv_separators_pass_through_verbatim_and_names_are_path_encoded() {
     let be = FakeServer::start(|_, _| json(OK3));
     let be_url = be.url("/x");
-    let fe = FakeServer::start(move |_, _| redirect(&be_url));
+    let fe = FakeServer::start_fe(move |_, _| redirect(&be_url));
     let opts = LoadOptions {
         format: SinkFormat::Csv {
             column_separator: Separator::parse("\\x01").unwrap(),
@@ -347,7 +350,7 @@ fn follows_fe_to_leader_to_be_and_caps_redirects() {
     let be_url = be.url("/api/d/t/_stream_load");
     let leader = FakeServer::start(move |_, _| redirect(&be_url));
     let leader_url = leader.url("/api/d/t/_stream_load");
-    let fe = FakeServer::start(move |_, _| redirect(&leader_url));
+    let fe = FakeServer::start_fe(move |_, _| redirect(&leader_url));
     let got = client(fe.port).load("d", "t", "l3", &LoadOptions::default(), b"[1]", 3);
     assert_eq!(got, Ok(LoadDone::Loaded { rows: 3 }));
     assert_eq!(be.reqs()[0].body, b"[1]".to_vec());
@@ -365,7 +368,7 @@ fn follows_fe_to_leader_to_be_and_caps_redirects() {
 
 #[test]
 fn unauthorized_is_definite_and_never_shows_the_password() {
-    let fe = FakeServer::start(|_, _| status(401, "denied"));
+    let fe = FakeServer::start_fe(|_, _| status(401, "denied"));
     let got = client(fe.port).load("d", "t", "l5", &LoadOptions::default(), b"[1]", 1);
     match got {
         Err(LoadError::Definite(m)) => {
@@ -402,7 +405,7 @@ fn filtered_rows_fetch_the_error_log() {
         ))
     });
     let be2_url = be2.url("/api/d/t/_stream_load");
-    let fe = FakeServer::start(move |_, _| redirect(&be2_url));
+    let fe = FakeServer::start_fe(move |_, _| redirect(&be2_url));
     let got = client(fe.port).load("d", "t", "l6", &LoadOptions::default(), b"[1,2]", 2);
     match got {
         Err(LoadError::Definite(m)) => {
@@ -419,7 +422,7 @@ fn outcome_after_the_body_is_unknown_but_before_it_transient() {
     // BE drops the connection after reading the body: unknown.
     let be = FakeServer::start(|_, _| Action::Drop);
     let be_url = be.url("/api/d/t/_stream_load");
-    let fe = FakeServer::start(move |_, _| redirect(&be_url));
+    let fe = FakeServer::start_fe(move |_, _| redirect(&be_url));
     let got = client(fe.port).load("d", "t", "l7", &LoadOptions::default(), b"[1]", 1);
     assert!(matches!(got, Err(LoadError::Unknown(_))), "{got:?}");
 
@@ -427,7 +430,7 @@ fn outcome_after_the_body_is_unknown_but_before_it_transient() {
     for action in [500u16, 200] {
         let be = FakeServer::start(move |_, _| status(action, "<html>boom</html>"));
         let be_url = be.url("/api/d/t/_stream_load");
-        let fe = FakeServer::start(move |_, _| redirect(&be_url));
+        let fe = FakeServer::start_fe(move |_, _| redirect(&be_url));
         let got = client(fe.port).load("d", "t", "l8", &LoadOptions::default(), b"[1]", 1);
         assert!(
             matches!(got, Err(LoadError::Unknown(_))),
@@ -436,10 +439,10 @@ fn outcome_after_the_body_is_unknown_but_before_it_transient() {
     }
 
     // FE answers the probe with 503 or drops it: nothing was sent, transient.
-    let fe = FakeServer::start(|_, _| status(503, "busy"));
+    let fe = FakeServer::start_fe(|_, _| status(503, "busy"));
     let got = client(fe.port).load("d", "t", "l9", &LoadOptions::default(), b"[1]", 1);
     assert!(matches!(got, Err(LoadError::Transient(_))), "{got:?}");
-    let fe = FakeServer::start(|_, _| Action::Drop);
+    let fe = FakeServer::start_fe(|_, _| Action::Drop);
     let got = client(fe.port).load("d", "t", "l9", &LoadOptions::default(), b"[1]", 1);
     assert!(matches!(got, Err(LoadError::Transient(_))), "{got:?}");
 
@@ -466,7 +469,7 @@ fn fe_failure_to_the_probe_is_classified_and_be_address_is_detected() {
 
 #[test]
 fn invalid_label_and_empty_body_are_refused_before_sending() {
-    let fe = FakeServer::start(|_, _| json(OK3));
+    let fe = FakeServer::start_fe(|_, _| json(OK3));
     let c = client(fe.port);
     assert!(matches!(
         c.load("d", "t", "bad label", &LoadOptions::default(), b"[1]", 1),
@@ -486,7 +489,7 @@ fn label_state_is_parsed_and_redirect_followed() {
         json(r#"{"status":"OK","code":"0","msg":"Success","message":"OK","state":"VISIBLE"}"#)
     });
     let leader_base = leader.url("");
-    let fe = FakeServer::start(move |req, _| redirect(&format!("{leader_base}{}", req.path)));
+    let fe = FakeServer::start_fe(move |req, _| redirect(&format!("{leader_base}{}", req.path)));
     let got = client(fe.port).label_state("db1", "lab_9");
     assert_eq!(got, Ok(LabelState::Visible));
     assert_eq!(leader.reqs()[0].path, "/api/db1/get_load_state?label=lab_9");
@@ -502,7 +505,7 @@ fn load_resolving_asks_the_label_state_after_an_unknown_outcome() {
     // the body is never sent a second time.
     let be = FakeServer::start(|_, _| Action::Drop);
     let be_url = be.url("/api/d/t/_stream_load");
-    let fe = FakeServer::start(move |req, _| {
+    let fe = FakeServer::start_fe(move |req, _| {
         if req.path.contains("get_load_state") {
             json(r#"{"status":"OK","state":"VISIBLE"}"#)
         } else {
@@ -516,7 +519,7 @@ fn load_resolving_asks_the_label_state_after_an_unknown_outcome() {
     // ABORTED → re-send with the same label, which then succeeds.
     let be = FakeServer::start(|_, i| if i == 0 { Action::Drop } else { json(OK3) });
     let be_url = be.url("/api/d/t/_stream_load");
-    let fe = FakeServer::start(move |req, _| {
+    let fe = FakeServer::start_fe(move |req, _| {
         if req.path.contains("get_load_state") {
             json(r#"{"status":"OK","state":"ABORTED"}"#)
         } else {
@@ -542,7 +545,7 @@ fn transaction_ops_post_with_headers_and_follow_307_or_direct_200() {
         }
     });
     let be_base = be.url("");
-    let fe = FakeServer::start(move |req, _| {
+    let fe = FakeServer::start_fe(move |req, _| {
         if req.path.ends_with("/commit") {
             json(r#"{"Status":"OK","TxnId":5,"Message":"Transaction already commited"}"#)
         } else {
@@ -583,7 +586,7 @@ fn transaction_ops_post_with_headers_and_follow_307_or_direct_200() {
         assert_eq!(r.header("authorization"), Some(basic().as_str()));
         assert_eq!(r.header("expect"), Some("100-continue"));
     }
-    // The load's probe went to the FE body-less; the commit was answered by the FE directly.
+    // The FE redirected the load before its body was sent; it answered the commit directly.
     let fr = fe.reqs();
     let load_probe = fr
         .iter()
@@ -596,7 +599,7 @@ fn transaction_ops_post_with_headers_and_follow_307_or_direct_200() {
 #[test]
 fn commit_resolving_resolves_unknown_outcomes_with_the_label_state() {
     // commit is dropped, label state COMMITTED → Ok, one commit only.
-    let fe = FakeServer::start(|req, _| {
+    let fe = FakeServer::start_fe(|req, _| {
         if req.path.contains("get_load_state") {
             json(r#"{"status":"OK","state":"COMMITTED"}"#)
         } else {
@@ -612,7 +615,7 @@ fn commit_resolving_resolves_unknown_outcomes_with_the_label_state() {
     assert_eq!(commits, 1);
 
     // first commit dropped, state PREPARED → commit again → OK.
-    let fe = FakeServer::start(|req, i| {
+    let fe = FakeServer::start_fe(|req, i| {
         if req.path.contains("get_load_state") {
             json(r#"{"status":"OK","state":"PREPARED"}"#)
         } else if i == 0 {
@@ -624,7 +627,7 @@ fn commit_resolving_resolves_unknown_outcomes_with_the_label_state() {
     assert_eq!(client(fe.port).commit_resolving("d", "t", "c2"), Ok(()));
 
     // ABORTED → Definite.
-    let fe = FakeServer::start(|req, _| {
+    let fe = FakeServer::start_fe(|req, _| {
         if req.path.contains("get_load_state") {
             json(r#"{"status":"OK","state":"ABORTED"}"#)
         } else {

@@ -33,11 +33,14 @@ impl Kind {
     }
 }
 
-/// A failure with a message meant for a human, carrying its exit code.
+/// A failure with a message meant for a human, carrying its exit code, and whether repeating
+/// the operation later may succeed (`transient`: a server restarting, a dropped connection)
+/// or not (a human must act). The exit code never decides that; this flag does.
 #[derive(Debug)]
 pub struct Failure {
     pub kind: Kind,
     pub message: String,
+    pub transient: bool,
 }
 
 impl Failure {
@@ -45,6 +48,7 @@ impl Failure {
         Failure {
             kind,
             message: message.into(),
+            transient: false,
         }
     }
 }
@@ -57,9 +61,26 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Shorthand: `Err(fail(Kind::Config, "..."))?`.
+/// Shorthand: `Err(fail(Kind::Config, "..."))?` — a definite failure (a human must act).
 pub fn fail(kind: Kind, message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Failure::new(kind, message))
+}
+
+/// A failure that may go away by itself (retrying later is right); its `kind` is the exit code
+/// if the retries run out.
+pub fn fail_transient(kind: Kind, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        transient: true,
+        ..Failure::new(kind, message)
+    })
+}
+
+/// Whether an error may go away by itself: the first [`Failure`] in its chain says; an error
+/// without one (an I/O error, a dropped connection) is transient.
+pub fn is_transient(err: &anyhow::Error) -> bool {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .is_none_or(|f| f.transient)
 }
 
 /// Exit code for an error: the first [`Failure`] in its chain, else 1.

@@ -11,6 +11,7 @@ pub mod mapping;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod retry;
 pub mod rules;
 pub mod schema;
 pub mod source;

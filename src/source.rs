@@ -8,7 +8,7 @@
 //! never the password.
 
 use crate::config::SourceConfig;
-use crate::error::{fail, Kind};
+use crate::error::{fail, fail_transient, Kind};
 use crate::schema::types::Flavor;
 use crate::sync::position::BinlogPosition;
 use crate::sync::value::TimeZoneSpec;
@@ -62,6 +62,8 @@ pub fn session_utc(conn: &mut Conn) -> Result<()> {
         .context("setting the session time zone")
 }
 
+/// A connection failure, classified: unreachable, timed out, or too busy is transient (the
+/// server may be restarting); refused credentials or anything else is definite.
 fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
     let at = format!("{}:{}", src.host, src.port);
     match e {
@@ -69,7 +71,7 @@ fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
             if io.kind() == std::io::ErrorKind::TimedOut
                 || io.kind() == std::io::ErrorKind::WouldBlock =>
         {
-            fail(
+            fail_transient(
                 Kind::Source,
                 format!(
                     "the source database at {at} accepted the connection but did not answer \
@@ -77,21 +79,21 @@ fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
                 ),
             )
         }
-        mysql::Error::IoError(io) => fail(
+        mysql::Error::IoError(io) => fail_transient(
             Kind::Source,
             format!(
                 "cannot reach the source database at {at}: {io}. Check [db] host and port, and \
                  that the server is running and accepts TCP connections"
             ),
         ),
-        mysql::Error::DriverError(mysql::DriverError::ConnectTimeout) => fail(
+        mysql::Error::DriverError(mysql::DriverError::ConnectTimeout) => fail_transient(
             Kind::Source,
             format!(
                 "cannot reach the source database at {at}: the connection timed out. Check [db] \
                  host and port, and that the server is running"
             ),
         ),
-        mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(inner)) => fail(
+        mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(inner)) => fail_transient(
             Kind::Source,
             format!(
                 "cannot reach the source database at {at}{}. Check [db] host and port, and that \
@@ -112,6 +114,16 @@ fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
                 ),
             )
         }
+        // Too many connections, user resource limits, server shutting down.
+        mysql::Error::MySqlError(me) if [1040, 1203, 1226, 1053].contains(&me.code) => {
+            fail_transient(
+                Kind::Source,
+                format!(
+                    "the source database at {at} cannot take the connection now: {} (error {})",
+                    me.message, me.code
+                ),
+            )
+        }
         mysql::Error::MySqlError(me) => fail(
             Kind::Source,
             format!(
@@ -119,7 +131,7 @@ fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
                 src.user, me.message, me.code
             ),
         ),
-        other => fail(
+        other => fail_transient(
             Kind::Source,
             format!(
                 "cannot connect to the source database at {at} as '{}': {}",

@@ -403,7 +403,7 @@ fn a_statement_that_times_out_is_retried_on_a_new_connection() {
         .delay_next(starrocks_emulator::Target::Ddl, 1, 2500);
     let opts = ApplyOptions {
         timeout: Duration::from_secs(1),
-        retry: smt::starrocks::retry::RetryPolicy::none(),
+        retry: smt::retry::RetryPolicy::none(),
         ..ApplyOptions::default()
     };
     let st2 = statements("ap_slow2");

@@ -3,8 +3,8 @@
 
 use smt::config::Secret;
 use smt::config::{sink::Separator, SinkFormat};
+use smt::retry::RetryPolicy;
 use smt::starrocks::fe::FeClient;
-use smt::starrocks::retry::RetryPolicy;
 use smt::starrocks::stream_load::{
     verify_counts, HttpEndpoint, LabelState, LoadDone, LoadError, LoadOptions, StreamLoadClient,
     Timeouts,
@@ -362,4 +362,163 @@ fn measure_load_throughput() {
         n as f64 / el.as_secs_f64()
     );
     assert_eq!(emu.rows("slc_perf", "t").expect("rows").len() as u64, n);
+}
+
+fn start_with(backends: u32, fe_followers: usize) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        password: PW.into(),
+        backends,
+        fe_followers,
+        ..Default::default()
+    })
+    .expect("emulator starts")
+}
+
+fn body(rows: &[(i64, &str)]) -> smt::sync::batch::Body {
+    let v: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(id, n)| serde_json::json!({"id": id, "name": n, "__op": 0}))
+        .collect();
+    smt::sync::batch::Body {
+        bytes: serde_json::to_vec(&v).unwrap(),
+        rows: rows.len() as u64,
+        format: SinkFormat::Json,
+        columns: None,
+        jsonpaths: None,
+    }
+}
+
+fn pending(db: &str, table: &str, label: &str) -> smt::sync::checkpoint::PendingLabel {
+    smt::sync::checkpoint::PendingLabel {
+        db: db.into(),
+        table: table.into(),
+        label: label.into(),
+        prepared_at: Some(smt::sync::sink::unix_now()),
+    }
+}
+
+/// Transactions are bound to the backend that began them (the FE redirects every op there),
+/// and an FE → leader FE → BE chain carries no body until a BE asks for it: a whole transaction
+/// through a follower FE, on a 3-backend cluster, loads its rows exactly once.
+#[test]
+fn transactions_through_a_follower_fe_on_several_backends() {
+    let emu = start_with(3, 1);
+    setup(&emu, "slc_multi");
+    let follower = emu.fe_follower_http_addrs()[0];
+    let c = StreamLoadClient::new(
+        HttpEndpoint {
+            host: "127.0.0.1".into(),
+            port: follower.port(),
+        },
+        "root".into(),
+        Secret::new(PW),
+        Timeouts::default(),
+    );
+    let retry = RetryPolicy::immediate(3);
+    for (i, label) in ["m1", "m2", "m3", "m4"].iter().enumerate() {
+        let id = i as i64 * 10;
+        smt::sync::sink::load_txn(
+            &c,
+            "slc_multi",
+            "t",
+            label,
+            &[body(&[(id, "a")]), body(&[(id + 1, "b")])],
+            &[],
+            60,
+            &retry,
+        )
+        .unwrap_or_else(|e| panic!("{label}: {}", e.into_anyhow()));
+        smt::sync::sink::commit(&c, &pending("slc_multi", "t", label), &retry).unwrap();
+    }
+    let rows = emu.rows("slc_multi", "t").unwrap();
+    assert_eq!(rows.len(), 8, "{rows:?}");
+}
+
+/// A backend restart loses the contexts of its open transactions: rollback answers
+/// TXN_NOT_EXISTS and the label stays taken until the FE times the transaction out. smt waits
+/// for that abort (here the emulator's clock is moved past the timeout) and redoes the
+/// transaction with the same label: rows exactly once, never a spin or a false success.
+#[test]
+fn a_transaction_lost_with_a_restarted_backend_is_waited_out_and_redone() {
+    let emu = start_with(2, 0);
+    setup(&emu, "slc_berestart");
+    let c = client(&emu);
+    c.begin("slc_berestart", "t", "lost1", 30).unwrap();
+    c.load_in_txn("slc_berestart", "t", "lost1", &json(), TWO)
+        .unwrap();
+    let dropped: usize = (0..2).map(|i| emu.faults().restart_be(i)).sum();
+    assert_eq!(dropped, 1, "one backend held the transaction");
+    assert!(matches!(
+        c.rollback("slc_berestart", "t", "lost1"),
+        Err(LoadError::TxnNotExists(_))
+    ));
+    assert_eq!(emu.label_state("slc_berestart", "lost1"), "PREPARE");
+    // Let the FE's timeout abort it while smt waits.
+    let faults = emu.faults();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        faults.advance_clock(Duration::from_secs(120));
+    });
+    let retry = RetryPolicy::immediate(4);
+    smt::sync::sink::load_txn(
+        &c,
+        "slc_berestart",
+        "t",
+        "lost1",
+        &[body(&[(1, "x"), (2, "y"), (3, "z")])],
+        &[],
+        30,
+        &retry,
+    )
+    .unwrap_or_else(|e| panic!("{}", e.into_anyhow()));
+    t.join().unwrap();
+    smt::sync::sink::commit(&c, &pending("slc_berestart", "t", "lost1"), &retry).unwrap();
+    let rows = emu.rows("slc_berestart", "t").unwrap();
+    assert_eq!(
+        rows.len(),
+        3,
+        "only the redone transaction's rows: {rows:?}"
+    );
+}
+
+/// StarRocks forgets finished labels (here: beyond `label_keep_max_num`): a transaction that
+/// was committed before a crash, whose label has since been cleaned, is UNKNOWN on restart.
+/// Inside the FE's prepared timeout that can only mean "committed" — no false "data lost"
+/// stop; an old checkpoint entry without a prepare time still stops.
+#[test]
+fn an_expired_label_of_a_committed_transaction_is_not_a_false_alarm() {
+    let emu = Emulator::start(EmulatorConfig {
+        password: PW.into(),
+        label_keep_max_num: 3,
+        ..Default::default()
+    })
+    .unwrap();
+    setup(&emu, "slc_expire");
+    let c = client(&emu);
+    let retry = RetryPolicy::immediate(3);
+    for i in 0..6 {
+        let label = format!("e{i}");
+        smt::sync::sink::load_txn(
+            &c,
+            "slc_expire",
+            "t",
+            &label,
+            &[body(&[(i, "v")])],
+            &[],
+            60,
+            &retry,
+        )
+        .unwrap_or_else(|e| panic!("{}", e.into_anyhow()));
+        smt::sync::sink::commit(&c, &pending("slc_expire", "t", &label), &retry).unwrap();
+    }
+    assert_eq!(c.label_state("slc_expire", "e0"), Ok(LabelState::Unknown));
+    let loader: std::sync::Arc<dyn smt::sync::sink::Loader> = std::sync::Arc::new(c.clone());
+    let get = move |_: &smt::sync::checkpoint::PendingLabel| Some(loader.clone());
+    smt::sync::sink::resolve_pending(&get, &[pending("slc_expire", "t", "e0")], &retry)
+        .expect("a cleaned label prepared moments ago was committed");
+    let mut old = pending("slc_expire", "t", "e0");
+    old.prepared_at = None;
+    let e = smt::sync::sink::resolve_pending(&get, &[old], &retry).unwrap_err();
+    assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
+    assert_eq!(emu.rows("slc_expire", "t").unwrap().len(), 6);
 }

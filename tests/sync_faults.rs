@@ -105,10 +105,11 @@ fn every_fault_converges_to_the_source() {
             let mut job =
                 smt::sync::Job::from_config(&config, &plan, &sync_args(&cfg, &state)).unwrap();
             job.reader.heartbeat = Duration::from_millis(200);
-            let retry = smt::sync::sink::Retry {
-                attempts: 6,
-                base: Duration::from_millis(20),
-                max: Duration::from_millis(200),
+            let retry = smt::retry::RetryPolicy {
+                max_attempts: 6,
+                initial_delay: Duration::from_millis(20),
+                max_delay: Duration::from_millis(200),
+                multiplier: 2.0,
             };
             job.run(Options {
                 until_caught_up: true,

@@ -38,7 +38,7 @@ pub enum FeError {
     Other(String),
 }
 
-impl crate::starrocks::retry::Retryable for FeError {
+impl crate::retry::Retryable for FeError {
     /// Only connection failures: DDL here is `IF NOT EXISTS`, so running it again on a new
     /// connection is safe.
     fn is_retryable(&self) -> bool {

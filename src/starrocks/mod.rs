@@ -4,6 +4,5 @@
 
 pub mod fe;
 pub mod http1;
-pub mod retry;
 pub mod show_create;
 pub mod stream_load;

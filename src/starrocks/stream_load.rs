@@ -24,7 +24,7 @@
 //! it is never formatted into a message or a log line.
 
 use crate::config::Secret;
-use crate::starrocks::retry::{RetryPolicy, Retryable};
+use crate::retry::{retry, Attempt, RetryPolicy, Retryable};
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, EXPECT, LOCATION};
 use reqwest::{Method, StatusCode, Url};
@@ -218,6 +218,11 @@ pub enum LoadError {
     /// Label exists and its txn is still running (PREPARE/PREPARED): poll label_state.
     #[error("StarRocks label still in progress: {0}")]
     LabelRunning(String),
+    /// `TXN_NOT_EXISTS`: the node asked holds no context for the transaction — it finished (a
+    /// lost reply to prepare/commit), timed out, or the BE that coordinated it restarted and
+    /// lost it (BE `transaction_mgr.cpp`). Ask label_state: the FE knows which.
+    #[error("StarRocks has no open transaction for the label: {0}")]
+    TxnNotExists(String),
     /// A human must act: auth failure (401), data rejected (filtered rows: includes the
     /// ErrorURL and the first rejected rows fetched from it), unknown table, counts mismatch.
     #[error("StarRocks rejected the load: {0}")]
@@ -229,7 +234,10 @@ impl LoadError {
     pub fn is_retryable(&self) -> bool {
         match self {
             LoadError::Transient(_) => true,
-            LoadError::Unknown(_) | LoadError::LabelRunning(_) | LoadError::Definite(_) => false,
+            LoadError::Unknown(_)
+            | LoadError::LabelRunning(_)
+            | LoadError::TxnNotExists(_)
+            | LoadError::Definite(_) => false,
         }
     }
     pub fn message(&self) -> &str {
@@ -237,6 +245,7 @@ impl LoadError {
             LoadError::Transient(m)
             | LoadError::Unknown(m)
             | LoadError::LabelRunning(m)
+            | LoadError::TxnNotExists(m)
             | LoadError::Definite(m) => m,
         }
     }
@@ -442,10 +451,9 @@ impl TxnOp {
 /// - every op: `OK` → Ok; `TXN_IN_PROCESSING` → Transient (repeat the op after back-off).
 /// - begin: `LABEL_ALREADY_EXISTS` + RUNNING → LabelRunning; + FINISHED → Definite (the label
 ///   was already committed: check `label_state` before beginning a label again).
-/// - prepare/commit: `TXN_NOT_EXISTS` → Unknown (ask label_state: it may already be
-///   prepared/committed, or it timed out).
+/// - every op: `TXN_NOT_EXISTS` → TxnNotExists (ask label_state: finished, timed out, or lost
+///   with a restarted backend).
 /// - commit: `PUBLISH_TIMEOUT` → Ok (committed).
-/// - rollback: `TXN_NOT_EXISTS` → Ok (nothing to roll back).
 /// - commit: `FAILED` → Unknown (the txn may still be PREPARED); other ops: by message.
 pub fn classify_txn_reply(op: TxnOp, reply: &TxnReply) -> Result<(), LoadError> {
     let ctx = format!("transaction {} ({})", op.path(), reply.summary());
@@ -475,16 +483,9 @@ pub fn classify_txn_reply(op: TxnOp, reply: &TxnReply) -> Result<(), LoadError> 
                 Err(LoadError::LabelRunning(ctx))
             }
         }
-        "TXN_NOT_EXISTS" => match op {
-            TxnOp::Rollback => Ok(()),
-            TxnOp::Prepare | TxnOp::Commit => Err(LoadError::Unknown(format!(
-                "{ctx}: ask the label state (it may be finished, or it timed out)"
-            ))),
-            TxnOp::Begin | TxnOp::Load => Err(LoadError::Definite(format!(
-                "{ctx}: the transaction does not exist (aborted or timed out); \
-                 roll back and begin again with the same label"
-            ))),
-        },
+        "TXN_NOT_EXISTS" => Err(LoadError::TxnNotExists(format!(
+            "{ctx}: ask the label state (finished, timed out, or lost with a restarted backend)"
+        ))),
         _ => {
             let filtered = reply.filtered_rows.unwrap_or(0);
             if filtered > 0 || reply.error_url.is_some() {
@@ -893,8 +894,8 @@ impl StreamLoadClient {
     }
 
     /// [`Self::load`] that resolves every outcome with the same label: Transient → back off
-    /// and re-send; Unknown / LabelRunning → poll `label_state` (COMMITTED/VISIBLE → done as
-    /// AlreadyLoaded; PREPARE/PREPARED → wait; ABORTED/UNKNOWN → re-send). Returns a
+    /// and re-send; Unknown / LabelRunning / TxnNotExists → poll `label_state` (COMMITTED/VISIBLE
+    /// → done as AlreadyLoaded; PREPARE/PREPARED → wait; ABORTED/UNKNOWN → re-send). Returns a
     /// Definite error, or the last error when the retry policy is used up.
     pub fn load_resolving(
         &self,
@@ -905,44 +906,36 @@ impl StreamLoadClient {
         body: &[u8],
         rows: u64,
     ) -> Result<LoadDone, LoadError> {
-        let mut attempt = 1u32;
-        loop {
-            let err = match self.load(db, table, label, opts, body, rows) {
-                Ok(done) => return Ok(done),
-                Err(e @ LoadError::Definite(_)) => return Err(e),
-                Err(e) => e,
-            };
-            if !self.retry.allows_after(attempt) {
-                return Err(err);
-            }
-            std::thread::sleep(self.retry.delay_after(attempt));
-            attempt += 1;
-            match err {
-                LoadError::Transient(_) => continue,
-                LoadError::Unknown(_) | LoadError::LabelRunning(_) | LoadError::Definite(_) => {}
-            }
-            // Ask until the label reaches a final state (or the attempts are used up).
-            loop {
+        let mut ask_first = false;
+        retry(&self.retry, |_| {
+            if ask_first {
                 match self.label_state(db, label) {
-                    Ok(LabelState::Aborted | LabelState::Unknown) => break,
-                    Ok(LabelState::Prepare | LabelState::Prepared)
-                    | Err(LoadError::Transient(_)) => {
-                        if !self.retry.allows_after(attempt) {
-                            return Err(LoadError::LabelRunning(format!(
-                                "label {label} did not reach a final state in time: {}",
-                                err.message()
-                            )));
-                        }
-                        std::thread::sleep(self.retry.delay_after(attempt));
-                        attempt += 1;
-                    }
                     Ok(LabelState::Committed | LabelState::Visible) => {
                         return Ok(LoadDone::AlreadyLoaded)
                     }
-                    Err(e) => return Err(e),
+                    Ok(LabelState::Prepare | LabelState::Prepared) => {
+                        return Err(Attempt::Again(LoadError::LabelRunning(format!(
+                            "label {label} did not reach a final state in time"
+                        ))))
+                    }
+                    Ok(LabelState::Aborted | LabelState::Unknown) => ask_first = false,
+                    Err(e) => return Err(Attempt::of(e)),
                 }
             }
-        }
+            match self.load(db, table, label, opts, body, rows) {
+                Ok(done) => Ok(done),
+                Err(e @ (LoadError::Definite(_) | LoadError::Transient(_))) => Err(Attempt::of(e)),
+                Err(
+                    e @ (LoadError::Unknown(_)
+                    | LoadError::LabelRunning(_)
+                    | LoadError::TxnNotExists(_)),
+                ) => {
+                    ask_first = true;
+                    Err(Attempt::Again(e))
+                }
+            }
+        })
+        .map_err(Attempt::into_inner)
     }
 
     /// GET `/api/{db}/get_load_state?label=` (§2.6), following redirects to the leader FE.
@@ -1055,65 +1048,50 @@ impl StreamLoadClient {
         self.txn_call(TxnOp::Rollback, db, table, label, &[], None)
     }
 
-    /// commit; on an unknown outcome (timeout, reset, 5xx, non-JSON) ask label_state until
-    /// final: COMMITTED/VISIBLE => Ok; PREPARED => commit again; ABORTED/UNKNOWN =>
-    /// Err(Definite). Transient failures are retried per the retry policy.
+    /// commit; on an unknown outcome (timeout, reset, 5xx, non-JSON, TXN_NOT_EXISTS) ask
+    /// label_state until final: COMMITTED/VISIBLE => Ok; PREPARED => commit again;
+    /// ABORTED/UNKNOWN/PREPARE => Err(Definite). Transient failures are retried per the retry
+    /// policy.
     pub fn commit_resolving(&self, db: &str, table: &str, label: &str) -> Result<(), LoadError> {
-        let mut attempt = 1u32;
-        let mut last: LoadError;
-        'commit: loop {
-            match self.commit(db, table, label) {
-                Ok(_) => return Ok(()),
-                Err(e @ LoadError::Definite(_)) => return Err(e),
-                Err(e @ LoadError::Transient(_)) => {
-                    last = e;
-                    if !self.retry.allows_after(attempt) {
-                        return Err(last);
-                    }
-                    std::thread::sleep(self.retry.delay_after(attempt));
-                    attempt += 1;
-                    continue 'commit;
-                }
-                Err(e @ (LoadError::Unknown(_) | LoadError::LabelRunning(_))) => last = e,
-            }
-            loop {
+        let mut ask_first: Option<LoadError> = None;
+        retry(&self.retry, |_| {
+            if let Some(last) = &ask_first {
                 match self.label_state(db, label) {
                     Ok(LabelState::Committed | LabelState::Visible) => return Ok(()),
-                    Ok(LabelState::Prepared) => {
-                        if !self.retry.allows_after(attempt) {
-                            return Err(last);
-                        }
-                        std::thread::sleep(self.retry.delay_after(attempt));
-                        attempt += 1;
-                        continue 'commit;
-                    }
+                    Ok(LabelState::Prepared) => ask_first = None,
                     Ok(s @ (LabelState::Aborted | LabelState::Unknown)) => {
-                        return Err(LoadError::Definite(format!(
+                        return Err(Attempt::Stop(LoadError::Definite(format!(
                             "commit of label {label} in {db}: the transaction is {s:?} (aborted \
                              or expired) after: {}; its data is NOT loaded and must be sent \
                              again in a new transaction with the same label",
                             last.message()
-                        )))
+                        ))))
                     }
                     Ok(LabelState::Prepare) => {
-                        return Err(LoadError::Definite(format!(
+                        return Err(Attempt::Stop(LoadError::Definite(format!(
                             "commit of label {label} in {db}: the transaction is still PREPARE \
                              (never prepared), so it cannot be committed; roll it back and \
                              load again with the same label (last error: {})",
                             last.message()
-                        )))
+                        ))))
                     }
-                    Err(e @ LoadError::Definite(_)) => return Err(e),
-                    Err(e) => {
-                        if !self.retry.allows_after(attempt) {
-                            return Err(e);
-                        }
-                        std::thread::sleep(self.retry.delay_after(attempt));
-                        attempt += 1;
-                    }
+                    Err(e) => return Err(Attempt::of(e)),
                 }
             }
-        }
+            match self.commit(db, table, label) {
+                Ok(_) => Ok(()),
+                Err(e @ (LoadError::Definite(_) | LoadError::Transient(_))) => Err(Attempt::of(e)),
+                Err(
+                    e @ (LoadError::Unknown(_)
+                    | LoadError::LabelRunning(_)
+                    | LoadError::TxnNotExists(_)),
+                ) => {
+                    ask_first = Some(e.clone());
+                    Err(Attempt::Again(e))
+                }
+            }
+        })
+        .map_err(Attempt::into_inner)
     }
 
     /// Append the first rejected rows from the reply's ErrorURL to a Definite message.

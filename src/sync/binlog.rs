@@ -17,6 +17,7 @@
 use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
 use crate::plan::{SourceRef, TablePlan};
+use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::Row;
 use crate::sync::position::BinlogPosition;
@@ -371,41 +372,39 @@ impl BinlogReader {
     }
 
     /// Connect and start the stream at `from`, retrying with capped exponential back-off; a
-    /// purged position ends the retries at once.
+    /// definite failure (a purged position, a refused dump) ends the retries at once.
     fn open_stream_retrying(&mut self, from: &BinlogPosition) -> Result<BinlogStream> {
-        let mut delay = self.opts.backoff;
-        let mut last: Option<anyhow::Error> = None;
-        let attempts = self.opts.max_reconnects.max(1);
-        for attempt in 1..=attempts {
-            // The socket read timeout catches a silent, half-dead connection (heartbeats keep
-            // a live one busy).
-            let res = self
-                .connect()
-                .and_then(|conn| self.start_stream(conn, from));
-            match res {
-                Ok(stream) => return Ok(stream),
-                Err(e) if is_fatal(&e) => return Err(e),
-                Err(e) => {
-                    tracing::warn!(attempt, error = %format!("{e:#}"), "reconnecting to {}:{}", self.src.host, self.src.port);
-                    last = Some(e);
-                    if attempt < attempts {
-                        std::thread::sleep(delay);
-                        delay = (delay * 2).min(Duration::from_secs(30));
+        let policy = RetryPolicy {
+            max_attempts: self.opts.max_reconnects.max(1),
+            initial_delay: self.opts.backoff,
+            max_delay: Duration::from_secs(30),
+            multiplier: 2.0,
+        };
+        let (host, port) = (self.src.host.clone(), self.src.port);
+        let r = retry(&policy, |attempt| {
+            self.connect()
+                .and_then(|conn| self.start_stream(conn, from))
+                .map_err(|e| {
+                    if crate::error::is_transient(&e) {
+                        tracing::warn!(attempt, error = %format!("{e:#}"), "reconnecting to {host}:{port}");
+                        Attempt::Again(e)
+                    } else {
+                        Attempt::Stop(e)
                     }
-                }
-            }
-        }
-        Err(fail(
-            Kind::Source,
-            format!(
-                "lost the binlog connection to {}:{} and could not reconnect after {} attempts ({}); \
-                 check the source server, then run `smt sync` again (it resumes from the last checkpoint)",
-                self.src.host,
-                self.src.port,
-                attempts,
-                last.map(|e| format!("{e:#}")).unwrap_or_default()
+                })
+        });
+        r.map_err(|a| match a {
+            Attempt::Stop(e) => e,
+            Attempt::Again(last) => fail(
+                Kind::Source,
+                format!(
+                    "lost the binlog connection to {host}:{port} and could not reconnect after {} \
+                     attempts ({last:#}); check the source server, then run `smt sync` again (it \
+                     resumes from the last checkpoint)",
+                    policy.max_attempts
+                ),
             ),
-        ))
+        })
     }
 
     fn reconnect(&mut self) -> Result<()> {
@@ -906,15 +905,6 @@ fn uuid_text(sid: &[u8; 16]) -> String {
         &h[16..20],
         &h[20..32]
     )
-}
-
-/// Errors that retrying cannot fix (purged position, refused dump, ...): raised as
-/// `Kind::Sync` failures, while unreachable-server errors are `Kind::Source`.
-fn is_fatal(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<crate::error::Failure>()
-            .is_some_and(|f| f.kind == Kind::Sync)
-    })
 }
 
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {

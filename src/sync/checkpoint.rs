@@ -90,6 +90,11 @@ pub struct PendingLabel {
     pub db: String,
     pub table: String,
     pub label: String,
+    /// When the transaction was prepared (Unix seconds): lets a restart tell a label StarRocks
+    /// has since cleaned up after our commit from one it aborted (see `sink`). Absent in
+    /// checkpoints written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_at: Option<u64>,
 }
 
 impl State {

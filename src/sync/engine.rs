@@ -28,11 +28,12 @@ use super::binlog::{RowChange, SourceEvent};
 use super::cell::Row;
 use super::checkpoint::{PendingLabel, SnapshotProgress, SnapshotStatus, State, Store};
 use super::position::BinlogPosition;
-use super::sink::{self, Loader, Retry, SinkError};
+use super::sink::{self, Loader, SinkError};
 use super::status::Stats;
 use crate::config::SinkFormat;
 use crate::error::{fail, Kind};
 use crate::plan::{Model, TablePlan};
+use crate::retry::RetryPolicy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -201,7 +202,7 @@ pub struct Options {
     pub snapshot_only: bool,
     /// Rows per snapshot chunk (capped per table by its `sink.buffer-flush.max-rows`).
     pub chunk_rows: usize,
-    pub retry: Retry,
+    pub retry: RetryPolicy,
     /// StarRocks transaction timeout (begin → prepare), seconds.
     pub txn_timeout_s: u64,
     /// `[other] sync_skip_duplicate_key_changes`: skip UPDATE/DELETE on DUPLICATE KEY targets
@@ -222,7 +223,7 @@ impl Default for Options {
             until_caught_up: false,
             snapshot_only: false,
             chunk_rows: 100_000,
-            retry: Retry::default(),
+            retry: sink::default_retry(),
             txn_timeout_s: 600,
             skip_dup_changes: false,
             stop: Arc::new(AtomicBool::new(false)),
@@ -255,12 +256,10 @@ enum PhaseError {
 /// A source-side error: one that carries a [`crate::error::Failure`] (a human must act) stops;
 /// anything else (a dropped connection, a timeout) restarts from the checkpoint.
 fn source_error(e: anyhow::Error) -> PhaseError {
-    if e.chain()
-        .any(|c| c.downcast_ref::<crate::error::Failure>().is_some())
-    {
-        PhaseError::Fatal(e)
-    } else {
+    if crate::error::is_transient(&e) {
         PhaseError::Retry(format!("source: {e:#}"))
+    } else {
+        PhaseError::Fatal(e)
     }
 }
 
@@ -398,7 +397,7 @@ impl<'a> Engine<'a> {
                         ));
                     }
                     tracing::warn!("restarting from the checkpoint: {m}");
-                    std::thread::sleep(self.opts.retry.delay(restarts.min(6)));
+                    std::thread::sleep(self.opts.retry.delay_after(restarts.min(7)));
                     // The checkpoint on disk is the truth: reload it.
                     if let Some(s) = self.store.load()? {
                         self.state = s;
@@ -633,6 +632,7 @@ impl<'a> Engine<'a> {
             db: t.db().to_string(),
             table: t.table().to_string(),
             label: l,
+            prepared_at: Some(sink::unix_now()),
         });
         let all_done = source_done && src + 1 >= n_sources;
         {
@@ -1028,7 +1028,7 @@ impl<'a> Engine<'a> {
                 self.stats.streamed_bytes += body.bytes.len() as u64;
                 Ok(())
             }
-            Err(sink::LoadFailure::Definite(m)) => Err(PhaseError::Fatal(fail(
+            Err(sink::LoadError::Definite(m)) => Err(PhaseError::Fatal(fail(
                 Kind::Target,
                 format!(
                     "StarRocks refused a load into `{}` (label {label}): {m}",
@@ -1134,6 +1134,7 @@ impl<'a> Engine<'a> {
                 db: self.targets[*i].db().to_string(),
                 table: self.targets[*i].table().to_string(),
                 label: label.clone(),
+                prepared_at: Some(sink::unix_now()),
             })
             .collect();
         self.state.binlog = Some(run.cur.clone());
@@ -1145,7 +1146,7 @@ impl<'a> Engine<'a> {
                 .zip(&pending)
                 .map(|((i, _), p)| {
                     let loader = self.targets[*i].loader.clone();
-                    let retry = self.opts.retry;
+                    let retry = self.opts.retry.clone();
                     s.spawn(move || sink::commit(&*loader, p, &retry))
                 })
                 .collect();
@@ -1224,9 +1225,9 @@ fn prepare_table(
     }
 }
 
-fn retry_or_fatal(t: &Target, label: &str, e: sink::LoadFailure) -> SinkError {
+fn retry_or_fatal(t: &Target, label: &str, e: sink::LoadError) -> SinkError {
     match e {
-        sink::LoadFailure::Definite(m) => SinkError::Fatal(fail(
+        sink::LoadError::Definite(m) => SinkError::Fatal(fail(
             Kind::Target,
             format!(
                 "StarRocks refused a load into `{}` (label {label}): {m}",

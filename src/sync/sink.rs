@@ -18,28 +18,14 @@
 use super::batch::Body;
 use super::checkpoint::PendingLabel;
 use crate::error::{fail, Kind};
+use crate::retry::{retry, Attempt, RetryPolicy};
 use std::time::Duration;
 
-/// Failure of one Loader call, classified (mirrors `stream_load::LoadError`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadFailure {
-    /// Not applied; retrying (the whole transaction, same label) after back-off is safe.
-    Transient(String),
-    /// Outcome unknown (timeout, reset, non-JSON): never assume either way.
-    Unknown(String),
-    /// A human must act (auth, rejected data, unknown table, count mismatch).
-    Definite(String),
-}
+/// A Loader call's failure: the Stream Load client's own type (one classification, by type).
+pub use crate::starrocks::stream_load::LoadError;
 
-impl std::fmt::Display for LoadFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadFailure::Transient(m) => write!(f, "transient failure: {m}"),
-            LoadFailure::Unknown(m) => write!(f, "outcome unknown: {m}"),
-            LoadFailure::Definite(m) => f.write_str(m),
-        }
-    }
-}
+/// `get_load_state` answer: the Stream Load client's own type.
+pub use crate::starrocks::stream_load::LabelState;
 
 /// Result of `begin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,9 +36,6 @@ pub enum BeginOutcome {
     /// LABEL_ALREADY_EXISTS with ExistingJobStatus FINISHED (COMMITTED/VISIBLE).
     ExistsFinished,
 }
-
-/// `get_load_state` answer: the Stream Load client's own type.
-pub use crate::starrocks::stream_load::LabelState;
 
 /// Row counts reported by `prepare`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,7 +55,7 @@ pub trait Loader: Send + Sync {
         table: &str,
         label: &str,
         timeout_s: u64,
-    ) -> Result<BeginOutcome, LoadFailure>;
+    ) -> Result<BeginOutcome, LoadError>;
     fn load(
         &self,
         db: &str,
@@ -80,36 +63,21 @@ pub trait Loader: Send + Sync {
         label: &str,
         body: &Body,
         extra_headers: &[(String, String)],
-    ) -> Result<(), LoadFailure>;
-    fn prepare(&self, db: &str, table: &str, label: &str) -> Result<Counts, LoadFailure>;
+    ) -> Result<(), LoadError>;
+    fn prepare(&self, db: &str, table: &str, label: &str) -> Result<Counts, LoadError>;
     /// Commit, resolving an unknown outcome with the label state (COMMITTED/VISIBLE = Ok).
-    fn commit(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure>;
-    fn rollback(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure>;
-    fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadFailure>;
+    fn commit(&self, db: &str, table: &str, label: &str) -> Result<(), LoadError>;
+    fn rollback(&self, db: &str, table: &str, label: &str) -> Result<(), LoadError>;
+    fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadError>;
 }
 
-/// Retry policy for transient failures (capped exponential back-off).
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    pub attempts: u32,
-    pub base: Duration,
-    pub max: Duration,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Retry {
-            attempts: 8,
-            base: Duration::from_millis(200),
-            max: Duration::from_secs(10),
-        }
-    }
-}
-
-impl Retry {
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let d = self.base.saturating_mul(1u32 << attempt.min(16));
-        d.min(self.max)
+/// The default policy of the sink: 8 attempts, 200 ms doubling to 10 s.
+pub fn default_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 8,
+        initial_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(10),
+        multiplier: 2.0,
     }
 }
 
@@ -139,55 +107,106 @@ fn definite(db: &str, table: &str, label: &str, what: &str, m: &str) -> SinkErro
     ))
 }
 
+/// How long StarRocks takes at most to abort a transaction whose coordinating backend lost it
+/// (the begin `timeout` plus the FE's 30 s sweep): PREPARE transactions are aborted by the FE's
+/// timeout check only (FE `DatabaseTransactionMgr.abortTimeoutTxns`).
+fn abort_wait(timeout_s: u64) -> Duration {
+    Duration::from_secs(timeout_s.saturating_add(60))
+}
+
+/// Wait until `label` is no longer PREPARE/PREPARED (a transaction that nobody can finish: the
+/// backend that held it restarted, so rollback answers TXN_NOT_EXISTS). Polls with back-off up
+/// to `max_wait`; the final state, or an error.
+pub fn wait_until_final(
+    loader: &dyn Loader,
+    db: &str,
+    label: &str,
+    max_wait: Duration,
+) -> Result<LabelState, LoadError> {
+    tracing::warn!(
+        label,
+        wait_s = max_wait.as_secs(),
+        "StarRocks lost the transaction with a restarted backend: waiting for the FE to abort it"
+    );
+    // 200 ms doubling to 10 s: enough attempts to cover `max_wait`.
+    let policy = RetryPolicy {
+        max_attempts: 8 + (max_wait.as_secs() / 10) as u32,
+        initial_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(10),
+        multiplier: 2.0,
+    };
+    retry(&policy, |_| match loader.label_state(db, label) {
+        Ok(LabelState::Prepare | LabelState::Prepared) => {
+            Err(Attempt::Again(LoadError::LabelRunning(format!(
+                "label {label} is still open {} s after its backend lost it",
+                max_wait.as_secs()
+            ))))
+        }
+        Ok(s) => Ok(s),
+        Err(e @ LoadError::Definite(_)) => Err(Attempt::Stop(e)),
+        Err(e) => Err(Attempt::Again(e)),
+    })
+    .map_err(Attempt::into_inner)
+}
+
 /// Begin a transaction with `label`, clearing a lingering RUNNING transaction of a crashed
-/// attempt first. FINISHED means the checkpoint is behind the target: a stop.
+/// attempt first (rolled back, or — when its backend lost it — waited out until the FE aborts
+/// it). FINISHED means the checkpoint is behind the target: a stop.
 pub fn begin_fresh(
     loader: &dyn Loader,
     db: &str,
     table: &str,
     label: &str,
     timeout_s: u64,
-    retry: &Retry,
+    policy: &RetryPolicy,
 ) -> Result<(), SinkError> {
-    let mut last = String::new();
-    for attempt in 0..retry.attempts.max(1) {
+    let r = retry(policy, |_| {
         match loader.begin(db, table, label, timeout_s) {
-            Ok(BeginOutcome::Begun) => return Ok(()),
+            Ok(BeginOutcome::Begun) => Ok(()),
             Ok(BeginOutcome::ExistsRunning) => {
                 tracing::info!(
                     label,
                     "rolling back a lingering transaction of an earlier attempt"
                 );
-                if let Err(e) = loader.rollback(db, table, label) {
-                    last = e.to_string();
-                    if let LoadFailure::Definite(m) = e {
-                        // The label may have finished meanwhile; the next begin tells.
-                        tracing::warn!(label, "rollback refused: {m}");
+                match loader.rollback(db, table, label) {
+                    Ok(()) => {}
+                    Err(LoadError::TxnNotExists(_)) => {
+                        if let Err(e) = wait_until_final(loader, db, label, abort_wait(timeout_s)) {
+                            return Err(Attempt::Again(SinkError::Retry(e.to_string())));
+                        }
                     }
+                    // The label may have finished meanwhile; the next begin tells.
+                    Err(e) => tracing::warn!(label, "rollback refused: {e}"),
                 }
-                continue;
+                Err(Attempt::Again(SinkError::Retry(format!(
+                "begin of `{db}`.`{table}` (label {label}): a lingering transaction was cleared"
+            ))))
             }
-            Ok(BeginOutcome::ExistsFinished) => {
-                return Err(SinkError::Fatal(fail(
-                    Kind::Sync,
-                    format!(
-                        "label {label} of `{db}`.`{table}` is already committed in StarRocks, but \
-                         the checkpoint says its data was not loaded yet: the state directory is \
-                         older than the target (restored from a backup, or shared by two jobs?). \
-                         Stopping to avoid loading rows twice. Use the state directory that \
-                         belongs to this target, or truncate the target tables and delete the \
-                         state directory for a fresh snapshot"
-                    ),
-                )))
+            Ok(BeginOutcome::ExistsFinished) => Err(Attempt::Stop(SinkError::Fatal(fail(
+                Kind::Sync,
+                format!(
+                    "label {label} of `{db}`.`{table}` is already committed in StarRocks, but \
+                 the checkpoint says its data was not loaded yet: the state directory is \
+                 older than the target (restored from a backup, or shared by two jobs?). \
+                 Stopping to avoid loading rows twice. Use the state directory that \
+                 belongs to this target, or start over with `smt sync --reset`"
+                ),
+            )))),
+            Err(LoadError::Definite(m)) => {
+                Err(Attempt::Stop(definite(db, table, label, "begin", &m)))
             }
-            Err(LoadFailure::Definite(m)) => return Err(definite(db, table, label, "begin", &m)),
-            Err(e) => last = e.to_string(),
+            Err(e) => Err(Attempt::Again(SinkError::Retry(format!(
+                "begin of `{db}`.`{table}` (label {label}): {e}"
+            )))),
         }
-        std::thread::sleep(retry.delay(attempt));
+    });
+    r.map_err(Attempt::into_inner)
+}
+
+impl crate::retry::Retryable for SinkError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, SinkError::Retry(_))
     }
-    Err(SinkError::Retry(format!(
-        "begin of `{db}`.`{table}` (label {label}): {last}"
-    )))
 }
 
 /// Check prepare's counts against the rows sent.
@@ -229,26 +248,35 @@ pub fn load_txn(
     bodies: &[Body],
     extra_headers: &[(String, String)],
     timeout_s: u64,
-    retry: &Retry,
+    policy: &RetryPolicy,
 ) -> Result<(), SinkError> {
     let sent: u64 = bodies.iter().map(|b| b.rows).sum();
-    let mut last = String::new();
-    'attempt: for attempt in 0..retry.attempts.max(1) {
-        if attempt > 0 {
-            std::thread::sleep(retry.delay(attempt - 1));
+    // Roll back after a failed step; a transaction its backend lost is waited out instead (it
+    // cannot be rolled back), so that the next attempt can begin the label again.
+    let abandon = |e: &LoadError| {
+        let lost = matches!(e, LoadError::TxnNotExists(_))
+            || matches!(
+                loader.rollback(db, table, label),
+                Err(LoadError::TxnNotExists(_))
+            );
+        if lost {
+            let _ = wait_until_final(loader, db, label, abort_wait(timeout_s));
         }
-        begin_fresh(loader, db, table, label, timeout_s, retry)?;
+    };
+    let r = retry(policy, |_| {
+        begin_fresh(loader, db, table, label, timeout_s, policy).map_err(Attempt::Stop)?;
         for body in bodies {
             match loader.load(db, table, label, body, extra_headers) {
                 Ok(()) => {}
-                Err(LoadFailure::Definite(m)) => {
+                Err(LoadError::Definite(m)) => {
                     let _ = loader.rollback(db, table, label);
-                    return Err(definite(db, table, label, "a load", &m));
+                    return Err(Attempt::Stop(definite(db, table, label, "a load", &m)));
                 }
                 Err(e) => {
-                    last = e.to_string();
-                    let _ = loader.rollback(db, table, label);
-                    continue 'attempt;
+                    abandon(&e);
+                    return Err(Attempt::Again(SinkError::Retry(format!(
+                        "loading `{db}`.`{table}` (label {label}): {e}"
+                    ))));
                 }
             }
         }
@@ -256,23 +284,25 @@ pub fn load_txn(
             Ok(c) => {
                 if let Err(e) = check_counts(db, table, label, &c, sent) {
                     let _ = loader.rollback(db, table, label);
-                    return Err(e);
+                    return Err(Attempt::Stop(e));
                 }
-                return Ok(());
+                Ok(())
             }
-            Err(LoadFailure::Definite(m)) => {
+            Err(LoadError::Definite(m)) => {
                 let _ = loader.rollback(db, table, label);
-                return Err(definite(db, table, label, "prepare", &m));
+                Err(Attempt::Stop(definite(db, table, label, "prepare", &m)))
             }
             Err(e) => {
-                last = e.to_string();
-                let _ = loader.rollback(db, table, label);
+                // The outcome of prepare is unknown (or its reply lost): without counts the
+                // transaction cannot be trusted; redo it.
+                abandon(&e);
+                Err(Attempt::Again(SinkError::Retry(format!(
+                    "preparing `{db}`.`{table}` (label {label}): {e}"
+                ))))
             }
         }
-    }
-    Err(SinkError::Retry(format!(
-        "loading `{db}`.`{table}` (label {label}): {last}"
-    )))
+    });
+    r.map_err(Attempt::into_inner)
 }
 
 fn lost_message(p: &PendingLabel, state: &str) -> String {
@@ -281,48 +311,78 @@ fn lost_message(p: &PendingLabel, state: &str) -> String {
          recorded it as prepared and not yet committed: its rows are not in the target. This \
          happens when smt was stopped longer than the FE's prepared_transaction_default_timeout_second \
          (default 86400 s) or label_keep_max_second, or the FE lost the transaction. The target \
-         is missing data: truncate the target tables, delete the state directory and run `smt \
-         sync` again for a fresh snapshot",
+         is missing data: start over with `smt sync --reset` (truncates the targets and takes a \
+         fresh snapshot)",
         p.label, p.db, p.table
     )
 }
 
+/// The FE aborts a PREPARED transaction after `prepared_transaction_default_timeout_second`
+/// (default 86400 s; per transaction `prepared_timeout` from 3.5.4, FE `TransactionState.isTimeout`).
+pub const PREPARED_TIMEOUT_S: u64 = 86_400;
+
+/// Seconds since the Unix epoch (the checkpoint's clock for `prepared_at`).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A label StarRocks no longer knows (UNKNOWN) that the checkpoint recorded as PREPARED at
+/// `prepared_at`: inside the FE's prepared timeout nothing but our own commit can have
+/// finished a PREPARED transaction (label cleanup removes finished ones only, FE
+/// `DatabaseTransactionMgr.removeExpiredTxns`), so it was committed and its label has since
+/// been cleaned (`label_keep_max_num` = 1000 per database turns over in minutes on a busy
+/// database). Outside that window the FE may have aborted it first: undecidable.
+pub fn unknown_means_committed(p: &PendingLabel, now: u64) -> bool {
+    p.prepared_at
+        .is_some_and(|t| now.saturating_sub(t) < PREPARED_TIMEOUT_S * 9 / 10)
+}
+
 /// Commit one PREPARED label, retrying transient failures; a definite failure means lost data.
-pub fn commit(loader: &dyn Loader, p: &PendingLabel, retry: &Retry) -> anyhow::Result<()> {
-    let mut last = String::new();
-    for attempt in 0..retry.attempts.max(1) {
-        match loader.commit(&p.db, &p.table, &p.label) {
-            Ok(()) => return Ok(()),
-            Err(LoadFailure::Definite(m)) => {
-                // Ask what StarRocks knows before declaring data loss.
-                return match loader.label_state(&p.db, &p.label) {
-                    Ok(LabelState::Committed | LabelState::Visible) => Ok(()),
-                    Ok(s) => Err(fail(Kind::Sync, format!("{} ({m})", lost_message(p, &format!("{s:?}"))))),
-                    Err(e) => Err(fail(
-                        Kind::Target,
-                        format!("commit of label {} failed ({m}) and its state is unknown ({e}); run smt sync again to retry", p.label),
-                    )),
-                };
+pub fn commit(loader: &dyn Loader, p: &PendingLabel, policy: &RetryPolicy) -> anyhow::Result<()> {
+    let r = retry(policy, |_| match loader.commit(&p.db, &p.table, &p.label) {
+        Ok(()) => Ok(()),
+        Err(LoadError::Transient(m)) => Err(Attempt::Again(fail(
+            Kind::Target,
+            format!(
+                "cannot commit label {} of `{}`.`{}`: {m}. It stays PREPARED in StarRocks and is \
+                 listed in the checkpoint: run smt sync again to commit it",
+                p.label, p.db, p.table
+            ),
+        ))),
+        Err(e) => {
+            // Ask what StarRocks knows before declaring data loss.
+            let m = e.to_string();
+            match loader.label_state(&p.db, &p.label) {
+                Ok(LabelState::Committed | LabelState::Visible) => Ok(()),
+                Ok(LabelState::Unknown) if unknown_means_committed(p, unix_now()) => Ok(()),
+                Ok(LabelState::Prepared) => Err(Attempt::Again(fail(
+                    Kind::Target,
+                    format!("commit of label {} failed ({m}); it is still PREPARED", p.label),
+                ))),
+                Ok(s) => Err(Attempt::Stop(fail(
+                    Kind::Sync,
+                    format!("{} ({m})", lost_message(p, &format!("{s:?}"))),
+                ))),
+                Err(se) => Err(Attempt::Stop(fail(
+                    Kind::Target,
+                    format!(
+                        "commit of label {} failed ({m}) and its state is unknown ({se}); run smt sync again to retry",
+                        p.label
+                    ),
+                ))),
             }
-            Err(e) => last = e.to_string(),
         }
-        std::thread::sleep(retry.delay(attempt));
-    }
-    Err(fail(
-        Kind::Target,
-        format!(
-            "cannot commit label {} of `{}`.`{}`: {last}. It stays PREPARED in StarRocks and is \
-             listed in the checkpoint: run smt sync again to commit it",
-            p.label, p.db, p.table
-        ),
-    ))
+    });
+    r.map_err(Attempt::into_inner)
 }
 
 /// Restart: commit every label the checkpoint lists as prepared.
 pub fn resolve_pending(
     loader_for: &dyn Fn(&PendingLabel) -> Option<std::sync::Arc<dyn Loader>>,
     pending: &[PendingLabel],
-    retry: &Retry,
+    policy: &RetryPolicy,
 ) -> anyhow::Result<()> {
     for p in pending {
         let Some(loader) = loader_for(p) else {
@@ -335,10 +395,32 @@ pub fn resolve_pending(
                 ),
             ));
         };
-        let state = state_with_retry(&*loader, p, retry)?;
+        let state = retry(policy, |_| {
+            loader.label_state(&p.db, &p.label).map_err(|e| match e {
+                LoadError::Definite(m) => Attempt::Stop(m),
+                other => Attempt::Again(other.to_string()),
+            })
+        })
+        .map_err(|e| {
+            fail(
+                Kind::Target,
+                format!(
+                    "cannot ask StarRocks for label {}: {}",
+                    p.label,
+                    e.into_inner()
+                ),
+            )
+        })?;
         match state {
-            LabelState::Prepared => commit(&*loader, p, retry)?,
+            LabelState::Prepared => commit(&*loader, p, policy)?,
             LabelState::Committed | LabelState::Visible => {}
+            LabelState::Unknown if unknown_means_committed(p, unix_now()) => {
+                tracing::info!(
+                    label = %p.label,
+                    "StarRocks no longer remembers this label (cleaned after its commit); it was \
+                     prepared within the FE's prepared timeout, so its commit is what finished it"
+                );
+            }
             LabelState::Prepare | LabelState::Aborted | LabelState::Unknown => {
                 return Err(fail(Kind::Sync, lost_message(p, &format!("{state:?}"))))
             }
@@ -348,45 +430,10 @@ pub fn resolve_pending(
     Ok(())
 }
 
-fn state_with_retry(
-    loader: &dyn Loader,
-    p: &PendingLabel,
-    retry: &Retry,
-) -> anyhow::Result<LabelState> {
-    let mut last = String::new();
-    for attempt in 0..retry.attempts.max(1) {
-        match loader.label_state(&p.db, &p.label) {
-            Ok(s) => return Ok(s),
-            Err(LoadFailure::Definite(m)) => {
-                return Err(fail(
-                    Kind::Target,
-                    format!("cannot ask StarRocks for label {}: {m}", p.label),
-                ))
-            }
-            Err(e) => last = e.to_string(),
-        }
-        std::thread::sleep(retry.delay(attempt));
-    }
-    Err(fail(
-        Kind::Target,
-        format!("cannot ask StarRocks for label {}: {last}", p.label),
-    ))
-}
-
 /// The real target: the transaction API of `StreamLoadClient`.
 mod real {
     use super::*;
-    use crate::starrocks::stream_load::{self as sl, LoadError, LoadOptions, StreamLoadClient};
-
-    fn map(e: LoadError) -> LoadFailure {
-        match e {
-            LoadError::Transient(m) => LoadFailure::Transient(m),
-            LoadError::Unknown(m) | LoadError::LabelRunning(m) => LoadFailure::Unknown(m),
-            // The transaction was aborted or timed out under us: redo it (same label).
-            LoadError::Definite(m) if m.contains("does not exist") => LoadFailure::Transient(m),
-            LoadError::Definite(m) => LoadFailure::Definite(m),
-        }
-    }
+    use crate::starrocks::stream_load::{self as sl, LoadOptions, StreamLoadClient};
 
     impl Loader for StreamLoadClient {
         fn begin(
@@ -395,7 +442,7 @@ mod real {
             table: &str,
             label: &str,
             timeout_s: u64,
-        ) -> Result<BeginOutcome, LoadFailure> {
+        ) -> Result<BeginOutcome, LoadError> {
             match StreamLoadClient::begin(self, db, table, label, timeout_s) {
                 Ok(_) => Ok(BeginOutcome::Begun),
                 Err(LoadError::LabelRunning(_)) => Ok(BeginOutcome::ExistsRunning),
@@ -406,10 +453,10 @@ mod real {
                         Ok(sl::LabelState::Prepare | sl::LabelState::Prepared) => {
                             Ok(BeginOutcome::ExistsRunning)
                         }
-                        _ => Err(LoadFailure::Definite(m)),
+                        _ => Err(LoadError::Definite(m)),
                     }
                 }
-                Err(e) => Err(map(e)),
+                Err(e) => Err(e),
             }
         }
 
@@ -420,10 +467,9 @@ mod real {
             label: &str,
             body: &Body,
             extra_headers: &[(String, String)],
-        ) -> Result<(), LoadFailure> {
-            let format = body.format.clone();
+        ) -> Result<(), LoadError> {
             let opts = LoadOptions {
-                format,
+                format: body.format.clone(),
                 columns: body.columns.clone(),
                 jsonpaths: body.jsonpaths.clone(),
                 extra_headers: extra_headers.to_vec(),
@@ -432,11 +478,10 @@ mod real {
             };
             self.load_in_txn(db, table, label, &opts, &body.bytes)
                 .map(|_| ())
-                .map_err(map)
         }
 
-        fn prepare(&self, db: &str, table: &str, label: &str) -> Result<Counts, LoadFailure> {
-            let r = StreamLoadClient::prepare(self, db, table, label).map_err(map)?;
+        fn prepare(&self, db: &str, table: &str, label: &str) -> Result<Counts, LoadError> {
+            let r = StreamLoadClient::prepare(self, db, table, label)?;
             Ok(Counts {
                 total: r.total_rows,
                 loaded: r.loaded_rows,
@@ -445,22 +490,16 @@ mod real {
             })
         }
 
-        fn commit(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure> {
+        fn commit(&self, db: &str, table: &str, label: &str) -> Result<(), LoadError> {
             self.commit_resolving(db, table, label)
-                .map_err(|e| match e {
-                    LoadError::Definite(m) => LoadFailure::Definite(m),
-                    other => map(other),
-                })
         }
 
-        fn rollback(&self, db: &str, table: &str, label: &str) -> Result<(), LoadFailure> {
-            StreamLoadClient::rollback(self, db, table, label)
-                .map(|_| ())
-                .map_err(map)
+        fn rollback(&self, db: &str, table: &str, label: &str) -> Result<(), LoadError> {
+            StreamLoadClient::rollback(self, db, table, label).map(|_| ())
         }
 
-        fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadFailure> {
-            StreamLoadClient::label_state(self, db, label).map_err(map)
+        fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadError> {
+            StreamLoadClient::label_state(self, db, label)
         }
     }
 }
@@ -533,22 +572,22 @@ pub mod fake {
         }
         /// Step bookkeeping: Err = fail this call before any effect; Ok(true) = report unknown
         /// after the effect.
-        fn step(&self, g: &mut Inner) -> Result<bool, LoadFailure> {
+        fn step(&self, g: &mut Inner) -> Result<bool, LoadError> {
             let n = g.calls;
             g.calls += 1;
             if g.crash_at.is_some_and(|c| n >= c) {
-                return Err(LoadFailure::Definite("crashed".into()));
+                return Err(LoadError::Definite("crashed".into()));
             }
             if g.transient_at.contains(&n) {
-                return Err(LoadFailure::Transient(format!("injected at call {n}")));
+                return Err(LoadError::Transient(format!("injected at call {n}")));
             }
             Ok(g.unknown_after.contains(&n))
         }
     }
 
-    fn after(unknown: bool) -> Result<(), LoadFailure> {
+    fn after(unknown: bool) -> Result<(), LoadError> {
         if unknown {
-            Err(LoadFailure::Unknown("injected unknown".into()))
+            Err(LoadError::Unknown("injected unknown".into()))
         } else {
             Ok(())
         }
@@ -561,7 +600,7 @@ pub mod fake {
             table: &str,
             label: &str,
             _t: u64,
-        ) -> Result<BeginOutcome, LoadFailure> {
+        ) -> Result<BeginOutcome, LoadError> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
@@ -591,33 +630,30 @@ pub mod fake {
             label: &str,
             body: &Body,
             _x: &[(String, String)],
-        ) -> Result<(), LoadFailure> {
+        ) -> Result<(), LoadError> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
             let Some(t) = g.txns.get_mut(&key) else {
-                return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into()));
+                return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into()));
             };
             if t.state != TxnState::Prepare {
-                return Err(LoadFailure::Definite(format!(
-                    "load in state {:?}",
-                    t.state
-                )));
+                return Err(LoadError::Definite(format!("load in state {:?}", t.state)));
             }
             let v: Vec<serde_json::Value> = serde_json::from_slice(&body.bytes)
-                .map_err(|e| LoadFailure::Definite(format!("bad body: {e}")))?;
+                .map_err(|e| LoadError::Definite(format!("bad body: {e}")))?;
             t.rows.extend(v);
             after(unknown)
         }
-        fn prepare(&self, db: &str, _table: &str, label: &str) -> Result<Counts, LoadFailure> {
+        fn prepare(&self, db: &str, _table: &str, label: &str) -> Result<Counts, LoadError> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
             let Some(t) = g.txns.get_mut(&key) else {
-                return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into()));
+                return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into()));
             };
             if t.state != TxnState::Prepare {
-                return Err(LoadFailure::Definite(format!(
+                return Err(LoadError::Definite(format!(
                     "prepare in state {:?}",
                     t.state
                 )));
@@ -632,7 +668,7 @@ pub mod fake {
                 unselected: Some(0),
             })
         }
-        fn commit(&self, db: &str, _table: &str, label: &str) -> Result<(), LoadFailure> {
+        fn commit(&self, db: &str, _table: &str, label: &str) -> Result<(), LoadError> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
@@ -643,18 +679,18 @@ pub mod fake {
                 }
                 Some(t) if t.state == TxnState::Visible => return after(unknown),
                 Some(t) => {
-                    return Err(LoadFailure::Definite(format!(
+                    return Err(LoadError::Definite(format!(
                         "commit in state {:?}",
                         t.state
                     )))
                 }
-                None => return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into())),
+                None => return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into())),
             };
             g.commits += 1;
             g.tables.entry(tkey).or_default().extend(rows);
             after(unknown)
         }
-        fn rollback(&self, db: &str, _table: &str, label: &str) -> Result<(), LoadFailure> {
+        fn rollback(&self, db: &str, _table: &str, label: &str) -> Result<(), LoadError> {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
@@ -664,16 +700,16 @@ pub mod fake {
                     t.rows.clear();
                 }
                 Some(t) => {
-                    return Err(LoadFailure::Definite(format!(
+                    return Err(LoadError::Definite(format!(
                         "rollback in state {:?}",
                         t.state
                     )))
                 }
-                None => return Err(LoadFailure::Definite("TXN_NOT_EXISTS".into())),
+                None => return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into())),
             }
             after(unknown)
         }
-        fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadFailure> {
+        fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadError> {
             let mut g = self.inner.lock().unwrap();
             self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
@@ -704,18 +740,15 @@ mod tests {
             jsonpaths: None,
         }
     }
-    fn quick() -> Retry {
-        Retry {
-            attempts: 5,
-            base: Duration::from_millis(0),
-            max: Duration::from_millis(0),
-        }
+    fn quick() -> RetryPolicy {
+        RetryPolicy::immediate(5)
     }
     fn pl(label: &str) -> PendingLabel {
         PendingLabel {
             db: "d".into(),
             table: "t".into(),
             label: label.into(),
+            prepared_at: None,
         }
     }
 

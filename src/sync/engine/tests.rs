@@ -293,11 +293,7 @@ fn workload(seed: u64, n: usize, initial: usize) -> Vec<Txn> {
 fn quick_opts() -> Options {
     Options {
         until_caught_up: true,
-        retry: Retry {
-            attempts: 3,
-            base: Duration::ZERO,
-            max: Duration::ZERO,
-        },
+        retry: crate::retry::RetryPolicy::immediate(3),
         progress: false,
         max_restarts: 3,
         ..Options::default()

@@ -1,4 +1,7 @@
-//! Retry with capped exponential back-off: a pure policy plus a small loop helper.
+//! Retry with capped exponential back-off: a pure policy plus the one loop helper every retry in
+//! smt goes through (Stream Load transactions, commits, label polling, FE statements, binlog
+//! reconnects, the sync engine's restarts). Whether an error is worth repeating is a property of
+//! its type ([`Retryable`]), never of its message text.
 //!
 //! The loop never changes what is retried: the closure is called again with the attempt
 //! number only, so a Stream Load retry re-sends the same label and the same bytes (rule 1 of
@@ -78,6 +81,38 @@ impl RetryPolicy {
 /// Errors that know whether repeating the same operation is safe and useful.
 pub trait Retryable {
     fn is_retryable(&self) -> bool;
+}
+
+/// The outcome of one attempt when the closure itself decides: repeat, or stop with `E`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt<E> {
+    Again(E),
+    Stop(E),
+}
+
+impl<E> Attempt<E> {
+    pub fn into_inner(self) -> E {
+        match self {
+            Attempt::Again(e) | Attempt::Stop(e) => e,
+        }
+    }
+    /// Repeat when `e` is itself retryable, else stop.
+    pub fn of(e: E) -> Self
+    where
+        E: Retryable,
+    {
+        if e.is_retryable() {
+            Attempt::Again(e)
+        } else {
+            Attempt::Stop(e)
+        }
+    }
+}
+
+impl<E> Retryable for Attempt<E> {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Attempt::Again(_))
+    }
 }
 
 /// Run `op(attempt)` (attempt = 1, 2, ...) until it succeeds, fails with a non-retryable error,

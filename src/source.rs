@@ -62,8 +62,9 @@ pub fn session_utc(conn: &mut Conn) -> Result<()> {
         .context("setting the session time zone")
 }
 
-/// A connection failure, classified: unreachable, timed out, or too busy is transient (the
-/// server may be restarting); refused credentials or anything else is definite.
+/// A connection failure, classified: a wrong user or password is definite (a human must act);
+/// anything else — unreachable, timed out, too many connections, a locked account — may pass
+/// (the server may be restarting), and the caller's retry policy bounds the attempts.
 fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
     let at = format!("{}:{}", src.host, src.port);
     match e {
@@ -114,17 +115,9 @@ fn connect_error(src: &SourceConfig, e: &mysql::Error) -> anyhow::Error {
                 ),
             )
         }
-        // Too many connections, user resource limits, server shutting down.
-        mysql::Error::MySqlError(me) if [1040, 1203, 1226, 1053].contains(&me.code) => {
-            fail_transient(
-                Kind::Source,
-                format!(
-                    "the source database at {at} cannot take the connection now: {} (error {})",
-                    me.message, me.code
-                ),
-            )
-        }
-        mysql::Error::MySqlError(me) => fail(
+        // Too many connections, a locked account, a server shutting down, ...: may pass; the
+        // caller's retry policy bounds the attempts.
+        mysql::Error::MySqlError(me) => fail_transient(
             Kind::Source,
             format!(
                 "the source database at {at} refused the connection as '{}': {} (error {})",

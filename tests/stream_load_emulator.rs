@@ -522,3 +522,48 @@ fn an_expired_label_of_a_committed_transaction_is_not_a_false_alarm() {
     assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
     assert_eq!(emu.rows("slc_expire", "t").unwrap().len(), 6);
 }
+
+/// Without fast schema evolution an ALTER is a job: a second ALTER of the table is refused
+/// while it runs, and loads keep the old schema. `alter_and_wait` retries the refused one and
+/// returns only when StarRocks reports the job FINISHED.
+#[test]
+fn alters_wait_for_the_schema_change_job() {
+    let emu = Emulator::start(EmulatorConfig {
+        password: PW.into(),
+        version: "3.1.5 emulator".into(),
+        alter_job_ms: 300,
+        ..Default::default()
+    })
+    .unwrap();
+    setup(&emu, "slc_alter");
+    let mut c = fe(&emu);
+    c.exec("ALTER TABLE `slc_alter`.`t` ADD COLUMN `a` INT NULL")
+        .expect("first ALTER starts a job");
+    let e = c
+        .exec("ALTER TABLE `slc_alter`.`t` ADD COLUMN `x` INT NULL")
+        .expect_err("a second ALTER is refused while the job runs");
+    assert!(
+        e.message()
+            .contains("schema change operation is in progress"),
+        "{e:?}"
+    );
+    c.alter_and_wait(
+        "slc_alter",
+        "t",
+        "ALTER TABLE `slc_alter`.`t` ADD COLUMN `b` INT NULL",
+        Duration::from_secs(20),
+    )
+    .expect("waits for the running job, then for its own");
+    let r = c
+        .query_rows("SHOW ALTER TABLE COLUMN FROM `slc_alter` WHERE TableName = 't'")
+        .unwrap();
+    let state = r.column("State").unwrap();
+    assert_eq!(r.rows.len(), 2, "two jobs: a and b");
+    assert!(r
+        .rows
+        .iter()
+        .all(|row| row[state].as_deref() == Some("FINISHED")));
+    let mut cols = emu.columns("slc_alter", "t").unwrap();
+    cols.sort();
+    assert_eq!(cols, vec!["a", "b", "id", "name"]);
+}

@@ -250,6 +250,102 @@ impl FeClient {
         }
     }
 
+    /// Run one `ALTER TABLE` on `db`.`table` and wait until StarRocks has applied it. Without
+    /// fast schema evolution (or for MODIFY COLUMN) StarRocks runs the change as a job and
+    /// refuses another ALTER of the table, and loads keep the old schema, until it finishes
+    /// (FE `alter/SchemaChangeHandler`, `InvalidOlapTableStateException`). The jobs of the
+    /// table are polled in `SHOW ALTER TABLE COLUMN`: every job newer than the ones before the
+    /// statement (by JobId; CreateTime has only seconds) must be FINISHED — none means it was
+    /// applied at once (fast schema evolution); CANCELLED is an error with StarRocks' message.
+    /// An ALTER refused because an earlier job still runs waits for that job first.
+    pub fn alter_and_wait(
+        &mut self,
+        db: &str,
+        table: &str,
+        sql: &str,
+        max_wait: Duration,
+    ) -> Result<(), FeError> {
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_millis(100);
+        let sleep = |delay: &mut Duration| {
+            std::thread::sleep(*delay);
+            *delay = (*delay * 2).min(Duration::from_secs(5));
+        };
+        let before = self.alter_jobs(db, table)?.iter().map(|j| j.0).max();
+        loop {
+            match self.exec(sql) {
+                Ok(()) => break,
+                Err(FeError::Server { message, .. })
+                    if (message.contains("schema change operation is in progress")
+                        || message.contains("is not NORMAL"))
+                        && start.elapsed() < max_wait =>
+                {
+                    sleep(&mut delay)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        loop {
+            let ours: Vec<(u64, String, String)> = self
+                .alter_jobs(db, table)?
+                .into_iter()
+                .filter(|j| before.is_none_or(|b| j.0 > b))
+                .collect();
+            if let Some((_, _, msg)) = ours.iter().find(|j| j.1.eq_ignore_ascii_case("CANCELLED")) {
+                return Err(FeError::Server {
+                    code: 0,
+                    message: format!("the schema change `{sql}` was cancelled by StarRocks: {msg}"),
+                });
+            }
+            let open: Vec<&str> = ours
+                .iter()
+                .filter(|j| !j.1.eq_ignore_ascii_case("FINISHED"))
+                .map(|j| j.1.as_str())
+                .collect();
+            if open.is_empty() {
+                return Ok(());
+            }
+            if start.elapsed() >= max_wait {
+                return Err(FeError::Server {
+                    code: 0,
+                    message: format!(
+                        "the schema change `{sql}` is still {} after {} s (SHOW ALTER TABLE COLUMN FROM {db})",
+                        open.join(", "),
+                        max_wait.as_secs()
+                    ),
+                });
+            }
+            sleep(&mut delay);
+        }
+    }
+
+    /// (JobId, State, Msg) of the schema-change jobs of `db`.`table`.
+    fn alter_jobs(&mut self, db: &str, table: &str) -> Result<Vec<(u64, String, String)>, FeError> {
+        let q = format!(
+            "SHOW ALTER TABLE COLUMN FROM {} WHERE TableName = '{}'",
+            quote(db),
+            table.replace('\\', "\\\\").replace('\'', "\\'")
+        );
+        let r = self.query_rows(&q)?;
+        let (id, state, msg) = (
+            r.column("JobId").unwrap_or(0),
+            r.column("State").unwrap_or(9),
+            r.column("Msg").unwrap_or(10),
+        );
+        let cell =
+            |row: &Vec<Option<String>>, i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+        Ok(r.rows
+            .iter()
+            .map(|row| {
+                (
+                    cell(row, id).parse().unwrap_or(0),
+                    cell(row, state),
+                    cell(row, msg),
+                )
+            })
+            .collect())
+    }
+
     /// Usable backends (`Alive` true and `SystemDecommissioned` false) from SHOW BACKENDS;
     /// None when the statement is denied (it needs OPERATE) or the columns are missing.
     pub fn alive_backends(&mut self) -> Option<u32> {

@@ -84,8 +84,9 @@ pub trait Source {
 /// Target-side DDL the engine needs.
 pub trait Admin {
     fn truncate(&self, db: &str, table: &str) -> anyhow::Result<()>;
-    /// Run one DDL statement on the FE (schema evolution).
-    fn exec(&self, _sql: &str) -> anyhow::Result<()> {
+    /// Run one `ALTER TABLE` of `db`.`table` on the FE (schema evolution) and return once
+    /// StarRocks has applied it (a schema change job finished).
+    fn alter(&self, _db: &str, _table: &str, _sql: &str) -> anyhow::Result<()> {
         Err(anyhow::anyhow!("this target cannot run DDL"))
     }
 }
@@ -906,7 +907,7 @@ impl<'a> Engine<'a> {
             for stmt in alter_statements(t.db(), t.table(), d) {
                 tracing::info!(%stmt, cause = %sql, "following a source schema change");
                 self.admin
-                    .exec(&stmt)
+                    .alter(t.db(), t.table(), &stmt)
                     .map_err(|e| format!("{stmt}: {e:#}"))?;
             }
             let _ = n;

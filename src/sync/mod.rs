@@ -451,12 +451,12 @@ impl Admin for FeAdmin {
         fe.exec(&sql)
             .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
     }
-    fn exec(&self, sql: &str) -> anyhow::Result<()> {
+    fn alter(&self, db: &str, table: &str, sql: &str) -> anyhow::Result<()> {
         let mut fe = self
             .0
             .lock()
             .map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
-        fe.exec(sql)
+        fe.alter_and_wait(db, table, sql, Duration::from_secs(3600))
             .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
     }
 }

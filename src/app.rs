@@ -55,31 +55,43 @@ pub struct SourceSummary {
     /// information_schema queries issued (0 for a dump).
     pub queries: u32,
     pub tables_read: usize,
+    /// Set when the source user cannot see everything (its grants are not global): what it
+    /// may read and the GRANT that would show more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
 }
 
 /// Read the source schema, restricted to databases some rule can match.
 pub fn read_source(config: &Config) -> anyhow::Result<SourceSchema> {
-    let want_db = |db: &str| config.rules.iter().any(|r| r.database.is_match(db));
+    let want_db = |db: &str| config.wants_database(db);
     match &config.source.kind {
         SourceKind::Dump(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| fail(Kind::Config, format!("schema dump {}: {e}", path.display())))?;
-            let tables: Vec<TableDesc> = crate::schema::dump::parse_dump(&text)
-                .map_err(|e| {
-                    fail(
-                        Kind::Config,
-                        format!("schema dump {}: {e:#}", path.display()),
-                    )
-                })?
-                .into_iter()
-                .filter(|t| want_db(&t.database))
-                .collect();
+            let all = crate::schema::dump::parse_dump(&text).map_err(|e| {
+                fail(
+                    Kind::Config,
+                    format!("schema dump {}: {e:#}", path.display()),
+                )
+            })?;
+            if all.is_empty() {
+                return Err(fail(
+                    Kind::Config,
+                    format!(
+                        "schema dump {}: no CREATE TABLE statement found; give a schema dump \
+                         (mysqldump / mariadb-dump --no-data --databases ...) or a [db] server",
+                        path.display()
+                    ),
+                ));
+            }
+            let tables: Vec<TableDesc> = all.into_iter().filter(|t| want_db(&t.database)).collect();
             Ok(SourceSchema {
                 summary: SourceSummary {
                     kind: "dump".into(),
                     server_version: None,
                     queries: 0,
                     tables_read: tables.len(),
+                    visibility: None,
                 },
                 tables,
             })
@@ -92,6 +104,7 @@ pub fn read_source(config: &Config) -> anyhow::Result<SourceSchema> {
                     server_version: Some(intro.server.version.clone()),
                     queries: intro.queries,
                     tables_read: intro.tables.len(),
+                    visibility: intro.visibility.limits(&intro.server.current_user),
                 },
                 tables: intro.tables,
             })
@@ -102,6 +115,18 @@ pub fn read_source(config: &Config) -> anyhow::Result<SourceSchema> {
 /// Plan, or a Kind::Plan failure listing every problem.
 pub fn plan_tables(config: &Config, tables: &[TableDesc]) -> anyhow::Result<Plan> {
     crate::plan::build(config, tables).map_err(|e| fail(Kind::Plan, e.to_string()))
+}
+
+/// [`plan_tables`] of what [`read_source`] found; when the source user cannot see everything,
+/// a failure also says what it may see (the usual reason why nothing matched).
+pub fn plan_source(config: &Config, source: &SourceSchema) -> anyhow::Result<Plan> {
+    crate::plan::build(config, &source.tables).map_err(|e| {
+        let mut msg = e.to_string();
+        if let Some(v) = &source.summary.visibility {
+            msg.push_str(&format!("  - {v}\n"));
+        }
+        fail(Kind::Plan, msg)
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -152,9 +177,19 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
         config.other.output_dir = dir.clone();
     }
     let source = read_source(&config)?;
-    let plan = plan_tables(&config, &source.tables)?;
+    let plan = plan_source(&config, &source)?;
     let files = crate::output::result_files(&plan)?;
-    let written = crate::output::write_result_files(&config.other.output_dir, &files)?;
+    let out_dir = &config.other.output_dir;
+    let written = crate::output::write_result_files(out_dir, &files).map_err(|e| {
+        fail(
+            Kind::Local,
+            format!(
+                "cannot write the result files to {}: {e:#}. Check the output directory \
+                 ([other] output_dir, or -o) and its permissions",
+                out_dir.display()
+            ),
+        )
+    })?;
 
     let summary = GenerateSummary {
         config: config.path.clone(),
@@ -206,11 +241,21 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
             })
             .collect(),
     };
+    // Some tables could not be planned: the others are written, the exit code says "partial".
+    let code = if summary.skipped.is_empty() {
+        0
+    } else {
+        Kind::Partial.exit_code()
+    };
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&summary)?;
+            v["exit_code"] = code.into();
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
         Format::Text => print!("{}", summary_text(&summary)),
     }
-    Ok(0)
+    Ok(code)
 }
 
 fn summary_text(s: &GenerateSummary) -> String {
@@ -230,6 +275,9 @@ fn summary_text(s: &GenerateSummary) -> String {
         s.tables_planned,
         s.output_dir.display()
     );
+    if let Some(v) = &s.source.visibility {
+        let _ = writeln!(out, "warning: {v}");
+    }
     for r in &s.rules {
         if r.tables == 0 {
             let _ = writeln!(out, "  rule {}: matched no table", r.rule);
@@ -277,7 +325,12 @@ fn summary_text(s: &GenerateSummary) -> String {
         }
     }
     if !s.skipped.is_empty() {
-        let _ = writeln!(out, "skipped tables: {}", s.skipped.len());
+        let _ = writeln!(
+            out,
+            "not planned (fix them, or leave them out with exclude_table / exclude_database in \
+             the rule): {}",
+            s.skipped.len()
+        );
         for k in &s.skipped {
             let _ = writeln!(
                 out,
@@ -316,16 +369,35 @@ fn apply(args: &crate::cli::ApplyArgs) -> anyhow::Result<u8> {
         }
         None => {
             let source = read_source(&config)?;
-            let plan = plan_tables(&config, &source.tables)?;
+            let plan = plan_source(&config, &source)?;
             (crate::render::starrocks_statements(&plan), Some(plan))
         }
     };
     let report = crate::apply::run_with_config(&config, &statements, plan.as_ref(), &opts)?;
     print!("{}", report.render(args.format));
-    match report.failure() {
-        Some(err) => Err(err),
-        None => Ok(0),
+    if let Some(err) = report.failure() {
+        return Err(err);
     }
+    match plan.as_ref().map(|p| p.skipped.as_slice()).unwrap_or(&[]) {
+        [] => Ok(0),
+        skipped => Err(fail(
+            Kind::Partial,
+            format!(
+                "{} source table(s) could not be planned and were not applied: {}",
+                skipped.len(),
+                skipped_list(skipped)
+            ),
+        )),
+    }
+}
+
+/// `db.table (reason)` of each skipped table, `; `-separated.
+fn skipped_list(skipped: &[crate::plan::Skipped]) -> String {
+    skipped
+        .iter()
+        .map(|k| format!("{}.{} ({})", k.database, k.table, k.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
@@ -334,6 +406,19 @@ fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
         return crate::sync::flink::run(&config.other.output_dir);
     }
     let schema = read_source(&config)?;
-    let plan = plan_tables(&config, &schema.tables)?;
+    let plan = plan_source(&config, &schema)?;
+    if !plan.skipped.is_empty() {
+        // A sync that quietly leaves a matched table behind is a lost table: refuse.
+        return Err(fail(
+            Kind::Plan,
+            format!(
+                "{} source table(s) the rules match cannot be planned, so smt sync does not \
+                 start: {}. Fix them, or leave them out explicitly with exclude_table / \
+                 exclude_database in their rule",
+                plan.skipped.len(),
+                skipped_list(&plan.skipped)
+            ),
+        ));
+    }
     crate::sync::run(&config, &plan, a)
 }

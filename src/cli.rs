@@ -55,6 +55,17 @@ pub enum Command {
     Sync(SyncArgs),
 }
 
+impl Command {
+    /// The output format the command was asked for (errors follow it too).
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Generate(a) => a.format,
+            Command::Apply(a) => a.format,
+            Command::Sync(a) => a.format,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// The INI config file (SMT format: [db], [other], [table-rule.N]).

@@ -18,6 +18,9 @@ pub enum Kind {
     Partial,
     /// Replication stopped for a reason a human must act on (exit 7).
     Sync,
+    /// The local environment: a file or directory smt must write (output_dir, the state
+    /// directory) cannot be written (exit 8).
+    Local,
 }
 
 impl Kind {
@@ -29,6 +32,20 @@ impl Kind {
             Kind::Plan => 5,
             Kind::Partial => 6,
             Kind::Sync => 7,
+            Kind::Local => 8,
+        }
+    }
+
+    /// A short stable name for JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Config => "config",
+            Kind::Source => "source",
+            Kind::Target => "target",
+            Kind::Plan => "plan",
+            Kind::Partial => "partial",
+            Kind::Sync => "sync",
+            Kind::Local => "local",
         }
     }
 }
@@ -83,6 +100,60 @@ pub fn is_transient(err: &anyhow::Error) -> bool {
         .is_none_or(|f| f.transient)
 }
 
+/// The error as a human reads it: the whole chain, without the `mysql` crate's debug-style
+/// wrappers (`DriverError { … }`, `MySqlError { … }`, `IoError { … }`) that its Display adds.
+pub fn display(err: &anyhow::Error) -> String {
+    unwrap_driver_text(&format!("{err:#}"))
+}
+
+fn unwrap_driver_text(text: &str) -> String {
+    let mut s = text.to_string();
+    for w in [
+        "DriverError { ",
+        "MySqlError { ",
+        "IoError { ",
+        "CodecError { ",
+        "UrlError { ",
+        "FromValueError { ",
+        "FromRowError { ",
+    ] {
+        while let Some(i) = s.find(w) {
+            // The wrapper's closing " }" is the first one after it at the same nesting.
+            let body_start = i + w.len();
+            let mut depth = 0usize;
+            let mut end = None;
+            for (j, c) in s[body_start..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        end = Some(body_start + j);
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            let Some(e) = end else { break };
+            let body = s[body_start..e].trim_end().to_string();
+            s.replace_range(i..=e, &body);
+        }
+    }
+    s
+}
+
+/// The error as the JSON document `--format json` prints on stdout:
+/// `{"error": {"kind": "config", "message": "..."}, "exit_code": 2}`.
+pub fn to_json(err: &anyhow::Error) -> serde_json::Value {
+    let kind = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .map_or("internal", |f| f.kind.name());
+    serde_json::json!({
+        "error": { "kind": kind, "message": display(err) },
+        "exit_code": exit_code_of(err),
+    })
+}
+
 /// Exit code for an error: the first [`Failure`] in its chain, else 1.
 pub fn exit_code_of(err: &anyhow::Error) -> u8 {
     err.chain()
@@ -100,4 +171,41 @@ Exit codes:
   4  StarRocks error: unreachable, access denied, request rejected
   5  nothing to plan or unplannable: no table matched, unsupported column type, bad name
   6  partial failure: some statements or tables failed (see the report)
-  7  sync stopped: a condition a human must resolve (see the message)";
+  7  sync stopped: a condition a human must resolve (see the message)
+  8  local environment: a file or directory smt must write cannot be written (output_dir,
+     state directory): check the path and its permissions";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_wrappers_are_removed_from_messages() {
+        assert_eq!(
+            unwrap_driver_text(
+                "reading x: DriverError { Could not connect to address `h:1': Connection refused }"
+            ),
+            "reading x: Could not connect to address `h:1': Connection refused"
+        );
+        assert_eq!(
+            unwrap_driver_text("MySqlError { ERROR 1142 (42000): SELECT command denied }"),
+            "ERROR 1142 (42000): SELECT command denied"
+        );
+        assert_eq!(
+            unwrap_driver_text("plain {braces} kept"),
+            "plain {braces} kept"
+        );
+    }
+
+    #[test]
+    fn json_errors_carry_kind_and_exit_code() {
+        let e = fail(Kind::Config, "bad key");
+        let j = to_json(&e);
+        assert_eq!(j["error"]["kind"], "config");
+        assert_eq!(j["error"]["message"], "bad key");
+        assert_eq!(j["exit_code"], 2);
+        assert!(is_transient(&anyhow::anyhow!("untyped")));
+        assert!(!is_transient(&e));
+        assert!(is_transient(&fail_transient(Kind::Source, "down")));
+    }
+}

@@ -150,6 +150,8 @@ pub struct ServerInfo {
     pub time_zone: String,
     /// The server's current UTC offset in seconds (from `NOW()` in a default session).
     pub utc_offset: i64,
+    /// `CURRENT_USER()`, e.g. `cdc@%`.
+    pub current_user: String,
 }
 
 impl ServerInfo {
@@ -164,7 +166,7 @@ pub fn probe(conn: &mut Conn) -> Result<ServerInfo> {
     let row: Option<Row> = conn
         .query_first(
             "SELECT VERSION(), @@global.time_zone, @@system_time_zone, \
-             TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), NOW())",
+             TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), NOW()), CURRENT_USER()",
         )
         .map_err(|e| {
             fail(
@@ -201,6 +203,7 @@ pub fn probe(conn: &mut Conn) -> Result<ServerInfo> {
         version,
         time_zone,
         utc_offset,
+        current_user: text(4),
     })
 }
 
@@ -318,6 +321,71 @@ pub fn quoted_account(current_user: &str) -> String {
         Some((u, h)) => format!("'{}'@'{}'", u.replace('\'', "''"), h.replace('\'', "''")),
         None if current_user.is_empty() => "'user'@'%'".to_string(),
         None => format!("'{}'@'%'", current_user.replace('\'', "''")),
+    }
+}
+
+/// What the connecting user may read, from its SHOW GRANTS lines: information_schema shows
+/// only the databases and tables a user has some privilege on, so anything outside these is
+/// invisible to introspection (and silently absent from the plan without this report).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// SELECT (or ALL PRIVILEGES) on `*.*`: everything is visible.
+    pub global: bool,
+    /// Otherwise the scopes with SELECT: `` `shop`.* ``, `` `shop`.`orders` ``.
+    pub scopes: Vec<String>,
+}
+
+impl Visibility {
+    pub fn from_grants(grants: &[String]) -> Visibility {
+        let mut v = Visibility::default();
+        for g in grants {
+            let upper = g.to_ascii_uppercase();
+            let Some(rest) = upper.strip_prefix("GRANT ") else {
+                continue;
+            };
+            let Some(on) = rest.find(" ON ") else {
+                continue;
+            };
+            let privs = &rest[..on];
+            let reads =
+                privs.contains("ALL PRIVILEGES") || privs.split(',').any(|p| p.trim() == "SELECT");
+            if !reads {
+                continue;
+            }
+            // The scope as written in the original line (names keep their case).
+            let start = "GRANT ".len() + on + " ON ".len();
+            let scope = g[start..]
+                .split(" TO ")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if scope == "*.*" {
+                v.global = true;
+            } else if !scope.is_empty() {
+                v.scopes.push(scope);
+            }
+        }
+        v
+    }
+
+    /// A sentence for reports; None when everything is visible.
+    pub fn limits(&self, account: &str) -> Option<String> {
+        if self.global {
+            return None;
+        }
+        let seen = if self.scopes.is_empty() {
+            "no database at all".to_string()
+        } else {
+            self.scopes.join(", ")
+        };
+        Some(format!(
+            "the source user {} may read only {seen}: information_schema shows nothing else, so \
+             tables outside that are not seen, not planned, and shards outside it are not merged. \
+             Grant what the rules need, e.g. GRANT SELECT ON `db`.* TO {} (or ON *.*)",
+            quoted_account(account),
+            quoted_account(account)
+        ))
     }
 }
 
@@ -448,12 +516,39 @@ mod tests {
     }
 
     #[test]
+    fn visibility_from_grants() {
+        let g = |v: &[&str]| {
+            Visibility::from_grants(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
+        assert!(g(&["GRANT ALL PRIVILEGES ON *.* TO `root`@`%` WITH GRANT OPTION"]).global);
+        assert!(g(&["GRANT SELECT, RELOAD ON *.* TO `cdc`@`%`"]).global);
+        let v = g(&[
+            "GRANT USAGE ON *.* TO `u`@`%` IDENTIFIED BY PASSWORD '*x'",
+            "GRANT SELECT ON `Shop`.* TO `u`@`%`",
+            "GRANT SELECT, INSERT ON `edu_db_1`.`course_1` TO `u`@`%`",
+            "GRANT INSERT ON `other`.* TO `u`@`%`",
+        ]);
+        assert!(!v.global);
+        assert_eq!(v.scopes, vec!["`Shop`.*", "`edu_db_1`.`course_1`"]);
+        let msg = v.limits("u@%").unwrap();
+        assert!(
+            msg.contains("`Shop`.*, `edu_db_1`.`course_1`") && msg.contains("TO 'u'@'%'"),
+            "{msg}"
+        );
+        assert!(g(&["GRANT USAGE ON *.* TO `u`@`%`"])
+            .limits("u@%")
+            .unwrap()
+            .contains("no database at all"));
+    }
+
+    #[test]
     fn server_zone_from_probe() {
         let info = |tz: &str, off: i64| ServerInfo {
             version: "10.11.19-MariaDB".into(),
             flavor: Flavor::MariaDb,
             time_zone: tz.into(),
             utc_offset: off,
+            current_user: "u@%".into(),
         };
         assert!(matches!(
             time_zone(&info("UTC", 0), None).unwrap(),

@@ -197,3 +197,137 @@ fn output_dir_is_never_wiped_and_unknown_lookalikes_are_listed_not_deleted() {
         "-- my own file"
     );
 }
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A dump with one good table and one whose column name StarRocks cannot hold.
+fn mixed_dump(dir: &Path) -> PathBuf {
+    write(
+        dir,
+        "mixed.sql",
+        "USE `shop`;\nCREATE TABLE `good` (`id` int NOT NULL, PRIMARY KEY (`id`));\n\
+         CREATE TABLE `bad` (`id` int NOT NULL, `we``ird` int, PRIMARY KEY (`id`));\n",
+    )
+}
+
+fn mixed_config(dir: &Path, extra: &str) -> PathBuf {
+    let dump = mixed_dump(dir);
+    write(
+        dir,
+        "m.ini",
+        &format!(
+            "[db]\ntype = dump\ndump_file = {}\n[other]\nbe_num = 1\noutput_dir = {}\n\
+             [table-rule.1]\ndatabase = ^shop$\ntable = .*\n{extra}",
+            dump.display(),
+            dir.join("out").display()
+        ),
+    )
+}
+
+#[test]
+fn one_unplannable_table_is_reported_and_the_others_are_written_exit_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = mixed_config(dir.path(), "");
+    let o = smt(&["generate", "-c", p.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("shop.bad") && out.contains("backtick"),
+        "{out}"
+    );
+    assert!(
+        out.contains("exclude_table"),
+        "says how to leave it out: {out}"
+    );
+    let ddl = std::fs::read_to_string(dir.path().join("out/starrocks-create.1.sql")).unwrap();
+    assert!(
+        ddl.contains("`shop`.`good`") && !ddl.contains("`bad`"),
+        "{ddl}"
+    );
+    // The JSON summary says the same, with the exit code.
+    let o = smt(
+        &["generate", "-c", p.to_str().unwrap(), "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(6));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exit_code"], 6);
+    assert_eq!(v["skipped"][0]["table"], "bad");
+}
+
+#[test]
+fn exclude_table_leaves_a_table_out_on_purpose() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = mixed_config(dir.path(), "exclude_table = ^bad$\n");
+    let o = smt(&["generate", "-c", p.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("shop.bad"), "{}", stdout(&o));
+    let p = mixed_config(dir.path(), "exclude_database = ^sh\n");
+    let o = smt(&["generate", "-c", p.to_str().unwrap()], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "everything excluded: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_dump_without_create_table_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("empty.sql", ""),
+        ("garbage.sql", "this is not SQL at all\n\u{1}\u{2}"),
+    ] {
+        write(dir.path(), name, text);
+        let p = write(
+            dir.path(),
+            "d.ini",
+            &format!("[db]\ntype = dump\ndump_file = {name}\n[other]\nbe_num = 1\n[table-rule.1]\ndatabase = .*\ntable = .*\n"),
+        );
+        let o = smt(&["generate", "-c", p.to_str().unwrap()], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("no CREATE TABLE"),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn json_format_prints_errors_as_json_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = smt(
+        &["generate", "-c", "nope.ini", "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(&o)));
+    assert_eq!(v["exit_code"], 2);
+    assert_eq!(v["error"]["kind"], "config");
+    assert!(v["error"]["message"].as_str().unwrap().contains("nope.ini"));
+}
+
+#[test]
+fn an_unwritable_output_dir_is_a_local_error_not_a_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    // output_dir names an existing regular file: it cannot be a directory.
+    write(dir.path(), "blocker", "x");
+    let p = dump_config(dir.path(), "[table-rule.1]\ndatabase = .*\ntable = .*\n");
+    let o = smt(
+        &[
+            "generate",
+            "-c",
+            p.to_str().unwrap(),
+            "-o",
+            dir.path().join("blocker").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    assert!(stderr(&o).contains("output directory"), "{}", stderr(&o));
+}

@@ -338,12 +338,22 @@ fn all_errors_are_collected() {
         table("1db", "t4", vec![int("a")], vec![]),
         table("d", "ok", vec![int("a")], vec![]),
     ];
-    let e = plan::build(&config(vec![rule("1", ".*", ".*")]), &tables).unwrap_err();
-    let msg = e.to_string();
-    assert_eq!(e.errors.len(), 4, "{msg}");
+    // The four bad tables are left out with their reasons; the good one is planned.
+    let p = plan::build(&config(vec![rule("1", ".*", ".*")]), &tables).unwrap();
+    let msg: String = p
+        .skipped
+        .iter()
+        .map(|k| format!("{}.{}: {}\n", k.database, k.table, k.reason))
+        .collect();
+    assert_eq!(p.skipped.len(), 4, "{msg}");
     assert!(msg.contains("d.one.u") && msg.contains("d.two.v"), "{msg}");
     assert!(msg.contains("a`b") && msg.contains("backtick"), "{msg}");
     assert!(msg.contains("`1db`"), "{msg}");
+    assert_eq!(p.tables().count(), 1);
+    assert_eq!(p.tables().next().unwrap().target_table, "ok");
+    // Without the good table nothing can be planned: the run fails with every problem.
+    let e = plan::build(&config(vec![rule("1", ".*", ".*")]), &tables[..4]).unwrap_err();
+    assert_eq!(e.errors.len(), 4, "{e}");
 }
 
 #[test]

@@ -217,8 +217,8 @@ fn query_count_does_not_grow_with_tables() {
     assert_eq!(qb.tables.len(), 50);
     assert_eq!(qa.queries, qb.queries);
     assert_eq!(
-        qa.queries, 6,
-        "version, schemata, tables, columns, statistics, checks"
+        qa.queries, 7,
+        "version, grants, schemata, tables, columns, statistics, checks"
     );
 }
 

@@ -66,6 +66,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether some rule can match a table of database `db` (introspection reads only these).
+    pub fn wants_database(&self, db: &str) -> bool {
+        self.rules.iter().any(|r| {
+            r.database.is_match(db) && !r.exclude_database.as_ref().is_some_and(|x| x.is_match(db))
+        })
+    }
+
     /// The one StarRocks cluster the rules name (see [`target::one_cluster`]).
     pub fn cluster(&self) -> target::Cluster {
         target::one_cluster(self.rules.iter().map(|r| (r.name.as_str(), &r.starrocks)))
@@ -126,6 +133,10 @@ pub struct RuleConfig {
     pub line: usize,
     pub database: Regex,
     pub table: Regex,
+    /// `exclude_database` / `exclude_table`: a table whose database (or name) matches is not
+    /// matched by this rule (Rust's regex has no negative look-ahead; SMT users ask for this).
+    pub exclude_database: Option<Regex>,
+    pub exclude_table: Option<Regex>,
     /// Options copied to the Flink StarRocks sink WITH clause, in file order
     /// (`flink.starrocks.` prefix stripped).
     pub flink_starrocks: Vec<(String, String)>,
@@ -157,6 +168,8 @@ impl RuleConfig {
             line,
             database,
             table,
+            exclude_database: None,
+            exclude_table: None,
             flink_starrocks: Vec::new(),
             flink_cdc: Vec::new(),
             properties: Vec::new(),
@@ -180,7 +193,16 @@ impl RuleConfig {
     }
 
     pub fn matches(&self, database: &str, table: &str) -> bool {
-        self.database.is_match(database) && self.table.is_match(table)
+        self.database.is_match(database)
+            && self.table.is_match(table)
+            && !self
+                .exclude_database
+                .as_ref()
+                .is_some_and(|r| r.is_match(database))
+            && !self
+                .exclude_table
+                .as_ref()
+                .is_some_and(|r| r.is_match(table))
     }
     pub fn starrocks_option(&self, key: &str) -> Option<&str> {
         self.flink_starrocks
@@ -222,6 +244,14 @@ impl fmt::Debug for RuleConfig {
             .field("line", &self.line)
             .field("database", &self.database.as_str())
             .field("table", &self.table.as_str())
+            .field(
+                "exclude_database",
+                &self.exclude_database.as_ref().map(|r| r.as_str()),
+            )
+            .field(
+                "exclude_table",
+                &self.exclude_table.as_ref().map(|r| r.as_str()),
+            )
             .field("flink_starrocks", &redacted(&self.flink_starrocks))
             .field("flink_cdc", &redacted(&self.flink_cdc))
             .field("properties", &redacted(&self.properties))

@@ -34,6 +34,8 @@ const OTHER_KEYS: &[&str] = &[
 const RULE_KEYS: &[&str] = &[
     "database",
     "table",
+    "exclude_database",
+    "exclude_table",
     "schema",
     "bucket_num",
     "distributed_by",
@@ -559,6 +561,8 @@ impl Validator<'_> {
             match key {
                 "database" => database = self.regex(sec, key, v, line),
                 "table" => table = self.regex(sec, key, v, line),
+                "exclude_database" => r.exclude_database = self.regex(sec, key, v, line),
+                "exclude_table" => r.exclude_table = self.regex(sec, key, v, line),
                 "schema" => {
                     // SMT uses it for PostgreSQL/Oracle/SQL Server and forces .* for MySQL.
                 }

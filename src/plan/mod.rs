@@ -12,8 +12,9 @@
 //!   case-insensitively (StarRocks column names are case-insensitive);
 //! - distribution and partition columns exist (and are key columns for PRIMARY KEY tables);
 //! - no two plans write the same target table;
-//! - every problem of every table is collected and the run fails as a whole with the full list
-//!   (like a compiler): a table is never skipped silently;
+//! - every problem of every table is collected (like a compiler): a table that cannot be planned
+//!   is listed in `Plan::skipped` with every reason, never dropped silently, and the other
+//!   tables are planned; when none can be, the run fails with the full list;
 //! - merged shards keep every row apart: with origin columns on, (source db, source table) is
 //!   part of the PRIMARY KEY, so equal keys in different shards cannot overwrite each other;
 //! - output is deterministic: rules in config order, targets sorted by (database, table),
@@ -83,7 +84,9 @@ pub fn buckets_for_size(data_length: u64, be_num: u32) -> u32 {
     n.min(u32::MAX as u64) as u32
 }
 
-/// Build the plan for all tables. Every problem is collected; nothing is skipped silently.
+/// Build the plan for all tables. Every problem is collected: a table that cannot be planned is
+/// left out and listed in `Plan::skipped` with its reasons (never silently); when no table at
+/// all can be planned, the whole run fails with every problem.
 pub fn build(config: &Config, tables: &[TableDesc]) -> Result<Plan, PlanError> {
     let assignment = crate::rules::assign(&config.rules, tables);
     if assignment.is_empty() {
@@ -130,9 +133,21 @@ pub fn build(config: &Config, tables: &[TableDesc]) -> Result<Plan, PlanError> {
         let rule = Arc::new(rule.clone());
         let mut planned = Vec::new();
         for unit in units_for_rule(&rule, &rt.tables) {
+            let sources = unit.sources.clone();
             match plan_unit(&rule, &config.other, unit) {
                 Ok(tp) => planned.push(tp),
-                Err(es) => errors.extend(es),
+                Err(es) => {
+                    let reason: Vec<&str> = es.iter().map(|e| e.message.as_str()).collect();
+                    for s in &sources {
+                        plan.skipped.push(Skipped {
+                            database: s.database.clone(),
+                            table: s.table.clone(),
+                            rule: rule.name.clone(),
+                            reason: reason.join("; "),
+                        });
+                    }
+                    errors.extend(es);
+                }
             }
         }
         planned.sort_by(|a, b| {
@@ -140,33 +155,58 @@ pub fn build(config: &Config, tables: &[TableDesc]) -> Result<Plan, PlanError> {
         });
         plan.rules.push(RulePlan::new(rule, planned));
     }
-    // Two plans writing one target table would silently mix rows: refuse.
-    let mut seen: HashMap<(&str, &str), &TablePlan> = HashMap::new();
-    for tp in plan.tables() {
-        let k = (tp.target_database.as_str(), tp.target_table.as_str());
-        if let Some(prev) = seen.get(&k) {
-            errors.push(TableError {
-                table: format!("{}.{}", k.0, k.1),
-                message: format!(
-                    "target table {}.{} would be written by both {} (rule {}) and {} (rule {}): \
-                     set distinct `target_table` values or narrow the rules' regexes",
-                    k.0,
-                    k.1,
-                    sources_label(&prev.sources),
-                    prev.rule,
-                    sources_label(&tp.sources),
-                    tp.rule
-                ),
-            });
-        } else {
-            seen.insert(k, tp);
+    // Two plans writing one target table would silently mix rows: both are left out.
+    let mut writers: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
+    for (ri, rp) in plan.rules.iter().enumerate() {
+        for (ti, tp) in rp.tables.iter().enumerate() {
+            writers
+                .entry((tp.target_database.clone(), tp.target_table.clone()))
+                .or_default()
+                .push((ri, ti));
         }
     }
-    if errors.is_empty() {
-        Ok(plan)
-    } else {
-        Err(PlanError { errors })
+    let mut drop: Vec<(usize, usize)> = Vec::new();
+    let mut collisions: Vec<_> = writers.into_iter().filter(|(_, w)| w.len() > 1).collect();
+    collisions.sort();
+    for ((db, t), w) in collisions {
+        let who: Vec<String> = w
+            .iter()
+            .map(|&(ri, ti)| {
+                let tp = &plan.rules[ri].tables[ti];
+                format!("{} (rule {})", sources_label(&tp.sources), tp.rule)
+            })
+            .collect();
+        let message = format!(
+            "target table {db}.{t} would be written by {}: set distinct `target_table` values or \
+             narrow the rules' regexes (exclude_table / exclude_database)",
+            who.join(" and ")
+        );
+        errors.push(TableError {
+            table: format!("{db}.{t}"),
+            message: message.clone(),
+        });
+        for &(ri, ti) in &w {
+            let tp = &plan.rules[ri].tables[ti];
+            for s in &tp.sources {
+                plan.skipped.push(Skipped {
+                    database: s.database.clone(),
+                    table: s.table.clone(),
+                    rule: tp.rule.clone(),
+                    reason: message.clone(),
+                });
+            }
+        }
+        drop.extend(w);
     }
+    drop.sort_unstable_by(|a, b| b.cmp(a));
+    for (ri, ti) in drop {
+        plan.rules[ri].tables.remove(ti);
+    }
+    // Nothing at all could be planned: the run fails as a whole (every problem listed).
+    if plan.tables().next().is_none() && !errors.is_empty() {
+        return Err(PlanError { errors });
+    }
+    Ok(plan)
 }
 
 fn sources_label(s: &[SourceRef]) -> String {

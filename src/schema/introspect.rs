@@ -1,7 +1,7 @@
 //! Live introspection of a MySQL-family server through `information_schema`.
 //!
 //! Invariant: a FIXED number of queries, whatever the number of tables. One query for the
-//! server version and time zone, one for SCHEMATA (database names are filtered in Rust with
+//! server version and time zone, one for the user's grants (what it may see), one for SCHEMATA (database names are filtered in Rust with
 //! the caller's predicate, so the rules' Rust regexes are never translated to SQL), then, per
 //! chunk of at most [`IN_CHUNK`] database names, one query each for TABLES, COLUMNS,
 //! STATISTICS and (MariaDB only) CHECK_CONSTRAINTS. Rows are streamed and folded into the
@@ -35,6 +35,8 @@ pub use crate::source::ServerInfo;
 pub struct Introspection {
     pub tables: Vec<TableDesc>,
     pub server: ServerInfo,
+    /// What the connecting user may see (from SHOW GRANTS).
+    pub visibility: crate::source::Visibility,
     /// Number of SQL queries sent (fixed for a given number of database chunks).
     pub queries: u32,
 }
@@ -71,7 +73,14 @@ pub fn introspect_conn(
     let server = crate::source::probe(conn)?;
     let (version, flavor) = (server.version.clone(), server.flavor);
 
-    // 2. Databases, filtered in Rust.
+    // 2. What the user may see: information_schema hides what it has no privilege on.
+    queries += 1;
+    let grants: Vec<String> = conn
+        .query("SHOW GRANTS")
+        .map_err(|e| query_error("the user's grants", e))?;
+    let visibility = crate::source::Visibility::from_grants(&grants);
+
+    // 3. Databases, filtered in Rust.
     queries += 1;
     let mut dbs: Vec<String> = Vec::new();
     for row in conn
@@ -124,6 +133,7 @@ pub fn introspect_conn(
     Ok(Introspection {
         tables: out,
         server,
+        visibility,
         queries,
     })
 }

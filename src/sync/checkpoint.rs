@@ -174,8 +174,22 @@ impl Store {
         })
     }
 
-    /// Atomic, durable write (temp + fsync + rename + fsync dir), mode 0600.
+    /// Atomic, durable write (temp + fsync + rename + fsync dir), mode 0600. A failure is a
+    /// local-environment error (exit 8): the state directory cannot be written.
     pub fn save(&self, state: &State) -> anyhow::Result<()> {
+        self.save_inner(state).map_err(|e| {
+            crate::error::fail(
+                crate::error::Kind::Local,
+                format!(
+                    "cannot write the checkpoint in {}: {e:#}; check the state directory \
+                     (--state-dir) and its permissions",
+                    self.dir.display()
+                ),
+            )
+        })
+    }
+
+    fn save_inner(&self, state: &State) -> anyhow::Result<()> {
         fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create the state directory {}", self.dir.display()))?;
         let text = serde_json::to_string_pretty(state).context("serialising the checkpoint")?;

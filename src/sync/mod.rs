@@ -398,7 +398,7 @@ impl StateLock {
     fn acquire(dir: &std::path::Path) -> anyhow::Result<StateLock> {
         std::fs::create_dir_all(dir).map_err(|e| {
             fail(
-                Kind::Config,
+                Kind::Local,
                 format!("cannot create the state directory {}: {e}", dir.display()),
             )
         })?;
@@ -411,7 +411,9 @@ impl StateLock {
                     return Err(fail(
                         Kind::Sync,
                         format!(
-                            "another smt sync (pid {pid}) uses the state directory {}: stop it                              first (two writers of one checkpoint would duplicate data), or                              delete {} if that process is not smt",
+                            "another smt sync (pid {pid}) uses the state directory {}: stop it \
+                             first (two writers of one checkpoint would duplicate data), or \
+                             delete {} if that process is not smt",
                             dir.display(),
                             path.display()
                         ),
@@ -419,12 +421,8 @@ impl StateLock {
                 }
             }
         }
-        std::fs::write(&path, format!("{}\n", std::process::id())).map_err(|e| {
-            fail(
-                Kind::Config,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
+        std::fs::write(&path, format!("{}\n", std::process::id()))
+            .map_err(|e| fail(Kind::Local, format!("cannot write {}: {e}", path.display())))?;
         Ok(StateLock(path))
     }
 }
@@ -496,8 +494,8 @@ impl Source for MysqlSource {
         Ok(Box::new(ReaderAdapter(r)))
     }
     fn refresh(&mut self, current: &[TablePlan]) -> anyhow::Result<Option<Vec<TablePlan>>> {
-        let rules = &self.config.rules;
-        let want_db = |db: &str| rules.iter().any(|r| r.database.is_match(db));
+        let config = &self.config;
+        let want_db = |db: &str| config.wants_database(db);
         let intro = crate::schema::introspect::introspect(&self.src, &want_db)?;
         let plan = crate::plan::build(&self.config, &intro.tables)
             .map_err(|e| anyhow::anyhow!("re-planning after the schema change: {e}"))?;

@@ -35,12 +35,12 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'connector' = 'starrocks',
   'database-name' = 'edu_db__auto_shard',
   'table-name' = 'course__auto_shard',
-  'sink.properties.format' = 'json',
-  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
   'load-url' = '127.0.0.1:8030',
   'username' = 'root',
   'password' = '',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'sink.buffer-flush.interval-ms' = '15000'
 );
 

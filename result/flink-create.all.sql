@@ -35,12 +35,12 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'connector' = 'starrocks',
   'database-name' = 'edu_db__auto_shard',
   'table-name' = 'course__auto_shard',
-  'sink.properties.format' = 'json',
-  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
   'load-url' = '127.0.0.1:8030',
   'username' = 'root',
   'password' = '',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'sink.buffer-flush.interval-ms' = '15000'
 );
 
@@ -148,12 +148,12 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`all_types_sink` (
   'connector' = 'starrocks',
   'database-name' = 'demo_db',
   'table-name' = 'all_types',
-  'sink.properties.format' = 'json',
-  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
   'load-url' = '127.0.0.1:8030',
   'username' = 'root',
   'password' = '',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'sink.buffer-flush.interval-ms' = '15000'
 );
 
@@ -181,12 +181,12 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_sink` (
   'connector' = 'starrocks',
   'database-name' = 'demo_db',
   'table-name' = 'events_no_pk',
-  'sink.properties.format' = 'json',
-  'sink.properties.strip_outer_array' = 'true',
   'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
   'load-url' = '127.0.0.1:8030',
   'username' = 'root',
   'password' = '',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
   'sink.buffer-flush.interval-ms' = '15000'
 );
 

@@ -148,6 +148,8 @@ struct RuleSummary {
     rule: String,
     tables: usize,
     merged: Vec<MergeSummary>,
+    /// Flink sink keys smt added beyond what the rule configured: (key, value, why).
+    added_sink_options: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -202,6 +204,10 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<u8> {
             .map(|r| RuleSummary {
                 rule: r.rule.clone(),
                 tables: r.tables.len(),
+                added_sink_options: crate::render::added_sink_options(&r.config)
+                    .into_iter()
+                    .map(|(k, v, why)| (k.to_string(), v.to_string(), why.to_string()))
+                    .collect(),
                 merged: r
                     .tables
                     .iter()
@@ -284,6 +290,12 @@ fn summary_text(s: &GenerateSummary) -> String {
             continue;
         }
         let _ = writeln!(out, "  rule {}: {} target tables", r.rule, r.tables);
+        for (k, v, why) in &r.added_sink_options {
+            let _ = writeln!(
+                out,
+                "    added to its Flink sinks: '{k}' = '{v}' ({why}; set flink.starrocks.{k} to choose)"
+            );
+        }
         for m in &r.merged {
             let _ = writeln!(
                 out,

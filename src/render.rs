@@ -13,7 +13,7 @@
 //! columns for merged shards, and the source names regex-escaped (mysql-cdc reads
 //! `database-name`/`table-name` as regexes).
 
-use crate::config::{RuleConfig, SourceConfig, SourceKind};
+use crate::config::{FormatSource, RuleConfig, SourceConfig, SourceKind};
 use crate::ident::{quote, quote_qualified, sq_string, sr_string};
 use crate::plan::{
     ColumnOrigin, Encoding, Model, Plan, RulePlan, SrDefault, SrType, TablePlan, TargetColumn,
@@ -507,18 +507,17 @@ fn flink_table(
             user_sr.push((k.clone(), v.clone()));
         }
     }
-    let sink_options = merge_options(
-        vec![
-            ("connector".into(), "starrocks".into()),
-            ("database-name".into(), t.target_database.clone()),
-            ("table-name".into(), t.target_table.clone()),
-            // JSON, not the connector's default CSV (tab/newline separated): values that
-            // contain a tab or a newline would otherwise split into wrong columns/rows.
-            ("sink.properties.format".into(), "json".into()),
-            ("sink.properties.strip_outer_array".into(), "true".into()),
-        ],
-        &user_sr,
+    let mut ours: Vec<(String, String)> = vec![
+        ("connector".into(), "starrocks".into()),
+        ("database-name".into(), t.target_database.clone()),
+        ("table-name".into(), t.target_table.clone()),
+    ];
+    ours.extend(
+        added_sink_options(rule)
+            .into_iter()
+            .map(|(k, v, _)| (k.to_string(), v.to_string())),
     );
+    let sink_options = merge_options(ours, &user_sr);
     for needed in ["jdbc-url", "load-url", "username"] {
         if !sink_options.iter().any(|(k, _)| k == needed) {
             sink_notes.push(format!(
@@ -550,6 +549,34 @@ fn flink_table(
                 .map(|n| one_line(&format!("WARNING {sink_name}: {n}")))
                 .collect())
         },
+    }
+}
+
+/// Sink keys smt adds to a rule's Flink sink beyond what the rule configured, with the reason
+/// (the generate summary lists them): only the format, and only when the rule does not set
+/// one — JSON when nothing says otherwise (the connector's default CSV splits values holding a
+/// tab or a newline into wrong columns and rows), CSV when the rule sets separators (they mean
+/// CSV; adding JSON would silently void them).
+pub fn added_sink_options(rule: &RuleConfig) -> Vec<(&'static str, &'static str, &'static str)> {
+    match rule.sink.format_source {
+        FormatSource::Configured => vec![],
+        FormatSource::ImpliedBySeparators => vec![(
+            "sink.properties.format",
+            "csv",
+            "the rule sets CSV separators and no format",
+        )],
+        FormatSource::Default => vec![
+            (
+                "sink.properties.format",
+                "json",
+                "no format configured: JSON carries tabs and newlines inside values",
+            ),
+            (
+                "sink.properties.strip_outer_array",
+                "true",
+                "goes with the JSON format",
+            ),
+        ],
     }
 }
 

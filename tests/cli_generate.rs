@@ -331,3 +331,40 @@ fn an_unwritable_output_dir_is_a_local_error_not_a_bug() {
     assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
     assert!(stderr(&o).contains("output directory"), "{}", stderr(&o));
 }
+
+/// What the user configured is written as is; where smt picks a format, it is the one the
+/// user's keys imply (separators → CSV), and the summary says which keys smt added.
+#[test]
+fn csv_separators_are_kept_and_added_keys_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dump_config(
+        dir.path(),
+        "[table-rule.1]\ndatabase = ^demo_db$\ntable = .*\n\
+         flink.starrocks.sink.properties.column_separator = \\x01\n\
+         flink.starrocks.sink.properties.row_delimiter = \\x02\n\
+         [table-rule.2]\ndatabase = ^edu_db_1$\ntable = .*\n",
+    );
+    let o = smt(&["generate", "-c", p.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let f1 = std::fs::read_to_string(dir.path().join("out/flink-create.1.sql")).unwrap();
+    assert!(
+        f1.contains("'sink.properties.column_separator' = '\\x01'"),
+        "{f1}"
+    );
+    assert!(f1.contains("'sink.properties.format' = 'csv'"), "{f1}");
+    assert!(
+        !f1.contains("'json'") && !f1.contains("strip_outer_array"),
+        "{f1}"
+    );
+    let f2 = std::fs::read_to_string(dir.path().join("out/flink-create.2.sql")).unwrap();
+    assert!(f2.contains("'sink.properties.format' = 'json'"), "{f2}");
+    let out = stdout(&o);
+    assert!(
+        out.contains("added to its Flink sinks: 'sink.properties.format' = 'csv' (the rule sets CSV separators"),
+        "{out}"
+    );
+    assert!(
+        out.contains("added to its Flink sinks: 'sink.properties.format' = 'json'"),
+        "{out}"
+    );
+}

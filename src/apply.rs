@@ -28,7 +28,8 @@ use std::time::Duration;
 pub struct ApplyOptions {
     /// `--fe host:port` (None = from the rules' `flink.starrocks.jdbc-url`).
     pub fe: Option<String>,
-    /// Print what would run; connect to nothing.
+    /// Change nothing: connect when the FE is reachable and say per statement what would
+    /// happen (would create / exists identical / exists and differs); otherwise print the SQL.
     pub dry_run: bool,
     /// Only tables whose `db.table` matches (unanchored; use `^...$` to anchor).
     pub only: Option<Regex>,
@@ -96,6 +97,8 @@ fn connection_retry() -> RetryPolicy {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Created,
+    /// Dry run: the object does not exist; the statement would create it.
+    WouldCreate,
     AlreadyExisted {
         identical: bool,
         /// Column-by-column differences (empty when identical).
@@ -132,6 +135,8 @@ impl StatementReport {
 pub struct Summary {
     pub total: usize,
     pub created: usize,
+    /// Dry run: statements that would create their object.
+    pub would_create: usize,
     pub already_existed_identical: usize,
     pub already_existed_different: usize,
     pub failed: usize,
@@ -142,9 +147,12 @@ pub struct Summary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
-    /// `host:port` of the FE (None in a dry run).
+    /// `host:port` of the FE (None when not connected).
     pub fe: Option<String>,
     pub dry_run: bool,
+    /// Dry run only: why the FE could not be asked (then nothing was compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fe_unreachable: Option<String>,
     pub statements: Vec<StatementReport>,
     pub summary: Summary,
 }
@@ -187,14 +195,23 @@ impl ApplyReport {
 
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        match (&self.fe, self.dry_run) {
-            (_, true) => out.push_str("Dry run: nothing was sent to StarRocks.\n\n"),
-            (Some(fe), false) => out.push_str(&format!("StarRocks FE {fe}\n\n")),
-            (None, false) => {}
+        match (&self.fe, self.dry_run, &self.fe_unreachable) {
+            (Some(fe), true, _) => out.push_str(&format!(
+                "Dry run against StarRocks FE {fe}: nothing was changed.\n\n"
+            )),
+            (None, true, Some(why)) => out.push_str(&format!(
+                "Dry run: the FE could not be asked ({why}); nothing was compared or changed.\n\n"
+            )),
+            (None, true, None) => out.push_str("Dry run: nothing was sent to StarRocks.\n\n"),
+            (Some(fe), false, _) => out.push_str(&format!("StarRocks FE {fe}\n\n")),
+            (None, false, _) => {}
         }
         for s in &self.statements {
             let line = match &s.outcome {
                 Outcome::Created => format!("created         {}", s.object()),
+                Outcome::WouldCreate => {
+                    format!("would create    {}:\n{};\n", s.object(), s.sql)
+                }
                 Outcome::AlreadyExisted {
                     identical: true, ..
                 } => format!("exists          {} (identical)", s.object()),
@@ -218,15 +235,15 @@ impl ApplyReport {
             out.push('\n');
         }
         let m = &self.summary;
+        let created = if self.dry_run {
+            format!("{} would be created", m.would_create)
+        } else {
+            format!("{} created", m.created)
+        };
         out.push_str(&format!(
-            "\n{} statement(s): {} created, {} already existed identical, {} already existed \
+            "\n{} statement(s): {created}, {} already existed identical, {} already existed \
              with differences, {} failed, {} skipped",
-            m.total,
-            m.created,
-            m.already_existed_identical,
-            m.already_existed_different,
-            m.failed,
-            m.skipped
+            m.total, m.already_existed_identical, m.already_existed_different, m.failed, m.skipped
         ));
         if m.filtered_out > 0 {
             out.push_str(&format!(", {} left out by --only", m.filtered_out));
@@ -269,7 +286,18 @@ pub fn run_with_config(
     opts: &ApplyOptions,
 ) -> Result<ApplyReport> {
     if opts.dry_run {
-        return Ok(dry_run(statements, opts));
+        // Ask the FE when it can be reached (a dry run never changes anything); otherwise say
+        // why and print the SQL.
+        let reached = resolve_fe(config, opts.fe.as_deref())
+            .and_then(|ep| FeClient::connect_to(&ep, opts.timeout.min(Duration::from_secs(10))));
+        return Ok(match reached {
+            Ok(mut fe) => execute(statements, plan, Some(&mut fe), opts),
+            Err(e) => {
+                let mut r = dry_run(statements, opts);
+                r.fe_unreachable = Some(crate::error::display(&e));
+                r
+            }
+        });
     }
     let ep = resolve_fe(config, opts.fe.as_deref())?;
     let mut fe = FeClient::connect_to(&ep, opts.timeout)?;
@@ -314,13 +342,19 @@ fn execute(
     let (kept, filtered_out) = filter_only(statements, opts.only.as_ref());
     let fe_addr = fe.as_ref().map(|f| f.address());
     let dry = opts.dry_run || fe.is_none();
+    // A dry run with a connection compares; without one it can only print the SQL.
     let mut reports = Vec::with_capacity(kept.len());
     let mut stop_reason: Option<String> = None;
     for st in &kept {
         let sql = ensure_if_not_exists(&st.sql);
         let outcome = if dry {
-            Outcome::Skipped {
-                reason: "dry run".into(),
+            match fe.as_deref_mut() {
+                Some(fe) => examine(fe, st, plan).unwrap_or_else(|e| Outcome::Failed {
+                    message: e.message(),
+                }),
+                None => Outcome::Skipped {
+                    reason: "dry run".into(),
+                },
             }
         } else if let Some(reason) = &stop_reason {
             Outcome::Skipped {
@@ -357,6 +391,7 @@ fn execute(
     for r in &reports {
         match &r.outcome {
             Outcome::Created => summary.created += 1,
+            Outcome::WouldCreate => summary.would_create += 1,
             Outcome::AlreadyExisted {
                 identical: true, ..
             } => summary.already_existed_identical += 1,
@@ -368,8 +403,9 @@ fn execute(
         }
     }
     ApplyReport {
-        fe: if dry { None } else { fe_addr },
+        fe: fe_addr,
         dry_run: dry,
+        fe_unreachable: None,
         statements: reports,
         summary,
     }
@@ -403,12 +439,9 @@ fn apply_one(
     }
 }
 
-fn try_apply_one(
-    fe: &mut FeClient,
-    st: &DdlStatement,
-    sql: &str,
-    plan: Option<&Plan>,
-) -> Result<Outcome, FeError> {
+/// What a statement would do, without changing anything: WouldCreate, or AlreadyExisted with
+/// the comparison against the plan.
+fn examine(fe: &mut FeClient, st: &DdlStatement, plan: Option<&Plan>) -> Result<Outcome, FeError> {
     Ok(match &st.table {
         None => {
             if fe.database_exists(&st.database)? {
@@ -417,18 +450,29 @@ fn try_apply_one(
                     differences: vec![],
                 }
             } else {
-                fe.exec(sql)?;
-                Outcome::Created
+                Outcome::WouldCreate
             }
         }
         Some(table) => match fe.show_create_table(&st.database, table)? {
             Some(existing) => compare_existing(st, table, &existing, plan),
-            None => {
-                fe.exec(sql)?;
-                Outcome::Created
-            }
+            None => Outcome::WouldCreate,
         },
     })
+}
+
+fn try_apply_one(
+    fe: &mut FeClient,
+    st: &DdlStatement,
+    sql: &str,
+    plan: Option<&Plan>,
+) -> Result<Outcome, FeError> {
+    match examine(fe, st, plan)? {
+        Outcome::WouldCreate => {
+            fe.exec(sql)?;
+            Ok(Outcome::Created)
+        }
+        other => Ok(other),
+    }
 }
 
 fn compare_existing(

@@ -95,7 +95,8 @@ pub struct ApplyArgs {
     /// StarRocks FE MySQL endpoint host:port (default: from the rule's flink.starrocks.jdbc-url).
     #[arg(long, value_name = "HOST:PORT")]
     pub fe: Option<String>,
-    /// Print the statements that would run; connect to nothing.
+    /// Change nothing: when the FE is reachable, say per statement whether it would create
+    /// the object or the object exists (identical, or how it differs); otherwise print the SQL.
     #[arg(long)]
     pub dry_run: bool,
     /// Only tables whose target `db.table` matches this regex.

@@ -290,8 +290,12 @@ fn only_and_dry_run() {
         dry_run: true,
         ..ApplyOptions::default()
     };
+    // With a connection a dry run compares (see dry_run_asks_the_fe_and_changes_nothing);
+    // without one it only lists the statements.
     let r = apply::run(&statements("ap_dry"), None, &mut c, &dry);
     assert!(r.dry_run);
+    assert_eq!(r.summary.would_create, 5);
+    let r = apply::dry_run(&statements("ap_dry"), &dry);
     assert_eq!(r.summary.skipped, 5);
     assert!(!emu.database_names().iter().any(|d| d.starts_with("ap_dry")));
 }
@@ -414,4 +418,76 @@ fn a_statement_that_times_out_is_retried_on_a_new_connection() {
         r.to_text()
     );
     assert_eq!(r.exit_code(), 6);
+}
+
+/// `--dry-run` changes nothing but asks the FE when it can: per statement "would create",
+/// "exists (identical)" or "exists, DIFFERS" with the differences; an FE it cannot reach is
+/// named, and the SQL is printed instead.
+#[test]
+fn dry_run_asks_the_fe_and_changes_nothing() {
+    let emu = start();
+    let st = statements("ap_dry");
+    let mut c = fe(&emu);
+    let dry = ApplyOptions {
+        dry_run: true,
+        ..ApplyOptions::default()
+    };
+    let r = apply::run(&st, None, &mut c, &dry);
+    assert!(
+        r.statements
+            .iter()
+            .all(|s| s.outcome == Outcome::WouldCreate),
+        "{}",
+        r.to_text()
+    );
+    assert_eq!(r.summary.would_create, 5);
+    assert!(
+        r.to_text().contains("would create    ap_dry.orders:"),
+        "{}",
+        r.to_text()
+    );
+    assert!(
+        emu.table_ddl("ap_dry", "orders").is_none(),
+        "a dry run creates nothing"
+    );
+
+    apply::run(&st, None, &mut c, &ApplyOptions::default());
+    c.exec("ALTER TABLE `ap_dry`.`events` ADD COLUMN `extra` INT NULL")
+        .expect("alter");
+    let r = apply::run(&st, None, &mut c, &dry);
+    let text = r.to_text();
+    assert!(
+        text.contains("exists          ap_dry.orders (identical)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exists, DIFFERS ap_dry.events:") && text.contains("column extra"),
+        "{text}"
+    );
+    assert_eq!(r.summary.would_create, 0);
+    assert_eq!(r.summary.already_existed_different, 1);
+
+    // No FE to ask: the reason, then the SQL.
+    let config = smt::config::parse(
+        "[db]\nhost = h\nuser = u\n[other]\nbe_num = 1\n[table-rule.1]\ndatabase = .*\ntable = .*\n\
+         flink.starrocks.jdbc-url = jdbc:mysql://127.0.0.1:1\n",
+        std::path::Path::new("t.ini"),
+    )
+    .unwrap();
+    let r = apply::run_with_config(
+        &config,
+        &st,
+        None,
+        &ApplyOptions {
+            timeout: Duration::from_secs(2),
+            ..dry
+        },
+    )
+    .expect("a dry run without an FE still reports");
+    let text = r.to_text();
+    assert!(
+        text.contains("the FE could not be asked") && text.contains("127.0.0.1:1"),
+        "{text}"
+    );
+    assert!(text.contains("would run       ap_dry.orders:"), "{text}");
 }

@@ -13,9 +13,12 @@ pub fn init_logging(cli: &Cli) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log_level));
     let json = matches!(&cli.command, Command::Sync(a) if a.format == Format::Json);
+    // Colour only on a terminal (and not with NO_COLOR): never escape codes in files or pipes.
+    // Log lines go above the snapshot's progress bars while they are drawn.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::sync::status::LogWriter)
+        .with_ansi(crate::sync::status::colour_on_stderr())
         .with_target(false);
     if json {
         builder.json().init();

@@ -97,9 +97,59 @@ impl Stats {
     }
 }
 
+/// Whether stderr gets terminal decorations (progress bars, colour): a terminal, and no
+/// `NO_COLOR` (https://no-color.org) for colour.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Colour on stderr: a terminal and `NO_COLOR` unset or empty.
+pub fn colour_on_stderr() -> bool {
+    stderr_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The bars being drawn, if any: log lines are printed above them (`MultiProgress::println`)
+/// instead of under them, so the bars are redrawn in place rather than scrolling.
+static ACTIVE: std::sync::Mutex<Option<MultiProgress>> = std::sync::Mutex::new(None);
+
+/// The log writer for stderr: through the active bars when there are some.
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let active = ACTIVE.lock().ok().and_then(|g| g.clone());
+        match active {
+            Some(m) => {
+                let text = String::from_utf8_lossy(buf);
+                m.println(text.trim_end_matches('\n'))?;
+                Ok(buf.len())
+            }
+            None => std::io::stderr().write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        LogWriter
+    }
+}
+
 /// Snapshot progress bars, one per table.
 pub struct Bars {
     multi: Option<MultiProgress>,
+}
+
+impl Drop for Bars {
+    fn drop(&mut self) {
+        if let Ok(mut g) = ACTIVE.lock() {
+            *g = None;
+        }
+    }
 }
 
 /// One table's bar (a no-op when bars are hidden).
@@ -107,19 +157,30 @@ pub struct Bar(Option<ProgressBar>);
 
 impl Bars {
     pub fn new(enabled: bool) -> Self {
-        let show = enabled && std::io::stderr().is_terminal();
-        Bars {
-            multi: show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+        let show = enabled && stderr_is_terminal();
+        let multi = show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        if let (Some(m), Ok(mut g)) = (&multi, ACTIVE.lock()) {
+            *g = Some(m.clone());
         }
+        Bars { multi }
     }
     pub fn add(&self, name: &str, estimate: u64, done: u64) -> Bar {
         let Some(m) = &self.multi else {
             return Bar(None);
         };
         let pb = m.add(ProgressBar::new(estimate.max(done)));
+        // Whole rows per second (indicatif's {per_sec} prints four decimals).
         let style = ProgressStyle::with_template(
-            "{prefix:30!} {bar:30} {pos}/~{len} rows {per_sec} ETA {eta}",
+            "{prefix:30!} {bar:30} {pos}/~{len} rows {rate} ETA {eta}",
         )
+        .map(|st| {
+            st.with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} rows/s", s.per_sec());
+                },
+            )
+        })
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         pb.set_style(style);
         pb.set_prefix(name.to_string());
@@ -137,8 +198,14 @@ impl Bar {
             b.inc(n);
         }
     }
+    /// The table is done: its bar shows the rows actually read (not the estimate).
     pub fn finish(&self) {
         if let Some(b) = &self.0 {
+            b.set_length(b.position());
+            b.set_style(
+                ProgressStyle::with_template("{prefix:30!} {bar:30} {pos} rows, done")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
             b.finish();
         }
     }

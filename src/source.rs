@@ -207,6 +207,56 @@ pub fn probe(conn: &mut Conn) -> Result<ServerInfo> {
     })
 }
 
+/// Who the server is and where its binlog history stands (read at sync start and after a
+/// reconnect): a checkpoint's positions are only meaningful on the server and history they were
+/// taken from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Identity {
+    pub server_id: u32,
+    /// MySQL `@@server_uuid`.
+    pub server_uuid: Option<String>,
+    /// MariaDB `@@gtid_domain_id`.
+    pub gtid_domain_id: Option<u32>,
+    /// MariaDB `@@gtid_binlog_state` (the last GTID per domain and server ever binlogged here).
+    pub gtid_binlog_state: Option<String>,
+}
+
+/// Read [`Identity`] (one query, flavor-specific).
+pub fn identity(conn: &mut Conn, info: &ServerInfo) -> Result<Identity> {
+    if info.is_mariadb() {
+        let r: Option<(u32, u32, Option<String>)> = conn
+            .query_first("SELECT @@server_id, @@gtid_domain_id, @@gtid_binlog_state")
+            .context("reading the source's server id and GTID state")?;
+        let (server_id, domain, state) = r.unwrap_or_default();
+        Ok(Identity {
+            server_id,
+            server_uuid: None,
+            gtid_domain_id: Some(domain),
+            gtid_binlog_state: state.filter(|s| !s.trim().is_empty()),
+        })
+    } else {
+        let r: Option<(u32, Option<String>)> = conn
+            .query_first("SELECT @@server_id, @@server_uuid")
+            .context("reading the source's server id and uuid")?;
+        let (server_id, uuid) = r.unwrap_or_default();
+        Ok(Identity {
+            server_id,
+            server_uuid: uuid,
+            gtid_domain_id: None,
+            gtid_binlog_state: None,
+        })
+    }
+}
+
+/// MariaDB: the GTID position (`domain-server-seq,...`) at `pos` in this server's binlog, or
+/// None when the position is not in it (`BINLOG_GTID_POS`).
+pub fn binlog_gtid_pos(conn: &mut Conn, pos: &BinlogPosition) -> Result<Option<String>> {
+    let r: Option<Option<String>> = conn
+        .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (pos.file.as_str(), pos.pos))
+        .context("BINLOG_GTID_POS")?;
+    Ok(r.flatten())
+}
+
 /// The zone TIMESTAMP values are rendered in: the configured `[db] time_zone`, else the
 /// server's: its zone name when it is an IANA name (or offset) agreeing with the server's
 /// current offset, else that offset as a fixed zone.

@@ -11,7 +11,7 @@ pub mod types;
 use serde::Serialize;
 
 /// One source table, as the source describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TableDesc {
     pub database: String,
     pub name: String,
@@ -39,13 +39,13 @@ impl TableDesc {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum KeyKind {
     Primary,
     Unique,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct KeyDesc {
     /// Constraint/index name (`PRIMARY` for the primary key).
     pub name: String,
@@ -55,7 +55,7 @@ pub struct KeyDesc {
 }
 
 /// One source column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ColumnDesc {
     pub name: String,
     /// 1-based ORDINAL_POSITION; also the column's index + 1 in binlog rows events.
@@ -77,7 +77,7 @@ pub struct ColumnDesc {
 }
 
 /// A column's default, normalised across MySQL 5.7/8.0 and MariaDB spellings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum ColumnDefault {
     /// No default clause.
     None,
@@ -93,7 +93,7 @@ pub enum ColumnDefault {
 }
 
 /// Integer widths of MySQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum IntWidth {
     Tiny,
     Small,
@@ -102,7 +102,7 @@ pub enum IntWidth {
     Big,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum TextKind {
     Tiny,
     Text,
@@ -110,7 +110,7 @@ pub enum TextKind {
     Long,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum GeometryKind {
     Geometry,
     Point,
@@ -124,7 +124,7 @@ pub enum GeometryKind {
 
 /// A MySQL/MariaDB column type, parsed once from COLUMN_TYPE / DATA_TYPE.
 /// Lengths of character types are in characters; bytes are in `ColumnDesc::octet_length`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum SourceType {
     /// `display` is the display width when written (`tinyint(1)` → Some(1)).
     Int {

@@ -20,6 +20,7 @@ use crate::plan::{SourceRef, TablePlan};
 use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::Row;
+use crate::sync::gtid::{Gtid, GtidPos};
 use crate::sync::position::BinlogPosition;
 use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
 use anyhow::{anyhow, Context, Result};
@@ -61,6 +62,8 @@ pub enum SourceEvent {
         database: String,
         sql: String,
         end: BinlogPosition,
+        /// The statement's GTID (MariaDB), when the server sends GTID events.
+        gtid: Option<String>,
     },
     /// Idle keep-alive: the server is at `pos`.
     Heartbeat { pos: BinlogPosition, server_ts: u32 },
@@ -120,7 +123,12 @@ pub struct BinlogReader {
     pos: BinlogPosition,
     /// The resume point: the opening position or the last Commit.end / handled DDL end returned.
     resume: BinlogPosition,
+    /// The MariaDB GTID position at `resume` when the reader resumes by GTID (see
+    /// [`BinlogReader::open_at`]): a reconnect starts after it, on whichever server `[db]` names.
+    resume_gtid: Option<GtidPos>,
     seen_fde: bool,
+    /// The current stream was started by GTID: the first rotate names the real file.
+    by_gtid: bool,
     gtid: Option<String>,
     /// The current MariaDB GTID is standalone (DDL without BEGIN/COMMIT).
     standalone: bool,
@@ -166,6 +174,23 @@ impl BinlogReader {
         tz: &TimeZoneSpec,
         opts: ReaderOptions,
     ) -> Result<Self> {
+        Self::open_at(src, server_id, from, None, tables, tz, opts)
+    }
+
+    /// Open at `from`, or — with `gtid` (MariaDB) — right after the GTID position `gtid`
+    /// (`@slave_connect_state`; the server finds the file itself, so this also works on another
+    /// server holding the same GTIDs, after a failover). `from` is then only the position the
+    /// reader reports until the server's first rotate says where it really is.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_at(
+        src: &SourceConfig,
+        server_id: u32,
+        from: &BinlogPosition,
+        gtid: Option<&GtidPos>,
+        tables: Vec<TablePlan>,
+        tz: &TimeZoneSpec,
+        opts: ReaderOptions,
+    ) -> Result<Self> {
         let mut captured_dbs = Vec::new();
         let mut captured_tables = Vec::new();
         for t in &tables {
@@ -186,7 +211,9 @@ impl BinlogReader {
             status_conn: None,
             pos: from.clone(),
             resume: from.clone(),
+            resume_gtid: gtid.cloned(),
             seen_fde: false,
+            by_gtid: false,
             gtid: None,
             standalone: false,
             in_txn: false,
@@ -199,7 +226,7 @@ impl BinlogReader {
             captured_tables,
         };
         let mut conn = r.connect()?;
-        if !position_exists(&mut conn, from)? {
+        if r.resume_gtid.is_none() && !position_exists(&mut conn, from)? {
             return Err(purged_error(src, from));
         }
         r.stream = Some(r.start_stream(conn, from)?);
@@ -229,13 +256,31 @@ impl BinlogReader {
         if self.opts.mariadb_gtid_events {
             conn.query_drop("SET @mariadb_slave_capability = 4")?;
         }
-        let mut req = BinlogRequest::new(self.server_id)
-            .with_filename(from.file.as_bytes().to_vec())
-            .with_pos(from.pos);
+        let by_gtid = self
+            .resume_gtid
+            .clone()
+            .filter(|_| self.opts.mariadb_gtid_events);
+        let mut req = BinlogRequest::new(self.server_id);
+        match &by_gtid {
+            // MariaDB GTID mode: the file/pos of the request are ignored; the server starts
+            // after the given position in whichever of its files holds it (REPL.cc
+            // `init_binlog_sender`), refusing (1236) a position its binlog does not have.
+            Some(g) => {
+                conn.exec_drop("SET @slave_connect_state = ?", (g.to_string(),))?;
+                conn.query_drop("SET @slave_gtid_strict_mode = 1")?;
+                conn.query_drop("SET @slave_gtid_ignore_duplicates = 0")?;
+            }
+            None => {
+                req = req
+                    .with_filename(from.file.as_bytes().to_vec())
+                    .with_pos(from.pos);
+            }
+        }
         if self.opts.non_block {
             req = req.with_flags(BinlogDumpFlags::BINLOG_DUMP_NON_BLOCK);
         }
         self.pos = from.clone();
+        self.by_gtid = by_gtid.is_some();
         self.seen_fde = false;
         self.gtid = None;
         self.standalone = false;
@@ -476,7 +521,18 @@ impl BinlogReader {
         match data {
             EventData::RotateEvent(r) => {
                 // The first (fake) ROTATE, sent before any FDE, carries 4 junk checksum bytes in
-                // its name on MariaDB: ignore names seen before the FDE — we know the file we asked for.
+                // its name on MariaDB: ignore names seen before the FDE — we know the file we asked
+                // for. Started by GTID we do not: its name is cut to `stem.digits`.
+                if self.by_gtid && !self.seen_fde {
+                    let name = clean_rotate_name(&r.name_raw());
+                    if !name.is_empty() {
+                        self.pos = BinlogPosition::new(name, r.position());
+                        if !self.in_txn {
+                            self.resume = self.pos.clone();
+                        }
+                    }
+                    return Ok(None);
+                }
                 if self.seen_fde || log_pos != 0 {
                     let name = r.name().to_string();
                     if !name.is_empty() && (self.seen_fde || name != self.pos.file) {
@@ -596,10 +652,16 @@ impl BinlogReader {
                 if own_txn {
                     self.in_txn = false;
                     self.resume = end.clone();
+                    self.advance_resume_gtid();
                     let gtid = self.gtid.take();
                     self.standalone = false;
                     if touches {
-                        return Ok(Some(SourceEvent::Ddl { database, sql, end }));
+                        return Ok(Some(SourceEvent::Ddl {
+                            database,
+                            sql,
+                            end,
+                            gtid,
+                        }));
                     }
                     // Uncaptured DDL: still a committed boundary the consumer may checkpoint.
                     return Ok(Some(SourceEvent::Commit {
@@ -609,7 +671,12 @@ impl BinlogReader {
                     }));
                 }
                 if touches {
-                    return Ok(Some(SourceEvent::Ddl { database, sql, end }));
+                    return Ok(Some(SourceEvent::Ddl {
+                        database,
+                        sql,
+                        end,
+                        gtid: None,
+                    }));
                 }
                 Ok(None)
             }
@@ -642,12 +709,23 @@ impl BinlogReader {
     fn commit(&mut self, ts: u32) -> SourceEvent {
         let end = self.pos.clone();
         self.resume = end.clone();
+        self.advance_resume_gtid();
         self.standalone = false;
         self.in_txn = false;
         SourceEvent::Commit {
             end,
             gtid: self.gtid.take(),
             server_ts: ts,
+        }
+    }
+
+    /// The group that just ended is applied: the GTID resume point moves past it.
+    fn advance_resume_gtid(&mut self) {
+        if let (Some(pos), Some(g)) = (
+            self.resume_gtid.as_mut(),
+            self.gtid.as_deref().and_then(Gtid::parse),
+        ) {
+            pos.apply(g);
         }
     }
 
@@ -792,6 +870,29 @@ impl BinlogReader {
             source: sref.clone(),
             changes,
         }))
+    }
+}
+
+/// A rotate's file name as the server sent it, cut to `stem.digits`: the first fake rotate of a
+/// MariaDB dump carries the 4 checksum bytes after the name (`environment.md` §2).
+fn clean_rotate_name(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    match text.rfind('.') {
+        Some(dot) => {
+            let digits: String = text[dot + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if digits.is_empty() {
+                text.trim_end_matches(|c: char| !c.is_ascii_graphic())
+                    .to_string()
+            } else {
+                format!("{}.{digits}", &text[..dot])
+            }
+        }
+        None => text
+            .trim_end_matches(|c: char| !c.is_ascii_graphic())
+            .to_string(),
     }
 }
 

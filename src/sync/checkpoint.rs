@@ -23,7 +23,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "sync-state.json";
-pub const VERSION: u32 = 1;
+/// Version 2 adds the label namespace, the job and source identity, the GTID position, the
+/// captured tables' schemas and the counters; version 1 files load (no namespace: their labels
+/// keep the version 1 form, so a running job's labels never change under it).
+pub const VERSION: u32 = 2;
 
 /// Whole checkpoint. Keys of `tables` are target `db.table`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,9 +34,24 @@ pub struct State {
     pub version: u32,
     /// Job id (see [`super::batch::job_id`]); part of every label.
     pub job: String,
+    /// Label namespace: chosen when the checkpoint is created (a fresh start, `--reset`) and
+    /// renewed when the source history changes (a failover): labels are unique per history,
+    /// not only per position. Empty in version 1 checkpoints (labels without it).
+    #[serde(default)]
+    pub namespace: String,
     /// Free text for humans: source and target endpoints (no secrets).
     #[serde(default)]
     pub description: String,
+    /// What the positions belong to: the source server and its binlog history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceHistory>,
+    /// MariaDB GTID position (`domain-server-seq,...`) at `binlog`: where a GTID resume starts
+    /// (also on another server of the same replication topology after a failover).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtid: Option<String>,
+    /// Target tables (`db.table`) to truncate before anything else (a reset in progress).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncate_pending: Vec<String>,
     pub tables: BTreeMap<String, TableState>,
     /// End of the last fully loaded source transaction (binlog phase); None before the first
     /// snapshot finished.
@@ -52,6 +70,34 @@ pub struct TableState {
     /// Progress of a snapshot in flight (None when none started or done).
     #[serde(default)]
     pub progress: Option<SnapshotProgress>,
+    /// The source tables' schemas as of `binlog` (evolved by the DDL the binlog carries): rows
+    /// are decoded with the schema in force at their position, whether smt was running or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema: Vec<crate::schema::TableDesc>,
+    /// Changes of a table without a key that the target could not take and were skipped
+    /// (`sync_skip_duplicate_key_changes`), counted over the job's life.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_changes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The source server a checkpoint's positions belong to. A position means nothing on another
+/// server, or on the same server after `RESET MASTER`: smt checks these at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceHistory {
+    /// `@@server_id`.
+    pub server_id: u32,
+    /// MySQL `@@server_uuid` (None on MariaDB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_uuid: Option<String>,
+    /// MariaDB `@@gtid_domain_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtid_domain_id: Option<u32>,
+    /// `host:port` the job read it from (for messages).
+    pub address: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,11 +148,34 @@ impl State {
         State {
             version: VERSION,
             job: job.into(),
+            namespace: new_namespace(),
             description: description.into(),
+            source: None,
+            gtid: None,
+            truncate_pending: Vec::new(),
             tables: BTreeMap::new(),
             binlog: None,
             last_epoch: 0,
             pending_commit: Vec::new(),
+        }
+    }
+
+    /// What labels start with: the job id, and the namespace when there is one (version 1
+    /// checkpoints have none).
+    pub fn label_prefix(&self) -> String {
+        if self.namespace.is_empty() {
+            self.job.clone()
+        } else {
+            format!("{}{}", self.job, self.namespace)
+        }
+    }
+
+    /// Start a new label namespace (a new source history): labels used from now on cannot
+    /// collide with any label of an earlier history.
+    pub fn renew_namespace(&mut self) {
+        let old = self.namespace.clone();
+        while self.namespace == old {
+            self.namespace = new_namespace();
         }
     }
 
@@ -118,6 +187,8 @@ impl State {
         self.tables.entry(key.to_string()).or_insert(TableState {
             snapshot: SnapshotStatus::Pending,
             progress: None,
+            schema: Vec::new(),
+            skipped_changes: 0,
         })
     }
 
@@ -127,6 +198,17 @@ impl State {
             Some(SnapshotStatus::Done { .. })
         )
     }
+}
+
+/// A label namespace: 6 lowercase hex digits. Chosen once and stored in the checkpoint before
+/// any label uses it, so retries and restarts read it back (labels stay deterministic); it only
+/// has to differ from the namespaces of earlier histories of the job.
+fn new_namespace() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!("{nanos}:{}", std::process::id());
+    format!("{:06x}", super::batch::fnv1a64(seed.as_bytes()) >> 40)
 }
 
 /// The checkpoint file of one state directory.
@@ -228,7 +310,7 @@ impl Store {
 pub fn parse(text: &str) -> Result<State, String> {
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     match v.get("version").and_then(|v| v.as_u64()) {
-        Some(1) => {}
+        Some(1) | Some(2) => {}
         Some(n) => {
             return Err(format!(
                 "checkpoint version {n} is not supported by this smt (knows version {VERSION})"
@@ -285,6 +367,52 @@ mod tests {
         assert_eq!(s.last_epoch, 2);
     }
 
+    /// A literal v2 file (namespace, source history, GTID position, schema, counters). If this
+    /// test fails, the format changed: bump VERSION and keep a reader for version 2.
+    const V2: &str = r#"{
+  "version": 2,
+  "job": "a1b2c3d4e5f6",
+  "namespace": "0a1b2c",
+  "description": "source 127.0.0.1:3306 -> StarRocks 127.0.0.1:8030",
+  "source": { "server_id": 1, "gtid_domain_id": 0, "address": "127.0.0.1:3306" },
+  "gtid": "0-1-42",
+  "tables": {
+    "db1.t": {
+      "snapshot": { "status": "done", "position": { "file": "mysql-bin.000003", "pos": 1234 }, "epoch": 1 },
+      "progress": null,
+      "schema": [ { "database": "db1", "name": "t", "columns": [], "keys": [], "comment": "", "data_length": 0 } ],
+      "skipped_changes": 3
+    }
+  },
+  "binlog": { "file": "mysql-bin.000004", "pos": 4 },
+  "last_epoch": 1,
+  "pending_commit": []
+}"#;
+
+    #[test]
+    fn literal_v2_loads() {
+        let s = parse(V2).unwrap();
+        assert_eq!(s.label_prefix(), "a1b2c3d4e5f60a1b2c");
+        assert_eq!(s.gtid.as_deref(), Some("0-1-42"));
+        assert_eq!(s.source.as_ref().unwrap().server_id, 1);
+        assert_eq!(s.source.as_ref().unwrap().gtid_domain_id, Some(0));
+        let t = &s.tables["db1.t"];
+        assert_eq!(t.schema[0].name, "t");
+        assert_eq!(t.skipped_changes, 3);
+        // A version 1 file has no namespace: its labels keep the version 1 form.
+        assert_eq!(parse(V1).unwrap().label_prefix(), "a1b2c3d4");
+    }
+
+    #[test]
+    fn namespaces_are_new_and_renewable() {
+        let mut s = State::new("job", "");
+        assert_eq!(s.namespace.len(), 6);
+        let before = s.label_prefix();
+        s.renew_namespace();
+        assert_ne!(s.label_prefix(), before);
+        assert!(s.label_prefix().starts_with("job"));
+    }
+
     #[test]
     fn minimal_v1_loads_with_defaults() {
         let s = parse(r#"{"version":1,"job":"j","tables":{},"binlog":null}"#).unwrap();
@@ -294,8 +422,8 @@ mod tests {
 
     #[test]
     fn other_versions_rejected() {
-        let e = parse(r#"{"version":2,"job":"j","tables":{},"binlog":null}"#).unwrap_err();
-        assert!(e.contains("version 2"), "{e}");
+        let e = parse(r#"{"version":3,"job":"j","tables":{},"binlog":null}"#).unwrap_err();
+        assert!(e.contains("version 3"), "{e}");
         assert!(parse(r#"{"job":"j"}"#).unwrap_err().contains("version"));
     }
 

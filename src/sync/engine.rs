@@ -438,8 +438,13 @@ impl<'a> Engine<'a> {
                     .table(&t.key())
                     .and_then(|s| s.progress.as_ref())
                     .map_or(0, |p| p.chunks);
-                let l =
-                    batch::snapshot_label(&self.state.job, t.db(), t.table(), prev_epoch, chunks);
+                let l = batch::snapshot_label(
+                    &self.state.label_prefix(),
+                    t.db(),
+                    t.table(),
+                    prev_epoch,
+                    chunks,
+                );
                 self.abort_lingering(i, &l);
             }
         }
@@ -604,7 +609,13 @@ impl<'a> Engine<'a> {
         let source_done = chunk.done;
         let mut label = None;
         if n > 0 {
-            let l = batch::snapshot_label(&self.state.job, t.db(), t.table(), epoch, prog.chunks);
+            let l = batch::snapshot_label(
+                &self.state.label_prefix(),
+                t.db(),
+                t.table(),
+                epoch,
+                prog.chunks,
+            );
             let rows: Vec<(Op, &Row)> = chunk.rows.iter().map(|r| (Op::Upsert, r)).collect();
             let body = t.spec.encode(&rows, self.force_json[i]);
             sink::load_txn(
@@ -694,7 +705,7 @@ impl<'a> Engine<'a> {
         if self.state.binlog.as_ref() == Some(&start) {
             for i in 0..self.targets.len() {
                 let t = &self.targets[i];
-                let l = batch::binlog_label(&self.state.job, t.db(), t.table(), &start);
+                let l = batch::binlog_label(&self.state.label_prefix(), t.db(), t.table(), &start);
                 self.abort_lingering(i, &l);
             }
         }
@@ -843,7 +854,9 @@ impl<'a> Engine<'a> {
                     self.flush(run)?;
                 }
             }
-            Some(SourceEvent::Ddl { database, sql, end }) => {
+            Some(SourceEvent::Ddl {
+                database, sql, end, ..
+            }) => {
                 if run.in_txn {
                     // A DDL ends any open transaction implicitly; the reader only sends one at
                     // a boundary, so this is not expected.
@@ -984,7 +997,12 @@ impl<'a> Engine<'a> {
         if rows.is_empty() {
             return Ok(());
         }
-        let label = batch::binlog_label(&self.state.job, t.db(), t.table(), &run.batch_start);
+        let label = batch::binlog_label(
+            &self.state.label_prefix(),
+            t.db(),
+            t.table(),
+            &run.batch_start,
+        );
         if b.open.is_none() {
             sink::begin_fresh(
                 &*t.loader,
@@ -1067,7 +1085,7 @@ impl<'a> Engine<'a> {
             run.batch_start = run.cur.clone();
             return Ok(());
         }
-        let job = self.state.job.clone();
+        let job = self.state.label_prefix();
         let opts = &self.opts;
         let force_json = &self.force_json;
         let targets = &self.targets;

@@ -36,6 +36,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod engine;
 pub mod flink;
+pub mod gtid;
 pub mod sink;
 pub mod status;
 

@@ -517,6 +517,7 @@ fn ddl_flushes_checkpoints_and_stops() {
                     database: "d".into(),
                     sql: "ALTER TABLE pk ADD c INT".into(),
                     end: pos(4),
+                    gtid: None,
                 },
             ])))
         }

@@ -72,7 +72,7 @@ fn source_restart_mid_stream() {
         user: "root".into(),
         password: shared.password.clone(),
     };
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     m.exec(&mut c, &format!("CREATE DATABASE {DB}"));
     m.exec(
         &mut c,
@@ -141,7 +141,7 @@ fn source_restart_mid_stream() {
             assert!(!h.is_finished(), "engine ended early");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let mut c = m.conn();
+        let mut c = m.conn_utc();
         for i in 100..130 {
             m.exec(
                 &mut c,
@@ -160,7 +160,7 @@ fn source_restart_mid_stream() {
         own.stop();
         std::thread::sleep(Duration::from_millis(800));
         own.start();
-        let mut c = m.conn();
+        let mut c = m.conn_utc();
         for i in 200..230 {
             m.exec(
                 &mut c,
@@ -204,7 +204,7 @@ fn source_restart_mid_stream() {
             .unwrap(),
         Outcome::CaughtUp
     );
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     for tp in plan.rules.iter().flat_map(|r| r.tables.iter()) {
         assert_same_rows(
             &tp.target_table,

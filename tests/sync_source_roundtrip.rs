@@ -1,9 +1,13 @@
 //! Source side of `smt sync` against the real MariaDB: the snapshot and the binlog render the
 //! same stored values to the same cells; updates, deletes, PK changes and rotation are followed.
 
+#[path = "common/mariadb.rs"]
+mod mariadb;
+
+use mariadb::{conn, source_config};
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder};
-use smt::config::{Secret, SourceConfig, SourceKind};
+use mysql::Conn;
+use smt::config::Secret;
 use smt::plan::{ColumnOrigin, Encoding, Model, SourceRef, SrType, TablePlan, TargetColumn};
 use smt::schema::{
     ColumnDefault, ColumnDesc, GeometryKind, IntWidth, KeyDesc, KeyKind, SourceType, TableDesc,
@@ -26,39 +30,9 @@ impl Drop for DropDb {
     }
 }
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh"))
-}
-
-fn source() -> SourceConfig {
-    SourceConfig {
-        kind: SourceKind::Mysql,
-        host: env("SMT_MARIADB_HOST"),
-        port: env("SMT_MARIADB_PORT")
-            .parse()
-            .expect("SMT_MARIADB_PORT is a port number"),
-        user: env("SMT_MARIADB_USER"),
-        password: Secret::new(env("SMT_MARIADB_PASSWORD")),
-        time_zone: None,
-    }
-}
-
 /// What the test server is (probed once per call on a fresh connection).
 fn server() -> smt::source::ServerInfo {
-    smt::source::probe(&mut smt::source::connect(&source()).unwrap()).unwrap()
-}
-
-fn conn() -> Conn {
-    let s = source();
-    Conn::new(
-        OptsBuilder::new()
-            .ip_or_hostname(Some(s.host.clone()))
-            .tcp_port(s.port)
-            .user(Some(s.user.clone()))
-            .pass(Some(s.password.expose().to_string()))
-            .prefer_socket(false),
-    )
-    .expect("connect to the test MariaDB")
+    smt::source::probe(&mut smt::source::connect(&source_config()).unwrap()).unwrap()
 }
 
 /// THE one helper that builds a TablePlan by hand (planning is another module's job): every
@@ -344,7 +318,7 @@ fn snapshot_rows(
     sref: &SourceRef,
     tz: &TimeZoneSpec,
 ) -> BTreeMap<(String, String), Row> {
-    let (mut snap, pos) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, pos) = Snapshot::begin(&source_config(), &server()).unwrap();
     assert!(pos.pos >= 4, "snapshot position {pos}");
     let mut out = BTreeMap::new();
     let mut after: Option<Vec<mysql::Value>> = None;
@@ -520,8 +494,15 @@ fn snapshot_and_binlog_render_identically() {
         ..ReaderOptions::default()
     };
     let server_id = 40_000 + (std::process::id() % 10_000);
-    let mut reader =
-        BinlogReader::open_with(&source(), server_id, &p0, vec![table.clone()], &tz, opts).unwrap();
+    let mut reader = BinlogReader::open_with(
+        &source_config(),
+        server_id,
+        &p0,
+        vec![table.clone()],
+        &tz,
+        opts,
+    )
+    .unwrap();
     let mut state = BTreeMap::new();
     let events = drain(&mut reader, &mut state);
     assert!(
@@ -600,7 +581,7 @@ fn snapshot_and_binlog_render_identically() {
 
     // Resuming from a commit position mid-stream yields exactly the later changes.
     let mut reader2 = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         server_id + 1,
         &last_commit,
         vec![table.clone()],
@@ -683,7 +664,7 @@ fn merged_shards_map_columns_by_name() {
     );
     let tz = TimeZoneSpec::Fixed(0);
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         50_000 + (std::process::id() % 10_000),
         &p0,
         vec![table],
@@ -756,9 +737,15 @@ fn purged_or_unknown_position_is_a_clear_error() {
     .unwrap());
     let gone = BinlogPosition::new("mysql-bin.999999", 4);
     assert!(!position_exists(&mut c, &gone).unwrap());
-    let err = BinlogReader::open(&source(), 60_001, &gone, vec![], &TimeZoneSpec::Fixed(0))
-        .err()
-        .expect("must fail");
+    let err = BinlogReader::open(
+        &source_config(),
+        60_001,
+        &gone,
+        vec![],
+        &TimeZoneSpec::Fixed(0),
+    )
+    .err()
+    .expect("must fail");
     let msg = format!("{err:#}");
     assert!(
         msg.contains("mysql-bin.999999:4") && msg.contains("take a fresh snapshot"),
@@ -836,7 +823,7 @@ fn keyless_tables_are_paged_completely() {
     c.query_drop(format!("ANALYZE TABLE `{db}`.nk")).unwrap();
     let table = simple_table(&db, "nk", false);
     let sref = table.sources[0].clone();
-    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source_config(), &server()).unwrap();
     // Rows written after the snapshot began are invisible to it.
     c.query_drop(format!("INSERT INTO `{db}`.nk VALUES (99,'late')"))
         .unwrap();
@@ -891,7 +878,7 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
     let table = simple_table(&db, "t", true);
     let start = master_status(&mut c).unwrap();
     let mut reader = BinlogReader::open(
-        &source(),
+        &source_config(),
         61_000 + (std::process::id() % 1000),
         &start,
         vec![table],
@@ -992,7 +979,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
     let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
 
-    let (mut snap, pos) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, pos) = Snapshot::begin(&source_config(), &server()).unwrap();
     // Writes after the snapshot began: invisible to it, visible in the binlog after `pos`.
     c.query_drop(format!("UPDATE `{db}`.t SET v = 'b2' WHERE id = 2"))
         .unwrap();
@@ -1019,7 +1006,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
     snap.finish().unwrap();
 
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         server_id_base + (std::process::id() % 1000),
         &pos,
         vec![table],
@@ -1092,7 +1079,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
 
 #[test]
 fn unreachable_source_error_names_host_and_port() {
-    let mut src = source();
+    let mut src = source_config();
     src.port = 1; // nothing listens there
     let err = Snapshot::begin(&src, &server()).err().expect("must fail");
     let msg = format!("{err:#}");
@@ -1124,7 +1111,7 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
         ..ReaderOptions::default()
     };
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         63_000 + (std::process::id() % 1000),
         &start,
         vec![a, b],
@@ -1219,7 +1206,7 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
         table: "t".into(),
     };
     let table = captured(plan_for(&desc, vec![sref.clone()], false), vec![desc]);
-    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source_config(), &server()).unwrap();
     let mut got = Vec::new();
     let mut after: Option<Vec<mysql::Value>> = None;
     for _ in 0..20 {
@@ -1305,7 +1292,7 @@ fn binary_padding_and_latin1_text_agree() {
     assert_eq!(one[2], Cell::Str("café €".into()));
     assert_eq!(one[3], Cell::Str("ñ".into()), "CHAR drops trailing spaces");
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         64_000 + (std::process::id() % 1000),
         &p0,
         vec![table],
@@ -1358,7 +1345,7 @@ fn snapshot_equals_binlog(
     let tz = TimeZoneSpec::parse("Asia/Shanghai").unwrap();
     let snap = snapshot_rows(&table, &sref, &tz);
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         65_000 + (std::process::id() % 1000),
         &p0,
         vec![table],
@@ -1625,7 +1612,7 @@ fn unknown_types_fail_clearly_in_the_binlog() {
         Cell::Str("123e4567-e89b-12d3-a456-426655440000".into())
     );
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         66_000 + (std::process::id() % 1000),
         &p0,
         vec![table],
@@ -1679,7 +1666,7 @@ fn limited_user_preflight_and_reconnect_giving_up() {
         .unwrap();
     c.query_drop(format!("GRANT REPLICATION SLAVE ON *.* TO '{user}'@'%'"))
         .unwrap();
-    let mut src = source();
+    let mut src = source_config();
     src.user = user.clone();
     src.password = Secret::new(format!("pw-{tag}"));
     let mut uc = smt::source::connect(&src).unwrap();
@@ -1765,7 +1752,7 @@ fn measure_snapshot_and_binlog_throughput() {
     let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
     let t0 = std::time::Instant::now();
-    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source_config(), &server()).unwrap();
     let mut after: Option<Vec<mysql::Value>> = None;
     let mut rows = 0;
     loop {
@@ -1783,7 +1770,7 @@ fn measure_snapshot_and_binlog_throughput() {
     assert_eq!(rows, n);
     let t1 = std::time::Instant::now();
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         68_000 + (std::process::id() % 1000),
         &start,
         vec![table],
@@ -1825,7 +1812,7 @@ fn a_connection_lost_inside_a_transaction_redelivers_it_whole() {
     let table = simple_table(&db, "t", true);
     let start = master_status(&mut c).unwrap();
     let mut reader = BinlogReader::open(
-        &source(),
+        &source_config(),
         69_000 + (std::process::id() % 1000),
         &start,
         vec![table],

@@ -1,14 +1,19 @@
-//! Shared helper for integration tests against the test MariaDB.
+//! THE helper of integration tests that use a MariaDB: the shared test server and servers of
+//! their own.
 //!
-//! Include it with `#[path = "common/mariadb.rs"] mod mariadb;` (no shared `mod.rs` needed).
+//! Include it with `#[path = "common/mariadb.rs"] mod mariadb;` (no shared `mod.rs` needed;
+//! `tests/sync_support` includes and re-exports it).
 //!
-//! - [`env`] reads SMT_MARIADB_HOST/PORT/USER/PASSWORD and panics with a clear message when
-//!   they are missing (tests fail, they do not skip).
-//! - [`source_config`] gives a `SourceConfig` for `smt`'s own code; [`conn`] a `mysql::Conn`.
+//! - [`Maria::from_env`] reads SMT_MARIADB_HOST/PORT/USER/PASSWORD (the shared server that
+//!   scripts/test.sh starts) and panics with "… not set: run scripts/test.sh" when they are
+//!   missing (tests fail, they do not skip). A [`Maria`] gives connections ([`Maria::conn`],
+//!   [`Maria::conn_utc`]), [`Maria::exec`], a `SourceConfig` for `smt`'s own code
+//!   ([`Maria::source_config`]), the `mariadb` client ([`Maria::run_sql`]) and
+//!   `mariadb-dump --no-data` ([`Maria::dump`]).
+//! - [`conn`], [`source_config`], [`run_sql`] and [`dump`] are the same for the shared server.
 //! - [`TempDbs::load`] runs a `.sql` file with the `mariadb` client after rewriting the
 //!   placeholder database prefix `smtfx_` to a prefix unique to the test; the databases are
 //!   dropped when the guard goes out of scope.
-//! - [`dump`] runs `mariadb-dump --no-data --databases ...` and returns the text.
 #![allow(dead_code)]
 
 use mysql::prelude::Queryable;
@@ -20,8 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The placeholder prefix used by fixtures for database names.
 pub const FIXTURE_PREFIX: &str = "smtfx_";
 
-#[derive(Clone)]
-pub struct Env {
+/// Where a MariaDB server is and how to log in (a plain value; cloning opens nothing).
+#[derive(Clone, Debug)]
+pub struct Maria {
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -32,41 +38,149 @@ fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh"))
 }
 
-/// Connection parameters from SMT_MARIADB_* (panics with "… not set: run scripts/test.sh").
-pub fn env() -> Env {
-    let port = var("SMT_MARIADB_PORT");
-    Env {
-        host: std::env::var("SMT_MARIADB_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
-        port: port
-            .parse()
-            .unwrap_or_else(|_| panic!("SMT_MARIADB_PORT={port} is not a port number")),
-        user: std::env::var("SMT_MARIADB_USER").unwrap_or_else(|_| "root".into()),
-        password: var("SMT_MARIADB_PASSWORD"),
+impl Maria {
+    /// The shared test server from SMT_MARIADB_PORT and SMT_MARIADB_PASSWORD (required),
+    /// SMT_MARIADB_HOST (default 127.0.0.1) and SMT_MARIADB_USER (default root). Panics with
+    /// "… not set: run scripts/test.sh" when a required one is missing.
+    pub fn from_env() -> Maria {
+        let port = var("SMT_MARIADB_PORT");
+        Maria {
+            host: std::env::var("SMT_MARIADB_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
+            port: port
+                .parse()
+                .unwrap_or_else(|_| panic!("SMT_MARIADB_PORT={port} is not a port number")),
+            user: std::env::var("SMT_MARIADB_USER").unwrap_or_else(|_| "root".into()),
+            password: var("SMT_MARIADB_PASSWORD"),
+        }
+    }
+
+    /// A connection over TCP with the server's default session settings.
+    pub fn conn(&self) -> mysql::Conn {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(self.host.clone()))
+            .tcp_port(self.port)
+            .user(Some(self.user.clone()))
+            .pass(Some(self.password.clone()))
+            .prefer_socket(false);
+        mysql::Conn::new(opts)
+            .unwrap_or_else(|e| panic!("connect to MariaDB at {}:{}: {e}", self.host, self.port))
+    }
+
+    /// [`Maria::conn`] with the session time zone `+00:00` (what the sync tests' configs say).
+    pub fn conn_utc(&self) -> mysql::Conn {
+        let mut c = self.conn();
+        self.exec(&mut c, "SET time_zone = '+00:00'");
+        c
+    }
+
+    /// Run one statement, panicking with the statement and the error.
+    pub fn exec(&self, c: &mut mysql::Conn, sql: &str) {
+        c.query_drop(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first column of the first row of `sql` as text (`""` for NULL), on a new connection.
+    pub fn query_text(&self, sql: &str) -> String {
+        let v: Option<Option<String>> = self
+            .conn()
+            .query_first(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        v.flatten().unwrap_or_default()
+    }
+
+    /// A live-source config for this server (no time zone set).
+    pub fn source_config(&self) -> SourceConfig {
+        SourceConfig {
+            kind: SourceKind::Mysql,
+            host: self.host.clone(),
+            port: self.port,
+            user: self.user.clone(),
+            password: Secret::new(self.password.clone()),
+            time_zone: None,
+        }
+    }
+
+    /// Run SQL text with the `mariadb` command-line client (password via MYSQL_PWD, not argv).
+    pub fn run_sql(&self, sql: &str) {
+        let mut child = Command::new("mariadb")
+            .args([
+                "--no-defaults",
+                "--protocol=TCP",
+                "-h",
+                &self.host,
+                "-P",
+                &self.port.to_string(),
+                "-u",
+                &self.user,
+                "--default-character-set=utf8mb4",
+            ])
+            .env("MYSQL_PWD", &self.password)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the `mariadb` client (is mariadb-client installed?)");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(sql.as_bytes())
+            .expect("write SQL to mariadb");
+        let out = child.wait_with_output().expect("wait for mariadb");
+        assert!(
+            out.status.success(),
+            "mariadb client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `mariadb-dump --no-data --databases <dbs>` output.
+    pub fn dump(&self, dbs: &[String]) -> String {
+        let port = self.port.to_string();
+        let mut args = vec![
+            "--no-defaults",
+            "--protocol=TCP",
+            "-h",
+            &self.host,
+            "-P",
+            &port,
+            "-u",
+            &self.user,
+            "--no-data",
+            "--databases",
+        ];
+        args.extend(dbs.iter().map(String::as_str));
+        let out = Command::new("mariadb-dump")
+            .args(&args)
+            .env("MYSQL_PWD", &self.password)
+            .output()
+            .expect("run mariadb-dump (is mariadb-client installed?)");
+        assert!(
+            out.status.success(),
+            "mariadb-dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("mariadb-dump output is UTF-8")
     }
 }
 
-/// A live-source config for the test server.
-pub fn source_config() -> SourceConfig {
-    let e = env();
-    SourceConfig {
-        kind: SourceKind::Mysql,
-        host: e.host,
-        port: e.port,
-        user: e.user,
-        password: Secret::new(e.password),
-        time_zone: None,
-    }
-}
-
+/// [`Maria::conn`] to the shared test server.
 pub fn conn() -> mysql::Conn {
-    let e = env();
-    let opts = mysql::OptsBuilder::new()
-        .ip_or_hostname(Some(e.host))
-        .tcp_port(e.port)
-        .user(Some(e.user))
-        .pass(Some(e.password))
-        .prefer_socket(false);
-    mysql::Conn::new(opts).expect("connect to the test MariaDB (SMT_MARIADB_*)")
+    Maria::from_env().conn()
+}
+
+/// [`Maria::source_config`] of the shared test server.
+pub fn source_config() -> SourceConfig {
+    Maria::from_env().source_config()
+}
+
+/// [`Maria::run_sql`] on the shared test server.
+pub fn run_sql(sql: &str) {
+    Maria::from_env().run_sql(sql)
+}
+
+/// [`Maria::dump`] of the shared test server.
+pub fn dump(dbs: &[String]) -> String {
+    Maria::from_env().dump(dbs)
 }
 
 /// A prefix unique to this process and call: `it_<area>_<pid>_<n>_`.
@@ -77,41 +191,6 @@ pub fn unique_prefix(area: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
     )
-}
-
-/// Run SQL text with the `mariadb` command-line client (password via MYSQL_PWD, not argv).
-pub fn run_sql(sql: &str) {
-    let e = env();
-    let mut child = Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "--protocol=TCP",
-            "-h",
-            &e.host,
-            "-P",
-            &e.port.to_string(),
-            "-u",
-            &e.user,
-            "--default-character-set=utf8mb4",
-        ])
-        .env("MYSQL_PWD", &e.password)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the `mariadb` client (is mariadb-client installed?)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(sql.as_bytes())
-        .expect("write SQL to mariadb");
-    let out = child.wait_with_output().expect("wait for mariadb");
-    assert!(
-        out.status.success(),
-        "mariadb client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Databases created from a fixture under a unique prefix; dropped on drop.
@@ -164,11 +243,10 @@ impl TempDbs {
 
 impl Drop for TempDbs {
     fn drop(&mut self) {
-        let Ok(e) = std::panic::catch_unwind(env) else {
+        let Ok(m) = std::panic::catch_unwind(Maria::from_env) else {
             return;
         };
-        let _ = e;
-        let mut c = conn();
+        let mut c = m.conn();
         for db in self.databases() {
             let _ = c.query_drop(format!(
                 "DROP DATABASE IF EXISTS {}",
@@ -176,34 +254,4 @@ impl Drop for TempDbs {
             ));
         }
     }
-}
-
-/// `mariadb-dump --no-data --databases <dbs>` output.
-pub fn dump(dbs: &[String]) -> String {
-    let e = env();
-    let port = e.port.to_string();
-    let mut args = vec![
-        "--no-defaults",
-        "--protocol=TCP",
-        "-h",
-        &e.host,
-        "-P",
-        &port,
-        "-u",
-        &e.user,
-        "--no-data",
-        "--databases",
-    ];
-    args.extend(dbs.iter().map(String::as_str));
-    let out = Command::new("mariadb-dump")
-        .args(&args)
-        .env("MYSQL_PWD", &e.password)
-        .output()
-        .expect("run mariadb-dump (is mariadb-client installed?)");
-    assert!(
-        out.status.success(),
-        "mariadb-dump failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("mariadb-dump output is UTF-8")
 }

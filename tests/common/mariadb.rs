@@ -11,6 +11,7 @@
 //!   ([`Maria::source_config`]), the `mariadb` client ([`Maria::run_sql`]) and
 //!   `mariadb-dump --no-data` ([`Maria::dump`]).
 //! - [`conn`], [`source_config`], [`run_sql`] and [`dump`] are the same for the shared server.
+//! - [`OwnMaria`] is a server of the test's own (stop/restart it, or a GTID primary and replica).
 //! - [`TempDbs::load`] runs a `.sql` file with the `mariadb` client after rewriting the
 //!   placeholder database prefix `smtfx_` to a prefix unique to the test; the databases are
 //!   dropped when the guard goes out of scope.
@@ -20,7 +21,7 @@ use mysql::prelude::Queryable;
 use smt::config::{Secret, SourceConfig, SourceKind};
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// The placeholder prefix used by fixtures for database names.
 pub const FIXTURE_PREFIX: &str = "smtfx_";
@@ -253,5 +254,248 @@ impl Drop for TempDbs {
                 smt::ident::quote(&db)
             ));
         }
+    }
+}
+
+/// How many times [`OwnMaria`] picks another port when mariadbd finds its port taken.
+const PORT_RETRIES: usize = 5;
+
+/// The next `--server-id` of an [`OwnMaria`] of this process: 1, 2, … (unique within a test
+/// binary, which is what a replication topology of one test needs).
+static NEXT_SERVER_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A MariaDB server of the test's own (scripts/mariadb.sh in a temp dir, 127.0.0.1, a free port,
+/// user `root` with the shared server's password), for tests that stop, restart or replicate a
+/// server. Stopped (and its dir removed) on drop. Derefs to its [`Maria`], so `own.conn()`,
+/// `own.exec(..)`, `own.port` and `&own` where a `&Maria` is wanted all work.
+pub struct OwnMaria {
+    maria: Maria,
+    dir: tempfile::TempDir,
+    server_id: u32,
+    extra_args: Vec<String>,
+}
+
+impl std::ops::Deref for OwnMaria {
+    type Target = Maria;
+    fn deref(&self) -> &Maria {
+        &self.maria
+    }
+}
+
+fn script() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mariadb.sh")
+}
+
+/// A port nobody listens on right now (the kernel's choice for 127.0.0.1:0).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// The options that make a server a member of a GTID topology: binlogs named `<name>-bin.*`,
+/// strict GTID order, and replicated transactions written to its own binlog (so a CDC reader
+/// pointed at a replica sees the primary's GTIDs).
+fn gtid_args(name: &str) -> Vec<String> {
+    vec![
+        "--log-slave-updates=1".into(),
+        "--gtid-strict-mode=1".into(),
+        format!("--log-basename={name}"),
+    ]
+}
+
+impl OwnMaria {
+    /// A plain server (the script's options; the next server id of this process).
+    pub fn start() -> OwnMaria {
+        OwnMaria::start_with(&[])
+    }
+
+    /// A server with more mariadbd options (`SMT_MARIADB_EXTRA_ARGS`). On a free port: when
+    /// mariadbd still finds it taken ("Address already in use"), another one, up to
+    /// [`PORT_RETRIES`] times, each in a new dir.
+    pub fn start_with(extra_args: &[&str]) -> OwnMaria {
+        OwnMaria::start_on(extra_args, free_port)
+    }
+
+    /// [`OwnMaria::start_with`] on the ports `pick_port` gives (one call per attempt); for the
+    /// helper's own test of the retry.
+    pub fn start_on(extra_args: &[&str], mut pick_port: impl FnMut() -> u16) -> OwnMaria {
+        let password = Maria::from_env().password;
+        let server_id = NEXT_SERVER_ID.fetch_add(1, Ordering::SeqCst);
+        let extra_args: Vec<String> = extra_args.iter().map(|a| a.to_string()).collect();
+        let mut attempt = 0;
+        loop {
+            let own = OwnMaria {
+                maria: Maria {
+                    host: "127.0.0.1".into(),
+                    port: pick_port(),
+                    user: "root".into(),
+                    password: password.clone(),
+                },
+                dir: tempfile::Builder::new()
+                    .prefix("smt-own-mariadb.")
+                    .tempdir()
+                    .expect("temp dir for an own MariaDB"),
+                server_id,
+                extra_args: extra_args.clone(),
+            };
+            match own.run_start() {
+                Ok(()) => return own,
+                Err(e) if attempt < PORT_RETRIES && e.contains("Address already in use") => {
+                    eprintln!("own MariaDB: port {} taken, another one", own.port);
+                    attempt += 1;
+                }
+                Err(e) => panic!("start an own MariaDB on port {}: {e}", own.port),
+            }
+        }
+    }
+
+    /// A GTID primary: [`OwnMaria::start_with`] the GTID options, binlogs named `<name>-bin.*`.
+    pub fn start_primary(name: &str) -> OwnMaria {
+        let args = gtid_args(name);
+        OwnMaria::start_with(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// A GTID replica of `primary` (which should be a [`OwnMaria::start_primary`]): started with
+    /// the GTID options, its own history cleared (the script's user setup was binlogged under
+    /// this server's id and would break strict GTID order), then replicating from the start of
+    /// the primary's binlog as `root`. Use [`OwnMaria::wait_caught_up`] before reading.
+    pub fn start_replica_of(primary: &Maria, name: &str) -> OwnMaria {
+        let args = gtid_args(name);
+        let replica = OwnMaria::start_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut c = replica.conn();
+        for sql in [
+            "RESET MASTER".to_string(),
+            "SET GLOBAL gtid_slave_pos = ''".to_string(),
+            format!(
+                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='{}', \
+                 MASTER_PASSWORD='{}', MASTER_USE_GTID=slave_pos",
+                primary.port, primary.user, primary.password
+            ),
+            "START SLAVE".to_string(),
+        ] {
+            replica.exec(&mut c, &sql);
+        }
+        replica
+    }
+
+    /// Wait (up to 60 s) until this replica has applied everything `primary` has binlogged:
+    /// its `@@gtid_slave_pos` equals the primary's `@@gtid_binlog_pos`. Panics with the
+    /// replication threads' state and errors when it does not get there, when a replication
+    /// thread stopped with an error, or when this server replicates from nobody.
+    pub fn wait_caught_up(&self, primary: &Maria) {
+        let t0 = std::time::Instant::now();
+        loop {
+            let want = primary.query_text("SELECT @@GLOBAL.gtid_binlog_pos");
+            let have = self.query_text("SELECT @@GLOBAL.gtid_slave_pos");
+            if have == want {
+                return;
+            }
+            let status = self.slave_status();
+            let field = |k: &str| {
+                status
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map_or("", |(_, v)| v.as_str())
+            };
+            let broken = status.is_empty()
+                || (field("Slave_IO_Running") == "No" && !field("Last_IO_Error").is_empty())
+                || (field("Slave_SQL_Running") == "No" && !field("Last_SQL_Error").is_empty());
+            if broken || t0.elapsed() > std::time::Duration::from_secs(60) {
+                panic!(
+                    "replica on port {} not caught up with port {} (gtid_slave_pos '{have}', \
+                     primary gtid_binlog_pos '{want}'): {status:?}",
+                    self.port, primary.port
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// The replication threads' state and last errors from SHOW SLAVE STATUS (empty when this
+    /// server replicates from nobody).
+    pub fn slave_status(&self) -> Vec<(String, String)> {
+        let row: Option<mysql::Row> = self
+            .conn()
+            .query_first("SHOW SLAVE STATUS")
+            .expect("SHOW SLAVE STATUS");
+        let Some(row) = row else {
+            return Vec::new();
+        };
+        [
+            "Slave_IO_Running",
+            "Slave_SQL_Running",
+            "Using_Gtid",
+            "Last_IO_Error",
+            "Last_SQL_Error",
+        ]
+        .iter()
+        .map(|k| {
+            let v: Option<String> = row.get_opt(*k).and_then(Result::ok);
+            (k.to_string(), v.unwrap_or_default())
+        })
+        .collect()
+    }
+
+    /// Clean shutdown (SIGTERM, waits for the exit). Panics when the script fails.
+    pub fn stop(&self) {
+        let out = Command::new(script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .output()
+            .expect("run scripts/mariadb.sh stop");
+        assert!(
+            out.status.success(),
+            "mariadb stop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Start it again after [`OwnMaria::stop`]: same dir (data and binlogs kept), port, server
+    /// id and options. The script's user setup runs again and is binlogged under this server's
+    /// id — harmless on a primary, but on a GTID replica it breaks strict GTID order, so restart
+    /// primaries only.
+    pub fn start_again(&self) {
+        if let Err(e) = self.run_start() {
+            panic!("restart the own MariaDB on port {}: {e}", self.port);
+        }
+    }
+
+    /// The server's dir (`data/`, `error.log`, `mysqld.sock`, …).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    pub fn server_id(&self) -> u32 {
+        self.server_id
+    }
+
+    /// `scripts/mariadb.sh start` with this server's settings; Err(the script's stderr, which
+    /// holds mariadbd's error log when the server did not come up).
+    fn run_start(&self) -> Result<(), String> {
+        let out = Command::new(script())
+            .arg("start")
+            .env("SMT_MARIADB_PORT", self.port.to_string())
+            .env("SMT_MARIADB_DIR", self.dir.path())
+            .env("SMT_MARIADB_PASSWORD", &self.password)
+            .env("SMT_MARIADB_SERVER_ID", self.server_id.to_string())
+            .env("SMT_MARIADB_EXTRA_ARGS", self.extra_args.join(" "))
+            .output()
+            .expect("run scripts/mariadb.sh");
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+impl Drop for OwnMaria {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
     }
 }

@@ -1,17 +1,19 @@
 //! Source side of `smt sync` against the real MariaDB: the snapshot and the binlog render the
 //! same stored values to the same cells; updates, deletes, PK changes and rotation are followed.
 
+#[path = "common/plan_fixtures.rs"]
+mod fx;
 #[path = "common/mariadb.rs"]
 mod mariadb;
 
+use fx::{bare_col, int_type, ColumnDescExt};
 use mariadb::{conn, source_config};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 use smt::config::Secret;
 use smt::plan::{ColumnOrigin, Encoding, Model, SourceRef, SrType, TablePlan, TargetColumn};
 use smt::schema::{
-    ColumnDefault, ColumnDesc, GeometryKind, IntWidth, KeyDesc, KeyKind, SourceType, TableDesc,
-    TextKind,
+    ColumnDesc, GeometryKind, IntWidth, KeyDesc, KeyKind, SourceType, TableDesc, TextKind,
 };
 use smt::source::{check_binlog_settings, master_status, position_exists};
 use smt::sync::binlog::{BinlogReader, ReaderOptions, RowChange, SourceEvent};
@@ -171,30 +173,6 @@ fn single_table(db: &str, columns: Vec<ColumnDesc>) -> (TablePlan, SourceRef) {
     (table, sref)
 }
 
-fn col(name: &str, ordinal: u32, ty: SourceType) -> ColumnDesc {
-    ColumnDesc {
-        name: name.into(),
-        ordinal,
-        ty,
-        column_type: String::new(),
-        nullable: true,
-        default: ColumnDefault::None,
-        comment: String::new(),
-        generated: None,
-        charset: None,
-        octet_length: None,
-        on_update_current_timestamp: false,
-    }
-}
-
-fn int(width: IntWidth, unsigned: bool) -> SourceType {
-    SourceType::Int {
-        width,
-        unsigned,
-        display: None,
-    }
-}
-
 const DDL: &str = "CREATE TABLE t_all (
   id BIGINT UNSIGNED NOT NULL, k2 VARCHAR(20) NOT NULL,
   ti TINYINT, tiu TINYINT UNSIGNED, siu SMALLINT UNSIGNED, miu MEDIUMINT UNSIGNED, iu INT UNSIGNED,
@@ -209,15 +187,15 @@ fn t_all_desc(db: &str) -> TableDesc {
     let enm = SourceType::Enum(vec!["a".into(), "b".into(), "c".into()]);
     let set = SourceType::Set(vec!["x".into(), "y".into(), "z".into()]);
     let cols = vec![
-        ("id", int(IntWidth::Big, true)),
+        ("id", int_type(IntWidth::Big, true)),
         ("k2", SourceType::Varchar(20)),
-        ("ti", int(IntWidth::Tiny, false)),
-        ("tiu", int(IntWidth::Tiny, true)),
-        ("siu", int(IntWidth::Small, true)),
-        ("miu", int(IntWidth::Medium, true)),
-        ("iu", int(IntWidth::Int, true)),
-        ("bi", int(IntWidth::Big, false)),
-        ("bu", int(IntWidth::Big, true)),
+        ("ti", int_type(IntWidth::Tiny, false)),
+        ("tiu", int_type(IntWidth::Tiny, true)),
+        ("siu", int_type(IntWidth::Small, true)),
+        ("miu", int_type(IntWidth::Medium, true)),
+        ("iu", int_type(IntWidth::Int, true)),
+        ("bi", int_type(IntWidth::Big, false)),
+        ("bu", int_type(IntWidth::Big, true)),
         ("b1", SourceType::Bit(1)),
         ("b64", SourceType::Bit(64)),
         ("b10", SourceType::Bit(10)),
@@ -263,7 +241,7 @@ fn t_all_desc(db: &str) -> TableDesc {
         columns: cols
             .into_iter()
             .enumerate()
-            .map(|(i, (n, t))| col(n, i as u32 + 1, t))
+            .map(|(i, (n, t))| bare_col(n, t).with_ordinal(i as u32 + 1))
             .collect(),
         keys: vec![KeyDesc {
             name: "PRIMARY".into(),
@@ -631,9 +609,9 @@ fn merged_shards_map_columns_by_name() {
         database: db.clone(),
         name: "s_1".into(),
         columns: vec![
-            col("id", 1, int(IntWidth::Int, true)),
-            col("name", 2, SourceType::Varchar(10)),
-            col("extra", 3, int(IntWidth::Int, false)),
+            bare_col("id", int_type(IntWidth::Int, true)).with_ordinal(1),
+            bare_col("name", SourceType::Varchar(10)).with_ordinal(2),
+            bare_col("extra", int_type(IntWidth::Int, false)).with_ordinal(3),
         ],
         keys: pk.clone(),
         comment: String::new(),
@@ -643,8 +621,8 @@ fn merged_shards_map_columns_by_name() {
         database: db.clone(),
         name: "s_2".into(),
         columns: vec![
-            col("name", 1, SourceType::Varchar(10)),
-            col("id", 2, int(IntWidth::Int, true)),
+            bare_col("name", SourceType::Varchar(10)).with_ordinal(1),
+            bare_col("id", int_type(IntWidth::Int, true)).with_ordinal(2),
         ],
         keys: pk,
         comment: String::new(),
@@ -779,11 +757,10 @@ fn simple_table(db: &str, name: &str, with_pk: bool) -> TablePlan {
         database: db.into(),
         name: name.into(),
         columns: vec![
-            ColumnDesc {
-                nullable: false,
-                ..col("id", 1, int(IntWidth::Int, false))
-            },
-            col("v", 2, SourceType::Varchar(20)),
+            bare_col("id", int_type(IntWidth::Int, false))
+                .with_ordinal(1)
+                .not_null(),
+            bare_col("v", SourceType::Varchar(20)).with_ordinal(2),
         ],
         keys: if with_pk {
             vec![KeyDesc {
@@ -1172,26 +1149,20 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
         database: db.clone(),
         name: "t".into(),
         columns: vec![
-            ColumnDesc {
-                nullable: false,
-                ..col(
-                    "d",
-                    1,
-                    SourceType::Decimal {
-                        precision: 30,
-                        scale: 10,
-                        unsigned: false,
-                    },
-                )
-            },
-            ColumnDesc {
-                nullable: false,
-                ..col("b", 2, SourceType::Bit(8))
-            },
-            ColumnDesc {
-                nullable: false,
-                ..col("e", 3, SourceType::Enum(vec!["x".into(), "y".into()]))
-            },
+            bare_col(
+                "d",
+                SourceType::Decimal {
+                    precision: 30,
+                    scale: 10,
+                    unsigned: false,
+                },
+            )
+            .with_ordinal(1)
+            .not_null(),
+            bare_col("b", SourceType::Bit(8)).with_ordinal(2).not_null(),
+            bare_col("e", SourceType::Enum(vec!["x".into(), "y".into()]))
+                .with_ordinal(3)
+                .not_null(),
         ],
         keys: vec![KeyDesc {
             name: "PRIMARY".into(),
@@ -1257,20 +1228,22 @@ fn binary_padding_and_latin1_text_agree() {
         "INSERT INTO `{db}`.t VALUES (1, x'0100', 'café €', 'ñ  ', 'ü '), (2, x'00000000', '', '', ''), (3, 'abcd', 'x', 'y', 'z')"
     ))
     .unwrap();
-    let mut l1 = col("l1", 3, SourceType::Varchar(10));
-    l1.charset = Some("latin1".into());
-    let mut c1 = col("c1", 4, SourceType::Char(5));
-    c1.charset = Some("latin1".into());
-    let mut c2 = col("c2", 5, SourceType::Char(5));
-    c2.charset = Some("utf8mb4".into());
+    let l1 = bare_col("l1", SourceType::Varchar(10))
+        .with_ordinal(3)
+        .with_charset("latin1");
+    let c1 = bare_col("c1", SourceType::Char(5))
+        .with_ordinal(4)
+        .with_charset("latin1");
+    let c2 = bare_col("c2", SourceType::Char(5))
+        .with_ordinal(5)
+        .with_charset("utf8mb4");
     let (table, sref) = single_table(
         &db,
         vec![
-            ColumnDesc {
-                nullable: false,
-                ..col("id", 1, int(IntWidth::Int, false))
-            },
-            col("bn", 2, SourceType::Binary(4)),
+            bare_col("id", int_type(IntWidth::Int, false))
+                .with_ordinal(1)
+                .not_null(),
+            bare_col("bn", SourceType::Binary(4)).with_ordinal(2),
             l1,
             c1,
             c2,
@@ -1338,7 +1311,7 @@ fn snapshot_equals_binlog(
         &db,
         cols.into_iter()
             .enumerate()
-            .map(|(i, (n, t))| col(n, i as u32 + 1, t))
+            .map(|(i, (n, t))| bare_col(n, t).with_ordinal(i as u32 + 1))
             .collect(),
     );
     let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
@@ -1384,10 +1357,10 @@ fn more_types_render_identically() {
          gc GEOMETRYCOLLECTION, js JSON, gv INT AS (id * 2) VIRTUAL, gs VARCHAR(20) AS (CONCAT('g', id)) STORED)"
     );
     let cols = vec![
-        ("id", int(IntWidth::Int, false)),
-        ("k2", int(IntWidth::Int, false)),
-        ("mi", int(IntWidth::Medium, false)),
-        ("si", int(IntWidth::Small, false)),
+        ("id", int_type(IntWidth::Int, false)),
+        ("k2", int_type(IntWidth::Int, false)),
+        ("mi", int_type(IntWidth::Medium, false)),
+        ("si", int_type(IntWidth::Small, false)),
         (
             "du",
             SourceType::Decimal {
@@ -1413,7 +1386,7 @@ fn more_types_render_identically() {
         ("mpg", SourceType::Geometry(GeometryKind::MultiPolygon)),
         ("gc", SourceType::Geometry(GeometryKind::GeometryCollection)),
         ("js", SourceType::Json),
-        ("gv", int(IntWidth::Int, false)),
+        ("gv", int_type(IntWidth::Int, false)),
         ("gs", SourceType::Varchar(20)),
     ];
     let ins1 = "INSERT INTO t (id,k2,mi,si,du,fl,tt,mt,lb,d3,t0,t1,ts3,en,st,b9,yr,ls,mls,mpg,gc,js) VALUES
@@ -1470,7 +1443,7 @@ fn decimal_and_temporal_extremes_render_identically() {
          st SET({set_ddl}), g GEOMETRY, dbl DOUBLE)"
     );
     let cols = vec![
-        ("id", int(IntWidth::Int, false)),
+        ("id", int_type(IntWidth::Int, false)),
         (
             "d1",
             SourceType::Decimal {
@@ -1598,11 +1571,10 @@ fn unknown_types_fail_clearly_in_the_binlog() {
     let (table, sref) = single_table(
         &db,
         vec![
-            ColumnDesc {
-                nullable: false,
-                ..col("id", 1, int(IntWidth::Int, false))
-            },
-            col("u", 2, SourceType::Unknown("uuid".into())),
+            bare_col("id", int_type(IntWidth::Int, false))
+                .with_ordinal(1)
+                .not_null(),
+            bare_col("u", SourceType::Unknown("uuid".into())).with_ordinal(2),
         ],
     );
     let tz = TimeZoneSpec::Fixed(0);

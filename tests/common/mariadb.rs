@@ -150,17 +150,25 @@ impl Maria {
             "--databases",
         ];
         args.extend(dbs.iter().map(String::as_str));
-        let out = Command::new("mariadb-dump")
-            .args(&args)
-            .env("MYSQL_PWD", &self.password)
-            .output()
-            .expect("run mariadb-dump (is mariadb-client installed?)");
-        assert!(
-            out.status.success(),
-            "mariadb-dump failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("mariadb-dump output is UTF-8")
+        let out = run(
+            Command::new("mariadb-dump")
+                .args(&args)
+                .env("MYSQL_PWD", &self.password),
+            "mariadb-dump (is mariadb-client installed?)",
+        )
+        .unwrap_or_else(|e| panic!("mariadb-dump failed: {e}"));
+        String::from_utf8(out).expect("mariadb-dump output is UTF-8")
+    }
+}
+
+/// Run `cmd` to its end (`what` names it when it cannot start): its stdout, or Err(its stderr)
+/// when it exits with a failure.
+fn run(cmd: &mut Command, what: &str) -> Result<Vec<u8>, String> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
 }
 
@@ -440,16 +448,12 @@ impl OwnMaria {
 
     /// Clean shutdown (SIGTERM, waits for the exit). Panics when the script fails.
     pub fn stop(&self) {
-        let out = Command::new(script())
-            .arg("stop")
-            .arg(self.dir.path())
-            .output()
-            .expect("run scripts/mariadb.sh stop");
-        assert!(
-            out.status.success(),
-            "mariadb stop: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if let Err(e) = run(
+            Command::new(script()).arg("stop").arg(self.dir.path()),
+            "scripts/mariadb.sh",
+        ) {
+            panic!("stop the own MariaDB on port {}: {e}", self.port);
+        }
     }
 
     /// Start it again after [`OwnMaria::stop`]: same dir (data and binlogs kept), port, server
@@ -474,20 +478,17 @@ impl OwnMaria {
     /// `scripts/mariadb.sh start` with this server's settings; Err(the script's stderr, which
     /// holds mariadbd's error log when the server did not come up).
     fn run_start(&self) -> Result<(), String> {
-        let out = Command::new(script())
-            .arg("start")
-            .env("SMT_MARIADB_PORT", self.port.to_string())
-            .env("SMT_MARIADB_DIR", self.dir.path())
-            .env("SMT_MARIADB_PASSWORD", &self.password)
-            .env("SMT_MARIADB_SERVER_ID", self.server_id.to_string())
-            .env("SMT_MARIADB_EXTRA_ARGS", self.extra_args.join(" "))
-            .output()
-            .expect("run scripts/mariadb.sh");
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        run(
+            Command::new(script())
+                .arg("start")
+                .env("SMT_MARIADB_PORT", self.port.to_string())
+                .env("SMT_MARIADB_DIR", self.dir.path())
+                .env("SMT_MARIADB_PASSWORD", &self.password)
+                .env("SMT_MARIADB_SERVER_ID", self.server_id.to_string())
+                .env("SMT_MARIADB_EXTRA_ARGS", self.extra_args.join(" ")),
+            "scripts/mariadb.sh",
+        )
+        .map(drop)
     }
 }
 

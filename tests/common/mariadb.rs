@@ -100,21 +100,21 @@ impl Maria {
         }
     }
 
-    /// Run SQL text with the `mariadb` command-line client (password via MYSQL_PWD, not argv).
+    /// `program` (`mariadb`, `mariadb-dump`) with this server's connection options: TCP, no
+    /// option files, the password via MYSQL_PWD (not argv).
+    fn client(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.args(["--no-defaults", "--protocol=TCP", "-h", &self.host])
+            .args(["-P", &self.port.to_string(), "-u", &self.user])
+            .env("MYSQL_PWD", &self.password);
+        cmd
+    }
+
+    /// Run SQL text with the `mariadb` command-line client.
     pub fn run_sql(&self, sql: &str) {
-        let mut child = Command::new("mariadb")
-            .args([
-                "--no-defaults",
-                "--protocol=TCP",
-                "-h",
-                &self.host,
-                "-P",
-                &self.port.to_string(),
-                "-u",
-                &self.user,
-                "--default-character-set=utf8mb4",
-            ])
-            .env("MYSQL_PWD", &self.password)
+        let mut child = self
+            .client("mariadb")
+            .arg("--default-character-set=utf8mb4")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -136,24 +136,10 @@ impl Maria {
 
     /// `mariadb-dump --no-data --databases <dbs>` output.
     pub fn dump(&self, dbs: &[String]) -> String {
-        let port = self.port.to_string();
-        let mut args = vec![
-            "--no-defaults",
-            "--protocol=TCP",
-            "-h",
-            &self.host,
-            "-P",
-            &port,
-            "-u",
-            &self.user,
-            "--no-data",
-            "--databases",
-        ];
-        args.extend(dbs.iter().map(String::as_str));
         let out = run(
-            Command::new("mariadb-dump")
-                .args(&args)
-                .env("MYSQL_PWD", &self.password),
+            self.client("mariadb-dump")
+                .args(["--no-data", "--databases"])
+                .args(dbs),
             "mariadb-dump (is mariadb-client installed?)",
         )
         .unwrap_or_else(|e| panic!("mariadb-dump failed: {e}"));

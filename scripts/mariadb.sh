@@ -7,7 +7,11 @@
 #   scripts/mariadb.sh install          # apt-get install mariadb-server (with the dpkg retry)
 #
 # Environment: SMT_MARIADB_PORT (default 33061), SMT_MARIADB_DIR (default: a new temp dir),
-# SMT_MARIADB_PASSWORD (default smt-test), SMT_MARIADB_ROW_METADATA (unset: server default).
+# SMT_MARIADB_PASSWORD (default smt-test), SMT_MARIADB_ROW_METADATA (unset: server default),
+# SMT_MARIADB_SERVER_ID (default 1), SMT_MARIADB_EXTRA_ARGS (more mariadbd options, split on
+# white space, e.g. '--gtid-strict-mode=1 --log-basename=primary'; they come after this script's
+# server options, so they win over them, but before the socket, pid file and error log, which
+# this script relies on).
 set -euo pipefail
 
 cmd="${1:-start}"
@@ -47,6 +51,9 @@ PATH="$PATH:/usr/sbin"
 command -v mariadbd >/dev/null || { echo "mariadbd missing: run '$0 install' (needs root)" >&2; exit 1; }
 port="${SMT_MARIADB_PORT:-33061}"
 pass="${SMT_MARIADB_PASSWORD:-smt-test}"
+server_id="${SMT_MARIADB_SERVER_ID:-1}"
+# Split on white space on purpose (options without spaces in their values).
+read -r -a extra_args <<<"${SMT_MARIADB_EXTRA_ARGS:-}"
 dir="${SMT_MARIADB_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/smt-mariadb.XXXXXX")}"
 mkdir -p "$dir/data"
 user="$(id -un)"
@@ -55,14 +62,16 @@ user="$(id -un)"
 mariadb-install-db --no-defaults --user="$user" --datadir="$dir/data" --skip-test-db \
   >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
 
+# The socket, pid file and error log go last: an extra --log-basename would move them otherwise.
 mariadbd --no-defaults --user="$user" --datadir="$dir/data" \
-  --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
   --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
-  --server-id=1 --log-bin=mysql-bin --binlog-format=ROW --binlog-row-image=FULL \
+  --server-id="$server_id" --log-bin=mysql-bin --binlog-format=ROW --binlog-row-image=FULL \
   ${SMT_MARIADB_ROW_METADATA:+--binlog-row-metadata=$SMT_MARIADB_ROW_METADATA} \
   --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
   --max-connections=500 \
   --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+  ${extra_args[@]+"${extra_args[@]}"} \
+  --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
   >"$dir/stdout.log" 2>&1 &
 server_pid=$!
 

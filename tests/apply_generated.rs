@@ -5,6 +5,7 @@
 #[path = "common/mariadb.rs"]
 mod mariadb;
 
+use mariadb::Maria;
 use starrocks_emulator::{Emulator, EmulatorConfig};
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -135,7 +136,7 @@ fn apply_from_a_result_file_and_wrong_password() {
 fn every_fixture_table_is_accepted_by_the_emulator() {
     let dbs = mariadb::TempDbs::load("apply", "tests/fixtures/mariadb_all.sql");
     let emu = emulator(3);
-    let e = mariadb::env();
+    let e = Maria::from_env();
     let dir = tempfile::tempdir().unwrap();
     let cfg: PathBuf = dir.path().join("a.ini");
     std::fs::write(

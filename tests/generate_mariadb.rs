@@ -7,11 +7,12 @@ mod mariadb;
 #[path = "common/sr_rules.rs"]
 mod sr_rules;
 
+use mariadb::Maria;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn config(dir: &Path, rules: &str, password: &str) -> PathBuf {
-    let e = mariadb::env();
+    let e = Maria::from_env();
     let p = dir.join("gen.ini");
     std::fs::write(
         &p,
@@ -66,7 +67,7 @@ fn fixture_generates_valid_lossless_ddl() {
          [table-rule.shards]\ndatabase = ^{}sh_db_\\d+$\ntable = ^orders_\\d+$\n",
         dbs.prefix
     );
-    let o = generate(&config(dir.path(), &rules, &mariadb::env().password));
+    let o = generate(&config(dir.path(), &rules, &Maria::from_env().password));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     // A fixed number of information_schema queries, whatever the table count.
@@ -189,7 +190,7 @@ fn a_name_starrocks_cannot_hold_is_an_error_naming_it() {
         "[table-rule.1]\ndatabase = ^{}$\ntable = ^odd\n",
         dbs.db("all")
     );
-    let o = generate(&config(dir.path(), &rules, &mariadb::env().password));
+    let o = generate(&config(dir.path(), &rules, &Maria::from_env().password));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(5), "{err}");
     assert!(
@@ -204,7 +205,7 @@ fn an_unsupported_type_names_db_table_column() {
     let dir = tempfile::tempdir().unwrap();
     let unk = dbs.db("unknown");
     let rules = format!("[table-rule.1]\ndatabase = ^{unk}$\ntable = .*\n");
-    let o = generate(&config(dir.path(), &rules, &mariadb::env().password));
+    let o = generate(&config(dir.path(), &rules, &Maria::from_env().password));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(5), "{err}");
     assert!(err.contains(&format!("{unk}.unknown_types.u")), "{err}");

@@ -27,7 +27,7 @@ impl Rng {
 
 fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
     use mysql::prelude::Queryable;
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut next_id: i64 = 1_000_000;
     while !stop.load(Ordering::SeqCst) {
@@ -65,7 +65,7 @@ fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
             // go on; whatever committed is in the source, which is what the target is compared to.
             eprintln!("writer: {sql}: {e}; reconnecting");
             std::thread::sleep(Duration::from_millis(100));
-            c = m.conn();
+            c = m.conn_utc();
         }
         ops.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(rng.next(3)));
@@ -87,7 +87,7 @@ fn crash_test(kills: usize, rows: usize) {
     let mut rng = Rng(seed);
     let m = Maria::from_env();
     {
-        let mut c = m.conn();
+        let mut c = m.conn_utc();
         m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {DB}"));
         m.exec(&mut c, &format!("CREATE DATABASE {DB}"));
         m.exec(
@@ -246,7 +246,7 @@ fn crash_test(kills: usize, rows: usize) {
     let config = smt::config::load(&cfg).unwrap();
     let schema = smt::app::read_source(&config).unwrap();
     let plan = smt::app::plan_tables(&config, &schema.tables).unwrap();
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     for tp in plan.rules.iter().flat_map(|r| r.tables.iter()) {
         assert_same_rows(
             &format!("seed {seed}: {}.{}", tp.target_database, tp.target_table),

@@ -13,7 +13,7 @@ use sync_support::*;
 
 #[allow(non_snake_case)]
 fn setup(m: &Maria, (DB, SH): (&str, &str)) {
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     for db in [DB, SH] {
         m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
         m.exec(&mut c, &format!("CREATE DATABASE {db}"));
@@ -89,7 +89,7 @@ fn snapshot_then_binlog_full_row_sets_csv() {
 fn every_type_round_trip((DB, SH): (&str, &str), format: &str) {
     let m = Maria::from_env();
     setup(&m, (DB, SH));
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     insert_all(&m, &mut c, DB, 25, "s");
     for k in 0..10 {
         m.exec(
@@ -149,7 +149,7 @@ fn every_type_round_trip((DB, SH): (&str, &str), format: &str) {
     };
     assert_eq!(run().expect("first sync (snapshot)"), Outcome::CaughtUp);
     let compare = |phase: &str| {
-        let mut c = m.conn();
+        let mut c = m.conn_utc();
         for tp in &targets {
             assert_same_rows(
                 &format!("{phase}: {}.{}", tp.target_database, tp.target_table),
@@ -199,7 +199,7 @@ fn every_type_round_trip((DB, SH): (&str, &str), format: &str) {
     assert_eq!(run().expect("third sync (idle)"), Outcome::CaughtUp);
     compare("after idle restart");
 
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     for db in [DB, SH] {
         m.exec(&mut c, &format!("DROP DATABASE {db}"));
     }
@@ -213,7 +213,7 @@ fn csv_separator_inside_a_streamed_transaction_falls_back_to_json() {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let m = Maria::from_env();
     let db = "it_sync_e2e_csv";
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
     m.exec(&mut c, &format!("CREATE DATABASE {db}"));
     m.exec(
@@ -277,7 +277,7 @@ fn csv_separator_inside_a_streamed_transaction_falls_back_to_json() {
 fn ddl_mid_stream_add_drop_followed_type_change_stops() {
     let m = Maria::from_env();
     let db = "it_sync_e2e_ddl";
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
     m.exec(&mut c, &format!("CREATE DATABASE {db}"));
     m.exec(

@@ -65,7 +65,7 @@ fn scenarios() -> Vec<(&'static str, Inject)> {
 #[test]
 fn every_fault_converges_to_the_source() {
     let m = Maria::from_env();
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {DB}"));
     m.exec(&mut c, &format!("CREATE DATABASE {DB}"));
     m.exec(

@@ -1,78 +1,25 @@
 //! The source MariaDB restarts in the middle of the binlog stream: the reader reconnects and
 //! resumes at the last committed transaction, the engine drops the partial transaction it held,
-//! and the target ends with exactly the source's rows. Runs its OWN MariaDB (scripts/mariadb.sh,
-//! another port) so it can stop and start it.
+//! and the target ends with exactly the source's rows. Runs its OWN MariaDB (`OwnMaria`: its own
+//! dir and a free port) so it can stop and start it.
 
 mod sync_support;
 
 use smt::sync::engine::{Options, Outcome};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use sync_support::mariadb::OwnMaria;
 use sync_support::*;
 
 const DB: &str = "it_sync_restart";
 
-struct OwnMaria {
-    dir: std::path::PathBuf,
-    port: u16,
-}
-
-impl OwnMaria {
-    fn start(&self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mariadb.sh");
-        let out = Command::new(script)
-            .arg("start")
-            .env("SMT_MARIADB_PORT", self.port.to_string())
-            .env("SMT_MARIADB_DIR", &self.dir)
-            .output()
-            .expect("run scripts/mariadb.sh");
-        assert!(
-            out.status.success(),
-            "mariadb start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    fn stop(&self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mariadb.sh");
-        let out = Command::new(script)
-            .arg("stop")
-            .arg(&self.dir)
-            .output()
-            .expect("stop");
-        assert!(
-            out.status.success(),
-            "mariadb stop: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for OwnMaria {
-    fn drop(&mut self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mariadb.sh");
-        let _ = Command::new(script).arg("stop").arg(&self.dir).output();
-    }
-}
-
 #[test]
 fn source_restart_mid_stream() {
-    // Needs the shared server's env too (fails clearly when the test environment is missing).
-    let shared = Maria::from_env();
     let tmp = tempfile::tempdir().unwrap();
-    let own = OwnMaria {
-        dir: tmp.path().join("mdb"),
-        port: 34000 + (std::process::id() % 1000) as u16,
-    };
-    own.start();
-    let m = Maria {
-        host: "127.0.0.1".into(),
-        port: own.port,
-        user: "root".into(),
-        password: shared.password.clone(),
-    };
-    let mut c = m.conn();
+    let own = OwnMaria::start();
+    let m: &Maria = &own;
+    let mut c = m.conn_utc();
     m.exec(&mut c, &format!("CREATE DATABASE {DB}"));
     m.exec(
         &mut c,
@@ -99,7 +46,7 @@ fn source_restart_mid_stream() {
     std::fs::write(
         &cfg,
         config_text(
-            &m,
+            m,
             &emu,
             &tmp.path().join("result"),
             &[&format!("database = ^{DB}$\ntable = .*")],
@@ -141,7 +88,7 @@ fn source_restart_mid_stream() {
             assert!(!h.is_finished(), "engine ended early");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let mut c = m.conn();
+        let mut c = m.conn_utc();
         for i in 100..130 {
             m.exec(
                 &mut c,
@@ -159,8 +106,8 @@ fn source_restart_mid_stream() {
         drop(c);
         own.stop();
         std::thread::sleep(Duration::from_millis(800));
-        own.start();
-        let mut c = m.conn();
+        own.start_again();
+        let mut c = m.conn_utc();
         for i in 200..230 {
             m.exec(
                 &mut c,
@@ -204,7 +151,7 @@ fn source_restart_mid_stream() {
             .unwrap(),
         Outcome::CaughtUp
     );
-    let mut c = m.conn();
+    let mut c = m.conn_utc();
     for tp in plan.rules.iter().flat_map(|r| r.tables.iter()) {
         assert_same_rows(
             &tp.target_table,

@@ -1,13 +1,19 @@
 //! Source side of `smt sync` against the real MariaDB: the snapshot and the binlog render the
 //! same stored values to the same cells; updates, deletes, PK changes and rotation are followed.
 
+#[path = "common/plan_fixtures.rs"]
+mod fx;
+#[path = "common/mariadb.rs"]
+mod mariadb;
+
+use fx::{bare_col, int_type, ColumnDescExt};
+use mariadb::{conn, source_config};
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder};
-use smt::config::{Secret, SourceConfig, SourceKind};
+use mysql::Conn;
+use smt::config::Secret;
 use smt::plan::{ColumnOrigin, Encoding, Model, SourceRef, SrType, TablePlan, TargetColumn};
 use smt::schema::{
-    ColumnDefault, ColumnDesc, GeometryKind, IntWidth, KeyDesc, KeyKind, SourceType, TableDesc,
-    TextKind,
+    ColumnDesc, GeometryKind, IntWidth, KeyDesc, KeyKind, SourceType, TableDesc, TextKind,
 };
 use smt::source::{check_binlog_settings, master_status, position_exists};
 use smt::sync::binlog::{BinlogReader, ReaderOptions, RowChange, SourceEvent};
@@ -26,39 +32,9 @@ impl Drop for DropDb {
     }
 }
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} not set: run scripts/test.sh"))
-}
-
-fn source() -> SourceConfig {
-    SourceConfig {
-        kind: SourceKind::Mysql,
-        host: env("SMT_MARIADB_HOST"),
-        port: env("SMT_MARIADB_PORT")
-            .parse()
-            .expect("SMT_MARIADB_PORT is a port number"),
-        user: env("SMT_MARIADB_USER"),
-        password: Secret::new(env("SMT_MARIADB_PASSWORD")),
-        time_zone: None,
-    }
-}
-
 /// What the test server is (probed once per call on a fresh connection).
 fn server() -> smt::source::ServerInfo {
-    smt::source::probe(&mut smt::source::connect(&source()).unwrap()).unwrap()
-}
-
-fn conn() -> Conn {
-    let s = source();
-    Conn::new(
-        OptsBuilder::new()
-            .ip_or_hostname(Some(s.host.clone()))
-            .tcp_port(s.port)
-            .user(Some(s.user.clone()))
-            .pass(Some(s.password.expose().to_string()))
-            .prefer_socket(false),
-    )
-    .expect("connect to the test MariaDB")
+    smt::source::probe(&mut smt::source::connect(&source_config()).unwrap()).unwrap()
 }
 
 /// THE one helper that builds a TablePlan by hand (planning is another module's job): every
@@ -197,30 +173,6 @@ fn single_table(db: &str, columns: Vec<ColumnDesc>) -> (TablePlan, SourceRef) {
     (table, sref)
 }
 
-fn col(name: &str, ordinal: u32, ty: SourceType) -> ColumnDesc {
-    ColumnDesc {
-        name: name.into(),
-        ordinal,
-        ty,
-        column_type: String::new(),
-        nullable: true,
-        default: ColumnDefault::None,
-        comment: String::new(),
-        generated: None,
-        charset: None,
-        octet_length: None,
-        on_update_current_timestamp: false,
-    }
-}
-
-fn int(width: IntWidth, unsigned: bool) -> SourceType {
-    SourceType::Int {
-        width,
-        unsigned,
-        display: None,
-    }
-}
-
 const DDL: &str = "CREATE TABLE t_all (
   id BIGINT UNSIGNED NOT NULL, k2 VARCHAR(20) NOT NULL,
   ti TINYINT, tiu TINYINT UNSIGNED, siu SMALLINT UNSIGNED, miu MEDIUMINT UNSIGNED, iu INT UNSIGNED,
@@ -235,15 +187,15 @@ fn t_all_desc(db: &str) -> TableDesc {
     let enm = SourceType::Enum(vec!["a".into(), "b".into(), "c".into()]);
     let set = SourceType::Set(vec!["x".into(), "y".into(), "z".into()]);
     let cols = vec![
-        ("id", int(IntWidth::Big, true)),
+        ("id", int_type(IntWidth::Big, true)),
         ("k2", SourceType::Varchar(20)),
-        ("ti", int(IntWidth::Tiny, false)),
-        ("tiu", int(IntWidth::Tiny, true)),
-        ("siu", int(IntWidth::Small, true)),
-        ("miu", int(IntWidth::Medium, true)),
-        ("iu", int(IntWidth::Int, true)),
-        ("bi", int(IntWidth::Big, false)),
-        ("bu", int(IntWidth::Big, true)),
+        ("ti", int_type(IntWidth::Tiny, false)),
+        ("tiu", int_type(IntWidth::Tiny, true)),
+        ("siu", int_type(IntWidth::Small, true)),
+        ("miu", int_type(IntWidth::Medium, true)),
+        ("iu", int_type(IntWidth::Int, true)),
+        ("bi", int_type(IntWidth::Big, false)),
+        ("bu", int_type(IntWidth::Big, true)),
         ("b1", SourceType::Bit(1)),
         ("b64", SourceType::Bit(64)),
         ("b10", SourceType::Bit(10)),
@@ -289,7 +241,7 @@ fn t_all_desc(db: &str) -> TableDesc {
         columns: cols
             .into_iter()
             .enumerate()
-            .map(|(i, (n, t))| col(n, i as u32 + 1, t))
+            .map(|(i, (n, t))| bare_col(n, t).with_ordinal(i as u32 + 1))
             .collect(),
         keys: vec![KeyDesc {
             name: "PRIMARY".into(),
@@ -344,7 +296,7 @@ fn snapshot_rows(
     sref: &SourceRef,
     tz: &TimeZoneSpec,
 ) -> BTreeMap<(String, String), Row> {
-    let (mut snap, pos) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, pos) = Snapshot::begin(&source_config(), &server()).unwrap();
     assert!(pos.pos >= 4, "snapshot position {pos}");
     let mut out = BTreeMap::new();
     let mut after: Option<Vec<mysql::Value>> = None;
@@ -520,8 +472,15 @@ fn snapshot_and_binlog_render_identically() {
         ..ReaderOptions::default()
     };
     let server_id = 40_000 + (std::process::id() % 10_000);
-    let mut reader =
-        BinlogReader::open_with(&source(), server_id, &p0, vec![table.clone()], &tz, opts).unwrap();
+    let mut reader = BinlogReader::open_with(
+        &source_config(),
+        server_id,
+        &p0,
+        vec![table.clone()],
+        &tz,
+        opts,
+    )
+    .unwrap();
     let mut state = BTreeMap::new();
     let events = drain(&mut reader, &mut state);
     assert!(
@@ -600,7 +559,7 @@ fn snapshot_and_binlog_render_identically() {
 
     // Resuming from a commit position mid-stream yields exactly the later changes.
     let mut reader2 = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         server_id + 1,
         &last_commit,
         vec![table.clone()],
@@ -650,9 +609,9 @@ fn merged_shards_map_columns_by_name() {
         database: db.clone(),
         name: "s_1".into(),
         columns: vec![
-            col("id", 1, int(IntWidth::Int, true)),
-            col("name", 2, SourceType::Varchar(10)),
-            col("extra", 3, int(IntWidth::Int, false)),
+            bare_col("id", int_type(IntWidth::Int, true)).with_ordinal(1),
+            bare_col("name", SourceType::Varchar(10)).with_ordinal(2),
+            bare_col("extra", int_type(IntWidth::Int, false)).with_ordinal(3),
         ],
         keys: pk.clone(),
         comment: String::new(),
@@ -662,8 +621,8 @@ fn merged_shards_map_columns_by_name() {
         database: db.clone(),
         name: "s_2".into(),
         columns: vec![
-            col("name", 1, SourceType::Varchar(10)),
-            col("id", 2, int(IntWidth::Int, true)),
+            bare_col("name", SourceType::Varchar(10)).with_ordinal(1),
+            bare_col("id", int_type(IntWidth::Int, true)).with_ordinal(2),
         ],
         keys: pk,
         comment: String::new(),
@@ -683,7 +642,7 @@ fn merged_shards_map_columns_by_name() {
     );
     let tz = TimeZoneSpec::Fixed(0);
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         50_000 + (std::process::id() % 10_000),
         &p0,
         vec![table],
@@ -756,9 +715,15 @@ fn purged_or_unknown_position_is_a_clear_error() {
     .unwrap());
     let gone = BinlogPosition::new("mysql-bin.999999", 4);
     assert!(!position_exists(&mut c, &gone).unwrap());
-    let err = BinlogReader::open(&source(), 60_001, &gone, vec![], &TimeZoneSpec::Fixed(0))
-        .err()
-        .expect("must fail");
+    let err = BinlogReader::open(
+        &source_config(),
+        60_001,
+        &gone,
+        vec![],
+        &TimeZoneSpec::Fixed(0),
+    )
+    .err()
+    .expect("must fail");
     let msg = format!("{err:#}");
     assert!(
         msg.contains("mysql-bin.999999:4") && msg.contains("take a fresh snapshot"),
@@ -792,11 +757,10 @@ fn simple_table(db: &str, name: &str, with_pk: bool) -> TablePlan {
         database: db.into(),
         name: name.into(),
         columns: vec![
-            ColumnDesc {
-                nullable: false,
-                ..col("id", 1, int(IntWidth::Int, false))
-            },
-            col("v", 2, SourceType::Varchar(20)),
+            bare_col("id", int_type(IntWidth::Int, false))
+                .with_ordinal(1)
+                .not_null(),
+            bare_col("v", SourceType::Varchar(20)).with_ordinal(2),
         ],
         keys: if with_pk {
             vec![KeyDesc {
@@ -836,7 +800,7 @@ fn keyless_tables_are_paged_completely() {
     c.query_drop(format!("ANALYZE TABLE `{db}`.nk")).unwrap();
     let table = simple_table(&db, "nk", false);
     let sref = table.sources[0].clone();
-    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source_config(), &server()).unwrap();
     // Rows written after the snapshot began are invisible to it.
     c.query_drop(format!("INSERT INTO `{db}`.nk VALUES (99,'late')"))
         .unwrap();
@@ -891,7 +855,7 @@ fn blocking_reader_follows_live_writes_and_survives_a_killed_connection() {
     let table = simple_table(&db, "t", true);
     let start = master_status(&mut c).unwrap();
     let mut reader = BinlogReader::open(
-        &source(),
+        &source_config(),
         61_000 + (std::process::id() % 1000),
         &start,
         vec![table],
@@ -992,7 +956,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
     let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
 
-    let (mut snap, pos) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, pos) = Snapshot::begin(&source_config(), &server()).unwrap();
     // Writes after the snapshot began: invisible to it, visible in the binlog after `pos`.
     c.query_drop(format!("UPDATE `{db}`.t SET v = 'b2' WHERE id = 2"))
         .unwrap();
@@ -1019,7 +983,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
     snap.finish().unwrap();
 
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         server_id_base + (std::process::id() % 1000),
         &pos,
         vec![table],
@@ -1092,7 +1056,7 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
 
 #[test]
 fn unreachable_source_error_names_host_and_port() {
-    let mut src = source();
+    let mut src = source_config();
     src.port = 1; // nothing listens there
     let err = Snapshot::begin(&src, &server()).err().expect("must fail");
     let msg = format!("{err:#}");
@@ -1124,7 +1088,7 @@ fn one_table_feeds_two_targets_and_idle_gives_heartbeats() {
         ..ReaderOptions::default()
     };
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         63_000 + (std::process::id() % 1000),
         &start,
         vec![a, b],
@@ -1185,26 +1149,20 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
         database: db.clone(),
         name: "t".into(),
         columns: vec![
-            ColumnDesc {
-                nullable: false,
-                ..col(
-                    "d",
-                    1,
-                    SourceType::Decimal {
-                        precision: 30,
-                        scale: 10,
-                        unsigned: false,
-                    },
-                )
-            },
-            ColumnDesc {
-                nullable: false,
-                ..col("b", 2, SourceType::Bit(8))
-            },
-            ColumnDesc {
-                nullable: false,
-                ..col("e", 3, SourceType::Enum(vec!["x".into(), "y".into()]))
-            },
+            bare_col(
+                "d",
+                SourceType::Decimal {
+                    precision: 30,
+                    scale: 10,
+                    unsigned: false,
+                },
+            )
+            .with_ordinal(1)
+            .not_null(),
+            bare_col("b", SourceType::Bit(8)).with_ordinal(2).not_null(),
+            bare_col("e", SourceType::Enum(vec!["x".into(), "y".into()]))
+                .with_ordinal(3)
+                .not_null(),
         ],
         keys: vec![KeyDesc {
             name: "PRIMARY".into(),
@@ -1219,7 +1177,7 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
         table: "t".into(),
     };
     let table = captured(plan_for(&desc, vec![sref.clone()], false), vec![desc]);
-    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source_config(), &server()).unwrap();
     let mut got = Vec::new();
     let mut after: Option<Vec<mysql::Value>> = None;
     for _ in 0..20 {
@@ -1270,20 +1228,22 @@ fn binary_padding_and_latin1_text_agree() {
         "INSERT INTO `{db}`.t VALUES (1, x'0100', 'café €', 'ñ  ', 'ü '), (2, x'00000000', '', '', ''), (3, 'abcd', 'x', 'y', 'z')"
     ))
     .unwrap();
-    let mut l1 = col("l1", 3, SourceType::Varchar(10));
-    l1.charset = Some("latin1".into());
-    let mut c1 = col("c1", 4, SourceType::Char(5));
-    c1.charset = Some("latin1".into());
-    let mut c2 = col("c2", 5, SourceType::Char(5));
-    c2.charset = Some("utf8mb4".into());
+    let l1 = bare_col("l1", SourceType::Varchar(10))
+        .with_ordinal(3)
+        .with_charset("latin1");
+    let c1 = bare_col("c1", SourceType::Char(5))
+        .with_ordinal(4)
+        .with_charset("latin1");
+    let c2 = bare_col("c2", SourceType::Char(5))
+        .with_ordinal(5)
+        .with_charset("utf8mb4");
     let (table, sref) = single_table(
         &db,
         vec![
-            ColumnDesc {
-                nullable: false,
-                ..col("id", 1, int(IntWidth::Int, false))
-            },
-            col("bn", 2, SourceType::Binary(4)),
+            bare_col("id", int_type(IntWidth::Int, false))
+                .with_ordinal(1)
+                .not_null(),
+            bare_col("bn", SourceType::Binary(4)).with_ordinal(2),
             l1,
             c1,
             c2,
@@ -1305,7 +1265,7 @@ fn binary_padding_and_latin1_text_agree() {
     assert_eq!(one[2], Cell::Str("café €".into()));
     assert_eq!(one[3], Cell::Str("ñ".into()), "CHAR drops trailing spaces");
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         64_000 + (std::process::id() % 1000),
         &p0,
         vec![table],
@@ -1351,14 +1311,14 @@ fn snapshot_equals_binlog(
         &db,
         cols.into_iter()
             .enumerate()
-            .map(|(i, (n, t))| col(n, i as u32 + 1, t))
+            .map(|(i, (n, t))| bare_col(n, t).with_ordinal(i as u32 + 1))
             .collect(),
     );
     let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     let tz = TimeZoneSpec::parse("Asia/Shanghai").unwrap();
     let snap = snapshot_rows(&table, &sref, &tz);
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         65_000 + (std::process::id() % 1000),
         &p0,
         vec![table],
@@ -1397,10 +1357,10 @@ fn more_types_render_identically() {
          gc GEOMETRYCOLLECTION, js JSON, gv INT AS (id * 2) VIRTUAL, gs VARCHAR(20) AS (CONCAT('g', id)) STORED)"
     );
     let cols = vec![
-        ("id", int(IntWidth::Int, false)),
-        ("k2", int(IntWidth::Int, false)),
-        ("mi", int(IntWidth::Medium, false)),
-        ("si", int(IntWidth::Small, false)),
+        ("id", int_type(IntWidth::Int, false)),
+        ("k2", int_type(IntWidth::Int, false)),
+        ("mi", int_type(IntWidth::Medium, false)),
+        ("si", int_type(IntWidth::Small, false)),
         (
             "du",
             SourceType::Decimal {
@@ -1426,7 +1386,7 @@ fn more_types_render_identically() {
         ("mpg", SourceType::Geometry(GeometryKind::MultiPolygon)),
         ("gc", SourceType::Geometry(GeometryKind::GeometryCollection)),
         ("js", SourceType::Json),
-        ("gv", int(IntWidth::Int, false)),
+        ("gv", int_type(IntWidth::Int, false)),
         ("gs", SourceType::Varchar(20)),
     ];
     let ins1 = "INSERT INTO t (id,k2,mi,si,du,fl,tt,mt,lb,d3,t0,t1,ts3,en,st,b9,yr,ls,mls,mpg,gc,js) VALUES
@@ -1483,7 +1443,7 @@ fn decimal_and_temporal_extremes_render_identically() {
          st SET({set_ddl}), g GEOMETRY, dbl DOUBLE)"
     );
     let cols = vec![
-        ("id", int(IntWidth::Int, false)),
+        ("id", int_type(IntWidth::Int, false)),
         (
             "d1",
             SourceType::Decimal {
@@ -1611,11 +1571,10 @@ fn unknown_types_fail_clearly_in_the_binlog() {
     let (table, sref) = single_table(
         &db,
         vec![
-            ColumnDesc {
-                nullable: false,
-                ..col("id", 1, int(IntWidth::Int, false))
-            },
-            col("u", 2, SourceType::Unknown("uuid".into())),
+            bare_col("id", int_type(IntWidth::Int, false))
+                .with_ordinal(1)
+                .not_null(),
+            bare_col("u", SourceType::Unknown("uuid".into())).with_ordinal(2),
         ],
     );
     let tz = TimeZoneSpec::Fixed(0);
@@ -1625,7 +1584,7 @@ fn unknown_types_fail_clearly_in_the_binlog() {
         Cell::Str("123e4567-e89b-12d3-a456-426655440000".into())
     );
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         66_000 + (std::process::id() % 1000),
         &p0,
         vec![table],
@@ -1679,7 +1638,7 @@ fn limited_user_preflight_and_reconnect_giving_up() {
         .unwrap();
     c.query_drop(format!("GRANT REPLICATION SLAVE ON *.* TO '{user}'@'%'"))
         .unwrap();
-    let mut src = source();
+    let mut src = source_config();
     src.user = user.clone();
     src.password = Secret::new(format!("pw-{tag}"));
     let mut uc = smt::source::connect(&src).unwrap();
@@ -1765,7 +1724,7 @@ fn measure_snapshot_and_binlog_throughput() {
     let sref = table.sources[0].clone();
     let tz = TimeZoneSpec::Fixed(0);
     let t0 = std::time::Instant::now();
-    let (mut snap, _) = Snapshot::begin(&source(), &server()).unwrap();
+    let (mut snap, _) = Snapshot::begin(&source_config(), &server()).unwrap();
     let mut after: Option<Vec<mysql::Value>> = None;
     let mut rows = 0;
     loop {
@@ -1783,7 +1742,7 @@ fn measure_snapshot_and_binlog_throughput() {
     assert_eq!(rows, n);
     let t1 = std::time::Instant::now();
     let mut reader = BinlogReader::open_with(
-        &source(),
+        &source_config(),
         68_000 + (std::process::id() % 1000),
         &start,
         vec![table],
@@ -1825,7 +1784,7 @@ fn a_connection_lost_inside_a_transaction_redelivers_it_whole() {
     let table = simple_table(&db, "t", true);
     let start = master_status(&mut c).unwrap();
     let mut reader = BinlogReader::open(
-        &source(),
+        &source_config(),
         69_000 + (std::process::id() % 1000),
         &start,
         vec![table],

@@ -44,6 +44,27 @@ pub fn config(rules: Vec<RuleConfig>) -> Config {
     }
 }
 
+/// A column with nothing but its name and type: nullable, ordinal 0, empty `column_type`, no
+/// charset or octet length, no default, comment or generation expression.
+pub fn bare_col(name: &str, ty: SourceType) -> ColumnDesc {
+    ColumnDesc {
+        name: name.into(),
+        ordinal: 0,
+        ty,
+        column_type: String::new(),
+        nullable: true,
+        default: ColumnDefault::None,
+        comment: String::new(),
+        generated: None,
+        charset: None,
+        octet_length: None,
+        on_update_current_timestamp: false,
+    }
+}
+
+/// A column as introspection describes one: [`bare_col`] with `nullable`, a `column_type` text
+/// and, for CHAR/VARCHAR, charset utf8mb4 with its octet length. Ordinal 0 ([`table`] numbers
+/// the columns; [`ColumnDescExt::with_ordinal`] sets one).
 pub fn col(name: &str, ty: SourceType, nullable: bool) -> ColumnDesc {
     let (charset, octet_length) = match &ty {
         SourceType::Char(n) | SourceType::Varchar(n) => {
@@ -52,41 +73,56 @@ pub fn col(name: &str, ty: SourceType, nullable: bool) -> ColumnDesc {
         _ => (None, None),
     };
     ColumnDesc {
-        name: name.into(),
-        ordinal: 0,
         column_type: format!("{ty:?}").to_lowercase(),
-        ty,
         nullable,
-        default: ColumnDefault::None,
-        comment: String::new(),
-        generated: None,
         charset,
         octet_length,
-        on_update_current_timestamp: false,
+        ..bare_col(name, ty)
+    }
+}
+
+/// Chained settings for a built column (`ColumnDesc` is smt's type, so a trait adds them).
+pub trait ColumnDescExt {
+    /// The column's 1-based position in its table.
+    fn with_ordinal(self, ordinal: u32) -> Self;
+    /// NOT NULL.
+    fn not_null(self) -> Self;
+    /// The column's character set (e.g. `latin1`).
+    fn with_charset(self, charset: &str) -> Self;
+}
+
+impl ColumnDescExt for ColumnDesc {
+    fn with_ordinal(self, ordinal: u32) -> Self {
+        ColumnDesc { ordinal, ..self }
+    }
+    fn not_null(self) -> Self {
+        ColumnDesc {
+            nullable: false,
+            ..self
+        }
+    }
+    fn with_charset(self, charset: &str) -> Self {
+        ColumnDesc {
+            charset: Some(charset.into()),
+            ..self
+        }
+    }
+}
+
+/// `INT`-family source type without a display width.
+pub fn int_type(width: IntWidth, unsigned: bool) -> SourceType {
+    SourceType::Int {
+        width,
+        unsigned,
+        display: None,
     }
 }
 
 pub fn int(name: &str) -> ColumnDesc {
-    col(
-        name,
-        SourceType::Int {
-            width: IntWidth::Int,
-            unsigned: false,
-            display: None,
-        },
-        false,
-    )
+    col(name, int_type(IntWidth::Int, false), false)
 }
 pub fn bigint(name: &str) -> ColumnDesc {
-    col(
-        name,
-        SourceType::Int {
-            width: IntWidth::Big,
-            unsigned: false,
-            display: None,
-        },
-        false,
-    )
+    col(name, int_type(IntWidth::Big, false), false)
 }
 pub fn varchar(name: &str, n: u32, nullable: bool) -> ColumnDesc {
     col(name, SourceType::Varchar(n), nullable)

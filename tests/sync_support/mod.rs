@@ -1,51 +1,16 @@
-//! Shared helpers of the sync integration tests: MariaDB access, the emulator, config text, and
-//! the full-row-set comparison (source rendered by SQL independently of smt vs emulator rows).
+//! Shared helpers of the sync integration tests: the emulator, config text, and the full-row-set
+//! comparison (source rendered by SQL independently of smt vs emulator rows). MariaDB access is
+//! tests/common/mariadb.rs, re-exported here.
 #![allow(dead_code)]
 
+#[path = "../common/mariadb.rs"]
+pub mod mariadb;
+
+pub use mariadb::Maria;
 use mysql::prelude::Queryable;
 use smt::plan::{ColumnOrigin, Encoding, SrType, TablePlan};
 use starrocks_emulator::{Emulator, EmulatorConfig};
 use std::collections::BTreeMap;
-
-pub struct Maria {
-    pub host: String,
-    pub port: u16,
-    pub user: String,
-    pub password: String,
-}
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} not set: run scripts/test.sh (or source /tmp/smt-mdb/env.sh)")
-    })
-}
-
-impl Maria {
-    pub fn from_env() -> Maria {
-        Maria {
-            host: env("SMT_MARIADB_HOST"),
-            port: env("SMT_MARIADB_PORT")
-                .parse()
-                .expect("SMT_MARIADB_PORT is a port"),
-            user: env("SMT_MARIADB_USER"),
-            password: env("SMT_MARIADB_PASSWORD"),
-        }
-    }
-    pub fn conn(&self) -> mysql::Conn {
-        let opts = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(self.host.clone()))
-            .tcp_port(self.port)
-            .user(Some(self.user.clone()))
-            .pass(Some(self.password.clone()))
-            .prefer_socket(false);
-        let mut c = mysql::Conn::new(opts).expect("connect to MariaDB");
-        c.query_drop("SET time_zone = '+00:00'").unwrap();
-        c
-    }
-    pub fn exec(&self, c: &mut mysql::Conn, sql: &str) {
-        c.query_drop(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-}
 
 pub fn emulator(data_dir: Option<std::path::PathBuf>) -> Emulator {
     Emulator::start(EmulatorConfig {

@@ -50,8 +50,7 @@ pub enum Command {
     /// (<state-dir>/sync-state.json) records it: a crash or `kill -9` at any moment, followed by a
     /// restart, neither loses nor duplicates a row. SIGINT/SIGTERM finish the current batch,
     /// checkpoint and exit 0. Batches follow the rule's flink.starrocks.sink.buffer-flush.*
-    /// keys (sync default interval 500 ms). To start over: delete the state directory and
-    /// truncate the target tables.
+    /// keys (sync default interval 500 ms). To start over: `smt sync --reset`.
     Sync(SyncArgs),
 }
 
@@ -133,9 +132,17 @@ pub struct SyncArgs {
     /// Which engine runs the replication.
     #[arg(long, value_enum, default_value_t = Engine::Builtin)]
     pub engine: Engine,
-    /// Directory for the checkpoint (state) file; default: <output_dir>/sync-state.
+    /// Directory for the checkpoint (state) file. Default: <output_dir>/sync-state, where a
+    /// relative [other] output_dir is resolved against the config file's directory (never the
+    /// shell's), so every run of one config finds its checkpoint.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Start over: truncate every target table of the config, start a new checkpoint (labels
+    /// in a new namespace) and take a fresh snapshot. The way back after a stop that says the
+    /// data can no longer be followed (purged binlog, replaced history, a schema change
+    /// StarRocks cannot follow).
+    #[arg(long)]
+    pub reset: bool,
     /// StarRocks FE MySQL endpoint host:port (default: the rule's flink.starrocks.jdbc-url).
     #[arg(long, value_name = "HOST:PORT")]
     pub fe: Option<String>,

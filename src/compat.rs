@@ -81,15 +81,9 @@ impl Change {
     pub fn alter_sql(&self, db: &str, table: &str) -> Option<String> {
         let t = quote_qualified(db, table);
         match self {
-            Change::Add { column, after } => Some(format!(
-                "ALTER TABLE {t} ADD COLUMN {} {} NULL{}",
-                quote(&column.name),
-                column.ty,
-                match after {
-                    Some(a) => format!(" AFTER {}", quote(a)),
-                    None => " FIRST".to_string(),
-                }
-            )),
+            Change::Add { column, after } => {
+                Some(add_column_sql(db, table, column, after.as_deref(), None))
+            }
             Change::Drop { name, .. } => {
                 Some(format!("ALTER TABLE {t} DROP COLUMN {}", quote(name)))
             }
@@ -337,6 +331,34 @@ pub fn alter_statements(
         .into_iter()
         .filter_map(|c| c.alter_sql(db, table))
         .collect()
+}
+
+/// `ALTER TABLE … ADD COLUMN` (nullable; StarRocks fills existing rows with `default`, else
+/// NULL) at its planned place: after `after`, or first.
+pub fn add_column_sql(
+    db: &str,
+    table: &str,
+    column: &ColumnShape,
+    after: Option<&str>,
+    default: Option<&crate::plan::SrDefault>,
+) -> String {
+    let default = match default {
+        Some(crate::plan::SrDefault::Literal(v)) => {
+            format!(" DEFAULT {}", crate::ident::sr_string(v))
+        }
+        Some(crate::plan::SrDefault::CurrentTimestamp) => " DEFAULT CURRENT_TIMESTAMP".into(),
+        None => String::new(),
+    };
+    format!(
+        "ALTER TABLE {} ADD COLUMN {} {} NULL{default}{}",
+        quote_qualified(db, table),
+        quote(&column.name),
+        column.ty,
+        match after {
+            Some(a) => format!(" AFTER {}", quote(a)),
+            None => " FIRST".to_string(),
+        }
+    )
 }
 
 fn null_word(nullable: bool) -> &'static str {

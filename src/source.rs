@@ -47,7 +47,31 @@ pub fn connect_with(src: &SourceConfig, timeouts: Timeouts) -> Result<Conn> {
         .read_timeout(Some(timeouts.read))
         .write_timeout(Some(timeouts.read))
         .tcp_keepalive_time_ms(Some(30_000));
-    Conn::new(opts).map_err(|e| connect_error(src, &e))
+    match connect_within(opts.into(), timeouts.connect) {
+        Some(r) => r.map_err(|e| connect_error(src, &e)),
+        None => Err(fail_transient(
+            Kind::Source,
+            format!(
+                "the source database at {}:{} accepted the connection but did not complete the \
+                 MySQL handshake within {} s (timed out): check that [db] host and port name a \
+                 MySQL/MariaDB server that is not hung",
+                src.host,
+                src.port,
+                timeouts.connect.as_secs() + 5
+            ),
+        )),
+    }
+}
+
+/// `Conn::new` with the handshake bounded by `connect` (plus the TCP connect itself): the
+/// driver's read timeout, which is also the handshake's, must stay long for queries. None =
+/// timed out; the attempt finishes (and its connection closes) in the background.
+pub fn connect_within(opts: mysql::Opts, connect: Duration) -> Option<mysql::Result<Conn>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Conn::new(opts));
+    });
+    rx.recv_timeout(connect + Duration::from_secs(5)).ok()
 }
 
 /// [`connect_with`] the default timeouts.
@@ -303,17 +327,24 @@ pub fn master_status(conn: &mut Conn) -> Result<BinlogPosition> {
 
 /// Whether `pos` is inside the server's current binary logs (SHOW BINARY LOGS).
 pub fn position_exists(conn: &mut Conn, pos: &BinlogPosition) -> Result<bool> {
+    Ok(binary_logs(conn)?
+        .iter()
+        .any(|(name, size)| *name == pos.file && pos.pos >= 4 && pos.pos <= *size))
+}
+
+/// SHOW BINARY LOGS: (file, size in bytes), oldest first.
+pub fn binary_logs(conn: &mut Conn) -> Result<Vec<(String, u64)>> {
     let rows: Vec<mysql::Row> = conn
         .query("SHOW BINARY LOGS")
         .context("SHOW BINARY LOGS (needs REPLICATION CLIENT)")?;
-    for r in rows {
-        let name: Option<String> = r.get(0);
-        let size: Option<u64> = r.get(1);
-        if name.as_deref() == Some(pos.file.as_str()) {
-            return Ok(pos.pos >= 4 && size.is_none_or(|s| pos.pos <= s));
-        }
-    }
-    Ok(false)
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let name: Option<String> = r.get(0);
+            let size: Option<u64> = r.get(1);
+            name.map(|n| (n, size.unwrap_or(u64::MAX)))
+        })
+        .collect())
 }
 
 /// The server's binlog settings and the connecting user's grants, as read by

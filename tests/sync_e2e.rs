@@ -274,7 +274,7 @@ fn csv_separator_inside_a_streamed_transaction_falls_back_to_json() {
 /// exact); a type change stops with exit 7 after loading everything before it, checkpoint past
 /// it; a restart then refuses to guess (the target no longer matches the source schema).
 #[test]
-fn ddl_mid_stream_add_drop_followed_type_change_stops() {
+fn ddl_mid_stream_add_drop_widen_followed_key_change_stops_reset_recovers() {
     let m = Maria::from_env();
     let db = "it_sync_e2e_ddl";
     let mut c = m.conn_utc();
@@ -348,7 +348,7 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
         &target_rows(&emu, tp),
     );
 
-    // A type change mid-stream stops.
+    // A widening mid-stream is followed (MODIFY on StarRocks), with the rows around it.
     let j = job();
     let stop = Arc::new(AtomicBool::new(false));
     let r = std::thread::scope(|s| {
@@ -359,7 +359,37 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
             &mut c,
             &format!("ALTER TABLE {db}.t MODIFY COLUMN extra BIGINT"),
         );
-        m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (6, 'f', 60)"));
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {db}.t VALUES (6, 'f', 1099511627776)"),
+        );
+        std::thread::sleep(Duration::from_secs(3));
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap()
+    });
+    assert_eq!(r.expect("a widening is followed"), Outcome::Stopped);
+    let ddl = emu.table_ddl(db, "t").unwrap();
+    assert!(ddl.contains("`extra` bigint"), "{ddl}");
+    let (_, plan) = plan_for(&cfg);
+    let tp = &plan.rules[0].tables[0];
+    assert_same_rows(
+        "after MODIFY to BIGINT",
+        &source_rows(&mut c, tp),
+        &target_rows(&emu, tp),
+    );
+
+    // A key change mid-stream stops before the statement, naming it and the remedy.
+    let j = job();
+    let stop = Arc::new(AtomicBool::new(false));
+    let r = std::thread::scope(|s| {
+        let h = s.spawn(|| j.run(opts(false, &stop)));
+        std::thread::sleep(Duration::from_millis(800));
+        m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (7, 'g', 70)"));
+        m.exec(
+            &mut c,
+            &format!("ALTER TABLE {db}.t DROP PRIMARY KEY, ADD PRIMARY KEY (id, v)"),
+        );
+        m.exec(&mut c, &format!("INSERT INTO {db}.t VALUES (8, 'h', 80)"));
         let t0 = std::time::Instant::now();
         while !h.is_finished() && t0.elapsed() < Duration::from_secs(20) {
             std::thread::sleep(Duration::from_millis(100));
@@ -367,10 +397,13 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
         stop.store(true, Ordering::SeqCst);
         h.join().unwrap()
     });
-    let e = r.expect_err("a type change stops the sync");
+    let e = r.expect_err("a key change stops the sync");
     assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
     let msg = format!("{e:#}");
-    assert!(msg.contains("MODIFY COLUMN extra BIGINT"), "{msg}");
+    assert!(
+        msg.contains("DROP PRIMARY KEY, ADD PRIMARY KEY (id, v)") && msg.contains("--reset"),
+        "{msg}"
+    );
     let mut ids: Vec<String> = emu
         .rows(db, "t")
         .unwrap()
@@ -380,7 +413,7 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
     ids.sort();
     assert_eq!(
         ids,
-        vec!["1", "2", "3", "4", "5"],
+        vec!["1", "2", "3", "4", "5", "6", "7"],
         "rows before the DDL are loaded, none after"
     );
     let cp = smt::sync::checkpoint::Store::new(&state)
@@ -388,14 +421,27 @@ fn ddl_mid_stream_add_drop_followed_type_change_stops() {
         .unwrap()
         .unwrap();
     assert!(cp.pending_commit.is_empty());
-    // Restarting with the StarRocks table still INT: refused with a clear message.
+    // A restart replays the statement from the checkpoint's schema and stops the same way.
     let e = job()
         .run(opts(true, &never))
-        .expect_err("schema mismatch at start");
+        .expect_err("still cannot follow it");
     assert_eq!(smt::error::exit_code_of(&e), 7, "{e:#}");
     assert!(
-        format!("{e:#}").contains("does not match the source's current schema"),
+        format!("{e:#}").contains("ADD PRIMARY KEY (id, v)"),
         "{e:#}"
+    );
+    // --reset re-creates the table with the new key and takes a fresh snapshot: one command.
+    let mut j = job();
+    j.reset = true;
+    assert_eq!(j.run(opts(true, &never)).unwrap(), Outcome::CaughtUp);
+    let ddl = emu.table_ddl(db, "t").unwrap();
+    assert!(ddl.contains("PRIMARY KEY(`id`, `v`)"), "{ddl}");
+    let (_, plan) = plan_for(&cfg);
+    let tp = &plan.rules[0].tables[0];
+    assert_same_rows(
+        "after --reset",
+        &source_rows(&mut c, tp),
+        &target_rows(&emu, tp),
     );
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }

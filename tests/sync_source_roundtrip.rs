@@ -726,7 +726,7 @@ fn purged_or_unknown_position_is_a_clear_error() {
     .expect("must fail");
     let msg = format!("{err:#}");
     assert!(
-        msg.contains("mysql-bin.999999:4") && msg.contains("take a fresh snapshot"),
+        msg.contains("mysql-bin.999999:4") && msg.contains("smt sync --reset"),
         "{msg}"
     );
 }

@@ -120,6 +120,9 @@ pub struct OtherConfig {
     /// `sync_skip_duplicate_key_changes` (default false): `smt sync` skips UPDATE/DELETE of
     /// source tables whose target is a DUPLICATE KEY table (counted, warned) instead of stopping.
     pub sync_skip_duplicate_key_changes: bool,
+    /// `sync_follow_truncate` (default true): a TRUNCATE of a replicated source table truncates
+    /// its StarRocks target too (false: the target keeps its rows, with a warning).
+    pub sync_follow_truncate: bool,
     /// `starrocks_version` (default "3.3"): target version, gates VARBINARY (≥3.0),
     /// DECIMAL256 (≥4.0) and VARCHAR limits.
     pub starrocks_version: (u32, u32),

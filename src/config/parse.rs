@@ -30,6 +30,7 @@ const OTHER_KEYS: &[&str] = &[
     "auto_buckets",
     "starrocks_version",
     "sync_skip_duplicate_key_changes",
+    "sync_follow_truncate",
 ];
 const RULE_KEYS: &[&str] = &[
     "database",
@@ -434,6 +435,7 @@ impl Validator<'_> {
             auto_buckets: false,
             starrocks_version: (3, 3),
             sync_skip_duplicate_key_changes: false,
+            sync_follow_truncate: true,
         };
         let Some(s) = s else {
             self.warnings.push(Problem::global(
@@ -469,6 +471,9 @@ impl Validator<'_> {
                 "auto_buckets" => self.boolean(sec, key, v, line, &mut cfg.auto_buckets),
                 "sync_skip_duplicate_key_changes" => {
                     self.boolean(sec, key, v, line, &mut cfg.sync_skip_duplicate_key_changes)
+                }
+                "sync_follow_truncate" => {
+                    self.boolean(sec, key, v, line, &mut cfg.sync_follow_truncate)
                 }
                 "starrocks_version" => match parse_version(v) {
                     Some(ver) => cfg.starrocks_version = ver,

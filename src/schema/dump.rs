@@ -716,7 +716,7 @@ fn raw_column(item: &str) -> RawColumn {
     rc
 }
 
-fn parse_create_table(
+pub(crate) fn parse_create_table(
     stmt: &str,
     database: &str,
     db_charset: Option<&str>,

@@ -128,7 +128,19 @@ impl FeClient {
             .read_timeout(Some(timeout))
             .write_timeout(Some(timeout));
         let opts: mysql::Opts = opts.into();
-        let conn = Conn::new(opts.clone()).map_err(|e| {
+        let handshake = timeout.min(Duration::from_secs(10));
+        let Some(attempt) = crate::source::connect_within(opts.clone(), handshake) else {
+            return Err(fail(
+                Kind::Target,
+                format!(
+                    "the StarRocks FE at {host}:{port} accepted the connection but did not \
+                     complete the MySQL handshake within {} s (timed out) — check --fe or \
+                     flink.starrocks.jdbc-url (the FE's query port, default 9030)",
+                    handshake.as_secs() + 5
+                ),
+            ));
+        };
+        let conn = attempt.map_err(|e| {
             let what = match &e {
                 mysql::Error::MySqlError(m)
                     if m.code == 1045

@@ -940,15 +940,23 @@ impl StreamLoadClient {
 
     /// GET `/api/{db}/get_load_state?label=` (§2.6), following redirects to the leader FE.
     pub fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadError> {
+        self.label_state_within(db, label, self.timeouts.request)
+    }
+
+    /// Whether the endpoint answers like a StarRocks FE, within `limit` (a silent host is an
+    /// error after `limit`, not after the long request timeout): a label state query.
+    pub fn probe(&self, db: &str, limit: Duration) -> Result<LabelState, LoadError> {
+        self.label_state_within(db, "smt_preflight_probe", limit.min(self.timeouts.request))
+    }
+
+    fn label_state_within(
+        &self,
+        db: &str,
+        label: &str,
+        timeout: Duration,
+    ) -> Result<LabelState, LoadError> {
         let url = self.url(&["api", db, "get_load_state"], Some(("label", label)))?;
-        let r = self.exchange(
-            Method::GET,
-            url,
-            &HeaderMap::new(),
-            None,
-            self.timeouts.request,
-            false,
-        )?;
+        let r = self.exchange(Method::GET, url, &HeaderMap::new(), None, timeout, false)?;
         let reply = self.parse_reply(&r)?;
         let v: serde_json::Value = serde_json::from_str(r.body.trim()).unwrap_or_default();
         let state = v

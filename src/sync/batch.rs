@@ -1,16 +1,19 @@
 //! Labels and Stream Load bodies. Pure: no I/O.
 //!
-//! Invariant (labels): a label is a function of stable facts only — the job id, the target
-//! table, and the batch's START position (binlog) or (epoch, chunk number) (snapshot) — never
-//! of a clock or a random number. A retry or a restart after a crash that re-reads the same
-//! source range therefore uses the same label, and StarRocks' label dedup (a label whose
-//! transaction is not ABORTED cannot begin again) makes a second commit impossible.
+//! Invariant (labels): a label is a function of facts the checkpoint holds — the job id, the
+//! label namespace, the target table, and the batch's START position (binlog) or (epoch, chunk
+//! number) (snapshot) — never of a clock at load time. A retry or a restart after a crash that
+//! re-reads the same source range therefore uses the same label, and StarRocks' label dedup (a
+//! label whose transaction is not ABORTED cannot begin again) makes a second commit impossible.
+//! The namespace (see `checkpoint::State::namespace`) is drawn when a checkpoint is created
+//! (first start, `--reset`) and renewed when the source history changes (failover): the same
+//! position of two histories never names one label.
 //! Every label matches `^[A-Za-z0-9_]{1,128}$` (the safe subset of StarRocks' label regex).
 //!
-//! Job id: 12 hex digits of FNV-1a-64 over `"<source host>:<port>|<target load-url>|<canonical
-//! state dir>"`, computed when the checkpoint is created and then read from the checkpoint (so
-//! moving the state directory or renaming a host does not change the labels of a running job).
-//! Two jobs that differ in any of those never share a label.
+//! Job id: 12 hex digits of FNV-1a-64 over `"<source host>:<port>|<target load-url>|<sorted
+//! target tables>"` — what the job is, never where it was started from — computed when the
+//! checkpoint is created and then read from the checkpoint (so renaming a host does not change
+//! the labels of a running job).
 
 use super::cell::{Cell, Row};
 use super::position::BinlogPosition;
@@ -28,9 +31,13 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// Job id from the facts that identify a job (see the module doc).
-pub fn job_id(source: &str, target: &str, state_dir: &str) -> String {
-    let h = fnv1a64(format!("{source}|{target}|{state_dir}").as_bytes());
+/// Job id from the facts that identify a job (see the module doc): the source address, the
+/// target's load address and the target tables (`db.table`, any order).
+pub fn job_id(source: &str, target: &str, tables: &[String]) -> String {
+    let mut tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let h = fnv1a64(format!("{source}|{target}|{}", tables.join(",")).as_bytes());
     format!("{:012x}", h >> 16)
 }
 
@@ -502,16 +509,21 @@ pub(crate) mod tests {
 
     #[test]
     fn labels_are_deterministic_and_valid() {
-        let job = job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt");
+        let tables = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let job = job_id("127.0.0.1:3306", "127.0.0.1:8030", &tables(&["d.a", "d.b"]));
         assert_eq!(job.len(), 12);
+        // The same job whatever the table order; another source, target or table set differs.
         assert_eq!(
             job,
-            job_id("127.0.0.1:3306", "127.0.0.1:8030", "/var/lib/smt")
+            job_id("127.0.0.1:3306", "127.0.0.1:8030", &tables(&["d.b", "d.a"]))
         );
-        assert_ne!(
-            job,
-            job_id("127.0.0.1:3307", "127.0.0.1:8030", "/var/lib/smt")
-        );
+        for other in [
+            job_id("127.0.0.1:3307", "127.0.0.1:8030", &tables(&["d.a", "d.b"])),
+            job_id("127.0.0.1:3306", "127.0.0.2:8030", &tables(&["d.a", "d.b"])),
+            job_id("127.0.0.1:3306", "127.0.0.1:8030", &tables(&["d.a"])),
+        ] {
+            assert_ne!(job, other);
+        }
         let p = BinlogPosition::new("mysql-bin.000012", 4567);
         let l = binlog_label(&job, "db", "t", &p);
         assert_eq!(l, format!("smt_{job}_{}_b_12_4567", table_tag("db", "t")));

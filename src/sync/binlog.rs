@@ -21,7 +21,7 @@ use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::Row;
 use crate::sync::gtid::{Gtid, GtidPos};
-use crate::sync::position::BinlogPosition;
+use crate::sync::position::{BinlogPosition, EventMark, PositionMark};
 use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
 use anyhow::{anyhow, Context, Result};
 use mysql::binlog::events::{EventData, RowsEventData, TableMapEvent};
@@ -143,6 +143,14 @@ pub struct BinlogReader {
     /// Lower-cased captured database names and (db, table) pairs, for DDL attribution.
     captured_dbs: Vec<String>,
     captured_tables: Vec<(String, String)>,
+    /// Creation time of the binlog file being read (its format description event).
+    file_created: u32,
+    /// The file and creation time the resume position must have (the checkpoint's, then the
+    /// last seen): a reconnect into a recreated file (RESET MASTER) is a stop, never a resume.
+    expect_created: Option<(String, u32)>,
+    /// Header of the event being handled, and of the last one that ended a transaction.
+    current: Option<EventMark>,
+    last_end: Option<EventMark>,
 }
 
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
@@ -174,33 +182,26 @@ impl BinlogReader {
         tz: &TimeZoneSpec,
         opts: ReaderOptions,
     ) -> Result<Self> {
-        Self::open_at(src, server_id, from, None, tables, tz, opts)
+        Self::open_at(src, server_id, from, None, None, tables, tz, opts)
     }
 
     /// Open at `from`, or — with `gtid` (MariaDB) — right after the GTID position `gtid`
     /// (`@slave_connect_state`; the server finds the file itself, so this also works on another
     /// server holding the same GTIDs, after a failover). `from` is then only the position the
-    /// reader reports until the server's first rotate says where it really is.
+    /// reader reports until the server's first rotate says where it really is. `mark`: what
+    /// `from` is (see [`PositionMark`]); a file whose creation time differs is refused.
     #[allow(clippy::too_many_arguments)]
     pub fn open_at(
         src: &SourceConfig,
         server_id: u32,
         from: &BinlogPosition,
+        mark: Option<&PositionMark>,
         gtid: Option<&GtidPos>,
         tables: Vec<TablePlan>,
         tz: &TimeZoneSpec,
         opts: ReaderOptions,
     ) -> Result<Self> {
-        let mut captured_dbs = Vec::new();
-        let mut captured_tables = Vec::new();
-        for t in &tables {
-            for s in &t.sources {
-                captured_dbs.push(s.database.to_lowercase());
-                captured_tables.push((s.database.to_lowercase(), s.table.to_lowercase()));
-            }
-        }
-        captured_dbs.sort();
-        captured_dbs.dedup();
+        let (captured_dbs, captured_tables) = captured(&tables);
         let mut r = BinlogReader {
             src: src.clone(),
             server_id,
@@ -224,6 +225,12 @@ impl BinlogReader {
             stats: RenderStats::default(),
             captured_dbs,
             captured_tables,
+            file_created: 0,
+            expect_created: mark
+                .filter(|m| m.file_created != 0 && gtid.is_none())
+                .map(|m| (from.file.clone(), m.file_created)),
+            current: None,
+            last_end: None,
         };
         let mut conn = r.connect()?;
         if r.resume_gtid.is_none() && !position_exists(&mut conn, from)? {
@@ -231,6 +238,25 @@ impl BinlogReader {
         }
         r.stream = Some(r.start_stream(conn, from)?);
         Ok(r)
+    }
+
+    /// What the position of the last returned `Commit`/`Ddl` is (file creation time, the
+    /// header of the event that ended there); the GTID position is the caller's.
+    pub fn mark(&self) -> Option<PositionMark> {
+        (self.file_created != 0 || self.last_end.is_some()).then_some(PositionMark {
+            file_created: self.file_created,
+            event: self.last_end,
+            gtid: None,
+        })
+    }
+
+    /// Decode the following events for `tables` (after a DDL changed their schema).
+    pub fn set_tables(&mut self, tables: Vec<TablePlan>) {
+        let (dbs, names) = captured(&tables);
+        self.captured_dbs = dbs;
+        self.captured_tables = names;
+        self.tables = tables;
+        self.table_maps.clear();
     }
 
     /// Counters of specially rendered values so far (zero dates → NULL).
@@ -466,6 +492,12 @@ impl BinlogReader {
         let log_pos = hdr.log_pos();
         let ts = hdr.timestamp();
         let raw_type = hdr.event_type_raw();
+        self.current = (log_pos != 0).then(|| EventMark {
+            start: u64::from(log_pos).saturating_sub(u64::from(hdr.event_size())),
+            timestamp: ts,
+            server_id: hdr.server_id(),
+            type_code: raw_type,
+        });
         // Advance the position for real events (artificial ones carry log_pos 0). Rotate and
         // heartbeat are handled below.
         // Positions only grow inside a file: the FDE re-sent when starting mid-file carries its
@@ -500,7 +532,7 @@ impl BinlogReader {
                     Kind::Sync,
                     format!(
                         "the source {}:{} writes compressed binlog events (type {raw_type} at {}), which smt cannot read: \
-                         SET GLOBAL log_bin_compress=OFF (and in my.cnf), then take a fresh snapshot",
+                         SET GLOBAL log_bin_compress=OFF (and in my.cnf), then start over with `smt sync --reset`",
                         self.src.host, self.src.port, self.pos
                     ),
                 ));
@@ -524,7 +556,7 @@ impl BinlogReader {
                 // its name on MariaDB: ignore names seen before the FDE — we know the file we asked
                 // for. Started by GTID we do not: its name is cut to `stem.digits`.
                 if self.by_gtid && !self.seen_fde {
-                    let name = clean_rotate_name(&r.name_raw());
+                    let name = clean_rotate_name(r.name_raw());
                     if !name.is_empty() {
                         self.pos = BinlogPosition::new(name, r.position());
                         if !self.in_txn {
@@ -549,6 +581,24 @@ impl BinlogReader {
             EventData::FormatDescriptionEvent(_) => {
                 self.seen_fde = true;
                 advance(self);
+                if ts != 0 {
+                    if let Some((file, want)) = &self.expect_created {
+                        if *file == self.pos.file && *want != ts {
+                            return Err(history_replaced(
+                                &self.src,
+                                &self.pos,
+                                &format!(
+                                    "its binlog file {file} was created at {} but the one the \
+                                     checkpoint read was created at {}",
+                                    unix_text(ts),
+                                    unix_text(*want)
+                                ),
+                            ));
+                        }
+                    }
+                    self.file_created = ts;
+                    self.expect_created = Some((self.pos.file.clone(), ts));
+                }
                 Ok(None)
             }
             EventData::HeartbeatEvent => Ok(Some(SourceEvent::Heartbeat {
@@ -588,8 +638,9 @@ impl BinlogReader {
                         return Err(fail(
                             Kind::Sync,
                             format!(
-                                "{} has {} columns in the binlog but {} were captured: the table changed; \
-                                 re-run `smt generate`, update the target, and take a fresh snapshot",
+                                "{} has {} columns in the binlog but {} were captured: the schema smt follows \
+                                 is not the one the binlog was written with (a DDL smt did not see); start over with \
+                                 `smt sync --reset`",
                                 desc.qualified(),
                                 t.columns_count(),
                                 desc.columns.len()
@@ -651,6 +702,7 @@ impl BinlogReader {
                 let touches = self.ddl_touches_capture(&database, trimmed);
                 if own_txn {
                     self.in_txn = false;
+                    self.last_end = self.current;
                     self.resume = end.clone();
                     self.advance_resume_gtid();
                     let gtid = self.gtid.take();
@@ -684,7 +736,7 @@ impl BinlogReader {
                 Kind::Sync,
                 format!(
                     "the source {}:{} logged an incident at {} ({}): changes may be missing from its binlog; \
-                     take a fresh snapshot (delete the state dir and run `smt sync` again)",
+                     start over with `smt sync --reset`",
                     self.src.host,
                     self.src.port,
                     self.pos,
@@ -695,7 +747,7 @@ impl BinlogReader {
                 Kind::Sync,
                 format!(
                     "the source {}:{} writes compressed transactions (binlog_transaction_compression=ON), which smt \
-                     cannot read: SET GLOBAL binlog_transaction_compression=OFF (and in my.cnf), then take a fresh snapshot",
+                     cannot read: SET GLOBAL binlog_transaction_compression=OFF (and in my.cnf), then start over with `smt sync --reset`",
                     self.src.host, self.src.port
                 ),
             )),
@@ -708,6 +760,7 @@ impl BinlogReader {
 
     fn commit(&mut self, ts: u32) -> SourceEvent {
         let end = self.pos.clone();
+        self.last_end = self.current;
         self.resume = end.clone();
         self.advance_resume_gtid();
         self.standalone = false;
@@ -1008,13 +1061,109 @@ fn uuid_text(sid: &[u8; 16]) -> String {
     )
 }
 
+/// Lower-cased captured database names and (db, table) pairs of `tables`.
+fn captured(tables: &[TablePlan]) -> (Vec<String>, Vec<(String, String)>) {
+    let mut dbs = Vec::new();
+    let mut names = Vec::new();
+    for t in tables {
+        for s in &t.sources {
+            dbs.push(s.database.to_lowercase());
+            names.push((s.database.to_lowercase(), s.table.to_lowercase()));
+        }
+    }
+    dbs.sort();
+    dbs.dedup();
+    (dbs, names)
+}
+
+fn unix_text(ts: u32) -> String {
+    jiff::Timestamp::from_second(i64::from(ts)).map_or_else(|_| ts.to_string(), |t| t.to_string())
+}
+
+/// The source's binlog at the checkpoint position is not the history the checkpoint recorded
+/// (RESET MASTER, a restore, another server): resuming would skip or repeat changes.
+pub fn history_replaced(src: &SourceConfig, pos: &BinlogPosition, why: &str) -> anyhow::Error {
+    fail(
+        Kind::Sync,
+        format!(
+            "the binlog of {}:{} is no longer the history the checkpoint follows ({why}): \
+             resuming at {pos} would skip or repeat changes. If [db] now names another server of \
+             the same replication topology, enable GTIDs there (MariaDB has them) so smt can \
+             resume by GTID; otherwise start over with `smt sync --reset` (truncates the \
+             targets and takes a fresh snapshot)",
+            src.host, src.port
+        ),
+    )
+}
+
+/// What a server's binlog holds at a position (see [`probe_position`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Probe {
+    /// Creation time of the file (0 = unknown).
+    pub file_created: u32,
+    /// The first event at the probed offset, and the offset right after it.
+    pub event: Option<(EventMark, u64)>,
+}
+
+/// Read the creation time of `file` and the header of the event starting at `start` (4 = the
+/// file's own format description event) with a short-lived, non-blocking binlog dump.
+pub fn probe_position(src: &SourceConfig, server_id: u32, file: &str, start: u64) -> Result<Probe> {
+    let mut conn = source::connect_with(
+        src,
+        source::Timeouts {
+            read: Duration::from_secs(30),
+            ..source::Timeouts::default()
+        },
+    )?;
+    source::session_utc(&mut conn)?;
+    conn.query_drop("SET @mariadb_slave_capability = 4")?;
+    let req = BinlogRequest::new(server_id)
+        .with_filename(file.as_bytes().to_vec())
+        .with_pos(start.max(4))
+        .with_flags(BinlogDumpFlags::BINLOG_DUMP_NON_BLOCK);
+    let mut stream = conn.get_binlog_stream(req).with_context(|| {
+        format!(
+            "reading the binlog of {}:{} at {file}:{start}",
+            src.host, src.port
+        )
+    })?;
+    let mut probe = Probe::default();
+    for ev in stream.by_ref() {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(mysql::Error::MySqlError(me)) if me.code == 1236 => break,
+            Err(e) => return Err(anyhow!(e).context("reading the binlog")),
+        };
+        let h = ev.header();
+        let fde = h.event_type_raw() == 15;
+        if fde && probe.file_created == 0 {
+            probe.file_created = h.timestamp();
+        }
+        if h.log_pos() == 0 || (fde && start > 4) {
+            continue;
+        }
+        let end = u64::from(h.log_pos());
+        probe.event = Some((
+            EventMark {
+                start: end.saturating_sub(u64::from(h.event_size())),
+                timestamp: h.timestamp(),
+                server_id: h.server_id(),
+                type_code: h.event_type_raw(),
+            },
+            end,
+        ));
+        break;
+    }
+    Ok(probe)
+}
+
 fn purged_error(src: &SourceConfig, from: &BinlogPosition) -> anyhow::Error {
     fail(
         Kind::Sync,
         format!(
             "binlog position {from} no longer exists on {}:{} (the binlog was purged or the server was reset): \
-             take a fresh snapshot (delete the state dir and run `smt sync` again); keep binlogs longer \
-             (binlog_expire_logs_seconds / expire_logs_days) to avoid this",
+             start over with `smt sync --reset` (truncates the targets and takes a fresh snapshot); keep \
+             binlogs longer (binlog_expire_logs_seconds / expire_logs_days) to avoid this",
             src.host, src.port
         ),
     )

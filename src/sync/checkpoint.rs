@@ -14,7 +14,7 @@
 //! The format is versioned (`"version": 1`); a test pins a literal v1 file. The file names hosts
 //! (never passwords) and is created with mode 0600.
 
-use super::position::BinlogPosition;
+use super::position::{BinlogPosition, PositionMark};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,10 +45,16 @@ pub struct State {
     /// What the positions belong to: the source server and its binlog history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceHistory>,
-    /// MariaDB GTID position (`domain-server-seq,...`) at `binlog`: where a GTID resume starts
-    /// (also on another server of the same replication topology after a failover).
+    /// What `binlog` is in the source's history (file creation time, the event ending there,
+    /// the MariaDB GTID position): a replaced history is detected at start, and a failover
+    /// resumes by GTID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gtid: Option<String>,
+    pub mark: Option<PositionMark>,
+    /// A source DDL whose target changes (ALTER on StarRocks) are being applied: set before the
+    /// first ALTER, cleared with the checkpoint after the DDL. A restart that finds it knows the
+    /// targets may already be ahead of `tables.*.schema` (the DDL is replayed, idempotently).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_change: Option<String>,
     /// Target tables (`db.table`) to truncate before anything else (a reset in progress).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub truncate_pending: Vec<String>,
@@ -108,6 +114,9 @@ pub enum SnapshotStatus {
     Done {
         position: BinlogPosition,
         epoch: u32,
+        /// What `position` is in the source's history (absent in version 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mark: Option<PositionMark>,
     },
 }
 
@@ -118,6 +127,9 @@ pub struct SnapshotProgress {
     /// The binlog position of the view the FIRST committed chunk was read in: the position the
     /// table's binlog replay must start from (PK tables resume in later epochs and keep it).
     pub position: BinlogPosition,
+    /// What `position` is in the source's history (absent in version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<PositionMark>,
     /// Chunks committed (across epochs).
     pub chunks: u64,
     /// Rows committed (across epochs), for progress bars.
@@ -151,7 +163,8 @@ impl State {
             namespace: new_namespace(),
             description: description.into(),
             source: None,
-            gtid: None,
+            mark: None,
+            schema_change: None,
             truncate_pending: Vec::new(),
             tables: BTreeMap::new(),
             binlog: None,
@@ -190,6 +203,26 @@ impl State {
             schema: Vec::new(),
             skipped_changes: 0,
         })
+    }
+
+    /// Where the binlog phase of `tables` (target keys) starts, with what that position is: the
+    /// checkpoint position, else the lowest snapshot position of a done table.
+    pub fn resume_point(
+        &self,
+        tables: &[String],
+    ) -> Option<(BinlogPosition, Option<PositionMark>)> {
+        if let Some(b) = &self.binlog {
+            return Some((b.clone(), self.mark.clone()));
+        }
+        tables
+            .iter()
+            .filter_map(|k| match self.tables.get(k).map(|t| &t.snapshot) {
+                Some(SnapshotStatus::Done { position, mark, .. }) => {
+                    Some((position.clone(), mark.clone()))
+                }
+                _ => None,
+            })
+            .min_by(|a, b| a.0.cmp(&b.0))
     }
 
     pub fn is_done(&self, key: &str) -> bool {
@@ -247,9 +280,9 @@ impl Store {
             crate::error::fail(
                 crate::error::Kind::Sync,
                 format!(
-                    "the checkpoint {} is not valid: {e}. Restore it from a backup, or delete the \
-                     state directory to start over with a fresh snapshot (after truncating the \
-                     target tables)",
+                    "the checkpoint {} is not valid: {e}. Restore it from a backup, or start \
+                     over with `smt sync --reset` (truncates the targets and takes a fresh \
+                     snapshot)",
                     path.display()
                 ),
             )
@@ -355,7 +388,8 @@ mod tests {
             s.tables["db1.t_done"].snapshot,
             SnapshotStatus::Done {
                 position: BinlogPosition::new("mysql-bin.000003", 1234),
-                epoch: 1
+                epoch: 1,
+                mark: None,
             }
         );
         let p = s.tables["db1.t_flight"].progress.as_ref().unwrap();
@@ -375,7 +409,7 @@ mod tests {
   "namespace": "0a1b2c",
   "description": "source 127.0.0.1:3306 -> StarRocks 127.0.0.1:8030",
   "source": { "server_id": 1, "gtid_domain_id": 0, "address": "127.0.0.1:3306" },
-  "gtid": "0-1-42",
+  "mark": { "file_created": 1790000000, "event": { "start": 1200, "timestamp": 1790000100, "server_id": 1, "type_code": 16 }, "gtid": "0-1-42" },
   "tables": {
     "db1.t": {
       "snapshot": { "status": "done", "position": { "file": "mysql-bin.000003", "pos": 1234 }, "epoch": 1 },
@@ -393,7 +427,9 @@ mod tests {
     fn literal_v2_loads() {
         let s = parse(V2).unwrap();
         assert_eq!(s.label_prefix(), "a1b2c3d4e5f60a1b2c");
-        assert_eq!(s.gtid.as_deref(), Some("0-1-42"));
+        let m = s.mark.as_ref().unwrap();
+        assert_eq!(m.gtid.as_deref(), Some("0-1-42"));
+        assert_eq!((m.file_created, m.event.unwrap().start), (1790000000, 1200));
         assert_eq!(s.source.as_ref().unwrap().server_id, 1);
         assert_eq!(s.source.as_ref().unwrap().gtid_domain_id, Some(0));
         let t = &s.tables["db1.t"];
@@ -476,6 +512,6 @@ mod tests {
         fs::write(store.path(), "not json").unwrap();
         let e = store.load().unwrap_err();
         assert_eq!(crate::error::exit_code_of(&e), 7);
-        assert!(format!("{e}").contains("delete the state directory"));
+        assert!(format!("{e}").contains("smt sync --reset"));
     }
 }

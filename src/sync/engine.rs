@@ -27,13 +27,15 @@ use super::batch::{self, BodySpec, Op};
 use super::binlog::{RowChange, SourceEvent};
 use super::cell::Row;
 use super::checkpoint::{PendingLabel, SnapshotProgress, SnapshotStatus, State, Store};
-use super::position::BinlogPosition;
+use super::gtid::{Gtid, GtidPos};
+use super::position::{BinlogPosition, PositionMark};
 use super::sink::{self, Loader, SinkError};
 use super::status::Stats;
 use crate::config::SinkFormat;
 use crate::error::{fail, Kind};
 use crate::plan::{Model, TablePlan};
 use crate::retry::RetryPolicy;
+use crate::schema::TableDesc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +46,14 @@ pub trait ChangeStream {
     fn next_event(&mut self) -> anyhow::Result<Option<SourceEvent>>;
     /// The server's current binlog position (for lag and "caught up").
     fn server_position(&mut self) -> anyhow::Result<BinlogPosition>;
+    /// What the position of the last `Commit`/`Ddl` returned is in the source's history (file
+    /// creation time, that event's header; the engine adds the GTID position).
+    fn mark(&self) -> Option<PositionMark> {
+        None
+    }
+    /// Decode the following events with these tables (same order as the stream was opened
+    /// with): the schema in force after a DDL.
+    fn set_tables(&mut self, _tables: &[TablePlan]) {}
 }
 
 /// One snapshot chunk, keys already in checkpoint (JSON) form.
@@ -70,14 +80,41 @@ pub trait SnapshotReader: Send {
     fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64>;
 }
 
+/// A consistent view of the source, as [`Source::snapshot`] opens it.
+pub enum View {
+    /// The view, its binlog position and what that position is (its mark).
+    Open(
+        Box<dyn SnapshotReader>,
+        BinlogPosition,
+        Option<PositionMark>,
+    ),
+    /// The source tables' schema is not the one the targets were planned with (DDL since):
+    /// per target, its source tables as they are now (None: unchanged). No view is open; the
+    /// caller re-plans and asks again.
+    Changed(Vec<Option<Vec<TableDesc>>>),
+}
+
 /// Opens views and binlog streams.
 pub trait Source {
-    fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)>;
-    fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>>;
-    /// After DDL on the source: re-read the schema and re-plan the targets (same order as
-    /// `current`); later `binlog` streams use the new schema. Ok(None): cannot tell.
-    fn refresh(&mut self, _current: &[TablePlan]) -> anyhow::Result<Option<Vec<TablePlan>>> {
-        Ok(None)
+    /// A consistent view of the tables of `tables`, whose schema at the view's position is the
+    /// one they were planned with (or [`View::Changed`]).
+    fn snapshot(&mut self, tables: &[TablePlan]) -> anyhow::Result<View>;
+    /// The binlog from `from` (whose mark is `mark`: a resume by GTID starts after
+    /// `mark.gtid`), decoded for `tables`.
+    fn binlog(
+        &mut self,
+        from: &BinlogPosition,
+        mark: Option<&PositionMark>,
+        tables: &[TablePlan],
+    ) -> anyhow::Result<Box<dyn ChangeStream>>;
+    /// Plan target `current` again from new descriptions of its source tables (after a DDL;
+    /// `sources` in the order of `current.sources`, renamed tables under their new name).
+    /// Err(why) when the tables no longer plan into that target.
+    fn replan(&mut self, current: &TablePlan, _sources: &[TableDesc]) -> Result<TablePlan, String> {
+        Err(format!(
+            "this source cannot re-plan {}.{}",
+            current.target_database, current.target_table
+        ))
     }
 }
 
@@ -89,43 +126,25 @@ pub trait Admin {
     fn alter(&self, _db: &str, _table: &str, _sql: &str) -> anyhow::Result<()> {
         Err(anyhow::anyhow!("this target cannot run DDL"))
     }
-}
-
-/// What a source DDL did to one target table, when smt can follow it: columns added (appended
-/// to the StarRocks table, nullable) and columns dropped. Anything else (type, key, model,
-/// encoding, a table gone) is not followed.
-#[derive(Debug, Clone, Default)]
-pub struct ColumnDiff {
-    pub added: Vec<crate::plan::TargetColumn>,
-    pub dropped: Vec<String>,
-}
-
-/// Ok(diff) when `new` differs from `old` only by added/dropped non-key columns (compared by
-/// [`crate::compat::diff`], plus the value encodings the plan chose).
-pub fn column_diff(old: &TablePlan, new: &TablePlan) -> Result<ColumnDiff, String> {
-    use crate::compat::{diff, shape_of_plan, Change};
-    let mut d = ColumnDiff::default();
-    for ch in diff(&shape_of_plan(old), &shape_of_plan(new)) {
-        match ch {
-            Change::Add { column, .. } => {
-                if let Some(c) = new.column(&column.name) {
-                    d.added.push(c.clone());
-                }
-            }
-            Change::Drop { name, .. } => d.dropped.push(name),
-            Change::Widen { name, from, to, .. } => {
-                return Err(format!("column `{name}` changed from {from} to {to}"))
-            }
-            Change::Rebuild { what, reason } => {
-                return Err(if what.starts_with("key") {
-                    format!("the table model or key changed ({what})")
-                } else {
-                    format!("{what}: {reason}")
-                })
-            }
-            Change::Relax { .. } | Change::Tighten { .. } | Change::Position { .. } => {}
-        }
+    /// The table as StarRocks has it now (None: unknown, e.g. SHOW CREATE TABLE unreadable).
+    fn shape(&self, _db: &str, _table: &str) -> anyhow::Result<Option<crate::compat::TableShape>> {
+        Ok(None)
     }
+}
+
+/// The `ALTER TABLE` statements that bring the target of `new` from how it is (`existing`, or
+/// as `old` planned it when StarRocks' table cannot be read) to `new`, for a source schema
+/// change StarRocks can follow: columns added (nullable, filled with the planned default),
+/// non-key columns dropped, types widened in place, NOT NULL relaxed. A column the source
+/// narrowed keeps its wider StarRocks type (every value still fits). Computed against the table
+/// as it is, so running them again after a crash finds nothing to do. Err(why): a key or model
+/// change, a type StarRocks cannot convert in place, or a changed value encoding.
+pub fn schema_change_statements(
+    old: &TablePlan,
+    new: &TablePlan,
+    existing: Option<&crate::compat::TableShape>,
+) -> Result<Vec<String>, String> {
+    use crate::compat::{add_column_sql, alter_statements, diff, shape_of_plan, widens, Change};
     for c in &old.columns {
         if let Some(n) = new.column(&c.name) {
             if n.encoding != c.encoding {
@@ -136,27 +155,85 @@ pub fn column_diff(old: &TablePlan, new: &TablePlan) -> Result<ColumnDiff, Strin
             }
         }
     }
-    Ok(d)
+    let have = existing.cloned().unwrap_or_else(|| shape_of_plan(old));
+    let mut want = shape_of_plan(new);
+    for w in &mut want.columns {
+        if let Some(h) = have
+            .columns
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(&w.name))
+        {
+            if h.ty != w.ty && widens(&w.ty, &h.ty) && !new.key.contains(&w.name) {
+                w.ty = h.ty.clone();
+            }
+        }
+    }
+    let mut follow = Vec::new();
+    for ch in diff(&have, &want) {
+        match ch {
+            Change::Rebuild { what, reason } => return Err(format!("{what}: {reason}")),
+            Change::Tighten { .. } | Change::Position { .. } => {}
+            other => follow.push(other),
+        }
+    }
+    let (db, t) = (&new.target_database, &new.target_table);
+    let others: Vec<Change> = follow
+        .iter()
+        .filter(|c| !matches!(c, Change::Add { .. }))
+        .cloned()
+        .collect();
+    let mut out = alter_statements(db, t, &others, true);
+    for ch in &follow {
+        if let Change::Add { column, after } = ch {
+            let default = new.column(&column.name).and_then(|c| c.default.as_ref());
+            out.push(add_column_sql(db, t, column, after.as_deref(), default));
+        }
+    }
+    Ok(out)
 }
 
-/// `ALTER TABLE` statements for a diff (added columns are nullable: existing rows get NULL).
-pub fn alter_statements(db: &str, table: &str, d: &ColumnDiff) -> Vec<String> {
-    let t = crate::ident::quote_qualified(db, table);
-    let mut out = Vec::new();
-    for c in &d.dropped {
-        out.push(format!(
-            "ALTER TABLE {t} DROP COLUMN {}",
-            crate::ident::quote(c)
-        ));
+/// The plan `new` made from a changed source schema, as the existing target `old` can hold
+/// it: a DUPLICATE KEY table keeps its sort key (the planner picks it from the first columns,
+/// which a new column can change; StarRocks cannot change it, and for an append-only table it
+/// decides only the order on disk), as long as those columns remain with their types.
+pub fn as_existing(old: &TablePlan, new: TablePlan) -> TablePlan {
+    if old.model != Model::Duplicate || new.model != Model::Duplicate || old.key == new.key {
+        return new;
     }
-    for c in &d.added {
-        out.push(format!(
-            "ALTER TABLE {t} ADD COLUMN {} {} NULL",
-            crate::ident::quote(&c.name),
-            c.sr_type
-        ));
+    let kept = old.key.iter().all(|k| {
+        let (o, n) = (old.column(k), new.column(k));
+        o.is_some() && n.is_some_and(|n| Some(&n.sr_type) == o.map(|o| &o.sr_type))
+    });
+    if !kept {
+        return new;
     }
-    out
+    with_duplicate_key(new, &old.key)
+}
+
+/// `p` (a DUPLICATE KEY plan) with the sort key `key` (columns of `p`, matched ignoring case):
+/// the key columns first, in key order. Unchanged when a key column is missing.
+pub fn with_duplicate_key(mut p: TablePlan, key: &[String]) -> TablePlan {
+    if p.model != Model::Duplicate {
+        return p;
+    }
+    let find = |name: &str| {
+        p.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    };
+    let Some(at) = key.iter().map(|k| find(k)).collect::<Option<Vec<usize>>>() else {
+        return p;
+    };
+    let mut cols: Vec<crate::plan::TargetColumn> =
+        at.iter().map(|&i| p.columns[i].clone()).collect();
+    for (i, c) in p.columns.iter().enumerate() {
+        if !at.contains(&i) {
+            cols.push(c.clone());
+        }
+    }
+    p.key = cols[..key.len()].iter().map(|c| c.name.clone()).collect();
+    p.columns = cols;
+    p
 }
 
 /// When to cut a batch (`sink.buffer-flush.*`).
@@ -216,6 +293,8 @@ pub struct Options {
     pub progress: bool,
     /// Consecutive restarts from the checkpoint after retryable failures before giving up.
     pub max_restarts: u32,
+    /// `[other] sync_follow_truncate` (default true): a source TRUNCATE truncates the target.
+    pub follow_truncate: bool,
 }
 
 impl Default for Options {
@@ -231,6 +310,7 @@ impl Default for Options {
             status_interval: Duration::from_secs(5),
             progress: true,
             max_restarts: 10,
+            follow_truncate: true,
         }
     }
 }
@@ -249,8 +329,6 @@ pub enum Outcome {
 enum PhaseError {
     /// Restart from the checkpoint.
     Retry(String),
-    /// Reopen the binlog at the checkpoint (after a followed schema change); not a failure.
-    Reopen,
     Fatal(anyhow::Error),
 }
 
@@ -302,15 +380,30 @@ impl<'a> Engine<'a> {
         source: &'a mut dyn Source,
         admin: &'a dyn Admin,
     ) -> anyhow::Result<Self> {
-        let mut state = match store.load()? {
+        let state = match store.load()? {
             Some(s) => s,
             None => State::new(job, description),
         };
+        Ok(Self::with_state(targets, store, state, opts, source, admin))
+    }
+
+    /// Run with a checkpoint the caller prepared (`smt sync`'s preflight: a reset, a failover).
+    pub fn with_state(
+        targets: Vec<Target>,
+        store: Store,
+        mut state: State,
+        opts: Options,
+        source: &'a mut dyn Source,
+        admin: &'a dyn Admin,
+    ) -> Self {
         for t in &targets {
-            state.table_mut(&t.key());
+            let ts = state.table_mut(&t.key());
+            if ts.schema.is_empty() {
+                ts.schema = t.plan.source_tables.clone();
+            }
         }
         let n = targets.len();
-        Ok(Engine {
+        Engine {
             targets,
             store,
             state,
@@ -319,7 +412,7 @@ impl<'a> Engine<'a> {
             admin,
             stats: Stats::default(),
             force_json: vec![false; n],
-        })
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -373,17 +466,31 @@ impl<'a> Engine<'a> {
         self.save()
     }
 
+    /// Truncate the tables a reset listed (each is removed from the list, durably, once done:
+    /// a crash in between truncates it again, which changes nothing).
+    fn truncate_pending(&mut self) -> anyhow::Result<()> {
+        while let Some(key) = self.state.truncate_pending.first().cloned() {
+            if let Some(t) = self.targets.iter().find(|t| t.key() == key) {
+                tracing::info!(table = %key, "truncating (smt sync --reset)");
+                self.admin.truncate(t.db(), t.table())?;
+            }
+            self.state.truncate_pending.remove(0);
+            self.save()?;
+        }
+        Ok(())
+    }
+
     /// Run until stopped, caught up, or a failure a human must act on.
     pub fn run(&mut self) -> anyhow::Result<Outcome> {
         self.resolve_pending()?;
         self.save()?;
+        self.truncate_pending()?;
         let mut restarts = 0u32;
         loop {
             let r = self.run_phases();
             match r {
                 Ok(o) => return Ok(o),
                 Err(PhaseError::Fatal(e)) => return Err(e),
-                Err(PhaseError::Reopen) => continue,
                 Err(PhaseError::Retry(m)) => {
                     restarts += 1;
                     if restarts > self.opts.max_restarts {
@@ -448,7 +555,7 @@ impl<'a> Engine<'a> {
                 self.abort_lingering(i, &l);
             }
         }
-        let (mut reader, view) = self.source.snapshot().map_err(source_error)?;
+        let (mut reader, view, view_mark) = self.open_view(&todo)?;
         self.state.last_epoch += 1;
         let epoch = self.state.last_epoch;
         tracing::info!(epoch, position = %view, tables = todo.len(), "snapshot view opened");
@@ -457,6 +564,8 @@ impl<'a> Engine<'a> {
         let mut cursors: Vec<(usize, usize, Option<serde_json::Value>)> = Vec::new();
         for &i in &todo {
             let key = self.targets[i].key();
+            // The schema the rows of this view (and the binlog after it) are decoded with.
+            self.state.table_mut(&key).schema = self.targets[i].plan.source_tables.clone();
             let prog = self.state.table_mut(&key).progress.clone();
             match (&self.targets[i].plan.model, prog) {
                 (Model::Primary, Some(p)) => {
@@ -544,7 +653,9 @@ impl<'a> Engine<'a> {
                     }
                 };
                 let n = chunk.rows.len() as u64;
-                if let Err(e) = self.commit_chunk(i, src, chunk, epoch, &view, n_sources[i]) {
+                if let Err(e) =
+                    self.commit_chunk(i, src, chunk, epoch, (&view, &view_mark), n_sources[i])
+                {
                     result = Err(e);
                     break;
                 }
@@ -585,13 +696,89 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// A view whose schema is the one the targets are planned with: after a DDL between the
+    /// plan and the view (this process started, or a restart), the targets still to snapshot
+    /// are re-planned and their StarRocks tables altered first; a table with committed chunks
+    /// of the old shape starts over.
+    #[allow(clippy::type_complexity)]
+    fn open_view(
+        &mut self,
+        todo: &[usize],
+    ) -> Result<
+        (
+            Box<dyn SnapshotReader>,
+            BinlogPosition,
+            Option<PositionMark>,
+        ),
+        PhaseError,
+    > {
+        for _ in 0..5 {
+            let plans: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
+            let changed = match self.source.snapshot(&plans).map_err(source_error)? {
+                View::Open(r, p, m) => return Ok((r, p, m)),
+                View::Changed(c) => c,
+            };
+            for (i, descs) in changed.into_iter().enumerate() {
+                let Some(descs) = descs else { continue };
+                if !todo.contains(&i) {
+                    continue;
+                }
+                let old = self.targets[i].plan.clone();
+                let key = self.targets[i].key();
+                let new =
+                    self.source
+                        .replan(&old, &descs)
+                        .map(|n| as_existing(&old, n))
+                        .map_err(|why| {
+                            PhaseError::Fatal(fail(
+                        Kind::Sync,
+                        format!("the source schema of `{key}` changed before its snapshot: {why}"),
+                    ))
+                        })?;
+                let existing = self
+                    .admin
+                    .shape(old.target_database.as_str(), old.target_table.as_str())?;
+                let stmts =
+                    schema_change_statements(&old, &new, existing.as_ref()).map_err(|why| {
+                        PhaseError::Fatal(fail(
+                            Kind::Sync,
+                            format!(
+                                "the source schema of `{key}` changed before its snapshot and its \
+                             StarRocks table cannot follow ({why}): start over with `smt sync \
+                             --reset` (it re-creates a table that does not fit)"
+                            ),
+                        ))
+                    })?;
+                tracing::info!(table = %key, "the source schema changed before the snapshot: following it");
+                for stmt in &stmts {
+                    self.admin
+                        .alter(&new.target_database, &new.target_table, stmt)?;
+                }
+                let had_rows = self.state.table(&key).is_some_and(|t| t.progress.is_some());
+                if had_rows {
+                    self.admin
+                        .truncate(&new.target_database, &new.target_table)?;
+                }
+                let ts = self.state.table_mut(&key);
+                ts.progress = None;
+                ts.schema = new.source_tables.clone();
+                self.targets[i].spec = BodySpec::new(&new);
+                self.targets[i].plan = new;
+            }
+            self.save()?;
+        }
+        Err(PhaseError::Retry(
+            "the source schema kept changing while the snapshot view opened".into(),
+        ))
+    }
+
     fn commit_chunk(
         &mut self,
         i: usize,
         src: usize,
         chunk: SnapChunk,
         epoch: u32,
-        view: &BinlogPosition,
+        (view, view_mark): (&BinlogPosition, &Option<PositionMark>),
         n_sources: usize,
     ) -> Result<(), PhaseError> {
         let t = &self.targets[i];
@@ -600,6 +787,7 @@ impl<'a> Engine<'a> {
         let mut prog = prev.unwrap_or(SnapshotProgress {
             epoch,
             position: view.clone(),
+            mark: view_mark.clone(),
             chunks: 0,
             rows: 0,
             source: src,
@@ -653,6 +841,7 @@ impl<'a> Engine<'a> {
                 ts.snapshot = SnapshotStatus::Done {
                     position: prog.position.clone(),
                     epoch,
+                    mark: prog.mark.clone(),
                 };
                 ts.progress = None;
             } else {
@@ -676,21 +865,13 @@ impl<'a> Engine<'a> {
 
     // -------------------------------------------------------------------------------- binlog
 
-    fn binlog_start(&self) -> Option<BinlogPosition> {
-        if let Some(b) = &self.state.binlog {
-            return Some(b.clone());
-        }
-        self.targets
-            .iter()
-            .filter_map(|t| match self.state.table(&t.key()).map(|s| &s.snapshot) {
-                Some(SnapshotStatus::Done { position, .. }) => Some(position.clone()),
-                _ => None,
-            })
-            .min()
+    fn binlog_start(&self) -> Option<(BinlogPosition, Option<PositionMark>)> {
+        let keys: Vec<String> = self.targets.iter().map(Target::key).collect();
+        self.state.resume_point(&keys)
     }
 
     fn binlog_phase(&mut self) -> Result<Outcome, PhaseError> {
-        let Some(start) = self.binlog_start() else {
+        let Some((start, start_mark)) = self.binlog_start() else {
             return Err(PhaseError::Fatal(fail(Kind::Sync, "no table to replicate")));
         };
         let snap_pos: Vec<BinlogPosition> = self
@@ -709,10 +890,19 @@ impl<'a> Engine<'a> {
                 self.abort_lingering(i, &l);
             }
         }
-        let mut stream = self.source.binlog(&start).map_err(source_error)?;
+        let plans: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
+        let mut stream = self
+            .source
+            .binlog(&start, start_mark.as_ref(), &plans)
+            .map_err(source_error)?;
         let mut run = BinlogRun {
             batch_start: start.clone(),
             cur: start,
+            gtid: start_mark
+                .as_ref()
+                .and_then(|m| m.gtid.as_deref())
+                .and_then(GtidPos::parse),
+            mark: start_mark,
             bufs: (0..self.targets.len())
                 .map(|_| TableBuf::default())
                 .collect(),
@@ -824,7 +1014,11 @@ impl<'a> Engine<'a> {
                     self.stream_out(run, target)?;
                 }
             }
-            Some(SourceEvent::Commit { end, server_ts, .. }) => {
+            Some(SourceEvent::Commit {
+                end,
+                server_ts,
+                gtid,
+            }) => {
                 run.idle_polls = 0;
                 run.in_txn = false;
                 for i in 0..run.bufs.len() {
@@ -843,7 +1037,7 @@ impl<'a> Engine<'a> {
                     let txn = std::mem::take(&mut b.txn);
                     b.rows.extend(txn);
                 }
-                run.cur = end;
+                run.advance(end, gtid.as_deref(), stream.mark());
                 self.stats.committed_txn(server_ts);
                 let full = run.bufs.iter().zip(&self.targets).any(|(b, t)| {
                     b.open.is_some()
@@ -855,84 +1049,174 @@ impl<'a> Engine<'a> {
                 }
             }
             Some(SourceEvent::Ddl {
-                database, sql, end, ..
+                database,
+                sql,
+                end,
+                gtid,
             }) => {
                 if run.in_txn {
                     // A DDL ends any open transaction implicitly; the reader only sends one at
                     // a boundary, so this is not expected.
                     return Err(PhaseError::Retry("DDL inside a transaction".into()));
                 }
-                if run.snap_pos.iter().all(|s| end <= *s) {
-                    tracing::info!(%sql, "DDL before every table's snapshot position: ignored");
-                    run.cur = end;
-                    return Ok(None);
-                }
-                self.flush(run)?;
-                self.state.binlog = Some(end.clone());
-                self.save()?;
-                match self.follow_schema_change(&sql) {
-                    Ok(true) => {
-                        run.cur = end.clone();
-                        run.batch_start = end;
-                        return Err(PhaseError::Reopen);
-                    }
-                    Ok(false) => {}
-                    Err(why) => tracing::warn!(%sql, "cannot follow the schema change: {why}"),
-                }
-                return Err(PhaseError::Fatal(fail(
-                    Kind::Sync,
-                    format!(
-                        "the source ran DDL on a replicated table (database `{database}`, at \
-                         {end}): {sql}\nEverything before it is loaded and the checkpoint is \
-                         after it. Change the StarRocks table to match (re-run `smt generate` \
-                         and apply the difference, or `smt apply` for new tables), then run \
-                         `smt sync` again; for TRUNCATE/DROP or a changed key, truncate the \
-                         target, delete the state directory and take a fresh snapshot"
-                    ),
-                )));
+                let mark = stream.mark();
+                self.on_ddl(run, stream, &database, &sql, end, gtid.as_deref(), mark)?;
             }
         }
         Ok(None)
     }
 
-    /// Try to follow a source DDL: re-plan, and when only non-key columns were added or
-    /// dropped, ALTER the StarRocks tables and switch the targets to the new plans.
-    /// Ok(true) = followed (reopen the binlog at the checkpoint); Ok(false) = not possible.
-    fn follow_schema_change(&mut self, sql: &str) -> Result<bool, String> {
-        let current: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
-        let Some(new) = self
-            .source
-            .refresh(&current)
-            .map_err(|e| format!("{e:#}"))?
-        else {
-            return Ok(false);
-        };
-        if new.len() != current.len() {
-            return Err("the set of replicated tables changed".into());
-        }
-        let mut diffs = Vec::new();
-        for (o, n) in current.iter().zip(&new) {
-            let d = column_diff(o, n)
-                .map_err(|e| format!("{}.{}: {e}", o.target_database, o.target_table))?;
-            diffs.push(d);
-        }
-        for ((t, d), n) in self.targets.iter().zip(&diffs).zip(&new) {
-            for stmt in alter_statements(t.db(), t.table(), d) {
-                tracing::info!(%stmt, cause = %sql, "following a source schema change");
-                self.admin
-                    .alter(t.db(), t.table(), &stmt)
-                    .map_err(|e| format!("{stmt}: {e:#}"))?;
+    /// A DDL statement on a captured database at `end` (see `ddl`): evolve the schema of every
+    /// table it changes (only tables whose snapshot is older than the statement: a newer
+    /// snapshot's schema already has it), apply what StarRocks can follow (ALTER TABLE, TRUNCATE),
+    /// move the checkpoint after the statement with the new schemas in one write, and decode
+    /// what follows with them. What StarRocks cannot follow stops with the statement and the
+    /// choices. Everything before the statement is loaded first.
+    #[allow(clippy::too_many_arguments)]
+    fn on_ddl(
+        &mut self,
+        run: &mut BinlogRun,
+        stream: &mut dyn ChangeStream,
+        database: &str,
+        sql: &str,
+        end: BinlogPosition,
+        gtid: Option<&str>,
+        mark: Option<PositionMark>,
+    ) -> Result<(), PhaseError> {
+        let live: Vec<usize> = (0..self.targets.len())
+            .filter(|&i| end > run.snap_pos[i])
+            .collect();
+        let mut known: Vec<TableDesc> = Vec::new();
+        for &i in &live {
+            for d in &self.targets[i].plan.source_tables {
+                if !known
+                    .iter()
+                    .any(|k| k.database == d.database && k.name == d.name)
+                {
+                    known.push(d.clone());
+                }
             }
-            let _ = n;
         }
-        for ((t, n), d) in self.targets.iter_mut().zip(new).zip(&diffs) {
-            if d.added.is_empty() && d.dropped.is_empty() {
+        let effects = super::ddl::effects(database, sql, &known);
+        if effects.is_empty() {
+            tracing::info!(%sql, "DDL changes no replicated table");
+            run.advance(end, gtid, mark);
+            return Ok(());
+        }
+        self.flush(run)?;
+        let stop = |table: String, why: String| {
+            PhaseError::Fatal(fail(
+                Kind::Sync,
+                format!(
+                    "the source ran DDL that smt cannot follow on {table} (at {end}): {sql}\n\
+                     {why}.\nEverything before it is loaded (checkpoint at {}). To go on: make \
+                     the source change one StarRocks can follow (add, drop or widen non-key \
+                     columns), or start this table over with the new schema: `smt sync \
+                     --reset` (it truncates the targets, re-creates those whose shape no longer \
+                     fits, and takes a fresh snapshot)",
+                    run.cur
+                ),
+            ))
+        };
+        // New source descriptions per target, and truncations.
+        let mut descs: Vec<Option<Vec<TableDesc>>> = vec![None; self.targets.len()];
+        let mut truncate: Vec<usize> = Vec::new();
+        for e in effects {
+            match e {
+                super::ddl::Effect::Unsupported { table, reason } => {
+                    let name = table.map_or_else(
+                        || format!("a table of database `{database}`"),
+                        |t| format!("`{}`.`{}`", t.database, t.table),
+                    );
+                    return Err(stop(name, reason));
+                }
+                super::ddl::Effect::Schema { table, new } => {
+                    for &i in &live {
+                        let plan = &self.targets[i].plan;
+                        let Some(at) = plan.sources.iter().position(|s| *s == table) else {
+                            continue;
+                        };
+                        let d = descs[i].get_or_insert_with(|| plan.source_tables.clone());
+                        d[at] = new.clone();
+                    }
+                }
+                super::ddl::Effect::Truncate(table) => {
+                    for &i in &live {
+                        if self.targets[i].plan.sources.contains(&table) && !truncate.contains(&i) {
+                            truncate.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        // Re-plan, and the ALTERs each target needs (computed before anything changes).
+        let mut changes: Vec<(usize, TablePlan, Vec<String>)> = Vec::new();
+        for (i, d) in descs.into_iter().enumerate() {
+            let Some(d) = d else { continue };
+            let old = self.targets[i].plan.clone();
+            let key = self.targets[i].key();
+            let new = self
+                .source
+                .replan(&old, &d)
+                .map(|n| as_existing(&old, n))
+                .map_err(|why| stop(format!("`{key}`"), why))?;
+            let existing = self
+                .admin
+                .shape(old.target_database.as_str(), old.target_table.as_str())
+                .map_err(PhaseError::Fatal)?;
+            let stmts = schema_change_statements(&old, &new, existing.as_ref())
+                .map_err(|why| stop(format!("`{key}`"), why))?;
+            changes.push((i, new, stmts));
+        }
+        for &i in &truncate {
+            if !self.opts.follow_truncate {
+                tracing::warn!(table = %self.targets[i].key(), %sql, "the source table was truncated; the target keeps its rows ([other] sync_follow_truncate = false)");
                 continue;
             }
-            t.spec = BodySpec::new(&n);
-            t.plan = n;
+            if self.targets[i].plan.sources.len() > 1 {
+                return Err(stop(
+                    format!("`{}`", self.targets[i].key()),
+                    "one source table of a merged target was truncated; the target holds the \
+                     other sources' rows too, so it cannot be truncated"
+                        .into(),
+                ));
+            }
         }
-        Ok(true)
+        self.state.schema_change = Some(sql.to_string());
+        self.save()?;
+        for (i, _, stmts) in &changes {
+            let t = &self.targets[*i];
+            for stmt in stmts {
+                tracing::info!(%stmt, cause = %sql, "following a source schema change");
+                self.admin
+                    .alter(t.db(), t.table(), stmt)
+                    .map_err(PhaseError::Fatal)?;
+            }
+        }
+        for &i in &truncate {
+            if self.opts.follow_truncate {
+                let t = &self.targets[i];
+                tracing::info!(table = %t.key(), cause = %sql, "truncating the target (the source table was truncated)");
+                self.admin
+                    .truncate(t.db(), t.table())
+                    .map_err(PhaseError::Fatal)?;
+            }
+        }
+        for (i, new, _) in changes {
+            let key = self.targets[i].key();
+            self.state.table_mut(&key).schema = new.source_tables.clone();
+            self.targets[i].spec = BodySpec::new(&new);
+            self.targets[i].plan = new;
+        }
+        run.advance(end, gtid, mark);
+        run.batch_start = run.cur.clone();
+        self.state.binlog = Some(run.cur.clone());
+        self.state.mark = run.checkpoint_mark();
+        self.state.schema_change = None;
+        self.save()?;
+        let plans: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
+        stream.set_tables(&plans);
+        Ok(())
     }
 
     fn min_interval(&self) -> Duration {
@@ -960,6 +1244,8 @@ impl<'a> Engine<'a> {
                 };
                 if self.opts.skip_dup_changes {
                     self.stats.skipped_dup += 1;
+                    let key = t.key();
+                    self.state.table_mut(&key).skipped_changes += 1;
                     if self.stats.skipped_dup.is_power_of_two() {
                         tracing::warn!(
                             table = %t.key(),
@@ -975,7 +1261,7 @@ impl<'a> Engine<'a> {
                             "the source ran an {what} on a table whose StarRocks target `{}` is a \
                              DUPLICATE KEY table (the source table has no primary key): it cannot \
                              be applied exactly (appends only). Add a primary key to the source \
-                             table (then re-run `smt generate`/`apply` and take a fresh snapshot), \
+                             table (then start over with `smt sync --reset`), \
                              or set `sync_skip_duplicate_key_changes = true` in [other] to skip \
                              such changes with a warning",
                             t.key()
@@ -1080,6 +1366,7 @@ impl<'a> Engine<'a> {
         if work.is_empty() {
             if self.state.binlog.as_ref() != Some(&run.cur) {
                 self.state.binlog = Some(run.cur.clone());
+                self.state.mark = run.checkpoint_mark();
                 self.save()?;
             }
             run.batch_start = run.cur.clone();
@@ -1157,6 +1444,7 @@ impl<'a> Engine<'a> {
             })
             .collect();
         self.state.binlog = Some(run.cur.clone());
+        self.state.mark = run.checkpoint_mark();
         self.state.pending_commit = pending.clone();
         self.save()?;
         let commit_results: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
@@ -1284,6 +1572,10 @@ struct BinlogRun {
     batch_start: BinlogPosition,
     /// End of the last source transaction seen.
     cur: BinlogPosition,
+    /// MariaDB GTID position at `cur` (None: the server has no GTIDs, or they are unknown).
+    gtid: Option<GtidPos>,
+    /// What `cur` is in the source's history (without the GTID position, kept in `gtid`).
+    mark: Option<PositionMark>,
     bufs: Vec<TableBuf>,
     in_txn: bool,
     last_flush: Instant,
@@ -1295,6 +1587,27 @@ struct BinlogRun {
 }
 
 impl BinlogRun {
+    /// A transaction (or DDL) ended at `end`: move the position, its mark and GTID position.
+    fn advance(&mut self, end: BinlogPosition, gtid: Option<&str>, mark: Option<PositionMark>) {
+        self.cur = end;
+        if let (Some(pos), Some(g)) = (self.gtid.as_mut(), gtid.and_then(Gtid::parse)) {
+            pos.apply(g);
+        }
+        self.mark = mark;
+    }
+
+    /// The checkpoint's mark of `cur`.
+    fn checkpoint_mark(&self) -> Option<PositionMark> {
+        let gtid = self.gtid.as_ref().map(|g| g.to_string());
+        match (&self.mark, gtid) {
+            (None, None) => None,
+            (m, gtid) => Some(PositionMark {
+                gtid,
+                ..m.clone().unwrap_or_default()
+            }),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.bufs
             .iter()

@@ -4,12 +4,19 @@
 //! then [`engine::Engine`] over the real source (MySQL/MariaDB) and target (Stream Load).
 //!
 //! Operation, in short:
-//! - State: `<state_dir>/sync-state.json` (default `<output_dir>/sync-state`, `--state-dir`),
-//!   see [`checkpoint`]; `sync.lock` keeps a second process off the same state. Delete the state
-//!   directory (and truncate the targets) to start over with a fresh snapshot.
-//! - Preflight: binlog ROW/FULL + privileges on the source, FE (MySQL port) and Stream Load (HTTP)
-//!   reachable, target tables present (missing ones are created with `smt apply`'s code), the
-//!   checkpoint's binlog position still on the server.
+//! - State: `<state_dir>/sync-state.json` (default `<output_dir>/sync-state`, a relative
+//!   `output_dir` resolved against the config file's directory; `--state-dir`), see
+//!   [`checkpoint`]; `sync.lock` keeps a second process off the same state. The job id in every
+//!   label comes from the source address, the target and the target tables (never the shell's
+//!   directory); the label namespace from the checkpoint (new on a fresh start or `--reset`).
+//! - Preflight ([`preflight`]): binlog ROW/FULL + privileges on the source; the checkpoint's
+//!   position still in the same binlog history (file creation time, the event there, the
+//!   MariaDB GTID position) — another server of the topology is followed by GTID (failover),
+//!   a replaced history is a stop; FE (MySQL port) and Stream Load (HTTP) reachable; target
+//!   tables present (missing ones are created with `smt apply`'s code) and shaped like the
+//!   schema the checkpoint is at; no target holding rows the checkpoint does not account for.
+//! - `--reset`: a new checkpoint (new label namespace) that first truncates every target
+//!   (re-creating one whose shape no longer fits), then a fresh snapshot.
 //! - Snapshot of every table not yet done (one consistent view; chunk = one StarRocks
 //!   transaction of at most `sink.buffer-flush.max-rows` rows), then the binlog from the lowest
 //!   table position; batches flush at transaction boundaries on `sink.buffer-flush.max-rows`,
@@ -17,14 +24,16 @@
 //!   deterministic label (see [`batch`]) committed only after the checkpoint records it.
 //! - `--until-caught-up` exits 0 once everything up to the server's position is committed;
 //!   `--snapshot-only` after the snapshot; SIGINT/SIGTERM finish the batch, checkpoint, exit 0.
-//! - Schema changes: ADD/DROP of non-key columns on a replicated table are followed while
-//!   running (re-introspect, re-plan, `ALTER TABLE` on StarRocks, continue after the DDL); at
-//!   start, a target whose columns differ from the plan is a stop (the DDL happened while smt was
-//!   not running; older events cannot be decoded with today's schema).
-//! - Stops (exit 7) with a message when a human must act: other DDL on a replicated table, an
+//! - Schema history ([`ddl`]): each table's source schema is kept in the checkpoint and evolved
+//!   by the DDL in the binlog, so rows are decoded with the schema in force at their position —
+//!   DDL run while smt was stopped is replayed the same way. Target changes StarRocks can
+//!   follow (add, drop non-key, widen) are applied with ALTER TABLE; TRUNCATE truncates the
+//!   target (`[other] sync_follow_truncate`); anything else stops before the statement.
+//! - Stops (exit 7) with a message when a human must act: a DDL StarRocks cannot follow, an
 //!   UPDATE/DELETE on a DUPLICATE KEY target (unless `[other] sync_skip_duplicate_key_changes`),
-//!   a purged checkpoint position, a prepared transaction StarRocks lost, a checkpoint behind the
-//!   target.
+//!   a purged or replaced binlog history, unaccounted target rows, a prepared transaction
+//!   StarRocks lost, a checkpoint behind the target. Each names the remedy (`--reset` where
+//!   starting over is the way).
 
 pub mod binlog;
 pub mod cell;
@@ -34,9 +43,11 @@ pub mod value;
 
 pub mod batch;
 pub mod checkpoint;
+pub mod ddl;
 pub mod engine;
 pub mod flink;
 pub mod gtid;
+pub mod preflight;
 pub mod sink;
 pub mod status;
 
@@ -50,7 +61,7 @@ use binlog::{BinlogReader, ReaderOptions};
 use engine::{
     Admin, ChangeStream, FlushLimits, Options, SnapChunk, SnapshotReader, Source, Target,
 };
-use position::BinlogPosition;
+use position::{BinlogPosition, PositionMark};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -88,6 +99,8 @@ pub struct Job {
     pub fe: FeEndpoint,
     pub http: HttpEndpoint,
     pub state_dir: PathBuf,
+    /// `--reset`: start over (truncate the targets, new checkpoint, fresh snapshot).
+    pub reset: bool,
     pub skip_dup_changes: bool,
     /// Reader tunables (tests shorten them).
     pub reader: ReaderOptions,
@@ -123,7 +136,7 @@ impl Job {
         let state_dir = args
             .state_dir
             .clone()
-            .unwrap_or_else(|| config.other.output_dir.join("sync-state"));
+            .unwrap_or_else(|| preflight::default_state_dir(config));
         Ok(Job {
             config: config.clone(),
             source: config.source.clone(),
@@ -131,25 +144,27 @@ impl Job {
             fe,
             http,
             state_dir,
+            reset: args.reset,
             skip_dup_changes: config.other.sync_skip_duplicate_key_changes,
             reader: ReaderOptions::default(),
             chunk_rows: 50_000,
         })
     }
 
-    /// Job id: see `batch` (source, target load-url, canonical state dir).
+    /// Job id: see `batch` (source, target load-url, target tables).
     pub fn job_id(&self) -> String {
-        let dir = std::fs::canonicalize(&self.state_dir).unwrap_or_else(|_| self.state_dir.clone());
+        let tables: Vec<String> = self.captures.iter().map(target_key).collect();
         batch::job_id(
             &format!("{}:{}", self.source.host, self.source.port),
             &self.http.to_string(),
-            &dir.display().to_string(),
+            &tables,
         )
     }
 
     /// Preflight, then run the engine.
     pub fn run(&self, mut opts: Options) -> anyhow::Result<engine::Outcome> {
         opts.chunk_rows = self.chunk_rows;
+        opts.follow_truncate = self.config.other.sync_follow_truncate;
         let _lock = StateLock::acquire(&self.state_dir)?;
         // Source: what it is, binlog settings and privileges.
         let mut conn = crate::source::connect(&self.source)?;
@@ -166,57 +181,106 @@ impl Job {
             ));
         }
         let tz = crate::source::time_zone(&server, self.source.time_zone.as_deref())?;
+        let identity = crate::source::identity(&mut conn, &server)?;
+        let job = self.job_id();
+        let server_id = 1_000_000 + (batch::fnv1a64(job.as_bytes()) % 1_000_000_000) as u32;
+        let description = format!(
+            "source {}:{} -> StarRocks {} (FE {}:{})",
+            self.source.host, self.source.port, self.http, self.fe.host, self.fe.port
+        );
+
+        // The checkpoint: the one on disk, or a new one (first start, --reset).
+        let store = checkpoint::Store::new(&self.state_dir);
+        let mut stale_pending = Vec::new();
+        // --reset replaces a checkpoint that cannot even be read.
+        let loaded = if self.reset {
+            store.load().unwrap_or(None)
+        } else {
+            store.load()?
+        };
+        let mut state = match loaded {
+            Some(s) if !self.reset => s,
+            old => {
+                let mut s = checkpoint::State::new(&job, &description);
+                if self.reset {
+                    s.truncate_pending = self.captures.iter().map(target_key).collect();
+                    if let Some(o) = old {
+                        stale_pending = o.pending_commit;
+                    }
+                    tracing::warn!(
+                        tables = %s.truncate_pending.join(", "),
+                        "--reset: the targets are truncated and snapshotted again"
+                    );
+                }
+                s
+            }
+        };
+
+        // Which schema each table is decoded with: the checkpoint's (DDL the binlog still
+        // holds evolves it), else the source's current one.
+        let captures = self.captures_at(&mut state)?;
+        let keys: Vec<String> = captures.iter().map(target_key).collect();
+
+        // The source history the checkpoint follows.
+        let mut resume = preflight::Resume::Position;
+        if let Some((pos, mark)) = state.resume_point(&keys) {
+            resume = preflight::check_history(
+                &mut conn,
+                &self.source,
+                &identity,
+                server_id.wrapping_add(1),
+                &mut state,
+                &keys,
+                &pos,
+                mark.as_ref(),
+            )?;
+        }
+        state.source = Some(preflight::history_of(&identity, &self.source));
+        drop(conn);
 
         // Target: FE (MySQL protocol) and tables.
         let mut fe = FeClient::connect_to(&self.fe, Duration::from_secs(30))?;
-        let mut missing = Vec::new();
-        for c in &self.captures {
-            let (db, t) = (&c.target_database, &c.target_table);
-            match fe.table_exists(db, t) {
-                Ok(true) => {}
-                Ok(false) => missing.push(format!("{db}.{t}")),
-                Err(e) => {
-                    return Err(fail(
-                        Kind::Target,
-                        format!(
-                            "cannot check the target table {db}.{t} on {}: {e}",
-                            fe.address()
-                        ),
-                    ))
+        if self.reset {
+            // A table whose shape no longer fits is dropped and created again below (its rows
+            // are being discarded anyway).
+            for c in &captures {
+                if table_exists(&mut fe, c)? && !shape_problems(&mut fe, c)?.is_empty() {
+                    let sql = format!(
+                        "DROP TABLE {}",
+                        crate::ident::quote_qualified(&c.target_database, &c.target_table)
+                    );
+                    tracing::warn!(%sql, "--reset: the table no longer fits the source schema");
+                    fe.exec(&sql).map_err(|e| {
+                        fail(Kind::Target, format!("{sql} failed: {}", e.message()))
+                    })?;
                 }
             }
         }
-        if !missing.is_empty() {
-            // Create them with the same code `smt apply` uses.
-            tracing::info!(tables = %missing.join(", "), "creating missing target tables");
-            let plan = Plan {
-                rules: vec![crate::plan::RulePlan::new(
-                    std::sync::Arc::new(crate::config::RuleConfig::named("sync")),
-                    self.captures
-                        .iter()
-                        .filter(|c| {
-                            missing.contains(&format!("{}.{}", c.target_database, c.target_table))
-                        })
-                        .cloned()
-                        .collect(),
-                )],
-                ..Plan::default()
-            };
-            let stmts = crate::render::starrocks_statements(&plan);
-            let report = crate::apply::run(
-                &stmts,
-                Some(&plan),
-                &mut fe,
-                &crate::apply::ApplyOptions::default(),
-            );
-            if let Some(e) = report.failure() {
-                return Err(e.context(format!(
-                    "creating the missing target tables {} failed",
-                    missing.join(", ")
-                )));
+        let mut missing = Vec::new();
+        for c in &captures {
+            if !table_exists(&mut fe, c)? {
+                missing.push(c.clone());
             }
         }
-        check_target_shapes(&mut fe, &self.captures)?;
+        if !missing.is_empty() {
+            create_tables(&mut fe, &missing)?;
+        }
+        // A DUPLICATE KEY target keeps the sort key it was created with (see
+        // engine::as_existing): plan with it.
+        let captures: Vec<TablePlan> = captures
+            .into_iter()
+            .map(|c| existing_duplicate_key(&mut fe, c))
+            .collect();
+        if state.schema_change.is_none() {
+            check_target_shapes(&mut fe, &captures)?;
+        } else {
+            tracing::info!(
+                "a source schema change was being applied when smt stopped: it is replayed"
+            );
+        }
+        if !self.reset {
+            preflight::unaccounted_rows(&mut fe, &captures, &state, &self.state_dir)?;
+        }
         let admin = FeAdmin(Mutex::new(fe));
 
         // Target: HTTP (Stream Load).
@@ -226,8 +290,8 @@ impl Job {
             self.fe.password.clone(),
             Timeouts::default(),
         );
-        let probe_db = &self.captures[0].target_database;
-        if let Err(e) = client.label_state(probe_db, "smt_preflight_probe") {
+        let probe_db = &captures[0].target_database;
+        if let Err(e) = client.probe(probe_db, Duration::from_secs(15)) {
             return Err(fail(
                 Kind::Target,
                 format!(
@@ -237,31 +301,14 @@ impl Job {
                 ),
             ));
         }
+        for p in &stale_pending {
+            // Prepared by the checkpoint a reset discards: never to be committed.
+            let _ = client.rollback(&p.db, &p.table, &p.label);
+        }
         let loader: Arc<dyn sink::Loader> = Arc::new(client);
 
-        // Checkpoint position still on the server?
-        let store = checkpoint::Store::new(&self.state_dir);
-        if let Some(state) = store.load()? {
-            if let Some(pos) = &state.binlog {
-                if !crate::source::position_exists(&mut conn, pos)? {
-                    return Err(fail(
-                        Kind::Sync,
-                        format!(
-                            "the checkpoint position {pos} is no longer in the source's binary \
-                             logs (purged): the changes since then are lost to replication. \
-                             Truncate the target tables, delete the state directory {} and run \
-                             smt sync again for a fresh snapshot; keep binlogs longer \
-                             (binlog_expire_logs_seconds) to avoid this",
-                            self.state_dir.display()
-                        ),
-                    ));
-                }
-            }
-        }
-        drop(conn);
-
         let mut targets = Vec::new();
-        for c in &self.captures {
+        for c in &captures {
             targets.push(Target {
                 plan: c.clone(),
                 spec: batch::BodySpec::new(c),
@@ -269,76 +316,200 @@ impl Job {
                 limits: flush_limits(&c.rule_config.sink),
             });
         }
-        let job = self.job_id();
-        let server_id = 1_000_000 + (batch::fnv1a64(job.as_bytes()) % 1_000_000_000) as u32;
         let mut source = MysqlSource {
             config: self.config.clone(),
             src: self.source.clone(),
-            captures: self.captures.clone(),
+            captures: captures.clone(),
             tz,
             server,
             server_id,
             reader: self.reader.clone(),
+            by_gtid: resume == preflight::Resume::Gtid,
         };
-        let description = format!(
-            "source {}:{} -> StarRocks {} (FE {}:{})",
-            self.source.host, self.source.port, self.http, self.fe.host, self.fe.port
-        );
-        let mut eng = engine::Engine::new(
-            targets,
-            store,
-            &job,
-            &description,
-            opts,
-            &mut source,
-            &admin,
-        )?;
+        let store = checkpoint::Store::new(&self.state_dir);
+        let mut eng = engine::Engine::with_state(targets, store, state, opts, &mut source, &admin);
         eng.run()
+    }
+
+    /// The tables to capture, each planned from the schema the checkpoint records for it (the
+    /// schema in force at the checkpoint position: DDL run since, while smt was stopped, is
+    /// still in the binlog and replayed in order). Tables the checkpoint knows that today's
+    /// schema no longer plans are kept: the binlog holds their changes up to the DDL that
+    /// removed them (which then stops with its statement). A table whose snapshot is not done
+    /// and whose schema changed starts its snapshot over.
+    fn captures_at(&self, state: &mut checkpoint::State) -> anyhow::Result<Vec<TablePlan>> {
+        let mut out: Vec<TablePlan> = Vec::new();
+        let mut seen = Vec::new();
+        for c in &self.captures {
+            let key = target_key(c);
+            seen.push(key.clone());
+            let Some(ts) = state.tables.get(&key) else {
+                out.push(c.clone());
+                continue;
+            };
+            if ts.schema.is_empty() || ts.schema == c.source_tables {
+                out.push(c.clone());
+                continue;
+            }
+            let done = matches!(ts.snapshot, checkpoint::SnapshotStatus::Done { .. });
+            if !done {
+                tracing::warn!(table = %key, "the source schema changed during the snapshot: it starts over");
+                let had_rows = ts.progress.is_some();
+                let t = state.table_mut(&key);
+                t.progress = None;
+                t.schema = c.source_tables.clone();
+                if had_rows && !state.truncate_pending.contains(&key) {
+                    state.truncate_pending.push(key.clone());
+                }
+                out.push(c.clone());
+                continue;
+            }
+            let schema = ts.schema.clone();
+            let p = preflight::replan(&self.config, &c.target_database, &c.target_table, &schema)
+                .map_err(|why| stale_schema(&key, &why))?;
+            tracing::info!(table = %key, "decoding with the checkpoint's schema (the source changed since; its DDL is replayed)");
+            out.push(p);
+        }
+        for (key, ts) in &state.tables {
+            if seen.contains(key) || ts.schema.is_empty() || state.truncate_pending.contains(key) {
+                continue;
+            }
+            if !matches!(ts.snapshot, checkpoint::SnapshotStatus::Done { .. }) {
+                continue;
+            }
+            let Some((db, t)) = key.split_once('.') else {
+                continue;
+            };
+            if let Ok(p) = preflight::replan(&self.config, db, t, &ts.schema) {
+                tracing::info!(table = %key, "the source table no longer plans into this target; following it until the DDL that changed it");
+                out.push(p);
+            }
+        }
+        Ok(out)
     }
 }
 
-/// Each target table must have the planned columns (names and types; order and nullability
-/// aside). A difference means the source schema changed while smt was not running (or the table
-/// was changed by hand): binlog events from before that DDL cannot be decoded with today's
-/// schema, so this is a stop, never a guess. A SHOW CREATE TABLE smt cannot parse is skipped.
-fn check_target_shapes(fe: &mut FeClient, captures: &[TablePlan]) -> anyhow::Result<()> {
+fn target_key(c: &TablePlan) -> String {
+    format!("{}.{}", c.target_database, c.target_table)
+}
+
+fn stale_schema(key: &str, why: &str) -> anyhow::Error {
+    fail(
+        Kind::Sync,
+        format!(
+            "the schema the checkpoint records for {key} no longer plans with this config \
+             ({why}): the config's rules changed since the job started. Restore the rules, or \
+             start over with `smt sync --reset`"
+        ),
+    )
+}
+
+fn table_exists(fe: &mut FeClient, c: &TablePlan) -> anyhow::Result<bool> {
+    let (db, t) = (&c.target_database, &c.target_table);
+    fe.table_exists(db, t).map_err(|e| {
+        fail(
+            Kind::Target,
+            format!(
+                "cannot check the target table {db}.{t} on {}: {e}",
+                fe.address()
+            ),
+        )
+    })
+}
+
+/// Create tables with the same code `smt apply` uses.
+fn create_tables(fe: &mut FeClient, tables: &[TablePlan]) -> anyhow::Result<()> {
+    let names: Vec<String> = tables.iter().map(target_key).collect();
+    tracing::info!(tables = %names.join(", "), "creating missing target tables");
+    let plan = Plan {
+        rules: vec![crate::plan::RulePlan::new(
+            std::sync::Arc::new(crate::config::RuleConfig::named("sync")),
+            tables.to_vec(),
+        )],
+        ..Plan::default()
+    };
+    let stmts = crate::render::starrocks_statements(&plan);
+    let report = crate::apply::run(
+        &stmts,
+        Some(&plan),
+        fe,
+        &crate::apply::ApplyOptions::default(),
+    );
+    if let Some(e) = report.failure() {
+        return Err(e.context(format!(
+            "creating the missing target tables {} failed",
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// `c` with the sort key its existing DUPLICATE KEY table has.
+fn existing_duplicate_key(fe: &mut FeClient, c: TablePlan) -> TablePlan {
+    if c.model != crate::plan::Model::Duplicate {
+        return c;
+    }
+    let shape = fe
+        .show_create_table(&c.target_database, &c.target_table)
+        .ok()
+        .flatten()
+        .and_then(|t| crate::starrocks::show_create::parse_create_table(&t).ok());
+    match shape {
+        Some(s) if s.model == Some(crate::compat::KeyModel::Duplicate) && !s.key.is_empty() => {
+            engine::with_duplicate_key(c, &s.key)
+        }
+        _ => c,
+    }
+}
+
+/// How the StarRocks table differs from the plan (columns, types, key; order and nullability
+/// aside). Empty when it fits, or when SHOW CREATE TABLE cannot be read or parsed.
+fn shape_problems(fe: &mut FeClient, c: &TablePlan) -> anyhow::Result<Vec<String>> {
     use crate::starrocks::show_create;
-    for c in captures {
-        let (db, t) = (&c.target_database, &c.target_table);
-        let text = match fe.show_create_table(db, t) {
-            Ok(Some(text)) => text,
-            Ok(None) => continue,
-            Err(e) => {
-                return Err(fail(
-                    Kind::Target,
-                    format!("SHOW CREATE TABLE {db}.{t} failed: {e}"),
-                ))
-            }
-        };
-        let existing = match show_create::parse_create_table(&text) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(table = %format!("{db}.{t}"), "cannot parse SHOW CREATE TABLE ({e}); column check skipped");
-                continue;
-            }
-        };
-        let changes: Vec<String> = crate::compat::diff(&existing, &crate::compat::shape_of_plan(c))
+    let (db, t) = (&c.target_database, &c.target_table);
+    let text = match fe.show_create_table(db, t) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(fail(
+                Kind::Target,
+                format!("SHOW CREATE TABLE {db}.{t} failed: {e}"),
+            ))
+        }
+    };
+    let existing = match show_create::parse_create_table(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(table = %format!("{db}.{t}"), "cannot parse SHOW CREATE TABLE ({e}); column check skipped");
+            return Ok(Vec::new());
+        }
+    };
+    Ok(
+        crate::compat::diff(&existing, &crate::compat::shape_of_plan(c))
             .iter()
             .filter(|ch| !ch.is_cosmetic())
             .map(|ch| ch.to_string())
-            .collect();
+            .collect(),
+    )
+}
+
+/// Each target table must have the columns of the schema the checkpoint is at (names and
+/// types; order and nullability aside). A difference means the table was changed by hand, or
+/// by something other than this job: binlog events cannot be loaded into it as planned, so this
+/// is a stop, never a guess.
+fn check_target_shapes(fe: &mut FeClient, captures: &[TablePlan]) -> anyhow::Result<()> {
+    for c in captures {
+        let changes = shape_problems(fe, c)?;
         if !changes.is_empty() {
             return Err(fail(
                 Kind::Sync,
                 format!(
-                    "the StarRocks table {db}.{t} does not match the source's current schema \
-                     ({}). \
-                     The source schema changed while smt sync was not running, or the table was \
-                     changed by hand; binlog events from before that change cannot be decoded \
-                     with today's schema. If the checkpoint is already past the change, alter \
-                     the StarRocks table to match (see `smt generate` output); otherwise \
-                     truncate the target tables, delete the state directory and run smt sync \
-                     again for a fresh snapshot",
+                    "the StarRocks table {} does not match the schema this job follows ({}). \
+                     It was changed by hand or by another tool; smt cannot load the source's \
+                     rows into it as they are. Change it back to match (see `smt generate` \
+                     output), or start over with `smt sync --reset` (it re-creates a table \
+                     that does not fit and takes a fresh snapshot)",
+                    target_key(c),
                     changes.join("; ")
                 ),
             ));
@@ -458,6 +629,19 @@ impl Admin for FeAdmin {
         fe.alter_and_wait(db, table, sql, Duration::from_secs(3600))
             .map_err(|e| fail(Kind::Target, format!("{sql} failed: {e}")))
     }
+    fn shape(&self, db: &str, table: &str) -> anyhow::Result<Option<crate::compat::TableShape>> {
+        let mut fe = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
+        let text = fe.show_create_table(db, table).map_err(|e| {
+            fail(
+                Kind::Target,
+                format!("SHOW CREATE TABLE {db}.{table} failed: {e}"),
+            )
+        })?;
+        Ok(text.and_then(|t| crate::starrocks::show_create::parse_create_table(&t).ok()))
+    }
 }
 
 /// The real source: MySQL/MariaDB snapshots and binlog.
@@ -469,51 +653,111 @@ struct MysqlSource {
     server: crate::source::ServerInfo,
     server_id: u32,
     reader: ReaderOptions,
+    /// Resume by GTID (after a failover, until this process ends).
+    by_gtid: bool,
 }
 
 impl Source for MysqlSource {
-    fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
-        let (snap, pos) = snapshot::Snapshot::begin(&self.src, &self.server)?;
-        Ok((
+    fn snapshot(&mut self, tables: &[TablePlan]) -> anyhow::Result<engine::View> {
+        let (mut snap, pos) = snapshot::Snapshot::begin(&self.src, &self.server)?;
+        // Hold the tables (a DDL now waits for the view to end), then compare their schema
+        // with the plans': a DDL between the plan and the view shows here.
+        let refs: Vec<crate::plan::SourceRef> = tables
+            .iter()
+            .flat_map(|t| t.sources.iter().cloned())
+            .collect();
+        snap.hold(&refs)?;
+        let config = &self.config;
+        let want = |db: &str| refs.iter().any(|r| r.database == db) || config.wants_database(db);
+        let now = crate::schema::introspect::introspect(&self.src, &want)?.tables;
+        let mut changed = Vec::new();
+        let mut any = false;
+        for t in tables {
+            let cur: Vec<crate::schema::TableDesc> = t
+                .sources
+                .iter()
+                .filter_map(|r| {
+                    now.iter()
+                        .find(|d| d.database == r.database && d.name == r.table)
+                        .cloned()
+                })
+                .collect();
+            let same = cur.len() == t.source_tables.len()
+                && cur
+                    .iter()
+                    .zip(&t.source_tables)
+                    .all(|(a, b)| same_schema(a, b));
+            if same || cur.len() != t.sources.len() {
+                changed.push(None);
+            } else {
+                any = true;
+                changed.push(Some(cur));
+            }
+        }
+        if any {
+            let _ = snap.finish();
+            return Ok(engine::View::Changed(changed));
+        }
+        self.captures = tables.to_vec();
+        // What the view's position is: the file's creation time and (MariaDB) GTID position.
+        let probe =
+            binlog::probe_position(&self.src, self.server_id.wrapping_add(1), &pos.file, 4)?;
+        let gtid = if self.server.is_mariadb() {
+            let mut conn = crate::source::connect(&self.src)?;
+            crate::source::binlog_gtid_pos(&mut conn, &pos)?
+        } else {
+            None
+        };
+        let mark = PositionMark {
+            file_created: probe.file_created,
+            event: None,
+            gtid,
+        };
+        Ok(engine::View::Open(
             Box::new(SnapAdapter {
                 snap,
                 captures: self.captures.clone(),
                 tz: self.tz.clone(),
             }),
             pos,
+            Some(mark),
         ))
     }
-    fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>> {
-        let r = BinlogReader::open_with(
+    fn binlog(
+        &mut self,
+        from: &BinlogPosition,
+        mark: Option<&PositionMark>,
+        tables: &[TablePlan],
+    ) -> anyhow::Result<Box<dyn ChangeStream>> {
+        let gtid = if self.by_gtid {
+            mark.and_then(|m| m.gtid.as_deref())
+                .and_then(gtid::GtidPos::parse)
+        } else {
+            None
+        };
+        let r = BinlogReader::open_at(
             &self.src,
             self.server_id,
             from,
-            self.captures.clone(),
+            mark,
+            gtid.as_ref(),
+            tables.to_vec(),
             &self.tz,
             self.reader.clone(),
         )?;
         Ok(Box::new(ReaderAdapter(r)))
     }
-    fn refresh(&mut self, current: &[TablePlan]) -> anyhow::Result<Option<Vec<TablePlan>>> {
-        let config = &self.config;
-        let want_db = |db: &str| config.wants_database(db);
-        let intro = crate::schema::introspect::introspect(&self.src, &want_db)?;
-        let plan = crate::plan::build(&self.config, &intro.tables)
-            .map_err(|e| anyhow::anyhow!("re-planning after the schema change: {e}"))?;
-        let all: Vec<&TablePlan> = plan.rules.iter().flat_map(|r| r.tables.iter()).collect();
-        let mut out = Vec::new();
-        let mut caps = Vec::new();
-        for c in current {
-            let Some(n) = all.iter().find(|n| {
-                n.target_database == c.target_database && n.target_table == c.target_table
-            }) else {
-                return Ok(None);
-            };
-            caps.push(capture(n)?);
-            out.push((*n).clone());
-        }
-        self.captures = caps;
-        Ok(Some(out))
+    fn replan(
+        &mut self,
+        current: &TablePlan,
+        sources: &[crate::schema::TableDesc],
+    ) -> Result<TablePlan, String> {
+        preflight::replan(
+            &self.config,
+            &current.target_database,
+            &current.target_table,
+            sources,
+        )
     }
 }
 
@@ -571,6 +815,17 @@ impl ChangeStream for ReaderAdapter {
     fn server_position(&mut self) -> anyhow::Result<BinlogPosition> {
         self.0.server_position()
     }
+    fn mark(&self) -> Option<PositionMark> {
+        self.0.mark()
+    }
+    fn set_tables(&mut self, tables: &[TablePlan]) {
+        self.0.set_tables(tables.to_vec());
+    }
+}
+
+/// Two descriptions of a table with the same columns and keys (sizes and comments aside).
+fn same_schema(a: &crate::schema::TableDesc, b: &crate::schema::TableDesc) -> bool {
+    a.columns == b.columns && a.keys == b.keys
 }
 
 /// A secret-free summary of a job for logs.

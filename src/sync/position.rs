@@ -62,6 +62,37 @@ impl fmt::Display for BinlogPosition {
     }
 }
 
+/// What a position is within its binlog history, beyond `file:pos` (which a `RESET MASTER`, a
+/// restore or another server reuses for other data): recorded with every checkpoint position
+/// and checked at start and on reconnect.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionMark {
+    /// When the server created the position's binlog file: the timestamp of the file's format
+    /// description event, Unix seconds (0 = unknown). A recreated file has a new one.
+    #[serde(default)]
+    pub file_created: u32,
+    /// The event that ends at the position (None for a position read with SHOW MASTER STATUS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventMark>,
+    /// MariaDB: the GTID position (`domain-server-seq,...`) at the position — where a resume by
+    /// GTID starts, also on another server of the topology (failover).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtid: Option<String>,
+}
+
+/// The header of one binlog event (enough to tell it from any other event at that offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMark {
+    /// Offset of the event's first byte.
+    pub start: u64,
+    /// Header timestamp (Unix seconds).
+    pub timestamp: u32,
+    /// Header server id (the server that wrote the transaction).
+    pub server_id: u32,
+    /// Event type code.
+    pub type_code: u8,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid binlog position {0:?}: expected FILE:OFFSET, e.g. mysql-bin.000003:1234")]
 pub struct ParsePositionError(pub String);

@@ -145,7 +145,7 @@ impl Snapshot {
                 if let Some(k) = after_key {
                     if k.len() != kcols.len() {
                         bail!(
-                            "resume key of {} has {} values, the table's key has {}: take a fresh snapshot (delete the state dir)",
+                            "resume key of {} has {} values, the table's key has {}: start over with `smt sync --reset`",
                             desc.qualified(),
                             k.len(),
                             kcols.len()
@@ -232,6 +232,19 @@ impl Snapshot {
     }
 
     /// information_schema.TABLES.TABLE_ROWS (an estimate), for progress bars.
+    /// Open `tables` inside the view's transaction: each keeps a shared metadata lock until the
+    /// view ends, so a DDL on them waits for the snapshot (and cannot slip between reading the
+    /// schema and reading the rows).
+    pub fn hold(&mut self, tables: &[SourceRef]) -> Result<()> {
+        for t in tables {
+            self.conn.query_drop(format!(
+                "SELECT 1 FROM {} LIMIT 0",
+                crate::ident::quote_qualified(&t.database, &t.table)
+            ))?;
+        }
+        Ok(())
+    }
+
     pub fn estimate_rows(&mut self, source: &SourceRef) -> Result<u64> {
         let n: Option<Option<u64>> = self.conn.exec_first(
             "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",

@@ -191,7 +191,7 @@ where
                         Some(c) => c,
                         None => bail!(
                             "{}: the row has no value for column {} (ordinal {}): set binlog_row_image=FULL on the \
-                             source, or (if the table's definition changed) re-run `smt generate` and take a fresh snapshot",
+                             source, or (if the table's definition changed) start over with `smt sync --reset`",
                             desc.qualified(),
                             cd.name,
                             cd.ordinal

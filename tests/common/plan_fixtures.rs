@@ -15,6 +15,7 @@ pub fn other() -> OtherConfig {
         shard_origin_columns: true,
         auto_buckets: false,
         sync_skip_duplicate_key_changes: false,
+        sync_follow_truncate: true,
         starrocks_version: (3, 3),
     }
 }

@@ -255,5 +255,6 @@ pub fn sync_args(cfg: &std::path::Path, state_dir: &std::path::Path) -> smt::cli
         snapshot_only: false,
         format: smt::cli::Format::Text,
         status_interval: 5,
+        reset: false,
     }
 }

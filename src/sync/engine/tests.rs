@@ -157,16 +157,22 @@ impl ChangeStream for FakeStream {
 }
 
 impl Source for FakeSource {
-    fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
+    fn snapshot(&mut self, _tables: &[TablePlan]) -> anyhow::Result<View> {
         let db = self.0.lock().unwrap();
-        Ok((
+        Ok(View::Open(
             Box::new(FakeReader {
                 snap: db.state_at(db.visible),
             }),
             pos(db.visible),
+            None,
         ))
     }
-    fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>> {
+    fn binlog(
+        &mut self,
+        from: &BinlogPosition,
+        _mark: Option<&PositionMark>,
+        _tables: &[TablePlan],
+    ) -> anyhow::Result<Box<dyn ChangeStream>> {
         let db = self.0.lock().unwrap();
         let n = (0..=db.visible)
             .find(|n| pos(*n) == *from)
@@ -180,7 +186,10 @@ impl Source for FakeSource {
     }
 }
 
-struct FakeAdmin(Arc<FakeLoader>);
+struct FakeAdmin(Arc<FakeLoader>, Mutex<Vec<String>>);
+fn fake_admin(l: Arc<FakeLoader>) -> FakeAdmin {
+    FakeAdmin(l, Mutex::new(Vec::new()))
+}
 impl Admin for FakeAdmin {
     fn truncate(&self, db: &str, table: &str) -> anyhow::Result<()> {
         self.0
@@ -189,18 +198,38 @@ impl Admin for FakeAdmin {
             .unwrap()
             .tables
             .remove(&format!("{db}.{table}"));
+        self.1
+            .lock()
+            .unwrap()
+            .push(format!("TRUNCATE {db}.{table}"));
+        Ok(())
+    }
+    fn alter(&self, _db: &str, _table: &str, sql: &str) -> anyhow::Result<()> {
+        self.1.lock().unwrap().push(sql.to_string());
         Ok(())
     }
 }
 
+/// The source description of a test table `d`.`name` (id BIGINT key, v VARCHAR(20)).
+fn desc(name: &str, pk: bool) -> TableDesc {
+    let key = if pk { ", PRIMARY KEY (`id`)" } else { "" };
+    crate::schema::dump::parse_create_table(
+        &format!("CREATE TABLE `{name}` (`id` bigint NOT NULL, `v` varchar(20) DEFAULT NULL{key})"),
+        "d",
+        None,
+    )
+    .unwrap()
+}
+
 fn targets(loader: &Arc<FakeLoader>, limits: FlushLimits) -> Vec<Target> {
     let mk = |name: &str, model: Model| {
-        let p = plan(
+        let mut p = plan(
             "d",
             name,
             model,
             vec![col("id", SrType::BigInt), col("v", SrType::Varchar(20))],
         );
+        p.source_tables = vec![desc(name, p.model == Model::Primary)];
         let spec = BodySpec::new(&p);
         let l: Arc<dyn Loader> = loader.clone();
         Target {
@@ -316,7 +345,7 @@ fn crash_run(
     let dir = tempfile::tempdir().unwrap();
     let loader = Arc::new(FakeLoader::default());
     loader.inner.lock().unwrap().transient_at = transient.to_vec();
-    let admin = FakeAdmin(loader.clone());
+    let admin = fake_admin(loader.clone());
     let mut runs = 0;
     let mut crash_iter = crashes.iter();
     loop {
@@ -423,7 +452,7 @@ fn dup_update_stops_unless_skipped() {
         visible: 1,
     }));
     let loader = Arc::new(FakeLoader::default());
-    let admin = FakeAdmin(loader.clone());
+    let admin = fake_admin(loader.clone());
     let dir = tempfile::tempdir().unwrap();
     let lim = FlushLimits::default();
     let run = |skip: bool| {
@@ -455,17 +484,91 @@ fn dup_update_stops_unless_skipped() {
     assert_eq!(loader.rows("d.dup").len(), 1);
 }
 
-#[test]
-fn ddl_flushes_checkpoints_and_stops() {
+/// A binlog of scripted events after the snapshot; `replan` adds the source's new columns.
+struct DdlSource(Vec<SourceEvent>);
+struct DdlStream(Vec<SourceEvent>);
+impl ChangeStream for DdlStream {
+    fn next_event(&mut self) -> anyhow::Result<Option<SourceEvent>> {
+        Ok(if self.0.is_empty() {
+            None
+        } else {
+            Some(self.0.remove(0))
+        })
+    }
+    fn server_position(&mut self) -> anyhow::Result<BinlogPosition> {
+        Ok(pos(100))
+    }
+}
+impl Source for DdlSource {
+    fn snapshot(&mut self, _tables: &[TablePlan]) -> anyhow::Result<View> {
+        unreachable!()
+    }
+    fn binlog(
+        &mut self,
+        _from: &BinlogPosition,
+        _mark: Option<&PositionMark>,
+        _tables: &[TablePlan],
+    ) -> anyhow::Result<Box<dyn ChangeStream>> {
+        Ok(Box::new(DdlStream(std::mem::take(&mut self.0))))
+    }
+    fn replan(&mut self, current: &TablePlan, sources: &[TableDesc]) -> Result<TablePlan, String> {
+        let mut p = current.clone();
+        for c in &sources[0].columns {
+            if p.column(&c.name).is_none() {
+                p.columns.push(col(&c.name, SrType::Int));
+            }
+        }
+        p.source_tables = sources.to_vec();
+        Ok(p)
+    }
+}
+
+fn ddl_events(sql: &str) -> Vec<SourceEvent> {
+    let rows = |id: i64| SourceEvent::Rows {
+        target: 0,
+        source: crate::plan::SourceRef {
+            database: "d".into(),
+            table: "pk".into(),
+        },
+        changes: vec![RowChange::Insert(row(id, "z"))],
+    };
+    let commit = |n: usize| SourceEvent::Commit {
+        end: pos(n),
+        gtid: None,
+        server_ts: 1,
+    };
+    vec![
+        rows(999),
+        commit(3),
+        SourceEvent::Ddl {
+            database: "d".into(),
+            sql: sql.into(),
+            end: pos(4),
+            gtid: None,
+        },
+        rows(1000),
+        commit(5),
+    ]
+}
+
+/// Snapshot, then the scripted binlog of `sql`; the engine's result.
+fn run_ddl(
+    sql: &str,
+) -> (
+    anyhow::Result<Outcome>,
+    Arc<FakeLoader>,
+    Vec<String>,
+    Store,
+    tempfile::TempDir,
+) {
     let db = Arc::new(Mutex::new(Db {
         txns: workload(5, 6, 2),
         visible: 2,
     }));
     let loader = Arc::new(FakeLoader::default());
-    let admin = FakeAdmin(loader.clone());
+    let admin = fake_admin(loader.clone());
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
-    // Snapshot first.
     {
         let mut src = FakeSource(db.clone());
         let mut eng = Engine::new(
@@ -473,56 +576,17 @@ fn ddl_flushes_checkpoints_and_stops() {
             store.clone(),
             "j",
             "t",
-            quick_opts(),
+            Options {
+                snapshot_only: true,
+                ..quick_opts()
+            },
             &mut src,
             &admin,
         )
         .unwrap();
         eng.run().unwrap();
     }
-    struct DdlSource;
-    struct DdlStream(Vec<SourceEvent>);
-    impl ChangeStream for DdlStream {
-        fn next_event(&mut self) -> anyhow::Result<Option<SourceEvent>> {
-            Ok(if self.0.is_empty() {
-                None
-            } else {
-                Some(self.0.remove(0))
-            })
-        }
-        fn server_position(&mut self) -> anyhow::Result<BinlogPosition> {
-            Ok(pos(100))
-        }
-    }
-    impl Source for DdlSource {
-        fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
-            unreachable!()
-        }
-        fn binlog(&mut self, _from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>> {
-            Ok(Box::new(DdlStream(vec![
-                SourceEvent::Rows {
-                    target: 0,
-                    source: crate::plan::SourceRef {
-                        database: "d".into(),
-                        table: "pk".into(),
-                    },
-                    changes: vec![RowChange::Insert(row(999, "z"))],
-                },
-                SourceEvent::Commit {
-                    end: pos(3),
-                    gtid: None,
-                    server_ts: 1,
-                },
-                SourceEvent::Ddl {
-                    database: "d".into(),
-                    sql: "ALTER TABLE pk ADD c INT".into(),
-                    end: pos(4),
-                    gtid: None,
-                },
-            ])))
-        }
-    }
-    let mut src = DdlSource;
+    let mut src = DdlSource(ddl_events(sql));
     let mut eng = Engine::new(
         targets(&loader, FlushLimits::default()),
         store.clone(),
@@ -533,14 +597,56 @@ fn ddl_flushes_checkpoints_and_stops() {
         &admin,
     )
     .unwrap();
-    let e = eng.run().unwrap_err();
+    let r = eng.run();
+    drop(eng);
+    let log = admin.1.lock().unwrap().clone();
+    (r, loader, log, store, dir)
+}
+
+#[test]
+fn a_followable_ddl_alters_the_target_and_evolves_the_checkpoint_schema() {
+    let (r, loader, log, store, _dir) = run_ddl("ALTER TABLE pk ADD COLUMN c INT AFTER v");
+    assert_eq!(r.unwrap(), Outcome::CaughtUp);
+    assert_eq!(
+        log,
+        vec!["ALTER TABLE `d`.`pk` ADD COLUMN `c` INT NULL AFTER `v`".to_string()]
+    );
+    let t = target_tables(&loader);
+    assert!(t.pk.contains_key(&999) && t.pk.contains_key(&1000), "{t:?}");
+    let st = store.load().unwrap().unwrap();
+    assert_eq!(st.binlog, Some(pos(5)));
+    assert!(st.schema_change.is_none());
+    let cols: Vec<&str> = st.tables["d.pk"].schema[0]
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(cols, ["id", "v", "c"]);
+}
+
+#[test]
+fn a_ddl_smt_cannot_follow_stops_before_it_with_the_statement() {
+    let (r, loader, log, store, _dir) = run_ddl("DROP TABLE pk");
+    let e = r.unwrap_err();
     assert_eq!(crate::error::exit_code_of(&e), 7);
-    assert!(e.to_string().contains("ALTER TABLE pk ADD c INT"), "{e}");
+    let m = e.to_string();
+    assert!(m.contains("DROP TABLE pk") && m.contains("--reset"), "{m}");
+    assert!(log.is_empty(), "{log:?}");
     assert!(
         target_tables(&loader).pk.contains_key(&999),
         "rows before the DDL are loaded"
     );
-    assert_eq!(store.load().unwrap().unwrap().binlog, Some(pos(4)));
+    // The checkpoint stays before the statement.
+    assert_eq!(store.load().unwrap().unwrap().binlog, Some(pos(3)));
+}
+
+#[test]
+fn a_truncate_truncates_the_target() {
+    let (r, loader, log, _store, _dir) = run_ddl("TRUNCATE TABLE pk");
+    r.unwrap();
+    assert_eq!(log, vec!["TRUNCATE d.pk".to_string()]);
+    let t = target_tables(&loader);
+    assert_eq!(t.pk.keys().copied().collect::<Vec<_>>(), vec![1000]);
 }
 
 proptest! {
@@ -606,12 +712,17 @@ impl ChangeStream for FlakyStream {
 }
 
 impl Source for Flaky {
-    fn snapshot(&mut self) -> anyhow::Result<(Box<dyn SnapshotReader>, BinlogPosition)> {
-        self.inner.snapshot()
+    fn snapshot(&mut self, tables: &[TablePlan]) -> anyhow::Result<View> {
+        self.inner.snapshot(tables)
     }
-    fn binlog(&mut self, from: &BinlogPosition) -> anyhow::Result<Box<dyn ChangeStream>> {
+    fn binlog(
+        &mut self,
+        from: &BinlogPosition,
+        mark: Option<&PositionMark>,
+        tables: &[TablePlan],
+    ) -> anyhow::Result<Box<dyn ChangeStream>> {
         Ok(Box::new(FlakyStream {
-            inner: self.inner.binlog(from)?,
+            inner: self.inner.binlog(from, mark, tables)?,
             left: self.after,
             failed: self.failed.clone(),
             definite: self.definite,
@@ -627,7 +738,7 @@ fn dropped_source_restarts_from_checkpoint_definite_stops() {
             let total = txns.len();
             let db = Arc::new(Mutex::new(Db { txns, visible: 4 }));
             let loader = Arc::new(FakeLoader::default());
-            let admin = FakeAdmin(loader.clone());
+            let admin = fake_admin(loader.clone());
             let dir = tempfile::tempdir().unwrap();
             let lim = FlushLimits {
                 max_rows: 3,
@@ -684,7 +795,7 @@ fn dropped_source_restarts_from_checkpoint_definite_stops() {
 }
 
 #[test]
-fn column_diff_follows_only_added_and_dropped_non_key_columns() {
+fn schema_change_statements_follow_what_starrocks_can() {
     let old = plan(
         "d",
         "t",
@@ -701,37 +812,41 @@ fn column_diff_follows_only_added_and_dropped_non_key_columns() {
         Model::Primary,
         vec![
             col("id", SrType::BigInt),
-            col("b", SrType::Int),
+            col("b", SrType::BigInt),
             col("c w", SrType::Varchar(8)),
         ],
     );
-    let d = column_diff(&old, &new).unwrap();
-    assert_eq!(d.dropped, vec!["a".to_string()]);
     assert_eq!(
-        d.added.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        vec!["c w"]
-    );
-    assert_eq!(
-        alter_statements("d", "t", &d),
+        schema_change_statements(&old, &new, None).unwrap(),
         vec![
             "ALTER TABLE `d`.`t` DROP COLUMN `a`".to_string(),
-            "ALTER TABLE `d`.`t` ADD COLUMN `c w` VARCHAR(8) NULL".to_string()
+            "ALTER TABLE `d`.`t` MODIFY COLUMN `b` BIGINT NULL".to_string(),
+            "ALTER TABLE `d`.`t` ADD COLUMN `c w` VARCHAR(8) NULL AFTER `b`".to_string(),
         ]
     );
+    // Against the table as it is: nothing left to do once applied (a replay after a crash).
+    let applied = crate::compat::shape_of_plan(&new);
+    assert!(schema_change_statements(&old, &new, Some(&applied))
+        .unwrap()
+        .is_empty());
+    // A narrower source type keeps the wider StarRocks column.
+    assert!(schema_change_statements(&new, &old, Some(&applied))
+        .unwrap()
+        .iter()
+        .all(|s| !s.contains("MODIFY")));
     let retyped = plan(
         "d",
         "t",
         Model::Primary,
         vec![
             col("id", SrType::BigInt),
-            col("a", SrType::BigInt),
+            col("a", SrType::Varchar(3)),
             col("b", SrType::Int),
         ],
     );
-    assert!(column_diff(&old, &retyped)
-        .unwrap_err()
-        .contains("`a` changed from INT to BIGINT"));
+    assert!(schema_change_statements(&old, &retyped, None).is_err());
     let dup = plan("d", "t", Model::Duplicate, old.columns.clone());
-    assert!(column_diff(&old, &dup).is_err());
-    assert!(alter_statements("d", "t", &column_diff(&old, &old).unwrap()).is_empty());
+    assert!(schema_change_statements(&old, &dup, None).is_err());
+    let rekeyed = plan("d", "t", Model::Primary, vec![col("a", SrType::Int)]);
+    assert!(schema_change_statements(&old, &rekeyed, None).is_err());
 }

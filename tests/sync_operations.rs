@@ -1,0 +1,495 @@
+//! `smt sync` through the operations that happen around a replication job, with the binary
+//! users run (scripts/test.sh runs this file with the release build): starting it from another
+//! directory, losing the state, `--reset`, a replaced binlog history (RESET MASTER), DDL while
+//! it is stopped and while it runs, a failover to a GTID replica, and endpoints that accept a
+//! connection and never answer. Every scenario ends with the full row sets compared (source
+//! rendered by SQL independently of smt vs the emulator's rows).
+
+mod sync_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use sync_support::mariadb::OwnMaria;
+use sync_support::*;
+
+/// Run the smt binary in `cwd` until it exits (at most `limit`); (exit code, stderr).
+fn smt_in(cwd: &Path, args: &[&str], limit: Duration) -> (i32, String) {
+    let err = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .current_dir(cwd)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(err.reopen().unwrap())
+        .spawn()
+        .expect("spawn smt");
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "smt {args:?} still running after {limit:?}; stderr:\n{}",
+                std::fs::read_to_string(err.path()).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status.code().unwrap_or(-1),
+        std::fs::read_to_string(err.path()).unwrap_or_default(),
+    )
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A config for `m` → `emu` capturing database `db`, with `output_dir` as written.
+fn write_config(
+    path: &Path,
+    m: &Maria,
+    emu: &starrocks_emulator::Emulator,
+    output_dir: &str,
+    db: &str,
+) {
+    let text = config_text(
+        m,
+        emu,
+        Path::new(output_dir),
+        &[&format!("database = ^{db}$\ntable = .*")],
+    );
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Every planned table of `cfg`: source rows == target rows.
+fn assert_synced(what: &str, cfg: &Path, m: &Maria, emu: &starrocks_emulator::Emulator) {
+    let (_, plan) = plan_for(cfg);
+    let mut c = m.conn_utc();
+    let mut n = 0;
+    for tp in plan.tables() {
+        assert_same_rows(
+            &format!("{what}: {}", tp.target_name()),
+            &source_rows(&mut c, tp),
+            &target_rows(emu, tp),
+        );
+        n += 1;
+    }
+    assert!(n > 0, "{what}: no table planned");
+}
+
+fn setup_db(m: &Maria, db: &str) {
+    let mut c = m.conn_utc();
+    m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
+    m.exec(&mut c, &format!("CREATE DATABASE {db}"));
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {db}.t_pk (id INT PRIMARY KEY, v VARCHAR(20))"),
+    );
+    // No key: a DUPLICATE KEY target, where a second snapshot would double rows.
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {db}.t_dup (a INT, b VARCHAR(20))"),
+    );
+    insert_rows(m, db, 0, 5);
+}
+
+fn insert_rows(m: &Maria, db: &str, from: i32, n: i32) {
+    let mut c = m.conn_utc();
+    for i in from..from + n {
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {db}.t_pk VALUES ({i}, 'v{i}')"),
+        );
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {db}.t_dup VALUES ({i}, 'd{i}')"),
+        );
+    }
+}
+
+#[test]
+fn the_job_is_the_config_not_the_shell_directory() {
+    let m = Maria::from_env();
+    let db = format!("it_ops_wd_{}", std::process::id());
+    setup_db(&m, &db);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("conf").join("job.ini");
+    // A relative output_dir, as SMT configs have it.
+    write_config(&cfg, &m, &emu, "./result", &db);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+
+    let (code, err) = smt_in(
+        &a,
+        &["sync", "-c", "../conf/job.ini", "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    let state = dir.path().join("conf").join("result").join("sync-state");
+    assert!(
+        state.join("sync-state.json").exists(),
+        "the state lives beside the config: {err}"
+    );
+    insert_rows(&m, &db, 5, 3);
+    // Another directory, another spelling of the config path: the same job, no second snapshot.
+    let abs = cfg.canonicalize().unwrap();
+    let (code, err) = smt_in(
+        &b,
+        &["sync", "-c", abs.to_str().unwrap(), "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_synced("from another directory", &cfg, &m, &emu);
+    assert!(!a.join("result").exists() && !b.join("result").exists());
+
+    // The state is lost: the targets hold rows the (new) checkpoint cannot account for.
+    std::fs::remove_dir_all(&state).unwrap();
+    insert_rows(&m, &db, 8, 1);
+    let (code, err) = smt_in(
+        &b,
+        &["sync", "-c", abs.to_str().unwrap(), "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 7, "{err}");
+    assert!(
+        err.contains(&format!("{db}.t_dup")) && err.contains(&format!("{db}.t_pk")),
+        "names the tables: {err}"
+    );
+    assert!(
+        err.contains("--reset") && err.contains("--state-dir"),
+        "{err}"
+    );
+
+    // One command starts over, the first time.
+    let args = [
+        "sync",
+        "-c",
+        abs.to_str().unwrap(),
+        "--until-caught-up",
+        "--reset",
+    ];
+    let (code, err) = smt_in(&b, &args, MINUTE);
+    assert_eq!(code, 0, "{err}");
+    assert_synced("after --reset", &cfg, &m, &emu);
+    // And a reset of a healthy job works too (new namespace, fresh snapshot).
+    insert_rows(&m, &db, 9, 2);
+    let (code, err) = smt_in(&b, &args, MINUTE);
+    assert_eq!(code, 0, "{err}");
+    assert_synced("after a second --reset", &cfg, &m, &emu);
+    m.exec(&mut m.conn(), &format!("DROP DATABASE {db}"));
+}
+
+#[test]
+fn a_replaced_binlog_history_is_a_stop_and_reset_recovers() {
+    let own = OwnMaria::start();
+    let db = "it_ops_reset_master";
+    setup_db(&own, db);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    write_config(&cfg, &own, &emu, "result", db);
+    let cfg_s = cfg.to_str().unwrap();
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    insert_rows(&own, db, 5, 4);
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    let cp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("result/sync-state/sync-state.json")).unwrap(),
+    )
+    .unwrap();
+    let at = cp["binlog"]["pos"].as_u64().unwrap();
+
+    // A new history under the same file names, written past the checkpoint's offset with the
+    // same statements (a second later: another file creation time).
+    std::thread::sleep(Duration::from_millis(1100));
+    own.exec(&mut own.conn(), "RESET MASTER");
+    let mut i = 100;
+    loop {
+        insert_rows(&own, db, i, 1);
+        i += 1;
+        let pos: u64 = {
+            use mysql::prelude::Queryable;
+            let row: Option<mysql::Row> = own.conn().query_first("SHOW MASTER STATUS").unwrap();
+            row.and_then(|r| r.get(1)).unwrap_or(0)
+        };
+        if pos > at + 2000 {
+            break;
+        }
+    }
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 7, "a replaced history must stop: {err}");
+    assert!(
+        err.contains("no longer the history") && err.contains("--reset"),
+        "{err}"
+    );
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", cfg_s, "--until-caught-up", "--reset"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_synced("after RESET MASTER and --reset", &cfg, &own, &emu);
+}
+
+#[test]
+fn ddl_while_stopped_and_while_running_is_followed() {
+    let m = Maria::from_env();
+    let db = format!("it_ops_ddl_{}", std::process::id());
+    setup_db(&m, &db);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    write_config(&cfg, &m, &emu, "result", &db);
+    let cfg_s = cfg.to_str().unwrap().to_string();
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // Stopped: ADD COLUMN with a default (existing rows get it), rows in every shape, then a
+    // DROP + MODIFY burst and more rows, an index, a column moved to the front of the values.
+    let mut c = m.conn_utc();
+    for sql in [
+        format!("ALTER TABLE {db}.t_pk ADD COLUMN c INT NOT NULL DEFAULT 5"),
+        format!("INSERT INTO {db}.t_pk VALUES (50, 'x50', 50)"),
+        format!("UPDATE {db}.t_pk SET c = 6 WHERE id = 1"),
+        format!("ALTER TABLE {db}.t_dup ADD COLUMN c DATE"),
+        format!("INSERT INTO {db}.t_dup VALUES (50, 'd50', '2024-02-29')"),
+        format!("ALTER TABLE {db}.t_pk DROP COLUMN v"),
+        format!("ALTER TABLE {db}.t_pk MODIFY COLUMN c BIGINT"),
+        format!("INSERT INTO {db}.t_pk VALUES (51, 1099511627776)"),
+        format!("CREATE INDEX ix_c ON {db}.t_pk (c)"),
+        format!("ALTER TABLE {db}.t_pk ADD COLUMN w VARCHAR(30) DEFAULT 'dflt' AFTER id"),
+        format!("INSERT INTO {db}.t_pk (id, w, c) VALUES (52, 'w52', 52)"),
+        format!("DELETE FROM {db}.t_pk WHERE id = 2"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "DDL while stopped is replayed: {err}");
+    assert_synced("after DDL while stopped", &cfg, &m, &emu);
+
+    // Running: a burst of DROP + MODIFY + ADD between rows, while smt follows.
+    let log = dir.path().join("running.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["sync", "-c", &cfg_s])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    for sql in [
+        format!("INSERT INTO {db}.t_pk (id, w, c) VALUES (60, 'w60', 60)"),
+        format!("ALTER TABLE {db}.t_pk DROP COLUMN w"),
+        format!("ALTER TABLE {db}.t_pk MODIFY COLUMN c BIGINT UNSIGNED NOT NULL DEFAULT 0"),
+        format!("INSERT INTO {db}.t_pk VALUES (61, 18446744073709551615)"),
+        format!("ALTER TABLE {db}.t_pk ADD COLUMN z DECIMAL(10,2) DEFAULT 1.50, ADD COLUMN y TEXT"),
+        format!("INSERT INTO {db}.t_pk VALUES (62, 62, 2.25, 'yy')"),
+        format!("TRUNCATE TABLE {db}.t_dup"),
+        format!("INSERT INTO {db}.t_dup VALUES (70, 'after truncate', NULL)"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_synced("after DDL while running", &cfg, &m, &emu);
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}
+
+#[test]
+fn failover_to_a_gtid_replica_continues_without_loss_or_doubles() {
+    let primary = OwnMaria::start_primary("fo-primary");
+    let replica = OwnMaria::start_replica_of(&primary, "fo-replica");
+    let db = "it_ops_failover";
+    setup_db(&primary, db);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    write_config(&cfg, &primary, &emu, "result", db);
+    let cfg_s = cfg.to_str().unwrap().to_string();
+
+    // A writer on the primary while smt follows it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let w = {
+        let stop = stop.clone();
+        let p = (*primary).clone();
+        std::thread::spawn(move || {
+            let mut c = p.conn_utc();
+            let mut i = 1000;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                p.exec(
+                    &mut c,
+                    &format!("INSERT INTO {db}.t_pk VALUES ({i}, 'w{i}')"),
+                );
+                p.exec(
+                    &mut c,
+                    &format!("INSERT INTO {db}.t_dup VALUES ({i}, 'w{i}')"),
+                );
+                p.exec(
+                    &mut c,
+                    &format!("UPDATE {db}.t_pk SET v = 'u{i}' WHERE id = {}", i - 7),
+                );
+                i += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["sync", "-c", &cfg_s])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    child.kill().unwrap(); // the job dies with the primary's host
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    w.join().unwrap();
+    replica.wait_caught_up(&primary);
+    primary.stop();
+
+    // Promote: point [db] at the replica; writes go on there.
+    write_config(&cfg, &replica, &emu, "result", db);
+    let mut c = replica.conn_utc();
+    replica.exec(&mut c, "STOP SLAVE");
+    replica.exec(
+        &mut c,
+        &format!("INSERT INTO {db}.t_pk VALUES (900000, 'on the replica')"),
+    );
+    replica.exec(&mut c, &format!("DELETE FROM {db}.t_pk WHERE id = 1"));
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("failover"), "{err}");
+    assert_synced("after failover", &cfg, &replica, &emu);
+    // And it keeps following the new primary by position from here.
+    insert_rows(&replica, db, 500, 3);
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_synced("after failover, next run", &cfg, &replica, &emu);
+}
+
+/// Accepts connections and never sends a byte.
+fn silent_listener() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().take(16).flatten() {
+            held.push(s);
+        }
+        std::thread::sleep(Duration::from_secs(120));
+    });
+    (addr, h)
+}
+
+#[test]
+fn an_endpoint_that_accepts_and_never_answers_times_out_clearly() {
+    let m = Maria::from_env();
+    let db = format!("it_ops_silent_{}", std::process::id());
+    setup_db(&m, &db);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let base = config_text(
+        &m,
+        &emu,
+        Path::new("result"),
+        &[&format!("database = ^{db}$\ntable = .*")],
+    );
+    let (silent, _h) = silent_listener();
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "source",
+            base.replace(
+                &format!("port = {}", m.port),
+                &format!("port = {}", silent.port()),
+            ),
+        ),
+        (
+            "FE",
+            base.replace(&emu.fe_query_addr().to_string(), &silent.to_string()),
+        ),
+        (
+            "Stream Load",
+            base.replace(&emu.fe_http_addr().to_string(), &silent.to_string()),
+        ),
+    ];
+    let handles: Vec<_> = cases
+        .into_iter()
+        .map(|(what, text)| {
+            // Each its own directory: its own state (and state lock).
+            let sub = dir.path().join(what.replace(' ', "_"));
+            std::fs::create_dir_all(&sub).unwrap();
+            let path: PathBuf = sub.join("job.ini");
+            std::fs::write(&path, text).unwrap();
+            let cwd = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                let (code, err) = smt_in(
+                    &cwd,
+                    &["sync", "-c", path.to_str().unwrap(), "--until-caught-up"],
+                    Duration::from_secs(90),
+                );
+                (what, code, err, t0.elapsed())
+            })
+        })
+        .collect();
+    for h in handles {
+        let (what, code, err, took) = h.join().unwrap();
+        assert_ne!(code, 0, "{what}: {err}");
+        assert!(err.contains("timed out"), "{what}: {err}");
+        assert!(
+            took < Duration::from_secs(60),
+            "{what} took {took:?}: {err}"
+        );
+    }
+    m.exec(&mut m.conn(), &format!("DROP DATABASE {db}"));
+}

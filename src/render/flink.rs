@@ -622,6 +622,8 @@ impl RuleSources<'_> {
             return Ok(());
         }
         let mut user_next = self.user_ids;
+        // file order: job 1's tables, then the legacy job's
+        self.sources.sort_by_key(|s| s.read.is_legacy());
         for s in &mut self.sources {
             let w = if s.read.is_legacy() { 1 } else { width };
             s.server_id = Some(match &mut user_next {

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
   'password' = 'pa''ss',
   'database-name' = 'shop',
   'table-name' = 'orders',
-  'server-id' = '5401',
+  'server-id' = '5400',
   'server-time-zone' = 'UTC'
 );
 
@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_src` (
   'password' = 'pa''ss',
   'database-name' = 'shop',
   'table-name' = 'access_log',
-  'server-id' = '5400',
+  'server-id' = '5401',
   'server-time-zone' = 'UTC',
   'scan.incremental.snapshot.enabled' = 'false'
 );

@@ -329,6 +329,15 @@ fn user_server_ids_are_reserved_and_checked() {
     assert!(g.stderr.contains("holds 1 id(s)"), "{}", g.stderr);
     assert!(g.stderr.contains("parallelism 2"), "{}", g.stderr);
 
+    // ... also when another rule's parallelism is larger: flink-create.all.sql holds both jobs
+    let g = generate(&config(
+        "flink.cdc.server-id = 6000",
+        "flink_parallelism = 2",
+        "",
+    ));
+    assert!(!g.status.success());
+    assert!(g.stderr.contains("flink-create.all.sql"), "{}", g.stderr);
+
     // two rules whose user ranges overlap
     let g = generate(&config(
         "flink.cdc.server-id = 6000",

@@ -566,23 +566,33 @@ impl RuleSources<'_> {
 
     /// The ids the user's `flink.cdc.server-id` covers for this rule: its tables take consecutive
     /// ranges from `N` (the user's width for each incrementally read table, one id for each
-    /// legacy one). Errors when the user's width is narrower than the rule's parallelism.
-    fn user_block(&self) -> anyhow::Result<Option<(u32, u32)>> {
+    /// legacy one). Errors when the user's width is narrower than the rule's parallelism or
+    /// `output_par`, the largest parallelism of the output's jobs (the `.all.sql` file holds every
+    /// rule's jobs; the range must hold in every file it is in).
+    fn user_block(&self, output_par: u32) -> anyhow::Result<Option<(u32, u32)>> {
         let Some((start, width)) = self.user_ids else {
             return Ok(None);
         };
         let par = self.rule().flink_parallelism;
-        if width < par && self.any_incremental() {
+        let need = par.max(output_par);
+        if width < need && self.any_incremental() {
+            let why = if need > par {
+                format!(
+                    "flink-create.all.sql holds every rule's jobs, the largest at parallelism {need} \
+                     (this rule's flink_parallelism is {par})"
+                )
+            } else {
+                format!("the rule's Flink job runs with parallelism {par} (flink_parallelism)")
+            };
             return Err(fail(
                 Kind::Config,
                 format!(
-                    "[table-rule.{}] flink.cdc.server-id = {} holds {width} id(s), but the rule's \
-                     Flink job runs with parallelism {par} (flink_parallelism) and every reader of \
-                     a mysql-cdc source needs its own id (start + subtask index): give it a range \
-                     of at least {par} ids, e.g. {}, or remove it and let smt choose",
+                    "[table-rule.{}] flink.cdc.server-id = {} holds {width} id(s), but {why}, and \
+                     every reader of a mysql-cdc source needs its own id (start + subtask index): \
+                     give it a range of at least {need} ids, e.g. {}, or remove it and let smt choose",
                     self.rule().name,
                     id_text((start, start + width - 1)),
-                    id_text((start, start.saturating_add(par - 1)))
+                    id_text((start, start.saturating_add(need - 1)))
                 ),
             ));
         }
@@ -649,7 +659,7 @@ pub fn assign_server_ids(
     width: u32,
 ) -> anyhow::Result<()> {
     for r in rules.iter() {
-        if let Some(block) = r.user_block()? {
+        if let Some(block) = r.user_block(width)? {
             ids.reserve(
                 block,
                 &format!("[table-rule.{}] flink.cdc.server-id", r.rule().name),

@@ -1,4 +1,9 @@
 -- Flink SQL for rule 1 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.1.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`;
 
 -- reads 4 shard(s): edu_db_1.course_1, edu_db_1.course_2, edu_db_2.course_1, edu_db_2.course_2
@@ -44,6 +49,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'sink.buffer-flush.interval-ms' = '15000'
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink`
@@ -52,6 +58,11 @@ FROM `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_src`;
 END;
 
 -- Flink SQL for rule 2 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 2 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.2.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 2 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`demo_db`;
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`all_types_src` (
@@ -101,7 +112,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`all_types_src` (
   'password' = '',
   'database-name' = 'demo_db',
   'table-name' = 'all_types',
-  'server-id' = '5401-5404'
+  'server-id' = '5401'
 );
 
 -- WARNING column c_bit: Flink SQL has no conversion from BIT bytes (BYTES) to BIGINT; this job writes NULL into it: replicate the table with `smt sync` (built-in engine) to keep its values
@@ -157,7 +168,16 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`all_types_sink` (
   'sink.buffer-flush.interval-ms' = '15000'
 );
 
--- no primary key: mysql-cdc needs flink.cdc.scan.incremental.snapshot.chunk.key-column (or flink.cdc.scan.incremental.snapshot.enabled = false) for this table
+-- Job 1 of this file
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`demo_db`.`all_types_sink`
+SELECT `id`, `c_tinyint`, `c_bool`, `c_smallint`, `c_mediumint`, `c_int`, `c_bigint`, CAST(`c_bigint_u` AS STRING) AS `c_bigint_u`, CAST(NULL AS BIGINT) AS `c_bit`, `c_float`, `c_double`, `c_decimal`, `c_decimal_big`, `c_char`, `c_varchar`, `c_latin1`, `c_tinytext`, `c_text`, `c_mediumtext`, `c_longtext`, `c_tinyblob`, `c_blob`, `c_mediumblob`, `c_longblob`, `c_binary`, `c_varbinary`, `c_date`, `c_datetime`, CAST(`c_timestamp` AS TIMESTAMP(6)) AS `c_timestamp`, CAST(`c_time` AS STRING) AS `c_time`, CAST(`c_year` AS SMALLINT) AS `c_year`, `c_enum`, `c_set`, `c_json`, `c_geometry`, `c_point`, `c_total`
+FROM `default_catalog`.`demo_db`.`all_types_src`;
+END;
+
+-- Tables without a safe chunk key, read with 'scan.incremental.snapshot.enabled' = 'false': mysql-cdc's legacy source (one reader and one server id per table; a brief global read lock during the snapshot unless debezium.snapshot.locking.mode = none; a failed snapshot starts over)
+-- no safe chunk key (no PRIMARY KEY, and no PRIMARY/UNIQUE key column that is NOT NULL and of a comparable type (smt does not read plain indexes)): read without incremental snapshot, in the job of its own below
 CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_src` (
   `event_time` TIMESTAMP(0),
   `source` VARCHAR(64) NOT NULL,
@@ -170,7 +190,8 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_src` (
   'password' = '',
   'database-name' = 'demo_db',
   'table-name' = 'events_no_pk',
-  'server-id' = '5405-5408'
+  'server-id' = '5402',
+  'scan.incremental.snapshot.enabled' = 'false'
 );
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_sink` (
@@ -190,11 +211,9 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`demo_db`.`events_no_pk_sink` (
   'sink.buffer-flush.interval-ms' = '15000'
 );
 
+-- Job 2 of this file
 EXECUTE STATEMENT SET
 BEGIN
-INSERT INTO `default_catalog`.`demo_db`.`all_types_sink`
-SELECT `id`, `c_tinyint`, `c_bool`, `c_smallint`, `c_mediumint`, `c_int`, `c_bigint`, CAST(`c_bigint_u` AS STRING) AS `c_bigint_u`, CAST(NULL AS BIGINT) AS `c_bit`, `c_float`, `c_double`, `c_decimal`, `c_decimal_big`, `c_char`, `c_varchar`, `c_latin1`, `c_tinytext`, `c_text`, `c_mediumtext`, `c_longtext`, `c_tinyblob`, `c_blob`, `c_mediumblob`, `c_longblob`, `c_binary`, `c_varbinary`, `c_date`, `c_datetime`, CAST(`c_timestamp` AS TIMESTAMP(6)) AS `c_timestamp`, CAST(`c_time` AS STRING) AS `c_time`, CAST(`c_year` AS SMALLINT) AS `c_year`, `c_enum`, `c_set`, `c_json`, `c_geometry`, `c_point`, `c_total`
-FROM `default_catalog`.`demo_db`.`all_types_src`;
 INSERT INTO `default_catalog`.`demo_db`.`events_no_pk_sink`
 SELECT `event_time`, `source`, `payload`
 FROM `default_catalog`.`demo_db`.`events_no_pk_src`;

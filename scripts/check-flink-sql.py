@@ -16,7 +16,8 @@ What it proves, per file, in a fresh TableEnvironment (streaming mode):
      and bad CASTs fail here; then all INSERTs of each `EXECUTE STATEMENT SET BEGIN ... END;`
      are added to one statement set and explained, and the block itself is run as
      `EXPLAIN STATEMENT SET BEGIN ... END` so Flink parses that syntax too.
-Statements count: each CREATE as written, each re-created stub table, each INSERT, each block.
+`SET 'key' = 'value'` (sql-client syntax) is checked for its form and applied to the session
+configuration. Statements count: each SET, each CREATE as written, each re-created stub table, each INSERT, each block.
 Any failure prints the file, the statement and Flink's message, and the exit code is 1.
 See reference/environment.md §4 for why sql-client and the real connectors are not used.
 """
@@ -199,6 +200,16 @@ def fail(path, stmt, err):
     print("FAIL %s\n--- statement ---\n%s\n--- Flink says ---\n%s\n" % (path, stmt.strip(), "\n".join(lines)))
 
 
+def parse_set(toks):
+    """SET 'key' = 'value' tokens (comments stripped) -> (key, value), else None."""
+    sig = [t for t in toks if t[0] != "ws"]
+    if len(sig) == 4 and sig[0][0] == "word" and sig[0][1].upper() == "SET" and sig[1][0] == "sq" \
+            and sig[2] == ("punct", "=") and sig[3][0] == "sq":
+        unq = lambda t: t[1][1:-1].replace("''", "'")
+        return unq(sig[1]), unq(sig[3])
+    return None
+
+
 def check_file(path, make_env):
     """Returns (statements checked, failures)."""
     with open(path, encoding="utf-8") as f:
@@ -220,6 +231,22 @@ def check_file(path, make_env):
         head = words(body, 2)
         if head[:1] == ["INSERT"]:
             sets.append([stmt])
+            continue
+        if head[:1] == ["SET"]:
+            # sql-client's SET 'key' = 'value' (a session statement TableEnvironment#executeSql
+            # does not take): checked for its form and applied to the session configuration,
+            # as sql-client does, so later statements are planned with it.
+            checked += 1
+            kv = parse_set(strip_comments(body))
+            if kv is None:
+                fail(path, stmt, "not SET 'key' = 'value' (the form sql-client documents)")
+                failures += 1
+                continue
+            try:
+                t_env.get_config().set(kv[0], kv[1])
+            except Exception as e:  # noqa: BLE001
+                fail(path, stmt, e)
+                failures += 1
             continue
         checked += 1
         try:

@@ -417,8 +417,12 @@ fn skipped_list(skipped: &[crate::plan::Skipped]) -> String {
 
 fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
     let config = load_config(&a.config.config, a.config.dump.as_deref())?;
-    if a.engine == crate::cli::Engine::Flink {
-        return crate::sync::flink::run(&config.other.output_dir);
+    match a.engine {
+        crate::cli::Engine::Flink => return crate::sync::flink::run(&config.other.output_dir),
+        crate::cli::Engine::FlinkCdc => {
+            return crate::sync::flink::run_pipeline(&config.other.output_dir)
+        }
+        crate::cli::Engine::Builtin => {}
     }
     let schema = read_source(&config)?;
     let plan = plan_source(&config, &schema)?;

@@ -121,8 +121,12 @@ pub enum Engine {
     /// The built-in engine: one process, exactly once.
     #[default]
     Builtin,
-    /// Hand the generated Flink SQL to `$FLINK_HOME/bin/sql-client.sh -f`.
+    /// Hand the generated Flink SQL to `$FLINK_HOME/bin/sql-client.sh -f` (one mysql-cdc
+    /// binlog connection per source table).
     Flink,
+    /// Hand `flink-cdc-pipeline.all.yaml` to `$FLINK_CDC_HOME/bin/flink-cdc.sh` (Flink CDC 3;
+    /// needs FLINK_HOME too): one binlog reader for every table.
+    FlinkCdc,
 }
 
 #[derive(Debug, Args)]

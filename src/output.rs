@@ -1,5 +1,7 @@
 //! Writes `result/`: SMT's file names (`starrocks-create.<N>.sql`, `flink-create.<N>.sql`,
-//! `starrocks-create.all.sql`, `flink-create.all.sql`), atomically and without wiping anything.
+//! `starrocks-create.all.sql`, `flink-create.all.sql`) and the Flink CDC pipelines
+//! (`flink-cdc-pipeline.<N>.yaml`, `flink-cdc-pipeline.all.yaml`), atomically and without wiping
+//! anything.
 //!
 //! Invariants, and why they hold:
 //! - A reader never sees a half-written file: each file is written to a temp file in the same
@@ -9,7 +11,8 @@
 //!   created with mode 0600 (`O_EXCL`, so it is a new inode) before any byte is written.
 //! - Nothing but our own files is touched. SMT deletes the whole output directory; we don't.
 //!   The only removals are our own temp files (`.smt-tmp.*`) left by a crashed run. Files named
-//!   like our outputs (`starrocks-create.<X>.sql`, `flink-create.<X>.sql`) that this run did not
+//!   like our outputs (`starrocks-create.<X>.sql`, `flink-create.<X>.sql`,
+//!   `flink-cdc-pipeline.<X>.yaml`) that this run did not
 //!   write (a rule that no longer exists, or a user's own file) are left in place and listed in
 //!   [`WriteReport::stale`], which `generate` prints, so a user decides what to delete.
 //! - Same input → byte-identical files (rendering is deterministic; see `render`).
@@ -27,6 +30,8 @@ const TMP_PREFIX: &str = ".smt-tmp.";
 /// Our output families (SMT's prefixes).
 pub const STARROCKS_PREFIX: &str = "starrocks-create";
 pub const FLINK_PREFIX: &str = "flink-create";
+/// Flink CDC 3 pipeline definitions (`flink-cdc-pipeline.<N>.yaml`, `.all.yaml`).
+pub const PIPELINE_PREFIX: &str = "flink-cdc-pipeline";
 
 /// One file of `result/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,17 +61,17 @@ pub struct WriteReport {
     pub stale: Vec<PathBuf>,
 }
 
-/// Build the list of result files for a plan: per rule (config order) `starrocks-create.<N>.sql`
-/// and `flink-create.<N>.sql`, then the two `.all.sql` files, which are the concatenation of the
-/// per-rule files in config order. Flink files are secret when any password they carry is
-/// non-empty. Server-id ranges are distinct across all rules.
+/// Build the list of result files for a plan: per rule (config order) `starrocks-create.<N>.sql`,
+/// `flink-create.<N>.sql` and `flink-cdc-pipeline.<N>.yaml` (for rules the pipeline can carry),
+/// then the two `.all.sql` files, which are the concatenation of the per-rule files in config
+/// order, and `flink-cdc-pipeline.all.yaml` (all rules in one pipeline). Flink files (SQL and
+/// YAML) are secret (0600) when any password they carry is non-empty. Server-id ranges are
+/// distinct across all of them (see [`render::flink_outputs`]).
 ///
 /// Errors when a rule name cannot be part of a file name (path separators, NUL, leading `.`) or
 /// is `all` (it would collide with the `.all.sql` files).
 pub fn result_files(plan: &Plan) -> Result<Vec<ResultFile>> {
     let mut per_rule_sr = Vec::new();
-    let mut per_rule_flink = Vec::new();
-    let mut server_id = render::DEFAULT_SERVER_ID_BASE;
     let mut any_secret = !plan.source.password.expose().is_empty();
     for rp in &plan.rules {
         check_rule_name(&rp.rule)?;
@@ -89,11 +94,8 @@ pub fn result_files(plan: &Plan) -> Result<Vec<ResultFile>> {
             render::join_statements(&sr)
         };
         per_rule_sr.push((rp.rule.clone(), sr_text));
-        per_rule_flink.push((
-            rp.rule.clone(),
-            render::flink_rule(rp, &plan.source, &mut server_id),
-        ));
     }
+    let flink = render::flink_outputs(plan)?;
     let mut files = Vec::new();
     for (name, content) in &per_rule_sr {
         files.push(ResultFile {
@@ -102,9 +104,16 @@ pub fn result_files(plan: &Plan) -> Result<Vec<ResultFile>> {
             secret: false,
         });
     }
-    for (name, content) in &per_rule_flink {
+    for (name, content) in &flink.sql {
         files.push(ResultFile {
             name: format!("{FLINK_PREFIX}.{name}.sql"),
+            content: content.clone(),
+            secret: any_secret,
+        });
+    }
+    for (name, content) in &flink.pipelines {
+        files.push(ResultFile {
+            name: format!("{PIPELINE_PREFIX}.{name}.yaml"),
             content: content.clone(),
             secret: any_secret,
         });
@@ -116,9 +125,16 @@ pub fn result_files(plan: &Plan) -> Result<Vec<ResultFile>> {
     });
     files.push(ResultFile {
         name: format!("{FLINK_PREFIX}.all.sql"),
-        content: concat(per_rule_flink.iter().map(|(_, c)| c.as_str())),
+        content: concat(flink.sql.iter().map(|(_, c)| c.as_str())),
         secret: any_secret,
     });
+    if let Some(all) = flink.all_pipeline {
+        files.push(ResultFile {
+            name: format!("{PIPELINE_PREFIX}.all.yaml"),
+            content: all,
+            secret: any_secret,
+        });
+    }
     Ok(files)
 }
 
@@ -152,12 +168,19 @@ fn check_rule_name(name: &str) -> Result<()> {
     }
 }
 
-/// Is `name` one of our output names (`starrocks-create.<X>.sql` / `flink-create.<X>.sql`)?
+/// Is `name` one of our output names (`starrocks-create.<X>.sql`, `flink-create.<X>.sql`,
+/// `flink-cdc-pipeline.<X>.yaml`)?
 fn is_our_output(name: &str) -> bool {
-    [STARROCKS_PREFIX, FLINK_PREFIX].iter().any(|p| {
+    [
+        (STARROCKS_PREFIX, ".sql"),
+        (FLINK_PREFIX, ".sql"),
+        (PIPELINE_PREFIX, ".yaml"),
+    ]
+    .iter()
+    .any(|(p, ext)| {
         name.strip_prefix(p)
             .and_then(|r| r.strip_prefix('.'))
-            .and_then(|r| r.strip_suffix(".sql"))
+            .and_then(|r| r.strip_suffix(ext))
             .is_some_and(|mid| !mid.is_empty())
     })
 }
@@ -317,6 +340,9 @@ mod tests {
         assert!(!is_our_output("starrocks-create.1.sql.bak"));
         assert!(!is_our_output("starrocks-external-create.1.sql"));
         assert!(!is_our_output("notes.sql"));
+        assert!(is_our_output("flink-cdc-pipeline.all.yaml"));
+        assert!(is_our_output("flink-cdc-pipeline.1.yaml"));
+        assert!(!is_our_output("flink-cdc-pipeline.1.sql"));
     }
 
     #[test]

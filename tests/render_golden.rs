@@ -4,12 +4,11 @@ mod render_support;
 
 use render_support::*;
 use smt::plan::{Plan, RulePlan, TablePlan};
-use smt::render::{flink_rule, starrocks_statements, starrocks_table, DEFAULT_SERVER_ID_BASE};
+use smt::render::{flink_rule, starrocks_statements, starrocks_table, ServerIds};
 
 fn one_rule_flink(t: TablePlan, rule: smt::config::RuleConfig) -> String {
     let rp = RulePlan::new(std::sync::Arc::new(rule.clone()), vec![t]);
-    let mut base = DEFAULT_SERVER_ID_BASE;
-    flink_rule(&rp, &source(), &mut base)
+    flink_rule(&rp, &source(), &mut ServerIds::default()).expect("render")
 }
 
 fn with_sr(mut r: smt::config::RuleConfig) -> smt::config::RuleConfig {
@@ -73,8 +72,13 @@ fn golden_result_dir() {
             "flink-create.shards.sql",
             "flink-create.opts.sql",
             "flink-create.odd.sql",
+            "flink-cdc-pipeline.1.yaml",
+            "flink-cdc-pipeline.shards.yaml",
+            "flink-cdc-pipeline.opts.yaml",
+            "flink-cdc-pipeline.odd.yaml",
             "starrocks-create.all.sql",
             "flink-create.all.sql",
+            "flink-cdc-pipeline.all.yaml",
         ]
     );
     for f in &files {
@@ -183,7 +187,7 @@ fn hostile_identifiers_render_safely() {
 fn flink_shape_and_options() {
     let f = one_rule_flink(all_types(), with_sr(rule("1")));
     assert!(f.contains("CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;"));
-    assert!(f.contains("  PRIMARY KEY (`id`) NOT ENFORCED\n) WITH (\n  'connector' = 'mysql-cdc',\n  'hostname' = '127.0.0.1',\n  'port' = '3306',\n  'username' = 'smt',\n  'password' = 'pa''ss',\n  'database-name' = 'shop',\n  'table-name' = 'orders',\n  'server-id' = '5400-5403',\n  'server-time-zone' = 'UTC'\n);"), "{f}");
+    assert!(f.contains("  PRIMARY KEY (`id`) NOT ENFORCED\n) WITH (\n  'connector' = 'mysql-cdc',\n  'hostname' = '127.0.0.1',\n  'port' = '3306',\n  'username' = 'smt',\n  'password' = 'pa''ss',\n  'database-name' = 'shop',\n  'table-name' = 'orders',\n  'server-id' = '5400',\n  'server-time-zone' = 'UTC'\n);"), "{f}");
     assert!(f.contains("'connector' = 'starrocks',\n  'database-name' = 'shop',\n  'table-name' = 'orders',\n  'sink.properties.format' = 'json',\n  'sink.properties.strip_outer_array' = 'true',\n  'jdbc-url'"));
     assert_eq!(f.matches("EXECUTE STATEMENT SET\nBEGIN\n").count(), 1);
     assert!(f.trim_end().ends_with("END;"));
@@ -218,8 +222,10 @@ fn merged_shards_read_all_shards_with_metadata() {
     );
     assert!(f.contains("  `_src_db` STRING NOT NULL METADATA FROM 'database_name' VIRTUAL,"));
     assert!(f.contains("  `_src_table` STRING NOT NULL METADATA FROM 'table_name' VIRTUAL,"));
-    assert!(f.contains("'database-name' = 'edu_db_[0-9]+'"));
-    assert!(f.contains("'table-name' = 'course_[0-9]+'"));
+    // Three of the four (database, table) pairs: the source names exactly those (a look-behind
+    // per pair), never edu_db_2.course_2, which the plan's regexes would also match.
+    assert!(f.contains("'database-name' = '(edu_db_1|edu_db_2)'"), "{f}");
+    assert!(f.contains("'table-name' = '(course_1(?<=edu_db_1\\.course_1)|course_2(?<=edu_db_1\\.course_2)|course_1(?<=edu_db_2\\.course_1))'"), "{f}");
     // Source PK: source-side key columns only; sink PK: the full target key.
     assert!(f.contains("  PRIMARY KEY (`id`) NOT ENFORCED\n) WITH (\n  'connector' = 'mysql-cdc'"));
     assert!(f.contains("  PRIMARY KEY (`_src_db`, `_src_table`, `id`) NOT ENFORCED\n) WITH (\n  'connector' = 'starrocks'"));
@@ -319,8 +325,8 @@ fn tidb_source_uses_tidb_cdc() {
     );
     let mut src = source();
     src.kind = smt::config::SourceKind::Tidb;
-    let mut base = DEFAULT_SERVER_ID_BASE;
-    let f = flink_rule(&with_rule(rp, with_sr(rule("1"))), &src, &mut base);
+    let mut ids = ServerIds::default();
+    let f = flink_rule(&with_rule(rp, with_sr(rule("1"))), &src, &mut ids).expect("render");
     assert!(
         f.contains(
             "'connector' = 'tidb-cdc',\n  'database-name' = 'shop',\n  'table-name' = 'orders'\n)"
@@ -329,7 +335,7 @@ fn tidb_source_uses_tidb_cdc() {
     );
     assert!(!f.contains("'server-id'") && !f.contains("'hostname'"));
     assert!(f.contains("-- TiDB source: set flink.cdc.pd-addresses"));
-    assert_eq!(base, DEFAULT_SERVER_ID_BASE, "no server ids used");
+    assert_eq!(ids.take(1).unwrap(), (5400, 5400), "no server ids used");
 }
 
 #[test]
@@ -350,9 +356,22 @@ fn sink_defaults_to_json_and_user_can_override() {
 fn merged_without_plan_regex_reads_every_source() {
     let mut t = merged();
     t.shard_regex = None;
+    t.sources.push(smt::plan::SourceRef {
+        database: "edu_db_2".into(),
+        table: "course_2".into(),
+    });
     let f = one_rule_flink(t, with_sr(rule("shards")));
     assert!(f.contains("'database-name' = '(edu_db_1|edu_db_2)'"), "{f}");
     assert!(f.contains("'table-name' = '(course_1|course_2)'"), "{f}");
+    // every pair exists: the plan's own regexes are used as they are
+    let mut t = merged();
+    t.sources.push(smt::plan::SourceRef {
+        database: "edu_db_2".into(),
+        table: "course_2".into(),
+    });
+    let f = one_rule_flink(t, with_sr(rule("shards")));
+    assert!(f.contains("'database-name' = 'edu_db_[0-9]+'"), "{f}");
+    assert!(f.contains("'table-name' = 'course_[0-9]+'"), "{f}");
 }
 
 #[test]

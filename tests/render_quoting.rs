@@ -129,8 +129,8 @@ proptest! {
         src.password = smt::config::Secret::new(pw.clone());
         let mut r = rule("1");
         starrocks_opts(&mut r);
-        let mut base = 1;
-        let sql = flink_rule(&with_rule(rp, r), &src, &mut base);
+        let mut ids = smt::render::ServerIds::new(1);
+        let sql = flink_rule(&with_rule(rp, r), &src, &mut ids).expect("render");
         let toks = lex(&sql);
         let src_name = format!("{tname}_src");
         let sink_name = format!("{tname}_sink");

@@ -25,7 +25,7 @@ fn committed_result_dir_matches_a_fresh_generate() {
     let mut committed: Vec<String> = std::fs::read_dir(repo.join("result"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".sql"))
+        .filter(|n| n.ends_with(".sql") || n.ends_with(".yaml"))
         .collect();
     committed.sort();
     assert_eq!(

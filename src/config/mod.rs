@@ -161,6 +161,12 @@ pub struct RuleConfig {
     pub starrocks: StarRocksEndpoints,
     /// `flink.starrocks.sink.*`, parsed.
     pub sink: SinkOptions,
+    /// The rule's own `flink_parallelism`, if set.
+    pub own_flink_parallelism: Option<u32>,
+    /// Parallelism of this rule's Flink jobs (Flink SQL `SET 'parallelism.default'`, pipeline
+    /// `parallelism`): the rule's `flink_parallelism`, else `[other] flink_parallelism`, else 1
+    /// (resolved when the config is loaded; `[other]`'s value lives only here).
+    pub flink_parallelism: u32,
 }
 
 impl RuleConfig {
@@ -186,6 +192,8 @@ impl RuleConfig {
             shard_origin_columns: None,
             starrocks: StarRocksEndpoints::default(),
             sink: SinkOptions::default(),
+            own_flink_parallelism: None,
+            flink_parallelism: 1,
         }
     }
 
@@ -268,6 +276,7 @@ impl fmt::Debug for RuleConfig {
             .field("shard_origin_columns", &self.shard_origin_columns)
             .field("starrocks", &self.starrocks)
             .field("sink", &self.sink)
+            .field("flink_parallelism", &self.flink_parallelism)
             .finish()
     }
 }

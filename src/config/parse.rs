@@ -31,6 +31,7 @@ const OTHER_KEYS: &[&str] = &[
     "starrocks_version",
     "sync_skip_duplicate_key_changes",
     "sync_follow_truncate",
+    "flink_parallelism",
 ];
 const RULE_KEYS: &[&str] = &[
     "database",
@@ -46,6 +47,7 @@ const RULE_KEYS: &[&str] = &[
     "target_database",
     "target_table",
     "shard_origin_columns",
+    "flink_parallelism",
 ];
 const RULE_PREFIXES: &[&str] = &[
     "flink.starrocks.",
@@ -106,6 +108,7 @@ pub fn parse_with_env(
         env,
         problems: Vec::new(),
         warnings: Vec::new(),
+        flink_parallelism: 1,
     };
     let result = scan::read(text, &mut v.problems).and_then(|sections| v.config(&sections, path));
     match result {
@@ -140,6 +143,8 @@ struct Validator<'e> {
     env: &'e dyn Fn(&str) -> Option<String>,
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
+    /// `[other] flink_parallelism` (default 1); it becomes each rule's default.
+    flink_parallelism: u32,
 }
 
 impl Validator<'_> {
@@ -219,6 +224,9 @@ impl Validator<'_> {
         let (source, other) = (source?, other?);
         if !self.problems.is_empty() || rules.len() != rule_sections.len() {
             return None;
+        }
+        for r in &mut rules {
+            r.flink_parallelism = r.own_flink_parallelism.unwrap_or(self.flink_parallelism);
         }
         Some(Config {
             path: path.to_path_buf(),
@@ -475,6 +483,11 @@ impl Validator<'_> {
                 "sync_follow_truncate" => {
                     self.boolean(sec, key, v, line, &mut cfg.sync_follow_truncate)
                 }
+                "flink_parallelism" => {
+                    if let Some(n) = self.positive(sec, key, v, line) {
+                        self.flink_parallelism = n;
+                    }
+                }
                 "starrocks_version" => match parse_version(v) {
                     Some(ver) => cfg.starrocks_version = ver,
                     None => {
@@ -572,6 +585,7 @@ impl Validator<'_> {
                     // SMT uses it for PostgreSQL/Oracle/SQL Server and forces .* for MySQL.
                 }
                 "bucket_num" => r.bucket_num = self.positive(sec, key, v, line),
+                "flink_parallelism" => r.own_flink_parallelism = self.positive(sec, key, v, line),
                 "distributed_by" => r.distributed_by = self.columns(sec, key, v, line),
                 "duplicate_keys" => r.duplicate_keys = self.columns(sec, key, v, line),
                 "partition_key" => r.partition_key = self.non_empty(sec, key, v, line),

@@ -1,3 +1,6 @@
+{%- for n in notes %}
+-- {{ n }}
+{%- endfor %}
 EXECUTE STATEMENT SET
 BEGIN
 {%- for i in inserts %}

@@ -1,4 +1,9 @@
 -- Flink SQL for rule 1 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.1.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
@@ -29,7 +34,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
   'password' = 'pa''ss',
   'database-name' = 'shop',
   'table-name' = 'orders',
-  'server-id' = '5400-5403',
+  'server-id' = '5400',
   'server-time-zone' = 'UTC'
 );
 
@@ -65,6 +70,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_sink` (
   'password' = ''
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`shop`.`orders_sink`

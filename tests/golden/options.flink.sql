@@ -1,4 +1,9 @@
 -- Flink SQL for rule opts (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (2 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.opts.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
@@ -69,6 +74,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_sink` (
   'sink.label-prefix' = 'smt_opts'
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`shop`.`orders_sink`

@@ -1,38 +1,10 @@
 -- Flink SQL for rule 1 (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 2 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.1.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 2 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
-
--- no primary key: mysql-cdc needs flink.cdc.scan.incremental.snapshot.chunk.key-column (or flink.cdc.scan.incremental.snapshot.enabled = false) for this table
-CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_src` (
-  `ts` TIMESTAMP(0),
-  `host` VARCHAR(64),
-  `msg` STRING
-) WITH (
-  'connector' = 'mysql-cdc',
-  'hostname' = '127.0.0.1',
-  'port' = '3306',
-  'username' = 'smt',
-  'password' = 'pa''ss',
-  'database-name' = 'shop',
-  'table-name' = 'access_log',
-  'server-id' = '5400-5403',
-  'server-time-zone' = 'UTC'
-);
-
-CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_sink` (
-  `ts` TIMESTAMP(0),
-  `host` VARCHAR(64),
-  `msg` STRING
-) WITH (
-  'connector' = 'starrocks',
-  'database-name' = 'shop',
-  'table-name' = 'access_log',
-  'sink.properties.format' = 'json',
-  'sink.properties.strip_outer_array' = 'true',
-  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
-  'load-url' = '127.0.0.1:8030',
-  'username' = 'root',
-  'password' = ''
-);
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
   `id` BIGINT NOT NULL,
@@ -62,7 +34,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_src` (
   'password' = 'pa''ss',
   'database-name' = 'shop',
   'table-name' = 'orders',
-  'server-id' = '5404-5407',
+  'server-id' = '5400',
   'server-time-zone' = 'UTC'
 );
 
@@ -98,17 +70,63 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_sink` (
   'password' = ''
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
-INSERT INTO `default_catalog`.`shop`.`access_log_sink`
-SELECT `ts`, `host`, `msg`
-FROM `default_catalog`.`shop`.`access_log_src`;
 INSERT INTO `default_catalog`.`shop`.`orders_sink`
 SELECT `id`, `c_bool`, `c_tiny`, `c_small`, `c_int`, `c_big`, `c_ubig`, `c_float`, `c_double`, `c_dec`, `c_char`, `c_varchar`, `c_text`, `c_bin`, `c_date`, `c_dt`, CAST(`c_ts` AS TIMESTAMP(0)) AS `c_ts`, `c_json`
 FROM `default_catalog`.`shop`.`orders_src`;
 END;
 
+-- Tables without a safe chunk key, read with 'scan.incremental.snapshot.enabled' = 'false': mysql-cdc's legacy source (one reader and one server id per table; a brief global read lock during the snapshot unless debezium.snapshot.locking.mode = none; a failed snapshot starts over)
+-- no safe chunk key (smt has no description of the source table): read without incremental snapshot, in the job of its own below
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_src` (
+  `ts` TIMESTAMP(0),
+  `host` VARCHAR(64),
+  `msg` STRING
+) WITH (
+  'connector' = 'mysql-cdc',
+  'hostname' = '127.0.0.1',
+  'port' = '3306',
+  'username' = 'smt',
+  'password' = 'pa''ss',
+  'database-name' = 'shop',
+  'table-name' = 'access_log',
+  'server-id' = '5401',
+  'server-time-zone' = 'UTC',
+  'scan.incremental.snapshot.enabled' = 'false'
+);
+
+CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`access_log_sink` (
+  `ts` TIMESTAMP(0),
+  `host` VARCHAR(64),
+  `msg` STRING
+) WITH (
+  'connector' = 'starrocks',
+  'database-name' = 'shop',
+  'table-name' = 'access_log',
+  'sink.properties.format' = 'json',
+  'sink.properties.strip_outer_array' = 'true',
+  'jdbc-url' = 'jdbc:mysql://127.0.0.1:9030',
+  'load-url' = '127.0.0.1:8030',
+  'username' = 'root',
+  'password' = ''
+);
+
+-- Job 2 of this file
+EXECUTE STATEMENT SET
+BEGIN
+INSERT INTO `default_catalog`.`shop`.`access_log_sink`
+SELECT `ts`, `host`, `msg`
+FROM `default_catalog`.`shop`.`access_log_src`;
+END;
+
 -- Flink SQL for rule shards (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.shards.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`;
 
 -- reads 3 shard(s): edu_db_1.course_1, edu_db_1.course_2, edu_db_2.course_1
@@ -124,9 +142,9 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'port' = '3306',
   'username' = 'smt',
   'password' = 'pa''ss',
-  'database-name' = 'edu_db_[0-9]+',
-  'table-name' = 'course_[0-9]+',
-  'server-id' = '5408-5411',
+  'database-name' = '(edu_db_1|edu_db_2)',
+  'table-name' = '(course_1(?<=edu_db_1\.course_1)|course_2(?<=edu_db_1\.course_2)|course_1(?<=edu_db_2\.course_1))',
+  'server-id' = '5402',
   'server-time-zone' = 'UTC'
 );
 
@@ -148,6 +166,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'password' = ''
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink`
@@ -156,6 +175,11 @@ FROM `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_src`;
 END;
 
 -- Flink SQL for rule opts (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (2 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.opts.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`shop`;
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_copy_src` (
@@ -226,6 +250,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`shop`.`orders_copy_sink` (
   'sink.label-prefix' = 'smt_opts'
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`shop`.`orders_copy_sink`
@@ -234,6 +259,11 @@ FROM `default_catalog`.`shop`.`orders_copy_src`;
 END;
 
 -- Flink SQL for rule odd (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.odd.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`weird_db`;
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_src` (
@@ -248,7 +278,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_src
   'password' = 'pa''ss',
   'database-name' = 'src\.db',
   'table-name' = 'tab`le ''x'' "y" 表',
-  'server-id' = '6002-6005',
+  'server-id' = '5403',
   'server-time-zone' = 'UTC'
 );
 
@@ -268,6 +298,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sin
   'password' = ''
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sink`

@@ -1,4 +1,9 @@
 -- Flink SQL for rule odd (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.odd.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`weird_db`;
 
 CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_src` (
@@ -13,7 +18,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_src
   'password' = 'pa''ss',
   'database-name' = 'src\.db',
   'table-name' = 'tab`le ''x'' "y" 表',
-  'server-id' = '6002-6005',
+  'server-id' = '5403',
   'server-time-zone' = 'UTC'
 );
 
@@ -33,6 +38,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sin
   'password' = ''
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`weird_db`.`tab``le 'x' "y" 表_sink`

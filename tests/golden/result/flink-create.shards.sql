@@ -1,4 +1,9 @@
 -- Flink SQL for rule shards (Flink 1.17+; needs flink-sql-connector-mysql-cdc and flink-connector-starrocks)
+-- 1 binlog connection(s): every mysql-cdc source table below opens its own, with its own server-id range (1 id(s) each: one per reader, so at least the parallelism; no range overlaps another in result/)
+-- For rules with many tables prefer flink-cdc-pipeline.shards.yaml: one binlog reader for all of them
+-- Run: $FLINK_HOME/bin/sql-client.sh -f <this file> (smt sync --engine flink); 1 job(s), each EXECUTE STATEMENT SET is one Flink job, at parallelism 1
+SET 'parallelism.default' = '1';
+
 CREATE DATABASE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`;
 
 -- reads 3 shard(s): edu_db_1.course_1, edu_db_1.course_2, edu_db_2.course_1
@@ -14,9 +19,9 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'port' = '3306',
   'username' = 'smt',
   'password' = 'pa''ss',
-  'database-name' = 'edu_db_[0-9]+',
-  'table-name' = 'course_[0-9]+',
-  'server-id' = '5408-5411',
+  'database-name' = '(edu_db_1|edu_db_2)',
+  'table-name' = '(course_1(?<=edu_db_1\.course_1)|course_2(?<=edu_db_1\.course_2)|course_1(?<=edu_db_2\.course_1))',
+  'server-id' = '5402',
   'server-time-zone' = 'UTC'
 );
 
@@ -38,6 +43,7 @@ CREATE TABLE IF NOT EXISTS `default_catalog`.`edu_db__auto_shard`.`course__auto_
   'password' = ''
 );
 
+-- Job 1 of this file
 EXECUTE STATEMENT SET
 BEGIN
 INSERT INTO `default_catalog`.`edu_db__auto_shard`.`course__auto_shard_sink`

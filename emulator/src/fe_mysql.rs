@@ -59,13 +59,31 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
+/// MySQL packet framing. Written packets are buffered and sent in one write when the next
+/// command is read (or the connection ends), so a result set is one TCP send.
 struct PacketIo {
     s: TcpStream,
     seq: u8,
+    pending: Vec<u8>,
+}
+
+impl Drop for PacketIo {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
 }
 
 impl PacketIo {
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let r = self.s.write_all(&self.pending);
+        self.pending.clear();
+        r
+    }
     fn read(&mut self) -> std::io::Result<Vec<u8>> {
+        self.flush()?;
         let mut out = Vec::new();
         loop {
             let mut h = [0u8; 4];
@@ -97,7 +115,11 @@ impl PacketIo {
                 self.seq = self.seq.wrapping_add(1);
             }
         }
-        self.s.write_all(&buf)
+        self.pending.extend_from_slice(&buf);
+        if self.pending.len() > 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
     }
     fn ok(&mut self, affected: u64) -> std::io::Result<()> {
         self.ok_info(affected, "")
@@ -258,7 +280,12 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|_| "127.0.0.1".into());
-    let mut io = PacketIo { s: stream, seq: 0 };
+    let _ = stream.set_nodelay(true);
+    let mut io = PacketIo {
+        s: stream,
+        seq: 0,
+        pending: Vec::new(),
+    };
     let conn_id = CONN_ID.fetch_add(1, Ordering::SeqCst);
     let scramble = make_scramble();
     // HandshakeV10
@@ -616,6 +643,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 .get_mut(&table.name)
                 .ok_or_else(|| unknown_table(&dbn, &table.name))?;
             t.set_rows(Vec::new());
+            t.rows_committed = 0;
             shared.persist_db(&mut st, &dbn);
             Ok(Reply::Ok(0))
         }
@@ -1429,14 +1457,19 @@ fn select_table(shared: &Shared, t: &Table, sel: &Select) -> Result<Reply, SqlEr
     let mut picked: Vec<&Row> = Vec::new();
     if in_storage_order {
         let descending = keys.first().is_some_and(|k| k.desc);
-        let it: Box<dyn Iterator<Item = &Row>> = if descending {
-            if t.keyed() {
-                Box::new(t.keyed.values().rev())
-            } else {
-                Box::new(t.dup.iter().rev())
+        // Ascending over a keyed table: start at the lowest first-key value the WHERE allows.
+        let start = match (&filter, key_idx.first()) {
+            (Some(f), Some(&k0)) if t.keyed() && !descending => {
+                query::lower_bound(f, k0, &def.columns[k0].ty)
+                    .map(|b| vec![sort_key(&def.columns[k0].ty, Some(&b))])
             }
-        } else {
-            t.row_iter()
+            _ => None,
+        };
+        let it: Box<dyn Iterator<Item = &Row>> = match (descending, start) {
+            (true, _) if t.keyed() => Box::new(t.keyed.values().rev()),
+            (true, _) => Box::new(t.dup.iter().rev()),
+            (false, Some(from)) => Box::new(t.keyed.range(from..).map(|(_, r)| r)),
+            (false, None) => t.row_iter(),
         };
         for r in it.filter(|r| matches(r)) {
             if want.is_some_and(|w| picked.len() >= w) {

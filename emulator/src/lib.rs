@@ -204,9 +204,10 @@ impl Emulator {
         st.dbs.get(db)?.tables.get(table).map(|t| t.all_rows())
     }
 
-    /// Rows committed into `db.table` by loads and INSERT (their `NumberLoadedRows`, summed;
-    /// PRIMARY KEY deletes and upserts of existing keys count like new rows); counted whether or
-    /// not rows are stored. `None` when the table does not exist.
+    /// Rows committed into `db.table` by loads and INSERT since it was created or truncated
+    /// (their `NumberLoadedRows`, summed; PRIMARY KEY deletes and upserts of existing keys count
+    /// like new rows, DELETE statements do not count); counted whether or not rows are stored.
+    /// `None` when the table does not exist.
     pub fn rows_committed(&self, db: &str, table: &str) -> Option<u64> {
         let st = self.shared.lock();
         st.dbs.get(db)?.tables.get(table).map(|t| t.rows_committed)

@@ -404,6 +404,53 @@ pub fn eval(c: &Compiled, def: &TableDef, row: &Row) -> Option<bool> {
     }
 }
 
+/// A value of column `col` (of type `ty`) that every row satisfying `c` is at least, in the
+/// column's canonical text — so a scan in key order may start there (`smt verify`'s pages
+/// `k > x OR (k = x AND ...)` then cost their size, not their position). Conservative: `None`
+/// when no such bound follows from the predicate.
+pub fn lower_bound(c: &Compiled, col: usize, ty: &ColType) -> Option<String> {
+    let canonical = |lit: &Prepared| -> Option<String> {
+        match lit {
+            Prepared::Exact(s) if is_exact_numeric(ty) => convert(ty, s).ok(),
+            Prepared::Text(s) if is_string(ty) => Some(s.clone()),
+            Prepared::DateTime(s) if *ty == ColType::DateTime => Some(s.clone()),
+            Prepared::DateTime(s) if *ty == ColType::Date => s.get(..10).map(str::to_string),
+            _ => None,
+        }
+    };
+    let key = |s: &String| sort_key(ty, Some(s));
+    match c {
+        Compiled::Cmp {
+            col: c0,
+            op: CmpOp::Gt | CmpOp::Ge | CmpOp::Eq,
+            lit,
+        } if *c0 == col => canonical(lit),
+        Compiled::In {
+            col: c0,
+            list,
+            negated: false,
+        } if *c0 == col => {
+            let mut low: Option<String> = None;
+            for l in list {
+                let v = canonical(l)?;
+                if low.as_ref().is_none_or(|b| key(&v) < key(b)) {
+                    low = Some(v);
+                }
+            }
+            low
+        }
+        Compiled::And(a, b) => match (lower_bound(a, col, ty), lower_bound(b, col, ty)) {
+            (Some(x), Some(y)) => Some(if key(&x) >= key(&y) { x } else { y }),
+            (x, None) | (None, x) => x,
+        },
+        Compiled::Or(a, b) => {
+            let (x, y) = (lower_bound(a, col, ty)?, lower_bound(b, col, ty)?);
+            Some(if key(&x) <= key(&y) { x } else { y })
+        }
+        _ => None,
+    }
+}
+
 /// One ORDER BY key bound to a column.
 #[derive(Debug, Clone, Copy)]
 pub struct OrderKey {

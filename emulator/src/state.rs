@@ -149,8 +149,9 @@ pub struct Table {
     /// DUPLICATE tables: rows in insertion order.
     pub dup: Vec<Row>,
     pub load_count: u64,
-    /// Rows committed by loads and INSERT (their `NumberLoadedRows`, summed). Counted also when
-    /// rows are not stored (`store_rows = false`); not a count of distinct keys.
+    /// Rows committed by loads and INSERT since the table was created or truncated (their
+    /// `NumberLoadedRows`, summed). Counted also when rows are not stored (`store_rows = false`);
+    /// not a count of distinct keys.
     pub rows_committed: u64,
     /// A new value whenever the rows or the definition are replaced as a whole (DDL): the log
     /// then records the whole table instead of row operations.

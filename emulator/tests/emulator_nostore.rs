@@ -92,6 +92,28 @@ fn counts_instead_of_storing_with_the_same_answers() {
             );
             a.push((visible(&v), error_log(&v)));
         }
+        // enclosed / escaped fields, trimmed spaces, a skipped header, a columns mapping
+        let v = stream_load(
+            e,
+            "ns",
+            "t",
+            &[
+                ("label", "enc"),
+                ("column_separator", ","),
+                ("enclose", "\""),
+                ("escape", "\\"),
+                ("trim_space", "true"),
+                ("skip_header", "1"),
+                ("strict_mode", "true"),
+                ("max_filter_ratio", "1"),
+                (
+                    "columns",
+                    "id, s, tmp, bin = to_binary(tmp, 'hex'), nn = id",
+                ),
+            ],
+            b"id,s,bin\n40,\"a,b\" ,0aff\n41,\"x\\\"y\",zz\n42,\"toolong\",00\n43,ab,0a0b0c\n",
+        );
+        a.push((visible(&v), error_log(&v)));
         // the same label again
         let v = stream_load(
             e,
@@ -162,6 +184,10 @@ fn counts_instead_of_storing_with_the_same_answers() {
     let first = &answers[0][0].0;
     assert_eq!(first["NumberTotalRows"], 14, "{first}");
     assert_eq!(first["NumberLoadedRows"], 3, "{first}");
+    let enc = &answers[0][2].0;
+    assert_eq!(enc["Label"], "enc", "{enc}");
+    assert_eq!(enc["NumberTotalRows"], 4, "{enc}");
+    assert_eq!(enc["NumberLoadedRows"], 2, "{enc} {:?}", answers[0][2].1);
     let log = answers[1][0].1.clone().unwrap();
     for want in [
         "'128' is out of range for TINYINT",
@@ -201,6 +227,10 @@ fn counts_instead_of_storing_with_the_same_answers() {
     assert_eq!(counted.rows_committed("ns", "t"), Some(committed + 2));
     c.query_drop("DELETE FROM ns.t WHERE id = 100").unwrap();
     assert_eq!(c.affected_rows(), 0);
+    assert_eq!(
+        rows_text(&mut c, "SELECT COUNT(*) FROM ns.t"),
+        vec![vec![Some((committed + 2).to_string())]]
+    );
     // the HTTP view for out-of-process benchmarks
     let v: Value = http()
         .get(format!(
@@ -225,6 +255,12 @@ fn counts_instead_of_storing_with_the_same_answers() {
         .unwrap();
     assert_eq!(v["rows_committed"], committed, "{v}");
     assert!(v["rows"].is_array(), "{v}");
+    // TRUNCATE empties the count too
+    c.query_drop("TRUNCATE TABLE ns.t").unwrap();
+    assert_eq!(
+        rows_text(&mut c, "SELECT COUNT(*) FROM ns.t"),
+        vec![vec![Some("0".to_string())]]
+    );
 }
 
 #[test]

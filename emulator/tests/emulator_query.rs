@@ -392,6 +392,47 @@ fn keyset_pagination_over_a_composite_key() {
         last = seen.last().cloned();
     }
     assert_eq!(seen, expect);
+    // predicates that bound the first key column, and ones that do not
+    for (sql, want) in [
+        (
+            "a > 50 OR b = '9'",
+            vec![
+                (-3, "9"),
+                (9, "9"),
+                (10, "9"),
+                (100, "10"),
+                (100, "9"),
+                (100, "a"),
+                (100, "b"),
+            ],
+        ),
+        (
+            "a >= 10 AND a IN (9, 10, 11)",
+            vec![(10, "10"), (10, "9"), (10, "a"), (10, "b")],
+        ),
+        ("a IN (100, 9) AND b = 'a'", vec![(9, "a"), (100, "a")]),
+        ("a = 10 AND b > 'a' OR a > 10 AND b < '10'", vec![(10, "b")]),
+        ("a > 9.5 AND b = 'b'", vec![(10, "b"), (100, "b")]),
+        (
+            "b = 'b' AND a >= -3",
+            vec![(-3, "b"), (9, "b"), (10, "b"), (100, "b")],
+        ),
+    ] {
+        let got: Vec<(i64, String)> = q(
+            &mut c,
+            &format!("SELECT a, b FROM qp.t WHERE {sql} ORDER BY a, b"),
+        )
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].as_ref().unwrap().parse().unwrap(),
+                r[1].clone().unwrap(),
+            )
+        })
+        .collect();
+        let want: Vec<(i64, String)> = want.into_iter().map(|(a, b)| (a, b.to_string())).collect();
+        assert_eq!(got, want, "{sql}");
+    }
     // counts and bounds of a range
     assert_eq!(
         q(

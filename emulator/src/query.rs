@@ -2,12 +2,13 @@
 //! StarRocks' comparison types, ORDER BY, aggregates, and the MySQL result-set column types.
 //!
 //! Modelled on StarRocks' FE analyzer (newest stored sources; not verified on a cluster):
-//! - comparison type of `column op literal` (`sql/analyzer/TypeManager.getCompatibleTypeForBinary`,
-//!   `analysis/BinaryPredicate.getCmpType`): `=` / `!=` between a string and an exact number
-//!   (integer, DECIMAL, LARGEINT) compare as strings; DATE/DATETIME against a string (or a date)
-//!   compare as DATETIME; VARCHAR with VARCHAR as strings (byte order); integers and DECIMALs
-//!   with integer/decimal literals exactly; everything else as DOUBLE. IN lists use the range
-//!   rule (`getCompatibleTypeForBetweenAndIn` → `getCmpType`, no string special case). A literal
+//! - comparison type of `column op literal` (`sql/common/TypeManager.getCompatibleTypeForBinary`;
+//!   older versions `analysis/BinaryPredicate.getCmpType`): `=` / `!=` between a string and an
+//!   exact number (integer, DECIMAL, LARGEINT) compare as strings (`getEquivalenceBaseType`,
+//!   session `cbo_eq_base_type` default); DATE/DATETIME against a string (or a date) compare as
+//!   DATETIME; VARCHAR with VARCHAR as strings (byte order); integers and DECIMALs with
+//!   integer/decimal literals exactly; everything else as DOUBLE. IN lists follow the `=` rule
+//!   (`getCompatibleTypeForBetweenAndIn`, not BETWEEN: the same string special case). A literal
 //!   that does not convert to the comparison type makes the comparison NULL.
 //! - NULL: three-valued logic; `col op NULL` is NULL.
 //! - ORDER BY: `NULLS FIRST` by default for ASC, `NULLS LAST` for DESC
@@ -84,7 +85,7 @@ fn is_string(ty: &ColType) -> bool {
 }
 
 /// Prepare `lit` for comparisons with a column of type `ty`. `string_eq`: the comparison is
-/// `=` / `!=` (not a range and not IN).
+/// `=`, `!=` or IN (not a range).
 fn prepare(ty: &ColType, lit: &Lit, string_eq: bool, col: &str) -> Result<Prepared, SqlError> {
     let lit = match lit {
         Lit::Null => return Ok(Prepared::Null),
@@ -158,7 +159,7 @@ pub fn compile(def: &TableDef, p: &Pred) -> Result<Compiled, SqlError> {
             let i = col_index(def, col)?;
             let list = list
                 .iter()
-                .map(|l| prepare(&def.columns[i].ty, l, false, col))
+                .map(|l| prepare(&def.columns[i].ty, l, true, col))
                 .collect::<Result<_, _>>()?;
             Compiled::In {
                 col: i,

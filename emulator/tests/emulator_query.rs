@@ -230,6 +230,12 @@ fn where_comparisons_use_the_column_type() {
         [2, 3]
     );
     assert!(ids(&mut c, "SELECT id FROM qw.t WHERE i NOT IN (9, NULL)").is_empty());
+    // IN compares an exact number with strings as strings, like `=`
+    assert!(ids(&mut c, "SELECT id FROM qw.t WHERE d IN ('9.5')").is_empty());
+    assert_eq!(
+        ids(&mut c, "SELECT id FROM qw.t WHERE d IN ('9.500', '1')"),
+        [1]
+    );
     assert_eq!(ids(&mut c, "SELECT id FROM qw.t WHERE i IN (9, NULL)"), [1]);
     // BOOLEAN, DOUBLE, VARBINARY by bytes
     assert_eq!(

@@ -8,7 +8,7 @@
 use crate::analyze;
 use crate::faults::{FaultKind, Target};
 use crate::sql::{self, AlterOp, SelItem, Select, SqlError, Stmt, TableName};
-use crate::state::{Shared, Table};
+use crate::state::{Row, Shared, Table};
 use crate::types::sort_key;
 use sha1::{Digest, Sha1};
 use std::io::{Read, Write};
@@ -59,13 +59,31 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
+/// MySQL packet framing. Written packets are buffered and sent in one write when the next
+/// command is read (or the connection ends), so a result set is one TCP send.
 struct PacketIo {
     s: TcpStream,
     seq: u8,
+    pending: Vec<u8>,
+}
+
+impl Drop for PacketIo {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
 }
 
 impl PacketIo {
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let r = self.s.write_all(&self.pending);
+        self.pending.clear();
+        r
+    }
     fn read(&mut self) -> std::io::Result<Vec<u8>> {
+        self.flush()?;
         let mut out = Vec::new();
         loop {
             let mut h = [0u8; 4];
@@ -97,14 +115,26 @@ impl PacketIo {
                 self.seq = self.seq.wrapping_add(1);
             }
         }
-        self.s.write_all(&buf)
+        self.pending.extend_from_slice(&buf);
+        if self.pending.len() > 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
     }
     fn ok(&mut self, affected: u64) -> std::io::Result<()> {
+        self.ok_info(affected, "")
+    }
+    /// OK packet with an info message (StarRocks puts a DML's label, status and txn id there).
+    fn ok_info(&mut self, affected: u64, info: &str) -> std::io::Result<()> {
         let mut p = vec![0u8];
         lenenc_int(&mut p, affected);
         lenenc_int(&mut p, 0);
         p.extend_from_slice(&STATUS_AUTOCOMMIT.to_le_bytes());
         p.extend_from_slice(&0u16.to_le_bytes());
+        if !info.is_empty() {
+            // MySQL's `net_send_ok` writes the info as a length-encoded string.
+            lenenc_str(&mut p, info.as_bytes());
+        }
         self.write(&p)
     }
     fn err(&mut self, e: &SqlError) -> std::io::Result<()> {
@@ -136,24 +166,29 @@ impl PacketIo {
             lenenc_str(&mut c, name.as_bytes());
             lenenc_str(&mut c, name.as_bytes());
             c.push(0x0c);
-            let (charset, ty, len): (u16, u8, u32) = match kind {
-                ColKind::Int => (63, 8, 20),
-                ColKind::Text => (33, 0xFD, 65533),
-            };
-            c.extend_from_slice(&charset.to_le_bytes());
-            c.extend_from_slice(&len.to_le_bytes());
-            c.push(ty);
+            let m = kind.mysql();
+            c.extend_from_slice(&m.charset.to_le_bytes());
+            c.extend_from_slice(&m.len.to_le_bytes());
+            c.push(m.code);
             c.extend_from_slice(&0u16.to_le_bytes());
-            c.push(0);
+            c.push(m.decimals);
             c.extend_from_slice(&[0, 0]);
             self.write(&c)?;
         }
         self.eof()?;
+        let hex: Vec<bool> = rs.cols.iter().map(|(_, k)| k.mysql().hex_bytes).collect();
         for row in &rs.rows {
             let mut r = Vec::new();
-            for v in row {
+            for (i, v) in row.iter().enumerate() {
                 match v {
                     None => r.push(0xFB),
+                    // VARBINARY is stored as hex text and sent as its bytes.
+                    Some(s) if hex.get(i) == Some(&true) => {
+                        let b: Vec<u8> = (0..s.len() / 2)
+                            .filter_map(|j| u8::from_str_radix(s.get(2 * j..2 * j + 2)?, 16).ok())
+                            .collect();
+                        lenenc_str(&mut r, &b)
+                    }
                     Some(s) => lenenc_str(&mut r, s.as_bytes()),
                 }
             }
@@ -245,7 +280,12 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|_| "127.0.0.1".into());
-    let mut io = PacketIo { s: stream, seq: 0 };
+    let _ = stream.set_nodelay(true);
+    let mut io = PacketIo {
+        s: stream,
+        seq: 0,
+        pending: Vec::new(),
+    };
     let conn_id = CONN_ID.fetch_add(1, Ordering::SeqCst);
     let scramble = make_scramble();
     // HandshakeV10
@@ -380,6 +420,7 @@ fn handle_conn(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                 let q = String::from_utf8_lossy(&pkt[1..]).to_string();
                 match run_query(&shared, &mut session, &q) {
                     Ok(Reply::Ok(n)) => io.ok(n)?,
+                    Ok(Reply::OkInfo(n, info)) => io.ok_info(n, &info)?,
                     Ok(Reply::Rows(rs)) => io.result_set(&rs)?,
                     Err(e) => io.err(&e)?,
                 }
@@ -404,8 +445,28 @@ pub struct Session {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ColKind {
+    /// BIGINT (counts, numeric variables).
     Int,
+    /// VARCHAR.
     Text,
+    /// As StarRocks describes a value of a column type (`query::mysql_col`).
+    Mysql(crate::query::MysqlCol),
+}
+
+impl ColKind {
+    fn mysql(&self) -> crate::query::MysqlCol {
+        match self {
+            ColKind::Int => crate::query::MysqlCol {
+                code: crate::query::MYSQL_TYPE_LONGLONG,
+                charset: 63,
+                len: 20,
+                decimals: 0,
+                hex_bytes: false,
+            },
+            ColKind::Text => crate::query::varchar_col(false),
+            ColKind::Mysql(m) => *m,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -416,6 +477,8 @@ pub struct ResultSet {
 
 pub enum Reply {
     Ok(u64),
+    /// OK with affected rows and an info message.
+    OkInfo(u64, String),
     Rows(ResultSet),
 }
 
@@ -430,6 +493,7 @@ pub fn run_query(shared: &Shared, session: &mut Session, q: &str) -> Result<Repl
             | Stmt::Truncate(_)
             | Stmt::Alter { .. }
             | Stmt::Insert { .. }
+            | Stmt::Delete { .. }
     );
     if is_ddl {
         if let Some(f) = shared.faults().take(Target::Ddl) {
@@ -502,7 +566,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                     ..Default::default()
                 },
             );
-            shared.persist_db(&st, &name);
+            shared.persist_db(&mut st, &name);
             Ok(Reply::Ok(1))
         }
         Stmt::DropDb { name, if_exists } => {
@@ -517,7 +581,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                     format!("Can't drop database '{name}'; database doesn't exist"),
                 ));
             }
-            shared.persist_db(&st, &name);
+            shared.persist_db(&mut st, &name);
             if session.db.as_deref() == Some(&name) {
                 session.db = None;
             }
@@ -550,7 +614,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 ));
             }
             db.tables.insert(def.name.clone(), Table::new(def));
-            shared.persist_db(&st, &dbn);
+            shared.persist_db(&mut st, &dbn);
             Ok(Reply::Ok(0))
         }
         Stmt::DropTable { table, if_exists } => {
@@ -567,7 +631,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                     format!("Unknown table '{}'", table.name),
                 ));
             }
-            shared.persist_db(&st, &dbn);
+            shared.persist_db(&mut st, &dbn);
             Ok(Reply::Ok(0))
         }
         Stmt::Truncate(table) => {
@@ -579,7 +643,8 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 .get_mut(&table.name)
                 .ok_or_else(|| unknown_table(&dbn, &table.name))?;
             t.set_rows(Vec::new());
-            shared.persist_db(&st, &dbn);
+            t.rows_committed = 0;
+            shared.persist_db(&mut st, &dbn);
             Ok(Reply::Ok(0))
         }
         Stmt::Alter { table, op } => {
@@ -645,7 +710,7 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                     op: Some(op),
                 });
             }
-            shared.persist_db(&st, &dbn);
+            shared.persist_db(&mut st, &dbn);
             Ok(Reply::Ok(0))
         }
         Stmt::ShowAlterColumn {
@@ -793,8 +858,13 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 .ok_or_else(|| unknown_table(&dbn, &table.name))?;
             let ops = insert_rows(t, columns, rows, &now)?;
             let n = ops.len() as u64;
-            t.apply(&ops);
-            shared.persist_db(&st, &dbn);
+            let ops = if shared.cfg.store_rows {
+                ops
+            } else {
+                Vec::new()
+            };
+            d.commit_rows(&table.name, ops, n, false, shared.rows_mode());
+            shared.persist_db(&mut st, &dbn);
             Ok(Reply::Ok(n))
         }
         Stmt::ShowTables(db, pat) => {
@@ -830,6 +900,11 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
         }
         Stmt::ShowBackends => Ok(show_backends(shared)),
         Stmt::Select(sel) => select(shared, session, sel),
+        Stmt::Delete {
+            table,
+            partition,
+            filter,
+        } => delete(shared, session, table, partition, filter),
     }
 }
 
@@ -1178,7 +1253,14 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
                     "now" | "current_timestamp" => (Some(now_text(shared)), ColKind::Text),
                     other => return Err(SqlError::unsupported(format!("function {other}()"))),
                 },
-                SelItem::Star | SelItem::Column(_) | SelItem::CountStar => {
+                SelItem::Star
+                | SelItem::Column(_)
+                | SelItem::CountStar
+                | SelItem::Count(_)
+                | SelItem::Min(_)
+                | SelItem::Max(_)
+                | SelItem::Hex(_)
+                | SelItem::CastVarchar(_) => {
                     return Err(SqlError::analysis("No tables used"));
                 }
             };
@@ -1199,89 +1281,356 @@ fn select(shared: &Shared, session: &Session, sel: Select) -> Result<Reply, SqlE
         .tables
         .get(&from.name)
         .ok_or_else(|| unknown_table(&dbn, &from.name))?;
-    if sel.items.iter().all(|(i, _)| *i == SelItem::CountStar) {
-        let n = t.row_count().to_string();
-        let cols = sel
-            .items
-            .iter()
-            .map(|(_, l)| (l.clone(), ColKind::Int))
-            .collect();
-        let row = sel.items.iter().map(|_| Some(n.clone())).collect();
-        return Ok(Reply::Rows(ResultSet {
-            cols,
-            rows: vec![row],
-        }));
+    select_table(shared, t, &sel)
+}
+
+/// SELECT from a table: WHERE, ORDER BY, LIMIT / OFFSET, projections (`*`, columns, `hex(c)`,
+/// `CAST(c AS VARCHAR)`) or aggregates (`COUNT(*)`, `COUNT(c)`, `MIN(c)`, `MAX(c)`), see
+/// `query.rs`. Without stored rows (`store_rows = false`) only `COUNT(*)` without WHERE answers
+/// (the committed row count).
+fn select_table(shared: &Shared, t: &Table, sel: &Select) -> Result<Reply, SqlError> {
+    use crate::query::{self, OrderKey};
+    let def = &t.def;
+    let count_only = sel.items.iter().all(|(i, _)| *i == SelItem::CountStar);
+    if !shared.cfg.store_rows {
+        if count_only && sel.filter.is_none() {
+            let n = t.rows_committed.to_string();
+            let cols = sel
+                .items
+                .iter()
+                .map(|(_, l)| (l.clone(), ColKind::Int))
+                .collect();
+            let row = sel.items.iter().map(|_| Some(n.clone())).collect();
+            let rows = if sel.limit == Some(0) || sel.offset.unwrap_or(0) > 0 {
+                vec![]
+            } else {
+                vec![row]
+            };
+            return Ok(Reply::Rows(ResultSet { cols, rows }));
+        }
+        return Err(SqlError::unsupported(
+            "reading rows: they are not stored (store_rows = false / --no-store); \
+             only SELECT COUNT(*) FROM t without WHERE answers (the committed row count)",
+        ));
     }
-    let mut proj: Vec<(usize, String)> = Vec::new();
-    for (item, label) in &sel.items {
-        match item {
-            SelItem::Star => {
-                for (i, c) in t.def.columns.iter().enumerate() {
-                    proj.push((i, c.name.clone()));
+    let filter = match &sel.filter {
+        Some(p) => Some(query::compile(def, p)?),
+        None => None,
+    };
+    let matches = |r: &Row| -> bool {
+        filter
+            .as_ref()
+            .is_none_or(|f| query::eval(f, def, r) == Some(true))
+    };
+    let aggregate = sel.items.iter().any(|(i, _)| i.is_aggregate());
+    if aggregate {
+        if let Some((i, _)) = sel.items.iter().find(|(i, _)| !i.is_aggregate()) {
+            return Err(SqlError::analysis(format!(
+                "'{}' must be an aggregate expression or appear in GROUP BY clause",
+                match i {
+                    SelItem::Column(c) | SelItem::Hex(c) | SelItem::CastVarchar(c) => c.clone(),
+                    other => format!("{other:?}"),
+                }
+            )));
+        }
+        let mut specs = Vec::new();
+        for (item, label) in &sel.items {
+            let spec = match item {
+                SelItem::CountStar => (None, 0u8),
+                SelItem::Count(c) => (Some(query::col_index(def, c)?), 0),
+                SelItem::Min(c) => (Some(query::col_index(def, c)?), 1),
+                SelItem::Max(c) => (Some(query::col_index(def, c)?), 2),
+                _ => unreachable!("all items are aggregates"),
+            };
+            specs.push((spec, label.clone()));
+        }
+        let mut counts = vec![0u64; specs.len()];
+        let mut best: Vec<Option<&str>> = vec![None; specs.len()];
+        for r in t.row_iter().filter(|r| matches(r)) {
+            for (k, ((col, kind), _)) in specs.iter().enumerate() {
+                let v = col.and_then(|c| r[c].as_deref());
+                match (col, kind) {
+                    (None, _) => counts[k] += 1,
+                    (Some(_), 0) => counts[k] += v.is_some() as u64,
+                    (Some(c), _) => {
+                        if let Some(v) = v {
+                            let ty = &def.columns[*c].ty;
+                            let better = match best[k] {
+                                None => true,
+                                Some(b) => {
+                                    let o = sort_key(ty, Some(v)).cmp(&sort_key(ty, Some(b)));
+                                    if *kind == 1 {
+                                        o.is_lt()
+                                    } else {
+                                        o.is_gt()
+                                    }
+                                }
+                            };
+                            if better {
+                                best[k] = Some(v);
+                            }
+                        }
+                    }
                 }
             }
-            SelItem::Column(c) => {
-                let i = t.def.col_index(c).ok_or_else(|| {
-                    SqlError::analysis(format!("Column '{c}' cannot be resolved"))
-                })?;
-                let l = if label.contains('.') || label.starts_with('`') {
-                    c.clone()
-                } else {
-                    label.clone()
-                };
-                proj.push((i, l));
+        }
+        let cols = specs
+            .iter()
+            .map(|((col, kind), l)| match (col, kind) {
+                (Some(c), 1 | 2) => (
+                    l.clone(),
+                    ColKind::Mysql(query::mysql_col(&def.columns[*c].ty)),
+                ),
+                _ => (l.clone(), ColKind::Int),
+            })
+            .collect();
+        let row: Vec<Option<String>> = specs
+            .iter()
+            .enumerate()
+            .map(|(k, ((_, kind), _))| match kind {
+                0 => Some(counts[k].to_string()),
+                _ => best[k].map(|s| s.to_string()),
+            })
+            .collect();
+        let rows = if sel.limit == Some(0) || sel.offset.unwrap_or(0) > 0 {
+            vec![]
+        } else {
+            vec![row]
+        };
+        return Ok(Reply::Rows(ResultSet { cols, rows }));
+    }
+    // Projection: (column index, label, how the value is shown).
+    enum Show {
+        Value,
+        Hex,
+        Varchar,
+    }
+    let mut proj: Vec<(usize, String, Show)> = Vec::new();
+    for (item, label) in &sel.items {
+        let plain = |c: &str| {
+            if label.contains('.') || label.starts_with('`') {
+                c.to_string()
+            } else {
+                label.clone()
+            }
+        };
+        match item {
+            SelItem::Star => {
+                for (i, c) in def.columns.iter().enumerate() {
+                    proj.push((i, c.name.clone(), Show::Value));
+                }
+            }
+            SelItem::Column(c) => proj.push((query::col_index(def, c)?, plain(c), Show::Value)),
+            SelItem::Hex(c) => proj.push((query::col_index(def, c)?, label.clone(), Show::Hex)),
+            SelItem::CastVarchar(c) => {
+                proj.push((query::col_index(def, c)?, label.clone(), Show::Varchar))
             }
             _ => {
                 return Err(SqlError::unsupported(
-                    "this SELECT list with FROM (use *, columns, or COUNT(*))",
+                    "this SELECT list with FROM (use *, columns, hex(c), CAST(c AS VARCHAR), COUNT(*), COUNT(c), MIN(c), MAX(c))",
                 ))
             }
         }
     }
-    let mut rows = t.all_rows();
-    if !sel.order_by.is_empty() {
-        let mut keys = Vec::new();
-        for (c, desc) in &sel.order_by {
-            let i = t
-                .def
-                .col_index(c)
-                .ok_or_else(|| SqlError::analysis(format!("Column '{c}' cannot be resolved")))?;
-            keys.push((i, *desc));
-        }
-        let cols = &t.def.columns;
-        rows.sort_by(|a, b| {
-            for (i, desc) in &keys {
-                let ka = sort_key(&cols[*i].ty, a[*i].as_deref());
-                let kb = sort_key(&cols[*i].ty, b[*i].as_deref());
-                let o = if *desc { kb.cmp(&ka) } else { ka.cmp(&kb) };
-                if o != std::cmp::Ordering::Equal {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
+    let mut keys = Vec::new();
+    for (k, (c, desc)) in sel.order_by.iter().enumerate() {
+        let col = query::col_index(def, c)?;
+        let nulls_first = sel.order_nulls.get(k).copied().flatten().unwrap_or(!desc);
+        keys.push(OrderKey {
+            col,
+            desc: *desc,
+            nulls_first,
         });
     }
-    if let Some(l) = sel.limit {
-        rows.truncate(l as usize);
+    let offset = sel.offset.unwrap_or(0) as usize;
+    let want = sel.limit.map(|l| offset.saturating_add(l as usize));
+    // Rows already come in key order (PRIMARY/UNIQUE/AGGREGATE tables) when the ORDER BY is a
+    // prefix of the key, all in one direction with default NULL ordering: then stop early.
+    let key_idx = def.key_indexes();
+    let in_storage_order = keys.is_empty()
+        || (t.keyed()
+            && keys.len() <= key_idx.len()
+            && keys.iter().zip(&key_idx).all(|(k, i)| k.col == *i)
+            && keys
+                .iter()
+                .all(|k| k.desc == keys[0].desc && k.nulls_first != k.desc));
+    let mut picked: Vec<&Row> = Vec::new();
+    if in_storage_order {
+        let descending = keys.first().is_some_and(|k| k.desc);
+        // Ascending over a keyed table: start at the lowest first-key value the WHERE allows.
+        let start = match (&filter, key_idx.first()) {
+            (Some(f), Some(&k0)) if t.keyed() && !descending => {
+                query::lower_bound(f, k0, &def.columns[k0].ty)
+                    .map(|b| vec![sort_key(&def.columns[k0].ty, Some(&b))])
+            }
+            _ => None,
+        };
+        let it: Box<dyn Iterator<Item = &Row>> = match (descending, start) {
+            (true, _) if t.keyed() => Box::new(t.keyed.values().rev()),
+            (true, _) => Box::new(t.dup.iter().rev()),
+            (false, Some(from)) => Box::new(t.keyed.range(from..).map(|(_, r)| r)),
+            (false, None) => t.row_iter(),
+        };
+        for r in it.filter(|r| matches(r)) {
+            if want.is_some_and(|w| picked.len() >= w) {
+                break;
+            }
+            picked.push(r);
+        }
+    } else {
+        picked = t.row_iter().filter(|r| matches(r)).collect();
+        picked.sort_by(|a, b| query::cmp_rows(def, &keys, a, b));
+        if let Some(w) = want {
+            picked.truncate(w);
+        }
     }
+    let picked = picked.get(offset.min(picked.len())..).unwrap_or(&[]);
     let cols = proj
         .iter()
-        .map(|(i, l)| {
-            (
-                l.clone(),
-                if t.def.columns[*i].ty.is_integer() {
-                    ColKind::Int
-                } else {
-                    ColKind::Text
-                },
-            )
+        .map(|(i, l, show)| {
+            let ty = &def.columns[*i].ty;
+            let kind = match show {
+                Show::Value => ColKind::Mysql(query::mysql_col(ty)),
+                Show::Hex => ColKind::Mysql(query::varchar_col(false)),
+                Show::Varchar => ColKind::Mysql(query::varchar_col(query::mysql_col(ty).hex_bytes)),
+            };
+            (l.clone(), kind)
         })
         .collect();
-    let rows = rows
-        .into_iter()
-        .map(|r| proj.iter().map(|(i, _)| r[*i].clone()).collect())
+    let rows = picked
+        .iter()
+        .map(|r| {
+            proj.iter()
+                .map(|(i, _, show)| {
+                    let v = r[*i].as_deref()?;
+                    Some(match show {
+                        Show::Hex => query::hex_of(&def.columns[*i].ty, v),
+                        _ => v.to_string(),
+                    })
+                })
+                .collect()
+        })
         .collect();
     Ok(Reply::Rows(ResultSet { cols, rows }))
+}
+
+/// A DELETE statement: StarRocks' rules per table type (see `query.rs`); every matching row goes
+/// (all duplicates on DUPLICATE tables), atomically, as one VISIBLE transaction with a label
+/// `delete_...` (FE `DeleteMgr.createJob` for DUPLICATE/UNIQUE/AGGREGATE tables:
+/// `"delete_" + UUID`; PRIMARY KEY tables run it as DML, `MetaUtils.genDeleteLabel`:
+/// `"delete_" + DebugUtil.printId(executionId)`). Not counted in `load_count`. The OK packet's
+/// info is `{'label':'...', 'status':'VISIBLE', 'txnId':'N'}` (`DeleteJob.commit`); affected rows
+/// are the deleted rows on PRIMARY KEY tables, 0 otherwise.
+fn delete(
+    shared: &Shared,
+    session: &Session,
+    table: TableName,
+    partition: Option<String>,
+    filter: Option<sql::Pred>,
+) -> Result<Reply, SqlError> {
+    use crate::query;
+    let dbn = resolve_db(session, &table)?;
+    let now = shared.now_ms();
+    let mut st = shared.lock();
+    let (primary, keyed) = {
+        let d = st.dbs.get(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+        let t = d
+            .tables
+            .get(&table.name)
+            .ok_or_else(|| unknown_table(&dbn, &table.name))?;
+        (t.def.keys_type == sql::KeysType::Primary, t.keyed())
+    };
+    // DeleteAnalyzer.analyze / analyzeNonPrimaryKey
+    if partition.is_some() {
+        return Err(if primary {
+            SqlError::analysis("Delete for primary key table do not support specifying partitions")
+        } else {
+            SqlError::unsupported("DELETE ... PARTITION (partitions are not modelled)")
+        });
+    }
+    let Some(filter) = filter else {
+        return Err(SqlError::analysis(if primary {
+            "Delete must specify where clause to prevent full table delete"
+        } else {
+            "Where clause is not set"
+        }));
+    };
+    let matched: Vec<Row> = {
+        let t = &st.dbs[&dbn].tables[&table.name];
+        let compiled = if primary {
+            query::compile(&t.def, &filter)?
+        } else {
+            match query::compile_delete_conditions(&t.def, &filter)? {
+                Some(c) => c,
+                // `col = NULL` / `col IN (NULL)`: nothing to delete, no transaction.
+                None => return Ok(Reply::Ok(0)),
+            }
+        };
+        let mut rows: Vec<Row> = t
+            .row_iter()
+            .filter(|r| query::eval(&compiled, &t.def, r) == Some(true))
+            .cloned()
+            .collect();
+        if !keyed {
+            // One delete op per distinct row removes all its duplicates.
+            let mut seen = std::collections::HashSet::new();
+            rows.retain(|r| seen.insert(r.clone()));
+        }
+        rows
+    };
+    let deleted = if keyed {
+        matched.len() as u64
+    } else {
+        let t = &st.dbs[&dbn].tables[&table.name];
+        let set: std::collections::HashSet<&Row> = matched.iter().collect();
+        t.dup.iter().filter(|r| set.contains(r)).count() as u64
+    };
+    let id = st.alloc_txn_id();
+    let label = delete_label(shared, primary, id);
+    let mut txn = crate::load::new_txn(id, &label, &table.name, false, now, 0);
+    txn.state = crate::state::TxnState::Visible;
+    txn.total_rows = deleted;
+    txn.loaded_rows = deleted;
+    let ops = matched
+        .into_iter()
+        .map(|row| crate::state::RowOp {
+            delete: true,
+            row,
+            present: None,
+        })
+        .collect();
+    let mode = shared.rows_mode();
+    let d = st.dbs.get_mut(&dbn).ok_or_else(|| unknown_db(&dbn))?;
+    d.txns.insert(label.clone(), txn);
+    d.commit_rows(&table.name, ops, 0, false, mode);
+    shared.persist_db(&mut st, &dbn);
+    let info = format!("{{'label':'{label}', 'status':'VISIBLE', 'txnId':'{id}'}}");
+    Ok(Reply::OkInfo(if primary { deleted } else { 0 }, info))
+}
+
+/// `delete_<uuid>` (DUPLICATE/UNIQUE/AGGREGATE) or `delete_<hi>-<lo>` (PRIMARY KEY, a query id
+/// printed by `DebugUtil.printId`), from a hash of the clock and the transaction id.
+fn delete_label(shared: &Shared, primary: bool, id: u64) -> String {
+    let mut h = Sha1::new();
+    h.update(shared.now_ms().to_le_bytes());
+    h.update(id.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let d = h.finalize();
+    let hi = u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+    let lo = u64::from_be_bytes([d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]]);
+    if primary {
+        format!("delete_{hi:x}-{lo:x}")
+    } else {
+        let x = format!("{hi:016x}{lo:016x}");
+        format!(
+            "delete_{}-{}-4{}-{}-{}",
+            &x[0..8],
+            &x[8..12],
+            &x[13..16],
+            &x[16..20],
+            &x[20..32]
+        )
+    }
 }
 
 #[cfg(test)]

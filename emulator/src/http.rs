@@ -193,9 +193,11 @@ impl Conn {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
         out.push_str("\r\n");
+        // One write for head and body (no small-write delay between them).
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(body);
         let mut s = self.stream();
-        s.write_all(out.as_bytes())?;
-        s.write_all(body)?;
+        s.write_all(&bytes)?;
         s.flush()
     }
 

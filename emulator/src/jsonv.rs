@@ -29,6 +29,7 @@
 //! round-trip form (`1.5`, `1.0`, `1e+21`). The exact double formatting and key order of a real
 //! cluster were not verified.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Largest JSON text `parse_json_or_string` accepts (`kJSONLengthLimit = 16 << 20`).
@@ -266,19 +267,327 @@ pub fn parse_stream(b: &[u8]) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
+/// A field value of a JSON record as a load reads it, borrowed from the body where possible (the
+/// streaming reader builds no tree for a record).
+#[derive(Debug, Clone)]
+pub enum JVal<'a> {
+    Null,
+    Bool(bool),
+    /// Raw number token.
+    Num(&'a str),
+    Str(Cow<'a, str>),
+    /// An array or object: its raw (validated) text.
+    Raw(&'a [u8]),
+    /// A value of a parsed tree (loads with `json_root` / `jsonpaths`).
+    Tree(&'a Tok),
+}
+
+impl<'a> JVal<'a> {
+    pub fn is_null(&self) -> bool {
+        matches!(self, JVal::Null | JVal::Tree(Tok::Null))
+    }
+    /// An array or an object.
+    pub fn is_container(&self) -> bool {
+        matches!(
+            self,
+            JVal::Raw(_) | JVal::Tree(Tok::Arr(_)) | JVal::Tree(Tok::Obj(_))
+        )
+    }
+    /// VARCHAR text of the field (`formats/json/binary_column.cpp` `add_binary_column`): strings
+    /// without quotes, numbers as their raw token, booleans as `1`/`0`, arrays/objects minified;
+    /// `None` for null.
+    pub fn text(&self) -> Option<Cow<'a, str>> {
+        match self {
+            JVal::Null => None,
+            JVal::Bool(b) => Some(Cow::Borrowed(if *b { "1" } else { "0" })),
+            JVal::Num(n) => Some(Cow::Borrowed(n)),
+            JVal::Str(s) => Some(s.clone()),
+            JVal::Raw(span) => Some(Cow::Owned(minify_span(span))),
+            JVal::Tree(t) => match t {
+                Tok::Null => None,
+                Tok::Bool(b) => Some(Cow::Borrowed(if *b { "1" } else { "0" })),
+                Tok::Num(n) => Some(Cow::Borrowed(n.as_str())),
+                Tok::Str(s) => Some(Cow::Borrowed(s.as_str())),
+                other => Some(Cow::Owned(other.minified())),
+            },
+        }
+    }
+    /// Convert to a JSON-type value; numbers per `mode`.
+    pub fn to_j(&self, mode: NumMode) -> Result<J, String> {
+        match self {
+            JVal::Null => Ok(J::Null),
+            JVal::Bool(b) => Ok(J::Bool(*b)),
+            JVal::Num(n) => number(n, mode),
+            JVal::Str(s) => Ok(J::Str(s.to_string())),
+            JVal::Raw(span) => parse_document(span)?.to_j(mode),
+            JVal::Tree(t) => t.to_j(mode),
+        }
+    }
+}
+
+/// Minified text of a validated array/object span.
+pub fn minify_span(span: &[u8]) -> String {
+    match parse_document(span) {
+        Ok(t) => t.minified(),
+        Err(_) => String::from_utf8_lossy(span).to_string(),
+    }
+}
+
+/// The callback of [`scan_records`]: a record's raw text and, when it is an object, its fields
+/// (in document order; duplicate keys kept).
+pub type OnRecord<'f, 'a> = dyn FnMut(&'a [u8], Option<&[(Cow<'a, str>, JVal<'a>)]>) + 'f;
+
+/// Stream the records of a JSON load body without building a tree: each top-level document (a
+/// body may hold several, whitespace-separated) is one record, or with `strip_outer_array`
+/// each element of a top-level array. Checks exactly what parsing the whole body does: a
+/// syntax error anywhere fails the body ("invalid JSON"), and wins over a document of the wrong
+/// shape (an array without `strip_outer_array`, or a non-array with it), which fails the body
+/// with the message `shape_error` gives. Records are passed to `f` as they are read; when an
+/// error is returned, the caller discards what `f` saw.
+pub fn scan_records<'a>(
+    b: &'a [u8],
+    strip_outer_array: bool,
+    f: &mut OnRecord<'_, 'a>,
+) -> Result<(), ScanError> {
+    let mut p = Parser { b, i: 0 };
+    let mut fields: Vec<(Cow<'a, str>, JVal<'a>)> = Vec::new();
+    let mut shape: Option<&'static str> = None;
+    loop {
+        p.ws();
+        if p.i >= b.len() {
+            break;
+        }
+        let is_arr = b[p.i] == b'[';
+        if strip_outer_array && is_arr && shape.is_none() {
+            p.i += 1;
+            p.ws();
+            if b.get(p.i) == Some(&b']') {
+                p.i += 1;
+                continue;
+            }
+            loop {
+                p.ws();
+                p.record(&mut fields, f).map_err(ScanError::Syntax)?;
+                p.ws();
+                match b.get(p.i) {
+                    Some(b',') => p.i += 1,
+                    Some(b']') => {
+                        p.i += 1;
+                        break;
+                    }
+                    _ => return Err(ScanError::Syntax(p.err_text("expected ',' or ']'"))),
+                }
+            }
+        } else if strip_outer_array || is_arr || shape.is_some() {
+            // Wrong shape: the body fails, but a syntax error later on still wins.
+            if shape.is_none() {
+                shape = Some(if is_arr {
+                    "JSON data is an array, strip_outer_array must be set true"
+                } else {
+                    "JSON data is not an array-object, strip_outer_array must be set false"
+                });
+            }
+            p.skip_value(0).map_err(ScanError::Syntax)?;
+        } else {
+            p.record(&mut fields, f).map_err(ScanError::Syntax)?;
+        }
+    }
+    match shape {
+        Some(m) => Err(ScanError::Shape(m.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Why [`scan_records`] failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanError {
+    /// Not valid JSON (message with the byte position).
+    Syntax(String),
+    /// Valid JSON of the wrong shape for `strip_outer_array`.
+    Shape(String),
+}
+
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn ws(&mut self) {
         while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
             self.i += 1;
         }
     }
     fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.i))
+        Err(self.err_text(what))
+    }
+    fn err_text(&self, what: &str) -> String {
+        format!("{what} at byte {}", self.i)
+    }
+    /// One record of [`scan_records`]: an object's fields are collected into `fields` (reused
+    /// between records), anything else is passed as a non-object.
+    fn record(
+        &mut self,
+        fields: &mut Vec<(Cow<'a, str>, JVal<'a>)>,
+        f: &mut OnRecord<'_, 'a>,
+    ) -> Result<(), String> {
+        let start = self.i;
+        if self.b.get(self.i) != Some(&b'{') {
+            self.skip_value(1)?;
+            f(&self.b[start..self.i], None);
+            return Ok(());
+        }
+        fields.clear();
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                if self.b.get(self.i) != Some(&b'"') {
+                    return self.err("expected a string key");
+                }
+                let k = self.string_cow()?;
+                self.ws();
+                if self.b.get(self.i) != Some(&b':') {
+                    return self.err("expected ':'");
+                }
+                self.i += 1;
+                self.ws();
+                let v = self.field_value()?;
+                fields.push((k, v));
+                self.ws();
+                match self.b.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b'}') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return self.err("expected ',' or '}'"),
+                }
+            }
+        }
+        f(&self.b[start..self.i], Some(fields));
+        Ok(())
+    }
+    /// A field value without building a tree for arrays/objects (validated, kept as text).
+    fn field_value(&mut self) -> Result<JVal<'a>, String> {
+        match self.b.get(self.i) {
+            Some(b'{') | Some(b'[') => {
+                let start = self.i;
+                self.skip_value(1)?;
+                Ok(JVal::Raw(&self.b[start..self.i]))
+            }
+            Some(b'"') => Ok(JVal::Str(self.string_cow()?)),
+            Some(b't') => self.lit("true", Tok::Bool(true)).map(|_| JVal::Bool(true)),
+            Some(b'f') => self
+                .lit("false", Tok::Bool(false))
+                .map(|_| JVal::Bool(false)),
+            Some(b'n') => self.lit("null", Tok::Null).map(|_| JVal::Null),
+            Some(c) if *c == b'-' || c.is_ascii_digit() => {
+                let start = self.i;
+                self.num_end()?;
+                // The token is ASCII digits, sign, '.', 'e'.
+                Ok(JVal::Num(
+                    std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0"),
+                ))
+            }
+            Some(_) => self.err("unexpected character"),
+            None => self.err("unexpected end of input"),
+        }
+    }
+    /// Validate one value (as [`Parser::value`] does) without building it.
+    fn skip_value(&mut self, depth: usize) -> Result<(), String> {
+        if depth > 1024 {
+            return self.err("nesting too deep");
+        }
+        match self.b.get(self.i) {
+            None => self.err("unexpected end of input"),
+            Some(b'{') => {
+                self.i += 1;
+                self.ws();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    if self.b.get(self.i) != Some(&b'"') {
+                        return self.err("expected a string key");
+                    }
+                    self.string_cow()?;
+                    self.ws();
+                    if self.b.get(self.i) != Some(&b':') {
+                        return self.err("expected ':'");
+                    }
+                    self.i += 1;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return self.err("expected ',' or '}'"),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return self.err("expected ',' or ']'"),
+                    }
+                }
+            }
+            Some(b'"') => self.string_cow().map(|_| ()),
+            Some(b't') => self.lit("true", Tok::Null).map(|_| ()),
+            Some(b'f') => self.lit("false", Tok::Null).map(|_| ()),
+            Some(b'n') => self.lit("null", Tok::Null).map(|_| ()),
+            Some(c) if *c == b'-' || c.is_ascii_digit() => self.num_end(),
+            Some(_) => self.err("unexpected character"),
+        }
+    }
+    /// A string, borrowed from the input when it holds no escape.
+    fn string_cow(&mut self) -> Result<Cow<'a, str>, String> {
+        let start = self.i + 1;
+        let mut j = start;
+        while j < self.b.len() {
+            match self.b[j] {
+                b'"' => {
+                    return match std::str::from_utf8(&self.b[start..j]) {
+                        Ok(s) => {
+                            self.i = j + 1;
+                            Ok(Cow::Borrowed(s))
+                        }
+                        Err(_) => {
+                            self.i = j;
+                            self.err("invalid UTF-8 in string")
+                        }
+                    };
+                }
+                b'\\' => break,
+                c if c < 0x20 => break,
+                _ => j += 1,
+            }
+        }
+        self.string().map(Cow::Owned)
     }
     fn value(&mut self, depth: usize) -> Result<Tok, String> {
         if depth > 1024 {
@@ -359,6 +668,13 @@ impl Parser<'_> {
     }
     fn num(&mut self) -> Result<Tok, String> {
         let start = self.i;
+        self.num_end()?;
+        Ok(Tok::Num(
+            String::from_utf8_lossy(&self.b[start..self.i]).to_string(),
+        ))
+    }
+    /// Move past a number token, checking its grammar.
+    fn num_end(&mut self) -> Result<(), String> {
         if self.b.get(self.i) == Some(&b'-') {
             self.i += 1;
         }
@@ -392,9 +708,7 @@ impl Parser<'_> {
                 return self.err("invalid number");
             }
         }
-        Ok(Tok::Num(
-            String::from_utf8_lossy(&self.b[start..self.i]).to_string(),
-        ))
+        Ok(())
     }
     fn hex4(&mut self) -> Result<u32, String> {
         let h = self
@@ -496,6 +810,98 @@ mod tests {
             parse_json_or_string("[123456789012345678901234567890]").unwrap(),
             "[1.2345678901234568e+29]"
         );
+    }
+
+    /// The streaming reader sees the same records, fields and errors as parsing the whole body.
+    #[test]
+    fn scan_records_agrees_with_parse_stream() {
+        let bodies: &[&str] = &[
+            r#"[{"a":1,"b":"x\ny","c":[1,{"d":null}]},{"a":-2.5e3}]"#,
+            r#"{"a":1} {"a":2}"#,
+            r#"[]"#,
+            r#"[1, "s", [2], {"k": true}]"#,
+            r#"[{"a":1},]"#,
+            r#"[{"a":1}"#,
+            r#"{"a":01}"#,
+            r#"[{"a":"\ud800"}]"#,
+            r#"[{"a":1}] [{"b":2}]"#,
+            r#"{"a":1} [1]"#,
+            r#"[1] {"a":"#,
+            "",
+            "  \n ",
+            r#"{"é":"ü","a":{"x":[1,2,{"y":"z"}]}}"#,
+        ];
+        for strip in [false, true] {
+            for body in bodies {
+                let b = body.as_bytes();
+                // Reference: parse everything, then apply strip_outer_array.
+                let reference: Result<Vec<String>, String> = match parse_stream(b) {
+                    Err(e) => Err(format!("syntax {e}")),
+                    Ok(docs) => {
+                        let mut items = Vec::new();
+                        let mut err = None;
+                        for d in docs {
+                            match (strip, d) {
+                                (true, Tok::Arr(a)) => items.extend(a),
+                                (true, _) => {
+                                    err.get_or_insert("shape".to_string());
+                                }
+                                (false, Tok::Arr(_)) => {
+                                    err.get_or_insert("shape".to_string());
+                                }
+                                (false, d) => items.push(d),
+                            }
+                        }
+                        match err {
+                            Some(e) => Err(e),
+                            None => Ok(items.iter().map(|t| t.minified()).collect()),
+                        }
+                    }
+                };
+                let mut seen = Vec::new();
+                let got = scan_records(b, strip, &mut |span, fields| {
+                    let text = minify_span(span);
+                    if let Some(fields) = fields {
+                        let rebuilt: Vec<String> = fields
+                            .iter()
+                            .map(|(k, v)| {
+                                let j = match v {
+                                    JVal::Str(s) => quote(s),
+                                    JVal::Raw(r) => minify_span(r),
+                                    other => {
+                                        other.text().map(|t| t.to_string()).unwrap_or("null".into())
+                                    }
+                                };
+                                format!("{}:{}", quote(k), j)
+                            })
+                            .collect();
+                        assert_eq!(
+                            parse_document(span)
+                                .unwrap()
+                                .minified()
+                                .replace("true", "1")
+                                .replace("false", "0"),
+                            format!("{{{}}}", rebuilt.join(",")),
+                        );
+                    }
+                    seen.push(text);
+                })
+                .map(|_| seen)
+                .map_err(|e| match e {
+                    ScanError::Syntax(m) => format!("syntax {m}"),
+                    ScanError::Shape(_) => "shape".to_string(),
+                });
+                match (&reference, &got) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{body} strip={strip}"),
+                    (Err(a), Err(b)) => assert_eq!(
+                        a.starts_with("syntax"),
+                        b.starts_with("syntax"),
+                        "{body} strip={strip}: {a} vs {b}"
+                    ),
+                    _ => panic!("{body} strip={strip}: {reference:?} vs {got:?}"),
+                }
+            }
+        }
     }
 
     #[test]

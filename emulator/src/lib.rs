@@ -15,6 +15,8 @@ pub mod http;
 pub mod jsonv;
 pub mod load;
 pub mod parse;
+pub mod persist;
+pub mod query;
 pub mod sql;
 pub mod state;
 pub mod txn;
@@ -41,7 +43,7 @@ pub struct EmulatorConfig {
     pub backends: u32,
     /// What `SELECT current_version()` answers; version-dependent behaviour follows it.
     pub version: String,
-    /// Persist state here (one JSON file per database) and reload it on start.
+    /// Persist state here (per database a snapshot and an append-only log) and reload it on start.
     pub data_dir: Option<PathBuf>,
     /// Follower FE HTTP listeners (free ports): they redirect every transaction operation to
     /// the leader FE (`fe_http_addr`) and one-shot Stream Loads straight to a BE. Default 0.
@@ -52,6 +54,16 @@ pub struct EmulatorConfig {
     pub label_keep_max_num: usize,
     /// How long (emulator clock) a schema-change job runs before it finishes (default 1000 ms).
     pub alter_job_ms: u64,
+    /// Keep committed rows (default true). `false` is a benchmark mode: every load is parsed,
+    /// checked and counted exactly as before (auth, redirects, labels, transaction states,
+    /// strict mode, `NumberTotalRows` / `NumberLoadedRows`, error logs), but committed rows are
+    /// only counted per table (`rows_committed`), not stored; `rows()` is `None` and SELECT
+    /// answers only `COUNT(*)` (see the README).
+    pub store_rows: bool,
+    /// With `data_dir`: compact a database's log into a new snapshot once the log is larger than
+    /// this many bytes and larger than the snapshot (default 16 MiB). 0: write the whole snapshot
+    /// on every change (no log; for comparisons).
+    pub log_compact_bytes: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -69,6 +81,8 @@ impl Default for EmulatorConfig {
             label_keep_max_second: 259_200,
             label_keep_max_num: 1000,
             alter_job_ms: 1000,
+            store_rows: true,
+            log_compact_bytes: persist::DEFAULT_LOG_COMPACT_BYTES,
         }
     }
 }
@@ -179,10 +193,24 @@ impl Emulator {
     }
 
     /// Rows of `db.table` as text (NULL = None): key order for PRIMARY/UNIQUE/AGGREGATE tables,
-    /// insertion order for DUPLICATE tables. Only committed (COMMITTED/VISIBLE) data.
+    /// insertion order for DUPLICATE tables. Only committed (COMMITTED/VISIBLE) data. `None`
+    /// when the table does not exist, and always when rows are not stored (`store_rows = false`:
+    /// use [`Emulator::rows_committed`]).
     pub fn rows(&self, db: &str, table: &str) -> Option<Vec<Vec<Option<String>>>> {
+        if !self.shared.cfg.store_rows {
+            return None;
+        }
         let st = self.shared.lock();
         st.dbs.get(db)?.tables.get(table).map(|t| t.all_rows())
+    }
+
+    /// Rows committed into `db.table` by loads and INSERT since it was created or truncated
+    /// (their `NumberLoadedRows`, summed; PRIMARY KEY deletes and upserts of existing keys count
+    /// like new rows, DELETE statements do not count); counted whether or not rows are stored.
+    /// `None` when the table does not exist.
+    pub fn rows_committed(&self, db: &str, table: &str) -> Option<u64> {
+        let st = self.shared.lock();
+        st.dbs.get(db)?.tables.get(table).map(|t| t.rows_committed)
     }
 
     /// `SHOW CREATE TABLE` text of the stored definition.

@@ -292,7 +292,7 @@ pub fn abort_txn(shared: &Shared, db: &str, label: &str, reason: &str) {
         t.ops.clear();
         t.busy = false;
     }
-    shared.persist_db(&st, db);
+    shared.persist_db(&mut st, db);
 }
 
 /// Take a fault for `target`; a Delay fault is served here (sleep) and not returned.
@@ -403,12 +403,12 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
             t.reason = m.clone();
             let v = load_json(&t, "Fail", &m, None);
             d.txns.insert(label.clone(), t);
-            shared.persist_db(&st, db);
+            shared.persist_db(&mut st, db);
             drop(st);
             return finish_json(conn, v);
         }
         d.txns.insert(label.clone(), t);
-        shared.persist_db(&st, db);
+        shared.persist_db(&mut st, db);
         def
     };
     // Read the body.
@@ -437,7 +437,13 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         );
         return conn.drop_now();
     }
-    let parsed = parse::parse_body(&body, &params, &def, &now_text(shared));
+    let parsed = parse::parse_body(
+        &body,
+        &params,
+        &def,
+        &now_text(shared),
+        shared.cfg.store_rows,
+    );
     let mut st = shared.lock();
     let error_url = match &parsed {
         Ok(p) => error_log(shared, &mut st, be, &label, &p.rejected),
@@ -463,7 +469,7 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
             txn.state = TxnState::Aborted;
             txn.reason = msg.clone();
             let v = load_json(txn, "Fail", &msg, None);
-            shared.persist_db(&st, db);
+            shared.persist_db(&mut st, db);
             drop(st);
             return finish_json(conn, v);
         }
@@ -478,7 +484,7 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
     match &fault {
         Some(FaultKind::Http { code }) => {
             abort_with(txn, "injected HTTP error");
-            shared.persist_db(&st, db);
+            shared.persist_db(&mut st, db);
             drop(st);
             let _ = conn.respond(
                 *code,
@@ -491,7 +497,7 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         Some(FaultKind::Status { status, message }) => {
             abort_with(txn, message);
             let v = load_json(txn, status, message, None);
-            shared.persist_db(&st, db);
+            shared.persist_db(&mut st, db);
             drop(st);
             return finish_json(conn, v);
         }
@@ -499,7 +505,7 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
             let msg = "MEM_LIMIT_EXCEEDED: Memory of process exceed limit (injected by the StarRocks emulator)";
             abort_with(txn, msg);
             let v = load_json(txn, "Fail", msg, None);
-            shared.persist_db(&st, db);
+            shared.persist_db(&mut st, db);
             drop(st);
             return finish_json(conn, v);
         }
@@ -509,7 +515,7 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         let msg = "too many filtered rows";
         abort_with(txn, msg);
         let v = load_json(txn, "Fail", msg, None);
-        shared.persist_db(&st, db);
+        shared.persist_db(&mut st, db);
         drop(st);
         return finish_json(conn, v);
     }
@@ -537,11 +543,9 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         },
         None,
     );
-    if let Some(t) = d.tables.get_mut(table) {
-        t.apply(&parsed.ops);
-        t.load_count += 1;
-    }
-    shared.persist_db(&st, db);
+    let loaded = parsed.loaded();
+    d.commit_rows(table, parsed.ops, loaded, true, shared.rows_mode());
+    shared.persist_db(&mut st, db);
     drop(st);
     if matches!(fault, Some(FaultKind::DropAfterCommit)) {
         return conn.drop_now();
@@ -646,7 +650,9 @@ fn control(shared: &Shared, req: &Request, rest: &[String], mut conn: Conn) {
             match st.dbs.get(db).and_then(|d| d.tables.get(table)) {
                 Some(t) => Ok(
                     json!({"columns": t.def.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
-                    "rows": t.all_rows(), "load_count": t.load_count}),
+                    // null when rows are not stored (store_rows = false)
+                    "rows": if shared.cfg.store_rows { json!(t.all_rows()) } else { Value::Null },
+                    "load_count": t.load_count, "rows_committed": t.rows_committed}),
                 ),
                 None => Err(format!("no table {db}.{table}")),
             }

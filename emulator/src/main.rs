@@ -27,7 +27,8 @@ struct Args {
     /// What `SELECT current_version()` answers.
     #[arg(long, default_value = "3.3.2 emulator")]
     current_version: String,
-    /// Persist state (one JSON file per database) here and reload it on start.
+    /// Persist state here (per database a snapshot and an append-only log) and reload it on
+    /// start.
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
     /// Follower FE HTTP listeners (free ports) that redirect transaction operations to the
@@ -43,6 +44,14 @@ struct Args {
     /// Duration (ms of emulator clock) of a schema-change job.
     #[arg(long, default_value_t = 1000)]
     alter_job_ms: u64,
+    /// Benchmark mode: follow the protocol and check every row, but only count committed rows
+    /// per table instead of storing them (SELECT answers COUNT(*) only).
+    #[arg(long)]
+    no_store: bool,
+    /// With --data-dir: compact a database's log into a new snapshot once the log exceeds this
+    /// many bytes and the snapshot's size.
+    #[arg(long, default_value_t = starrocks_emulator::persist::DEFAULT_LOG_COMPACT_BYTES)]
+    log_compact_bytes: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,6 +69,8 @@ fn main() -> anyhow::Result<()> {
         label_keep_max_second: a.label_keep_max_second,
         label_keep_max_num: a.label_keep_max_num,
         alter_job_ms: a.alter_job_ms,
+        store_rows: !a.no_store,
+        log_compact_bytes: a.log_compact_bytes,
     })?;
     println!(
         "{}",

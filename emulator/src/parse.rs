@@ -18,11 +18,12 @@
 //!   KEY tables; partial update on other tables fails there too.
 
 use crate::http::Request;
-use crate::jsonv::{self, NumMode, Tok};
+use crate::jsonv::{self, JVal, NumMode, ScanError, Tok};
 use crate::sql::{KeysType, TableDef};
 use crate::state::{RowOp, Table};
 use crate::types::{convert, ColType};
 use base64::Engine;
+use std::borrow::Cow;
 
 pub const DEFAULT_TIMEOUT_S: u64 = 600;
 const PK_LIMIT_BYTES: usize = 128;
@@ -552,13 +553,14 @@ fn collect_refs(e: &Expr, out: &mut Vec<String>) {
 // Values
 
 /// A value while a row is built: SQL NULL, VARCHAR text, VARBINARY bytes, or (format=json,
-/// a field read with its own JSON type) the JSON token.
-#[derive(Debug, Clone, PartialEq)]
-pub enum V {
+/// a field read with its own JSON type) the JSON field. Borrowed from the load body where
+/// possible, so reading a row allocates only what the stored row needs.
+#[derive(Debug, Clone)]
+pub enum V<'a> {
     Null,
-    Text(String),
+    Text(Cow<'a, str>),
     Bytes(Vec<u8>),
-    Json(Tok),
+    Json(JVal<'a>),
 }
 
 /// How a value reached its target column.
@@ -571,30 +573,36 @@ enum Origin {
     Cast,
 }
 
-/// VARCHAR text of a JSON field (`add_binary_column`).
-fn tok_text(t: &Tok) -> Option<String> {
-    match t {
-        Tok::Null => None,
-        Tok::Str(s) => Some(s.clone()),
-        Tok::Num(n) => Some(n.clone()),
-        Tok::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
-        other => Some(other.minified()),
-    }
-}
-
-impl V {
-    fn text(&self) -> Option<String> {
+impl<'a> V<'a> {
+    fn is_null(&self) -> bool {
         match self {
-            V::Null => None,
-            V::Text(s) => Some(s.clone()),
-            V::Bytes(b) => Some(String::from_utf8_lossy(b).to_string()),
-            V::Json(t) => tok_text(t),
+            V::Null => true,
+            V::Json(j) => j.is_null(),
+            _ => false,
         }
     }
-    fn bytes(&self) -> Option<Vec<u8>> {
+    fn text(&self) -> Option<Cow<'_, str>> {
         match self {
-            V::Bytes(b) => Some(b.clone()),
-            other => other.text().map(|s| s.into_bytes()),
+            V::Null => None,
+            V::Text(s) => Some(Cow::Borrowed(s.as_ref())),
+            V::Bytes(b) => Some(String::from_utf8_lossy(b)),
+            V::Json(t) => t.text(),
+        }
+    }
+    fn bytes(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            V::Bytes(b) => Some(Cow::Borrowed(b.as_slice())),
+            other => other.text().map(|s| match s {
+                Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
+                Cow::Owned(o) => Cow::Owned(o.into_bytes()),
+            }),
+        }
+    }
+    /// The value read as VARCHAR (a JSON field becomes its text).
+    fn into_varchar(self) -> V<'a> {
+        match self {
+            V::Json(t) => t.text().map(V::Text).unwrap_or(V::Null),
+            other => other,
         }
     }
 }
@@ -604,18 +612,12 @@ impl V {
 /// `EncryptionFunctions::from_base64`, `utf8` → the bytes as they are; an unknown format name
 /// falls back to hex in `BinaryFormatState::to_binary_format`), `unhex(s)` (odd length, empty
 /// or a non-hex digit → empty string: `unhexImpl`), `from_base64(s)` (empty or invalid → NULL).
-fn eval(e: &Expr, lookup: &dyn Fn(&str) -> V) -> Result<V, String> {
+fn eval<'a>(e: &Expr, lookup: &dyn Fn(&str) -> V<'a>) -> Result<V<'a>, String> {
     Ok(match e {
         Expr::Null => V::Null,
-        Expr::Str(s) => V::Text(s.clone()),
-        Expr::Num(n) => V::Text(n.clone()),
-        Expr::Col(c) => match lookup(c) {
-            V::Json(t) => match tok_text(&t) {
-                Some(s) => V::Text(s),
-                None => V::Null,
-            },
-            other => other,
-        },
+        Expr::Str(s) => V::Text(Cow::Owned(s.clone())),
+        Expr::Num(n) => V::Text(Cow::Owned(n.clone())),
+        Expr::Col(c) => lookup(c).into_varchar(),
         Expr::Call(f, args) => {
             let vals: Vec<V> = args
                 .iter()
@@ -634,7 +636,7 @@ fn eval(e: &Expr, lookup: &dyn Fn(&str) -> V) -> Result<V, String> {
                     match fmt.as_str() {
                         "encode64" => from_base64(s),
                         "utf8" => match s.bytes() {
-                            Some(b) => V::Bytes(b),
+                            Some(b) => V::Bytes(b.into_owned()),
                             None => V::Null,
                         },
                         _ => unhex(s),
@@ -656,7 +658,7 @@ fn eval(e: &Expr, lookup: &dyn Fn(&str) -> V) -> Result<V, String> {
     })
 }
 
-fn unhex(v: &V) -> V {
+fn unhex<'a>(v: &V) -> V<'a> {
     let Some(b) = v.bytes() else { return V::Null };
     if b.is_empty() || !b.len().is_multiple_of(2) || !b.iter().all(|c| c.is_ascii_hexdigit()) {
         return V::Bytes(Vec::new());
@@ -668,7 +670,7 @@ fn unhex(v: &V) -> V {
     )
 }
 
-fn from_base64(v: &V) -> V {
+fn from_base64<'a>(v: &V) -> V<'a> {
     let Some(b) = v.bytes() else { return V::Null };
     if b.is_empty() {
         return V::Null;
@@ -735,7 +737,13 @@ pub fn base64_decode2(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn hex_upper(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(HEX[(x >> 4) as usize] as char);
+        s.push(HEX[(x & 15) as usize] as char);
+    }
+    s
 }
 
 fn too_long(len: usize, n: u32) -> String {
@@ -744,21 +752,52 @@ fn too_long(len: usize, n: u32) -> String {
     )
 }
 
+/// A converted cell: the canonical text when rows are stored, or only the canonical text's
+/// length when they are only counted (the value was checked all the same).
+enum Cell {
+    S(String),
+    N(usize),
+}
+
+impl Cell {
+    fn len(&self) -> usize {
+        match self {
+            Cell::S(s) => s.len(),
+            Cell::N(n) => *n,
+        }
+    }
+    fn into_text(self) -> Option<String> {
+        match self {
+            Cell::S(s) => Some(s),
+            Cell::N(_) => None,
+        }
+    }
+}
+
 /// Convert a value for a column, following how StarRocks reads it (see the module doc).
+/// `store = false`: check it the same way, build no text.
 fn convert_value(
     ty: &ColType,
     v: &V,
     origin: Origin,
     format: Format,
     version: (u32, u32, u32),
-) -> Result<Option<String>, String> {
-    if matches!(v, V::Null) || matches!(v, V::Json(Tok::Null)) {
+    store: bool,
+) -> Result<Option<Cell>, String> {
+    if v.is_null() {
         return Ok(None);
     }
+    let cell = |s: String| {
+        if store {
+            Cell::S(s)
+        } else {
+            Cell::N(s.len())
+        }
+    };
     match ty {
         ColType::Varbinary(n) | ColType::Binary(n) => {
-            let bytes = match (origin, format, v) {
-                (_, _, V::Bytes(b)) => b.clone(),
+            let bytes: Cow<[u8]> = match (origin, format, v) {
+                (_, _, V::Bytes(b)) => Cow::Borrowed(b.as_slice()),
                 // CSV field read with the VARBINARY type: BE formats/csv/varbinary_converter.cpp
                 // `VarBinaryConverter::read_string`. Since v3.2 (PR #26911 "CSV varbinary
                 // converter using base64"): base64-decode, and on a decoding failure keep the
@@ -767,11 +806,13 @@ fn convert_value(
                 (Origin::Direct, Format::Csv, V::Text(s)) => {
                     if version >= (3, 2, 0) {
                         if s.bytes().all(|c| c.is_ascii_whitespace()) {
-                            Vec::new()
+                            Cow::Owned(Vec::new())
                         } else {
                             let start = s.len() - s.trim_start().len();
-                            base64_decode2(&s.as_bytes()[start..])
-                                .unwrap_or_else(|| s.as_bytes().to_vec())
+                            match base64_decode2(&s.as_bytes()[start..]) {
+                                Some(d) => Cow::Owned(d),
+                                None => Cow::Borrowed(s.as_bytes()),
+                            }
                         }
                     } else {
                         let t = s.trim_start();
@@ -780,10 +821,12 @@ fn convert_value(
                                 "Invalid input's not a legal hex-encoded value: {s}"
                             ));
                         }
-                        (0..t.len())
-                            .step_by(2)
-                            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
-                            .collect()
+                        Cow::Owned(
+                            (0..t.len())
+                                .step_by(2)
+                                .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
+                                .collect(),
+                        )
                     }
                 }
                 // VARCHAR → VARBINARY cast (JSON reader reads VARBINARY fields as VARCHAR,
@@ -794,26 +837,32 @@ fn convert_value(
             if bytes.len() > *n as usize {
                 return Err(too_long(bytes.len(), *n));
             }
-            Ok(Some(hex_upper(&bytes)))
+            Ok(Some(if store {
+                Cell::S(hex_upper(&bytes))
+            } else {
+                Cell::N(bytes.len() * 2)
+            }))
         }
         ColType::Json => match (origin, v) {
             (Origin::Direct, V::Json(t)) => t
                 .to_j(NumMode::Simdjson)
-                .map(|j| Some(j.render()))
+                .map(|j| Some(cell(j.render())))
                 .map_err(|e| format!("Failed to parse value as json type: {e}")),
             _ => {
                 let text = v.text().unwrap_or_default();
-                jsonv::parse_json_or_string(&text).map(Some)
+                jsonv::parse_json_or_string(&text).map(|s| Some(cell(s)))
             }
         },
         _ => {
-            let text = match v {
-                V::Json(Tok::Arr(_)) | V::Json(Tok::Obj(_)) if ty.is_numeric() => {
-                    return Err("Unsupported value type: array/object for a numeric column".into())
-                }
-                other => other.text().unwrap_or_default(),
-            };
-            convert(ty, &text).map(Some)
+            if ty.is_numeric() && matches!(v, V::Json(j) if j.is_container()) {
+                return Err("Unsupported value type: array/object for a numeric column".into());
+            }
+            let text = v.text().unwrap_or_default();
+            if store {
+                convert(ty, &text).map(|s| Some(Cell::S(s)))
+            } else {
+                crate::types::check(ty, &text).map(|n| Some(Cell::N(n)))
+            }
         }
     }
 }
@@ -821,15 +870,26 @@ fn convert_value(
 // ---------------------------------------------------------------------------------------------
 // Records
 
-/// A parsed record, or (reason, raw text) for a record rejected while splitting.
-pub type RecordResult = Result<Record, (String, String)>;
-
-/// One source record: values by source name, plus the raw text for error logs.
-pub struct Record {
-    pub values: Vec<(String, V)>,
-    pub raw: String,
+/// The raw text of a record, rendered for the error log only when the row is rejected.
+enum Raw<'a> {
+    Bytes(&'a [u8]),
+    /// A record of the streaming JSON reader (rendered minified).
+    JsonSpan(&'a [u8]),
+    Tok(&'a Tok),
 }
 
+impl Raw<'_> {
+    fn text(&self) -> String {
+        match self {
+            Raw::Bytes(b) => String::from_utf8_lossy(b).to_string(),
+            Raw::JsonSpan(s) => jsonv::minify_span(s),
+            Raw::Tok(t) => t.minified(),
+        }
+    }
+}
+
+/// What a load body produced: the row operations (only when rows are stored), the counts, and
+/// the error-log lines of the filtered rows.
 #[derive(Default, Debug)]
 pub struct Parsed {
     pub ops: Vec<RowOp>,
@@ -838,16 +898,317 @@ pub struct Parsed {
     pub rejected: Vec<String>,
 }
 
-/// Split CSV data into records. With `enclose`/`escape` (BE `_parse_csv_v2`) a record may span
-/// row delimiters inside an enclosed field; fields are returned unquoted/unescaped.
-fn csv_split<'a>(body: &'a [u8], p: &Params) -> Vec<(Vec<Vec<u8>>, &'a [u8])> {
-    let mut out = Vec::new();
+impl Parsed {
+    pub fn loaded(&self) -> u64 {
+        self.total - self.filtered
+    }
+}
+
+/// Where a table column's value comes from, decided once per load (FE `Load.initColumns`): an
+/// assignment in `columns` wins, else the source field of the same name (case-insensitive).
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Assign(usize),
+    /// `cast`: the source is also an expression argument, so it is read as VARCHAR.
+    Source {
+        idx: usize,
+        cast: bool,
+    },
+}
+
+/// A load's per-column plan (computed once, used for every row).
+struct RowPlan {
+    /// Source names: CSV fields in data order, JSON keys.
+    names: Vec<String>,
+    cols: Vec<Option<Slot>>,
+    /// `__op` (PRIMARY KEY tables only).
+    op: Option<Slot>,
+    op_constant: bool,
+    /// Default of each column when the load does not supply it.
+    defaults: Vec<Option<String>>,
+}
+
+impl RowPlan {
+    fn new(p: &Params, def: &TableDef, names: Vec<String>, now_text: &str) -> RowPlan {
+        // Source names used as expression arguments are read as VARCHAR (Load.initColumns).
+        let mut expr_args = Vec::new();
+        for (_, e) in &p.assigns {
+            collect_refs(e, &mut expr_args);
+        }
+        let slot = |target: &str| -> Option<Slot> {
+            if let Some(ai) = p
+                .assigns
+                .iter()
+                .position(|(t, _)| t.eq_ignore_ascii_case(target))
+            {
+                return Some(Slot::Assign(ai));
+            }
+            names
+                .iter()
+                .position(|s| s.eq_ignore_ascii_case(target))
+                .map(|idx| Slot::Source {
+                    idx,
+                    cast: expr_args.iter().any(|a| a.eq_ignore_ascii_case(target)),
+                })
+        };
+        let cols = def.columns.iter().map(|c| slot(&c.name)).collect();
+        let op = if def.keys_type == KeysType::Primary {
+            slot("__op")
+        } else {
+            None
+        };
+        let op_constant = p
+            .assigns
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case("__op"))
+            .is_some_and(|(_, e)| matches!(e, Expr::Str(_) | Expr::Num(_)));
+        let defaults = (0..def.columns.len())
+            .map(|i| Table::default_for(def, i, now_text))
+            .collect();
+        RowPlan {
+            names,
+            cols,
+            op,
+            op_constant,
+            defaults,
+        }
+    }
+}
+
+/// Turns the records of one load into row operations (or, with `store = false`, only checks
+/// and counts them).
+struct Loader<'p> {
+    p: &'p Params,
+    def: &'p TableDef,
+    plan: RowPlan,
+    store: bool,
+    out: Parsed,
+}
+
+impl<'p> Loader<'p> {
+    fn new(p: &'p Params, def: &'p TableDef, names: Vec<String>, now: &str, store: bool) -> Self {
+        Loader {
+            p,
+            def,
+            plan: RowPlan::new(p, def, names, now),
+            store,
+            out: Parsed::default(),
+        }
+    }
+
+    /// A record rejected before its values were read.
+    fn reject(&mut self, reason: &str, raw: &Raw) {
+        self.out.total += 1;
+        self.out.filtered += 1;
+        self.out
+            .rejected
+            .push(format!("Error: {reason}. Row: {}", raw.text()));
+    }
+
+    /// A record with its values (aligned with `plan.names`, `None` = absent).
+    fn row(&mut self, values: &[Option<V>], raw: &Raw) {
+        self.out.total += 1;
+        match self.build(values) {
+            Ok(Some(op)) => self.out.ops.push(op),
+            Ok(None) => {}
+            Err(reason) => {
+                self.out.filtered += 1;
+                self.out
+                    .rejected
+                    .push(format!("Error: {reason}. Row: {}", raw.text()));
+            }
+        }
+    }
+
+    fn lookup<'a>(&self, values: &[Option<V<'a>>], name: &str) -> V<'a> {
+        self.plan
+            .names
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(name))
+            .and_then(|i| values.get(i).cloned().flatten())
+            .unwrap_or(V::Null)
+    }
+
+    /// A target column's raw value and how it got there.
+    fn resolve<'a>(
+        &self,
+        slot: Slot,
+        values: &[Option<V<'a>>],
+    ) -> Result<Option<(V<'a>, Origin)>, String> {
+        match slot {
+            Slot::Assign(ai) => {
+                let look = |n: &str| self.lookup(values, n);
+                Ok(Some((eval(&self.p.assigns[ai].1, &look)?, Origin::Cast)))
+            }
+            Slot::Source { idx, cast } => Ok(values.get(idx).cloned().flatten().map(|v| {
+                if cast {
+                    (v.into_varchar(), Origin::Cast)
+                } else {
+                    (v, Origin::Direct)
+                }
+            })),
+        }
+    }
+
+    /// The row operation of a record (`Ok(None)` when rows are not stored and the row is good),
+    /// or why the row is filtered.
+    fn build(&self, values: &[Option<V>]) -> Result<Option<RowOp>, String> {
+        let (p, def, plan, store) = (self.p, self.def, &self.plan, self.store);
+        let primary = def.keys_type == KeysType::Primary;
+        let nkeys = def.key_cols.len();
+        let mut delete = false;
+        if let Some(slot) = plan.op {
+            if let Some((opv, _)) = self.resolve(slot, values)? {
+                let o = opv.text().unwrap_or_default().trim().to_ascii_lowercase();
+                delete = match o.as_str() {
+                    "0" => false,
+                    "1" => true,
+                    // The documented constant mapping `__op='upsert'` / `__op='delete'`
+                    // (docs/en/loading/Load_to_Primary_Key_tables.md). Data values go through
+                    // the TINYINT `__op` slot.
+                    "upsert" if plan.op_constant => false,
+                    "delete" if plan.op_constant => true,
+                    other => {
+                        return Err(format!(
+                            "Invalid __op value '{other}': the __op slot is a NOT NULL TINYINT (0 = upsert, 1 = delete)"
+                        ))
+                    }
+                };
+            }
+        }
+        let mut row = Vec::with_capacity(if store { def.columns.len() } else { 0 });
+        let track_present = store && p.partial_update;
+        let mut present = Vec::new();
+        let mut key_len = 0usize;
+        for (i, c) in def.columns.iter().enumerate() {
+            let resolved = match plan.cols[i] {
+                Some(slot) => self.resolve(slot, values)?,
+                None => None,
+            };
+            let cell = match resolved {
+                Some((val, origin)) => {
+                    if track_present {
+                        present.push(true);
+                    }
+                    match convert_value(&c.ty, &val, origin, p.format, p.version, store) {
+                        Ok(None) => {
+                            if !c.nullable {
+                                return Err(format!(
+                                    "NULL value in non-nullable column '{}'",
+                                    c.name
+                                ));
+                            }
+                            None
+                        }
+                        Ok(Some(v)) => Some(v),
+                        Err(reason) => {
+                            // A value the JSON reader cannot put into a JSON column is a row
+                            // error of the reader (`JsonReader` counts it filtered), whatever
+                            // strict_mode.
+                            let reader_error = p.format == Format::Json
+                                && origin == Origin::Direct
+                                && c.ty == ColType::Json;
+                            if p.strict || !c.nullable || i < nkeys || reader_error {
+                                return Err(format!("column '{}': {reason}", c.name));
+                            }
+                            None
+                        }
+                    }
+                }
+                None => {
+                    if track_present {
+                        present.push(false);
+                    }
+                    let d = &plan.defaults[i];
+                    let may_be_missing = d.is_some()
+                        || c.nullable
+                        || c.auto_increment
+                        || (p.partial_update && i >= nkeys);
+                    if !may_be_missing {
+                        return Err(format!("column '{}' is NOT NULL, has no default value and is missing from the data", c.name));
+                    }
+                    d.as_ref().map(|s| {
+                        if store {
+                            Cell::S(s.clone())
+                        } else {
+                            Cell::N(s.len())
+                        }
+                    })
+                }
+            };
+            if primary && i < nkeys {
+                key_len +=
+                    c.ty.encoded_key_len_n(cell.as_ref().map_or(0, Cell::len), i + 1 == nkeys);
+            }
+            if store {
+                row.push(cell.and_then(Cell::into_text));
+            }
+        }
+        if primary && key_len > PK_LIMIT_BYTES {
+            return Err(format!(
+                "primary key size exceed the limit. encoded key size {key_len} bytes, limit {PK_LIMIT_BYTES} bytes"
+            ));
+        }
+        if !store {
+            return Ok(None);
+        }
+        Ok(Some(RowOp {
+            delete,
+            row,
+            present: if p.partial_update {
+                Some(present)
+            } else {
+                None
+            },
+        }))
+    }
+}
+
+/// Split CSV data into records, calling `f(fields, raw record)` for each. Without `enclose` /
+/// `escape` the fields borrow from the body; with them (BE `_parse_csv_v2`) a record may span
+/// row delimiters inside an enclosed field, and fields are unquoted/unescaped copies.
+/// The callback of [`csv_split`]: a record's fields and its raw bytes.
+type OnCsvRecord<'f, 'a> = dyn FnMut(&[Cow<'a, [u8]>], &'a [u8]) + 'f;
+
+fn csv_split<'a>(body: &'a [u8], p: &Params, f: &mut OnCsvRecord<'_, 'a>) {
     let n = body.len();
     let (sep, delim) = (&p.col_sep[..], &p.row_delim[..]);
+    let (Some(&sep0), Some(&delim0)) = (sep.first(), delim.first()) else {
+        return;
+    };
+    let mut fields: Vec<Cow<'a, [u8]>> = Vec::new();
     let mut i = 0;
+    if p.escape.is_none() && p.enclose.is_none() {
+        while i < n {
+            let start = i;
+            fields.clear();
+            let mut field_start = i;
+            let mut end = n;
+            let mut next = n;
+            while i < n {
+                let b = body[i];
+                if b == delim0 && body[i..].starts_with(delim) {
+                    end = i;
+                    next = i + delim.len();
+                    break;
+                }
+                if b == sep0 && body[i..].starts_with(sep) {
+                    fields.push(Cow::Borrowed(&body[field_start..i]));
+                    i += sep.len();
+                    field_start = i;
+                    continue;
+                }
+                i += 1;
+            }
+            fields.push(Cow::Borrowed(&body[field_start..i.min(end)]));
+            f(&fields, &body[start..end]);
+            i = next;
+        }
+        return;
+    }
     while i < n {
         let start = i;
-        let mut fields: Vec<Vec<u8>> = Vec::new();
+        fields.clear();
         let mut cur: Vec<u8> = Vec::new();
         let mut in_q = false;
         let mut field_start = true;
@@ -855,7 +1216,7 @@ fn csv_split<'a>(body: &'a [u8], p: &Params) -> Vec<(Vec<Vec<u8>>, &'a [u8])> {
         let mut next = n;
         while i < n {
             let b = body[i];
-            if p.escape == Some(b) && p.escape.is_some() && i + 1 < n {
+            if p.escape == Some(b) && i + 1 < n {
                 cur.push(body[i + 1]);
                 i += 2;
                 field_start = false;
@@ -886,7 +1247,7 @@ fn csv_split<'a>(body: &'a [u8], p: &Params) -> Vec<(Vec<Vec<u8>>, &'a [u8])> {
                 break;
             }
             if !in_q && body[i..].starts_with(sep) {
-                fields.push(std::mem::take(&mut cur));
+                fields.push(Cow::Owned(std::mem::take(&mut cur)));
                 i += sep.len();
                 field_start = true;
                 continue;
@@ -895,11 +1256,10 @@ fn csv_split<'a>(body: &'a [u8], p: &Params) -> Vec<(Vec<Vec<u8>>, &'a [u8])> {
             field_start = false;
             i += 1;
         }
-        fields.push(cur);
-        out.push((fields, &body[start..end_of_record]));
+        fields.push(Cow::Owned(cur));
+        f(&fields, &body[start..end_of_record]);
         i = next;
     }
-    out
 }
 
 fn trim_spaces(f: &[u8]) -> &[u8] {
@@ -926,52 +1286,67 @@ fn show_sep(b: &[u8]) -> String {
     s
 }
 
-fn csv_records(body: &[u8], p: &Params, def: &TableDef) -> Vec<RecordResult> {
+/// A CSV field as a VARCHAR value (`\N` is NULL).
+fn csv_value<'a>(f: &Cow<'a, [u8]>, trim: bool) -> V<'a> {
+    match f {
+        Cow::Borrowed(b) => {
+            let b: &'a [u8] = if trim { trim_spaces(b) } else { b };
+            if b == b"\\N" {
+                return V::Null;
+            }
+            V::Text(match std::str::from_utf8(b) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+            })
+        }
+        Cow::Owned(o) => {
+            let b: &[u8] = if trim { trim_spaces(o) } else { o };
+            if b == b"\\N" {
+                return V::Null;
+            }
+            V::Text(Cow::Owned(String::from_utf8_lossy(b).into_owned()))
+        }
+    }
+}
+
+/// A CSV body (a one-shot load's data, or a transaction's concatenated stream).
+pub fn csv_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str, store: bool) -> Parsed {
     let names: Vec<String> = match &p.sources {
         Some(s) => s.clone(),
         None => def.columns.iter().map(|c| c.name.clone()).collect(),
     };
-    let mut out = Vec::new();
+    let mut l = Loader::new(p, def, names, now_text, store);
     let mut skipped = 0;
-    for (fields, raw_bytes) in csv_split(body, p) {
+    let mut values: Vec<Option<V>> = Vec::new();
+    csv_split(body, p, &mut |fields, raw_bytes| {
         if skipped < p.skip_header {
             skipped += 1;
-            continue;
+            return;
         }
         // "always skip blank rows" (`_parse_csv`).
         if raw_bytes.is_empty() {
-            continue;
+            return;
         }
-        let raw = String::from_utf8_lossy(raw_bytes).to_string();
-        if fields.len() != names.len() {
-            out.push(Err((
-                format!(
-                    "Target column count: {} doesn't match source value column count: {}. Column separator: {}, Row delimiter: {}",
-                    names.len(),
-                    fields.len(),
-                    show_sep(&p.col_sep),
-                    show_sep(&p.row_delim)
-                ),
-                raw,
-            )));
-            continue;
+        let nn = l.plan.names.len();
+        if fields.len() != nn {
+            let msg = format!(
+                "Target column count: {nn} doesn't match source value column count: {}. Column separator: {}, Row delimiter: {}",
+                fields.len(),
+                show_sep(&p.col_sep),
+                show_sep(&p.row_delim)
+            );
+            l.reject(&msg, &Raw::Bytes(raw_bytes));
+            return;
         }
         if std::str::from_utf8(raw_bytes).is_err() {
-            out.push(Err(("Invalid UTF-8 row".to_string(), raw)));
-            continue;
+            l.reject("Invalid UTF-8 row", &Raw::Bytes(raw_bytes));
+            return;
         }
-        let values = names
-            .iter()
-            .zip(fields)
-            .map(|(n, f): (&String, Vec<u8>)| {
-                let f: &[u8] = if p.trim_space { trim_spaces(&f) } else { &f };
-                let s = String::from_utf8_lossy(f).to_string();
-                (n.clone(), if s == "\\N" { V::Null } else { V::Text(s) })
-            })
-            .collect();
-        out.push(Ok(Record { values, raw }));
-    }
-    out
+        values.clear();
+        values.extend(fields.iter().map(|f| Some(csv_value(f, p.trim_space))));
+        l.row(&values, &Raw::Bytes(raw_bytes));
+    });
+    l.out
 }
 
 fn json_path<'a>(v: &'a Tok, path: &str) -> Option<&'a Tok> {
@@ -998,7 +1373,8 @@ pub fn json_docs(body: &[u8]) -> Result<Vec<Tok>, String> {
     jsonv::parse_stream(body).map_err(|e| format!("The JSON is invalid: {e}"))
 }
 
-fn json_records(docs: Vec<Tok>, p: &Params, def: &TableDef) -> Result<Vec<RecordResult>, String> {
+/// The records of parsed documents (`json_root`, then `strip_outer_array`).
+fn json_items(docs: Vec<Tok>, p: &Params) -> Result<Vec<Tok>, String> {
     let mut items = Vec::new();
     for d in docs {
         let d = match &p.json_root {
@@ -1024,6 +1400,19 @@ fn json_records(docs: Vec<Tok>, p: &Params, def: &TableDef) -> Result<Vec<Record
             items.push(d);
         }
     }
+    Ok(items)
+}
+
+/// JSON load data: the buffers of a transaction's loads (one for a one-shot load), each a
+/// stream of documents. Without `json_root` / `jsonpaths` the records are read as they stream
+/// by (no tree is built); with them the documents are parsed first.
+pub fn json_body(
+    bufs: &[&[u8]],
+    p: &Params,
+    def: &TableDef,
+    now_text: &str,
+    store: bool,
+) -> Result<Parsed, String> {
     let names: Vec<String> = match &p.sources {
         Some(s) => s.clone(),
         None => {
@@ -1032,34 +1421,86 @@ fn json_records(docs: Vec<Tok>, p: &Params, def: &TableDef) -> Result<Vec<Record
             n
         }
     };
-    let mut out = Vec::new();
-    for item in items {
-        let raw = item.minified();
-        if !matches!(item, Tok::Obj(_)) {
-            out.push(Err(("JSON record is not an object".to_string(), raw)));
-            continue;
+    let nn = names.len();
+    let mut l = Loader::new(p, def, names, now_text, store);
+    if p.json_root.is_some() || p.jsonpaths.is_some() {
+        let mut docs = Vec::new();
+        for b in bufs {
+            docs.extend(json_docs(b)?);
         }
-        let mut values = Vec::new();
-        match &p.jsonpaths {
-            Some(paths) => {
-                for (i, path) in paths.iter().enumerate() {
-                    let Some(name) = names.get(i) else { break };
-                    if let Some(v) = json_path(&item, path) {
-                        values.push((name.clone(), V::Json(v.clone())));
+        let items = json_items(docs, p)?;
+        for item in &items {
+            if !matches!(item, Tok::Obj(_)) {
+                l.reject("JSON record is not an object", &Raw::Tok(item));
+                continue;
+            }
+            let mut values: Vec<Option<V>> = vec![None; nn];
+            match &p.jsonpaths {
+                Some(paths) => {
+                    for (i, path) in paths.iter().enumerate().take(nn) {
+                        if let Some(v) = json_path(item, path) {
+                            values[i] = Some(V::Json(JVal::Tree(v)));
+                        }
+                    }
+                }
+                None => {
+                    for (i, n) in l.plan.names.iter().enumerate() {
+                        if let Some(v) = item.get_ci(n) {
+                            values[i] = Some(V::Json(JVal::Tree(v)));
+                        }
                     }
                 }
             }
-            None => {
-                for n in &names {
-                    if let Some(v) = item.get_ci(n) {
-                        values.push((n.clone(), V::Json(v.clone())));
-                    }
-                }
-            }
+            l.row(&values, &Raw::Tok(item));
         }
-        out.push(Ok(Record { values, raw }));
+        return Ok(l.out);
     }
-    Ok(out)
+    let mut values: Vec<Option<V>> = Vec::new();
+    let mut exact: Vec<bool> = Vec::new();
+    let mut shape_error: Option<String> = None;
+    for b in bufs {
+        let skipping = shape_error.is_some();
+        let scanned = jsonv::scan_records(b, p.strip_outer_array, &mut |span, fields| {
+            if skipping {
+                return;
+            }
+            let Some(fields) = fields else {
+                l.reject("JSON record is not an object", &Raw::JsonSpan(span));
+                return;
+            };
+            // A key matches a name exactly (the last such key wins), else case-insensitively
+            // (the first such key) — `Tok::get_ci`.
+            values.clear();
+            values.resize(nn, None);
+            exact.clear();
+            exact.resize(nn, false);
+            for (k, v) in fields {
+                for (j, name) in l.plan.names.iter().enumerate() {
+                    if name.len() != k.len() {
+                        continue;
+                    }
+                    if name.as_str() == k.as_ref() {
+                        values[j] = Some(V::Json(v.clone()));
+                        exact[j] = true;
+                    } else if !exact[j] && values[j].is_none() && name.eq_ignore_ascii_case(k) {
+                        values[j] = Some(V::Json(v.clone()));
+                    }
+                }
+            }
+            l.row(&values, &Raw::JsonSpan(span));
+        });
+        match scanned {
+            Ok(()) => {}
+            Err(ScanError::Syntax(m)) => return Err(format!("The JSON is invalid: {m}")),
+            Err(ScanError::Shape(m)) => {
+                shape_error.get_or_insert(m);
+            }
+        }
+    }
+    match shape_error {
+        Some(m) => Err(m),
+        None => Ok(l.out),
+    }
 }
 
 /// FE-side planning checks of a load (`StreamLoadPlanner.plan`, `Load.initColumns`): run once
@@ -1091,7 +1532,7 @@ pub fn plan_check(p: &Params, def: &TableDef) -> Result<(), String> {
             }
         }
         // Dry-run for unsupported functions / arity (FE analysis fails the whole load).
-        eval(e, &|_| V::Text(String::new()))?;
+        eval(e, &|_| V::Text(Cow::Borrowed("")))?;
     }
     if p.partial_update {
         // Load.getPartialUpateColumns
@@ -1108,196 +1549,19 @@ pub fn plan_check(p: &Params, def: &TableDef) -> Result<(), String> {
     Ok(())
 }
 
-/// Parse a whole load body (all data of a one-shot load, or the concatenated CSV stream / the
-/// JSON documents of a transaction) into row operations.
-pub fn parse_records(
-    records: Vec<RecordResult>,
-    p: &Params,
-    def: &TableDef,
-    now_text: &str,
-) -> Parsed {
-    let mut parsed = Parsed::default();
-    for rec in records {
-        parsed.total += 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err((reason, raw)) => {
-                parsed.filtered += 1;
-                parsed.rejected.push(format!("Error: {reason}. Row: {raw}"));
-                continue;
-            }
-        };
-        match build_row(&rec, p, def, now_text) {
-            Ok(op) => parsed.ops.push(op),
-            Err(reason) => {
-                parsed.filtered += 1;
-                parsed
-                    .rejected
-                    .push(format!("Error: {reason}. Row: {}", rec.raw));
-            }
-        }
-    }
-    parsed
-}
-
-pub fn csv_body(body: &[u8], p: &Params, def: &TableDef, now_text: &str) -> Parsed {
-    parse_records(csv_records(body, p, def), p, def, now_text)
-}
-
-pub fn json_body(
-    docs: Vec<Tok>,
-    p: &Params,
-    def: &TableDef,
-    now_text: &str,
-) -> Result<Parsed, String> {
-    Ok(parse_records(json_records(docs, p, def)?, p, def, now_text))
-}
-
-/// Whole body of a one-shot load.
+/// Whole body of a one-shot load. `store = false`: rows are checked and counted, not built.
 pub fn parse_body(
     body: &[u8],
     p: &Params,
     def: &TableDef,
     now_text: &str,
+    store: bool,
 ) -> Result<Parsed, String> {
     plan_check(p, def)?;
     match p.format {
-        Format::Csv => Ok(csv_body(body, p, def, now_text)),
-        Format::Json => json_body(json_docs(body)?, p, def, now_text),
+        Format::Csv => Ok(csv_body(body, p, def, now_text, store)),
+        Format::Json => json_body(&[body], p, def, now_text, store),
     }
-}
-
-fn lookup(rec: &Record, name: &str) -> Option<V> {
-    rec.values
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
-}
-
-fn build_row(rec: &Record, p: &Params, def: &TableDef, now_text: &str) -> Result<RowOp, String> {
-    let primary = def.keys_type == KeysType::Primary;
-    let nkeys = def.key_cols.len();
-    // Source names used as expression arguments are read as VARCHAR (Load.initColumns).
-    let mut expr_args = Vec::new();
-    for (_, e) in &p.assigns {
-        collect_refs(e, &mut expr_args);
-    }
-    let used_as_arg = |n: &str| expr_args.iter().any(|a| a.eq_ignore_ascii_case(n));
-    let look = |n: &str| lookup(rec, n).unwrap_or(V::Null);
-    // A target column's raw value and how it got there: an assignment wins, else a source of
-    // the same name.
-    let resolve = |target: &str| -> Result<Option<(V, Origin)>, String> {
-        if let Some((_, e)) = p
-            .assigns
-            .iter()
-            .find(|(t, _)| t.eq_ignore_ascii_case(target))
-        {
-            return Ok(Some((eval(e, &look)?, Origin::Cast)));
-        }
-        Ok(lookup(rec, target).map(|v| {
-            if used_as_arg(target) {
-                let v = match v {
-                    V::Json(t) => tok_text(&t).map(V::Text).unwrap_or(V::Null),
-                    o => o,
-                };
-                (v, Origin::Cast)
-            } else {
-                (v, Origin::Direct)
-            }
-        }))
-    };
-    let mut delete = false;
-    if primary {
-        let constant = p
-            .assigns
-            .iter()
-            .find(|(t, _)| t.eq_ignore_ascii_case("__op"))
-            .is_some_and(|(_, e)| matches!(e, Expr::Str(_) | Expr::Num(_)));
-        if let Some((opv, _)) = resolve("__op")? {
-            let o = match &opv {
-                V::Json(Tok::Num(n)) => n.clone(),
-                other => other.text().unwrap_or_default(),
-            };
-            let o = o.trim().to_ascii_lowercase();
-            delete = match o.as_str() {
-                "0" => false,
-                "1" => true,
-                // The documented constant mapping `__op='upsert'` / `__op='delete'`
-                // (docs/en/loading/Load_to_Primary_Key_tables.md). Data values go through the
-                // TINYINT `__op` slot.
-                "upsert" if constant => false,
-                "delete" if constant => true,
-                other => {
-                    return Err(format!(
-                        "Invalid __op value '{other}': the __op slot is a NOT NULL TINYINT (0 = upsert, 1 = delete)"
-                    ))
-                }
-            };
-        }
-    }
-    let mut row = Vec::with_capacity(def.columns.len());
-    let mut present = Vec::with_capacity(def.columns.len());
-    for (i, c) in def.columns.iter().enumerate() {
-        let v = match resolve(&c.name)? {
-            Some((val, origin)) => {
-                present.push(true);
-                match convert_value(&c.ty, &val, origin, p.format, p.version) {
-                    Ok(None) => {
-                        if !c.nullable {
-                            return Err(format!("NULL value in non-nullable column '{}'", c.name));
-                        }
-                        None
-                    }
-                    Ok(Some(v)) => Some(v),
-                    Err(reason) => {
-                        // A value the JSON reader cannot put into a JSON column is a row error
-                        // of the reader (`JsonReader` counts it filtered), whatever strict_mode.
-                        let reader_error = p.format == Format::Json
-                            && origin == Origin::Direct
-                            && c.ty == ColType::Json;
-                        if p.strict || !c.nullable || i < nkeys || reader_error {
-                            return Err(format!("column '{}': {reason}", c.name));
-                        }
-                        None
-                    }
-                }
-            }
-            None => {
-                present.push(false);
-                let d = Table::default_for(def, i, now_text);
-                let may_be_missing = d.is_some()
-                    || c.nullable
-                    || c.auto_increment
-                    || (p.partial_update && i >= nkeys);
-                if !may_be_missing {
-                    return Err(format!("column '{}' is NOT NULL, has no default value and is missing from the data", c.name));
-                }
-                d
-            }
-        };
-        row.push(v);
-    }
-    if primary {
-        let mut len = 0;
-        for (i, cell) in row.iter().enumerate().take(nkeys) {
-            let v = cell.as_deref().unwrap_or("");
-            len += def.columns[i].ty.encoded_key_len(v, i + 1 == nkeys);
-        }
-        if len > PK_LIMIT_BYTES {
-            return Err(format!(
-                "primary key size exceed the limit. encoded key size {len} bytes, limit {PK_LIMIT_BYTES} bytes"
-            ));
-        }
-    }
-    Ok(RowOp {
-        delete,
-        row,
-        present: if p.partial_update {
-            Some(present)
-        } else {
-            None
-        },
-    })
 }
 
 pub fn too_many_filtered(filtered: u64, total: u64, ratio: f64) -> bool {

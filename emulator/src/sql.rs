@@ -375,6 +375,23 @@ pub enum SelItem {
     Star,
     Column(String),
     CountStar,
+    /// `COUNT(col)`: rows where `col` is not NULL.
+    Count(String),
+    Min(String),
+    Max(String),
+    /// `hex(col)`.
+    Hex(String),
+    /// `CAST(col AS VARCHAR|CHAR|STRING)`.
+    CastVarchar(String),
+}
+
+impl SelItem {
+    pub fn is_aggregate(&self) -> bool {
+        matches!(
+            self,
+            SelItem::CountStar | SelItem::Count(_) | SelItem::Min(_) | SelItem::Max(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -383,6 +400,81 @@ pub struct Select {
     pub from: Option<TableName>,
     pub order_by: Vec<(String, bool /* desc */)>,
     pub limit: Option<u64>,
+    /// `WHERE`.
+    pub filter: Option<Pred>,
+    /// Per `order_by` entry: `NULLS FIRST` (true) / `NULLS LAST` (false) / default (None).
+    pub order_nulls: Vec<Option<bool>>,
+    /// `LIMIT off, n` / `LIMIT n OFFSET off`.
+    pub offset: Option<u64>,
+}
+
+/// A literal in a predicate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    Null,
+    /// Integer or decimal text as written (with its sign).
+    Num(String),
+    Str(String),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator with its operands swapped (`5 < c` is `c > 5`).
+    pub fn flip(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            o => o,
+        }
+    }
+    pub fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// A WHERE predicate: comparisons of a column with literals, combined with AND / OR / NOT.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pred {
+    /// `col op lit`; `lit_left`: it was written `lit op col` (and `op` is flipped).
+    Cmp {
+        col: String,
+        op: CmpOp,
+        lit: Lit,
+        lit_left: bool,
+    },
+    IsNull {
+        col: String,
+        negated: bool,
+    },
+    In {
+        col: String,
+        list: Vec<Lit>,
+        negated: bool,
+    },
+    And(Box<Pred>, Box<Pred>),
+    Or(Box<Pred>, Box<Pred>),
+    Not(Box<Pred>),
+    /// `TRUE` / `FALSE`.
+    Const(bool),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -429,8 +521,20 @@ pub enum Stmt {
         limit: Option<u64>,
     },
     Select(Select),
+    /// `DELETE FROM t [PARTITION p] [WHERE pred]`.
+    Delete {
+        table: TableName,
+        partition: Option<String>,
+        filter: Option<Pred>,
+    },
     Set,
     Empty,
+}
+
+/// One side of a comparison.
+enum Operand {
+    Col(String),
+    Lit(Lit),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -866,6 +970,29 @@ impl<'a> Parser<'a> {
             }
         } else if self.eat_kw("SELECT") {
             Stmt::Select(self.select()?)
+        } else if self.eat_kw("DELETE") {
+            self.expect_kw("FROM")?;
+            let table = self.table_name()?;
+            let partition = if self.eat_kw("PARTITION") {
+                Some(self.ident()?)
+            } else {
+                None
+            };
+            if self.is_kw("USING") {
+                return Err(SqlError::unsupported("DELETE ... USING"));
+            }
+            let filter = if self.eat_kw("WHERE") {
+                Some(self.pred()?)
+            } else {
+                None
+            };
+            Stmt::Delete {
+                table,
+                partition,
+                filter,
+            }
+        } else if self.is_kw("WITH") {
+            return Err(SqlError::unsupported("WITH (common table expressions)"));
         } else if self.eat_kw("SET") {
             // SET NAMES ..., SET [SESSION|GLOBAL] var = value, ... : accepted, no effect.
             while !matches!(self.peek(), Tok::Eof) && !self.is_sym(";") {
@@ -997,28 +1124,57 @@ impl<'a> Parser<'a> {
                     self.advance();
                     self.advance();
                     if s.eq_ignore_ascii_case("COUNT") {
-                        if !(self.eat_sym("*")
+                        let item = if self.eat_sym("*")
                             || matches!(self.peek(), Tok::Num(_)) && {
                                 self.advance();
                                 true
-                            })
-                        {
+                            } {
+                            SelItem::CountStar
+                        } else if self.is_kw("DISTINCT") {
+                            return Err(SqlError::unsupported("COUNT(DISTINCT ...)"));
+                        } else if matches!(self.peek(), Tok::Ident(_) | Tok::QIdent(_)) {
+                            SelItem::Count(self.column_ref()?)
+                        } else {
                             return Err(SqlError::unsupported("COUNT of an expression"));
+                        };
+                        self.expect_sym(")")?;
+                        item
+                    } else if ["MIN", "MAX", "HEX"]
+                        .iter()
+                        .any(|f| s.eq_ignore_ascii_case(f))
+                        && matches!(self.peek(), Tok::Ident(_) | Tok::QIdent(_))
+                    {
+                        let c = self.column_ref()?;
+                        self.expect_sym(")")?;
+                        match s.to_ascii_uppercase().as_str() {
+                            "MIN" => SelItem::Min(c),
+                            "MAX" => SelItem::Max(c),
+                            _ => SelItem::Hex(c),
+                        }
+                    } else if s.eq_ignore_ascii_case("CAST") {
+                        let c = self.column_ref()?;
+                        self.expect_kw("AS")?;
+                        let ty = self.ident_or_string()?;
+                        if !["VARCHAR", "CHAR", "STRING"]
+                            .iter()
+                            .any(|t| ty.eq_ignore_ascii_case(t))
+                        {
+                            return Err(SqlError::unsupported(format!(
+                                "CAST(... AS {ty}) (only AS VARCHAR / CHAR / STRING)"
+                            )));
+                        }
+                        if self.eat_sym("(") {
+                            self.number()?;
+                            self.expect_sym(")")?;
                         }
                         self.expect_sym(")")?;
-                        SelItem::CountStar
+                        SelItem::CastVarchar(c)
                     } else {
                         self.expect_sym(")")?;
                         SelItem::Func(s.to_ascii_lowercase())
                     }
                 }
-                Tok::Ident(_) | Tok::QIdent(_) => {
-                    let mut name = self.ident()?;
-                    while self.eat_sym(".") {
-                        name = self.ident()?;
-                    }
-                    SelItem::Column(name)
-                }
+                Tok::Ident(_) | Tok::QIdent(_) => SelItem::Column(self.column_ref()?),
                 _ => return Err(SqlError::unsupported("this SELECT expression")),
             };
             let end = self.toks[self.pos.saturating_sub(1)].end;
@@ -1041,41 +1197,274 @@ impl<'a> Parser<'a> {
         }
         let mut from = None;
         let mut order_by = Vec::new();
+        let mut order_nulls = Vec::new();
         let mut limit = None;
+        let mut offset = None;
+        let mut filter = None;
         if self.eat_kw("FROM") {
             from = Some(self.table_name()?);
-            if self.is_kw("WHERE") {
-                return Err(SqlError::unsupported("SELECT ... WHERE"));
+            // An alias: `FROM t AS x` / `FROM t x` (qualified column names use the last part).
+            let bare_alias = matches!(self.peek(), Tok::QIdent(_))
+                || matches!(self.peek(), Tok::Ident(a) if !is_reserved(a)
+                    && !["WHERE", "ORDER", "LIMIT", "GROUP"].iter().any(|k| a.eq_ignore_ascii_case(k)));
+            if self.eat_kw("AS") || bare_alias {
+                self.ident()?;
+            }
+            if self.eat_kw("WHERE") {
+                filter = Some(self.pred()?);
+            }
+            if self.is_kw("GROUP") || self.is_kw("HAVING") {
+                return Err(SqlError::unsupported("GROUP BY / HAVING"));
             }
         }
         if self.eat_kw("ORDER") {
             self.expect_kw("BY")?;
             loop {
-                let mut c = self.ident()?;
-                while self.eat_sym(".") {
-                    c = self.ident()?;
-                }
+                let c = self.column_ref()?;
                 let desc = if self.eat_kw("DESC") {
                     true
                 } else {
                     self.eat_kw("ASC");
                     false
                 };
+                let nulls = if self.eat_kw("NULLS") {
+                    if self.eat_kw("FIRST") {
+                        Some(true)
+                    } else {
+                        self.expect_kw("LAST")?;
+                        Some(false)
+                    }
+                } else {
+                    None
+                };
                 order_by.push((c, desc));
+                order_nulls.push(nulls);
                 if !self.eat_sym(",") {
                     break;
                 }
             }
         }
         if self.eat_kw("LIMIT") {
-            limit = Some(self.number()?);
+            let first = self.number()?;
+            if self.eat_sym(",") {
+                offset = Some(first);
+                limit = Some(self.number()?);
+            } else {
+                limit = Some(first);
+                if self.eat_kw("OFFSET") {
+                    offset = Some(self.number()?);
+                }
+            }
         }
         Ok(Select {
             items,
             from,
             order_by,
             limit,
+            filter,
+            order_nulls,
+            offset,
         })
+    }
+
+    /// A column reference, possibly qualified (`t.c`, `db.t.c`): the column name.
+    fn column_ref(&mut self) -> Result<String, SqlError> {
+        let mut name = self.ident()?;
+        while self.eat_sym(".") {
+            name = self.ident()?;
+        }
+        Ok(name)
+    }
+
+    /// A WHERE predicate: `OR` of `AND` of `[NOT] primary`.
+    fn pred(&mut self) -> Result<Pred, SqlError> {
+        let mut l = self.pred_and()?;
+        while self.eat_kw("OR") {
+            let r = self.pred_and()?;
+            l = Pred::Or(Box::new(l), Box::new(r));
+        }
+        Ok(l)
+    }
+
+    fn pred_and(&mut self) -> Result<Pred, SqlError> {
+        let mut l = self.pred_not()?;
+        while self.eat_kw("AND") {
+            let r = self.pred_not()?;
+            l = Pred::And(Box::new(l), Box::new(r));
+        }
+        Ok(l)
+    }
+
+    fn pred_not(&mut self) -> Result<Pred, SqlError> {
+        if self.eat_kw("NOT") {
+            return Ok(Pred::Not(Box::new(self.pred_not()?)));
+        }
+        self.pred_primary()
+    }
+
+    fn pred_primary(&mut self) -> Result<Pred, SqlError> {
+        if self.is_sym("(")
+            && matches!(self.peek_at(2), Tok::Sym(c) if c == ",")
+            && matches!(
+                self.peek_at(1),
+                Tok::Ident(_) | Tok::QIdent(_) | Tok::Num(_) | Tok::Str(_)
+            )
+        {
+            return Err(SqlError::unsupported(
+                "row constructors in WHERE (StarRocks has no (a, b) > (x, y); write a > x OR (a = x AND b > y))",
+            ));
+        }
+        if self.eat_sym("(") {
+            let p = self.pred()?;
+            self.expect_sym(")")?;
+            return Ok(p);
+        }
+        let left = self.operand()?;
+        let col = |side: &Operand| match side {
+            Operand::Col(c) => Some(c.clone()),
+            Operand::Lit(_) => None,
+        };
+        if self.eat_kw("IS") {
+            let negated = self.eat_kw("NOT");
+            self.expect_kw("NULL")?;
+            return match col(&left) {
+                Some(c) => Ok(Pred::IsNull { col: c, negated }),
+                None => Err(SqlError::unsupported("IS NULL of a literal")),
+            };
+        }
+        let not_in = self.is_kw("NOT") && self.is_kw_at(1, "IN");
+        if not_in || self.is_kw("IN") {
+            if not_in {
+                self.advance();
+            }
+            self.advance();
+            self.expect_sym("(")?;
+            let mut list = Vec::new();
+            loop {
+                match self.operand()? {
+                    Operand::Lit(l) => list.push(l),
+                    Operand::Col(_) => {
+                        return Err(SqlError::unsupported("IN with a column in the list"))
+                    }
+                }
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.expect_sym(")")?;
+            return match col(&left) {
+                Some(c) => Ok(Pred::In {
+                    col: c,
+                    list,
+                    negated: not_in,
+                }),
+                None => Err(SqlError::unsupported("IN of a literal")),
+            };
+        }
+        if self.is_kw("BETWEEN") || self.is_kw("LIKE") || self.is_kw("REGEXP") {
+            return Err(SqlError::unsupported(format!(
+                "{} in WHERE",
+                self.tok_text(&self.toks[self.pos].clone()).to_uppercase()
+            )));
+        }
+        let op = match self.peek() {
+            Tok::Sym(s) => match s.as_str() {
+                "=" => Some(CmpOp::Eq),
+                "!=" | "<>" => Some(CmpOp::Ne),
+                "<" => Some(CmpOp::Lt),
+                "<=" => Some(CmpOp::Le),
+                ">" => Some(CmpOp::Gt),
+                ">=" => Some(CmpOp::Ge),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(op) = op else {
+            return match left {
+                Operand::Lit(Lit::Bool(b)) => Ok(Pred::Const(b)),
+                _ => Err(self.syntax_error("'=', '<>', '<', '<=', '>', '>=', 'IS', 'IN'")),
+            };
+        };
+        self.advance();
+        if self.is_sym("=") {
+            // `<=>`, tokenized as `<=` `>` would not reach here; `==` is not SQL.
+            return Err(self.syntax_error("a value"));
+        }
+        let right = self.operand()?;
+        match (left, right) {
+            (Operand::Col(c), Operand::Lit(l)) => Ok(Pred::Cmp {
+                col: c,
+                op,
+                lit: l,
+                lit_left: false,
+            }),
+            (Operand::Lit(l), Operand::Col(c)) => Ok(Pred::Cmp {
+                col: c,
+                op: op.flip(),
+                lit: l,
+                lit_left: true,
+            }),
+            (Operand::Col(_), Operand::Col(_)) => Err(SqlError::unsupported(
+                "comparing two columns in WHERE (only column op literal)",
+            )),
+            (Operand::Lit(_), Operand::Lit(_)) => Err(SqlError::unsupported(
+                "comparing two literals in WHERE (only column op literal)",
+            )),
+        }
+    }
+
+    /// A column name or a literal (integer, decimal, quoted string, NULL, TRUE/FALSE,
+    /// `DATE '...'` / `DATETIME '...'` / `TIMESTAMP '...'`).
+    fn operand(&mut self) -> Result<Operand, SqlError> {
+        match self.peek().clone() {
+            Tok::Num(n) => {
+                self.advance();
+                Ok(Operand::Lit(Lit::Num(n)))
+            }
+            Tok::Sym(m) if (m == "-" || m == "+") && matches!(self.peek_at(1), Tok::Num(_)) => {
+                self.advance();
+                let Tok::Num(n) = self.advance().tok else {
+                    return Err(self.syntax_error("a number"));
+                };
+                Ok(Operand::Lit(Lit::Num(if m == "-" {
+                    format!("-{n}")
+                } else {
+                    n
+                })))
+            }
+            Tok::Str(s) => {
+                self.advance();
+                Ok(Operand::Lit(Lit::Str(s)))
+            }
+            Tok::Ident(w) if w.eq_ignore_ascii_case("NULL") => {
+                self.advance();
+                Ok(Operand::Lit(Lit::Null))
+            }
+            Tok::Ident(w) if w.eq_ignore_ascii_case("TRUE") || w.eq_ignore_ascii_case("FALSE") => {
+                self.advance();
+                Ok(Operand::Lit(Lit::Bool(w.eq_ignore_ascii_case("TRUE"))))
+            }
+            Tok::Ident(w)
+                if ["DATE", "DATETIME", "TIMESTAMP"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k))
+                    && matches!(self.peek_at(1), Tok::Str(_)) =>
+            {
+                self.advance();
+                Ok(Operand::Lit(Lit::Str(self.string()?)))
+            }
+            Tok::Sym(s) if s == "(" => Err(SqlError::unsupported(
+                "row constructors or expressions in WHERE (StarRocks has no (a, b) > (x, y); write a > x OR (a = x AND b > y))",
+            )),
+            Tok::Ident(_) | Tok::QIdent(_) => {
+                let name = self.column_ref()?;
+                if self.is_sym("(") {
+                    return Err(SqlError::unsupported(format!("function {name}() in WHERE")));
+                }
+                Ok(Operand::Col(name))
+            }
+            _ => Err(self.syntax_error("a column or a value")),
+        }
     }
 
     fn create_table(&mut self) -> Result<Stmt, SqlError> {

@@ -4,8 +4,8 @@
 //! - All state lives behind one mutex ([`Shared::state`]); a load's rows are applied to a table in
 //!   one critical section together with the transaction's state change, so a reader never sees a
 //!   half-applied load, and a PREPARE/PREPARED transaction's rows are never in the table.
-//! - With a data directory, each change is written to `db_<hex name>.json` through a temporary
-//!   file and `rename`, so a crash leaves either the old or the new file, never a torn one.
+//! - With a data directory, each change is appended (and fsynced) to the database's log before it
+//!   is acknowledged, and the log is compacted into a snapshot now and then (`persist.rs`).
 //! - Time-driven transitions (txn timeouts, Publish Timeout → VISIBLE) are evaluated lazily by
 //!   [`State::tick`] before every access, against a clock tests can advance ([`Shared::now_ms`]).
 
@@ -14,7 +14,7 @@ use crate::sql::{DefaultValue, KeysType, TableDef};
 use crate::types::{sort_key, ColType, SortKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -149,6 +149,19 @@ pub struct Table {
     /// DUPLICATE tables: rows in insertion order.
     pub dup: Vec<Row>,
     pub load_count: u64,
+    /// Rows committed by loads and INSERT since the table was created or truncated (their
+    /// `NumberLoadedRows`, summed). Counted also when rows are not stored (`store_rows = false`);
+    /// not a count of distinct keys.
+    pub rows_committed: u64,
+    /// A new value whenever the rows or the definition are replaced as a whole (DDL): the log
+    /// then records the whole table instead of row operations.
+    pub generation: u64,
+}
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn new_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Table {
@@ -158,6 +171,8 @@ impl Table {
             keyed: BTreeMap::new(),
             dup: Vec::new(),
             load_count: 0,
+            rows_committed: 0,
+            generation: new_generation(),
         }
     }
     pub fn keyed(&self) -> bool {
@@ -176,10 +191,14 @@ impl Table {
             .collect()
     }
     pub fn all_rows(&self) -> Vec<Row> {
+        self.row_iter().cloned().collect()
+    }
+    /// Rows in `all_rows` order, borrowed.
+    pub fn row_iter(&self) -> Box<dyn Iterator<Item = &Row> + '_> {
         if self.keyed() {
-            self.keyed.values().cloned().collect()
+            Box::new(self.keyed.values())
         } else {
-            self.dup.clone()
+            Box::new(self.dup.iter())
         }
     }
     pub fn row_count(&self) -> usize {
@@ -189,7 +208,9 @@ impl Table {
             self.dup.len()
         }
     }
+    /// Replace all rows (DDL, restart): the table counts as rewritten.
     pub fn set_rows(&mut self, rows: Vec<Row>) {
+        self.generation = new_generation();
         self.keyed.clear();
         self.dup.clear();
         for r in rows {
@@ -201,12 +222,29 @@ impl Table {
             }
         }
     }
-    pub fn apply(&mut self, ops: &[RowOp]) {
-        for op in ops {
-            if !self.keyed() {
-                self.dup.push(op.row.clone());
-                continue;
+    /// Apply row operations in order. Keyed tables: upsert (partial update, aggregation) or
+    /// delete by key. DUPLICATE tables: append; a delete removes every row equal to its row
+    /// (what a DELETE statement whose predicate matched that row removes).
+    pub fn apply(&mut self, ops: Vec<RowOp>) {
+        if !self.keyed() {
+            let mut deletes: std::collections::HashSet<Row> = std::collections::HashSet::new();
+            for op in ops {
+                if op.delete {
+                    deletes.insert(op.row);
+                    continue;
+                }
+                if !deletes.is_empty() {
+                    self.dup.retain(|r| !deletes.contains(r));
+                    deletes.clear();
+                }
+                self.dup.push(op.row);
             }
+            if !deletes.is_empty() {
+                self.dup.retain(|r| !deletes.contains(r));
+            }
+            return;
+        }
+        for op in ops {
             let k = self.key_of(&op.row);
             if op.delete {
                 self.keyed.remove(&k);
@@ -214,24 +252,24 @@ impl Table {
             }
             match (&op.present, self.keyed.get_mut(&k)) {
                 (Some(present), Some(existing)) => {
-                    for (i, p) in present.iter().enumerate() {
+                    for (i, (p, v)) in present.iter().zip(op.row).enumerate() {
                         if *p {
-                            if let (Some(slot), Some(v)) = (existing.get_mut(i), op.row.get(i)) {
-                                *slot = v.clone();
+                            if let Some(slot) = existing.get_mut(i) {
+                                *slot = v;
                             }
                         }
                     }
                 }
                 (None, Some(existing)) if self.def.keys_type == KeysType::Aggregate => {
                     let nkeys = self.def.key_cols.len();
-                    for (i, c) in self.def.columns.iter().enumerate().skip(nkeys) {
-                        if let (Some(slot), Some(v)) = (existing.get_mut(i), op.row.get(i)) {
-                            *slot = aggregate(&c.ty, c.agg.as_deref(), slot.take(), v.clone());
+                    for (i, (c, v)) in self.def.columns.iter().zip(op.row).enumerate().skip(nkeys) {
+                        if let Some(slot) = existing.get_mut(i) {
+                            *slot = aggregate(&c.ty, c.agg.as_deref(), slot.take(), v);
                         }
                     }
                 }
                 _ => {
-                    self.keyed.insert(k, op.row.clone());
+                    self.keyed.insert(k, op.row);
                 }
             }
         }
@@ -321,6 +359,48 @@ pub struct Database {
     pub txns: BTreeMap<String, Txn>,
     /// Schema-change jobs (SHOW ALTER TABLE COLUMN).
     pub alter_jobs: Vec<AlterJob>,
+    /// Committed row changes not yet in the log: (table, serialized log op).
+    pub pending: Vec<(String, Vec<u8>)>,
+}
+
+/// How committed rows are handled (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct RowsMode {
+    /// `store_rows`: keep the rows (false: only count them).
+    pub store: bool,
+    /// A data directory is configured: queue row changes for the log.
+    pub journal: bool,
+}
+
+impl Database {
+    /// Commit row operations to `table`, in the caller's critical section together with the
+    /// transaction's state change: add `loaded` (the load's `NumberLoadedRows`) to
+    /// `rows_committed`, count a load when `is_load`, queue the change for the log, and apply the
+    /// operations when rows are stored.
+    pub fn commit_rows(
+        &mut self,
+        table: &str,
+        ops: Vec<RowOp>,
+        loaded: u64,
+        is_load: bool,
+        mode: RowsMode,
+    ) {
+        let Some(t) = self.tables.get_mut(table) else {
+            return;
+        };
+        if is_load {
+            t.load_count += 1;
+        }
+        t.rows_committed += loaded;
+        if mode.journal {
+            crate::persist::queue_apply(self, table, &ops);
+        }
+        if mode.store {
+            if let Some(t) = self.tables.get_mut(table) {
+                t.apply(ops);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -337,6 +417,8 @@ pub struct State {
     /// Round-robin cursor for choosing a BE (`seqChooseBackendIds`).
     pub next_be: usize,
     pub next_job_id: u64,
+    /// Persistence bookkeeping per database (what was last written).
+    pub journal: HashMap<String, crate::persist::DbJournal>,
 }
 
 /// Settings the lazy time-driven transitions need.
@@ -621,7 +703,7 @@ impl Shared {
             },
         );
         for db in changed {
-            self.persist_db(&g, &db);
+            self.persist_db(&mut g, &db);
         }
         g
     }
@@ -638,7 +720,7 @@ impl Shared {
             }
             None => 0,
         };
-        self.persist_db(&st, db);
+        self.persist_db(&mut st, db);
         n
     }
 
@@ -650,47 +732,56 @@ impl Shared {
         self.cfg.data_dir.as_deref()
     }
 
-    /// Write one database's file (or delete it when the database is gone).
-    pub fn persist_db(&self, st: &State, db: &str) {
-        let Some(dir) = self.data_dir() else { return };
-        if self.stop.load(Ordering::SeqCst) {
-            // A stopped instance behaves like a killed process: nothing more reaches the disk.
-            return;
+    /// How committed rows are handled.
+    pub fn rows_mode(&self) -> RowsMode {
+        RowsMode {
+            store: self.cfg.store_rows,
+            journal: self.cfg.data_dir.is_some(),
         }
-        let path = db_file(dir, db);
-        let result = match st.dbs.get(db) {
-            None => match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            },
-            Some(d) => {
-                let file = DbFile {
-                    name: d.name.clone(),
-                    next_txn_id: st.next_txn_id,
-                    tables: d
-                        .tables
-                        .values()
-                        .map(|t| TableFile {
-                            def: t.def.clone(),
-                            rows: t.all_rows(),
-                            load_count: t.load_count,
-                        })
-                        .collect(),
-                    txns: d.txns.values().cloned().collect(),
-                    alter_jobs: d.alter_jobs.clone(),
-                    next_job_id: st.next_job_id,
-                };
-                match serde_json::to_vec(&file) {
-                    Ok(bytes) => write_atomic(&path, &bytes),
-                    Err(e) => Err(std::io::Error::other(e)),
+    }
+
+    /// Persist what changed in one database (or remove its files when it is gone): one log record,
+    /// written and fsynced before the caller answers. Errors are kept for `persist_errors()`.
+    pub fn persist_db(&self, st: &mut State, db: &str) {
+        let State {
+            dbs,
+            journal,
+            next_txn_id,
+            next_job_id,
+            ..
+        } = st;
+        let dir = match self.data_dir() {
+            // A stopped instance behaves like a killed process: nothing more reaches the disk.
+            Some(dir) if !self.stop.load(Ordering::SeqCst) => dir,
+            _ => {
+                if let Some(d) = dbs.get_mut(db) {
+                    d.pending.clear();
                 }
+                return;
+            }
+        };
+        let ids = crate::persist::Ids {
+            next_txn_id: *next_txn_id,
+            next_job_id: *next_job_id,
+        };
+        let result = match dbs.get_mut(db) {
+            None => {
+                journal.remove(db);
+                crate::persist::remove_db(dir, db)
+            }
+            Some(d) => {
+                let j = journal.entry(db.to_string()).or_default();
+                crate::persist::write_changes(dir, d, j, ids, self.cfg.log_compact_bytes)
             }
         };
         if let Err(e) = result {
             self.persist_errors
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(format!("{}: {e}", path.display()));
+                .push(format!(
+                    "{}: {e}",
+                    crate::persist::log_path(dir, db).display()
+                ));
         }
     }
 
@@ -699,6 +790,9 @@ impl Shared {
             return Ok(());
         };
         std::fs::create_dir_all(dir)?;
+        for p in crate::persist::leftovers(dir)? {
+            std::fs::remove_file(&p)?;
+        }
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
@@ -706,50 +800,21 @@ impl Shared {
             if !(name.starts_with("db_") && name.ends_with(".json")) {
                 continue;
             }
-            let bytes = std::fs::read(&path)?;
-            let file: DbFile = serde_json::from_slice(&bytes).map_err(|e| {
-                anyhow::anyhow!("cannot parse {}: {e}; delete it or fix it", path.display())
-            })?;
-            st.next_txn_id = st.next_txn_id.max(file.next_txn_id);
-            st.next_job_id = st.next_job_id.max(file.next_job_id);
-            let mut db = Database {
-                name: file.name.clone(),
-                alter_jobs: file.alter_jobs,
-                ..Default::default()
-            };
-            for tf in file.tables {
-                let mut t = Table::new(tf.def);
-                t.set_rows(tf.rows);
-                t.load_count = tf.load_count;
-                db.tables.insert(t.def.name.clone(), t);
+            let loaded = crate::persist::load_db(dir, &path, self.cfg.store_rows)?;
+            if loaded.dropped_bytes > 0 {
+                eprintln!(
+                    "starrocks-emulator: {}: dropped a torn or corrupt log tail of {} bytes",
+                    crate::persist::log_path(dir, &loaded.db.name).display(),
+                    loaded.dropped_bytes
+                );
             }
-            for t in file.txns {
-                st.next_txn_id = st.next_txn_id.max(t.id);
-                db.txns.insert(t.label.clone(), t);
-            }
-            st.dbs.insert(file.name, db);
+            st.next_txn_id = st.next_txn_id.max(loaded.ids.next_txn_id);
+            st.next_job_id = st.next_job_id.max(loaded.ids.next_job_id);
+            st.journal.insert(loaded.db.name.clone(), loaded.journal);
+            st.dbs.insert(loaded.db.name.clone(), loaded.db);
         }
         Ok(())
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct TableFile {
-    def: TableDef,
-    rows: Vec<Row>,
-    load_count: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct DbFile {
-    name: String,
-    next_txn_id: u64,
-    tables: Vec<TableFile>,
-    txns: Vec<Txn>,
-    #[serde(default)]
-    alter_jobs: Vec<AlterJob>,
-    #[serde(default)]
-    next_job_id: u64,
 }
 
 /// Leading `major.minor.patch` of a version text (`"3.3.2 857dd73"` → (3, 3, 2)).
@@ -764,22 +829,6 @@ pub fn parse_version(v: &str) -> (u32, u32, u32) {
         it.next().unwrap_or(0),
         it.next().unwrap_or(0),
     )
-}
-
-fn db_file(dir: &Path, db: &str) -> PathBuf {
-    let hex: String = db.bytes().map(|b| format!("{b:02x}")).collect();
-    dir.join(format!("db_{hex}.json"))
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 pub fn keys_type_is_primary(def: &TableDef) -> bool {

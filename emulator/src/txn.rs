@@ -252,12 +252,9 @@ fn fe_commit_prepared(shared: &Shared, conn: Conn, db: &str, label: &str) {
         }
     };
     let ops = std::mem::take(&mut t.ops);
-    let (id, table) = (t.id, t.table.clone());
-    if let Some(tb) = d.tables.get_mut(&table) {
-        tb.apply(&ops);
-        tb.load_count += 1;
-    }
-    shared.persist_db(&st, db);
+    let (id, table, loaded) = (t.id, t.table.clone(), t.loaded_rows);
+    d.commit_rows(&table, ops, loaded, true, shared.rows_mode());
+    shared.persist_db(&mut st, db);
     drop(st);
     if matches!(fault, Some(FaultKind::DropAfterCommit)) {
         return conn.drop_now();
@@ -290,7 +287,7 @@ fn fe_rollback_prepared(shared: &Shared, conn: Conn, db: &str, label: &str) {
     t.reason = "User Aborted".into();
     t.ops.clear();
     let id = t.id;
-    shared.persist_db(&st, db);
+    shared.persist_db(&mut st, db);
     drop(st);
     if matches!(fault, Some(FaultKind::DropAfterCommit)) {
         return conn.drop_now();
@@ -502,7 +499,7 @@ fn be_begin(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize) 
             load_id,
         },
     );
-    shared.persist_db(&st, &db);
+    shared.persist_db(&mut st, &db);
     drop(st);
     finish_json(
         conn,
@@ -581,7 +578,7 @@ fn be_load(shared: &Shared, req: &Request, mut conn: Conn, label: &str, be: usiz
         })();
         if let Err((code, msg)) = check {
             rollback(&mut st, be, label, &msg);
-            shared.persist_db(&st, &db);
+            shared.persist_db(&mut st, &db);
             drop(st);
             return finish_json(conn, be_resp(&code, &msg, label));
         }
@@ -601,7 +598,7 @@ fn be_load(shared: &Shared, req: &Request, mut conn: Conn, label: &str, be: usiz
             };
             if let Err(m) = planned {
                 rollback(&mut st, be, label, &m);
-                shared.persist_db(&st, &db);
+                shared.persist_db(&mut st, &db);
                 drop(st);
                 return finish_json(conn, be_resp("INTERNAL_ERROR", &m, label));
             }
@@ -628,7 +625,7 @@ fn be_load(shared: &Shared, req: &Request, mut conn: Conn, label: &str, be: usiz
     };
     if let Some(m) = fail {
         rollback(&mut st, be, label, &m);
-        shared.persist_db(&st, &db);
+        shared.persist_db(&mut st, &db);
         drop(st);
         return conn.drop_now();
     }
@@ -646,7 +643,7 @@ fn be_load(shared: &Shared, req: &Request, mut conn: Conn, label: &str, be: usiz
     };
     if let Some((status, msg)) = injected {
         rollback(&mut st, be, label, &msg);
-        shared.persist_db(&st, &db);
+        shared.persist_db(&mut st, &db);
         drop(st);
         if let Some(FaultKind::Http { code }) = &fault {
             let _ = conn.respond(
@@ -674,8 +671,10 @@ fn be_load(shared: &Shared, req: &Request, mut conn: Conn, label: &str, be: usiz
     ctx.last_active_ms = shared.now_ms();
     ctx.received_bytes += body.len() as u64;
     let txn_id = ctx.txn_id;
+    let body_len = body.len();
     match ctx.params.as_ref().map(|p| p.format) {
-        Some(Format::Json) => ctx.json.push(body.clone()),
+        Some(Format::Json) => ctx.json.push(body),
+        _ if ctx.csv.is_empty() => ctx.csv = body,
         _ => ctx.csv.extend_from_slice(&body),
     }
     drop(st);
@@ -684,7 +683,7 @@ fn be_load(shared: &Shared, req: &Request, mut conn: Conn, label: &str, be: usiz
     }
     finish_json(
         conn,
-        json!({"Status":"OK","Message":"","Label":label,"TxnId":txn_id,"LoadBytes":body.len(),
+        json!({"Status":"OK","Message":"","Label":label,"TxnId":txn_id,"LoadBytes":body_len,
             "StreamLoadPlanTimeMs":0,"ReceivedDataTimeMs":0}),
     )
 }
@@ -754,7 +753,7 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
         return;
     };
     let mut st = shared.lock();
-    let Some(ctx) = st.be_ctx[be].get(label).cloned() else {
+    let Some(ctx) = st.be_ctx[be].get(label) else {
         drop(st);
         return finish_json(
             conn,
@@ -765,6 +764,13 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
             ),
         );
     };
+    if ctx.busy {
+        drop(st);
+        return finish_json(
+            conn,
+            be_resp("TXN_IN_PROCESSING", "Transaction is in processing", label),
+        );
+    }
     // TransactionMgr::_commit_transaction
     let fail = |st: &mut State, code: &str, msg: String, url: Option<String>| -> Value {
         rollback(st, be, label, &msg);
@@ -776,18 +782,14 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
     };
     if ctx.failed.is_some() {
         let v = fail(&mut st, "ABORTED", "transaction is aborted".into(), None);
-        shared.persist_db(&st, &db);
+        shared.persist_db(&mut st, &db);
         drop(st);
         return finish_json(conn, v);
     }
     if !ctx.has_sink {
-        let v = fail(
-            &mut st,
-            "INTERNAL_ERROR",
-            format!("transaction {} hasn't send any data yet", brief(&ctx)),
-            None,
-        );
-        shared.persist_db(&st, &db);
+        let msg = format!("transaction {} hasn't send any data yet", brief(ctx));
+        let v = fail(&mut st, "INTERNAL_ERROR", msg, None);
+        shared.persist_db(&mut st, &db);
         drop(st);
         return finish_json(conn, v);
     }
@@ -795,48 +797,65 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
         drop(st);
         return finish_json(conn, be_resp("INTERNAL_ERROR", "no plan", label));
     };
+    let (txn_id, table, received_bytes) = (ctx.txn_id, ctx.table.clone(), ctx.received_bytes);
     let Some(def) = st
         .dbs
         .get(&db)
-        .and_then(|d| d.tables.get(&ctx.table))
+        .and_then(|d| d.tables.get(&table))
         .map(|t| t.def.clone())
     else {
         let v = fail(
             &mut st,
             "INTERNAL_ERROR",
-            format!("Table[{}] does not exist in database[{db}]", ctx.table),
+            format!("Table[{table}] does not exist in database[{db}]"),
             None,
         );
-        shared.persist_db(&st, &db);
+        shared.persist_db(&mut st, &db);
         drop(st);
         return finish_json(conn, v);
     };
+    // Finish the stream outside the state lock (other loads go on meanwhile); the context stays,
+    // held (`busy`), so another prepare/commit answers TXN_IN_PROCESSING. Every way on from here
+    // ends the context, so its data can be taken.
+    let (csv, json_bufs) = match st.be_ctx[be].get_mut(label) {
+        Some(c) => {
+            c.busy = true;
+            (std::mem::take(&mut c.csv), std::mem::take(&mut c.json))
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    drop(st);
     let nt = now_text(shared);
+    let store = shared.cfg.store_rows;
     let parsed = match params.format {
-        Format::Csv => Ok(parse::csv_body(&ctx.csv, &params, &def, &nt)),
+        Format::Csv => Ok(parse::csv_body(&csv, &params, &def, &nt, store)),
         Format::Json => {
-            let mut docs = Vec::new();
-            let mut err = None;
-            for b in &ctx.json {
-                match parse::json_docs(b) {
-                    Ok(d) => docs.extend(d),
-                    Err(e) => {
-                        err = Some(e);
-                        break;
-                    }
-                }
-            }
-            match err {
-                Some(e) => Err(e),
-                None => parse::json_body(docs, &params, &def, &nt),
-            }
+            let bufs: Vec<&[u8]> = json_bufs.iter().map(|b| b.as_slice()).collect();
+            parse::json_body(&bufs, &params, &def, &nt, store)
         }
     };
+    drop(csv);
+    drop(json_bufs);
+    let mut st = shared.lock();
+    match st.be_ctx[be].get_mut(label) {
+        Some(c) if c.txn_id == txn_id => c.busy = false,
+        _ => {
+            // Rolled back (or timed out, or the BE restarted) while the stream was finished.
+            let reason = st
+                .dbs
+                .get(&db)
+                .and_then(|d| d.txns.get(label))
+                .map(|t| t.reason.clone())
+                .unwrap_or_default();
+            drop(st);
+            return finish_json(conn, be_resp("ABORTED", &reason, label));
+        }
+    }
     let parsed = match parsed {
         Ok(p) => p,
         Err(m) => {
             let v = fail(&mut st, "INTERNAL_ERROR", m, None);
-            shared.persist_db(&st, &db);
+            shared.persist_db(&mut st, &db);
             drop(st);
             return finish_json(conn, v);
         }
@@ -854,7 +873,7 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
             t.filtered_rows = parsed.filtered;
             t.error_url = url;
         }
-        shared.persist_db(&st, &db);
+        shared.persist_db(&mut st, &db);
         drop(st);
         return finish_json(conn, v);
     }
@@ -866,7 +885,7 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
     let Some(t) = d
         .txns
         .get_mut(label)
-        .filter(|t| t.id == ctx.txn_id && t.state == TxnState::Prepare)
+        .filter(|t| t.id == txn_id && t.state == TxnState::Prepare)
     else {
         drop(st);
         return finish_json(
@@ -880,8 +899,8 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
     };
     t.total_rows = parsed.total;
     t.filtered_rows = parsed.filtered;
-    t.loaded_rows = parsed.total - parsed.filtered;
-    t.load_bytes = ctx.received_bytes;
+    t.loaded_rows = parsed.loaded();
+    t.load_bytes = received_bytes;
     t.max_filter_ratio = params.max_filter_ratio;
     t.error_url = url.clone();
     let mut status = "OK";
@@ -901,11 +920,8 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
             }
             _ => t.state = TxnState::Visible,
         }
-        let table = t.table.clone();
-        if let Some(tb) = d.tables.get_mut(&table) {
-            tb.apply(&parsed.ops);
-            tb.load_count += 1;
-        }
+        let loaded = t.loaded_rows;
+        d.commit_rows(&table, parsed.ops, loaded, true, shared.rows_mode());
     }
     let t = &d.txns[label];
     let mut v = json!({"Status": status, "Message": message, "Label": label, "TxnId": t.id,
@@ -916,7 +932,7 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
     if let Some(u) = url {
         v["ErrorURL"] = json!(u);
     }
-    shared.persist_db(&st, &db);
+    shared.persist_db(&mut st, &db);
     drop(st);
     if matches!(fault, Some(FaultKind::DropAfterCommit)) {
         return conn.drop_now();
@@ -950,7 +966,7 @@ fn be_rollback(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usiz
     // TransactionMgr::rollback_transaction does not take the context lock: it rolls back even
     // while a load is running.
     rollback(&mut st, be, label, "transaction is aborted by user.");
-    shared.persist_db(&st, &db);
+    shared.persist_db(&mut st, &db);
     drop(st);
     if matches!(fault, Some(FaultKind::DropAfterCommit)) {
         return conn.drop_now();

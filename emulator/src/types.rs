@@ -150,6 +150,11 @@ impl ColType {
     /// Bytes this column contributes to the encoded primary key (BE `primary_key_limit_size`).
     /// `last` is whether the column is the last key column (strings then need no terminator).
     pub fn encoded_key_len(&self, canonical: &str, last: bool) -> usize {
+        self.encoded_key_len_n(canonical.len(), last)
+    }
+
+    /// [`ColType::encoded_key_len`] from the canonical text's length.
+    pub fn encoded_key_len_n(&self, canonical_len: usize, last: bool) -> usize {
         match self {
             ColType::Boolean | ColType::TinyInt => 1,
             ColType::SmallInt => 2,
@@ -157,7 +162,7 @@ impl ColType {
             ColType::BigInt | ColType::DateTime => 8,
             ColType::LargeInt => 16,
             ColType::Varchar(_) | ColType::String | ColType::Char(_) => {
-                canonical.len() + if last { 0 } else { 2 }
+                canonical_len + if last { 0 } else { 2 }
             }
             ColType::Float
             | ColType::Double
@@ -170,7 +175,7 @@ impl ColType {
             | ColType::Struct(_)
             | ColType::Bitmap
             | ColType::Hll
-            | ColType::Percentile => canonical.len(),
+            | ColType::Percentile => canonical_len,
         }
     }
 
@@ -227,6 +232,13 @@ impl std::hash::Hash for OrdF64 {
 
 pub fn sort_key(ty: &ColType, v: Option<&str>) -> SortKey {
     let Some(v) = v else { return SortKey::Null };
+    // Canonical DECIMAL text has the column's scale: its digits without the point compare
+    // exactly as integers (at most 38 digits).
+    if let ColType::Decimal { .. } = ty {
+        if let Ok(i) = v.replacen('.', "", 1).parse::<i128>() {
+            return SortKey::Int(i);
+        }
+    }
     if ty.is_integer() {
         if let Ok(i) = v.parse::<i128>() {
             return SortKey::Int(i);
@@ -325,6 +337,86 @@ pub fn convert(ty: &ColType, raw: &str) -> Result<String, String> {
         }
         ColType::Bitmap | ColType::Hll | ColType::Percentile => Ok(raw.to_string()),
     }
+}
+
+/// Whether `raw` converts for `ty` — exactly when [`convert`] succeeds — without building the
+/// converted text (used when rows are only counted, `store_rows = false`). `Ok` holds the byte
+/// length of the canonical text for CHAR/VARCHAR/STRING (what the primary-key size check needs)
+/// and 0 for the types checked here without converting; other types are converted.
+pub fn check(ty: &ColType, raw: &str) -> Result<usize, String> {
+    match fast_check(ty, raw) {
+        Some(n) => Ok(n),
+        // Slow path: the conversion itself decides (and gives the error text).
+        None => convert(ty, raw).map(|s| s.len()),
+    }
+}
+
+/// `Some` only when the value certainly converts; `None` = let [`convert`] decide.
+fn fast_check(ty: &ColType, raw: &str) -> Option<usize> {
+    let int = |min: i128, max: i128| {
+        raw.trim()
+            .parse::<i128>()
+            .ok()
+            .filter(|v| (min..=max).contains(v))
+            .map(|_| 0)
+    };
+    match ty {
+        ColType::Boolean => {
+            let t = raw.trim();
+            (t == "1"
+                || t == "0"
+                || t.eq_ignore_ascii_case("true")
+                || t.eq_ignore_ascii_case("false"))
+            .then_some(0)
+        }
+        ColType::TinyInt => int(-128, 127),
+        ColType::SmallInt => int(-32768, 32767),
+        ColType::Int => int(i32::MIN as i128, i32::MAX as i128),
+        ColType::BigInt => int(i64::MIN as i128, i64::MAX as i128),
+        ColType::LargeInt => int(i128::MIN, i128::MAX),
+        ColType::Float | ColType::Double => match raw.trim().parse::<f64>() {
+            Ok(f)
+                if f.is_finite()
+                    && !(matches!(ty, ColType::Float) && f.abs() > f32::MAX as f64) =>
+            {
+                Some(0)
+            }
+            _ => None,
+        },
+        ColType::Decimal { precision, scale } => decimal_fits(raw, *precision, *scale).then_some(0),
+        ColType::Char(n) | ColType::Varchar(n) => (raw.len() <= *n as usize).then_some(raw.len()),
+        ColType::String => (raw.len() <= STRING_MAX as usize).then_some(raw.len()),
+        ColType::Date | ColType::DateTime => parse_datetime(raw).map(|_| 0),
+        _ => None,
+    }
+}
+
+/// What [`convert_decimal`] accepts, decided without building its digits: after rounding half
+/// up to `scale`, the integer part (without leading zeros) has at most `precision - scale`
+/// digits.
+fn decimal_fits(raw: &str, precision: u32, scale: u32) -> bool {
+    let t = raw.trim();
+    let body = match t.strip_prefix('-') {
+        Some(b) => b,
+        None => t.strip_prefix('+').unwrap_or(t),
+    };
+    let (ip, fp) = body.split_once('.').unwrap_or((body, ""));
+    if (ip.is_empty() && fp.is_empty())
+        || !ip.bytes().all(|b| b.is_ascii_digit())
+        || !fp.bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    let scale = scale as usize;
+    let ips = ip.trim_start_matches('0');
+    let round_up = fp.as_bytes().get(scale).is_some_and(|d| *d >= b'5');
+    // Rounding carries into the integer part when every kept fraction digit is 9.
+    let carry = round_up && fp.as_bytes()[..scale].iter().all(|d| *d == b'9');
+    let mut int_digits = ips.len();
+    if carry && ips.bytes().all(|d| d == b'9') {
+        int_digits += 1;
+    }
+    int_digits <= (precision as usize).saturating_sub(scale)
 }
 
 fn int_in_range(raw: &str, min: i128, max: i128, name: &str) -> Result<String, String> {
@@ -455,11 +547,8 @@ pub fn parse_datetime(raw: &str) -> Option<(DatePart, Option<TimePart>)> {
                     if f.is_empty() || f.len() > 6 || !f.bytes().all(|b| b.is_ascii_digit()) {
                         return None;
                     }
-                    let mut s = f.to_string();
-                    while s.len() < 6 {
-                        s.push('0');
-                    }
-                    s.parse().ok()?
+                    let v: u32 = f.parse().ok()?;
+                    v * 10u32.pow(6 - f.len() as u32)
                 }
             };
             Some((h, mi, s, us))
@@ -511,6 +600,113 @@ mod tests {
         assert!(convert(&d, "999.995").is_err());
         assert!(convert(&d, "abc").is_err());
         assert_eq!(convert(&d, "007").unwrap(), "7.00");
+    }
+
+    #[test]
+    fn check_agrees_with_convert() {
+        let types = [
+            ColType::Boolean,
+            ColType::TinyInt,
+            ColType::Int,
+            ColType::BigInt,
+            ColType::LargeInt,
+            ColType::Float,
+            ColType::Double,
+            ColType::Decimal {
+                precision: 5,
+                scale: 2,
+            },
+            ColType::Decimal {
+                precision: 3,
+                scale: 0,
+            },
+            ColType::Decimal {
+                precision: 38,
+                scale: 10,
+            },
+            ColType::Varchar(3),
+            ColType::Char(2),
+            ColType::String,
+            ColType::Date,
+            ColType::DateTime,
+            ColType::Json,
+            ColType::Varbinary(2),
+        ];
+        let mut values: Vec<String> = [
+            "",
+            " ",
+            "0",
+            "1",
+            "-1",
+            "+5",
+            "-+5",
+            "127",
+            "128",
+            "-129",
+            "true",
+            "FALSE",
+            "yes",
+            "1.5",
+            "1.",
+            ".5",
+            ".",
+            "-.5",
+            "0.95",
+            "9.95",
+            "99.95",
+            "999.99",
+            "999.995",
+            "999.994",
+            "1000",
+            "0999.99",
+            "00000.001",
+            "-0.005",
+            "abc",
+            "1e3",
+            "nan",
+            "inf",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-02-29 10:11:12.5",
+            "2024-02-29 10:11:12.1234567",
+            "20240229",
+            "2024-13-01",
+            "{\"a\":1}",
+            "0aff",
+            "0a",
+            "ab",
+            "abcd",
+            "170141183460469231731687303715884105727",
+            "170141183460469231731687303715884105728",
+            "3.4028236e38",
+            "99999999999999999999999999.9999999999",
+            "999999999999999999999999999.99999999995",
+            " 7 ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for a in ["", "9", "99", "0", "09"] {
+            for b in ["", "4", "5", "9", "99", "995", "994", "0"] {
+                values.push(format!("{a}.{b}"));
+                values.push(format!("-{a}.{b}"));
+            }
+        }
+        for ty in &types {
+            for v in &values {
+                let c = convert(ty, v);
+                let k = check(ty, v);
+                assert_eq!(c.is_ok(), k.is_ok(), "{ty:?} {v:?}: {c:?} vs {k:?}");
+                if let (Ok(c), Ok(n)) = (&c, &k) {
+                    if matches!(ty, ColType::Varchar(_) | ColType::Char(_) | ColType::String) {
+                        assert_eq!(c.len(), *n, "{ty:?} {v:?}");
+                    }
+                }
+                if let (Err(a), Err(b)) = (&c, &k) {
+                    assert_eq!(a, b);
+                }
+            }
+        }
     }
 
     #[test]

@@ -269,9 +269,12 @@ fn create_table_rejections() {
     for q in [
         "INSERT INTO t SELECT 1",
         "SHOW PROCESSLIST",
-        "DELETE FROM t",
+        "DELETE FROM t USING u WHERE t.id = u.id",
+        "UPDATE t SET a = 1",
         "CREATE VIEW v AS SELECT 1",
-        "SELECT * FROM t WHERE id = 1",
+        "SELECT * FROM t WHERE id BETWEEN 1 AND 2",
+        "SELECT * FROM t WHERE (id, k) > (1, 2)",
+        "SELECT a, COUNT(*) FROM t GROUP BY a",
     ] {
         let (code, msg) = err_of(&mut c, q);
         assert_eq!(code, 1064);

@@ -40,5 +40,6 @@ if [ "$#" -eq 0 ] || [ "${SMT_TEST_RELEASE:-}" = 1 ]; then
   echo "== cargo test --release (shipped profile)" >&2
   cargo test --release -p smt --lib --test render_golden --test result_current \
     --test apply_generated --test shipped_binary --test cli_generate --test plan_build \
-    --test plan_shards --test stream_load_emulator --test sync_operations --test sync_crash
+    --test plan_shards --test stream_load_emulator --test sync_operations --test sync_crash \
+    --test sync_reject
 fi

@@ -794,6 +794,7 @@ mod tests {
                 auto_buckets: false,
                 sync_skip_duplicate_key_changes: false,
                 sync_follow_truncate: true,
+                sync_quarantine: false,
                 starrocks_version: (3, 3),
             },
             rules: rules

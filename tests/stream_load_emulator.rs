@@ -160,14 +160,14 @@ fn label_of_a_running_transaction_is_label_running() {
 }
 
 #[test]
-fn filtered_row_is_definite_with_the_reason_from_the_error_url() {
+fn filtered_row_is_a_rejection_with_the_reason_from_the_error_url() {
     let emu = start();
     setup(&emu, "slc_filt");
     let c = client(&emu);
     let body = br#"[{"id":1,"name":"ok"},{"id":2,"name":"much too long"}]"#;
     let got = c.load("slc_filt", "t", "f1", &json(), body, 2);
     match got {
-        Err(LoadError::Definite(m)) => {
+        Err(LoadError::Rejected(m)) => {
             assert!(m.contains("1 row(s) filtered"), "{m}");
             assert!(m.contains("_load_error_log"), "{m}");
             assert!(m.contains("first rejected rows:"), "{m}");

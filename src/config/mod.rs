@@ -123,6 +123,9 @@ pub struct OtherConfig {
     /// `sync_follow_truncate` (default true): a TRUNCATE of a replicated source table truncates
     /// its StarRocks target too (false: the target keeps its rows, with a warning).
     pub sync_follow_truncate: bool,
+    /// `sync_reject_policy` (`stop`, the default, or `quarantine`): what `smt sync` does with a
+    /// row StarRocks refuses — stop, or set it aside in `<target db>.smt_quarantine`.
+    pub sync_quarantine: bool,
     /// `starrocks_version` (default "3.3"): target version, gates VARBINARY (≥3.0),
     /// DECIMAL256 (≥4.0) and VARCHAR limits.
     pub starrocks_version: (u32, u32),

@@ -31,6 +31,7 @@ const OTHER_KEYS: &[&str] = &[
     "starrocks_version",
     "sync_skip_duplicate_key_changes",
     "sync_follow_truncate",
+    "sync_reject_policy",
     "flink_parallelism",
 ];
 const RULE_KEYS: &[&str] = &[
@@ -444,6 +445,7 @@ impl Validator<'_> {
             starrocks_version: (3, 3),
             sync_skip_duplicate_key_changes: false,
             sync_follow_truncate: true,
+            sync_quarantine: false,
         };
         let Some(s) = s else {
             self.warnings.push(Problem::global(
@@ -483,6 +485,18 @@ impl Validator<'_> {
                 "sync_follow_truncate" => {
                     self.boolean(sec, key, v, line, &mut cfg.sync_follow_truncate)
                 }
+                "sync_reject_policy" => match v.trim().to_ascii_lowercase().as_str() {
+                    "stop" => cfg.sync_quarantine = false,
+                    "quarantine" => cfg.sync_quarantine = true,
+                    _ => {
+                        let msg = format!(
+                            "{v:?} is not a reject policy: write stop (the default: a row StarRocks \
+                             refuses stops the sync) or quarantine (it goes to \
+                             <target database>.smt_quarantine and the rest loads)"
+                        );
+                        self.problem(sec, Some(key), line, msg);
+                    }
+                },
                 "flink_parallelism" => {
                     if let Some(n) = self.positive(sec, key, v, line) {
                         self.flink_parallelism = n;

@@ -227,6 +227,11 @@ pub enum LoadError {
     /// ErrorURL and the first rejected rows fetched from it), unknown table, counts mismatch.
     #[error("StarRocks rejected the load: {0}")]
     Definite(String),
+    /// StarRocks refused rows of the body (filtered rows in strict mode): the message carries
+    /// the reason and the first rejected rows from the ErrorURL. Not loaded; the same rows
+    /// are refused again.
+    #[error("StarRocks refused rows of the load: {0}")]
+    Rejected(String),
 }
 
 impl LoadError {
@@ -237,7 +242,8 @@ impl LoadError {
             LoadError::Unknown(_)
             | LoadError::LabelRunning(_)
             | LoadError::TxnNotExists(_)
-            | LoadError::Definite(_) => false,
+            | LoadError::Definite(_)
+            | LoadError::Rejected(_) => false,
         }
     }
     pub fn message(&self) -> &str {
@@ -246,7 +252,8 @@ impl LoadError {
             | LoadError::Unknown(m)
             | LoadError::LabelRunning(m)
             | LoadError::TxnNotExists(m)
-            | LoadError::Definite(m) => m,
+            | LoadError::Definite(m)
+            | LoadError::Rejected(m) => m,
         }
     }
 }
@@ -411,7 +418,7 @@ pub fn classify_load_reply(reply: &TxnReply, rows_sent: u64) -> Result<LoadDone,
             if let Some(url) = &reply.error_url {
                 msg.push_str(&format!("; ErrorURL: {url}"));
             }
-            return Err(LoadError::Definite(msg));
+            return Err(LoadError::Rejected(msg));
         }
         return Err(classify_failure_message(
             &format!("load failed (Status {status:?})"),
@@ -493,7 +500,7 @@ pub fn classify_txn_reply(op: TxnOp, reply: &TxnReply) -> Result<(), LoadError> 
                 if let Some(url) = &reply.error_url {
                     msg.push_str(&format!("; ErrorURL: {url}"));
                 }
-                return Err(LoadError::Definite(msg));
+                return Err(LoadError::Rejected(msg));
             }
             match op {
                 TxnOp::Commit => Err(LoadError::Unknown(format!(
@@ -889,6 +896,9 @@ impl StreamLoadClient {
             Err(LoadError::Definite(msg)) => {
                 Err(LoadError::Definite(self.with_error_rows(msg, &reply)))
             }
+            Err(LoadError::Rejected(msg)) => {
+                Err(LoadError::Rejected(self.with_error_rows(msg, &reply)))
+            }
             Err(e) => Err(e),
         }
     }
@@ -924,7 +934,9 @@ impl StreamLoadClient {
             }
             match self.load(db, table, label, opts, body, rows) {
                 Ok(done) => Ok(done),
-                Err(e @ (LoadError::Definite(_) | LoadError::Transient(_))) => Err(Attempt::of(e)),
+                Err(
+                    e @ (LoadError::Definite(_) | LoadError::Rejected(_) | LoadError::Transient(_)),
+                ) => Err(Attempt::of(e)),
                 Err(
                     e @ (LoadError::Unknown(_)
                     | LoadError::LabelRunning(_)
@@ -1007,6 +1019,9 @@ impl StreamLoadClient {
             Err(LoadError::Definite(msg)) => {
                 Err(LoadError::Definite(self.with_error_rows(msg, &reply)))
             }
+            Err(LoadError::Rejected(msg)) => {
+                Err(LoadError::Rejected(self.with_error_rows(msg, &reply)))
+            }
             Err(e) => Err(e),
         }
     }
@@ -1088,7 +1103,9 @@ impl StreamLoadClient {
             }
             match self.commit(db, table, label) {
                 Ok(_) => Ok(()),
-                Err(e @ (LoadError::Definite(_) | LoadError::Transient(_))) => Err(Attempt::of(e)),
+                Err(
+                    e @ (LoadError::Definite(_) | LoadError::Rejected(_) | LoadError::Transient(_)),
+                ) => Err(Attempt::of(e)),
                 Err(
                     e @ (LoadError::Unknown(_)
                     | LoadError::LabelRunning(_)

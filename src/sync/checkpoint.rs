@@ -84,6 +84,10 @@ pub struct TableState {
     /// (`sync_skip_duplicate_key_changes`), counted over the job's life.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped_changes: u64,
+    /// Rows StarRocks refused that went to `<db>.smt_quarantine` (sync_reject_policy =
+    /// quarantine), counted over the job's life.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -202,6 +206,7 @@ impl State {
             progress: None,
             schema: Vec::new(),
             skipped_changes: 0,
+            quarantined: 0,
         })
     }
 

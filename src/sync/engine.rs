@@ -295,6 +295,10 @@ pub struct Options {
     pub max_restarts: u32,
     /// `[other] sync_follow_truncate` (default true): a source TRUNCATE truncates the target.
     pub follow_truncate: bool,
+    /// `[other] sync_reject_policy = quarantine`: rows StarRocks refuses go to the dead-letter
+    /// table (see `quarantine`) instead of stopping. Batches are then never streamed into an
+    /// open transaction (a refused batch must be in memory to be split).
+    pub quarantine: bool,
 }
 
 impl Default for Options {
@@ -311,6 +315,7 @@ impl Default for Options {
             progress: true,
             max_restarts: 10,
             follow_truncate: true,
+            quarantine: false,
         }
     }
 }
@@ -352,6 +357,7 @@ impl From<SinkError> for PhaseError {
         match e {
             SinkError::Retry(m) => PhaseError::Retry(m),
             SinkError::Fatal(e) => PhaseError::Fatal(e),
+            SinkError::Rejected(m) => PhaseError::Fatal(sink::rejected_stop(&m)),
         }
     }
 }
@@ -403,6 +409,12 @@ impl<'a> Engine<'a> {
             }
         }
         let n = targets.len();
+        // Counters over the job's life (the status line shows them).
+        let mut stats = Stats::default();
+        for t in state.tables.values() {
+            stats.skipped_dup += t.skipped_changes;
+            stats.quarantined += t.quarantined;
+        }
         Engine {
             targets,
             store,
@@ -410,7 +422,7 @@ impl<'a> Engine<'a> {
             opts,
             source,
             admin,
-            stats: Stats::default(),
+            stats,
             force_json: vec![false; n],
         }
     }
@@ -430,7 +442,9 @@ impl<'a> Engine<'a> {
     fn loader_for(&self, p: &PendingLabel) -> Option<Arc<dyn Loader>> {
         self.targets
             .iter()
-            .find(|t| t.db() == p.db && t.table() == p.table)
+            .find(|t| {
+                t.db() == p.db && (t.table() == p.table || p.table == super::quarantine::TABLE)
+            })
             .map(|t| t.loader.clone())
     }
 
@@ -805,20 +819,23 @@ impl<'a> Engine<'a> {
                 prog.chunks,
             );
             let rows: Vec<(Op, &Row)> = chunk.rows.iter().map(|r| (Op::Upsert, r)).collect();
-            let body = t.spec.encode(&rows, self.force_json[i]);
-            sink::load_txn(
-                &*t.loader,
-                t.db(),
-                t.table(),
+            let at = format!("snapshot epoch {epoch} chunk {}", prog.chunks);
+            let loaded = load_batch(
+                t,
+                &self.state.job,
                 &l,
-                std::slice::from_ref(&body),
-                &t.spec.extra_headers,
-                self.opts.txn_timeout_s,
-                &self.opts.retry,
+                &rows,
+                self.force_json[i],
+                &self.opts,
+                &at,
             )?;
             prog.chunks += 1;
-            prog.rows += n;
-            label = Some(l);
+            prog.rows += loaded.rows;
+            if loaded.refused > 0 {
+                self.stats.quarantined += loaded.refused;
+                self.state.table_mut(&key).quarantined += loaded.refused;
+            }
+            label = Some(loaded.labels);
         }
         prog.epoch = epoch;
         if source_done {
@@ -828,12 +845,16 @@ impl<'a> Engine<'a> {
             prog.source = src;
             prog.last_key = chunk.last_key;
         }
-        let pending = label.map(|l| PendingLabel {
-            db: t.db().to_string(),
-            table: t.table().to_string(),
-            label: l,
-            prepared_at: Some(sink::unix_now()),
-        });
+        let pending: Vec<PendingLabel> = label
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(db, table, label)| PendingLabel {
+                db,
+                table,
+                label,
+                prepared_at: Some(sink::unix_now()),
+            })
+            .collect();
         let all_done = source_done && src + 1 >= n_sources;
         {
             let ts = self.state.table_mut(&key);
@@ -848,11 +869,13 @@ impl<'a> Engine<'a> {
                 ts.progress = Some(prog);
             }
         }
-        if let Some(p) = pending {
-            self.state.pending_commit = vec![p.clone()];
+        if !pending.is_empty() {
+            self.state.pending_commit = pending.clone();
             self.save()?;
             let loader = self.targets[i].loader.clone();
-            sink::commit(&*loader, &p, &self.opts.retry)?;
+            for p in &pending {
+                sink::commit(&*loader, p, &self.opts.retry)?;
+            }
             self.state.pending_commit.clear();
         }
         self.save()?;
@@ -1010,7 +1033,10 @@ impl<'a> Engine<'a> {
                     }
                 }
                 let b = &run.bufs[target];
-                if !tentative && b.bytes + b.txn_bytes >= self.targets[target].limits.max_bytes {
+                if !tentative
+                    && !self.opts.quarantine
+                    && b.bytes + b.txn_bytes >= self.targets[target].limits.max_bytes
+                {
                     self.stream_out(run, target)?;
                 }
             }
@@ -1340,6 +1366,12 @@ impl<'a> Engine<'a> {
                     t.key()
                 ),
             ))),
+            Err(sink::LoadError::Rejected(m)) => {
+                Err(PhaseError::Fatal(sink::rejected_stop(&format!(
+                    "StarRocks refused rows of `{}` (label {label}): {m}",
+                    t.key()
+                ))))
+            }
             Err(e) => Err(PhaseError::Retry(format!(
                 "streaming into `{}`: {e}",
                 t.key()
@@ -1373,25 +1405,37 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let job = self.state.label_prefix();
+        let job_id = self.state.job.clone();
         let opts = &self.opts;
         let force_json = &self.force_json;
         let targets = &self.targets;
         let batch_start = run.batch_start.clone();
+        let at = format!("binlog {}..{}", run.batch_start, run.cur);
         // Prepare every table in parallel (different tables; per table strictly serial).
-        let results: Vec<(usize, String, Result<u64, SinkError>)> = std::thread::scope(|s| {
+        let results: Vec<(usize, Result<Loaded, SinkError>)> = std::thread::scope(|s| {
             let handles: Vec<_> = work
                 .iter()
                 .map(|&i| {
                     let t = &targets[i];
                     let b = &run.bufs[i];
-                    let job = &job;
-                    let batch_start = &batch_start;
+                    let (job, job_id, batch_start, at) = (&job, &job_id, &batch_start, &at);
                     s.spawn(move || {
                         let label = batch::binlog_label(job, t.db(), t.table(), batch_start);
                         let rows: Vec<(Op, &Row)> = b.rows.iter().map(|(o, r)| (*o, r)).collect();
-                        let r =
-                            prepare_table(t, &label, &rows, b.open.as_ref(), force_json[i], opts);
-                        (i, label, r)
+                        let r = match b.open.as_ref() {
+                            None => load_batch(t, job_id, &label, &rows, force_json[i], opts, at),
+                            Some(open) => prepare_streamed(t, &label, &rows, open, force_json[i])
+                                .map(|n| Loaded {
+                                    labels: vec![(
+                                        t.db().to_string(),
+                                        t.table().to_string(),
+                                        label.clone(),
+                                    )],
+                                    rows: n,
+                                    refused: 0,
+                                }),
+                        };
+                        (i, r)
                     })
                 })
                 .collect();
@@ -1401,7 +1445,6 @@ impl<'a> Engine<'a> {
                     h.join().unwrap_or_else(|_| {
                         (
                             usize::MAX,
-                            String::new(),
                             Err(SinkError::Retry("a load thread panicked".into())),
                         )
                     })
@@ -1409,16 +1452,16 @@ impl<'a> Engine<'a> {
                 .collect()
         });
         let mut failure = None;
-        let mut prepared = Vec::new();
+        let mut prepared: Vec<(usize, Loaded)> = Vec::new();
         let mut rows_total = 0;
-        for (i, label, r) in results {
+        for (i, r) in results {
             match r {
-                Ok(n) => {
-                    rows_total += n;
-                    prepared.push((i, label))
+                Ok(l) => {
+                    rows_total += l.rows;
+                    prepared.push((i, l))
                 }
                 Err(e) => {
-                    if failure.is_none() || matches!(e, SinkError::Fatal(_)) {
+                    if failure.is_none() || !matches!(e, SinkError::Retry(_)) {
                         failure = Some(e);
                     }
                 }
@@ -1428,30 +1471,45 @@ impl<'a> Engine<'a> {
             b.open = None;
         }
         if let Some(e) = failure {
-            for (i, label) in &prepared {
+            for (i, l) in &prepared {
                 let t = &self.targets[*i];
-                let _ = t.loader.rollback(t.db(), t.table(), label);
+                for (db, table, label) in &l.labels {
+                    let _ = t.loader.rollback(db, table, label);
+                }
             }
             return Err(e.into());
         }
-        let pending: Vec<PendingLabel> = prepared
+        for (i, l) in &prepared {
+            if l.refused > 0 {
+                self.stats.quarantined += l.refused;
+                let key = self.targets[*i].key();
+                self.state.table_mut(&key).quarantined += l.refused;
+            }
+        }
+        let pending: Vec<(usize, PendingLabel)> = prepared
             .iter()
-            .map(|(i, label)| PendingLabel {
-                db: self.targets[*i].db().to_string(),
-                table: self.targets[*i].table().to_string(),
-                label: label.clone(),
-                prepared_at: Some(sink::unix_now()),
+            .flat_map(|(i, l)| {
+                l.labels.iter().map(move |(db, table, label)| {
+                    (
+                        *i,
+                        PendingLabel {
+                            db: db.clone(),
+                            table: table.clone(),
+                            label: label.clone(),
+                            prepared_at: Some(sink::unix_now()),
+                        },
+                    )
+                })
             })
             .collect();
         self.state.binlog = Some(run.cur.clone());
         self.state.mark = run.checkpoint_mark();
-        self.state.pending_commit = pending.clone();
+        self.state.pending_commit = pending.iter().map(|(_, p)| p.clone()).collect();
         self.save()?;
         let commit_results: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
-            let hs: Vec<_> = prepared
+            let hs: Vec<_> = pending
                 .iter()
-                .zip(&pending)
-                .map(|((i, _), p)| {
+                .map(|(i, p)| {
                     let loader = self.targets[*i].loader.clone();
                     let retry = self.opts.retry.clone();
                     s.spawn(move || sink::commit(&*loader, p, &retry))
@@ -1479,61 +1537,187 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Load and prepare one table's batch; Ok(rows).
-fn prepare_table(
+/// What one table's batch became: the PREPARED transactions (db, table, label) and the rows
+/// loaded and set aside.
+#[derive(Debug, Default)]
+struct Loaded {
+    labels: Vec<(String, String, String)>,
+    rows: u64,
+    refused: u64,
+}
+
+/// Load and prepare `rows` of `t` as transaction `label`. With the quarantine, a batch
+/// StarRocks refuses is split: the accepted rows load as `<label>q` and the refused ones go to
+/// the dead-letter table as `<label>x` (see `quarantine`); `at` says where the rows come from.
+fn load_batch(
+    t: &Target,
+    job: &str,
+    label: &str,
+    rows: &[(Op, &Row)],
+    force_json: bool,
+    opts: &Options,
+    at: &str,
+) -> Result<Loaded, SinkError> {
+    use super::quarantine;
+    let body = t.spec.encode(rows, force_json);
+    let first = sink::load_txn(
+        &*t.loader,
+        t.db(),
+        t.table(),
+        label,
+        std::slice::from_ref(&body),
+        &t.spec.extra_headers,
+        opts.txn_timeout_s,
+        &opts.retry,
+    );
+    let reason = match first {
+        Ok(()) => {
+            return Ok(Loaded {
+                labels: vec![(t.db().to_string(), t.table().to_string(), label.to_string())],
+                rows: body.rows,
+                refused: 0,
+            })
+        }
+        Err(SinkError::Rejected(m)) if opts.quarantine => m,
+        Err(e) => return Err(e),
+    };
+    drop(body);
+    let encode = |rs: &[(Op, &Row)]| t.spec.encode(rs, force_json);
+    let refused = quarantine::find_refused(
+        &*t.loader,
+        t.db(),
+        t.table(),
+        label,
+        rows,
+        &encode,
+        &t.spec.extra_headers,
+        opts.txn_timeout_s,
+        &opts.retry,
+        &reason,
+    )?;
+    let (good_label, dead_label) = quarantine::labels(label);
+    let good = quarantine::accepted(rows, &refused);
+    let mut out = Loaded::default();
+    if !good.is_empty() {
+        let body = t.spec.encode(&good, force_json);
+        sink::load_txn(
+            &*t.loader,
+            t.db(),
+            t.table(),
+            &good_label,
+            std::slice::from_ref(&body),
+            &t.spec.extra_headers,
+            opts.txn_timeout_s,
+            &opts.retry,
+        )
+        .map_err(|e| match e {
+            SinkError::Rejected(m) => SinkError::Fatal(fail(
+                Kind::Target,
+                format!(
+                    "StarRocks refused rows it had accepted a moment before (`{}`, label \
+                     {good_label}): {m}",
+                    t.key()
+                ),
+            )),
+            other => other,
+        })?;
+        out.labels
+            .push((t.db().to_string(), t.table().to_string(), good_label));
+        out.rows = body.rows;
+    }
+    if !refused.is_empty() {
+        let body = quarantine::dead_letter_body(
+            job,
+            label,
+            &t.plan,
+            at,
+            rows,
+            &refused,
+            &quarantine::now_text(),
+        );
+        let dl = quarantine::TABLE;
+        let r = sink::load_txn(
+            &*t.loader,
+            t.db(),
+            dl,
+            &dead_label,
+            std::slice::from_ref(&body),
+            &[],
+            opts.txn_timeout_s,
+            &opts.retry,
+        );
+        if let Err(e) = r {
+            for (db, table, l) in &out.labels {
+                let _ = t.loader.rollback(db, table, l);
+            }
+            return Err(match e {
+                SinkError::Rejected(m) => SinkError::Fatal(fail(
+                    Kind::Target,
+                    format!(
+                        "StarRocks refused the dead-letter rows of `{}`: {m}",
+                        t.key()
+                    ),
+                )),
+                other => other,
+            });
+        }
+        for r in &refused {
+            tracing::warn!(
+                table = %t.key(),
+                label,
+                row = r.index,
+                at,
+                reason = %r.reason,
+                "a row StarRocks refuses was set aside in {}.{dl}",
+                t.db()
+            );
+        }
+        out.labels
+            .push((t.db().to_string(), dl.to_string(), dead_label));
+        out.refused = refused.len() as u64;
+    }
+    Ok(out)
+}
+
+/// Finish a batch part of which is already in the open transaction: no in-place retry is
+/// possible (that data is gone from memory); failures restart from the checkpoint. Ok(rows).
+fn prepare_streamed(
     t: &Target,
     label: &str,
     rows: &[(Op, &Row)],
-    open: Option<&OpenTxn>,
+    o: &OpenTxn,
     force_json: bool,
-    opts: &Options,
 ) -> Result<u64, SinkError> {
-    match open {
-        None => {
-            let body = t.spec.encode(rows, force_json);
-            sink::load_txn(
-                &*t.loader,
-                t.db(),
-                t.table(),
-                label,
-                std::slice::from_ref(&body),
-                &t.spec.extra_headers,
-                opts.txn_timeout_s,
-                &opts.retry,
-            )?;
-            Ok(body.rows)
+    let mut sent = o.sent;
+    if !rows.is_empty() {
+        let body = t
+            .spec
+            .encode(rows, force_json || o.format == Some(SinkFormat::Json));
+        if o.format.as_ref().is_some_and(|f| *f != body.format) {
+            return Err(SinkError::Retry(format!(
+                "`{}`: CSV/JSON switch inside a transaction",
+                t.key()
+            )));
         }
-        Some(o) => {
-            // Part of the batch is already in the open transaction: no in-place retry is
-            // possible (that data is gone from memory); failures restart from the checkpoint.
-            let mut sent = o.sent;
-            if !rows.is_empty() {
-                let body = t
-                    .spec
-                    .encode(rows, force_json || o.format == Some(SinkFormat::Json));
-                if o.format.as_ref().is_some_and(|f| *f != body.format) {
-                    return Err(SinkError::Retry(format!(
-                        "`{}`: CSV/JSON switch inside a transaction",
-                        t.key()
-                    )));
-                }
-                t.loader
-                    .load(t.db(), t.table(), label, &body, &t.spec.extra_headers)
-                    .map_err(|e| retry_or_fatal(t, label, e))?;
-                sent += body.rows;
-            }
-            let c = t
-                .loader
-                .prepare(t.db(), t.table(), label)
-                .map_err(|e| retry_or_fatal(t, label, e))?;
-            sink::check_counts(t.db(), t.table(), label, &c, sent)?;
-            Ok(sent)
-        }
+        t.loader
+            .load(t.db(), t.table(), label, &body, &t.spec.extra_headers)
+            .map_err(|e| retry_or_fatal(t, label, e))?;
+        sent += body.rows;
     }
+    let c = t
+        .loader
+        .prepare(t.db(), t.table(), label)
+        .map_err(|e| retry_or_fatal(t, label, e))?;
+    sink::check_counts(t.db(), t.table(), label, &c, sent)?;
+    Ok(sent)
 }
 
 fn retry_or_fatal(t: &Target, label: &str, e: sink::LoadError) -> SinkError {
     match e {
+        sink::LoadError::Rejected(m) => SinkError::Rejected(format!(
+            "StarRocks refused rows of `{}` (label {label}): {m}",
+            t.key()
+        )),
         sink::LoadError::Definite(m) => SinkError::Fatal(fail(
             Kind::Target,
             format!(

@@ -48,6 +48,7 @@ pub mod engine;
 pub mod flink;
 pub mod gtid;
 pub mod preflight;
+pub mod quarantine;
 pub mod sink;
 pub mod status;
 
@@ -165,6 +166,7 @@ impl Job {
     pub fn run(&self, mut opts: Options) -> anyhow::Result<engine::Outcome> {
         opts.chunk_rows = self.chunk_rows;
         opts.follow_truncate = self.config.other.sync_follow_truncate;
+        opts.quarantine = self.config.other.sync_quarantine;
         let _lock = StateLock::acquire(&self.state_dir)?;
         // Source: what it is, binlog settings and privileges.
         let mut conn = crate::source::connect(&self.source)?;
@@ -271,6 +273,9 @@ impl Job {
             .into_iter()
             .map(|c| existing_duplicate_key(&mut fe, c))
             .collect();
+        if opts.quarantine {
+            create_dead_letter_tables(&mut fe, &captures)?;
+        }
         if state.schema_change.is_none() {
             check_target_shapes(&mut fe, &captures)?;
         } else {
@@ -440,6 +445,37 @@ fn create_tables(fe: &mut FeClient, tables: &[TablePlan]) -> anyhow::Result<()> 
             "creating the missing target tables {} failed",
             names.join(", ")
         )));
+    }
+    Ok(())
+}
+
+/// `<db>.smt_quarantine` in every target database (sync_reject_policy = quarantine).
+fn create_dead_letter_tables(fe: &mut FeClient, captures: &[TablePlan]) -> anyhow::Result<()> {
+    let mut done: Vec<&str> = Vec::new();
+    for c in captures {
+        if done.contains(&c.target_database.as_str()) {
+            continue;
+        }
+        done.push(&c.target_database);
+        let replication = c
+            .properties
+            .iter()
+            .find(|(k, _)| k == "replication_num")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        let sql = quarantine::create_table_sql(&c.target_database, replication);
+        fe.exec(&sql).map_err(|e| {
+            fail(
+                Kind::Target,
+                format!(
+                    "cannot create the dead-letter table {}.{} (sync_reject_policy = \
+                     quarantine): {}",
+                    c.target_database,
+                    quarantine::TABLE,
+                    e.message()
+                ),
+            )
+        })?;
     }
     Ok(())
 }

@@ -89,6 +89,9 @@ pub enum SinkError {
     Retry(String),
     /// A human must act.
     Fatal(anyhow::Error),
+    /// StarRocks refused rows of the data (the message names them and the reason); nothing of
+    /// the transaction is loaded. A stop, or the quarantine's cue.
+    Rejected(String),
 }
 
 impl SinkError {
@@ -96,14 +99,34 @@ impl SinkError {
         match self {
             SinkError::Retry(m) => anyhow::anyhow!(m),
             SinkError::Fatal(e) => e,
+            SinkError::Rejected(m) => rejected_stop(&m),
         }
     }
+}
+
+/// The stop for refused rows (the default `[other] sync_reject_policy = stop`).
+pub fn rejected_stop(m: &str) -> anyhow::Error {
+    fail(
+        Kind::Target,
+        format!(
+            "{m}. Nothing of the batch was loaded and the checkpoint is before it. Fix the value \
+             at the source (or the target column), or set `sync_reject_policy = quarantine` in \
+             [other] to load the other rows and set refused ones aside in \
+             <target database>.smt_quarantine"
+        ),
+    )
 }
 
 fn definite(db: &str, table: &str, label: &str, what: &str, m: &str) -> SinkError {
     SinkError::Fatal(fail(
         Kind::Target,
         format!("StarRocks refused {what} of `{db}`.`{table}` (label {label}): {m}"),
+    ))
+}
+
+fn rejected(db: &str, table: &str, label: &str, m: &str) -> SinkError {
+    SinkError::Rejected(format!(
+        "StarRocks refused rows of `{db}`.`{table}` (label {label}): {m}"
     ))
 }
 
@@ -143,7 +166,7 @@ pub fn wait_until_final(
             ))))
         }
         Ok(s) => Ok(s),
-        Err(e @ LoadError::Definite(_)) => Err(Attempt::Stop(e)),
+        Err(e @ (LoadError::Definite(_) | LoadError::Rejected(_))) => Err(Attempt::Stop(e)),
         Err(e) => Err(Attempt::Again(e)),
     })
     .map_err(Attempt::into_inner)
@@ -192,7 +215,7 @@ pub fn begin_fresh(
                  belongs to this target, or start over with `smt sync --reset`"
                 ),
             )))),
-            Err(LoadError::Definite(m)) => {
+            Err(LoadError::Definite(m) | LoadError::Rejected(m)) => {
                 Err(Attempt::Stop(definite(db, table, label, "begin", &m)))
             }
             Err(e) => Err(Attempt::Again(SinkError::Retry(format!(
@@ -272,6 +295,10 @@ pub fn load_txn(
                     let _ = loader.rollback(db, table, label);
                     return Err(Attempt::Stop(definite(db, table, label, "a load", &m)));
                 }
+                Err(LoadError::Rejected(m)) => {
+                    let _ = loader.rollback(db, table, label);
+                    return Err(Attempt::Stop(rejected(db, table, label, &m)));
+                }
                 Err(e) => {
                     abandon(&e);
                     return Err(Attempt::Again(SinkError::Retry(format!(
@@ -291,6 +318,10 @@ pub fn load_txn(
             Err(LoadError::Definite(m)) => {
                 let _ = loader.rollback(db, table, label);
                 Err(Attempt::Stop(definite(db, table, label, "prepare", &m)))
+            }
+            Err(LoadError::Rejected(m)) => {
+                let _ = loader.rollback(db, table, label);
+                Err(Attempt::Stop(rejected(db, table, label, &m)))
             }
             Err(e) => {
                 // The outcome of prepare is unknown (or its reply lost): without counts the
@@ -397,7 +428,7 @@ pub fn resolve_pending(
         };
         let state = retry(policy, |_| {
             loader.label_state(&p.db, &p.label).map_err(|e| match e {
-                LoadError::Definite(m) => Attempt::Stop(m),
+                LoadError::Definite(m) | LoadError::Rejected(m) => Attempt::Stop(m),
                 other => Attempt::Again(other.to_string()),
             })
         })
@@ -541,6 +572,9 @@ pub mod fake {
         /// Unknown outcome AFTER the effect on these call numbers.
         pub unknown_after: Vec<u64>,
         pub commits: u64,
+        /// Refuse (LoadError::Rejected, no effect) a load with a row whose JSON text holds this
+        /// (not into the dead-letter table).
+        pub refuse_containing: Option<String>,
     }
 
     #[derive(Default)]
@@ -561,6 +595,15 @@ pub mod fake {
                 .get(key)
                 .cloned()
                 .unwrap_or_default()
+        }
+        /// Labels of transactions still open (PREPARE or PREPARED).
+        pub fn open_labels(&self) -> Vec<String> {
+            let g = self.inner.lock().unwrap();
+            g.txns
+                .iter()
+                .filter(|(_, t)| matches!(t.state, TxnState::Prepare | TxnState::Prepared))
+                .map(|((_, l), _)| l.clone())
+                .collect()
         }
         pub fn prepared_labels(&self) -> Vec<String> {
             let g = self.inner.lock().unwrap();
@@ -626,7 +669,7 @@ pub mod fake {
         fn load(
             &self,
             db: &str,
-            _table: &str,
+            table: &str,
             label: &str,
             body: &Body,
             _x: &[(String, String)],
@@ -634,14 +677,27 @@ pub mod fake {
             let mut g = self.inner.lock().unwrap();
             let unknown = self.step(&mut g)?;
             let key = (db.to_string(), label.to_string());
-            let Some(t) = g.txns.get_mut(&key) else {
-                return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into()));
-            };
-            if t.state != TxnState::Prepare {
-                return Err(LoadError::Definite(format!("load in state {:?}", t.state)));
+            match g.txns.get(&key).map(|t| t.state) {
+                None => return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into())),
+                Some(TxnState::Prepare) => {}
+                Some(s) => return Err(LoadError::Definite(format!("load in state {s:?}"))),
             }
             let v: Vec<serde_json::Value> = serde_json::from_slice(&body.bytes)
                 .map_err(|e| LoadError::Definite(format!("bad body: {e}")))?;
+            if let Some(bad) = g
+                .refuse_containing
+                .clone()
+                .filter(|_| table != crate::sync::quarantine::TABLE)
+            {
+                if let Some(r) = v.iter().find(|r| r.to_string().contains(&bad)) {
+                    return Err(LoadError::Rejected(format!(
+                        "data rejected: 1 row(s) filtered; row: {r}"
+                    )));
+                }
+            }
+            let Some(t) = g.txns.get_mut(&key) else {
+                return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into()));
+            };
             t.rows.extend(v);
             after(unknown)
         }

@@ -14,6 +14,8 @@ pub struct Stats {
     pub batches: u64,
     pub txns: u64,
     pub skipped_dup: u64,
+    /// Rows set aside in the dead-letter table (sync_reject_policy = quarantine).
+    pub quarantined: u64,
     pub streamed_bytes: u64,
     /// server_ts of the last source transaction seen (seconds since the epoch).
     pub last_server_ts: u32,
@@ -32,6 +34,7 @@ impl Default for Stats {
             batches: 0,
             txns: 0,
             skipped_dup: 0,
+            quarantined: 0,
             streamed_bytes: 0,
             last_server_ts: 0,
             idle: false,
@@ -92,6 +95,7 @@ impl Stats {
             position = %ours,
             server = server.map(|s| s.to_string()),
             skipped_duplicate_key_changes = self.skipped_dup,
+            quarantined = self.quarantined,
             "status"
         );
     }

@@ -16,6 +16,7 @@ pub fn other() -> OtherConfig {
         auto_buckets: false,
         sync_skip_duplicate_key_changes: false,
         sync_follow_truncate: true,
+        sync_quarantine: false,
         starrocks_version: (3, 3),
     }
 }

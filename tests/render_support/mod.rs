@@ -402,6 +402,7 @@ pub fn config(rules: Vec<RuleConfig>, password: &str) -> Config {
             auto_buckets: false,
             sync_skip_duplicate_key_changes: false,
             sync_follow_truncate: true,
+            sync_quarantine: false,
             starrocks_version: (3, 3),
         },
         rules,

@@ -75,12 +75,12 @@ fn label_already_exists_depends_on_existing_job_status() {
 }
 
 #[test]
-fn fail_with_filtered_rows_is_definite_and_names_the_error_url() {
+fn fail_with_filtered_rows_is_a_rejection_naming_the_error_url() {
     let mut r = counted("Fail", 3, 2, 1);
     r.message = "too many filtered rows".into();
     r.error_url = Some("http://be:8040/api/_load_error_log?file=x".into());
     match classify_load_reply(&r, 3) {
-        Err(LoadError::Definite(m)) => {
+        Err(LoadError::Rejected(m)) => {
             assert!(m.contains("1 row(s) filtered"), "{m}");
             assert!(m.contains("_load_error_log?file=x"), "{m}");
         }
@@ -175,7 +175,7 @@ fn txn_replies_are_classified_per_operation() {
     filtered.error_url = Some("http://be/err".into());
     assert!(matches!(
         classify_txn_reply(Prepare, &filtered),
-        Err(LoadError::Definite(m)) if m.contains("http://be/err")
+        Err(LoadError::Rejected(m)) if m.contains("http://be/err")
     ));
 }
 
@@ -403,7 +403,7 @@ fn filtered_rows_fetch_the_error_log() {
     let fe = FakeServer::start_fe(move |_, _| redirect(&be2_url));
     let got = client(fe.port).load("d", "t", "l6", &LoadOptions::default(), b"[1,2]", 2);
     match got {
-        Err(LoadError::Definite(m)) => {
+        Err(LoadError::Rejected(m)) => {
             assert!(m.contains("2 row(s) filtered"), "{m}");
             assert!(m.contains("Invalid value 'abc' for column id"), "{m}");
             assert!(m.contains("_load_error_log?file=e1"), "{m}");

@@ -850,3 +850,130 @@ fn schema_change_statements_follow_what_starrocks_can() {
     let rekeyed = plan("d", "t", Model::Primary, vec![col("a", SrType::Int)]);
     assert!(schema_change_statements(&old, &rekeyed, None).is_err());
 }
+
+/// The quarantine under crashes at many points: the target gets every change StarRocks
+/// accepts exactly once, the dead-letter table exactly the refused ones, once each.
+#[test]
+fn quarantine_sets_aside_exactly_the_refused_rows_across_crashes() {
+    let mut txns = workload(11, 40, 8);
+    let mut refused_changes = 0usize;
+    for (i, txn) in txns.iter_mut().enumerate().skip(12) {
+        if i % 4 != 0 {
+            continue;
+        }
+        for (_, ch) in txn.iter_mut() {
+            if let RowChange::Insert(r) | RowChange::Upsert(r) = ch {
+                if let Cell::Str(v) = &mut r[1] {
+                    v.push_str("BAD");
+                    refused_changes += 1;
+                }
+            }
+        }
+    }
+    assert!(refused_changes > 3, "the workload refuses some rows");
+    let total = txns.len();
+    let expected = {
+        // Every change except the refused ones (none is in the first snapshot).
+        let mut t = Tables::default();
+        for txn in &txns {
+            for (target, ch) in txn {
+                match (target, ch) {
+                    (_, RowChange::Insert(r) | RowChange::Upsert(r))
+                        if id_v(r).1.ends_with("BAD") => {}
+                    (0, RowChange::Insert(r) | RowChange::Upsert(r)) => {
+                        let (id, v) = id_v(r);
+                        t.pk.insert(id, v);
+                    }
+                    (0, RowChange::Delete(r)) => {
+                        t.pk.remove(&id_v(r).0);
+                    }
+                    (1, RowChange::Insert(r)) => t.dup.push(id_v(r)),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+        t.dup.sort();
+        t
+    };
+    let db = Arc::new(Mutex::new(Db { txns, visible: 8 }));
+    let dir = tempfile::tempdir().unwrap();
+    let loader = Arc::new(FakeLoader::default());
+    loader.inner.lock().unwrap().refuse_containing = Some("BAD".into());
+    let admin = fake_admin(loader.clone());
+    let limits = FlushLimits {
+        max_rows: 7,
+        max_bytes: 1 << 20,
+        interval: Duration::from_secs(3600),
+    };
+    let opts = || Options {
+        quarantine: true,
+        chunk_rows: 4,
+        ..quick_opts()
+    };
+    // The snapshot, cleanly.
+    {
+        let mut src = FakeSource(db.clone());
+        let mut eng = Engine::new(
+            targets(&loader, limits),
+            Store::new(dir.path()),
+            "job1",
+            "t",
+            opts(),
+            &mut src,
+            &admin,
+        )
+        .unwrap();
+        eng.run().unwrap();
+    }
+    db.lock().unwrap().visible = total;
+    // Then crashes at growing call offsets until a run gets through.
+    let mut runs = 0;
+    for crash in (5u64..400).step_by(9).map(Some).chain([None]) {
+        runs += 1;
+        {
+            let mut g = loader.inner.lock().unwrap();
+            g.crash_at = crash.map(|c| g.calls + c);
+        }
+        let mut src = FakeSource(db.clone());
+        let mut eng = Engine::new(
+            targets(&loader, limits),
+            Store::new(dir.path()),
+            "job1",
+            "t",
+            opts(),
+            &mut src,
+            &admin,
+        )
+        .unwrap();
+        let r = eng.run();
+        if r.is_ok() && !loader.crashed() {
+            break;
+        }
+        assert!(loader.crashed(), "a genuine failure: {:?}", r.err());
+    }
+    assert!(runs > 3, "some runs crashed");
+    let mut got = target_tables(&loader);
+    got.dup.sort();
+    assert_eq!(got, expected);
+    let dl = loader.rows("d.smt_quarantine");
+    let mut keys: Vec<(String, u64)> = dl
+        .iter()
+        .map(|r| {
+            (
+                r["label"].as_str().unwrap().to_string(),
+                r["row_no"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(dl
+        .iter()
+        .all(|r| r["row_data"].as_str().unwrap().contains("BAD")));
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), dl.len(), "a refused row is set aside once");
+    assert_eq!(dl.len(), refused_changes, "every refused row is set aside");
+    let st = Store::new(dir.path()).load().unwrap().unwrap();
+    let counted: u64 = st.tables.values().map(|t| t.quarantined).sum();
+    assert_eq!(counted as usize, refused_changes);
+    assert!(loader.open_labels().is_empty(), "nothing left open");
+}

@@ -2,6 +2,9 @@
 //! at random moments (seeded; the seed is printed — rerun with SMT_CRASH_SEED=<seed>), across the
 //! snapshot and the binlog phases, then restarted. At the end the FULL row sets must match,
 //! including a DUPLICATE KEY (no-PK, insert-only) table, where a duplicate would be permanent.
+//! While it runs the writer changes the schema (ADD with a default, a burst of ADD + MODIFY +
+//! ADD AFTER, DROP, MODIFY to BIGINT UNSIGNED (LARGEINT), ADD with a default: see [`DDL`]) and half way one run is
+//! `--reset` (killed too).
 //! Fast by default (~20 kills); SMT_LONG_TESTS=1 runs a long variant.
 
 mod sync_support;
@@ -25,17 +28,56 @@ impl Rng {
     }
 }
 
+/// Schema changes the writer makes while smt is killed and restarted: (seconds after the writer
+/// starts, statements run back to back). Rows keep flowing between them; the INSERTs name their
+/// columns so they work in every shape.
+const DDL: &[(f64, &[&str])] = &[
+    (
+        2.0,
+        &["ALTER TABLE {DB}.t_pk ADD COLUMN x INT NOT NULL DEFAULT 7"],
+    ),
+    (
+        3.5,
+        &[
+            "ALTER TABLE {DB}.t_dup ADD COLUMN c INT",
+            "ALTER TABLE {DB}.t_pk MODIFY COLUMN s VARCHAR(80)",
+            "ALTER TABLE {DB}.t_pk ADD COLUMN y BIGINT AFTER v",
+        ],
+    ),
+    (5.0, &["ALTER TABLE {DB}.t_pk DROP COLUMN x"]),
+    (
+        6.5,
+        &[
+            "ALTER TABLE {DB}.t_pk MODIFY COLUMN y BIGINT UNSIGNED",
+            "ALTER TABLE {DB}.t_pk ADD COLUMN z VARCHAR(10) DEFAULT 'zz'",
+        ],
+    ),
+];
+
 fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
     use mysql::prelude::Queryable;
     let mut c = m.conn_utc();
     let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut next_id: i64 = 1_000_000;
+    let t0 = Instant::now();
+    let mut ddl = DDL.iter().peekable();
     while !stop.load(Ordering::SeqCst) {
+        if let Some((at, stmts)) = ddl.peek() {
+            if t0.elapsed().as_secs_f64() >= *at {
+                for sql in stmts.iter() {
+                    let sql = sql.replace("{DB}", DB);
+                    if let Err(e) = c.query_drop(&sql) {
+                        panic!("writer: {sql}: {e}");
+                    }
+                }
+                ddl.next();
+            }
+        }
         let k = rng.next(20_000) as i64;
         let sql = match rng.next(10) {
             0..=2 => {
                 next_id += 1;
-                format!("INSERT INTO {DB}.t_pk VALUES ({next_id}, {k}, 'w{k}')")
+                format!("INSERT INTO {DB}.t_pk (id, v, s) VALUES ({next_id}, {k}, 'w{k}')")
             }
             3..=4 => format!("UPDATE {DB}.t_pk SET v = v + 1, s = 'u{k}' WHERE id = {k}"),
             5 => format!("DELETE FROM {DB}.t_pk WHERE id = {k}"),
@@ -44,7 +86,7 @@ fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
                 format!("UPDATE IGNORE {DB}.t_pk SET id = {next_id} WHERE id = {k}")
             }
             _ => format!(
-                "INSERT INTO {DB}.t_dup VALUES ({}, 'd{}'), ({}, 'e{}')",
+                "INSERT INTO {DB}.t_dup (a, b) VALUES ({}, 'd{}'), ({}, 'e{}')",
                 k % 7,
                 ops.load(Ordering::SeqCst),
                 k % 5,
@@ -56,7 +98,7 @@ fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
             let _ = c.query_drop("BEGIN");
             let _ = c.query_drop(&sql);
             let _ = c.query_drop(format!(
-                "INSERT INTO {DB}.t_dup VALUES (-1, 'txn{}')",
+                "INSERT INTO {DB}.t_dup (a, b) VALUES (-1, 'txn{}')",
                 ops.load(Ordering::SeqCst)
             ));
             let _ = c.query_drop("COMMIT");
@@ -167,7 +209,8 @@ fn crash_test(kills: usize, rows: usize) {
     };
     let mut phases = (0, 0);
     for k in 0..kills {
-        let mut child = spawn(&[]);
+        // Half way, one start over (`--reset`), killed like the others.
+        let mut child = spawn(if k == kills / 2 { &["--reset"] } else { &[] });
         // Early kills are short (inside the snapshot), later ones longer.
         let ms = 150 + rng.next(300 + 60 * k as u64);
         std::thread::sleep(Duration::from_millis(ms));
@@ -204,10 +247,14 @@ fn crash_test(kills: usize, rows: usize) {
             if let Some(s) = child.try_wait().unwrap() {
                 break s;
             }
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "smt did not stop on SIGTERM"
-            );
+            if t0.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!(
+                    "smt did not stop on SIGTERM; log tail:\n{}",
+                    &log[log.len().saturating_sub(4000)..]
+                );
+            }
             std::thread::sleep(Duration::from_millis(50));
         };
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();

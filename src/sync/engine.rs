@@ -96,9 +96,10 @@ pub enum View {
 
 /// Opens views and binlog streams.
 pub trait Source {
-    /// A consistent view of the tables of `tables`, whose schema at the view's position is the
-    /// one they were planned with (or [`View::Changed`]).
-    fn snapshot(&mut self, tables: &[TablePlan]) -> anyhow::Result<View>;
+    /// A consistent view of the tables of `tables`, where the schema of `tables[i]` for `i` in
+    /// `todo` (the ones about to be read) at the view's position is the one they were planned
+    /// with (or [`View::Changed`] for those).
+    fn snapshot(&mut self, tables: &[TablePlan], todo: &[usize]) -> anyhow::Result<View>;
     /// The binlog from `from` (whose mark is `mark`: a resume by GTID starts after
     /// `mark.gtid`), decoded for `tables`.
     fn binlog(
@@ -519,7 +520,13 @@ impl<'a> Engine<'a> {
                         ));
                     }
                     tracing::warn!("restarting from the checkpoint: {m}");
-                    std::thread::sleep(self.opts.retry.delay_after(restarts.min(7)));
+                    let until = Instant::now() + self.opts.retry.delay_after(restarts.min(7));
+                    while Instant::now() < until {
+                        if self.stopping() {
+                            return Ok(Outcome::Stopped);
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
                     // The checkpoint on disk is the truth: reload it.
                     if let Some(s) = self.store.load()? {
                         self.state = s;
@@ -728,7 +735,7 @@ impl<'a> Engine<'a> {
     > {
         for _ in 0..5 {
             let plans: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
-            let changed = match self.source.snapshot(&plans).map_err(source_error)? {
+            let changed = match self.source.snapshot(&plans, todo).map_err(source_error)? {
                 View::Open(r, p, m) => return Ok((r, p, m)),
                 View::Changed(c) => c,
             };

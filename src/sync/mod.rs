@@ -242,20 +242,33 @@ impl Job {
 
         // Target: FE (MySQL protocol) and tables.
         let mut fe = FeClient::connect_to(&self.fe, Duration::from_secs(30))?;
-        if self.reset {
-            // A table whose shape no longer fits is dropped and created again below (its rows
-            // are being discarded anyway).
+        {
+            // A table whose rows are discarded anyway (--reset, a snapshot starting over) or
+            // that holds none yet (its snapshot has not committed a chunk) is dropped and
+            // created again below when its shape no longer fits the source's schema.
             for c in &captures {
-                if table_exists(&mut fe, c)? && !shape_problems(&mut fe, c)?.is_empty() {
-                    let sql = format!(
-                        "DROP TABLE {}",
-                        crate::ident::quote_qualified(&c.target_database, &c.target_table)
-                    );
-                    tracing::warn!(%sql, "--reset: the table no longer fits the source schema");
-                    fe.exec(&sql).map_err(|e| {
-                        fail(Kind::Target, format!("{sql} failed: {}", e.message()))
-                    })?;
+                let key = target_key(c);
+                let discarded = self.reset || state.truncate_pending.contains(&key);
+                let unstarted = state
+                    .tables
+                    .get(&key)
+                    .is_none_or(|t| !state.is_done(&key) && t.progress.is_none());
+                if !(discarded || unstarted)
+                    || !table_exists(&mut fe, c)?
+                    || shape_problems(&mut fe, c)?.is_empty()
+                {
+                    continue;
                 }
+                if !discarded && preflight::count_rows(&mut fe, c)? > 0 {
+                    continue; // someone else's rows: the checks below say so
+                }
+                let sql = format!(
+                    "DROP TABLE {}",
+                    crate::ident::quote_qualified(&c.target_database, &c.target_table)
+                );
+                tracing::warn!(%sql, "the table's rows are discarded and its shape no longer fits the source schema: it is created again");
+                fe.exec(&sql)
+                    .map_err(|e| fail(Kind::Target, format!("{sql} failed: {}", e.message())))?;
             }
         }
         let mut missing = Vec::new();
@@ -694,12 +707,13 @@ struct MysqlSource {
 }
 
 impl Source for MysqlSource {
-    fn snapshot(&mut self, tables: &[TablePlan]) -> anyhow::Result<engine::View> {
+    fn snapshot(&mut self, tables: &[TablePlan], todo: &[usize]) -> anyhow::Result<engine::View> {
         let (mut snap, pos) = snapshot::Snapshot::begin(&self.src, &self.server)?;
-        // Hold the tables (a DDL now waits for the view to end), then compare their schema
-        // with the plans': a DDL between the plan and the view shows here.
-        let refs: Vec<crate::plan::SourceRef> = tables
+        // Hold the tables to read (a DDL now waits for the view to end), then compare their
+        // schema with the plans': a DDL between the plan and the view shows here.
+        let refs: Vec<crate::plan::SourceRef> = todo
             .iter()
+            .filter_map(|&i| tables.get(i))
             .flat_map(|t| t.sources.iter().cloned())
             .collect();
         snap.hold(&refs)?;
@@ -708,7 +722,11 @@ impl Source for MysqlSource {
         let now = crate::schema::introspect::introspect(&self.src, &want)?.tables;
         let mut changed = Vec::new();
         let mut any = false;
-        for t in tables {
+        for (i, t) in tables.iter().enumerate() {
+            if !todo.contains(&i) {
+                changed.push(None);
+                continue;
+            }
             let cur: Vec<crate::schema::TableDesc> = t
                 .sources
                 .iter()

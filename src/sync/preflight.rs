@@ -299,22 +299,7 @@ pub fn unaccounted_rows(
         if known || state.truncate_pending.contains(&key) {
             continue;
         }
-        let sql = format!(
-            "SELECT COUNT(*) FROM {}",
-            crate::ident::quote_qualified(&c.target_database, &c.target_table)
-        );
-        let rows = fe.query_rows(&sql).map_err(|e| {
-            fail(
-                Kind::Target,
-                format!("{sql} on {} failed: {}", fe.address(), e.message()),
-            )
-        })?;
-        let n: u64 = rows
-            .rows
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let n = count_rows(fe, c)?;
         if n > 0 {
             full.push(format!("{key} ({n} rows)"));
         }
@@ -334,6 +319,26 @@ pub fn unaccounted_rows(
             state_dir.display()
         ),
     ))
+}
+
+/// `SELECT COUNT(*)` of a target table.
+pub fn count_rows(fe: &mut FeClient, c: &TablePlan) -> anyhow::Result<u64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {}",
+        crate::ident::quote_qualified(&c.target_database, &c.target_table)
+    );
+    let rows = fe.query_rows(&sql).map_err(|e| {
+        fail(
+            Kind::Target,
+            format!("{sql} on {} failed: {}", fe.address(), e.message()),
+        )
+    })?;
+    Ok(rows
+        .rows
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
 }
 
 #[cfg(test)]

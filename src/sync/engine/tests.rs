@@ -157,7 +157,7 @@ impl ChangeStream for FakeStream {
 }
 
 impl Source for FakeSource {
-    fn snapshot(&mut self, _tables: &[TablePlan]) -> anyhow::Result<View> {
+    fn snapshot(&mut self, _tables: &[TablePlan], _todo: &[usize]) -> anyhow::Result<View> {
         let db = self.0.lock().unwrap();
         Ok(View::Open(
             Box::new(FakeReader {
@@ -500,7 +500,7 @@ impl ChangeStream for DdlStream {
     }
 }
 impl Source for DdlSource {
-    fn snapshot(&mut self, _tables: &[TablePlan]) -> anyhow::Result<View> {
+    fn snapshot(&mut self, _tables: &[TablePlan], _todo: &[usize]) -> anyhow::Result<View> {
         unreachable!()
     }
     fn binlog(
@@ -712,8 +712,8 @@ impl ChangeStream for FlakyStream {
 }
 
 impl Source for Flaky {
-    fn snapshot(&mut self, tables: &[TablePlan]) -> anyhow::Result<View> {
-        self.inner.snapshot(tables)
+    fn snapshot(&mut self, tables: &[TablePlan], todo: &[usize]) -> anyhow::Result<View> {
+        self.inner.snapshot(tables, todo)
     }
     fn binlog(
         &mut self,

@@ -1396,12 +1396,20 @@ impl<'a> Engine<'a> {
 
     /// Load every buffered table at the boundary `run.cur` and move the checkpoint there.
     /// With nothing buffered, only the position moves (a position-only checkpoint).
+    /// The flush interval is timed from the END of a flush: when the target is slow, the next
+    /// batch accumulates for a whole interval (batches grow), instead of every source
+    /// transaction finding the interval already passed and shipping alone.
     fn flush(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
+        let r = self.flush_now(run);
+        run.last_flush = Instant::now();
+        r
+    }
+
+    fn flush_now(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
         debug_assert!(!run.in_txn);
         let work: Vec<usize> = (0..self.targets.len())
             .filter(|&i| !run.bufs[i].rows.is_empty() || run.bufs[i].open.is_some())
             .collect();
-        run.last_flush = Instant::now();
         if work.is_empty() {
             if self.state.binlog.as_ref() != Some(&run.cur) {
                 self.state.binlog = Some(run.cur.clone());

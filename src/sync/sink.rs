@@ -575,6 +575,8 @@ pub mod fake {
         /// Refuse (LoadError::Rejected, no effect) a load with a row whose JSON text holds this
         /// (not into the dead-letter table).
         pub refuse_containing: Option<String>,
+        /// Every call takes this long (a slow target).
+        pub delay: std::time::Duration,
     }
 
     #[derive(Default)]
@@ -616,6 +618,9 @@ pub mod fake {
         /// Step bookkeeping: Err = fail this call before any effect; Ok(true) = report unknown
         /// after the effect.
         fn step(&self, g: &mut Inner) -> Result<bool, LoadError> {
+            if !g.delay.is_zero() {
+                std::thread::sleep(g.delay);
+            }
             let n = g.calls;
             g.calls += 1;
             if g.crash_at.is_some_and(|c| n >= c) {

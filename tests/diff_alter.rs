@@ -443,3 +443,94 @@ fn a_missing_table_in_json_and_an_unreachable_fe() {
     );
     assert!(!show(&o).contains(SR_PW), "{}", show(&o));
 }
+
+#[test]
+fn a_failed_alter_is_exit_6_and_the_next_run_finishes_the_job() {
+    let src = SourceDb::new("difffail");
+    src.run("CREATE TABLE DB.f (id INT PRIMARY KEY, a VARCHAR(5), b VARCHAR(5)) DEFAULT CHARSET=utf8mb4");
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &src, &emu, "");
+    assert_eq!(smt(&["apply"], &cfg).status.code(), Some(0));
+    src.run("ALTER TABLE DB.f MODIFY a VARCHAR(6), MODIFY b VARCHAR(7)");
+    let f = format!("`{}`.`f`", src.name);
+    let (alter_a, alter_b) = (
+        format!("ALTER TABLE {f} MODIFY COLUMN `a` VARCHAR(24) NULL"),
+        format!("ALTER TABLE {f} MODIFY COLUMN `b` VARCHAR(28) NULL"),
+    );
+
+    // The first ALTER is refused: reported with the FE's message, the second not run.
+    emu.faults().fail_next_ddl(1, 1064, "injected refusal");
+    let o = smt(&["apply", "--alter"], &cfg);
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("FAILED          {}.f: injected refusal", src.name)),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        out.contains(&format!(
+            "skipped         {}.f (not run: an ALTER of {}.f failed before it",
+            src.name, src.name
+        )),
+        "{}",
+        show(&o)
+    );
+    assert!(emu
+        .table_ddl(&src.name, "f")
+        .unwrap()
+        .contains("`b` varchar(20) NULL"));
+
+    // --continue-on-error runs the rest.
+    emu.faults().fail_next_ddl(1, 1064, "injected refusal");
+    let o = smt(
+        &[
+            "apply",
+            "--alter",
+            "--continue-on-error",
+            "--format",
+            "json",
+        ],
+        &cfg,
+    );
+    assert_eq!(o.status.code(), Some(6), "{}", show(&o));
+    // apply prints its report, then (a failure) the error document: read the first.
+    let r: serde_json::Value = serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter()
+        .next()
+        .expect("a report")
+        .unwrap_or_else(|e| panic!("{e}: {}", show(&o)));
+    let alters: Vec<(String, String)> = r["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["sql"].as_str().unwrap().starts_with("ALTER"))
+        .map(|s| {
+            (
+                s["sql"].as_str().unwrap().to_string(),
+                s["outcome"]["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        alters,
+        vec![
+            (alter_a.clone(), "failed".to_string()),
+            (alter_b.clone(), "altered".to_string())
+        ]
+    );
+    assert_eq!(r["summary"]["failed"], 1);
+    assert_eq!(r["summary"]["altered"], 1);
+
+    // The next run finds only what is left.
+    let o = smt(&["apply", "--alter"], &cfg);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(
+        stdout(&o).contains(&format!("altered         {}.f: {alter_a}\n", src.name)),
+        "{}",
+        show(&o)
+    );
+    assert!(!stdout(&o).contains(&alter_b), "{}", show(&o));
+    assert_eq!(smt(&["diff"], &cfg).status.code(), Some(0));
+}

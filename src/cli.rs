@@ -28,7 +28,7 @@ pub enum Format {
     /// Human-readable text.
     #[default]
     Text,
-    /// One JSON document (generate, apply) or JSON log lines (sync).
+    /// One JSON document (generate, apply, diff) or JSON log lines (sync).
     Json,
 }
 

@@ -1286,6 +1286,29 @@ mod tests {
     }
 
     #[test]
+    fn one_modify_per_column() {
+        // NOT NULL → NULL with another comment; a wider type with another comment; a comment
+        // alone: one statement each, the comment restated in it.
+        let existing = parsed(
+            "CREATE TABLE `t` (`id` int NOT NULL, `a` int NOT NULL DEFAULT \"1\" COMMENT \"x\", \
+             `b` int NULL COMMENT \"x\", `c` int NULL COMMENT \"x\") PRIMARY KEY(`id`)",
+        );
+        let planned = parsed(
+            "CREATE TABLE `t` (`id` int NOT NULL, `a` int NULL DEFAULT \"1\" COMMENT \"y\", \
+             `b` bigint NULL COMMENT \"y\", `c` int NULL) PRIMARY KEY(`id`)",
+        );
+        assert_eq!(
+            AlterPlan::new("d", "t", &existing, &planned, false).statements,
+            vec![
+                "ALTER TABLE `d`.`t` MODIFY COLUMN `a` INT NULL DEFAULT \"1\" COMMENT \"y\"",
+                "ALTER TABLE `d`.`t` MODIFY COLUMN `b` BIGINT NULL COMMENT \"y\"",
+                // The comment removed: StarRocks keeps none when the definition has none.
+                "ALTER TABLE `d`.`t` MODIFY COLUMN `c` INT NULL",
+            ]
+        );
+    }
+
+    #[test]
     fn sync_gets_what_it_got_for_plain_columns() {
         // No comments or defaults: the statements sync has always run.
         let existing = shape(

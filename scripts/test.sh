@@ -41,5 +41,5 @@ if [ "$#" -eq 0 ] || [ "${SMT_TEST_RELEASE:-}" = 1 ]; then
   cargo test --release -p smt --lib --test render_golden --test result_current \
     --test apply_generated --test shipped_binary --test cli_generate --test plan_build \
     --test plan_shards --test stream_load_emulator --test sync_operations --test sync_crash \
-    --test sync_reject
+    --test sync_reject --test diff_alter
 fi

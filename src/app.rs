@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Generate(a) => generate(&a),
         Command::Apply(a) => apply(&a),
+        Command::Diff(a) => diff(&a),
         Command::Sync(a) => sync(&a),
     }
 }
@@ -404,6 +405,36 @@ fn apply(args: &crate::cli::ApplyArgs) -> anyhow::Result<u8> {
             ),
         )),
     }
+}
+
+fn diff(args: &crate::cli::DiffArgs) -> anyhow::Result<u8> {
+    let config = load_config(&args.config.config, args.config.dump.as_deref())?;
+    let only = match &args.only {
+        Some(re) => Some(regex::Regex::new(re).map_err(|e| {
+            fail(
+                Kind::Config,
+                format!("--only {re:?} is not a valid regex: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let source = read_source(&config)?;
+    let plan = plan_source(&config, &source)?;
+    let ep = crate::apply::resolve_fe(&config, args.fe.as_deref())?;
+    let mut fe = crate::starrocks::fe::FeClient::connect_to(
+        &ep,
+        std::time::Duration::from_secs(args.timeout.max(1)),
+    )?;
+    let opts = crate::diff::DiffOptions {
+        allow_drop: args.allow_drop,
+        only,
+    };
+    let report = crate::diff::run(&mut fe, &plan, &opts)?;
+    print!("{}", report.render(args.format));
+    if args.format == Format::Json {
+        println!();
+    }
+    Ok(report.exit_code)
 }
 
 /// `db.table (reason)` of each skipped table, `; `-separated.

@@ -9,6 +9,13 @@
 //!
 //! Statements run in the given order (databases before their tables). After a failure the rest
 //! is skipped unless `continue_on_error`; any failure makes the exit code 6 (`Kind::Partial`).
+//!
+//! `--alter` lifts the invariant on purpose, and only this far: an existing table is brought to
+//! the plan with the statements [`crate::compat::AlterPlan`] calls safe (what `smt diff`
+//! lists), each its own statement, run after the table's comparison and waited for with
+//! [`FeClient::alter_and_wait`]; DROP COLUMN only with `allow_drop`. What StarRocks cannot
+//! alter stays a reported difference. The statements come from comparing the table as it is,
+//! so a second run finds nothing to do.
 
 use crate::cli::{ApplyArgs, Format};
 use crate::config::Config;
@@ -42,6 +49,12 @@ pub struct ApplyOptions {
     /// After a connection failure (timeout, reset) a statement is retried on a new
     /// connection per this policy (safe: every CREATE is IF NOT EXISTS, existence re-checked).
     pub retry: RetryPolicy,
+    /// `--alter`: bring existing tables to the plan with ALTER TABLE.
+    pub alter: bool,
+    /// `--allow-drop`: with `alter`, DROP COLUMN too.
+    pub allow_drop: bool,
+    /// How long to wait for each schema-change job.
+    pub alter_wait: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -54,6 +67,9 @@ impl Default for ApplyOptions {
             format: Format::Text,
             timeout: Duration::from_secs(60),
             retry: connection_retry(),
+            alter: false,
+            allow_drop: false,
+            alter_wait: Duration::from_secs(3600),
         }
     }
 }
@@ -78,6 +94,9 @@ impl ApplyOptions {
             format: args.format,
             timeout: Duration::from_secs(args.timeout.max(1)),
             retry: connection_retry(),
+            alter: args.alter,
+            allow_drop: args.allow_drop,
+            alter_wait: Duration::from_secs(args.alter_wait.max(1)),
         })
     }
 }
@@ -108,6 +127,14 @@ pub enum Outcome {
         message: String,
     },
     Skipped {
+        reason: String,
+    },
+    /// `--alter`: the ALTER TABLE ran and StarRocks finished its schema change.
+    Altered,
+    /// `--alter --dry-run`: the ALTER TABLE would run.
+    WouldAlter,
+    /// `--alter` without `--allow-drop`: a DROP COLUMN not run.
+    Withheld {
         reason: String,
     },
 }
@@ -143,6 +170,12 @@ pub struct Summary {
     pub skipped: usize,
     /// Statements left out by `--only`.
     pub filtered_out: usize,
+    /// `--alter`: ALTER TABLE statements run.
+    pub altered: usize,
+    /// `--alter --dry-run`: ALTER TABLE statements that would run.
+    pub would_alter: usize,
+    /// `--alter`: DROP COLUMN statements withheld (no `--allow-drop`).
+    pub withheld: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -230,6 +263,11 @@ impl ApplyReport {
                     format!("would run       {}:\n{};\n", s.object(), s.sql)
                 }
                 Outcome::Skipped { reason } => format!("skipped         {} ({reason})", s.object()),
+                Outcome::Altered => format!("altered         {}: {}", s.object(), s.sql),
+                Outcome::WouldAlter => format!("would alter     {}:\n{};\n", s.object(), s.sql),
+                Outcome::Withheld { reason } => {
+                    format!("withheld        {}: {} ({reason})", s.object(), s.sql)
+                }
             };
             out.push_str(&line);
             out.push('\n');
@@ -247,6 +285,19 @@ impl ApplyReport {
         ));
         if m.filtered_out > 0 {
             out.push_str(&format!(", {} left out by --only", m.filtered_out));
+        }
+        if m.altered + m.would_alter + m.withheld > 0 {
+            if self.dry_run {
+                out.push_str(&format!(", {} ALTER(s) would run", m.would_alter));
+            } else {
+                out.push_str(&format!(", {} ALTER(s) run", m.altered));
+            }
+            if m.withheld > 0 {
+                out.push_str(&format!(
+                    ", {} DROP COLUMN withheld (--allow-drop runs them)",
+                    m.withheld
+                ));
+            }
         }
         out.push('\n');
         out
@@ -367,6 +418,51 @@ fn execute(
                 reason: "no FE connection".into(),
             }
         };
+        let mut outcome = outcome;
+        let mut alters = Vec::new();
+        if let (true, Some(table), Some(fe), Outcome::AlreadyExisted { .. }) =
+            (opts.alter, &st.table, fe.as_deref_mut(), &outcome)
+        {
+            match alter_plan(fe, st, table, plan, opts.allow_drop) {
+                Ok(ap) => {
+                    outcome = Outcome::AlreadyExisted {
+                        identical: ap.changes.is_empty(),
+                        differences: ap.changes.iter().map(|c| c.to_string()).collect(),
+                    };
+                    for sql in &ap.statements {
+                        let o = if dry {
+                            Outcome::WouldAlter
+                        } else if let Some(reason) = &stop_reason {
+                            Outcome::Skipped {
+                                reason: reason.clone(),
+                            }
+                        } else {
+                            alter_one(fe, &st.database, table, sql, opts.alter_wait)
+                        };
+                        if let Outcome::Failed { message } = &o {
+                            tracing::warn!(object = %object_of(st), %sql, %message, "ALTER failed");
+                            if !opts.continue_on_error {
+                                stop_reason = Some(format!(
+                                    "not run: an ALTER of {} failed before it (use \
+                                     --continue-on-error to keep going)",
+                                    object_of(st)
+                                ));
+                            }
+                        }
+                        alters.push((sql.clone(), o));
+                    }
+                    for sql in &ap.withheld_drops {
+                        alters.push((
+                            sql.clone(),
+                            Outcome::Withheld {
+                                reason: "deletes the column's data: --allow-drop runs it".into(),
+                            },
+                        ));
+                    }
+                }
+                Err(message) => outcome = Outcome::Failed { message },
+            }
+        }
         if let Outcome::Failed { message } = &outcome {
             tracing::warn!(object = %object_of(st), %message, "statement failed");
             if !opts.continue_on_error {
@@ -382,6 +478,14 @@ fn execute(
             sql,
             outcome,
         });
+        for (sql, outcome) in alters {
+            reports.push(StatementReport {
+                database: st.database.clone(),
+                table: st.table.clone(),
+                sql,
+                outcome,
+            });
+        }
     }
     let mut summary = Summary {
         total: reports.len(),
@@ -400,6 +504,9 @@ fn execute(
             } => summary.already_existed_different += 1,
             Outcome::Failed { .. } => summary.failed += 1,
             Outcome::Skipped { .. } => summary.skipped += 1,
+            Outcome::Altered => summary.altered += 1,
+            Outcome::WouldAlter => summary.would_alter += 1,
+            Outcome::Withheld { .. } => summary.withheld += 1,
         }
     }
     ApplyReport {
@@ -475,17 +582,73 @@ fn try_apply_one(
     }
 }
 
+/// The table as planned: from the plan when given, else the CREATE TABLE's own text.
+fn planned_shape(
+    st: &DdlStatement,
+    table: &str,
+    plan: Option<&Plan>,
+) -> Result<TableShape, String> {
+    match plan.and_then(|p| find_table(p, &st.database, table)) {
+        Some(tp) => Ok(crate::compat::shape_of_plan(tp)),
+        None => show_create::parse_create_table(&st.sql),
+    }
+}
+
+/// `--alter`: what to run on the existing table `table` of `st` (read afresh). Err: why it
+/// cannot be compared.
+fn alter_plan(
+    fe: &mut FeClient,
+    st: &DdlStatement,
+    table: &str,
+    plan: Option<&Plan>,
+    allow_drop: bool,
+) -> Result<crate::compat::AlterPlan, String> {
+    let planned = planned_shape(st, table, plan)
+        .map_err(|e| format!("cannot compare: the planned statement did not parse: {e}"))?;
+    let text = fe
+        .show_create_table(&st.database, table)
+        .map_err(|e| e.message())?
+        .ok_or_else(|| format!("{}.{table} disappeared while it was compared", st.database))?;
+    let existing = show_create::parse_create_table(&text)
+        .map_err(|e| format!("cannot compare: SHOW CREATE TABLE did not parse: {e}"))?;
+    Ok(crate::compat::AlterPlan::new(
+        &st.database,
+        table,
+        &existing,
+        &planned,
+        allow_drop,
+    ))
+}
+
+/// Run one ALTER TABLE and wait for its schema change. Not retried: an ALTER whose connection
+/// failed may have run (`smt diff` shows where the table stands).
+fn alter_one(fe: &mut FeClient, db: &str, table: &str, sql: &str, wait: Duration) -> Outcome {
+    tracing::info!(table = %format!("{db}.{table}"), %sql, "ALTER TABLE");
+    match fe.alter_and_wait(db, table, sql, wait) {
+        Ok(()) => Outcome::Altered,
+        Err(e @ FeError::Connection(_)) => {
+            let _ = fe.reconnect();
+            Outcome::Failed {
+                message: format!(
+                    "{}; whether StarRocks ran it is unknown: `smt diff` shows where the table \
+                     stands",
+                    e.message()
+                ),
+            }
+        }
+        Err(e) => Outcome::Failed {
+            message: e.message(),
+        },
+    }
+}
+
 fn compare_existing(
     st: &DdlStatement,
     table: &str,
     existing: &str,
     plan: Option<&Plan>,
 ) -> Outcome {
-    let planned: Result<TableShape, String> =
-        match plan.and_then(|p| find_table(p, &st.database, table)) {
-            Some(tp) => Ok(crate::compat::shape_of_plan(tp)),
-            None => show_create::parse_create_table(&st.sql),
-        };
+    let planned = planned_shape(st, table, plan);
     let differences = match (planned, show_create::parse_create_table(existing)) {
         (Ok(p), Ok(e)) => crate::compat::diff(&e, &p)
             .iter()

@@ -28,7 +28,7 @@ pub enum Format {
     /// Human-readable text.
     #[default]
     Text,
-    /// One JSON document (generate, apply) or JSON log lines (sync).
+    /// One JSON document (generate, apply, diff) or JSON log lines (sync).
     Json,
 }
 
@@ -40,8 +40,27 @@ pub enum Command {
     ///
     /// Databases first, then tables, all with IF NOT EXISTS. A table that already exists is
     /// compared column by column with the plan (SHOW CREATE TABLE) and differences are reported;
-    /// nothing is ever dropped or altered. Exit code 6 when any statement failed.
+    /// without --alter nothing is ever dropped or altered. With --alter, existing tables are
+    /// brought to the plan with the ALTER TABLE statements `smt diff` lists, one at a time,
+    /// each waited for (SHOW ALTER TABLE COLUMN); DROP COLUMN only with --allow-drop. Exit code
+    /// 6 when any statement failed.
     Apply(ApplyArgs),
+    /// Compare the StarRocks tables with the plan and print the ALTER TABLE statements that
+    /// would bring them to it (changes nothing).
+    ///
+    /// Plans from the source like `apply`, reads SHOW CREATE TABLE of every planned table and
+    /// lists per table: the ALTER TABLE statements StarRocks accepts (ADD COLUMN at its planned
+    /// place, MODIFY COLUMN to a wider type, NOT NULL to NULL or another comment, restating
+    /// the column's whole definition; the table comment; ALTER TABLE ... SET for properties
+    /// StarRocks lets you change), DROP COLUMN of columns the plan no longer has (listed as
+    /// "would drop with --allow-drop" unless --allow-drop), what "needs a rebuild" (key
+    /// columns, key model, a narrower or other type, a DEFAULT, distribution, partitioning, a
+    /// property only CREATE TABLE sets) with the reason, notes that need nothing (column
+    /// order, NULL planned NOT NULL, bucket count), and tables that are "missing (smt apply
+    /// creates it)". `smt apply --alter` runs the statements. Exit code 0 when nothing differs,
+    /// 6 when a table differs, is missing or could not be planned, 4 when a table's SHOW
+    /// CREATE TABLE cannot be read.
+    Diff(DiffArgs),
     /// Replicate: consistent snapshot, then binlog, into StarRocks via Stream Load.
     ///
     /// Every matched table is snapshotted once from one consistent view, then the binlog is
@@ -60,6 +79,7 @@ impl Command {
         match self {
             Command::Generate(a) => a.format,
             Command::Apply(a) => a.format,
+            Command::Diff(a) => a.format,
             Command::Sync(a) => a.format,
         }
     }
@@ -114,6 +134,41 @@ pub struct ApplyArgs {
     /// from the source. Existing tables are then compared with the file's statements.
     #[arg(long, value_name = "FILE")]
     pub sql: Option<PathBuf>,
+    /// Also bring existing tables to the plan: run the ALTER TABLE statements `smt diff`
+    /// lists, one at a time, waiting for each schema-change job. With --dry-run: show them.
+    /// What StarRocks cannot alter is reported ("needs a rebuild"), never run.
+    #[arg(long)]
+    pub alter: bool,
+    /// With --alter: also DROP COLUMN the non-key columns the plan no longer has (their data
+    /// is deleted). Without it such drops are listed as withheld.
+    #[arg(long, requires = "alter")]
+    pub allow_drop: bool,
+    /// With --alter: seconds to wait for each schema-change job to finish.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub alter_wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// StarRocks FE MySQL endpoint host:port (default: from the rule's flink.starrocks.jdbc-url).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub fe: Option<String>,
+    /// List DROP COLUMN of the non-key columns the plan no longer has among the statements
+    /// (as `smt apply --alter --allow-drop` would run them); without it they are listed as
+    /// "would drop with --allow-drop".
+    #[arg(long)]
+    pub allow_drop: bool,
+    /// Only tables whose target `db.table` matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub only: Option<String>,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Per-statement timeout in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

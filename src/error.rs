@@ -14,7 +14,8 @@ pub enum Kind {
     Target,
     /// Nothing to do, or a table/column that cannot be planned (exit 5).
     Plan,
-    /// Some statements/tables failed while others succeeded (exit 6).
+    /// Some statements/tables failed while others succeeded; for `smt diff`, StarRocks
+    /// differs from the plan (exit 6).
     Partial,
     /// Replication stopped for a reason a human must act on (exit 7).
     Sync,
@@ -170,7 +171,8 @@ Exit codes:
   3  source database error: unreachable, access denied, introspection failed
   4  StarRocks error: unreachable, access denied, request rejected
   5  nothing to plan or unplannable: no table matched, unsupported column type, bad name
-  6  partial failure: some statements or tables failed (see the report)
+  6  partial failure: some statements or tables failed (see the report); `smt diff`: some
+     StarRocks table differs from the plan or is missing
   7  sync stopped: a condition a human must resolve (see the message)
   8  local environment: a file or directory smt must write cannot be written (output_dir,
      state directory): check the path and its permissions";

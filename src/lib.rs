@@ -5,6 +5,7 @@ pub mod apply;
 pub mod cli;
 pub mod compat;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod ident;
 pub mod mapping;

@@ -678,6 +678,9 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                     ),
                 ));
             }
+            if let AlterOp::SetProperties(props) = &op {
+                crate::schema_change::check_set_properties(&t.def, props, shared.cfg.backends)?;
+            }
             // Validate on a copy; the job applies the change when it finishes.
             let mut probe = t.clone();
             alter(&mut probe, op.clone(), &now_text)?;
@@ -691,7 +694,15 @@ pub fn exec_stmt(shared: &Shared, session: &mut Session, stmt: Stmt) -> Result<R
                 .iter()
                 .any(|(k, v)| k == "fast_schema_evolution" && v.eq_ignore_ascii_case("false"));
             let light = matches!(op, AlterOp::AddColumn { .. } | AlterOp::DropColumn(_));
-            if version >= (3, 2, 0) && !prop_off && light {
+            // A comment (`processModifyColumnComment`, `AlterTableCommentClause`) and table
+            // properties change metadata only, and never create a job.
+            let metadata = matches!(
+                op,
+                AlterOp::ModifyColumnComment { .. }
+                    | AlterOp::SetProperties(_)
+                    | AlterOp::TableComment(_)
+            );
+            if metadata || (version >= (3, 2, 0) && !prop_off && light) {
                 *t = probe;
             } else {
                 db.alter_jobs.push(crate::state::AlterJob {
@@ -958,12 +969,27 @@ pub(crate) fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), Sq
                     col.name
                 )));
             }
-            if col.key_flag || first {
+            // FE `AlterTableClauseAnalyzer.visitAddColumnClause` and
+            // `SchemaChangeHandler.addColumnInternal`.
+            if col.key_flag && def.keys_type == sql::KeysType::Primary {
+                return Err(SqlError::new(
+                    1064,
+                    "HY000",
+                    format!("Can not add key column: {} for primary key table", col.name),
+                ));
+            }
+            if col.key_flag {
                 return Err(SqlError::unsupported("adding a key column"));
+            }
+            if first {
+                return Err(SqlError::analysis(format!(
+                    "Cannot add value column[{}] at first",
+                    col.name
+                )));
             }
             if !col.nullable && col.default.is_none() {
                 return Err(SqlError::analysis(format!(
-                    "Column '{}' is NOT NULL and has no default value; add it as NULL or with a DEFAULT",
+                    "Field '{}' is not null but doesn't have a default value",
                     col.name
                 )));
             }
@@ -1014,14 +1040,7 @@ pub(crate) fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), Sq
                 SqlError::analysis(format!("Column[{}] does not exist", col.name))
             })?;
             let is_key = i < def.key_cols.len();
-            if is_key && def.keys_type == sql::KeysType::Primary && col.ty != def.columns[i].ty {
-                return Err(SqlError::analysis(
-                    "Can not modify the type of a primary key column",
-                ));
-            }
-            if is_key {
-                col.nullable = false;
-            }
+            crate::schema_change::check_modify(&def, i, &col)?;
             if def.keys_type == sql::KeysType::Aggregate && !is_key && col.agg.is_none() {
                 col.agg = def.columns[i].agg.clone();
             }
@@ -1043,6 +1062,14 @@ pub(crate) fn alter(t: &mut Table, op: AlterOp, now_text: &str) -> Result<(), Sq
             col.name = def.columns[i].name.clone();
             def.columns[i] = col;
         }
+        AlterOp::ModifyColumnComment { name, comment } => {
+            let i = def
+                .col_index(&name)
+                .ok_or_else(|| SqlError::analysis(format!("Column[{name}] does not exist")))?;
+            def.columns[i].comment = Some(comment);
+        }
+        AlterOp::SetProperties(props) => crate::schema_change::apply_properties(&mut def, props),
+        AlterOp::TableComment(comment) => def.comment = Some(comment),
     }
     t.def = def;
     t.set_rows(rows);

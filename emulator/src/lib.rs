@@ -17,6 +17,7 @@ pub mod load;
 pub mod parse;
 pub mod persist;
 pub mod query;
+pub mod schema_change;
 pub mod sql;
 pub mod state;
 pub mod txn;

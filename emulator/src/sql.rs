@@ -364,6 +364,15 @@ pub enum AlterOp {
     ModifyColumn {
         col: ColumnDef,
     },
+    /// `MODIFY COLUMN c COMMENT "…"` (FE `ModifyColumnCommentClause`): the comment only.
+    ModifyColumnComment {
+        name: String,
+        comment: String,
+    },
+    /// `SET ("k" = "v", …)` (FE `ModifyTablePropertiesClause`).
+    SetProperties(Vec<(String, String)>),
+    /// `COMMENT = "…"` (FE `AlterTableCommentClause`, from v3.1).
+    TableComment(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -847,9 +856,23 @@ impl<'a> Parser<'a> {
                 AlterOp::DropColumn(self.ident()?)
             } else if self.eat_kw("MODIFY") {
                 self.expect_kw("COLUMN")?;
-                AlterOp::ModifyColumn {
-                    col: self.column_def()?,
+                if self.is_kw_at(1, "COMMENT") {
+                    let name = self.ident()?;
+                    self.expect_kw("COMMENT")?;
+                    AlterOp::ModifyColumnComment {
+                        name,
+                        comment: self.string()?,
+                    }
+                } else {
+                    AlterOp::ModifyColumn {
+                        col: self.column_def()?,
+                    }
                 }
+            } else if self.eat_kw("SET") {
+                AlterOp::SetProperties(self.properties_body()?)
+            } else if self.eat_kw("COMMENT") {
+                self.eat_sym("=");
+                AlterOp::TableComment(self.string()?)
             } else {
                 return Err(SqlError::unsupported(format!(
                     "ALTER TABLE ... {}",

@@ -331,7 +331,13 @@ fn alter_truncate_and_select() {
     );
     c.query_drop("ALTER TABLE it_alt.t ADD COLUMN flag BOOLEAN NULL DEFAULT \"1\"")
         .unwrap();
-    c.query_drop("ALTER TABLE it_alt.t MODIFY COLUMN name VARCHAR(200) NULL")
+    // A MODIFY restates the column's DEFAULT (StarRocks: "Can not change default value").
+    let (_, msg) = err_of(
+        &mut c,
+        "ALTER TABLE it_alt.t MODIFY COLUMN name VARCHAR(200) NULL",
+    );
+    assert_eq!(msg, "Can not change default value");
+    c.query_drop("ALTER TABLE it_alt.t MODIFY COLUMN name VARCHAR(200) NULL DEFAULT \"x\"")
         .unwrap();
     // MODIFY COLUMN is a schema-change job (ADD/DROP of a value column is fast schema
     // evolution on 3.3): a second ALTER is refused while it runs.
@@ -363,7 +369,16 @@ fn alter_truncate_and_select() {
     assert!(msg.contains("Can not drop key column id"), "{msg}");
     let (_, msg) = err_of(&mut c, "ALTER TABLE it_alt.t ADD COLUMN flag INT");
     assert!(msg.contains("Duplicate column name 'flag'"), "{msg}");
-    let (_, msg) = err_of(&mut c, "ALTER TABLE it_alt.t MODIFY COLUMN name INT NULL");
+    let (_, msg) = err_of(
+        &mut c,
+        "ALTER TABLE it_alt.t MODIFY COLUMN flag BOOLEAN NULL",
+    );
+    assert_eq!(msg, "Can not change default value");
+    c.query_drop("ALTER TABLE it_alt.t ADD COLUMN word VARCHAR(10) NULL")
+        .unwrap();
+    c.query_drop("INSERT INTO it_alt.t (id, name, word) VALUES (9, \"i\", \"nine\")")
+        .unwrap();
+    let (_, msg) = err_of(&mut c, "ALTER TABLE it_alt.t MODIFY COLUMN word INT NULL");
     assert!(msg.contains("does not convert"), "{msg}");
     let ddl = emu.table_ddl("it_alt", "t").unwrap();
     assert!(ddl.contains("`name` varchar(200) NULL"), "{ddl}");

@@ -1,6 +1,8 @@
 //! A small hand parser for StarRocks `CREATE TABLE` text — what `SHOW CREATE TABLE` prints and
-//! what `smt generate` writes — reduced to what `apply` compares: columns (name, normalised
-//! type, nullability, in order) and the key model with its key columns. sqlparser does not know
+//! what `smt generate` writes — reduced to what `apply` and `smt diff` compare: columns (name,
+//! normalised type, nullability, DEFAULT, COMMENT, in order), the key model with its key
+//! columns, the table COMMENT, the partitioning (kind and columns), DISTRIBUTED BY / BUCKETS
+//! and PROPERTIES. sqlparser does not know
 //! StarRocks' clauses (KEY models, DISTRIBUTED BY, PROPERTIES), hence this parser.
 //!
 //! Also holds the quote-aware SQL tokenizer shared with `apply::statements_from_sql`.
@@ -215,6 +217,105 @@ pub struct ColumnShape {
     /// Normalised type text (see [`normalize_type`]).
     pub ty: String,
     pub nullable: bool,
+    /// The column's DEFAULT (None: none, or `DEFAULT NULL`, which reads the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<ColumnDefault>,
+    /// The column's COMMENT ("" when none).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub comment: String,
+}
+
+impl ColumnShape {
+    /// A column with no default and no comment.
+    pub fn new(name: impl Into<String>, ty: impl Into<String>, nullable: bool) -> ColumnShape {
+        ColumnShape {
+            name: name.into(),
+            ty: ty.into(),
+            nullable,
+            default: None,
+            comment: String::new(),
+        }
+    }
+}
+
+/// A column's DEFAULT as StarRocks holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ColumnDefault {
+    /// A literal value (its text, unquoted).
+    Literal(String),
+    CurrentTimestamp,
+    /// Anything else (`(uuid())`), as SQL rebuilt from its tokens with every name and string
+    /// quoted again, so it can be restated as it is.
+    Expr(String),
+}
+
+impl ColumnDefault {
+    /// The SQL after `DEFAULT`.
+    pub fn sql(&self) -> String {
+        match self {
+            ColumnDefault::Literal(v) => crate::ident::sr_string(v),
+            ColumnDefault::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+            ColumnDefault::Expr(e) => e.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnDefault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.sql())
+    }
+}
+
+/// `DISTRIBUTED BY HASH(columns)` (or RANDOM when `columns` is empty) `[BUCKETS n]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DistributionShape {
+    /// Bucket columns; empty for `DISTRIBUTED BY RANDOM`.
+    pub columns: Vec<String>,
+    /// None: no BUCKETS clause (automatic bucketing).
+    pub buckets: Option<u32>,
+}
+
+impl std::fmt::Display for DistributionShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.columns.is_empty() {
+            f.write_str("RANDOM")
+        } else {
+            write!(f, "HASH({})", self.columns.join(", "))
+        }
+    }
+}
+
+/// How a table is partitioned: `RANGE`/`LIST` and their columns, or `EXPR` and the
+/// expression's text (expression partitioning). Partition definitions (the ranges and
+/// values) are not part of it: dynamic partitioning and `ALTER TABLE ADD PARTITION` change
+/// them all the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionShape {
+    pub kind: String,
+    pub columns: Vec<String>,
+}
+
+impl PartitionShape {
+    /// Same kind and columns, names compared ignoring case.
+    pub fn same_as(&self, other: &PartitionShape) -> bool {
+        self.kind == other.kind
+            && self.columns.len() == other.columns.len()
+            && self
+                .columns
+                .iter()
+                .zip(&other.columns)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    }
+}
+
+impl std::fmt::Display for PartitionShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind.as_str() {
+            "EXPR" => write!(f, "{}", self.columns.join(", ")),
+            k => write!(f, "{k}({})", self.columns.join(", ")),
+        }
+    }
 }
 
 /// The comparable shape of a table.
@@ -226,6 +327,14 @@ pub struct TableShape {
     /// None when the text has no key clause.
     pub model: Option<KeyModel>,
     pub key: Vec<String>,
+    /// The table COMMENT (None: none given).
+    pub comment: Option<String>,
+    /// None when the text has no DISTRIBUTED BY clause.
+    pub distribution: Option<DistributionShape>,
+    /// None when the table is not partitioned.
+    pub partition: Option<PartitionShape>,
+    /// PROPERTIES in the order written.
+    pub properties: Vec<(String, String)>,
 }
 
 /// Normalise a type text so that what we write and what SHOW CREATE TABLE prints compare
@@ -397,8 +506,10 @@ pub fn parse_create_table(text: &str) -> Result<TableShape, String> {
         if ty.is_empty() {
             return Err(format!("CREATE TABLE {table}: column {name} has no type"));
         }
-        // Nullability among the attributes (ignore DEFAULT NULL).
+        // Attributes: nullability (DEFAULT NULL is not it), DEFAULT and COMMENT.
         let mut null: Option<bool> = None;
+        let mut default = None;
+        let mut comment = String::new();
         let mut k = j;
         while k < d.len() {
             if d[k].is_kw("NOT") && d.get(k + 1).is_some_and(|x| x.is_kw("NULL")) {
@@ -406,7 +517,16 @@ pub fn parse_create_table(text: &str) -> Result<TableShape, String> {
                 k += 2;
                 continue;
             }
-            if d[k].is_kw("DEFAULT") || d[k].is_kw("COMMENT") {
+            if d[k].is_kw("DEFAULT") {
+                let (v, next) = default_at(d, k + 1);
+                default = v;
+                k = next;
+                continue;
+            }
+            if d[k].is_kw("COMMENT") {
+                if let Some(Tok::Str(c)) = d.get(k + 1) {
+                    comment = c.clone();
+                }
                 k += 2;
                 continue;
             }
@@ -420,11 +540,17 @@ pub fn parse_create_table(text: &str) -> Result<TableShape, String> {
             name,
             ty: normalize_type(&ty),
             nullable: null.unwrap_or(true),
+            default,
+            comment,
         });
     }
     // Table clauses after the column list.
     let mut model = None;
     let mut key = Vec::new();
+    let mut comment = None;
+    let mut distribution = None;
+    let mut partition = None;
+    let mut properties = Vec::new();
     while i < t.len() {
         let m = [
             ("DUPLICATE", KeyModel::Duplicate),
@@ -438,12 +564,73 @@ pub fn parse_create_table(text: &str) -> Result<TableShape, String> {
         if let Some(m) = m {
             if t.get(i + 1).is_some_and(|x| x.is_kw("KEY")) {
                 model = Some(m);
-                let d: Vec<&Tok> = t[i + 1..].to_vec();
-                key = paren_names(&d, 1);
-                break;
+                key = paren_names(&t[i + 1..], 0);
+                i = after_group(&t, i + 2);
+                continue;
             }
         }
-        i += 1;
+        if t[i].is_kw("COMMENT") {
+            let at = if t.get(i + 1).is_some_and(|x| x.is_punct('=')) {
+                i + 2
+            } else {
+                i + 1
+            };
+            if let Some(Tok::Str(c)) = t.get(at) {
+                comment = Some(c.clone());
+            }
+            i = at + 1;
+            continue;
+        }
+        if t[i].is_kw("PARTITION") && t.get(i + 1).is_some_and(|x| x.is_kw("BY")) {
+            let (p, next) = partition_at(&t, i + 2);
+            partition = Some(p);
+            i = next;
+            continue;
+        }
+        if t[i].is_kw("DISTRIBUTED") && t.get(i + 1).is_some_and(|x| x.is_kw("BY")) {
+            let mut j = i + 2;
+            let columns = if t.get(j).is_some_and(|x| x.is_kw("HASH")) {
+                let c = paren_names(&t[j..], 0);
+                j = after_group(&t, j + 1);
+                c
+            } else {
+                j += 1; // RANDOM
+                Vec::new()
+            };
+            let mut buckets = None;
+            if t.get(j).is_some_and(|x| x.is_kw("BUCKETS")) {
+                buckets = t
+                    .get(j + 1)
+                    .and_then(|x| x.ident())
+                    .and_then(|n| n.parse().ok());
+                j += 2;
+            }
+            distribution = Some(DistributionShape { columns, buckets });
+            i = j;
+            continue;
+        }
+        if t[i].is_kw("PROPERTIES") && t.get(i + 1).is_some_and(|x| x.is_punct('(')) {
+            let mut j = i + 2;
+            while let (Some(Tok::Str(k)), Some(eq), Some(Tok::Str(v))) =
+                (t.get(j), t.get(j + 1), t.get(j + 2))
+            {
+                if !eq.is_punct('=') {
+                    break;
+                }
+                properties.push((k.clone(), v.clone()));
+                j += 3;
+                if t.get(j).is_some_and(|x| x.is_punct(',')) {
+                    j += 1;
+                }
+            }
+            i = after_group(&t, i + 1);
+            continue;
+        }
+        i = if t[i].is_punct('(') {
+            after_group(&t, i)
+        } else {
+            i + 1
+        };
     }
     if model.is_none() {
         if let Some(pk) = inline_pk {
@@ -465,7 +652,152 @@ pub fn parse_create_table(text: &str) -> Result<TableShape, String> {
         columns,
         model,
         key,
+        comment,
+        distribution,
+        partition,
+        properties,
     })
+}
+
+/// The index after the balanced `( ... )` group that starts at or after `from` (`t.len()` when
+/// there is none or it does not close).
+fn after_group(t: &[&Tok], from: usize) -> usize {
+    let Some(open) = (from..t.len()).find(|&j| t[j].is_punct('(')) else {
+        return t.len();
+    };
+    let mut depth = 0usize;
+    for (j, tok) in t.iter().enumerate().skip(open) {
+        if tok.is_punct('(') {
+            depth += 1;
+        } else if tok.is_punct(')') {
+            depth -= 1;
+            if depth == 0 {
+                return j + 1;
+            }
+        }
+    }
+    t.len()
+}
+
+/// Tokens as SQL again, every name and string quoted anew.
+fn tokens_sql(t: &[&Tok]) -> String {
+    let mut out = String::new();
+    for tok in t {
+        let piece = match tok {
+            Tok::Word(w) => w.clone(),
+            Tok::Quoted(q) => crate::ident::quote(q),
+            Tok::Str(s) => crate::ident::sr_string(s),
+            Tok::Punct(p) => p.to_string(),
+        };
+        let word_like = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if word_like(out.chars().last()) && word_like(piece.chars().next()) {
+            out.push(' ');
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// The DEFAULT value whose first token is `d[at]`, and the index after it.
+fn default_at(d: &[&Tok], at: usize) -> (Option<ColumnDefault>, usize) {
+    match d.get(at) {
+        Some(Tok::Str(s)) => (Some(ColumnDefault::Literal(s.clone())), at + 1),
+        Some(tok) if tok.is_kw("NULL") => (None, at + 1),
+        Some(tok) if tok.is_kw("CURRENT_TIMESTAMP") => {
+            let next = if d.get(at + 1).is_some_and(|x| x.is_punct('('))
+                && d.get(at + 2).is_some_and(|x| x.is_punct(')'))
+            {
+                at + 3
+            } else {
+                at + 1
+            };
+            (Some(ColumnDefault::CurrentTimestamp), next)
+        }
+        Some(Tok::Punct('(')) => {
+            let end = after_group(d, at);
+            (Some(ColumnDefault::Expr(tokens_sql(&d[at..end]))), end)
+        }
+        Some(Tok::Punct('-')) => match d.get(at + 1) {
+            Some(Tok::Word(n)) => (Some(ColumnDefault::Literal(format!("-{n}"))), at + 2),
+            _ => (None, at + 1),
+        },
+        Some(Tok::Word(_)) if d.get(at + 1).is_some_and(|x| x.is_punct('(')) => {
+            let end = after_group(d, at + 1);
+            (Some(ColumnDefault::Expr(tokens_sql(&d[at..end]))), end)
+        }
+        Some(Tok::Word(w)) => (Some(ColumnDefault::Literal(w.clone())), at + 1),
+        _ => (None, at + 1),
+    }
+}
+
+/// Words that start a table clause after `PARTITION BY ...`.
+const TABLE_CLAUSE_WORDS: &[&str] = &[
+    "DISTRIBUTED",
+    "ORDER",
+    "PROPERTIES",
+    "COMMENT",
+    "ENGINE",
+    "DUPLICATE",
+    "AGGREGATE",
+    "UNIQUE",
+    "PRIMARY",
+    "BROKER",
+    "ROLLUP",
+];
+
+/// The partitioning after `PARTITION BY` (its first token at `at`) and the index after the
+/// clause, partition definitions included.
+fn partition_at(t: &[&Tok], at: usize) -> (PartitionShape, usize) {
+    if let Some(kind) = ["RANGE", "LIST"]
+        .iter()
+        .find(|k| t.get(at).is_some_and(|x| x.is_kw(k)))
+    {
+        let columns = paren_names(&t[at..], 0);
+        let mut next = after_group(t, at + 1);
+        if t.get(next).is_some_and(|x| x.is_punct('(')) {
+            next = after_group(t, next);
+        }
+        return (
+            PartitionShape {
+                kind: kind.to_string(),
+                columns,
+            },
+            next,
+        );
+    }
+    // Expression partitioning: `date_trunc('day', dt)`, `(a, b)`, `a, b`.
+    let mut end = at;
+    let mut depth = 0i32;
+    while end < t.len() {
+        let tok = t[end];
+        if depth == 0 && TABLE_CLAUSE_WORDS.iter().any(|k| tok.is_kw(k)) {
+            break;
+        }
+        if tok.is_punct('(') {
+            depth += 1;
+        } else if tok.is_punct(')') {
+            depth -= 1;
+        }
+        end += 1;
+    }
+    let columns = vec![tokens_sql(&t[at..end]).to_ascii_lowercase()];
+    (
+        PartitionShape {
+            kind: "EXPR".into(),
+            columns,
+        },
+        end,
+    )
+}
+
+/// The partitioning a `PARTITION BY ...` clause (as smt writes it) gives.
+pub fn partition_shape(clause: &str) -> Option<PartitionShape> {
+    let toks = tokenize(clause).ok()?;
+    let t: Vec<&Tok> = toks.iter().map(|s| &s.tok).collect();
+    if !(t.first()?.is_kw("PARTITION") && t.get(1)?.is_kw("BY")) {
+        return None;
+    }
+    Some(partition_at(&t, 2).0)
 }
 
 fn ty_is_done(tok: &Tok) -> bool {
@@ -535,6 +867,86 @@ PROPERTIES (
                 ("note", "VARCHAR(65533)", true),
                 ("created", "DATETIME", false),
             ]
+        );
+    }
+
+    #[test]
+    fn reads_defaults_comments_and_table_clauses() {
+        let s = parse_create_table(SHOWN).expect("parse");
+        let c = |n: &str| s.columns.iter().find(|c| c.name == n).expect(n);
+        assert_eq!(
+            c("user").default,
+            Some(ColumnDefault::Literal("a,b (c)".into()))
+        );
+        assert_eq!(c("user").comment, "who, really");
+        assert_eq!(c("note").default, None, "DEFAULT NULL reads as none");
+        assert_eq!(c("note").comment, "it's");
+        assert_eq!(c("created").default, Some(ColumnDefault::CurrentTimestamp));
+        assert_eq!(c("id").comment, "");
+        assert_eq!(s.comment.as_deref(), Some("OLAP"));
+        assert_eq!(
+            s.distribution,
+            Some(DistributionShape {
+                columns: vec!["id".into()],
+                buckets: Some(3)
+            })
+        );
+        assert_eq!(s.partition, None);
+        assert_eq!(
+            s.properties,
+            vec![
+                ("replication_num".to_string(), "1".to_string()),
+                ("in_memory".to_string(), "false".to_string())
+            ]
+        );
+        let s = parse_create_table(
+            "CREATE TABLE `t` (`k` int NOT NULL DEFAULT \"-1\", `u` varchar(36) NULL DEFAULT (uuid()), \
+             `m` int NULL DEFAULT -5, `dt` date NOT NULL) DUPLICATE KEY(`k`) COMMENT \"x\" \
+             PARTITION BY RANGE(`dt`)\n(PARTITION p1 VALUES [(\"2020-01-01\"), (\"2020-02-01\")))\n\
+             DISTRIBUTED BY RANDOM PROPERTIES (\"a\" = \"1\")",
+        )
+        .expect("parse");
+        assert_eq!(
+            s.columns[0].default,
+            Some(ColumnDefault::Literal("-1".into()))
+        );
+        assert_eq!(
+            s.columns[1].default,
+            Some(ColumnDefault::Expr("(uuid())".into()))
+        );
+        assert_eq!(
+            s.columns[2].default,
+            Some(ColumnDefault::Literal("-5".into()))
+        );
+        assert_eq!(s.comment.as_deref(), Some("x"));
+        assert_eq!(
+            s.partition,
+            Some(PartitionShape {
+                kind: "RANGE".into(),
+                columns: vec!["dt".into()]
+            })
+        );
+        assert_eq!(
+            s.distribution,
+            Some(DistributionShape {
+                columns: vec![],
+                buckets: None
+            })
+        );
+        assert_eq!(s.properties, vec![("a".to_string(), "1".to_string())]);
+        // What smt writes for partition_key / partitions reads the same.
+        let ours = partition_shape(
+            "PARTITION BY RANGE(`dt`) (START (\"2020-01-01\") END (\"2021-01-01\") EVERY (INTERVAL 1 MONTH))",
+        )
+        .expect("ours");
+        assert!(ours.same_as(s.partition.as_ref().expect("p")));
+        let expr = parse_create_table(
+            "CREATE TABLE t (dt datetime) DUPLICATE KEY(dt) PARTITION BY date_trunc('day', `dt`) DISTRIBUTED BY HASH(dt)",
+        )
+        .expect("expr");
+        assert_eq!(
+            expr.partition.map(|p| p.to_string()).as_deref(),
+            Some("date_trunc(\"day\",`dt`)")
         );
     }
 

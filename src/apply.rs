@@ -958,6 +958,7 @@ mod tests {
                 sync_skip_duplicate_key_changes: false,
                 sync_follow_truncate: true,
                 sync_quarantine: false,
+                sync_snapshot_parallelism: None,
                 starrocks_version: (3, 3),
             },
             rules: rules

@@ -1,6 +1,11 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: the snapshot's reader thread allocates what the loading thread frees; glibc's
+/// arenas contend on exactly that pattern (see the README's Benchmarks for the figure).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = smt::cli::Cli::parse();
     smt::app::init_logging(&cli);

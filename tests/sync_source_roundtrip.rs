@@ -303,7 +303,7 @@ fn snapshot_rows(
     let mut chunks = 0;
     loop {
         let ch = snap
-            .read_chunk(table, sref, after.as_deref(), 2, tz)
+            .read_chunk(table, sref, after.as_deref(), (None, None), 2, tz)
             .unwrap();
         chunks += 1;
         assert!(ch.rows.len() <= 2);
@@ -810,7 +810,14 @@ fn keyless_tables_are_paged_completely() {
     let mut after: Option<Vec<mysql::Value>> = None;
     loop {
         let ch = snap
-            .read_chunk(&table, &sref, after.as_deref(), 2, &TimeZoneSpec::Fixed(0))
+            .read_chunk(
+                &table,
+                &sref,
+                after.as_deref(),
+                (None, None),
+                2,
+                &TimeZoneSpec::Fixed(0),
+            )
             .unwrap();
         assert!(ch.rows.len() <= 2);
         assert!(ch.bytes > 0 || ch.rows.is_empty());
@@ -968,7 +975,9 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
         .unwrap();
     c.query_drop(format!("INSERT INTO `{db}`.t VALUES (5,'e')"))
         .unwrap();
-    let ch = snap.read_chunk(&table, &sref, None, 100, &tz).unwrap();
+    let ch = snap
+        .read_chunk(&table, &sref, None, (None, None), 100, &tz)
+        .unwrap();
     assert!(ch.done);
     let mut state: BTreeMap<(String, String), Row> = BTreeMap::new();
     for r in ch.rows {
@@ -1182,7 +1191,14 @@ fn keyset_pages_decimal_and_bit_keys_exactly() {
     let mut after: Option<Vec<mysql::Value>> = None;
     for _ in 0..20 {
         let ch = snap
-            .read_chunk(&table, &sref, after.as_deref(), 1, &TimeZoneSpec::Fixed(0))
+            .read_chunk(
+                &table,
+                &sref,
+                after.as_deref(),
+                (None, None),
+                1,
+                &TimeZoneSpec::Fixed(0),
+            )
             .unwrap();
         got.extend(ch.rows.into_iter().map(|r| {
             r.iter()
@@ -1729,7 +1745,7 @@ fn measure_snapshot_and_binlog_throughput() {
     let mut rows = 0;
     loop {
         let ch = snap
-            .read_chunk(&table, &sref, after.as_deref(), 10_000, &tz)
+            .read_chunk(&table, &sref, after.as_deref(), (None, None), 10_000, &tz)
             .unwrap();
         rows += ch.rows.len();
         after = ch.last_key;

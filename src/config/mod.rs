@@ -126,6 +126,9 @@ pub struct OtherConfig {
     /// `sync_reject_policy` (`stop`, the default, or `quarantine`): what `smt sync` does with a
     /// row StarRocks refuses — stop, or set it aside in `<target db>.smt_quarantine`.
     pub sync_quarantine: bool,
+    /// `sync_snapshot_parallelism` (default: the number of cores): snapshot readers at once,
+    /// each a source connection with its own consistent view.
+    pub sync_snapshot_parallelism: Option<u32>,
     /// `starrocks_version` (default "3.3"): target version, gates VARBINARY (≥3.0),
     /// DECIMAL256 (≥4.0) and VARCHAR limits.
     pub starrocks_version: (u32, u32),

@@ -32,6 +32,7 @@ const OTHER_KEYS: &[&str] = &[
     "sync_skip_duplicate_key_changes",
     "sync_follow_truncate",
     "sync_reject_policy",
+    "sync_snapshot_parallelism",
     "flink_parallelism",
 ];
 const RULE_KEYS: &[&str] = &[
@@ -446,6 +447,7 @@ impl Validator<'_> {
             sync_skip_duplicate_key_changes: false,
             sync_follow_truncate: true,
             sync_quarantine: false,
+            sync_snapshot_parallelism: None,
         };
         let Some(s) = s else {
             self.warnings.push(Problem::global(
@@ -484,6 +486,11 @@ impl Validator<'_> {
                 }
                 "sync_follow_truncate" => {
                     self.boolean(sec, key, v, line, &mut cfg.sync_follow_truncate)
+                }
+                "sync_snapshot_parallelism" => {
+                    if let Some(n) = self.positive(sec, key, v, line) {
+                        cfg.sync_snapshot_parallelism = Some(n);
+                    }
                 }
                 "sync_reject_policy" => match v.trim().to_ascii_lowercase().as_str() {
                     "stop" => cfg.sync_quarantine = false,

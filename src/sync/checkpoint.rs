@@ -145,6 +145,25 @@ pub struct SnapshotProgress {
     /// Key of the last committed row of `source` (JSON, see key_to_json), None = from the start.
     #[serde(default)]
     pub last_key: Option<serde_json::Value>,
+    /// The key ranges the table is read in (several readers at once; each range is the unit of
+    /// resume). Empty in checkpoints written before ranges: `source`/`last_key` are the cursor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<RangeProgress>,
+}
+
+/// One key range of a table's snapshot: the rows of source `source` whose first key column is
+/// in `[lo, hi)` (None = unbounded), read in key order; `last_key` = the last committed key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RangeProgress {
+    pub source: usize,
+    #[serde(default)]
+    pub lo: Option<serde_json::Value>,
+    #[serde(default)]
+    pub hi: Option<serde_json::Value>,
+    #[serde(default)]
+    pub last_key: Option<serde_json::Value>,
+    #[serde(default)]
+    pub done: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

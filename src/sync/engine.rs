@@ -26,7 +26,9 @@
 use super::batch::{self, BodySpec, Op};
 use super::binlog::{RowChange, SourceEvent};
 use super::cell::Row;
-use super::checkpoint::{PendingLabel, SnapshotProgress, SnapshotStatus, State, Store};
+use super::checkpoint::{
+    PendingLabel, RangeProgress, SnapshotProgress, SnapshotStatus, State, Store,
+};
 use super::gtid::{Gtid, GtidPos};
 use super::position::{BinlogPosition, PositionMark};
 use super::sink::{self, Loader, SinkError};
@@ -36,8 +38,10 @@ use crate::error::{fail, Kind};
 use crate::plan::{Model, TablePlan};
 use crate::retry::RetryPolicy;
 use crate::schema::TableDesc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The binlog as the engine sees it (the real one: `binlog::BinlogReader`).
@@ -70,14 +74,33 @@ pub struct SnapChunk {
 pub trait SnapshotReader: Send {
     /// Rows of source `source` (index into the target's `plan.sources`) of target `target`,
     /// after `after` in key order.
+    /// Rows of source `source` (index into the target's `plan.sources`) of target `target`,
+    /// after `after` in key order, within `range` (`[lo, hi)` of the first key column, see
+    /// [`SnapshotReader::split`]).
     fn read_chunk(
         &mut self,
         target: usize,
         source: usize,
         after: Option<&serde_json::Value>,
+        range: (Option<&serde_json::Value>, Option<&serde_json::Value>),
         max_rows: usize,
     ) -> anyhow::Result<SnapChunk>;
     fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64>;
+    /// Average row size in bytes (0 = unknown), to size chunks by bytes.
+    fn avg_row_bytes(&mut self, _target: usize) -> anyhow::Result<u64> {
+        Ok(0)
+    }
+    /// Cut source `source` of target `target` into up to `n` ranges `[lo, hi)` of its first key
+    /// column (None = unbounded), covering every key; one unbounded range when it cannot.
+    #[allow(clippy::type_complexity)]
+    fn split(
+        &mut self,
+        _target: usize,
+        _source: usize,
+        _n: usize,
+    ) -> anyhow::Result<Vec<(Option<serde_json::Value>, Option<serde_json::Value>)>> {
+        Ok(vec![(None, None)])
+    }
 }
 
 /// A consistent view of the source, as [`Source::snapshot`] opens it.
@@ -294,6 +317,9 @@ pub struct Options {
     pub progress: bool,
     /// Consecutive restarts from the checkpoint after retryable failures before giving up.
     pub max_restarts: u32,
+    /// Snapshot readers (views, source connections) at once: `[other]
+    /// sync_snapshot_parallelism`, default the number of cores.
+    pub snapshot_parallelism: usize,
     /// `[other] sync_follow_truncate` (default true): a source TRUNCATE truncates the target.
     pub follow_truncate: bool,
     /// `[other] sync_reject_policy = quarantine`: rows StarRocks refuses go to the dead-letter
@@ -315,6 +341,7 @@ impl Default for Options {
             status_interval: Duration::from_secs(5),
             progress: true,
             max_restarts: 10,
+            snapshot_parallelism: 1,
             follow_truncate: true,
             quarantine: false,
         }
@@ -453,19 +480,28 @@ impl<'a> Engine<'a> {
     /// transaction of a crashed attempt that the checkpoint never recorded. Best effort: it
     /// would otherwise only time out (it can never be committed by us).
     fn abort_lingering(&self, i: usize, label: &str) {
+        if let Err(e) = self.try_abort_lingering(i, label) {
+            tracing::debug!(label, "label state unknown: {e}");
+        }
+    }
+
+    /// [`Engine::abort_lingering`], failing when StarRocks cannot say or cannot roll back: the
+    /// snapshot's clean-up must not be skipped before a new epoch is recorded (the labels of
+    /// the old one would never be looked at again).
+    fn try_abort_lingering(&self, i: usize, label: &str) -> Result<(), sink::LoadError> {
         let t = &self.targets[i];
-        match t.loader.label_state(t.db(), label) {
-            Ok(sink::LabelState::Prepare | sink::LabelState::Prepared) => {
+        match t.loader.label_state(t.db(), label)? {
+            sink::LabelState::Prepare | sink::LabelState::Prepared => {
                 tracing::info!(
                     label,
                     "rolling back a lingering transaction of a crashed run"
                 );
-                if let Err(e) = t.loader.rollback(t.db(), t.table(), label) {
-                    tracing::warn!(label, "could not roll back a lingering transaction: {e}");
+                match t.loader.rollback(t.db(), t.table(), label) {
+                    Ok(()) | Err(sink::LoadError::TxnNotExists(_)) => Ok(()),
+                    Err(e) => Err(e),
                 }
             }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(label, "label state unknown: {e}"),
+            _ => Ok(()),
         }
     }
 
@@ -550,6 +586,18 @@ impl<'a> Engine<'a> {
     // ------------------------------------------------------------------------------ snapshot
 
     /// Some(outcome) when the run must end here (stop requested).
+    ///
+    /// Readers: `opts.snapshot_parallelism` views, each on its own connection (MariaDB: lock-free
+    /// consistent snapshots, each with its own exact binlog position; MySQL: each a brief global
+    /// read lock). A PRIMARY KEY table is cut into key ranges read by whichever reader is free;
+    /// a table without a usable key (DUPLICATE KEY target) is read whole by one reader, in one
+    /// view. Why a row is never lost or resurrected across ranges and views: every chunk is the
+    /// state of its key range at its view's position, and the table's binlog replay starts at
+    /// the lowest position of any view it was read in; replaying full row images from an older
+    /// position over a newer state converges to the same final state (an upsert or a delete of
+    /// a key is applied again in order; a row that moved between ranges is deleted or upserted
+    /// by the event that moved it). A DUPLICATE KEY table cannot take a replay, so it comes from
+    /// exactly one view and its position is that view's.
     fn snapshot_phase(&mut self) -> Result<Option<Outcome>, PhaseError> {
         let todo: Vec<usize> = (0..self.targets.len())
             .filter(|&i| !self.state.is_done(&self.targets[i].key()))
@@ -559,6 +607,8 @@ impl<'a> Engine<'a> {
         }
         let prev_epoch = self.state.last_epoch;
         if prev_epoch > 0 {
+            // A crashed run may have left prepared chunks the checkpoint does not list.
+            let window = (GROUP_COMMIT + 2 * self.opts.snapshot_parallelism.max(1)) as u64;
             for &i in &todo {
                 let t = &self.targets[i];
                 let chunks = self
@@ -566,126 +616,253 @@ impl<'a> Engine<'a> {
                     .table(&t.key())
                     .and_then(|s| s.progress.as_ref())
                     .map_or(0, |p| p.chunks);
-                let l = batch::snapshot_label(
-                    &self.state.label_prefix(),
-                    t.db(),
-                    t.table(),
-                    prev_epoch,
-                    chunks,
-                );
-                self.abort_lingering(i, &l);
+                for c in chunks..chunks + window {
+                    let l = batch::snapshot_label(
+                        &self.state.label_prefix(),
+                        t.db(),
+                        t.table(),
+                        prev_epoch,
+                        c,
+                    );
+                    self.try_abort_lingering(i, &l).map_err(|e| {
+                        PhaseError::Retry(format!(
+                            "cleaning up label {l} of an interrupted snapshot: {e}"
+                        ))
+                    })?;
+                }
             }
         }
-        let (mut reader, view, view_mark) = self.open_view(&todo)?;
+        let n_readers = self.opts.snapshot_parallelism.max(1);
+        let mut views = Vec::with_capacity(n_readers);
+        for _ in 0..n_readers {
+            views.push(self.open_view(&todo)?);
+        }
         self.state.last_epoch += 1;
         let epoch = self.state.last_epoch;
-        tracing::info!(epoch, position = %view, tables = todo.len(), "snapshot view opened");
+        let lowest = views
+            .iter()
+            .map(|(_, p, m)| (p.clone(), m.clone()))
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .unwrap_or_else(|| (BinlogPosition::new("", 0), None));
+        tracing::info!(epoch, position = %lowest.0, readers = n_readers, tables = todo.len(), "snapshot views opened");
 
-        // Cursors: (target, source index, last key).
-        let mut cursors: Vec<(usize, usize, Option<serde_json::Value>)> = Vec::new();
+        // Work: key ranges. PRIMARY KEY tables are shared by all readers; a DUPLICATE KEY table
+        // belongs to one reader (and that reader's view position).
+        let mut shared: VecDeque<Item> = VecDeque::new();
+        let mut private: Vec<VecDeque<Item>> = vec![VecDeque::new(); n_readers];
+        let mut dup_reader = 0usize;
         for &i in &todo {
             let key = self.targets[i].key();
-            // The schema the rows of this view (and the binlog after it) are decoded with.
+            // The schema the rows (and the binlog after them) are decoded with.
             self.state.table_mut(&key).schema = self.targets[i].plan.source_tables.clone();
-            let prog = self.state.table_mut(&key).progress.clone();
-            match (&self.targets[i].plan.model, prog) {
-                (Model::Primary, Some(p)) => {
-                    tracing::info!(table = %key, chunks = p.chunks, "resuming the snapshot after the last committed key");
-                    cursors.push((i, p.source, p.last_key.clone()));
+            let n_sources = self.targets[i].plan.sources.len().max(1);
+            let is_pk = self.targets[i].plan.model == Model::Primary;
+            let prog = self.state.table(&key).and_then(|t| t.progress.clone());
+            let mut prog = match (is_pk, prog) {
+                (true, Some(mut p)) => {
+                    tracing::info!(table = %key, chunks = p.chunks, "resuming the snapshot after the last committed keys");
+                    if p.ranges.is_empty() {
+                        // A checkpoint from before ranges: its cursor as ranges.
+                        p.ranges = (0..n_sources)
+                            .map(|s| RangeProgress {
+                                source: s,
+                                lo: None,
+                                hi: None,
+                                last_key: (s == p.source).then(|| p.last_key.clone()).flatten(),
+                                done: s < p.source,
+                            })
+                            .collect();
+                    }
+                    p
                 }
-                (Model::Duplicate, Some(_)) => {
+                (false, Some(_)) => {
                     tracing::info!(table = %key, "DUPLICATE KEY table with a partial snapshot: truncating it and starting over");
                     self.admin
                         .truncate(self.targets[i].db(), self.targets[i].table())?;
-                    self.state.table_mut(&key).progress = None;
-                    cursors.push((i, 0, None));
+                    self.fresh_progress(i, epoch, &lowest, &mut views, dup_reader, n_readers)?
                 }
-                (_, None) => cursors.push((i, 0, None)),
+                (_, None) => {
+                    self.fresh_progress(i, epoch, &lowest, &mut views, dup_reader, n_readers)?
+                }
+            };
+            prog.epoch = epoch;
+            for (r, rg) in prog.ranges.iter().enumerate() {
+                if rg.done {
+                    continue;
+                }
+                let item = Item {
+                    target: i,
+                    range: r,
+                    source: rg.source,
+                    lo: rg.lo.clone(),
+                    hi: rg.hi.clone(),
+                    after: rg.last_key.clone(),
+                    owner: (!is_pk).then_some(dup_reader % n_readers),
+                };
+                match item.owner {
+                    Some(o) => private[o].push_back(item),
+                    None => shared.push_back(item),
+                }
+            }
+            if !is_pk {
+                dup_reader += 1;
+            }
+            let all_done = prog.ranges.iter().all(|r| r.done);
+            let ts = self.state.table_mut(&key);
+            if all_done {
+                ts.snapshot = SnapshotStatus::Done {
+                    position: prog.position.clone(),
+                    epoch,
+                    mark: prog.mark.clone(),
+                };
+                ts.progress = None;
+            } else {
+                ts.progress = Some(prog);
             }
         }
         self.save()?;
 
         let bars = super::status::Bars::new(self.opts.progress);
         let mut bar_of = std::collections::HashMap::new();
-        for &(i, _, _) in &cursors {
-            let est = reader.estimate_rows(i).unwrap_or(0);
+        for &i in &todo {
+            let est = views[0].0.estimate_rows(i).unwrap_or(0);
             let done_rows = self
                 .state
                 .table(&self.targets[i].key())
                 .and_then(|t| t.progress.as_ref())
                 .map_or(0, |p| p.rows);
-            bar_of.insert(i, bars.add(&self.targets[i].key(), est, done_rows));
+            let b = bars.add(&self.targets[i].key(), est, done_rows);
+            if self.state.is_done(&self.targets[i].key()) {
+                b.finish();
+            }
+            bar_of.insert(i, b);
         }
-
-        let n_sources: Vec<usize> = self
-            .targets
-            .iter()
-            .map(|t| t.plan.sources.len().max(1))
-            .collect();
-        // Rows per chunk (= per transaction): the option, capped by the table's max-rows.
-        let chunk_rows: Vec<usize> = self
-            .targets
-            .iter()
-            .map(|t| self.opts.chunk_rows.min(t.limits.max_rows).max(1))
+        // Rows per chunk (= per transaction): about CHUNK_BYTES of rows, capped by the option
+        // and the table's max-rows.
+        let chunk_rows: Vec<usize> = (0..self.targets.len())
+            .map(|i| {
+                let t = &self.targets[i];
+                let avg = views[0].0.avg_row_bytes(i).unwrap_or(0).max(1);
+                let by_bytes = (CHUNK_BYTES / avg as usize).max(1_000);
+                self.opts
+                    .chunk_rows
+                    .min(by_bytes)
+                    .min(t.limits.max_rows)
+                    .max(1)
+            })
             .collect();
         let stop = self.opts.stop.clone();
+        let queue = Mutex::new((shared, private));
         let (tx, rx) =
-            std::sync::mpsc::sync_channel::<anyhow::Result<(usize, usize, SnapChunk)>>(1);
+            std::sync::mpsc::sync_channel::<anyhow::Result<(Item, SnapChunk)>>(n_readers.max(2));
 
         std::thread::scope(|s| -> Result<Option<Outcome>, PhaseError> {
-            let ns = n_sources.clone();
-            let reader_thread = s.spawn(move || {
-                let mut active = cursors;
-                while !active.is_empty() && !stop.load(Ordering::SeqCst) {
-                    let mut next = Vec::with_capacity(active.len());
-                    for (i, src, key) in std::mem::take(&mut active) {
-                        let r = reader.read_chunk(i, src, key.as_ref(), chunk_rows[i]);
-                        let (cont, item) = match r {
-                            Ok(chunk) => {
-                                let (nsrc, nkey) = if chunk.done {
-                                    (src + 1, None)
-                                } else {
-                                    (src, chunk.last_key.clone())
-                                };
-                                if nsrc < ns[i] {
-                                    next.push((i, nsrc, nkey));
-                                }
-                                (true, Ok((i, src, chunk)))
+            let mut handles = Vec::new();
+            for (me, (mut reader, _, _)) in views.into_iter().enumerate() {
+                let (tx, queue, stop, chunk_rows) = (tx.clone(), &queue, &stop, &chunk_rows);
+                handles.push(s.spawn(move || loop {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let next = {
+                        let Ok(mut q) = queue.lock() else { return };
+                        let (shared, private) = &mut *q;
+                        private[me].pop_front().or_else(|| shared.pop_front())
+                    };
+                    let Some(item) = next else { return };
+                    let r = reader.read_chunk(
+                        item.target,
+                        item.source,
+                        item.after.as_ref(),
+                        (item.lo.as_ref(), item.hi.as_ref()),
+                        chunk_rows[item.target],
+                    );
+                    match r {
+                        Ok(chunk) => {
+                            // The range goes back to the queue only after its chunk is in the
+                            // channel: chunks of one range reach the loader in key order.
+                            let again = (!chunk.done).then(|| {
+                                let mut again = item.clone();
+                                again.after = chunk.last_key.clone();
+                                again
+                            });
+                            if tx.send(Ok((item, chunk))).is_err() {
+                                return;
                             }
-                            Err(e) => (false, Err(e)),
-                        };
-                        if tx.send(item).is_err() || !cont {
+                            if let Some(again) = again {
+                                let Ok(mut q) = queue.lock() else { return };
+                                let (shared, private) = &mut *q;
+                                match again.owner {
+                                    Some(o) => private[o].push_front(again),
+                                    None => shared.push_back(again),
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
                             return;
                         }
                     }
-                    active = next;
-                }
-            });
+                }));
+            }
+            drop(tx);
 
             let mut result = Ok(None);
             let mut last_status = Instant::now();
             let started = Instant::now();
-            for msg in rx.iter() {
-                let (i, src, chunk) = match msg {
+            let mut group: Vec<(usize, PendingLabel)> = Vec::new();
+            let mut finished: Vec<usize> = Vec::new();
+            let mut next = rx.recv().ok();
+            while let Some(msg) = next.take() {
+                let (item, chunk) = match msg {
                     Ok(m) => m,
                     Err(e) => {
                         result = Err(source_error(e));
                         break;
                     }
                 };
+                let i = item.target;
                 let n = chunk.rows.len() as u64;
-                if let Err(e) =
-                    self.commit_chunk(i, src, chunk, epoch, (&view, &view_mark), n_sources[i])
-                {
-                    result = Err(e);
-                    break;
+                match self.load_chunk(&item, chunk, epoch) {
+                    Ok((labels, done)) => {
+                        group.extend(labels.into_iter().map(|l| (i, l)));
+                        if done {
+                            finished.push(i);
+                        }
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
                 }
                 if let Some(b) = bar_of.get(&i) {
                     b.inc(n);
-                    if self.state.is_done(&self.targets[i].key()) {
+                }
+                // Group commit: one checkpoint write for every chunk prepared meanwhile.
+                next = match rx.try_recv() {
+                    Ok(m) if group.len() < GROUP_COMMIT => Some(m),
+                    Ok(m) => {
+                        if let Err(e) = self.commit_group(&mut group) {
+                            result = Err(e);
+                            break;
+                        }
+                        Some(m)
+                    }
+                    Err(_) => {
+                        if let Err(e) = self.commit_group(&mut group) {
+                            result = Err(e);
+                            break;
+                        }
+                        rx.recv().ok()
+                    }
+                };
+                for &t in &finished {
+                    if let Some(b) = bar_of.get(&t) {
                         b.finish();
                     }
+                    tracing::info!(table = %self.targets[t].key(), "snapshot done");
                 }
+                finished.clear();
                 if last_status.elapsed() >= self.opts.status_interval {
                     last_status = Instant::now();
                     let rows = self.stats.snapshot_rows;
@@ -708,13 +885,173 @@ impl<'a> Engine<'a> {
                     break;
                 }
             }
+            if result.is_ok() {
+                if let Err(e) = self.commit_group(&mut group) {
+                    result = Err(e);
+                }
+            } else {
+                for (i, p) in group.drain(..) {
+                    let _ = self.targets[i].loader.rollback(&p.db, &p.table, &p.label);
+                }
+            }
             drop(rx);
-            let _ = reader_thread.join();
+            for h in handles {
+                let _ = h.join();
+            }
             if result.is_ok() && self.stopping() {
                 return Ok(Some(Outcome::Stopped));
             }
             result
         })
+    }
+
+    /// The progress of a table whose snapshot starts now: its key ranges (a PRIMARY KEY table
+    /// with an integer leading key column is cut into several; anything else is one range per
+    /// source) and the position its binlog replay starts at (the lowest view for a PRIMARY KEY
+    /// table, which any reader may read; its one reader's view for a DUPLICATE KEY table).
+    #[allow(clippy::type_complexity)]
+    fn fresh_progress(
+        &mut self,
+        i: usize,
+        epoch: u32,
+        lowest: &(BinlogPosition, Option<PositionMark>),
+        views: &mut [(
+            Box<dyn SnapshotReader>,
+            BinlogPosition,
+            Option<PositionMark>,
+        )],
+        dup_reader: usize,
+        n_readers: usize,
+    ) -> Result<SnapshotProgress, PhaseError> {
+        let t = &self.targets[i];
+        let is_pk = t.plan.model == Model::Primary;
+        let n_sources = t.plan.sources.len().max(1);
+        let mut ranges = Vec::new();
+        for src in 0..n_sources {
+            let cuts = if is_pk && n_readers > 1 {
+                views[0]
+                    .0
+                    .split(i, src, n_readers * 2)
+                    .map_err(source_error)?
+            } else {
+                vec![(None, None)]
+            };
+            for (lo, hi) in cuts {
+                ranges.push(RangeProgress {
+                    source: src,
+                    lo,
+                    hi,
+                    last_key: None,
+                    done: false,
+                });
+            }
+        }
+        let (position, mark) = if is_pk {
+            lowest.clone()
+        } else {
+            let v = &views[dup_reader % n_readers];
+            (v.1.clone(), v.2.clone())
+        };
+        Ok(SnapshotProgress {
+            epoch,
+            position,
+            mark,
+            chunks: 0,
+            rows: 0,
+            source: 0,
+            last_key: None,
+            ranges,
+        })
+    }
+
+    /// Load one chunk as a prepared transaction and record it in the table's progress (in
+    /// memory; `commit_group` writes the checkpoint). Ok(the prepared labels, the table is done).
+    fn load_chunk(
+        &mut self,
+        item: &Item,
+        chunk: SnapChunk,
+        epoch: u32,
+    ) -> Result<(Vec<PendingLabel>, bool), PhaseError> {
+        let i = item.target;
+        let t = &self.targets[i];
+        let key = t.key();
+        let Some(mut prog) = self.state.table(&key).and_then(|s| s.progress.clone()) else {
+            return Err(PhaseError::Fatal(anyhow::anyhow!(
+                "internal: a chunk of `{key}` without snapshot progress"
+            )));
+        };
+        let n = chunk.rows.len() as u64;
+        let mut pending = Vec::new();
+        if n > 0 {
+            let l = batch::snapshot_label(
+                &self.state.label_prefix(),
+                t.db(),
+                t.table(),
+                epoch,
+                prog.chunks,
+            );
+            let rows: Vec<(Op, &Row)> = chunk.rows.iter().map(|r| (Op::Upsert, r)).collect();
+            let at = format!("snapshot epoch {epoch} chunk {}", prog.chunks);
+            let loaded = load_batch(
+                t,
+                &self.state.job,
+                &l,
+                &rows,
+                self.force_json[i],
+                &self.opts,
+                &at,
+            )?;
+            prog.chunks += 1;
+            prog.rows += loaded.rows;
+            if loaded.refused > 0 {
+                self.stats.quarantined += loaded.refused;
+                self.state.table_mut(&key).quarantined += loaded.refused;
+            }
+            pending = loaded
+                .labels
+                .into_iter()
+                .map(|(db, table, label)| PendingLabel {
+                    db,
+                    table,
+                    label,
+                    prepared_at: Some(sink::unix_now()),
+                })
+                .collect();
+        }
+        prog.epoch = epoch;
+        if let Some(r) = prog.ranges.get_mut(item.range) {
+            r.last_key = chunk.last_key;
+            r.done = chunk.done;
+        }
+        let all_done = prog.ranges.iter().all(|r| r.done);
+        let ts = self.state.table_mut(&key);
+        if all_done {
+            ts.snapshot = SnapshotStatus::Done {
+                position: prog.position.clone(),
+                epoch,
+                mark: prog.mark.clone(),
+            };
+            ts.progress = None;
+        } else {
+            ts.progress = Some(prog);
+        }
+        self.stats.snapshot_rows += n;
+        Ok((pending, all_done))
+    }
+
+    /// Write the checkpoint once for every chunk of `group` (their progress and labels), then
+    /// commit them.
+    fn commit_group(&mut self, group: &mut Vec<(usize, PendingLabel)>) -> Result<(), PhaseError> {
+        self.state.pending_commit = group.iter().map(|(_, p)| p.clone()).collect();
+        self.save()?;
+        for (i, p) in group.iter() {
+            let loader = self.targets[*i].loader.clone();
+            sink::commit(&*loader, p, &self.opts.retry)?;
+        }
+        group.clear();
+        self.state.pending_commit.clear();
+        self.save()?;
+        Ok(())
     }
 
     /// A view whose schema is the one the targets are planned with: after a DDL between the
@@ -791,106 +1128,6 @@ impl<'a> Engine<'a> {
         Err(PhaseError::Retry(
             "the source schema kept changing while the snapshot view opened".into(),
         ))
-    }
-
-    fn commit_chunk(
-        &mut self,
-        i: usize,
-        src: usize,
-        chunk: SnapChunk,
-        epoch: u32,
-        (view, view_mark): (&BinlogPosition, &Option<PositionMark>),
-        n_sources: usize,
-    ) -> Result<(), PhaseError> {
-        let t = &self.targets[i];
-        let key = t.key();
-        let prev = self.state.table(&key).and_then(|s| s.progress.clone());
-        let mut prog = prev.unwrap_or(SnapshotProgress {
-            epoch,
-            position: view.clone(),
-            mark: view_mark.clone(),
-            chunks: 0,
-            rows: 0,
-            source: src,
-            last_key: None,
-        });
-        let n = chunk.rows.len() as u64;
-        let source_done = chunk.done;
-        let mut label = None;
-        if n > 0 {
-            let l = batch::snapshot_label(
-                &self.state.label_prefix(),
-                t.db(),
-                t.table(),
-                epoch,
-                prog.chunks,
-            );
-            let rows: Vec<(Op, &Row)> = chunk.rows.iter().map(|r| (Op::Upsert, r)).collect();
-            let at = format!("snapshot epoch {epoch} chunk {}", prog.chunks);
-            let loaded = load_batch(
-                t,
-                &self.state.job,
-                &l,
-                &rows,
-                self.force_json[i],
-                &self.opts,
-                &at,
-            )?;
-            prog.chunks += 1;
-            prog.rows += loaded.rows;
-            if loaded.refused > 0 {
-                self.stats.quarantined += loaded.refused;
-                self.state.table_mut(&key).quarantined += loaded.refused;
-            }
-            label = Some(loaded.labels);
-        }
-        prog.epoch = epoch;
-        if source_done {
-            prog.source = src + 1;
-            prog.last_key = None;
-        } else {
-            prog.source = src;
-            prog.last_key = chunk.last_key;
-        }
-        let pending: Vec<PendingLabel> = label
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(db, table, label)| PendingLabel {
-                db,
-                table,
-                label,
-                prepared_at: Some(sink::unix_now()),
-            })
-            .collect();
-        let all_done = source_done && src + 1 >= n_sources;
-        {
-            let ts = self.state.table_mut(&key);
-            if all_done {
-                ts.snapshot = SnapshotStatus::Done {
-                    position: prog.position.clone(),
-                    epoch,
-                    mark: prog.mark.clone(),
-                };
-                ts.progress = None;
-            } else {
-                ts.progress = Some(prog);
-            }
-        }
-        if !pending.is_empty() {
-            self.state.pending_commit = pending.clone();
-            self.save()?;
-            let loader = self.targets[i].loader.clone();
-            for p in &pending {
-                sink::commit(&*loader, p, &self.opts.retry)?;
-            }
-            self.state.pending_commit.clear();
-        }
-        self.save()?;
-        self.stats.snapshot_rows += n;
-        if all_done {
-            tracing::info!(table = %key, "snapshot done");
-        }
-        Ok(())
     }
 
     // -------------------------------------------------------------------------------- binlog
@@ -1742,6 +1979,26 @@ fn retry_or_fatal(t: &Target, label: &str, e: sink::LoadError) -> SinkError {
         )),
         other => SinkError::Retry(format!("`{}` (label {label}): {other}", t.key())),
     }
+}
+
+/// Chunks prepared before one checkpoint write (snapshot group commit).
+const GROUP_COMMIT: usize = 8;
+
+/// About how many bytes of rows one snapshot chunk (= one StarRocks transaction) holds.
+const CHUNK_BYTES: usize = 16 << 20;
+
+/// One key range of a table still to read, and where its reading is.
+#[derive(Debug, Clone)]
+struct Item {
+    target: usize,
+    /// Index into the table's `SnapshotProgress.ranges`.
+    range: usize,
+    source: usize,
+    lo: Option<serde_json::Value>,
+    hi: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    /// The reader whose view must read it (a DUPLICATE KEY table); None = any reader.
+    owner: Option<usize>,
 }
 
 struct OpenTxn {

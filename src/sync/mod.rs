@@ -167,6 +167,13 @@ impl Job {
         opts.chunk_rows = self.chunk_rows;
         opts.follow_truncate = self.config.other.sync_follow_truncate;
         opts.quarantine = self.config.other.sync_quarantine;
+        opts.snapshot_parallelism = self
+            .config
+            .other
+            .sync_snapshot_parallelism
+            .map(|n| n as usize)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .clamp(1, 16);
         let _lock = StateLock::acquire(&self.state_dir)?;
         // Source: what it is, binlog settings and privileges.
         let mut conn = crate::source::connect(&self.source)?;
@@ -827,21 +834,25 @@ impl SnapshotReader for SnapAdapter {
         target: usize,
         source: usize,
         after: Option<&serde_json::Value>,
+        (lo, hi): (Option<&serde_json::Value>, Option<&serde_json::Value>),
         max_rows: usize,
     ) -> anyhow::Result<SnapChunk> {
-        let ct = self
-            .captures
-            .get(target)
-            .ok_or_else(|| anyhow::anyhow!("no target {target}"))?;
-        let sref = ct
-            .sources
-            .get(source)
-            .ok_or_else(|| anyhow::anyhow!("no source {source} of target {target}"))?
-            .clone();
+        let (ct, sref) = self.source_of(target, source)?;
         let key = after.map(snapshot::key_from_json).transpose()?;
-        let c = self
-            .snap
-            .read_chunk(ct, &sref, key.as_deref(), max_rows, &self.tz)?;
+        let bound = |v: Option<&serde_json::Value>| -> anyhow::Result<Option<mysql::Value>> {
+            v.map(|j| snapshot::key_from_json(&serde_json::Value::Array(vec![j.clone()])))
+                .transpose()
+                .map(|o| o.and_then(|mut k| k.pop()))
+        };
+        let range = (bound(lo)?, bound(hi)?);
+        let c = self.snap.read_chunk(
+            &ct,
+            &sref,
+            key.as_deref(),
+            (range.0.as_ref(), range.1.as_ref()),
+            max_rows,
+            &self.tz,
+        )?;
         Ok(SnapChunk {
             rows: c.rows,
             last_key: c.last_key.as_deref().map(snapshot::key_to_json),
@@ -857,6 +868,54 @@ impl SnapshotReader for SnapAdapter {
             }
         }
         Ok(n)
+    }
+    fn avg_row_bytes(&mut self, target: usize) -> anyhow::Result<u64> {
+        match self.captures.get(target).and_then(|c| c.sources.first()) {
+            Some(s) => self.snap.avg_row_bytes(s),
+            None => Ok(0),
+        }
+    }
+    fn split(
+        &mut self,
+        target: usize,
+        source: usize,
+        n: usize,
+    ) -> anyhow::Result<Vec<(Option<serde_json::Value>, Option<serde_json::Value>)>> {
+        let (ct, sref) = self.source_of(target, source)?;
+        let cuts = self.snap.split_points(&ct, &sref, n)?;
+        let json = |v: &mysql::Value| snapshot::key_to_json(std::slice::from_ref(v));
+        let first = |j: serde_json::Value| match j {
+            serde_json::Value::Array(mut a) if !a.is_empty() => a.remove(0),
+            other => other,
+        };
+        let mut out = Vec::with_capacity(cuts.len() + 1);
+        let mut lo: Option<serde_json::Value> = None;
+        for c in &cuts {
+            let v = first(json(c));
+            out.push((lo.take(), Some(v.clone())));
+            lo = Some(v);
+        }
+        out.push((lo, None));
+        Ok(out)
+    }
+}
+
+impl SnapAdapter {
+    fn source_of(
+        &self,
+        target: usize,
+        source: usize,
+    ) -> anyhow::Result<(TablePlan, crate::plan::SourceRef)> {
+        let ct = self
+            .captures
+            .get(target)
+            .ok_or_else(|| anyhow::anyhow!("no target {target}"))?;
+        let sref = ct
+            .sources
+            .get(source)
+            .ok_or_else(|| anyhow::anyhow!("no source {source} of target {target}"))?
+            .clone();
+        Ok((ct.clone(), sref))
     }
 }
 

@@ -114,11 +114,13 @@ impl Snapshot {
     }
 
     /// Read the next chunk of `source` (a source of `table`) after `after_key`.
+    /// `range`: `[lo, hi)` of the first key column (None = unbounded; see [`Snapshot::split_points`]).
     pub fn read_chunk(
         &mut self,
         table: &crate::plan::TablePlan,
         source: &SourceRef,
         after_key: Option<&[Value]>,
+        range: (Option<&Value>, Option<&Value>),
         max_rows: usize,
         tz: &TimeZoneSpec,
     ) -> Result<Chunk> {
@@ -142,6 +144,8 @@ impl Snapshot {
                 let order: Vec<String> = kcols.iter().map(|(n, _)| quote(n)).collect();
                 let mut sql = format!("SELECT {select}, {} FROM {from}", key_exprs.join(", "));
                 let mut params = Vec::new();
+                let mut conds = Vec::new();
+                let first = quote(&kcols[0].0);
                 if let Some(k) = after_key {
                     if k.len() != kcols.len() {
                         bail!(
@@ -152,9 +156,19 @@ impl Snapshot {
                         );
                     }
                     let (cond, p) = keyset_condition(kcols, k);
-                    sql.push_str(" WHERE ");
-                    sql.push_str(&cond);
+                    conds.push(cond);
                     params = p;
+                } else if let Some(lo) = range.0 {
+                    conds.push(format!("{first} >= ?"));
+                    params.push(lo.clone());
+                }
+                if let Some(hi) = range.1 {
+                    conds.push(format!("{first} < ?"));
+                    params.push(hi.clone());
+                }
+                if !conds.is_empty() {
+                    sql.push_str(" WHERE ");
+                    sql.push_str(&conds.join(" AND "));
                 }
                 sql.push_str(&format!(" ORDER BY {} LIMIT {max_rows}", order.join(", ")));
                 (sql, params)
@@ -243,6 +257,63 @@ impl Snapshot {
             ))?;
         }
         Ok(())
+    }
+
+    /// information_schema.TABLES.AVG_ROW_LENGTH (0 when unknown).
+    pub fn avg_row_bytes(&mut self, source: &SourceRef) -> Result<u64> {
+        let n: Option<Option<u64>> = self.conn.exec_first(
+            "SELECT AVG_ROW_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (&source.database, &source.table),
+        )?;
+        Ok(n.flatten().unwrap_or(0))
+    }
+
+    /// Up to `n - 1` increasing values of the first key column that cut `source` into `n`
+    /// ranges of about equal width, read in this view (MIN and MAX by the key's index). Only
+    /// for an integer leading key column; empty otherwise (one range).
+    pub fn split_points(
+        &mut self,
+        table: &crate::plan::TablePlan,
+        source: &SourceRef,
+        n: usize,
+    ) -> Result<Vec<Value>> {
+        let Some(desc) = table.source_desc(source) else {
+            return Ok(Vec::new());
+        };
+        let Some(kcols) = scan_key(desc) else {
+            return Ok(Vec::new());
+        };
+        let (name, ty) = &kcols[0];
+        if n < 2 || !matches!(ty, SourceType::Int { .. }) {
+            return Ok(Vec::new());
+        }
+        let c = quote(name);
+        let sql = format!(
+            "SELECT CAST(MIN({c}) AS DECIMAL(65,0)), CAST(MAX({c}) AS DECIMAL(65,0)) FROM {}",
+            crate::ident::quote_qualified(&desc.database, &desc.name)
+        );
+        let r: Option<(Option<String>, Option<String>)> = self.conn.query_first(&sql)?;
+        let (Some(Some(lo)), Some(Some(hi))) = (
+            r.as_ref()
+                .map(|r| r.0.as_ref().and_then(|v| v.parse::<i128>().ok())),
+            r.as_ref()
+                .map(|r| r.1.as_ref().and_then(|v| v.parse::<i128>().ok())),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let width = (hi - lo) / n as i128;
+        if width < 2 {
+            return Ok(Vec::new());
+        }
+        Ok((1..n as i128)
+            .map(|k| {
+                let v = lo + k * width;
+                match i64::try_from(v) {
+                    Ok(i) => Value::Int(i),
+                    Err(_) => Value::UInt(u64::try_from(v).unwrap_or(u64::MAX)),
+                }
+            })
+            .collect())
     }
 
     pub fn estimate_rows(&mut self, source: &SourceRef) -> Result<u64> {

@@ -17,6 +17,7 @@ pub fn other() -> OtherConfig {
         sync_skip_duplicate_key_changes: false,
         sync_follow_truncate: true,
         sync_quarantine: false,
+        sync_snapshot_parallelism: None,
         starrocks_version: (3, 3),
     }
 }

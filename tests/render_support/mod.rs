@@ -403,6 +403,7 @@ pub fn config(rules: Vec<RuleConfig>, password: &str) -> Config {
             sync_skip_duplicate_key_changes: false,
             sync_follow_truncate: true,
             sync_quarantine: false,
+            sync_snapshot_parallelism: None,
             starrocks_version: (3, 3),
         },
         rules,

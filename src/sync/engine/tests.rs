@@ -23,6 +23,8 @@ struct Db {
     txns: Vec<Txn>,
     /// Transactions committed on the "server" so far.
     visible: usize,
+    /// Each view opened sees one transaction more (writes between the readers' views).
+    advance_per_view: bool,
 }
 
 #[derive(Clone, Default, Debug, PartialEq)]
@@ -81,14 +83,17 @@ impl SnapshotReader for FakeReader {
         target: usize,
         _source: usize,
         after: Option<&serde_json::Value>,
+        (lo, hi): (Option<&serde_json::Value>, Option<&serde_json::Value>),
         max_rows: usize,
     ) -> anyhow::Result<SnapChunk> {
         let all: Vec<(i64, String)> = if target == 0 {
             let from = after.and_then(|v| v.as_i64());
+            let (lo, hi) = (lo.and_then(|v| v.as_i64()), hi.and_then(|v| v.as_i64()));
             self.snap
                 .pk
                 .iter()
                 .filter(|(k, _)| from.is_none_or(|f| **k > f))
+                .filter(|(k, _)| lo.is_none_or(|l| **k >= l) && hi.is_none_or(|h| **k < h))
                 .map(|(k, v)| (*k, v.clone()))
                 .collect()
         } else {
@@ -112,6 +117,27 @@ impl SnapshotReader for FakeReader {
     }
     fn estimate_rows(&mut self, _target: usize) -> anyhow::Result<u64> {
         Ok(0)
+    }
+    fn split(
+        &mut self,
+        target: usize,
+        _source: usize,
+        n: usize,
+    ) -> anyhow::Result<Vec<(Option<serde_json::Value>, Option<serde_json::Value>)>> {
+        // Cuts at evenly spaced keys of this view (ranges cover every key, present or not).
+        let keys: Vec<i64> = self.snap.pk.keys().copied().collect();
+        if target != 0 || n < 2 || keys.len() < n {
+            return Ok(vec![(None, None)]);
+        }
+        let mut out = Vec::new();
+        let mut lo = None;
+        for k in 1..n {
+            let cut = serde_json::json!(keys[k * keys.len() / n]);
+            out.push((lo.take(), Some(cut.clone())));
+            lo = Some(cut);
+        }
+        out.push((lo, None));
+        Ok(out)
     }
 }
 
@@ -158,7 +184,10 @@ impl ChangeStream for FakeStream {
 
 impl Source for FakeSource {
     fn snapshot(&mut self, _tables: &[TablePlan], _todo: &[usize]) -> anyhow::Result<View> {
-        let db = self.0.lock().unwrap();
+        let mut db = self.0.lock().unwrap();
+        if db.advance_per_view && db.visible < db.txns.len() {
+            db.visible += 1;
+        }
         Ok(View::Open(
             Box::new(FakeReader {
                 snap: db.state_at(db.visible),
@@ -338,10 +367,16 @@ fn crash_run(
     chunk_rows: usize,
     limits: FlushLimits,
     transient: &[u64],
+    readers: usize,
 ) -> (Tables, Tables, usize) {
     let txns = workload(seed, n, 8);
     let total = txns.len();
-    let db = Arc::new(Mutex::new(Db { txns, visible: 8 }));
+    let db = Arc::new(Mutex::new(Db {
+        txns,
+        visible: 8,
+        // With several readers, each view sees a later state (writes between the views).
+        advance_per_view: readers > 1,
+    }));
     let dir = tempfile::tempdir().unwrap();
     let loader = Arc::new(FakeLoader::default());
     loader.inner.lock().unwrap().transient_at = transient.to_vec();
@@ -359,6 +394,7 @@ fn crash_run(
         let mut src = FakeSource(db.clone());
         let opts = Options {
             chunk_rows,
+            snapshot_parallelism: readers,
             ..quick_opts()
         };
         let mut eng = Engine::new(
@@ -412,7 +448,7 @@ fn no_crash_snapshot_then_binlog() {
         max_bytes: 1 << 20,
         interval: Duration::from_secs(3600),
     };
-    let (got, want, _) = crash_run(7, 40, &[], 3, lim, &[]);
+    let (got, want, _) = crash_run(7, 40, &[], 3, lim, &[], 1);
     assert_eq!(got, want);
     assert!(!want.pk.is_empty() && !want.dup.is_empty());
 }
@@ -424,7 +460,7 @@ fn streaming_mid_transaction_and_transients() {
         max_bytes: 40,
         interval: Duration::from_secs(3600),
     };
-    let (got, want, _) = crash_run(11, 60, &[], 2, lim, &[3, 17, 30, 31, 77, 120]);
+    let (got, want, _) = crash_run(11, 60, &[], 2, lim, &[3, 17, 30, 31, 77, 120], 2);
     assert_eq!(got, want);
 }
 
@@ -437,7 +473,8 @@ fn crash_at_every_early_call() {
             max_bytes: 1 << 20,
             interval: Duration::ZERO,
         };
-        let (got, want, _) = crash_run(3, 20, &[c, c / 2, c / 3], 2, lim, &[]);
+        let (got, want, _) =
+            crash_run(3, 20, &[c, c / 2, c / 3], 2, lim, &[], 1 + (c as usize % 3));
         assert_eq!(got, want, "crash at {c}");
     }
 }
@@ -450,6 +487,7 @@ fn dup_update_stops_unless_skipped() {
             vec![(1, RowChange::Upsert(row(1, "b")))],
         ],
         visible: 1,
+        ..Default::default()
     }));
     let loader = Arc::new(FakeLoader::default());
     let admin = fake_admin(loader.clone());
@@ -564,6 +602,7 @@ fn run_ddl(
     let db = Arc::new(Mutex::new(Db {
         txns: workload(5, 6, 2),
         visible: 2,
+        ..Default::default()
     }));
     let loader = Arc::new(FakeLoader::default());
     let admin = fake_admin(loader.clone());
@@ -663,13 +702,14 @@ proptest! {
         small_bytes in any::<bool>(),
         interval0 in any::<bool>(),
         transient in proptest::collection::vec(0u64..300, 0..4),
+        readers in 1usize..4,
     ) {
         let lim = FlushLimits {
             max_rows,
             max_bytes: if small_bytes { 50 } else { 1 << 20 },
             interval: if interval0 { Duration::ZERO } else { Duration::from_secs(3600) },
         };
-        let (got, want, _runs) = crash_run(seed, 30, &crashes, chunk_rows, lim, &transient);
+        let (got, want, _runs) = crash_run(seed, 30, &crashes, chunk_rows, lim, &transient, readers);
         prop_assert_eq!(got, want);
     }
 }
@@ -736,7 +776,11 @@ fn dropped_source_restarts_from_checkpoint_definite_stops() {
         for after in [0usize, 3, 10, 25] {
             let txns = workload(9, 20, 4);
             let total = txns.len();
-            let db = Arc::new(Mutex::new(Db { txns, visible: 4 }));
+            let db = Arc::new(Mutex::new(Db {
+                txns,
+                visible: 4,
+                ..Default::default()
+            }));
             let loader = Arc::new(FakeLoader::default());
             let admin = fake_admin(loader.clone());
             let dir = tempfile::tempdir().unwrap();
@@ -895,7 +939,11 @@ fn quarantine_sets_aside_exactly_the_refused_rows_across_crashes() {
         t.dup.sort();
         t
     };
-    let db = Arc::new(Mutex::new(Db { txns, visible: 8 }));
+    let db = Arc::new(Mutex::new(Db {
+        txns,
+        visible: 8,
+        ..Default::default()
+    }));
     let dir = tempfile::tempdir().unwrap();
     let loader = Arc::new(FakeLoader::default());
     loader.inner.lock().unwrap().refuse_containing = Some("BAD".into());
@@ -982,6 +1030,8 @@ fn quarantine_sets_aside_exactly_the_refused_rows_across_crashes() {
 /// live source: what arrives while a flush runs waits for the engine.
 struct TimedStream {
     events: std::collections::VecDeque<(Instant, SourceEvent)>,
+    /// The last transaction's end (the server's position once everything was read).
+    last: BinlogPosition,
 }
 
 impl ChangeStream for TimedStream {
@@ -1006,7 +1056,15 @@ impl ChangeStream for TimedStream {
         Ok(self.events.pop_front().map(|(_, e)| e))
     }
     fn server_position(&mut self) -> anyhow::Result<BinlogPosition> {
-        Ok(pos(1_000_000))
+        // The server is at the last transaction's end (the writer "has written" them all).
+        Ok(self
+            .events
+            .back()
+            .and_then(|(_, e)| match e {
+                SourceEvent::Commit { end, .. } => Some(end.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| self.last.clone()))
     }
 }
 
@@ -1043,7 +1101,7 @@ fn batches_grow_when_the_target_is_slow() {
     store.save(&st).unwrap();
     // 300 source transactions, one every 2 ms (600 ms), into a target that takes 15 ms a call
     // (a flush = begin + load + prepare + commit ≈ 60 ms), with a 20 ms flush interval.
-    let t0 = Instant::now() + Duration::from_millis(20);
+    let t0 = Instant::now();
     let mut events = std::collections::VecDeque::new();
     let n = 300;
     for i in 0..n {
@@ -1074,7 +1132,8 @@ fn batches_grow_when_the_target_is_slow() {
         max_bytes: 1 << 30,
         interval: Duration::from_millis(20),
     };
-    let mut src = TimedSource(Some(TimedStream { events }));
+    let last = BinlogPosition::new("bin.000001", 1000 + n as u64 - 1);
+    let mut src = TimedSource(Some(TimedStream { events, last }));
     let mut eng = Engine::new(
         targets(&loader, limits),
         store.clone(),

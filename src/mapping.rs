@@ -191,7 +191,7 @@ fn key_date(
         format!(
             "PRIMARY KEY column: a MySQL zero date ({zero}) loads as {ZERO_DATE_KEY}{time} \
              (StarRocks' smallest date; a source row holding {ZERO_DATE_KEY}{time} itself would \
-             share its key), a partial zero date (2024-00-15) refuses the row"
+             share its key); a partial zero date (2024-00-15) refuses the row and stops the sync"
         ),
     ));
     Encoding::KeyDate

@@ -12,7 +12,7 @@
 //!   NULL default (a `DEFAULT NULL` is simply not rendered).
 
 use crate::config::OtherConfig;
-use crate::plan::model::{Encoding, Note, NoteKind, SrDefault, SrType};
+use crate::plan::model::{Encoding, Note, NoteKind, SrDefault, SrType, ZERO_DATE_KEY};
 use crate::schema::{ColumnDefault, ColumnDesc, GeometryKind, IntWidth, SourceType, TextKind};
 
 /// StarRocks VARCHAR / VARBINARY maximum length in bytes (2.1 ..= 4.1).
@@ -169,6 +169,32 @@ fn text_kind_bytes(k: TextKind) -> u64 {
         TextKind::Medium => 16_777_215,
         TextKind::Long => 4_294_967_295,
     }
+}
+
+/// The encoding of a DATE/DATETIME/TIMESTAMP column: `plain` outside a PRIMARY KEY (zero dates
+/// load as NULL, the column is nullable), [`Encoding::KeyDate`] in one, with a note saying what
+/// its zero dates load as.
+fn key_date(
+    pk: bool,
+    col: &str,
+    zero: &str,
+    time: &str,
+    notes: &mut Vec<Note>,
+    plain: Encoding,
+) -> Encoding {
+    if !pk {
+        return plain;
+    }
+    notes.push(note(
+        NoteKind::Fallback,
+        col,
+        format!(
+            "PRIMARY KEY column: a MySQL zero date ({zero}) loads as {ZERO_DATE_KEY}{time} \
+             (StarRocks' smallest date; a source row holding {ZERO_DATE_KEY}{time} itself would \
+             share its key); a partial zero date (2024-00-15) refuses the row and stops the sync"
+        ),
+    ));
+    Encoding::KeyDate
 }
 
 fn note(kind: NoteKind, col: &str, message: String) -> Note {
@@ -429,19 +455,42 @@ pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
                 )
             }
         }
-        SourceType::Date => (SrType::Date, Encoding::Plain, "DATE".into(), None),
-        SourceType::DateTime { fsp } => (
-            SrType::DateTime,
-            Encoding::DateTime,
-            format!("TIMESTAMP({})", fsp.min(&6)),
-            None,
-        ),
-        SourceType::Timestamp { fsp } => (
-            SrType::DateTime,
-            Encoding::Timestamp,
-            format!("TIMESTAMP_LTZ({})", fsp.min(&6)),
-            Some(format!("TIMESTAMP({})", fsp.min(&6))),
-        ),
+        SourceType::Date => {
+            let enc = key_date(pk, name, "0000-00-00", "", &mut notes, Encoding::Plain);
+            (SrType::Date, enc, "DATE".into(), None)
+        }
+        SourceType::DateTime { fsp } => {
+            let enc = key_date(
+                pk,
+                name,
+                "0000-00-00 00:00:00",
+                " 00:00:00",
+                &mut notes,
+                Encoding::DateTime,
+            );
+            (
+                SrType::DateTime,
+                enc,
+                format!("TIMESTAMP({})", fsp.min(&6)),
+                None,
+            )
+        }
+        SourceType::Timestamp { fsp } => {
+            let enc = key_date(
+                pk,
+                name,
+                "0000-00-00 00:00:00",
+                " 00:00:00",
+                &mut notes,
+                Encoding::Timestamp,
+            );
+            (
+                SrType::DateTime,
+                enc,
+                format!("TIMESTAMP_LTZ({})", fsp.min(&6)),
+                Some(format!("TIMESTAMP({})", fsp.min(&6))),
+            )
+        }
         SourceType::Time { fsp } => (
             SrType::Varchar(TIME_TEXT_LEN),
             Encoding::Time,
@@ -718,6 +767,7 @@ fn map_default(
         | Encoding::DecimalText
         | Encoding::DateTime
         | Encoding::Timestamp
+        | Encoding::KeyDate
         | Encoding::Time
         | Encoding::EnumLabel
         | Encoding::SetLabels => {
@@ -1175,6 +1225,36 @@ mod tests {
             ("INT", "SMALLINT")
         );
         assert!(mk(&col(S::DateTime { fsp: 0 })).pk_ok);
+    }
+
+    #[test]
+    fn key_dates_load_zero_dates_as_the_sentinel_and_say_so() {
+        for (ty, sr, zero) in [
+            (S::Date, SrType::Date, "0000-01-01 ("),
+            (
+                S::DateTime { fsp: 6 },
+                SrType::DateTime,
+                "0000-01-01 00:00:00 (",
+            ),
+            (
+                S::Timestamp { fsp: 0 },
+                SrType::DateTime,
+                "0000-01-01 00:00:00 (",
+            ),
+        ] {
+            let k = mk(&col(ty.clone()));
+            assert_eq!((k.sr_type, k.encoding), (sr, Encoding::KeyDate), "{ty:?}");
+            assert!(k.pk_ok);
+            assert_eq!(k.notes.len(), 1, "{:?}", k.notes);
+            assert_eq!(k.notes[0].kind, NoteKind::Fallback);
+            assert_eq!(k.notes[0].column.as_deref(), Some("c"));
+            assert!(k.notes[0].message.contains(zero), "{}", k.notes[0].message);
+            assert!(k.notes[0].message.contains("partial zero date"));
+            // Outside a key: zero dates are NULL, no note here (the planner notes nullability).
+            let v = m(&col(ty.clone()));
+            assert_ne!(v.encoding, Encoding::KeyDate);
+            assert!(v.notes.is_empty(), "{:?}", v.notes);
+        }
     }
 
     #[test]

@@ -537,3 +537,59 @@ fn not_null_dates_become_nullable_unless_key() {
         .iter()
         .any(|n| n.kind == NoteKind::Fallback && n.message.contains("(d, ts)")));
 }
+
+/// Zero dates: NOT NULL date columns outside the key become nullable (zero dates load as
+/// NULL); PRIMARY KEY date columns stay NOT NULL with Encoding::KeyDate and a note naming the
+/// sentinel. A NOT NULL JSON column becomes nullable (a JSON null document is SQL NULL).
+#[test]
+fn zero_date_keys_and_not_null_json() {
+    let t = table(
+        "d",
+        "z",
+        vec![
+            col("day", SourceType::Date, false),
+            col("at", SourceType::DateTime { fsp: 0 }, false),
+            col("seen", SourceType::Date, false),
+            col("doc", SourceType::Json, false),
+            col("opt", SourceType::Json, true),
+        ],
+        vec![pk(&["day", "at"])],
+    );
+    let tp = one(&[t]);
+    assert_eq!(tp.model, Model::Primary);
+    let c = |n: &str| tp.column(n).unwrap();
+    assert_eq!(c("day").encoding, Encoding::KeyDate);
+    assert_eq!(c("at").encoding, Encoding::KeyDate);
+    assert!(!c("day").nullable && !c("at").nullable);
+    assert_eq!(c("seen").encoding, Encoding::Plain);
+    assert!(c("seen").nullable && c("doc").nullable && c("opt").nullable);
+    let key_notes: Vec<_> = tp
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("PRIMARY KEY column: a MySQL zero date"))
+        .map(|n| (n.column.clone().unwrap(), n.message.clone()))
+        .collect();
+    assert_eq!(key_notes.len(), 2, "{:?}", tp.notes);
+    assert_eq!(key_notes[0].0, "day");
+    assert!(
+        key_notes[0].1.contains("loads as 0000-01-01 ("),
+        "{}",
+        key_notes[0].1
+    );
+    assert!(
+        key_notes[1].1.contains("loads as 0000-01-01 00:00:00"),
+        "{}",
+        key_notes[1].1
+    );
+    assert!(tp
+        .notes
+        .iter()
+        .any(|n| n.kind == NoteKind::Fallback
+            && n.message.contains("NOT NULL date/time columns (seen)")));
+    assert!(
+        tp.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::Fallback
+                && n.message.contains("NOT NULL JSON columns (doc)"))
+    );
+}

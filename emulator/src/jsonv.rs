@@ -23,11 +23,12 @@
 //!   was not read).
 //!
 //! Rendering (the emulator's canonical text, modelled on `JsonValue::to_string`, which dumps
-//! with `singleLinePrettyPrint`): `{"a": 1, "b": [1, 2]}` — `": "` after keys, `", "` between
-//! elements, object keys in byte order (VelocyPack's sorted object index; duplicate keys kept in
-//! input order), strings escaped like serde_json does, integers in decimal, doubles in shortest
-//! round-trip form (`1.5`, `1.0`, `1e+21`). The exact double formatting and key order of a real
-//! cluster were not verified.
+//! with VelocyPack's default options plus `singleLinePrettyPrint`, BE `types/json_value.cpp`,
+//! velocypack `Dumper.cpp`): `{"a": 1, "b": [1, 2]}` — `": "` after keys, `", "` between
+//! elements, object keys in byte order (VelocyPack's sorted object index, dumped in index order;
+//! duplicate keys kept in input order), strings escaped as `Dumper::dumpString` does
+//! ([`dump_string`]), integers in decimal, doubles as `fpconv_dtoa` writes them ([`dump_double`]:
+//! `1.0` dumps as `1`, `1e21` as `1e+21`). Not verified on a real cluster.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -191,11 +192,8 @@ impl J {
             J::UInt(u) => {
                 let _ = write!(out, "{u}");
             }
-            J::Double(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => out.push_str(&n.to_string()),
-                None => out.push_str("null"),
-            },
-            J::Str(s) => out.push_str(&quote(s)),
+            J::Double(f) => dump_double(*f, out),
+            J::Str(s) => dump_string(s, out),
             J::Arr(a) => {
                 out.push('[');
                 for (i, v) in a.iter().enumerate() {
@@ -214,7 +212,7 @@ impl J {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    out.push_str(&quote(k));
+                    dump_string(k, out);
                     out.push_str(": ");
                     v.write(out);
                 }
@@ -222,6 +220,86 @@ impl J {
             }
         }
     }
+}
+
+/// A string as VelocyPack's `Dumper::dumpString` writes it with the default options: `"` and
+/// `\` escaped, the control characters as `\b \t \n \f \r` or `\u00XX` (upper-case hex),
+/// everything else (`/`, DEL, non-ASCII) as it is.
+fn dump_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A double as VelocyPack's `Dumper::appendDouble` writes it (`fpconv_dtoa`, `emit_digits`):
+/// the digits with their decimal exponent, then written as a plain integer when the exponent
+/// is small (`1`, `18446744073709552000`: no `.0`), as a decimal fraction when it is slightly
+/// negative (`0.001`, `1.5`), and in scientific form otherwise (`1e+20`, `1.5e-7`). The
+/// digits here are the shortest that read back as the double; `fpconv` computes them with
+/// Grisu2, which in rare cases gives a longer (still exact) digit string.
+pub fn dump_double(f: f64, out: &mut String) {
+    if !f.is_finite() {
+        // VelocyPack refuses to dump NaN/Infinity; no load path produces them.
+        out.push_str("null");
+        return;
+    }
+    let neg = f.is_sign_negative();
+    if neg {
+        out.push('-');
+    }
+    if f == 0.0 {
+        out.push('0');
+        return;
+    }
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, e10) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let e10: i32 = e10.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let nd = digits.len() as i32;
+    // value = digits × 10^k
+    let k = e10 - (nd - 1);
+    let exp = e10.abs();
+    if k >= 0 && exp < nd + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', k as usize));
+        return;
+    }
+    if k < 0 && (k > -7 || exp < 4) {
+        let offset = nd + k;
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..offset as usize]);
+            out.push('.');
+            out.push_str(&digits[offset as usize..]);
+        }
+        return;
+    }
+    let keep = digits.len().min(if neg { 17 } else { 18 });
+    out.push_str(&digits[..1]);
+    if keep > 1 {
+        out.push('.');
+        out.push_str(&digits[1..keep]);
+    }
+    out.push('e');
+    out.push(if e10 < 0 { '-' } else { '+' });
+    let _ = write!(out, "{exp}");
 }
 
 /// CSV / cast path: `JsonValue::parse_json_or_string` (see the module doc). Returns the
@@ -811,6 +889,56 @@ mod tests {
             "[1.2345678901234568e+29]"
         );
     }
+    #[test]
+    fn doubles_dump_as_fpconv_writes_them() {
+        let d = |f: f64| {
+            let mut s = String::new();
+            dump_double(f, &mut s);
+            s
+        };
+        for (f, text) in [
+            (1.0, "1"),
+            (-1.0, "-1"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.5, "1.5"),
+            (100.0, "100"),
+            (0.001, "0.001"),
+            (0.1, "0.1"),
+            (123.456, "123.456"),
+            (1e6, "1000000"),
+            (1e7, "10000000"),
+            (1e8, "1e+8"),
+            (1e15, "1e+15"),
+            (1e20, "1e+20"),
+            (1e21, "1e+21"),
+            (1.5e-7, "1.5e-7"),
+            (1e-7, "1e-7"),
+            (2.5e-6, "2.5e-6"),
+            (2.5e-5, "0.000025"),
+            (12345.678901234, "1.2345678901234e+4"),
+            (123456789012.0, "123456789012"),
+            (18446744073709551616.0, "18446744073709552000"),
+            (1.2345678901234568e29, "1.2345678901234568e+29"),
+            (-1.5e300, "-1.5e+300"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+        ] {
+            assert_eq!(d(f), text, "{f:e}");
+            // What is dumped reads back as the same double.
+            assert_eq!(text.parse::<f64>().unwrap(), f, "{text}");
+        }
+    }
+
+    #[test]
+    fn strings_dump_as_velocypack_writes_them() {
+        let t =
+            parse_document(br#""\u0001\u001f\b\t\n\f\r\"\\\/\u007f\u00e9\ud83d\ude00""#).unwrap();
+        assert_eq!(
+            t.to_j(NumMode::Simdjson).unwrap().render(),
+            r#""\u0001\u001F\b\t\n\f\r\"\\/"#.to_string() + "\u{7f}é😀\""
+        );
+    }
 
     /// The streaming reader sees the same records, fields and errors as parsing the whole body.
     #[test]
@@ -909,7 +1037,7 @@ mod tests {
         let t = parse_document(b"[1, -1, 18446744073709551615, 1.50, 1e2]").unwrap();
         assert_eq!(
             t.to_j(NumMode::Simdjson).unwrap().render(),
-            "[1, -1, 18446744073709551615, 1.5, 100.0]"
+            "[1, -1, 18446744073709551615, 1.5, 100]"
         );
         let big = parse_document(b"18446744073709551616").unwrap();
         assert!(big.to_j(NumMode::Simdjson).is_err());

@@ -568,7 +568,8 @@ fn valid_date((y, m, d): DatePart) -> bool {
     if !(1..=12).contains(&m) || d == 0 || y > 9999 {
         return false;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    // BE `date::is_leap`: year 0 is not a leap year there.
+    let leap = y % 4 == 0 && (y % 100 != 0 || (y % 400 == 0 && y != 0));
     let dim = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -735,6 +736,15 @@ mod tests {
             "2024-02-29 10:11:12"
         );
         assert!(convert(&ColType::Date, "2023-02-29").is_err());
+        // StarRocks' smallest date; year 0 is not a leap year in the BE (`date::is_leap`).
+        assert_eq!(convert(&ColType::Date, "0000-01-01").unwrap(), "0000-01-01");
+        assert_eq!(
+            convert(&ColType::DateTime, "0000-01-01 00:00:00.000000").unwrap(),
+            "0000-01-01 00:00:00"
+        );
+        assert!(convert(&ColType::Date, "0000-02-29").is_err());
+        assert!(convert(&ColType::Date, "0000-00-00").is_err());
+        assert_eq!(convert(&ColType::Date, "2000-02-29").unwrap(), "2000-02-29");
         assert!(convert(&ColType::Varchar(3), "abcd").is_err());
         assert_eq!(convert(&ColType::Varbinary(2), "0aff").unwrap(), "0AFF");
         assert!(convert(&ColType::Varbinary(1), "0aff").is_err());

@@ -179,7 +179,18 @@ pub enum Encoding {
     Wkt,
     /// JSON text.
     Json,
+    /// A DATE / DATETIME / TIMESTAMP column of a PRIMARY KEY (which StarRocks keeps NOT NULL):
+    /// rendered like `Plain` / `DateTime` / `Timestamp` for its source type, except that a zero
+    /// date (`0000-00-00`) is [`ZERO_DATE_KEY`] (the time of day kept) instead of NULL, and a
+    /// partial zero date (`2024-00-15`) refuses the row.
+    KeyDate,
 }
+
+/// What the date part of a zero date (`0000-00-00`) of a PRIMARY KEY column loads as
+/// ([`Encoding::KeyDate`]): StarRocks' smallest DATE, so every zero-date key stays one distinct
+/// key (a source row holding `0000-01-01` itself would share it). `0000-00-00 00:00:00` loads
+/// as `0000-01-01 00:00:00`.
+pub const ZERO_DATE_KEY: &str = "0000-01-01";
 
 /// A StarRocks column type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

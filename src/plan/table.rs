@@ -235,6 +235,7 @@ impl<'a> Planner<'a> {
         let is_key = |name: &str| key.iter().any(|k| k.eq_ignore_ascii_case(name));
         let mut mapped = Vec::new();
         let mut relaxed: Vec<String> = Vec::new();
+        let mut relaxed_json: Vec<String> = Vec::new();
         for c in &desc.columns {
             let in_pk = model == Model::Primary && is_key(&c.name);
             let m = match mapping::map_column(c, &ctx.key(in_pk)) {
@@ -255,6 +256,11 @@ impl<'a> Planner<'a> {
                 false
             } else if !c.nullable && zero_date {
                 relaxed.push(c.name.clone());
+                true
+            } else if !c.nullable && c.ty == SourceType::Json {
+                // A JSON `null` document is SQL NULL in StarRocks (its JSON reader makes a
+                // `null` field NULL, and CSV text `null` would be the string "null").
+                relaxed_json.push(c.name.clone());
                 true
             } else {
                 c.nullable
@@ -282,6 +288,17 @@ impl<'a> Planner<'a> {
                     "NOT NULL date/time columns ({}) are nullable in StarRocks: MySQL zero dates \
                      (0000-00-00) cannot be stored and load as NULL",
                     relaxed.join(", ")
+                ),
+            });
+        }
+        if !relaxed_json.is_empty() {
+            self.notes.push(Note {
+                kind: NoteKind::Fallback,
+                column: None,
+                message: format!(
+                    "NOT NULL JSON columns ({}) are nullable in StarRocks: a JSON null document \
+                     loads as SQL NULL (StarRocks' JSON reader makes a null field NULL)",
+                    relaxed_json.join(", ")
                 ),
             });
         }

@@ -298,7 +298,10 @@ impl BodySpec {
                     }
                     Cell::Str(s) => json_string(&mut out, s),
                     Cell::Json(s) => {
-                        if col.json && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok() {
+                        // `sync::value` hands over checked documents; a JSON column takes the
+                        // document itself (StarRocks copies it structurally), anything else its
+                        // text as a string.
+                        if col.json && crate::sync::value::json::is_valid(s) {
                             out.extend_from_slice(s.trim().as_bytes());
                         } else {
                             json_string(&mut out, s);
@@ -635,6 +638,49 @@ pub(crate) mod tests {
             s.encode(&[(Op::Upsert, &ok)], true).format,
             SinkFormat::Json
         );
+    }
+
+    /// Every kind of JSON document in both formats: CSV carries a document StarRocks parses
+    /// (`{`, `[`, `"` first), anything else switches the batch to JSON, where the document is
+    /// the field itself (StarRocks copies it structurally).
+    #[test]
+    fn json_documents_of_every_kind_in_both_formats() {
+        let csv = spec(Model::Duplicate, &[("sink.properties.format", "csv")]);
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        for (doc, csv_ok) in [
+            (r#"{"a": [1, 2]}"#, true),
+            ("[1, \"x\", null]", true),
+            (r#""{\"a\":1}""#, true),
+            (r#""\u00e9\ud83d\ude00""#, true),
+            ("1.2345678901234568e29", false),
+            ("18446744073709551615", false),
+            ("true", false),
+            ("false", false),
+            ("null", false),
+            ("0.1000000000000000055511151231257827", false),
+            (deep.as_str(), true),
+        ] {
+            let r = vec![
+                Cell::Num("1".into()),
+                Cell::Null,
+                Cell::Json(doc.into()),
+                Cell::Null,
+            ];
+            let b = csv.encode(&[(Op::Upsert, &r)], false);
+            assert_eq!(matches!(b.format, SinkFormat::Csv { .. }), csv_ok, "{doc}");
+            if csv_ok {
+                assert_eq!(b.bytes, format!("1\t\\N\t{doc}\t\\N\n").into_bytes());
+            }
+            let j = csv.encode(&[(Op::Upsert, &r)], true);
+            let text = String::from_utf8(j.bytes).unwrap();
+            // The document itself, not a string holding it (serde_json would refuse the deep
+            // one: its recursion limit is 128).
+            assert_eq!(
+                text,
+                format!("[{{\"id\":1,\"name\":null,\"doc\":{doc},\"amount\":null}}]"),
+                "{doc}"
+            );
+        }
     }
 
     #[test]

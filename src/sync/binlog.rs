@@ -19,10 +19,10 @@ use crate::error::{fail, Kind};
 use crate::plan::{SourceRef, TablePlan};
 use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
-use crate::sync::cell::Row;
+use crate::sync::cell::{Cell, Row};
 use crate::sync::gtid::{Gtid, GtidPos};
 use crate::sync::position::{BinlogPosition, EventMark, PositionMark};
-use crate::sync::value::{render_binlog, render_row, RenderStats, TimeZoneSpec};
+use crate::sync::value::{render_binlog, render_row, RefusedValue, RenderStats, TimeZoneSpec};
 use anyhow::{anyhow, Context, Result};
 use mysql::binlog::events::{EventData, RowsEventData, TableMapEvent};
 use mysql::binlog::row::BinlogRow;
@@ -889,6 +889,32 @@ impl BinlogReader {
                     stats,
                 )
             };
+            // The image a row had before (a delete, or the old key of an update). A value smt
+            // refuses can never have reached StarRocks, so: a refused key column means no
+            // StarRocks row has that key (nothing to delete: None); a refused value of another
+            // column is NULL (a delete applies by key). Only what is loaded is refused.
+            let render_old = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Option<Row>> {
+                let mut keyless = false;
+                let r = render_row(
+                    &ct.columns,
+                    desc,
+                    sref,
+                    |i, col, cd, tz, st| match row
+                        .as_ref(i)
+                        .map(|v| render_binlog(v, col, cd, tz, st))
+                        .transpose()
+                    {
+                        Err(e) if e.downcast_ref::<RefusedValue>().is_some() => {
+                            keyless |= ct.key.iter().any(|k| k == &col.name);
+                            Ok(Some(Cell::Null))
+                        }
+                        other => other,
+                    },
+                    &self.tz,
+                    stats,
+                )?;
+                Ok((!keyless).then_some(r))
+            };
             let missing = |what: &str| {
                 fail(
                     Kind::Sync,
@@ -902,14 +928,18 @@ impl BinlogReader {
                 }
                 2 => {
                     let b = before.ok_or_else(|| missing("before"))?;
-                    changes.push(RowChange::Delete(render(&b, &mut self.stats)?));
+                    if let Some(b) = render_old(&b, &mut self.stats)? {
+                        changes.push(RowChange::Delete(b));
+                    }
                 }
                 _ => {
-                    let b = render(&before.ok_or_else(|| missing("before"))?, &mut self.stats)?;
+                    let b = render_old(&before.ok_or_else(|| missing("before"))?, &mut self.stats)?;
                     let a = render(&after.ok_or_else(|| missing("after"))?, &mut self.stats)?;
-                    let key_changed = key_idx.iter().any(|&i| b.get(i) != a.get(i));
-                    if key_changed {
-                        changes.push(RowChange::Delete(b));
+                    match b {
+                        Some(b) if key_idx.iter().any(|&i| b.get(i) != a.get(i)) => {
+                            changes.push(RowChange::Delete(b));
+                        }
+                        _ => {}
                     }
                     changes.push(RowChange::Upsert(a));
                 }

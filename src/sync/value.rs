@@ -9,7 +9,7 @@
 //! whose only per-path differences are normalisations of known binlog decoder quirks (unsigned
 //! integers logged signed, YEAR 0000 decoded as "1900", SET as a little-endian byte mask).
 
-use crate::plan::{ColumnOrigin, Encoding, SourceRef, SrType, TargetColumn};
+use crate::plan::{ColumnOrigin, Encoding, SourceRef, SrType, TargetColumn, ZERO_DATE_KEY};
 use crate::schema::{ColumnDesc, IntWidth, SourceType, TableDesc};
 use crate::sync::cell::{Cell, Row};
 use anyhow::{anyhow, bail, Context, Result};
@@ -69,11 +69,79 @@ impl TimeZoneSpec {
     }
 }
 
-/// Counters of values rendered specially (for the sync report).
+pub mod json;
+
+/// Counters of values rendered specially (for the sync report). Each counter is also logged
+/// (a warning naming the column) the first time and whenever it reaches a power of two.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderStats {
-    /// Zero or partial-zero dates (`0000-00-00`, `2024-00-10`) and zero TIMESTAMPs rendered as NULL.
+    /// Zero or partial-zero dates (`0000-00-00`, `2024-00-10`) and zero TIMESTAMPs rendered as
+    /// NULL (columns outside a PRIMARY KEY).
     pub zero_dates: u64,
+    /// Zero dates of PRIMARY KEY columns rendered as [`ZERO_DATE_KEY`] ([`Encoding::KeyDate`]).
+    pub zero_date_keys: u64,
+    /// Numbers inside JSON documents rewritten as the double StarRocks holds (integers beyond
+    /// 64 bits, MariaDB's `1.`): see [`json`].
+    pub json_numbers: u64,
+}
+
+/// Add `n` to `counter`; true when it reached its first value or a new power of two (the
+/// moments worth a log line).
+fn bump(counter: &mut u64, n: u64) -> bool {
+    let before = *counter;
+    *counter = before.saturating_add(n);
+    n > 0 && (before == 0 || counter.ilog2() > before.ilog2())
+}
+
+/// A source value StarRocks cannot hold and smt cannot carry without changing what it means: the
+/// row is refused. The error names the column and the value (`render_row` adds the table); it
+/// is a definite failure (exit 7), found with `anyhow::Error::downcast_ref::<RefusedValue>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedValue {
+    pub column: String,
+    /// The value as text, shortened when long.
+    pub value: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RefusedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "column {} holds {}: {}",
+            crate::ident::quote(&self.column),
+            self.value,
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for RefusedValue {}
+
+impl RefusedValue {
+    fn error(column: &str, value: &str, reason: String) -> anyhow::Error {
+        const MAX: usize = 120;
+        let shown = if value.len() > MAX {
+            let mut end = MAX;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{:?}… ({} bytes)", &value[..end], value.len())
+        } else {
+            format!("{value:?}")
+        };
+        // The Failure is the root (so the chain says: definite, exit 7); the RefusedValue is its
+        // context (found with `anyhow::Error::downcast_ref`, through any outer context).
+        anyhow::Error::new(crate::error::Failure::new(
+            crate::error::Kind::Sync,
+            "the row is refused; correct the value in the source",
+        ))
+        .context(RefusedValue {
+            column: column.to_string(),
+            value: shown,
+            reason,
+        })
+    }
 }
 
 /// Which path a value came from (only used to normalise known binlog decoder quirks).
@@ -144,7 +212,7 @@ pub fn render_binlog(
         BinlogValue::Jsonb(j) => {
             let json = serde_json::Value::try_from(j.clone())
                 .map_err(|e| anyhow!("column {}: cannot convert binary JSON: {e}", src.name))?;
-            Ok(Cell::Json(json.to_string()))
+            json_cell(json.to_string(), src, stats)
         }
         BinlogValue::JsonDiff(_) => bail!(
             "column {}: the binlog holds a partial JSON update, which cannot be replayed: \
@@ -439,8 +507,11 @@ fn format_datetime(
     }
 }
 
-fn datetime_cell(v: &Value, src: &ColumnDesc, stats: &mut RenderStats) -> Result<Cell> {
-    let (y, mo, d, h, mi, s, us) = match v {
+/// A DATE / DATETIME value. A zero or partial-zero date (StarRocks has no such dates) is NULL,
+/// or, in a PRIMARY KEY column (`key`), [`ZERO_DATE_KEY`] for the zero date and a refused row
+/// for a partial one (no distinct StarRocks date can stand for it).
+fn datetime_cell(v: &Value, src: &ColumnDesc, stats: &mut RenderStats, key: bool) -> Result<Cell> {
+    let (mut y, mut mo, mut d, h, mi, s, us) = match v {
         Value::Date(y, mo, d, h, mi, s, us) => (*y, *mo, *d, *h, *mi, *s, *us),
         Value::Bytes(b) => {
             let t = utf8(b)?;
@@ -448,23 +519,46 @@ fn datetime_cell(v: &Value, src: &ColumnDesc, stats: &mut RenderStats) -> Result
         }
         other => bail!("expected a date/time, got {other:?}"),
     };
-    if mo == 0 || d == 0 {
-        stats.zero_dates += 1;
-        return Ok(Cell::Null);
-    }
     let date_only = matches!(src.ty, SourceType::Date);
+    let fsp = fsp_of(&src.ty);
+    if mo == 0 || d == 0 {
+        if !key {
+            if bump(&mut stats.zero_dates, 1) {
+                tracing::warn!(
+                    column = %src.name,
+                    total = stats.zero_dates,
+                    "zero dates (0000-00-00) load as NULL: StarRocks has no such date"
+                );
+            }
+            return Ok(Cell::Null);
+        }
+        if y != 0 || mo != 0 || d != 0 {
+            return Err(RefusedValue::error(
+                &src.name,
+                &format_datetime(y, mo, d, h, mi, s, us, date_only, fsp),
+                format!(
+                    "a partial zero date in a PRIMARY KEY column: StarRocks has no such date, \
+                     and no StarRocks date can stand for it without possibly colliding with a \
+                     real key (only the zero date 0000-00-00 has one, {ZERO_DATE_KEY})"
+                ),
+            ));
+        }
+        if bump(&mut stats.zero_date_keys, 1) {
+            tracing::warn!(
+                column = %src.name,
+                total = stats.zero_date_keys,
+                "zero dates (0000-00-00) of a PRIMARY KEY column load as {ZERO_DATE_KEY}"
+            );
+        }
+        (y, mo, d) = ZERO_DATE_KEY_YMD;
+    }
     Ok(Cell::Str(format_datetime(
-        y,
-        mo,
-        d,
-        h,
-        mi,
-        s,
-        us,
-        date_only,
-        fsp_of(&src.ty),
+        y, mo, d, h, mi, s, us, date_only, fsp,
     )))
 }
+
+/// [`ZERO_DATE_KEY`] as (year, month, day).
+const ZERO_DATE_KEY_YMD: (u16, u8, u8) = (0, 1, 1);
 
 /// Epoch seconds (`"sec[.usec]"` text, integer, or decimal text) → the zone's civil time.
 fn timestamp_cell(
@@ -472,6 +566,7 @@ fn timestamp_cell(
     src: &ColumnDesc,
     tz: &TimeZoneSpec,
     stats: &mut RenderStats,
+    key: bool,
 ) -> Result<Cell> {
     let (sec, usec): (i64, u32) = match v {
         Value::Int(i) => (*i, 0),
@@ -490,8 +585,35 @@ fn timestamp_cell(
     };
     if sec == 0 && usec == 0 {
         // 0 is MySQL's zero TIMESTAMP ('0000-00-00 00:00:00'); real values start at 1 s.
-        stats.zero_dates += 1;
-        return Ok(Cell::Null);
+        if !key {
+            if bump(&mut stats.zero_dates, 1) {
+                tracing::warn!(
+                    column = %src.name,
+                    total = stats.zero_dates,
+                    "zero TIMESTAMPs (0000-00-00 00:00:00) load as NULL: StarRocks has no such date"
+                );
+            }
+            return Ok(Cell::Null);
+        }
+        if bump(&mut stats.zero_date_keys, 1) {
+            tracing::warn!(
+                column = %src.name,
+                total = stats.zero_date_keys,
+                "zero TIMESTAMPs (0000-00-00 00:00:00) of a PRIMARY KEY column load as {ZERO_DATE_KEY} 00:00:00"
+            );
+        }
+        let (y, mo, d) = ZERO_DATE_KEY_YMD;
+        return Ok(Cell::Str(format_datetime(
+            y,
+            mo,
+            d,
+            0,
+            0,
+            0,
+            0,
+            false,
+            fsp_of(&src.ty),
+        )));
     }
     let ts =
         jiff::Timestamp::new(sec, (usec as i32) * 1000).map_err(|e| anyhow!("epoch {sec}: {e}"))?;
@@ -674,8 +796,13 @@ pub fn render_value(
             }
             Ok(Cell::Str(s))
         }
-        Encoding::DateTime => datetime_cell(v, src, stats),
-        Encoding::Timestamp => timestamp_cell(v, src, tz, stats),
+        Encoding::DateTime => datetime_cell(v, src, stats, false),
+        Encoding::Timestamp => timestamp_cell(v, src, tz, stats, false),
+        Encoding::KeyDate => match src.ty {
+            SourceType::Timestamp { .. } => timestamp_cell(v, src, tz, stats, true),
+            SourceType::Date | SourceType::DateTime { .. } => datetime_cell(v, src, stats, true),
+            ref other => bail!("column {} of type {other:?} cannot be a date key", src.name),
+        },
         Encoding::Time => time_cell(v, src),
         Encoding::EnumLabel => {
             let labels = labels_of(&src.ty)?;
@@ -711,10 +838,39 @@ pub fn render_value(
             Ok(Cell::Str(wkb::internal_to_wkt(b)?))
         }
         Encoding::Json => match v {
-            Value::Bytes(b) => Ok(Cell::Json(utf8(b)?)),
+            Value::Bytes(b) => json_cell(utf8(b)?, src, stats),
             other => bail!("expected JSON text, got {other:?}"),
         },
     }
+}
+
+/// The `Cell::Json` of a source document: checked once here for the snapshot and the binlog,
+/// and where StarRocks cannot hold a number as written, rewritten as the double it would hold
+/// (see [`json`]). A document StarRocks cannot take refuses the row.
+fn json_cell(text: String, src: &ColumnDesc, stats: &mut RenderStats) -> Result<Cell> {
+    let prepared = json::prepare(&text).map_err(|e| {
+        RefusedValue::error(
+            &src.name,
+            &text,
+            format!("not a JSON document StarRocks can load: {e}"),
+        )
+    })?;
+    let changed = match prepared {
+        json::Prepared::AsIs(t) if t.len() == text.len() => None,
+        json::Prepared::AsIs(t) => Some(t.to_string()),
+        json::Prepared::Rewritten { text: t, numbers } => {
+            if bump(&mut stats.json_numbers, numbers) {
+                tracing::warn!(
+                    column = %src.name,
+                    total = stats.json_numbers,
+                    "JSON numbers StarRocks cannot hold as written (integers beyond 64 bits, \
+                     MariaDB's `1.`) load as the double StarRocks holds for them"
+                );
+            }
+            Some(t)
+        }
+    };
+    Ok(Cell::Json(changed.unwrap_or(text)))
 }
 
 fn plain(
@@ -783,11 +939,11 @@ fn plain(
             };
             Ok(num(canonical_decimal(&text, Some(*scale))?, col))
         }
-        SourceType::Date | SourceType::DateTime { .. } => datetime_cell(v, src, stats),
-        SourceType::Timestamp { .. } => timestamp_cell(v, src, tz, stats),
+        SourceType::Date | SourceType::DateTime { .. } => datetime_cell(v, src, stats, false),
+        SourceType::Timestamp { .. } => timestamp_cell(v, src, tz, stats, false),
         SourceType::Time { .. } => time_cell(v, src),
         SourceType::Json => match v {
-            Value::Bytes(b) => Ok(Cell::Json(utf8(b)?)),
+            Value::Bytes(b) => json_cell(utf8(b)?, src, stats),
             other => bail!("expected JSON text, got {other:?}"),
         },
         SourceType::Char(_)

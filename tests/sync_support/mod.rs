@@ -9,6 +9,7 @@ pub mod mariadb;
 pub use mariadb::Maria;
 use mysql::prelude::Queryable;
 use smt::plan::{ColumnOrigin, Encoding, SrType, TablePlan};
+use smt::schema::SourceType;
 use starrocks_emulator::{Emulator, EmulatorConfig};
 use std::collections::BTreeMap;
 
@@ -47,22 +48,89 @@ pub fn config_text(m: &Maria, emu: &Emulator, out: &std::path::Path, rules: &[&s
 }
 
 /// Source expression rendering a column as the target stores it (independent of smt's renderer).
-fn source_expr(name: &str, enc: Encoding) -> String {
+/// Documented differences are rendered the way StarRocks holds them: a zero or partial-zero date
+/// is NULL outside a PRIMARY KEY and `0000-01-01` (time kept) in one; a JSON `null` document is
+/// SQL NULL. JSON numbers StarRocks keeps as doubles are matched in [`normalize`].
+fn source_expr(name: &str, enc: Encoding, ty: &SourceType) -> String {
     let q = smt::ident::quote(name);
+    let zero_to_null = |e: String| format!("IF(MONTH({q}) = 0 OR DAYOFMONTH({q}) = 0, NULL, {e})");
+    let all_zero = format!("(YEAR({q}) = 0 AND MONTH({q}) = 0 AND DAYOFMONTH({q}) = 0)");
     match enc {
-        Encoding::Plain
-        | Encoding::DecimalText
-        | Encoding::EnumLabel
-        | Encoding::SetLabels
-        | Encoding::Json => q,
+        Encoding::Plain if *ty == SourceType::Date => zero_to_null(q.clone()),
+        Encoding::Plain | Encoding::DecimalText | Encoding::EnumLabel | Encoding::SetLabels => q,
+        Encoding::Json => format!("IF(JSON_TYPE({q}) = 'NULL', NULL, {q})"),
         Encoding::Bool | Encoding::BitAsInteger => format!("{q}+0"),
         Encoding::Hex => format!("LOWER(HEX({q}))"),
         Encoding::DateTime | Encoding::Timestamp => {
-            format!("DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')")
+            zero_to_null(format!("DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')"))
         }
+        Encoding::KeyDate if *ty == SourceType::Date => {
+            format!("IF({all_zero}, '0000-01-01', DATE_FORMAT({q}, '%Y-%m-%d'))")
+        }
+        Encoding::KeyDate => format!(
+            "IF({all_zero}, CONCAT('0000-01-01', DATE_FORMAT({q}, ' %H:%i:%s.%f')), \
+             DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f'))"
+        ),
         Encoding::Time => format!("CAST({q} AS CHAR)"),
         Encoding::Wkt => format!("ST_AsText({q})"),
     }
+}
+
+/// MariaDB's `json_valid` takes numbers ending in a bare dot (`1.`, `1.e5`); JSON parsers do
+/// not. Complete them (`1.0`) outside strings so the text parses.
+fn complete_bare_dots(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 4);
+    let (mut in_str, mut esc) = (false, false);
+    for (i, c) in text.char_indices() {
+        out.push(c);
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c == '.'
+            && i > 0
+            && b[i - 1].is_ascii_digit()
+            && !b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            out.push('0');
+        }
+    }
+    out
+}
+
+/// JSON in the form both sides can be compared in: keys sorted, strings decoded and re-escaped,
+/// numbers by value — one within ±2^53 (where every integer is a double) as an integer, any other
+/// as the double it reads as. StarRocks prints a double without `.0` and, below 1e17 or so,
+/// without an exponent (VelocyPack's dumper: 2^64 as `18446744073709552000`), so its text does not
+/// tell an integer from a double; integers beyond 2^53 are compared as doubles here and exactly
+/// in tests/json_values.rs.
+pub fn canonical_json(text: &str) -> Option<String> {
+    fn walk(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        match v {
+            J::Number(n) => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.fract() == 0.0 && f.abs() <= 2f64.powi(53) {
+                    J::from(f as i64)
+                } else {
+                    J::String(format!("double {f:e}"))
+                }
+            }
+            J::Array(a) => J::Array(a.into_iter().map(walk).collect()),
+            J::Object(m) => J::Object(m.into_iter().map(|(k, v)| (k, walk(v))).collect()),
+            other => other,
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(text)
+        .or_else(|_| serde_json::from_str(&complete_bare_dots(text)))
+        .ok()?;
+    Some(walk(v).to_string())
 }
 
 fn trim_fraction(s: &str) -> String {
@@ -105,9 +173,7 @@ pub fn normalize(ty: SrType, v: Option<String>) -> Option<String> {
             }
         }
         SrType::DateTime => trim_fraction(&v),
-        SrType::Json => serde_json::from_str::<serde_json::Value>(&v)
-            .map(|j| j.to_string())
-            .unwrap_or(v),
+        SrType::Json => canonical_json(&v).unwrap_or(v),
         SrType::Varbinary(_) => v.to_ascii_uppercase(),
         SrType::Boolean => match v.as_str() {
             "true" => "1".into(),
@@ -144,7 +210,7 @@ pub fn source_rows(c: &mut mysql::Conn, tp: &TablePlan) -> Rows {
             .columns
             .iter()
             .map(|col| match &col.origin {
-                ColumnOrigin::Source { name, .. } => source_expr(name, col.encoding),
+                ColumnOrigin::Source { name, ty } => source_expr(name, col.encoding, ty),
                 ColumnOrigin::ShardDatabase => format!("'{}'", s.database),
                 ColumnOrigin::ShardTable => format!("'{}'", s.table),
             })

@@ -1091,3 +1091,293 @@ fn binlog_signed_mediumint_is_sign_extended() {
         n("16777215")
     );
 }
+
+/// Render `v` on both paths with fresh counters each; require the same result and counts.
+fn both_counted(
+    v: Value,
+    ty: SourceType,
+    sr: SrType,
+    enc: Encoding,
+) -> (Result<Cell>, RenderStats) {
+    let c = cd(ty.clone());
+    let t = tc(sr, enc, &ty);
+    let tz = TimeZoneSpec::Fixed(0);
+    let (mut sa, mut sb) = (RenderStats::default(), RenderStats::default());
+    let a = render_snapshot(&v, &t, &c, &tz, &mut sa);
+    let b = render_binlog(&BinlogValue::Value(v), &t, &c, &tz, &mut sb);
+    match (&a, &b) {
+        (Ok(x), Ok(y)) => assert_eq!(x, y),
+        (Err(x), Err(y)) => assert_eq!(format!("{x:#}"), format!("{y:#}")),
+        _ => panic!("the paths disagree: {a:?} / {b:?}"),
+    }
+    assert_eq!(sa, sb);
+    (a, sa)
+}
+
+#[test]
+fn zero_dates_of_key_columns_load_as_the_sentinel() {
+    let date = SourceType::Date;
+    let (c, st) = both_counted(
+        Value::Date(0, 0, 0, 0, 0, 0, 0),
+        date.clone(),
+        SrType::Date,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("0000-01-01"));
+    assert_eq!((st.zero_date_keys, st.zero_dates), (1, 0));
+    // The text protocol's form renders the same.
+    let (c, _) = both_counted(
+        Value::Bytes("0000-00-00".into()),
+        date.clone(),
+        SrType::Date,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("0000-01-01"));
+    // Real dates are untouched, and 0000-01-01 itself is the sentinel's value (the documented collision).
+    let (c, st) = both_counted(
+        Value::Date(2024, 2, 29, 0, 0, 0, 0),
+        date.clone(),
+        SrType::Date,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("2024-02-29"));
+    assert_eq!(st, RenderStats::default());
+    let (c, _) = both_counted(
+        Value::Date(0, 1, 1, 0, 0, 0, 0),
+        date.clone(),
+        SrType::Date,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("0000-01-01"));
+
+    let dt6 = SourceType::DateTime { fsp: 6 };
+    let (c, st) = both_counted(
+        Value::Date(0, 0, 0, 0, 0, 0, 0),
+        dt6.clone(),
+        SrType::DateTime,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("0000-01-01 00:00:00.000000"));
+    assert_eq!(st.zero_date_keys, 1);
+    // A zero date with a time of day keeps the time: distinct keys stay distinct.
+    let (c, _) = both_counted(
+        Value::Date(0, 0, 0, 12, 34, 56, 7),
+        dt6.clone(),
+        SrType::DateTime,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("0000-01-01 12:34:56.000007"));
+    let dt0 = SourceType::DateTime { fsp: 0 };
+    let (c, _) = both_counted(
+        Value::Date(0, 0, 0, 0, 0, 0, 0),
+        dt0.clone(),
+        SrType::DateTime,
+        Encoding::KeyDate,
+    );
+    assert_eq!(c.unwrap(), s("0000-01-01 00:00:00"));
+
+    // TIMESTAMP: epoch 0 is the zero TIMESTAMP; the sentinel is not moved by the zone.
+    let ts = SourceType::Timestamp { fsp: 0 };
+    let c = cd(ts.clone());
+    let t = tc(SrType::DateTime, Encoding::KeyDate, &ts);
+    let cst = TimeZoneSpec::parse("+08:00").unwrap();
+    let mut st = RenderStats::default();
+    for v in [
+        Value::Int(0),
+        Value::Bytes("0".into()),
+        Value::Bytes("0.000000".into()),
+    ] {
+        assert_eq!(
+            render_snapshot(&v, &t, &c, &cst, &mut st).unwrap(),
+            s("0000-01-01 00:00:00")
+        );
+        assert_eq!(
+            render_binlog(&BinlogValue::Value(v), &t, &c, &cst, &mut st).unwrap(),
+            s("0000-01-01 00:00:00")
+        );
+    }
+    assert_eq!(st.zero_date_keys, 6);
+    assert_eq!(
+        render_snapshot(&Value::Int(1704164645), &t, &c, &cst, &mut st).unwrap(),
+        s("2024-01-02 11:04:05")
+    );
+
+    // Outside a key nothing changed: NULL, counted as before.
+    let (c, st) = both_counted(
+        Value::Date(0, 0, 0, 0, 0, 0, 0),
+        date,
+        SrType::Date,
+        Encoding::Plain,
+    );
+    assert_eq!(c.unwrap(), Cell::Null);
+    assert_eq!((st.zero_date_keys, st.zero_dates), (0, 1));
+}
+
+#[test]
+fn partial_zero_dates_of_key_columns_refuse_the_row_naming_the_value() {
+    for (v, ty, shown) in [
+        (
+            Value::Date(2024, 0, 15, 0, 0, 0, 0),
+            SourceType::Date,
+            "\"2024-00-15\"",
+        ),
+        (
+            Value::Date(2024, 5, 0, 0, 0, 0, 0),
+            SourceType::Date,
+            "\"2024-05-00\"",
+        ),
+        (
+            Value::Bytes("0000-00-15".into()),
+            SourceType::Date,
+            "\"0000-00-15\"",
+        ),
+        (
+            Value::Date(2024, 0, 0, 1, 2, 3, 0),
+            SourceType::DateTime { fsp: 0 },
+            "\"2024-00-00 01:02:03\"",
+        ),
+    ] {
+        let sr = if matches!(ty, SourceType::Date) {
+            SrType::Date
+        } else {
+            SrType::DateTime
+        };
+        let (r, st) = both_counted(v, ty, sr, Encoding::KeyDate);
+        let e = r.unwrap_err();
+        let refused = e.downcast_ref::<RefusedValue>().expect("a RefusedValue");
+        assert_eq!(refused.column, "c");
+        assert_eq!(refused.value, shown);
+        let text = format!("{e:#}");
+        assert!(
+            text.contains("column `c` holds") && text.contains(shown),
+            "{text}"
+        );
+        assert!(text.contains("partial zero date"), "{text}");
+        assert!(
+            !crate::error::is_transient(&e),
+            "a refused row is not retried"
+        );
+        assert_eq!(crate::error::exit_code_of(&e), 7);
+        assert_eq!(st, RenderStats::default());
+    }
+}
+
+#[test]
+fn render_row_names_the_table_of_a_refused_value() {
+    let ty = SourceType::Date;
+    let mut c = cd(ty.clone());
+    c.name = "d".into();
+    let desc = TableDesc {
+        database: "db".into(),
+        name: "t".into(),
+        columns: vec![c],
+        keys: vec![],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let mut t = tc(SrType::Date, Encoding::KeyDate, &ty);
+    t.name = "d".into();
+    t.origin = ColumnOrigin::Source {
+        name: "d".into(),
+        ty,
+    };
+    let sref = SourceRef {
+        database: "db".into(),
+        table: "t".into(),
+    };
+    let vals = [Value::Date(2024, 0, 15, 0, 0, 0, 0)];
+    let e = render_row(
+        &[t],
+        &desc,
+        &sref,
+        |i, col, cd, tz, st| Ok(Some(render_snapshot(&vals[i], col, cd, tz, st)?)),
+        &TimeZoneSpec::Fixed(0),
+        &mut RenderStats::default(),
+    )
+    .unwrap_err();
+    let text = format!("{e:#}");
+    assert!(
+        text.contains("db.t.d") && text.contains("2024-00-15"),
+        "{text}"
+    );
+    assert_eq!(
+        e.downcast_ref::<RefusedValue>().unwrap().value,
+        "\"2024-00-15\""
+    );
+    assert_eq!(crate::error::exit_code_of(&e), 7);
+}
+
+#[test]
+fn json_documents_are_checked_and_big_integers_become_doubles_on_both_paths() {
+    let j = SourceType::Json;
+    let json = |text: &str| {
+        both_counted(
+            Value::Bytes(text.into()),
+            j.clone(),
+            SrType::Json,
+            Encoding::Json,
+        )
+    };
+    let (c, st) = json(r#"{"k": [1, "a"], "s": "{\"a\":1}", "u": "\u00e9\ud83d\ude00"}"#);
+    assert_eq!(
+        c.unwrap(),
+        Cell::Json(r#"{"k": [1, "a"], "s": "{\"a\":1}", "u": "\u00e9\ud83d\ude00"}"#.into())
+    );
+    assert_eq!(st, RenderStats::default());
+    let (c, st) =
+        json(" [123456789012345678901234567890, 18446744073709551615, -9223372036854775809, 1.] ");
+    assert_eq!(
+        c.unwrap(),
+        Cell::Json(
+            "[1.2345678901234568e29, 18446744073709551615, -9.223372036854776e18, 1.0]".into()
+        )
+    );
+    assert_eq!(st.json_numbers, 3);
+    for scalar in ["true", "false", "null", "0", "\"x\"", "1.5", "-0"] {
+        assert_eq!(json(scalar).0.unwrap(), Cell::Json(scalar.into()));
+    }
+    let (r, st) = json(r#"{"a": "\x41"}"#);
+    let text = format!("{:#}", r.unwrap_err());
+    assert!(
+        text.contains("column `c` holds") && text.contains("an escape JSON does not have"),
+        "{text}"
+    );
+    assert_eq!(st, RenderStats::default());
+    let (r, _) = json("[1e400]");
+    assert!(format!("{:#}", r.unwrap_err()).contains("beyond the range of a double"));
+    // A long refused value is shortened in the message.
+    let long = format!("[\"{}\", 1e999]", "x".repeat(500));
+    let (r, _) = json(&long);
+    let text = format!("{:#}", r.unwrap_err());
+    assert!(
+        text.contains("(511 bytes)") && !text.contains(&"x".repeat(200)),
+        "{text}"
+    );
+}
+
+#[test]
+fn counters_log_at_powers_of_two() {
+    let mut c = 0u64;
+    let mut logged = Vec::new();
+    for _ in 1..=9 {
+        if bump(&mut c, 1) {
+            logged.push(c);
+        }
+    }
+    assert_eq!(logged, vec![1, 2, 4, 8]);
+    let mut c = 3u64;
+    assert!(bump(&mut c, 2)); // 3 -> 5 crosses 4
+    assert!(!bump(&mut c, 0));
+    assert!(!bump(&mut c, 1));
+}
+
+#[test]
+fn mysql_json_doubles_keep_their_value() {
+    // serde_json's default float parser is not correctly rounded (1.2523309803005e135 read as
+    // 1.2523309803005001e135); smt enables `float_roundtrip`, so normalising MySQL's text keeps
+    // every double as the source (and the binlog's binary JSON) holds it.
+    assert_eq!(
+        normalise_json("[1.2523309803005e135, 0.1, 5e-324, 1.7976931348623157e308]").unwrap(),
+        "[1.2523309803005e+135,0.1,5e-324,1.7976931348623157e+308]"
+    );
+}

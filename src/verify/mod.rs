@@ -36,7 +36,7 @@ use crate::sync::position::BinlogPosition;
 use crate::sync::value::TimeZoneSpec;
 use canon::Row;
 use compare::DiffKind;
-pub use report::{Report, Status, TableReport};
+pub use report::{Behind, Checksum, Key, RepairReport, Report, Status, TableReport};
 use source::{KeySpec, SourceView};
 use std::time::{Duration, Instant};
 use syncstate::{Reach, SyncState};
@@ -179,13 +179,23 @@ impl Verify {
                 rep.error = Some(crate::error::display(&e));
             }
             if let Reach::Behind { at, reason } = &r {
-                // Compared while sync is stopped behind P: differences may be changes it has
-                // not loaded yet. Not compared while it runs and did not get there.
-                if running.is_some() || rep.status != Status::Equal {
-                    rep.behind = Some(report::Behind::new(at.as_ref(), &p, reason));
+                let behind = report::Behind::new(at.as_ref(), &p, reason);
+                if running.is_some() {
+                    // Sync runs but did not get to P within the wait: not compared.
+                    rep.behind = Some(behind);
                     if rep.status != Status::Error {
                         rep.status = Status::Behind;
                     }
+                } else if rep.status == Status::Differs {
+                    // Sync is stopped behind P: the differences are real now, but some may be
+                    // changes it has not loaded yet.
+                    rep.note = Some(format!(
+                        "smt sync is not running and its checkpoint is behind the source ({}): \
+                         some differences may be changes it has not loaded yet; start it, and \
+                         verify waits for it",
+                        behind.text()
+                    ));
+                    rep.behind = Some(behind);
                 }
             }
             rep.seconds = started.elapsed().as_secs_f64();

@@ -78,7 +78,7 @@ impl Behind {
             reason: reason.to_string(),
         }
     }
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         let by = match (self.bytes, self.files) {
             (Some(b), _) => format!("by {b} bytes"),
             (_, Some(f)) => format!("by {f} binlog file(s)"),

@@ -50,11 +50,12 @@ impl SyncState {
         self.store.load()
     }
 
-    /// The pid of a live `smt sync` holding the state directory (its `sync.lock`).
+    /// The pid of a live `smt sync` holding the state directory (its `sync.lock`; this very
+    /// process too, when it runs a sync job in a thread).
     pub fn running(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.dir.join("sync.lock")).ok()?;
         let pid: u32 = text.trim().parse().ok()?;
-        (pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()).then_some(pid)
+        Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
     }
 
     /// Wait (at most `timeout`) until every table of `keys` has reached `p`; the last answer

@@ -337,6 +337,29 @@ fn equal_after_sync_damage_found_repaired_and_equal_again() {
         .find(|t| t["table"] == format!("{DB}.t_all"))
         .unwrap();
     assert_eq!(t_all["first_missing"][0]["id"], "3", "{t_all:#}");
+    // The text report names the keys too.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["verify", "-c"])
+        .arg(&f.cfg)
+        .arg("--state-dir")
+        .arg(&f.state)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{text}");
+    assert!(
+        text.contains(&format!(
+            "! {DB}.t_all: differs — 1 missing, 1 extra, 1 different"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("    missing: id=\"3\""), "{text}");
+    assert!(
+        text.contains(&format!("= {DB}.t_text")) || text.contains(&format!("! {DB}.t_text")),
+        "{text}"
+    );
+    assert!(text.contains("not equal"), "{text}");
+    eprintln!("{text}");
 
     // Repair: PRIMARY KEY tables repaired and checked again; the keyless table cannot be.
     let r = f.verify(true);

@@ -248,6 +248,10 @@ impl TableReport {
                 "~ {}: not comparable by key; counts and checksums equal ({counts}; {timing})\n",
                 self.table
             ),
+            Status::Differs if self.checksum.is_some() => format!(
+                "! {}: differs by row count or checksum (no key to compare by; {counts}; {timing})\n",
+                self.table
+            ),
             Status::Differs | Status::Behind => {
                 let head = if self.status == Status::Differs {
                     "differs".to_string()

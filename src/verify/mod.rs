@@ -198,6 +198,20 @@ impl Verify {
                     rep.behind = Some(behind);
                 }
             }
+            let quarantined = checkpoint
+                .as_ref()
+                .and_then(|s| s.tables.get(&t.target_name()))
+                .map_or(0, |ts| ts.quarantined);
+            if quarantined > 0 && rep.status == Status::Differs {
+                let q = format!(
+                    "smt sync quarantined {quarantined} row(s) of this table that StarRocks \
+                     refused (see smt_quarantine in its database): they are missing or old here"
+                );
+                rep.note = Some(match rep.note.take() {
+                    Some(n) => format!("{n}; {q}"),
+                    None => q,
+                });
+            }
             rep.seconds = started.elapsed().as_secs_f64();
             tables.push(rep);
         }

@@ -119,26 +119,18 @@ pub fn reach(state: Option<&State>, key: &str, p: &BinlogPosition) -> Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::checkpoint::{PendingLabel, TableState};
+    use crate::sync::checkpoint::PendingLabel;
 
     fn state(snapshot: Option<u64>, binlog: Option<u64>) -> State {
         let mut s = State::new("job", "");
-        s.tables.insert(
-            "d.t".into(),
-            TableState {
-                snapshot: match snapshot {
-                    Some(p) => SnapshotStatus::Done {
-                        position: BinlogPosition::new("b.000001", p),
-                        epoch: 1,
-                        mark: None,
-                    },
-                    None => SnapshotStatus::Pending,
-                },
-                progress: None,
-                schema: Vec::new(),
-                skipped_changes: 0,
+        s.table_mut("d.t").snapshot = match snapshot {
+            Some(p) => SnapshotStatus::Done {
+                position: BinlogPosition::new("b.000001", p),
+                epoch: 1,
+                mark: None,
             },
-        );
+            None => SnapshotStatus::Pending,
+        };
         s.binlog = binlog.map(|p| BinlogPosition::new("b.000001", p));
         s
     }

@@ -241,7 +241,13 @@ fn equal_after_sync_damage_found_repaired_and_equal_again() {
         &emu,
         &[
             &format!("database = ^{DB}$\ntable = .*"),
-            &format!("database = ^{SH}$\ntable = ^orders_\\d+$\ntarget_table = orders"),
+            // CSV bodies for the shards: the repair goes through the rule's format too.
+            &format!(
+                "database = ^{SH}$\ntable = ^orders_\\d+$\ntarget_table = orders\n\
+                 flink.starrocks.sink.properties.format = csv\n\
+                 flink.starrocks.sink.properties.column_separator = \\x01\n\
+                 flink.starrocks.sink.properties.row_delimiter = \\x02"
+            ),
         ],
     );
     f.sync_once();

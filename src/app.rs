@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply(a) => apply(&a),
         Command::Diff(a) => diff(&a),
         Command::Sync(a) => sync(&a),
+        Command::Verify(a) => verify(&a),
     }
 }
 
@@ -471,4 +472,11 @@ fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
         ));
     }
     crate::sync::run(&config, &plan, a)
+}
+
+fn verify(a: &crate::cli::VerifyArgs) -> anyhow::Result<u8> {
+    let config = load_config(&a.config.config, a.config.dump.as_deref())?;
+    let schema = read_source(&config)?;
+    let plan = plan_source(&config, &schema)?;
+    crate::verify::run(&config, &plan, a)
 }

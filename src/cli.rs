@@ -71,6 +71,21 @@ pub enum Command {
     /// checkpoint and exit 0. Batches follow the rule's flink.starrocks.sink.buffer-flush.*
     /// keys (sync default interval 500 ms). To start over: `smt sync --reset`.
     Sync(SyncArgs),
+    /// Compare every planned target table with its source, row by row (exit 0: all equal).
+    ///
+    /// Per table: COUNT(*) on both sides, then both read in key order a page at a time and
+    /// compared in one canonical form: the source rendered by sync's own renderer (the exact
+    /// values sync loads), the target's text normalised per StarRocks type (numbers parsed,
+    /// DATETIME fractions trimmed, JSON with sorted keys, VARBINARY as hex). Reports per table
+    /// equal / differs (missing, extra and different keys, the first few of each) / behind /
+    /// not comparable (a table without any key: row counts and an order-independent checksum).
+    /// While smt sync runs, the source is read at one binlog position and verify waits (--wait)
+    /// until the sync checkpoint has passed it; a differing key is checked again once sync has
+    /// passed the source's then-current position, so rows changing under a running sync are
+    /// not reported as differences. --repair loads exactly the differing keys of PRIMARY KEY
+    /// tables again (one Stream Load transaction per table, labels `smtrepair_*`) and checks
+    /// them once more; it refuses while smt sync runs. Exit code 6 when any table is not equal.
+    Verify(VerifyArgs),
 }
 
 impl Command {
@@ -81,6 +96,7 @@ impl Command {
             Command::Apply(a) => a.format,
             Command::Diff(a) => a.format,
             Command::Sync(a) => a.format,
+            Command::Verify(a) => a.format,
         }
     }
 }
@@ -220,4 +236,40 @@ pub struct SyncArgs {
     /// Seconds between status lines.
     #[arg(long, default_value_t = 5)]
     pub status_interval: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Only tables whose target `db.table` matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub only: Option<String>,
+    /// Report format on stdout (progress goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Load the differing keys of PRIMARY KEY tables again from the source (upserts and
+    /// `__op` deletes in one Stream Load transaction per table), then check them again.
+    /// Refused while smt sync runs on the state directory or has a prepared transaction.
+    #[arg(long)]
+    pub repair: bool,
+    /// Seconds to wait for a running smt sync to load up to the source position (and, for
+    /// each re-check, up to the position then) before reporting the table as behind.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+    /// The sync state directory (default: as smt sync: <output_dir>/sync-state).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// StarRocks FE MySQL endpoint host:port (default: the rule's flink.starrocks.jdbc-url).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub fe: Option<String>,
+    /// StarRocks FE HTTP endpoint host:port for --repair (default: flink.starrocks.load-url).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub load_url: Option<String>,
+    /// Rows per page read from each side (memory is about one page per side).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub chunk_rows: usize,
+    /// How many keys of each kind (missing, extra, different) the report lists per table.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub show_keys: usize,
 }

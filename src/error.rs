@@ -172,7 +172,8 @@ Exit codes:
   4  StarRocks error: unreachable, access denied, request rejected
   5  nothing to plan or unplannable: no table matched, unsupported column type, bad name
   6  partial failure: some statements or tables failed (see the report); `smt diff`: some
-     StarRocks table differs from the plan or is missing
+     StarRocks table differs from the plan or is missing; `smt verify`: some table is not
+     equal to its source
   7  sync stopped: a condition a human must resolve (see the message)
   8  local environment: a file or directory smt must write cannot be written (output_dir,
      state directory): check the path and its permissions";

@@ -18,3 +18,4 @@ pub mod schema;
 pub mod source;
 pub mod starrocks;
 pub mod sync;
+pub mod verify;

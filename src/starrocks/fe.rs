@@ -216,6 +216,25 @@ impl FeClient {
         Ok(Rows { columns, rows })
     }
 
+    /// Run a query and hand each row (values as text) to `f` as it arrives: the result is
+    /// streamed, never collected (`smt verify` reads whole tables this way).
+    pub fn query_each(
+        &mut self,
+        sql: &str,
+        f: &mut dyn FnMut(Vec<Option<String>>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        tracing::debug!(sql, "FE query (streamed)");
+        let mut result = self
+            .conn
+            .query_iter(sql)
+            .map_err(|e| anyhow::Error::new(FeError::from_mysql(e)))?;
+        for row in result.by_ref() {
+            let row = row.map_err(|e| anyhow::Error::new(FeError::from_mysql(e)))?;
+            f(row.unwrap().into_iter().map(value_text).collect())?;
+        }
+        Ok(())
+    }
+
     /// `SELECT current_version()` parsed as (major, minor, patch); None when not available
     /// (the handshake version is always 5.1.0 and says nothing).
     pub fn current_version(&mut self) -> Option<(u32, u32, u32)> {

@@ -108,6 +108,12 @@ impl Snapshot {
         ))
     }
 
+    /// The view's connection, for readers other than [`Snapshot::read_chunk`] (`smt verify`
+    /// reads in its own order inside the same kind of view).
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
     /// Counters of specially rendered values so far (zero dates → NULL).
     pub fn stats(&self) -> &RenderStats {
         &self.stats

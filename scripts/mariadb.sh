@@ -55,15 +55,17 @@ server_id="${SMT_MARIADB_SERVER_ID:-1}"
 # Split on white space on purpose (options without spaces in their values).
 read -r -a extra_args <<<"${SMT_MARIADB_EXTRA_ARGS:-}"
 dir="${SMT_MARIADB_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/smt-mariadb.XXXXXX")}"
-mkdir -p "$dir/data"
+mkdir -p "$dir/data" "$dir/tmp"
 user="$(id -un)"
 
-# --no-defaults first: the host's my.cnf files must not leak in.
+# --no-defaults first: the host's my.cnf files must not leak in. Each server has its own tmpdir:
+# concurrent installs (tests start servers of their own in parallel) otherwise race on
+# /tmp/#sql-temptable-* files.
 mariadb-install-db --no-defaults --user="$user" --datadir="$dir/data" --skip-test-db \
-  >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
+  --tmpdir="$dir/tmp" >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
 
 # The socket, pid file and error log go last: an extra --log-basename would move them otherwise.
-mariadbd --no-defaults --user="$user" --datadir="$dir/data" \
+mariadbd --no-defaults --user="$user" --datadir="$dir/data" --tmpdir="$dir/tmp" \
   --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
   --server-id="$server_id" --log-bin=mysql-bin --binlog-format=ROW --binlog-row-image=FULL \
   ${SMT_MARIADB_ROW_METADATA:+--binlog-row-metadata=$SMT_MARIADB_ROW_METADATA} \

@@ -10,8 +10,8 @@
 use crate::config::SourceConfig;
 use crate::error::{fail, fail_transient, Kind};
 use crate::schema::types::Flavor;
+use crate::sync::decode::TimeZoneSpec;
 use crate::sync::position::BinlogPosition;
-use crate::sync::value::TimeZoneSpec;
 use anyhow::{anyhow, Context, Result};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, Row};

@@ -13,7 +13,7 @@ use smt::plan::{Model, TablePlan};
 use smt::starrocks::stream_load::{HttpEndpoint, LoadOptions, StreamLoadClient, Timeouts};
 use smt::sync::batch::{BodySpec, Op};
 use smt::sync::cell::{Cell, Row};
-use smt::sync::value::{render_binlog, render_snapshot, RenderStats, TimeZoneSpec};
+use smt::sync::decode::{decode_binlog, decode_snapshot, DecodeStats, TimeZoneSpec};
 use starrocks_emulator::{Emulator, EmulatorConfig};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -314,9 +314,9 @@ fn cell_of(tp: &TablePlan, text: &str) -> Cell {
     let src = tp.source_tables[0].column("j").unwrap();
     let tz = TimeZoneSpec::Fixed(0);
     let v = mysql::Value::Bytes(text.as_bytes().to_vec());
-    let mut st = RenderStats::default();
-    let a = render_snapshot(&v, col, src, &tz, &mut st).unwrap_or_else(|e| panic!("{text}: {e:#}"));
-    let b = render_binlog(
+    let mut st = DecodeStats::default();
+    let a = decode_snapshot(&v, col, src, &tz, &mut st).unwrap_or_else(|e| panic!("{text}: {e:#}"));
+    let b = decode_binlog(
         &mysql::binlog::value::BinlogValue::Value(v),
         col,
         src,

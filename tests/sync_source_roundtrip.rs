@@ -18,9 +18,9 @@ use smt::schema::{
 use smt::source::{check_binlog_settings, master_status, position_exists};
 use smt::sync::binlog::{BinlogReader, ReaderOptions, RowChange, SourceEvent};
 use smt::sync::cell::{Cell, Row};
+use smt::sync::decode::TimeZoneSpec;
 use smt::sync::position::BinlogPosition;
 use smt::sync::snapshot::{key_from_json, key_to_json, Snapshot};
-use smt::sync::value::TimeZoneSpec;
 use std::collections::BTreeMap;
 
 /// Drops the test database when the test ends, also when it fails.

@@ -314,7 +314,7 @@ fn refused_values_stop_the_sync_saying_what_they_are() {
         assert!(text.contains(part), "{part:?} missing from: {text}");
     }
     let refused = e
-        .downcast_ref::<smt::sync::value::RefusedValue>()
+        .downcast_ref::<smt::sync::decode::RefusedValue>()
         .expect("a RefusedValue");
     assert_eq!(refused.column, "d");
 

@@ -301,7 +301,7 @@ impl BodySpec {
                         // `sync::value` hands over checked documents; a JSON column takes the
                         // document itself (StarRocks copies it structurally), anything else its
                         // text as a string.
-                        if col.json && crate::sync::value::json::is_valid(s) {
+                        if col.json && crate::sync::decode::json::is_valid(s) {
                             out.extend_from_slice(s.trim().as_bytes());
                         } else {
                             json_string(&mut out, s);

@@ -20,9 +20,9 @@ use crate::plan::{SourceRef, TablePlan};
 use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::{Cell, Row};
+use crate::sync::decode::{decode_binlog, decode_row, DecodeStats, RefusedValue, TimeZoneSpec};
 use crate::sync::gtid::{Gtid, GtidPos};
 use crate::sync::position::{BinlogPosition, EventMark, PositionMark};
-use crate::sync::value::{render_binlog, render_row, RefusedValue, RenderStats, TimeZoneSpec};
 use anyhow::{anyhow, Context, Result};
 use mysql::binlog::events::{EventData, RowsEventData, TableMapEvent};
 use mysql::binlog::row::BinlogRow;
@@ -139,7 +139,7 @@ pub struct BinlogReader {
     table_maps: HashMap<u64, MappedTable>,
     pending: std::collections::VecDeque<SourceEvent>,
     restarted: bool,
-    stats: RenderStats,
+    stats: DecodeStats,
     /// Lower-cased captured database names and (db, table) pairs, for DDL attribution.
     captured_dbs: Vec<String>,
     captured_tables: Vec<(String, String)>,
@@ -222,7 +222,7 @@ impl BinlogReader {
             table_maps: HashMap::new(),
             pending: Default::default(),
             restarted: false,
-            stats: RenderStats::default(),
+            stats: DecodeStats::default(),
             captured_dbs,
             captured_tables,
             file_created: 0,
@@ -260,7 +260,7 @@ impl BinlogReader {
     }
 
     /// Counters of specially rendered values so far (zero dates → NULL).
-    pub fn stats(&self) -> &RenderStats {
+    pub fn stats(&self) -> &DecodeStats {
         &self.stats
     }
 
@@ -875,14 +875,14 @@ impl BinlogReader {
             )
         })?;
         for (before, after) in decoded {
-            let render = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Row> {
-                render_row(
+            let render = |row: &BinlogRow, stats: &mut DecodeStats| -> Result<Row> {
+                decode_row(
                     &ct.columns,
                     desc,
                     sref,
                     |i, col, cd, tz, st| {
                         row.as_ref(i)
-                            .map(|v| render_binlog(v, col, cd, tz, st))
+                            .map(|v| decode_binlog(v, col, cd, tz, st))
                             .transpose()
                     },
                     &self.tz,
@@ -893,15 +893,15 @@ impl BinlogReader {
             // refuses can never have reached StarRocks, so: a refused key column means no
             // StarRocks row has that key (nothing to delete: None); a refused value of another
             // column is NULL (a delete applies by key). Only what is loaded is refused.
-            let render_old = |row: &BinlogRow, stats: &mut RenderStats| -> Result<Option<Row>> {
+            let render_old = |row: &BinlogRow, stats: &mut DecodeStats| -> Result<Option<Row>> {
                 let mut keyless = false;
-                let r = render_row(
+                let r = decode_row(
                     &ct.columns,
                     desc,
                     sref,
                     |i, col, cd, tz, st| match row
                         .as_ref(i)
-                        .map(|v| render_binlog(v, col, cd, tz, st))
+                        .map(|v| decode_binlog(v, col, cd, tz, st))
                         .transpose()
                     {
                         Err(e) if e.downcast_ref::<RefusedValue>().is_some() => {

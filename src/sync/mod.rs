@@ -37,9 +37,9 @@
 
 pub mod binlog;
 pub mod cell;
+pub mod decode;
 pub mod position;
 pub mod snapshot;
-pub mod value;
 
 pub mod batch;
 pub mod checkpoint;
@@ -59,6 +59,7 @@ use crate::plan::{Plan, TablePlan};
 use crate::starrocks::fe::{FeClient, FeEndpoint};
 use crate::starrocks::stream_load::{HttpEndpoint, StreamLoadClient, Timeouts};
 use binlog::{BinlogReader, ReaderOptions};
+use decode::TimeZoneSpec;
 use engine::{
     Admin, ChangeStream, FlushLimits, Options, SnapChunk, SnapshotReader, Source, Target,
 };
@@ -67,7 +68,6 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use value::TimeZoneSpec;
 
 /// Entry point of `smt sync` (the lead's CLI wiring calls this). Ok(exit code).
 pub fn run(config: &Config, plan: &Plan, args: &SyncArgs) -> anyhow::Result<u8> {

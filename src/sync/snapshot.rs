@@ -19,10 +19,10 @@ use crate::plan::SourceRef;
 use crate::schema::{SourceType, TableDesc};
 use crate::source::{master_status, ServerInfo};
 use crate::sync::cell::{Cell, Row};
-use crate::sync::position::BinlogPosition;
-use crate::sync::value::{
-    normalise_json, render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
+use crate::sync::decode::{
+    decode_row, decode_snapshot, normalise_json, snapshot_select_list, DecodeStats, TimeZoneSpec,
 };
+use crate::sync::position::BinlogPosition;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
 use mysql::prelude::Queryable;
@@ -34,7 +34,7 @@ pub struct Snapshot {
     /// MySQL (not MariaDB): JSON columns come back in MySQL's text form and are normalised to
     /// the form the binlog's binary JSON renders to.
     mysql_json: bool,
-    stats: RenderStats,
+    stats: DecodeStats,
 }
 
 /// One chunk of rows of one source table.
@@ -102,7 +102,7 @@ impl Snapshot {
             Snapshot {
                 conn,
                 mysql_json: !maria,
-                stats: RenderStats::default(),
+                stats: DecodeStats::default(),
             },
             pos,
         ))
@@ -115,7 +115,7 @@ impl Snapshot {
     }
 
     /// Counters of specially rendered values so far (zero dates → NULL).
-    pub fn stats(&self) -> &RenderStats {
+    pub fn stats(&self) -> &DecodeStats {
         &self.stats
     }
 
@@ -206,14 +206,14 @@ impl Snapshot {
         let mut last_key = None;
         for r in raw {
             let vals = r.unwrap();
-            let mut row = render_row(
+            let mut row = decode_row(
                 &table.columns,
                 desc,
                 source,
                 |i, col, cd, tz, st| {
                     vals.get(i)
                         .filter(|_| i < ncols)
-                        .map(|v| render_snapshot(v, col, cd, tz, st))
+                        .map(|v| decode_snapshot(v, col, cd, tz, st))
                         .transpose()
                 },
                 tz,

@@ -55,7 +55,7 @@ pub fn canon(ty: &SrType, text: &str) -> String {
             Ok(f) if f.is_finite() => format!("{f}"),
             _ => unparsed(text),
         },
-        SrType::Decimal(_, scale) => crate::sync::value::canonical_decimal(text, Some(*scale))
+        SrType::Decimal(_, scale) => crate::sync::decode::canonical_decimal(text, Some(*scale))
             .unwrap_or_else(|_| unparsed(text)),
         SrType::Char(_) | SrType::Varchar(_) => text.to_string(),
         // VARBINARY values are hex text on both sides (the sync renderer's hex; `hex()` on the FE).

@@ -19,11 +19,11 @@ use crate::plan::{ColumnOrigin, Encoding, SourceRef, SrType, TablePlan};
 use crate::schema::{ColumnDesc, SourceType, TableDesc};
 use crate::source::ServerInfo;
 use crate::sync::cell::Cell;
+use crate::sync::decode::{
+    decode_row, decode_snapshot, snapshot_select_list, DecodeStats, TimeZoneSpec,
+};
 use crate::sync::position::BinlogPosition;
 use crate::sync::snapshot::Snapshot;
-use crate::sync::value::{
-    render_row, render_snapshot, snapshot_select_list, RenderStats, TimeZoneSpec,
-};
 use anyhow::{anyhow, Context, Result};
 use mysql::prelude::Queryable;
 use mysql::Value;
@@ -34,7 +34,7 @@ pub struct SourceView {
     snap: Snapshot,
     pub position: BinlogPosition,
     tz: TimeZoneSpec,
-    stats: RenderStats,
+    stats: DecodeStats,
 }
 
 /// The compare key of a target: which plan columns, their types.
@@ -61,7 +61,7 @@ impl SourceView {
             snap,
             position,
             tz: tz.clone(),
-            stats: RenderStats::default(),
+            stats: DecodeStats::default(),
         })
     }
 
@@ -135,7 +135,7 @@ impl SourceView {
 /// The sync renderer's cells of one raw source row, in canonical form.
 fn render_canon(
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
     plan: &TablePlan,
     desc: &TableDesc,
     sref: &SourceRef,
@@ -158,21 +158,21 @@ fn canon_of(plan: &TablePlan, cells: &[Cell]) -> Row {
 /// The sync renderer's cells of one raw source row (what sync loads).
 fn render_cells(
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
     plan: &TablePlan,
     desc: &TableDesc,
     sref: &SourceRef,
     vals: &[Value],
 ) -> Result<Vec<Cell>> {
     let ncols = desc.columns.len();
-    render_row(
+    decode_row(
         &plan.columns,
         desc,
         sref,
         |i, col, cd, tz, st| {
             vals.get(i)
                 .filter(|_| i < ncols)
-                .map(|v| render_snapshot(v, col, cd, tz, st))
+                .map(|v| decode_snapshot(v, col, cd, tz, st))
                 .transpose()
         },
         tz,

@@ -1,11 +1,12 @@
-//! The one renderer of source values into target [`Cell`]s, shared by the snapshot and the binlog.
+//! Value decoding: the one place that turns a source value into the target's [`Cell`], shared by
+//! the snapshot and the binlog ("render" in this code base means SQL text: `crate::render`).
 //!
-//! Invariant: the same stored source value renders to the same `Cell` on both paths. It holds
+//! Invariant: the same stored source value decodes to the same `Cell` on both paths. It holds
 //! because (1) the snapshot SELECT list ([`snapshot_select_list`]) asks the server for the same
 //! raw representation the binlog carries — TIMESTAMP as epoch seconds (`UNIX_TIMESTAMP`), ENUM as
 //! its 1-based index and SET as its bitmask (`col+0`), geometry as the internal SRID+WKB bytes,
 //! BIT as big-endian bytes — and is read through the binary protocol (typed values, like the
-//! binlog), and (2) both [`render_snapshot`] and [`render_binlog`] funnel into [`render_value`],
+//! binlog), and (2) both [`decode_snapshot`] and [`decode_binlog`] funnel into [`decode_value`],
 //! whose only per-path differences are normalisations of known binlog decoder quirks (unsigned
 //! integers logged signed, YEAR 0000 decoded as "1900", SET as a little-endian byte mask).
 
@@ -74,7 +75,7 @@ pub mod json;
 /// Counters of values rendered specially (for the sync report). Each counter is also logged
 /// (a warning naming the column) the first time and whenever it reaches a power of two.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RenderStats {
+pub struct DecodeStats {
     /// Zero or partial-zero dates (`0000-00-00`, `2024-00-10`) and zero TIMESTAMPs rendered as
     /// NULL (columns outside a PRIMARY KEY).
     pub zero_dates: u64,
@@ -94,7 +95,7 @@ fn bump(counter: &mut u64, n: u64) -> bool {
 }
 
 /// A source value StarRocks cannot hold and smt cannot carry without changing what it means: the
-/// row is refused. The error names the column and the value (`render_row` adds the table); it
+/// row is refused. The error names the column and the value (`decode_row` adds the table); it
 /// is a definite failure (exit 7), found with `anyhow::Error::downcast_ref::<RefusedValue>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedValue {
@@ -189,26 +190,26 @@ pub fn snapshot_select_list(table: &TableDesc) -> String {
 }
 
 /// Render one snapshot value (read with [`snapshot_select_list`] over the binary protocol).
-pub fn render_snapshot(
+pub fn decode_snapshot(
     v: &Value,
     col: &TargetColumn,
     src: &ColumnDesc,
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
 ) -> Result<Cell> {
-    render_value(v, col, src, tz, stats, Path::Snapshot)
+    decode_value(v, col, src, tz, stats, Path::Snapshot)
 }
 
 /// Render one binlog value.
-pub fn render_binlog(
+pub fn decode_binlog(
     v: &BinlogValue<'_>,
     col: &TargetColumn,
     src: &ColumnDesc,
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
 ) -> Result<Cell> {
     match v {
-        BinlogValue::Value(v) => render_value(v, col, src, tz, stats, Path::Binlog),
+        BinlogValue::Value(v) => decode_value(v, col, src, tz, stats, Path::Binlog),
         BinlogValue::Jsonb(j) => {
             let json = serde_json::Value::try_from(j.clone())
                 .map_err(|e| anyhow!("column {}: cannot convert binary JSON: {e}", src.name))?;
@@ -225,13 +226,13 @@ pub fn render_binlog(
 /// Render the values of one source row (index = ordinal - 1) into a target row: one cell per
 /// plan column, source columns looked up by name in this shard's `desc`, shard origin columns
 /// from `sref`, a column absent from this shard → NULL.
-pub fn render_row<F>(
+pub fn decode_row<F>(
     columns: &[TargetColumn],
     desc: &TableDesc,
     sref: &SourceRef,
     mut value_at: F,
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
 ) -> Result<Row>
 where
     F: FnMut(
@@ -239,7 +240,7 @@ where
         &TargetColumn,
         &ColumnDesc,
         &TimeZoneSpec,
-        &mut RenderStats,
+        &mut DecodeStats,
     ) -> Result<Option<Cell>>,
 {
     let mut row = Vec::with_capacity(columns.len());
@@ -510,7 +511,7 @@ fn format_datetime(
 /// A DATE / DATETIME value. A zero or partial-zero date (StarRocks has no such dates) is NULL,
 /// or, in a PRIMARY KEY column (`key`), [`ZERO_DATE_KEY`] for the zero date and a refused row
 /// for a partial one (no distinct StarRocks date can stand for it).
-fn datetime_cell(v: &Value, src: &ColumnDesc, stats: &mut RenderStats, key: bool) -> Result<Cell> {
+fn datetime_cell(v: &Value, src: &ColumnDesc, stats: &mut DecodeStats, key: bool) -> Result<Cell> {
     let (mut y, mut mo, mut d, h, mi, s, us) = match v {
         Value::Date(y, mo, d, h, mi, s, us) => (*y, *mo, *d, *h, *mi, *s, *us),
         Value::Bytes(b) => {
@@ -565,7 +566,7 @@ fn timestamp_cell(
     v: &Value,
     src: &ColumnDesc,
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
     key: bool,
 ) -> Result<Cell> {
     let (sec, usec): (i64, u32) = match v {
@@ -728,13 +729,13 @@ fn float_text(f: f64, shortest: impl Fn(bool) -> String) -> Result<String> {
     Ok(shortest(a != 0.0 && !(1e-5..1e16).contains(&a)))
 }
 
-/// The shared renderer.
-pub fn render_value(
+/// The shared decoder.
+pub fn decode_value(
     v: &Value,
     col: &TargetColumn,
     src: &ColumnDesc,
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
     path: Path,
 ) -> Result<Cell> {
     if let Value::NULL = v {
@@ -847,7 +848,7 @@ pub fn render_value(
 /// The `Cell::Json` of a source document: checked once here for the snapshot and the binlog,
 /// and where StarRocks cannot hold a number as written, rewritten as the double it would hold
 /// (see [`json`]). A document StarRocks cannot take refuses the row.
-fn json_cell(text: String, src: &ColumnDesc, stats: &mut RenderStats) -> Result<Cell> {
+fn json_cell(text: String, src: &ColumnDesc, stats: &mut DecodeStats) -> Result<Cell> {
     let prepared = json::prepare(&text).map_err(|e| {
         RefusedValue::error(
             &src.name,
@@ -878,7 +879,7 @@ fn plain(
     col: &TargetColumn,
     src: &ColumnDesc,
     tz: &TimeZoneSpec,
-    stats: &mut RenderStats,
+    stats: &mut DecodeStats,
     path: Path,
 ) -> Result<Cell> {
     match &src.ty {

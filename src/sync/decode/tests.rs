@@ -42,9 +42,9 @@ fn both(v: Value, ty: SourceType, sr: SrType, enc: Encoding) -> Cell {
 fn both_tz(v: Value, ty: SourceType, sr: SrType, enc: Encoding, tz: &TimeZoneSpec) -> Cell {
     let c = cd(ty.clone());
     let t = tc(sr, enc, &ty);
-    let mut st = RenderStats::default();
-    let a = render_snapshot(&v, &t, &c, tz, &mut st).unwrap();
-    let b = render_binlog(&BinlogValue::Value(v), &t, &c, tz, &mut st).unwrap();
+    let mut st = DecodeStats::default();
+    let a = decode_snapshot(&v, &t, &c, tz, &mut st).unwrap();
+    let b = decode_binlog(&BinlogValue::Value(v), &t, &c, tz, &mut st).unwrap();
     assert_eq!(a, b);
     a
 }
@@ -204,12 +204,12 @@ fn utf8mb4_text_and_invalid_bytes() {
     );
     let c = cd(SourceType::Varchar(5));
     let t = tc(SrType::Varchar(5), Encoding::Plain, &c.ty);
-    let err = render_snapshot(
+    let err = decode_snapshot(
         &Value::Bytes(vec![0xff, 0]),
         &t,
         &c,
         &TimeZoneSpec::Fixed(0),
-        &mut RenderStats::default(),
+        &mut DecodeStats::default(),
     )
     .unwrap_err();
     assert!(err.to_string().contains("not UTF-8"), "{err}");
@@ -450,9 +450,9 @@ fn datetimes_keep_fsp_and_zero_dates_are_null() {
     );
     let c = cd(ty.clone());
     let t = tc(SrType::DateTime, Encoding::DateTime, &ty);
-    let mut st = RenderStats::default();
+    let mut st = DecodeStats::default();
     assert_eq!(
-        render_snapshot(
+        decode_snapshot(
             &Value::Date(0, 0, 0, 0, 0, 0, 0),
             &t,
             &c,
@@ -463,7 +463,7 @@ fn datetimes_keep_fsp_and_zero_dates_are_null() {
         Cell::Null
     );
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Date(2024, 0, 5, 0, 0, 0, 0)),
             &t,
             &c,
@@ -622,10 +622,10 @@ fn times_and_years() {
     );
     let c = cd(SourceType::Year);
     let t = tc(SrType::SmallInt, Encoding::Plain, &c.ty);
-    let mut st = RenderStats::default();
+    let mut st = DecodeStats::default();
     // mysql_common decodes binlog YEAR as text 1900+b: 0000 arrives as "1900", 2155 as "2155".
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Bytes("1900".into())),
             &t,
             &c,
@@ -636,7 +636,7 @@ fn times_and_years() {
         n("0")
     );
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Bytes("2155".into())),
             &t,
             &c,
@@ -647,7 +647,7 @@ fn times_and_years() {
         n("2155")
     );
     assert_eq!(
-        render_snapshot(&Value::Int(0), &t, &c, &TimeZoneSpec::Fixed(0), &mut st).unwrap(),
+        decode_snapshot(&Value::Int(0), &t, &c, &TimeZoneSpec::Fixed(0), &mut st).unwrap(),
         n("0")
     );
 }
@@ -677,10 +677,10 @@ fn enum_and_set_labels() {
     let c = cd(st.clone());
     let t = tc(SrType::Varchar(5), Encoding::SetLabels, &st);
     let tz = TimeZoneSpec::Fixed(0);
-    let mut rs = RenderStats::default();
+    let mut rs = DecodeStats::default();
     // Binlog: little-endian mask bytes; snapshot: (col+0) integer.
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Bytes(vec![5])),
             &t,
             &c,
@@ -691,11 +691,11 @@ fn enum_and_set_labels() {
         s("x,z")
     );
     assert_eq!(
-        render_snapshot(&Value::Int(5), &t, &c, &tz, &mut rs).unwrap(),
+        decode_snapshot(&Value::Int(5), &t, &c, &tz, &mut rs).unwrap(),
         s("x,z")
     );
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Bytes(vec![0])),
             &t,
             &c,
@@ -706,7 +706,7 @@ fn enum_and_set_labels() {
         s("")
     );
     assert_eq!(
-        render_snapshot(&Value::Int(0), &t, &c, &tz, &mut rs).unwrap(),
+        decode_snapshot(&Value::Int(0), &t, &c, &tz, &mut rs).unwrap(),
         s("")
     );
     // A 9..16-member set: two mask bytes, little-endian.
@@ -715,7 +715,7 @@ fn enum_and_set_labels() {
     let c2 = cd(st2.clone());
     let t2 = tc(SrType::Varchar(50), Encoding::SetLabels, &st2);
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Bytes(vec![0x01, 0x02])),
             &t2,
             &c2,
@@ -726,11 +726,11 @@ fn enum_and_set_labels() {
         s("l0,l9")
     );
     assert_eq!(
-        render_snapshot(&Value::Int(0x201), &t2, &c2, &tz, &mut rs).unwrap(),
+        decode_snapshot(&Value::Int(0x201), &t2, &c2, &tz, &mut rs).unwrap(),
         s("l0,l9")
     );
     // Out of range → an error, never a wrong label.
-    assert!(render_snapshot(
+    assert!(decode_snapshot(
         &Value::Int(4),
         &tc(SrType::Varchar(1), Encoding::EnumLabel, &e),
         &cd(e.clone()),
@@ -818,12 +818,12 @@ fn json_text_and_jsonb() {
     );
     let c = cd(j.clone());
     let t = tc(SrType::Json, Encoding::Json, &j);
-    let err = render_binlog(
+    let err = decode_binlog(
         &BinlogValue::JsonDiff(vec![]),
         &t,
         &c,
         &TimeZoneSpec::Fixed(0),
-        &mut RenderStats::default(),
+        &mut DecodeStats::default(),
     )
     .unwrap_err();
     assert!(
@@ -908,18 +908,18 @@ fn render_row_maps_by_name_and_fills_origin() {
         database: "shard_1".into(),
         table: "t_7".into(),
     };
-    let row = render_row(
+    let row = decode_row(
         &cols,
         &desc,
         &sref,
         |i, col, cdesc, tz, st| {
             values
                 .get(i)
-                .map(|v| render_snapshot(v, col, cdesc, tz, st))
+                .map(|v| decode_snapshot(v, col, cdesc, tz, st))
                 .transpose()
         },
         &TimeZoneSpec::Fixed(0),
-        &mut RenderStats::default(),
+        &mut DecodeStats::default(),
     )
     .unwrap();
     assert_eq!(
@@ -959,8 +959,8 @@ fn binlog_text_in_other_charsets_is_decoded() {
     c.charset = Some("latin1".into());
     let t = tc(SrType::Varchar(30), Encoding::Plain, &c.ty);
     let tz = TimeZoneSpec::Fixed(0);
-    let mut st = RenderStats::default();
-    let b = render_binlog(
+    let mut st = DecodeStats::default();
+    let b = decode_binlog(
         &BinlogValue::Value(Value::Bytes(vec![0xF1])),
         &t,
         &c,
@@ -968,7 +968,7 @@ fn binlog_text_in_other_charsets_is_decoded() {
         &mut st,
     )
     .unwrap();
-    let s_ = render_snapshot(&Value::Bytes("ñ".as_bytes().to_vec()), &t, &c, &tz, &mut st).unwrap();
+    let s_ = decode_snapshot(&Value::Bytes("ñ".as_bytes().to_vec()), &t, &c, &tz, &mut st).unwrap();
     assert_eq!(b, s("ñ"));
     assert_eq!(b, s_);
 }
@@ -979,8 +979,8 @@ fn binlog_binary_n_gets_its_zero_padding_back() {
     let c = cd(ty.clone());
     let t = tc(SrType::Varchar(8), Encoding::Hex, &ty);
     let tz = TimeZoneSpec::Fixed(0);
-    let mut st = RenderStats::default();
-    let b = render_binlog(
+    let mut st = DecodeStats::default();
+    let b = decode_binlog(
         &BinlogValue::Value(Value::Bytes(vec![1])),
         &t,
         &c,
@@ -989,7 +989,7 @@ fn binlog_binary_n_gets_its_zero_padding_back() {
     )
     .unwrap();
     assert_eq!(b, s("01000000"));
-    let snap = render_snapshot(&Value::Bytes(vec![1, 0, 0, 0]), &t, &c, &tz, &mut st).unwrap();
+    let snap = decode_snapshot(&Value::Bytes(vec![1, 0, 0, 0]), &t, &c, &tz, &mut st).unwrap();
     assert_eq!(b, snap);
 }
 
@@ -1063,16 +1063,16 @@ fn binlog_signed_mediumint_is_sign_extended() {
     let c = cd(ty.clone());
     let t = tc(SrType::Int, Encoding::Plain, &ty);
     let tz = TimeZoneSpec::Fixed(0);
-    let mut st = RenderStats::default();
-    let b = |i: i64, st: &mut RenderStats| {
-        render_binlog(&BinlogValue::Value(Value::Int(i)), &t, &c, &tz, st).unwrap()
+    let mut st = DecodeStats::default();
+    let b = |i: i64, st: &mut DecodeStats| {
+        decode_binlog(&BinlogValue::Value(Value::Int(i)), &t, &c, &tz, st).unwrap()
     };
     assert_eq!(b(16_777_215, &mut st), n("-1"));
     assert_eq!(b(8_388_608, &mut st), n("-8388608"));
     assert_eq!(b(8_388_607, &mut st), n("8388607"));
     // The snapshot's values are already right.
     assert_eq!(
-        render_snapshot(&Value::Int(-8_388_608), &t, &c, &tz, &mut st).unwrap(),
+        decode_snapshot(&Value::Int(-8_388_608), &t, &c, &tz, &mut st).unwrap(),
         n("-8388608")
     );
     // Unsigned MEDIUMINT keeps its full range.
@@ -1080,7 +1080,7 @@ fn binlog_signed_mediumint_is_sign_extended() {
     let uc = cd(uty.clone());
     let ut = tc(SrType::Int, Encoding::Plain, &uty);
     assert_eq!(
-        render_binlog(
+        decode_binlog(
             &BinlogValue::Value(Value::Int(16_777_215)),
             &ut,
             &uc,
@@ -1098,13 +1098,13 @@ fn both_counted(
     ty: SourceType,
     sr: SrType,
     enc: Encoding,
-) -> (Result<Cell>, RenderStats) {
+) -> (Result<Cell>, DecodeStats) {
     let c = cd(ty.clone());
     let t = tc(sr, enc, &ty);
     let tz = TimeZoneSpec::Fixed(0);
-    let (mut sa, mut sb) = (RenderStats::default(), RenderStats::default());
-    let a = render_snapshot(&v, &t, &c, &tz, &mut sa);
-    let b = render_binlog(&BinlogValue::Value(v), &t, &c, &tz, &mut sb);
+    let (mut sa, mut sb) = (DecodeStats::default(), DecodeStats::default());
+    let a = decode_snapshot(&v, &t, &c, &tz, &mut sa);
+    let b = decode_binlog(&BinlogValue::Value(v), &t, &c, &tz, &mut sb);
     match (&a, &b) {
         (Ok(x), Ok(y)) => assert_eq!(x, y),
         (Err(x), Err(y)) => assert_eq!(format!("{x:#}"), format!("{y:#}")),
@@ -1141,7 +1141,7 @@ fn zero_dates_of_key_columns_load_as_the_sentinel() {
         Encoding::KeyDate,
     );
     assert_eq!(c.unwrap(), s("2024-02-29"));
-    assert_eq!(st, RenderStats::default());
+    assert_eq!(st, DecodeStats::default());
     let (c, _) = both_counted(
         Value::Date(0, 1, 1, 0, 0, 0, 0),
         date.clone(),
@@ -1181,24 +1181,24 @@ fn zero_dates_of_key_columns_load_as_the_sentinel() {
     let c = cd(ts.clone());
     let t = tc(SrType::DateTime, Encoding::KeyDate, &ts);
     let cst = TimeZoneSpec::parse("+08:00").unwrap();
-    let mut st = RenderStats::default();
+    let mut st = DecodeStats::default();
     for v in [
         Value::Int(0),
         Value::Bytes("0".into()),
         Value::Bytes("0.000000".into()),
     ] {
         assert_eq!(
-            render_snapshot(&v, &t, &c, &cst, &mut st).unwrap(),
+            decode_snapshot(&v, &t, &c, &cst, &mut st).unwrap(),
             s("0000-01-01 00:00:00")
         );
         assert_eq!(
-            render_binlog(&BinlogValue::Value(v), &t, &c, &cst, &mut st).unwrap(),
+            decode_binlog(&BinlogValue::Value(v), &t, &c, &cst, &mut st).unwrap(),
             s("0000-01-01 00:00:00")
         );
     }
     assert_eq!(st.zero_date_keys, 6);
     assert_eq!(
-        render_snapshot(&Value::Int(1704164645), &t, &c, &cst, &mut st).unwrap(),
+        decode_snapshot(&Value::Int(1704164645), &t, &c, &cst, &mut st).unwrap(),
         s("2024-01-02 11:04:05")
     );
 
@@ -1258,7 +1258,7 @@ fn partial_zero_dates_of_key_columns_refuse_the_row_naming_the_value() {
             "a refused row is not retried"
         );
         assert_eq!(crate::error::exit_code_of(&e), 7);
-        assert_eq!(st, RenderStats::default());
+        assert_eq!(st, DecodeStats::default());
     }
 }
 
@@ -1286,13 +1286,13 @@ fn render_row_names_the_table_of_a_refused_value() {
         table: "t".into(),
     };
     let vals = [Value::Date(2024, 0, 15, 0, 0, 0, 0)];
-    let e = render_row(
+    let e = decode_row(
         &[t],
         &desc,
         &sref,
-        |i, col, cd, tz, st| Ok(Some(render_snapshot(&vals[i], col, cd, tz, st)?)),
+        |i, col, cd, tz, st| Ok(Some(decode_snapshot(&vals[i], col, cd, tz, st)?)),
         &TimeZoneSpec::Fixed(0),
-        &mut RenderStats::default(),
+        &mut DecodeStats::default(),
     )
     .unwrap_err();
     let text = format!("{e:#}");
@@ -1323,7 +1323,7 @@ fn json_documents_are_checked_and_big_integers_become_doubles_on_both_paths() {
         c.unwrap(),
         Cell::Json(r#"{"k": [1, "a"], "s": "{\"a\":1}", "u": "\u00e9\ud83d\ude00"}"#.into())
     );
-    assert_eq!(st, RenderStats::default());
+    assert_eq!(st, DecodeStats::default());
     let (c, st) =
         json(" [123456789012345678901234567890, 18446744073709551615, -9223372036854775809, 1.] ");
     assert_eq!(
@@ -1342,7 +1342,7 @@ fn json_documents_are_checked_and_big_integers_become_doubles_on_both_paths() {
         text.contains("column `c` holds") && text.contains("an escape JSON does not have"),
         "{text}"
     );
-    assert_eq!(st, RenderStats::default());
+    assert_eq!(st, DecodeStats::default());
     let (r, _) = json("[1e400]");
     assert!(format!("{:#}", r.unwrap_err()).contains("beyond the range of a double"));
     // A long refused value is shortened in the message.

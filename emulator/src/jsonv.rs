@@ -445,7 +445,7 @@ pub fn scan_records<'a>(
             }
             loop {
                 p.ws();
-                p.record(&mut fields, f).map_err(ScanError::Syntax)?;
+                p.record(&mut fields, f, 2).map_err(ScanError::Syntax)?;
                 p.ws();
                 match b.get(p.i) {
                     Some(b',') => p.i += 1,
@@ -467,7 +467,7 @@ pub fn scan_records<'a>(
             }
             p.skip_value(0).map_err(ScanError::Syntax)?;
         } else {
-            p.record(&mut fields, f).map_err(ScanError::Syntax)?;
+            p.record(&mut fields, f, 1).map_err(ScanError::Syntax)?;
         }
     }
     match shape {
@@ -504,14 +504,17 @@ impl<'a> Parser<'a> {
     }
     /// One record of [`scan_records`]: an object's fields are collected into `fields` (reused
     /// between records), anything else is passed as a non-object.
+    /// `depth`: the record's own nesting level (1 at the top of the body, 2 inside the outer
+    /// array): simdjson's limit of 1024 levels counts the whole body.
     fn record(
         &mut self,
         fields: &mut Vec<(Cow<'a, str>, JVal<'a>)>,
         f: &mut OnRecord<'_, 'a>,
+        depth: usize,
     ) -> Result<(), String> {
         let start = self.i;
         if self.b.get(self.i) != Some(&b'{') {
-            self.skip_value(1)?;
+            self.skip_value(depth)?;
             f(&self.b[start..self.i], None);
             return Ok(());
         }
@@ -533,7 +536,7 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
                 self.ws();
-                let v = self.field_value()?;
+                let v = self.field_value(depth + 1)?;
                 fields.push((k, v));
                 self.ws();
                 match self.b.get(self.i) {
@@ -550,11 +553,11 @@ impl<'a> Parser<'a> {
         Ok(())
     }
     /// A field value without building a tree for arrays/objects (validated, kept as text).
-    fn field_value(&mut self) -> Result<JVal<'a>, String> {
+    fn field_value(&mut self, depth: usize) -> Result<JVal<'a>, String> {
         match self.b.get(self.i) {
             Some(b'{') | Some(b'[') => {
                 let start = self.i;
-                self.skip_value(1)?;
+                self.skip_value(depth)?;
                 Ok(JVal::Raw(&self.b[start..self.i]))
             }
             Some(b'"') => Ok(JVal::Str(self.string_cow()?)),

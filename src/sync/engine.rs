@@ -1636,9 +1636,17 @@ impl<'a> Engine<'a> {
     /// The flush interval is timed from the END of a flush: when the target is slow, the next
     /// batch accumulates for a whole interval (batches grow), instead of every source
     /// transaction finding the interval already passed and shipping alone.
+    /// A flush with nothing to load (only the position moves) does not restart the interval:
+    /// the next lone transaction on a quiet source goes out at once.
     fn flush(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
+        let had_rows = run
+            .bufs
+            .iter()
+            .any(|b| !b.rows.is_empty() || b.open.is_some());
         let r = self.flush_now(run);
-        run.last_flush = Instant::now();
+        if had_rows {
+            run.last_flush = Instant::now();
+        }
         r
     }
 

@@ -341,6 +341,15 @@ impl Job {
                 limits: flush_limits(&c.rule_config.sink),
             });
         }
+        // Heartbeats at least twice per flush interval: on a quiet source the last batch goes
+        // out within about one interval, not at the next 1 s heartbeat.
+        let mut reader = self.reader.clone();
+        if let Some(min) = targets.iter().map(|t| t.limits.interval).min() {
+            reader.heartbeat = reader
+                .heartbeat
+                .min(min / 2)
+                .max(Duration::from_millis(50));
+        }
         let mut source = MysqlSource {
             config: self.config.clone(),
             src: self.source.clone(),
@@ -348,7 +357,7 @@ impl Job {
             tz,
             server,
             server_id,
-            reader: self.reader.clone(),
+            reader,
             by_gtid: resume == preflight::Resume::Gtid,
         };
         let store = checkpoint::Store::new(&self.state_dir);

@@ -128,5 +128,6 @@ measure() {
 
 # Conditions line for the printed figures.
 conditions() {
-  echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared); MariaDB $(sql -e 'SELECT VERSION()')$([ -n "$PRIVATE_MDB_DIR" ] && echo " (private, buffer pool ${BENCH_MARIADB_POOL:-1G})"); smt $("$SMT_BIN" --version 2>/dev/null | head -1) ($SMT_BIN); $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (shared with other work)"
+  echo "MariaDB $(sql -e 'SELECT VERSION()') $([ -n "$PRIVATE_MDB_DIR" ] && echo "(private) ")on $SMT_MARIADB_HOST:$SMT_MARIADB_PORT, buffer pool $(sql -e 'SELECT @@innodb_buffer_pool_size DIV 1048576') MiB; $("$SMT_BIN" --version 2>/dev/null | head -1) ($SMT_BIN, git $(git rev-parse --short HEAD 2>/dev/null)); $(date -u +%Y-%m-%dT%H:%MZ)"
 }

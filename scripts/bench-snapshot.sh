@@ -108,7 +108,7 @@ for label in order:
     m[label] = dict(n=len(r), wall=med([x[0] for x in r]), rps=med([rows / x[0] for x in r]),
                     cpu=med([x[1] for x in r]), rss=max(x[2] for x in r) / 1024,
                     srv=med([x[3] for x in r]), emu=med([x[4] for x in r]),
-                    walls=[x[0] for x in r])
+                    walls=[x[0] for x in r], cpus=[x[1] for x in r])
 smt = m["smt → emulator --no-store"]
 print(f"{'':28} {'wall s':>7} {'rows/s':>10} {'CPU-s/M rows':>12} {'peak RSS':>9} {'server CPU-s':>12}   {'smt÷tool rows/s':>15} {'smt÷tool CPU/row':>16}")
 for label, x in m.items():
@@ -120,7 +120,9 @@ for label, x in m.items():
         rc = f"{smt['cpu'] / x['cpu']:.2f}"
     print(f"{label:28} {x['wall']:7.2f} {x['rps']:10.0f} {cpm:12.2f} {x['rss']:5.0f} MiB {x['srv']:12.2f}   {ra:>15} {rc:>16}")
 print("CPU-s/M rows = µs of CPU per row (user+sys); peak RSS = the largest of the runs")
-print("wall s per run: " + "; ".join(f"{k} " + " ".join(f"{w:.2f}" for w in v["walls"]) for k, v in m.items()))
+print("per run, wall s / CPU s:")
+for k, v in m.items():
+    print(f"  {k:28} " + "  ".join(f"{w:.2f}/{c:.2f}" for w, c in zip(v["walls"], v["cpus"])))
 for label in ("smt → emulator --no-store", "smt → storing emulator"):
     if label in m:
         x = m[label]

@@ -100,25 +100,36 @@ run_smt() {  # run_smt RUN
   cp -a "$WORK/emu0" "$WORK/emu.$1"; cp -a "$WORK/state0" "$WORK/state.$1"
   start_emulator --no-store --data-dir "$WORK/emu.$1"
   write_config "$DB" ${rules[@]+"${rules[@]}"}
-  # Poller: the moment the emulator has all N rows committed.
+  # Poller: "epoch rows_committed" at every change of the count, until all N rows are committed.
   python3 - "$FE_HTTP" "$DB" "$N" > "$WORK/done.$1" <<'PY' &
 import json, sys, time, urllib.request
 fe, db, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-end = time.time() + 3600
+end, last = time.time() + 3600, 0
 while time.time() < end:
     with urllib.request.urlopen(f"http://{fe}/_emulator/rows?db={db}&table=t") as r:
-        if (json.load(r).get("rows_committed") or 0) >= n:
-            print(f"{time.time():.3f}"); break
+        c = json.load(r).get("rows_committed") or 0
+    if c != last:
+        print(f"{time.time():.3f} {c}", flush=True); last = c
+    if c >= n: break
     time.sleep(0.01)
 PY
   local poller=$!
   measure smt "$R" "$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state.$1" --until-caught-up --log-level warn
   local start; start=$(cat "$WORK/last_start")
-  for _ in $(seq 50); do [ -s "$WORK/done.$1" ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ "$(tail -1 "$WORK/done.$1" | cut -d' ' -f2)" = "$N" ] && break; sleep 0.1; done
   kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true
   local got; got=$(rows_committed "$DB" t)
   [ "$got" = "$N" ] || { echo "smt: the target has $got rows of $DB.t, not $N" >&2; exit 1; }
-  python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 3))" "$start" "$(cat "$WORK/done.$1")" >> "$DONE"
+  # to-last-row seconds, then the steady rate: rows/s between the first commit and the last one
+  # before the final batch (start-up and the final flush left out), or 0 with too few commits.
+  python3 - "$start" "$WORK/done.$1" >> "$DONE" <<'PY'
+import sys
+start = float(sys.argv[1])
+pts = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
+steady = (pts[-2][1] - pts[0][1]) / (pts[-2][0] - pts[0][0]) if len(pts) >= 3 else 0
+gap = pts[-1][0] - pts[-2][0] if len(pts) >= 2 else 0
+print(f"{pts[-1][0] - start:.3f}\t{steady:.0f}\t{pts[0][0] - start:.3f}\t{gap:.3f}\t{len(pts)}")
+PY
   stop_emulator
   [ "$1" = "$RUNS" ] || rm -rf "$WORK/emu.$1" "$WORK/state.$1"
 }
@@ -214,7 +225,9 @@ runs = {}
 for line in open(res):
     label, wall, cpu, rss, scpu, ecpu = line.rstrip("\n").split("\t")
     runs.setdefault(label, []).append((float(wall), float(cpu), int(rss), float(scpu), float(ecpu)))
-to_last = [float(x) for x in open(done)]
+dn = [l.split("\t") for l in open(done)]
+to_last = [float(x[0]) for x in dn]
+steady = [float(x[1]) for x in dn]
 med = statistics.median
 print(f"(a) backlog: {files[0]}:{p0} .. {files[-1]}:{p1}: {events} events, {brows} rows, {nbytes / 1048576:.1f} MiB of binlog")
 print(f"    writer: {n} rows in {n // per} transactions in {t1 - t0:.2f} s = {n / (t1 - t0):.0f} rows/s ({n / per / (t1 - t0):.0f} txn/s)")
@@ -227,10 +240,17 @@ def line(label, t, r):
     print(f"    {label:26} {t:7.2f} {events / t:10.0f} {brows / t:10.0f} {cpu:7.2f} {cpu / events * 1e6:12.2f} {max(x[2] for x in r) / 1024:5.0f} MiB {med([x[3] for x in r]):12.2f}")
 line("smt (to last row visible)", st, s)
 print(f"    {'smt (whole process)':26} {med([x[0] for x in s]):7.2f} {events / med([x[0] for x in s]):10.0f} {brows / med([x[0] for x in s]):10.0f}   (includes start-up and the caught-up detection)")
+if all(steady):
+    sr = med(steady)
+    print(f"    {'smt (steady, see below)':26} {'':7} {sr * events / brows:10.0f} {sr:10.0f}")
 line("mariadb-binlog", mt, m)
-print(f"    ratio smt ÷ mariadb-binlog: {mt / st:.2f} (rate, to last row visible); {mt / med([x[0] for x in s]):.2f} (whole process); "
-      f"CPU per event {med([x[1] for x in s]) / med([x[1] for x in m]):.2f}")
+print(f"    ratio smt ÷ mariadb-binlog: rate {mt / st:.2f} (to last row visible), {mt / med([x[0] for x in s]):.2f} (whole process)"
+      + (f", {med(steady) / (brows / mt):.2f} (steady)" if all(steady) else "")
+      + f"; CPU per event {med([x[1] for x in s]) / med([x[1] for x in m]):.2f}")
 print(f"    emulator (no-store) CPU during smt: {med([x[4] for x in s]):.2f} s")
+print("    smt steady = between its first commit and the last one before the final batch; per run: first commit "
+      + " ".join(f"{float(x[2]):.2f}" for x in dn) + " s after start, final batch " + " ".join(f"{float(x[3]):.2f}" for x in dn)
+      + " s after the one before it, commits seen " + " ".join(x[4].strip() for x in dn))
 print("    per run: smt to last row " + " ".join(f"{x:.2f}" for x in to_last) + " s, whole " + " ".join(f"{x[0]:.2f}" for x in s)
       + " s; mariadb-binlog " + " ".join(f"{x[0]:.2f}" for x in m) + " s")
 PY

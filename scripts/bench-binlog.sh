@@ -4,7 +4,7 @@
 #  (a) backlog replay capacity. `smt sync --snapshot-only` of the (empty) tables takes a
 #      checkpoint; then a writer (a stored procedure, one client) inserts N sbtest-shaped rows,
 #      TXN_ROWS single-row INSERTs per transaction, as fast as MariaDB takes them, and stops. The
-#      binlog range it wrote is then read RUNS times (default 3) by each, alternating which goes
+#      binlog range it wrote is then read RUNS times (default 5) by each, alternating which goes
 #      first:
 #        smt            `smt sync --until-caught-up` from a copy of that checkpoint into a fresh
 #                       copy of the emulator in --no-store mode (it follows the protocol and checks
@@ -24,14 +24,14 @@
 #      committed means probes 1..k are visible). Printed: the writer's achieved rate, p50 / p99 /
 #      max over the probes, and the largest lag in smt's status lines.
 #
-#   N=500000 TXN_ROWS=1 RUNS=3 DURATION=30 [INTERVAL_MS=500] scripts/bench-binlog.sh
+#   N=500000 TXN_ROWS=1 RUNS=5 DURATION=30 [INTERVAL_MS=500] scripts/bench-binlog.sh
 # INTERVAL_MS sets the rule's sink.buffer-flush.interval-ms (default: unset, sync's own default).
 # Needs mariadb-binlog (in mariadb-client: scripts/mariadb.sh install, or apt-get install -y
 # mariadb-client).
 source "$(dirname "$0")/bench-common.sh"
 N="${N:-500000}"
 TXN_ROWS="${TXN_ROWS:-1}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 DURATION="${DURATION:-30}"
 INTERVAL_MS="${INTERVAL_MS:-}"
 DB=bench_sync_binlog

@@ -13,16 +13,16 @@
 #                               reading the rows through the protocol
 # For each: rows/s, CPU-s per million rows (user+sys, /usr/bin/time -v), peak RSS, the MariaDB
 # server's CPU meanwhile, and smt (no-store) ÷ peer: rows/s ratio and CPU-per-row ratio. The
-# emulator's CPU is reported too (it shares the cores). Every tool runs RUNS times (default 3),
+# emulator's CPU is reported too (it shares the cores). Every tool runs RUNS times (default 5),
 # round by round, the order reversed every other round; medians are printed. The rows that
 # arrived are checked (the emulator's rows_committed; mydumper's dump lines).
 # Not a test: figures only.
-#   ROWS=2000000 RUNS=3 STORE=1 scripts/bench-snapshot.sh      (ROWS=200000 RUNS=1 for a quick run)
+#   ROWS=2000000 RUNS=5 STORE=1 scripts/bench-snapshot.sh      (ROWS=200000 RUNS=1 for a quick run)
 # KEEP=1 keeps the table for the next run (it is reused when it has ROWS rows).
 # Needs mydumper (apt-get install -y mydumper) and the MariaDB client (scripts/mariadb.sh install).
 source "$(dirname "$0")/bench-common.sh"
 ROWS="${ROWS:-2000000}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 STORE="${STORE:-1}"
 DB=bench_sync_snapshot
 command -v mydumper >/dev/null || { echo "mydumper missing: apt-get install -y mydumper" >&2; exit 1; }

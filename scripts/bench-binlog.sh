@@ -17,12 +17,14 @@
 #      both the medians of events/s, rows/s, CPU-s (user+sys), peak RSS, the server's CPU; the
 #      ratio smt ÷ mariadb-binlog.
 #  (b) commit → visible latency at half the writer's maximum rate (the rate measured in (a)):
-#      smt follows the binlog (from where (a) left it) into the no-store emulator; the writer runs
-#      paced to half that rate (it sleeps whenever it is ahead of schedule) for DURATION s while a probe inserts one row every 100 ms on
-#      its own connection and notes the server's clock right after each commit; a poller reads
-#      the probe table's rows_committed every 20 ms (probe rows are committed in order, so k rows
-#      committed means probes 1..k are visible). Printed: the writer's achieved rate, p50 / p99 /
-#      max over the probes, and the largest lag in smt's status lines.
+#      a fresh `smt sync` (snapshot of the table, then following) into a fresh no-store emulator
+#      (no data dir: no fsync per commit); once it follows, the writer runs paced to half that
+#      rate (it sleeps whenever it is ahead of schedule) for DURATION s while a probe inserts one
+#      row every 100 ms on its own connection and notes the server's clock right after each
+#      commit; a poller reads the probe table's rows_committed every 20 ms (probe rows are
+#      committed in order, so k rows committed means probes 1..k are visible). Printed: the
+#      writer's achieved rate, p50 / p99 / max over the probes, the largest lag in smt's status
+#      lines, and the CPU smt, the emulator and the server used meanwhile.
 #
 #   N=500000 TXN_ROWS=1 RUNS=5 DURATION=30 [INTERVAL_MS=500] scripts/bench-binlog.sh
 # INTERVAL_MS sets the rule's sink.buffer-flush.interval-ms (default: unset, sync's own default).
@@ -131,7 +133,7 @@ gap = pts[-1][0] - pts[-2][0] if len(pts) >= 2 else 0
 print(f"{pts[-1][0] - start:.3f}\t{steady:.0f}\t{pts[0][0] - start:.3f}\t{gap:.3f}\t{len(pts)}")
 PY
   stop_emulator
-  [ "$1" = "$RUNS" ] || rm -rf "$WORK/emu.$1" "$WORK/state.$1"
+  rm -rf "$WORK/emu.$1" "$WORK/state.$1"
 }
 run_mb() {
   # shellcheck disable=SC2086
@@ -142,12 +144,14 @@ for run in $(seq "$RUNS"); do
   else echo "(a) round $run/$RUNS: mariadb-binlog, smt" >&2; run_mb; run_smt "$run"; fi
 done
 
-# ---- (b) latency at half the writer's rate, smt following from where (a) ended
+# ---- (b) latency at half the writer's rate: a fresh smt sync (snapshot of t, then following)
+# into a fresh no-store emulator without a data dir (no fsync per commit)
 rate=$(python3 -c "print(int($N / ($t1 - $t0)))")
 half=$(( rate / 2 ))
-start_emulator --no-store --data-dir "$WORK/emu.$RUNS"
+rm -rf "$WORK/emu.$RUNS" "$WORK/state.$RUNS"
+start_emulator --no-store
 write_config "$DB" ${rules[@]+"${rules[@]}"}
-"$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state.$RUNS" --format json --status-interval 1 \
+"$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state.b" --format json --status-interval 1 \
   2>> "$WORK/smt.log" &
 SMT_PID=$!
 sql -e "INSERT INTO $DB.probe VALUES (1, 'marker')"
@@ -158,6 +162,7 @@ for _ in $(seq 600); do [ "$(rows_committed "$DB" probe)" -ge 1 ] && break; slee
 echo "(b) writer at ~$half rows/s for $DURATION s with a latency probe..." >&2
 rows_b=$(( half * DURATION ))
 tb0=$(date +%s.%N)
+cpu_b0="$(proc_cpu "$SMT_PID") $(proc_cpu "$EMU_PID") $(proc_cpu "$MDB_PID")"
 ( sql -e "CALL $DB.w($rows_b, $TXN_ROWS, $half)"; date +%s.%N > "$WORK/tb1" ) &
 W=$!
 lat=$(python3 - "$FE_HTTP" "$DB" "$DURATION" "$SMT_MARIADB_HOST" "$SMT_MARIADB_PORT" "$SMT_MARIADB_USER" "$SMT_MARIADB_PASSWORD" <<'PY'
@@ -197,6 +202,7 @@ print(f"{len(d)} probes: p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max {d[-1]*1
 PY
 )
 wait $W
+cpu_b1="$(proc_cpu "$SMT_PID") $(proc_cpu "$EMU_PID") $(proc_cpu "$MDB_PID")"
 achieved=$(python3 -c "print(int($rows_b / ($(cat "$WORK/tb1") - $tb0)))")
 max_lag=$(python3 - "$WORK/smt.log" <<'PY'
 import json, sys
@@ -257,4 +263,8 @@ PY
 echo "(b) writer max rate $rate rows/s (from (a)); target half $half rows/s, achieved $achieved rows/s for $rows_b rows"
 echo "    commit→visible latency: $lat"
 echo "    largest lag in smt's status lines: $max_lag"
+python3 -c 'import sys
+a, b, t = list(map(float, sys.argv[1].split())), list(map(float, sys.argv[2].split())), float(sys.argv[3])
+print(f"    CPU meanwhile ({t:.1f} s): smt {b[0]-a[0]:.2f} s, emulator {b[1]-a[1]:.2f} s, MariaDB server (writer, probe, binlog) {b[2]-a[2]:.2f} s")' \
+  "$cpu_b0" "$cpu_b1" "$(python3 -c "print($(cat "$WORK/tb1") - $tb0)")"
 sql -e "DROP DATABASE $DB"

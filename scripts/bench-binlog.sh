@@ -15,7 +15,9 @@
 #                       same range (start/stop positions) to /dev/null: every row decoded to text
 #      Printed: the range (events as stored in the binlog, rows, bytes), the writer's rate, and for
 #      both the medians of events/s, rows/s, CPU-s (user+sys), peak RSS, the server's CPU; the
-#      ratio smt ÷ mariadb-binlog.
+#      ratio smt ÷ mariadb-binlog. Also smt's steady rate: the rows committed between its first
+#      commit and the last one before the final batch, over that time (start-up and the final
+#      batch, which waits for the caught-up detection, left out).
 #  (b) commit → visible latency at half the writer's maximum rate (the rate measured in (a)):
 #      a fresh `smt sync` (snapshot of the table, then following) into a fresh no-store emulator
 #      (no data dir: no fsync per commit); once it follows, the writer runs paced to half that

@@ -25,11 +25,13 @@
 #      row every 100 ms on its own connection and notes the server's clock right after each
 #      commit; a poller reads the probe table's rows_committed every 20 ms (probe rows are
 #      committed in order, so k rows committed means probes 1..k are visible). Printed: the
-#      writer's achieved rate, p50 / p99 / max over the probes, the largest lag in smt's status
-#      lines, and the CPU smt, the emulator and the server used meanwhile.
+#      writer's achieved rate, p50 / p90 / p99 / max over the probes, the largest lag in smt's
+#      status lines, and the CPU smt, the emulator and the server used meanwhile (the writer runs
+#      5 s past the probes). Then the latency of 10 probes on a quiet source (no writer).
 #
 #   N=500000 TXN_ROWS=1 RUNS=5 DURATION=30 [INTERVAL_MS=500] scripts/bench-binlog.sh
 # INTERVAL_MS sets the rule's sink.buffer-flush.interval-ms (default: unset, sync's own default).
+# LAT_DUMP=FILE writes each probe's commit time (epoch s) and latency (ms, -1 = not seen).
 # Needs mariadb-binlog (in mariadb-client: scripts/mariadb.sh install, or apt-get install -y
 # mariadb-client).
 source "$(dirname "$0")/bench-common.sh"
@@ -162,13 +164,14 @@ for _ in $(seq 600); do [ "$(rows_committed "$DB" probe)" -ge 1 ] && break; slee
 : > "$WORK/smt.log"
 
 echo "(b) writer at ~$half rows/s for $DURATION s with a latency probe..." >&2
-rows_b=$(( half * DURATION ))
+# The writer runs 5 s longer than the probes: the last probes see a busy source too.
+rows_b=$(( half * (DURATION + 5) ))
 tb0=$(date +%s.%N)
 cpu_b0="$(proc_cpu "$SMT_PID") $(proc_cpu "$EMU_PID") $(proc_cpu "$MDB_PID")"
 ( sql -e "CALL $DB.w($rows_b, $TXN_ROWS, $half)"; date +%s.%N > "$WORK/tb1" ) &
 W=$!
 lat=$(python3 - "$FE_HTTP" "$DB" "$DURATION" "$SMT_MARIADB_HOST" "$SMT_MARIADB_PORT" "$SMT_MARIADB_USER" "$SMT_MARIADB_PASSWORD" <<'PY'
-import json, subprocess, sys, threading, time, urllib.request
+import json, os, subprocess, sys, threading, time, urllib.request
 fe, db, dur, host, port, user, pw = sys.argv[1:8]
 commit, seen = {}, {}
 stop = False
@@ -199,12 +202,39 @@ cli.stdin.close(); cli.wait()
 stop = True; th.join()
 d = sorted(seen[k] - commit[k] for k in commit if k in seen)
 missing = len(commit) - len(d)
+if os.environ.get("LAT_DUMP"):
+    with open(os.environ["LAT_DUMP"], "w") as f:
+        for k in sorted(commit):
+            f.write(f"{commit[k]:.3f} {(seen[k] - commit[k]) * 1000 if k in seen else -1:.0f}\n")
 p = lambda q: d[min(len(d) - 1, int(q * len(d)))] * 1000
-print(f"{len(d)} probes: p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max {d[-1]*1000:.0f} ms" + (f" ({missing} not seen within 60 s)" if missing else ""))
+print(f"{len(d)} probes: p50 {p(0.5):.0f} ms, p90 {p(0.9):.0f} ms, p99 {p(0.99):.0f} ms, max {d[-1]*1000:.0f} ms" + (f" ({missing} not seen within 60 s)" if missing else ""))
 PY
 )
 wait $W
 cpu_b1="$(proc_cpu "$SMT_PID") $(proc_cpu "$EMU_PID") $(proc_cpu "$MDB_PID")"
+# A quiet source: 10 probes 0.3-1.3 s apart with no writer (each waits until visible).
+quiet=$(python3 - "$FE_HTTP" "$DB" "$SMT_MARIADB_HOST" "$SMT_MARIADB_PORT" "$SMT_MARIADB_USER" "$SMT_MARIADB_PASSWORD" <<'PY'
+import json, random, subprocess, sys, time, urllib.request
+fe, db, host, port, user, pw = sys.argv[1:7]
+def committed():
+    with urllib.request.urlopen(f"http://{fe}/_emulator/rows?db={db}&table=probe") as r:
+        return json.load(r).get("rows_committed") or 0
+cli = subprocess.Popen(["mariadb", "--no-defaults", f"-h{host}", f"-P{port}", f"-u{user}", f"-p{pw}", "-N", "-B", "--unbuffered"],
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+n0 = committed(); d = []
+for j in range(10):
+    time.sleep(random.uniform(0.3, 1.3))
+    cli.stdin.write(f"INSERT INTO {db}.probe VALUES ({1000000 + j}, 'q'); SELECT UNIX_TIMESTAMP(NOW(6));\n")
+    cli.stdin.flush()
+    c = float(cli.stdout.readline()); end = time.time() + 30
+    while committed() < n0 + j + 1 and time.time() < end:
+        time.sleep(0.02)
+    d.append(time.time() - c)
+cli.stdin.close(); cli.wait()
+d.sort()
+print(f"{len(d)} probes: p50 {d[len(d) // 2] * 1000:.0f} ms, min {d[0] * 1000:.0f} ms, max {d[-1] * 1000:.0f} ms")
+PY
+)
 achieved=$(python3 -c "print(int($rows_b / ($(cat "$WORK/tb1") - $tb0)))")
 max_lag=$(python3 - "$WORK/smt.log" <<'PY'
 import json, sys
@@ -264,6 +294,7 @@ print("    per run: smt to last row " + " ".join(f"{x:.2f}" for x in to_last) + 
 PY
 echo "(b) writer max rate $rate rows/s (from (a)); target half $half rows/s, achieved $achieved rows/s for $rows_b rows"
 echo "    commit→visible latency: $lat"
+echo "    then on a quiet source (no writer): $quiet"
 echo "    largest lag in smt's status lines: $max_lag"
 python3 -c 'import sys
 a, b, t = list(map(float, sys.argv[1].split())), list(map(float, sys.argv[2].split())), float(sys.argv[3])

@@ -345,10 +345,7 @@ impl Job {
         // out within about one interval, not at the next 1 s heartbeat.
         let mut reader = self.reader.clone();
         if let Some(min) = targets.iter().map(|t| t.limits.interval).min() {
-            reader.heartbeat = reader
-                .heartbeat
-                .min(min / 2)
-                .max(Duration::from_millis(50));
+            reader.heartbeat = reader.heartbeat.min(min / 2).max(Duration::from_millis(50));
         }
         let mut source = MysqlSource {
             config: self.config.clone(),

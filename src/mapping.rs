@@ -253,341 +253,123 @@ pub fn flink_sink_type(t: SrType, fsp: u8) -> String {
     }
 }
 
+/// What a source type maps to, before defaults and the sink type are settled.
+struct Base {
+    sr: SrType,
+    encoding: Encoding,
+    /// The Flink type the source side declares.
+    flink_source: String,
+    /// A sink type that differs from `flink_sink_type(sr)`.
+    sink_override: Option<String>,
+    /// The type may be a StarRocks PRIMARY KEY column.
+    pk_ok: bool,
+}
+
+impl Base {
+    fn new(sr: SrType, encoding: Encoding, flink_source: impl Into<String>) -> Self {
+        Base {
+            sr,
+            encoding,
+            flink_source: flink_source.into(),
+            sink_override: None,
+            pk_ok: true,
+        }
+    }
+    /// The sink side carries the value as text (`STRING`), CAST by the Flink job.
+    fn sink(mut self, t: impl Into<String>) -> Self {
+        self.sink_override = Some(t.into());
+        self
+    }
+    /// Not usable in a PRIMARY KEY (the planner falls back to DUPLICATE KEY).
+    fn no_key(mut self) -> Self {
+        self.pk_ok = false;
+        self
+    }
+    /// `no_key` only when the column is meant to be a key column.
+    fn no_key_if(self, cond: bool) -> Self {
+        if cond {
+            self.no_key()
+        } else {
+            self
+        }
+    }
+}
+
 /// Map one column. `ctx.in_primary_key` selects the key-column variants.
 pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
     let mut notes = Vec::new();
     let name = col.name.as_str();
     let pk = ctx.in_primary_key;
-    let mut pk_ok = true;
-    // (sr type, encoding, flink source type, optional explicit sink type)
-    let (sr_type, encoding, flink_source, sink_override): (
-        SrType,
-        Encoding,
-        String,
-        Option<String>,
-    ) = match &col.ty {
+    let base = match &col.ty {
         SourceType::Int {
             width,
             unsigned,
             display,
-        } => {
-            let (sr, fl) = match (width, unsigned) {
-                (IntWidth::Tiny, false) => (SrType::TinyInt, "TINYINT"),
-                (IntWidth::Tiny, true) => (SrType::SmallInt, "SMALLINT"),
-                (IntWidth::Small, false) => (SrType::SmallInt, "SMALLINT"),
-                (IntWidth::Small, true) => (SrType::Int, "INT"),
-                (IntWidth::Medium, _) => (SrType::Int, "INT"),
-                (IntWidth::Int, false) => (SrType::Int, "INT"),
-                (IntWidth::Int, true) => (SrType::BigInt, "BIGINT"),
-                (IntWidth::Big, false) => (SrType::BigInt, "BIGINT"),
-                (IntWidth::Big, true) => (SrType::LargeInt, "DECIMAL(20, 0)"),
-            };
-            if *width == IntWidth::Tiny
-                && !unsigned
-                && *display == Some(1)
-                && ctx.tinyint1_as_boolean
-            {
-                (SrType::Boolean, Encoding::Bool, "BOOLEAN".into(), None)
-            } else {
-                (sr, Encoding::Plain, fl.into(), None)
-            }
-        }
-        SourceType::Bit(n) => match n {
-            0 | 1 => (SrType::Boolean, Encoding::Bool, "BOOLEAN".into(), None),
-            2..=63 => (SrType::BigInt, Encoding::BitAsInteger, "BYTES".into(), None),
-            _ => (
-                SrType::LargeInt,
-                Encoding::BitAsInteger,
-                "BYTES".into(),
-                None,
-            ),
-        },
-        SourceType::Float { .. } => {
-            pk_ok = false;
-            (SrType::Float, Encoding::Plain, "FLOAT".into(), None)
-        }
-        SourceType::Double { .. } => {
-            pk_ok = false;
-            (SrType::Double, Encoding::Plain, "DOUBLE".into(), None)
-        }
+        } => map_integer(*width, *unsigned, *display, ctx),
+        SourceType::Bit(n) => map_bit(*n),
+        SourceType::Float { .. } => Base::new(SrType::Float, Encoding::Plain, "FLOAT").no_key(),
+        SourceType::Double { .. } => Base::new(SrType::Double, Encoding::Plain, "DOUBLE").no_key(),
         SourceType::Decimal {
             precision, scale, ..
-        } => {
-            let (p, s) = (*precision, *scale);
-            // MySQL allows p ≤ 65; merged shards may widen further. Clamp so the text form
-            // (sign + point + digits) always fits a VARCHAR.
-            let p = p.clamp(1, VARCHAR_MAX - 2);
-            let s = s.min(p);
-            let flink_src = if p <= 38 {
-                format!("DECIMAL({p}, {s})")
-            } else {
-                "STRING".into()
-            };
-            let text = SrType::Varchar(p + 2);
-            if pk {
-                (text, Encoding::DecimalText, flink_src, None)
-            } else if p > 38 {
-                if ctx.at_least(4, 0) && p <= DECIMAL256_MAX {
-                    (
-                        SrType::Decimal(p, s),
-                        Encoding::DecimalText,
-                        flink_src,
-                        Some("STRING".into()),
-                    )
-                } else {
-                    notes.push(note(
-                            NoteKind::Fallback,
-                            name,
-                            format!(
-                                "DECIMAL({p},{s}) exceeds StarRocks' DECIMAL precision for the target version: stored as VARCHAR({}) text",
-                                p + 2
-                            ),
-                        ));
-                    (text, Encoding::DecimalText, flink_src, None)
-                }
-            } else if !ctx.use_decimal_v3 && (p > 27 || s > 9) {
-                notes.push(note(
-                        NoteKind::Fallback,
-                        name,
-                        format!(
-                            "DECIMAL({p},{s}) exceeds DECIMALV2 (use_decimal_v3 = false): stored as VARCHAR({}) text",
-                            p + 2
-                        ),
-                    ));
-                (text, Encoding::DecimalText, flink_src, None)
-            } else {
-                (
-                    SrType::Decimal(p, s),
-                    Encoding::DecimalText,
-                    flink_src,
-                    None,
-                )
-            }
-        }
-        SourceType::Char(n) => {
-            let o = octets(col, *n as u64);
-            let (len, capped) = clamp_len(o);
-            if capped {
-                notes.push(capped_note(name, o));
-                if pk {
-                    pk_ok = false;
-                }
-            }
-            let sr = if len <= CHAR_MAX && !pk {
-                SrType::Char(len)
-            } else {
-                SrType::Varchar(len)
-            };
-            (sr, Encoding::Plain, flink_len_type("CHAR", *n), None)
-        }
-        SourceType::Varchar(n) => {
-            let o = octets(col, *n as u64);
-            let (len, capped) = clamp_len(o);
-            if capped {
-                notes.push(capped_note(name, o));
-                if pk {
-                    pk_ok = false;
-                }
-            }
-            (
-                SrType::Varchar(len),
-                Encoding::Plain,
-                flink_len_type("VARCHAR", *n),
-                None,
-            )
-        }
-        SourceType::Text(k) => {
-            let _: TextKind = *k;
-            let o = char_column_octets(col).unwrap_or(VARCHAR_MAX as u64);
-            let (len, capped) = clamp_len(o);
-            if capped {
-                notes.push(capped_note(name, o));
-                if pk {
-                    pk_ok = false;
-                }
-            }
-            (SrType::Varchar(len), Encoding::Plain, "STRING".into(), None)
+        } => map_decimal(*precision, *scale, name, ctx, &mut notes),
+        SourceType::Char(_) | SourceType::Varchar(_) | SourceType::Text(_) => {
+            map_text(col, pk, &mut notes)
         }
         SourceType::Binary(n) | SourceType::Varbinary(n) => {
-            if pk || !ctx.at_least(3, 0) {
-                let (len, capped) = clamp_len((*n as u64).saturating_mul(2));
-                if capped {
-                    notes.push(capped_note(name, (*n as u64) * 2));
-                    if pk {
-                        pk_ok = false;
-                    }
-                }
-                (
-                    SrType::Varchar(len),
-                    Encoding::Hex,
-                    "BYTES".into(),
-                    Some("STRING".into()),
-                )
-            } else {
-                let (len, capped) = clamp_len(*n as u64);
-                if capped {
-                    notes.push(capped_note(name, *n as u64));
-                }
-                (SrType::Varbinary(len), Encoding::Hex, "BYTES".into(), None)
-            }
+            map_binary(*n as u64, name, ctx, &mut notes)
         }
-        SourceType::Blob(k) => {
-            let o = col.octet_length.unwrap_or(text_kind_bytes(*k));
-            if pk {
-                pk_ok = false;
-            }
-            if ctx.at_least(3, 0) {
-                let (len, capped) = clamp_len(o);
-                if capped {
-                    notes.push(capped_note(name, o));
-                }
-                (SrType::Varbinary(len), Encoding::Hex, "BYTES".into(), None)
-            } else {
-                let (len, capped) = clamp_len(o.saturating_mul(2));
-                if capped {
-                    notes.push(capped_note(name, o.saturating_mul(2)));
-                }
-                (
-                    SrType::Varchar(len),
-                    Encoding::Hex,
-                    "BYTES".into(),
-                    Some("STRING".into()),
-                )
-            }
-        }
-        SourceType::Date => {
-            let enc = key_date(pk, name, "0000-00-00", "", &mut notes, Encoding::Plain);
-            (SrType::Date, enc, "DATE".into(), None)
-        }
-        SourceType::DateTime { fsp } => {
-            let enc = key_date(
-                pk,
-                name,
-                "0000-00-00 00:00:00",
-                " 00:00:00",
-                &mut notes,
-                Encoding::DateTime,
-            );
-            (
-                SrType::DateTime,
-                enc,
-                format!("TIMESTAMP({})", fsp.min(&6)),
-                None,
-            )
-        }
-        SourceType::Timestamp { fsp } => {
-            let enc = key_date(
-                pk,
-                name,
-                "0000-00-00 00:00:00",
-                " 00:00:00",
-                &mut notes,
-                Encoding::Timestamp,
-            );
-            (
-                SrType::DateTime,
-                enc,
-                format!("TIMESTAMP_LTZ({})", fsp.min(&6)),
-                Some(format!("TIMESTAMP({})", fsp.min(&6))),
-            )
-        }
-        SourceType::Time { fsp } => (
-            SrType::Varchar(TIME_TEXT_LEN),
-            Encoding::Time,
-            format!("TIME({})", fsp.min(&6)),
-            None,
-        ),
-        SourceType::Year => (SrType::SmallInt, Encoding::Plain, "INT".into(), None),
+        SourceType::Blob(k) => map_blob(col, *k, ctx, &mut notes),
+        SourceType::Date
+        | SourceType::DateTime { .. }
+        | SourceType::Timestamp { .. }
+        | SourceType::Time { .. }
+        | SourceType::Year => map_temporal(&col.ty, name, pk, &mut notes),
         SourceType::Enum(labels) => {
             let max = labels
                 .iter()
                 .map(|l| label_octets(col, l))
                 .max()
                 .unwrap_or(0);
-            let (len, _) = clamp_len(max);
-            (
-                SrType::Varchar(len),
+            Base::new(
+                SrType::Varchar(clamp_len(max).0),
                 Encoding::EnumLabel,
-                "STRING".into(),
-                None,
+                "STRING",
             )
         }
         SourceType::Set(labels) => {
             let sum: u64 = labels.iter().map(|l| label_octets(col, l)).sum::<u64>()
                 + labels.len().saturating_sub(1) as u64;
-            let (len, _) = clamp_len(sum);
-            (
-                SrType::Varchar(len),
+            Base::new(
+                SrType::Varchar(clamp_len(sum).0),
                 Encoding::SetLabels,
-                "STRING".into(),
-                None,
+                "STRING",
             )
         }
-        SourceType::Json => {
-            if pk {
-                pk_ok = false;
-            }
-            (SrType::Json, Encoding::Json, "STRING".into(), None)
-        }
+        SourceType::Json => Base::new(SrType::Json, Encoding::Json, "STRING").no_key_if(pk),
         SourceType::Geometry(g) => {
-            if pk {
-                pk_ok = false;
-            }
             let _: GeometryKind = *g;
-            (
-                SrType::Varchar(VARCHAR_MAX),
-                Encoding::Wkt,
-                "STRING".into(),
-                None,
-            )
+            Base::new(SrType::Varchar(VARCHAR_MAX), Encoding::Wkt, "STRING").no_key_if(pk)
         }
-        SourceType::Unknown(raw) => {
-            if !ctx.unknown_type_as_string {
-                return Err(MapError::Unsupported {
-                    column: format!("{}.{}", ctx.table, col.name),
-                    ty: if col.column_type.is_empty() {
-                        raw.clone()
-                    } else {
-                        col.column_type.clone()
-                    },
-                });
-            }
-            if pk {
-                pk_ok = false;
-            }
-            notes.push(note(
-                NoteKind::UnknownType,
-                name,
-                format!("unknown type `{raw}` carried as VARCHAR({VARCHAR_MAX}) text"),
-            ));
-            (
-                SrType::Varchar(VARCHAR_MAX),
-                Encoding::Plain,
-                "STRING".into(),
-                None,
-            )
-        }
+        SourceType::Unknown(raw) => map_unknown(col, raw, ctx, &mut notes)?,
     };
 
     let fsp = match &col.ty {
         SourceType::DateTime { fsp } | SourceType::Timestamp { fsp } => (*fsp).min(6),
         _ => 0,
     };
-    let flink_type = match sink_override {
+    let flink_type = match base.sink_override {
         Some(t) => t,
-        None => {
-            // Keep the source's string/length types on the sink when the target is text, so no
-            // CAST is needed for plain strings.
-            match (&col.ty, sr_type) {
-                (
-                    SourceType::Char(_) | SourceType::Varchar(_),
-                    SrType::Char(_) | SrType::Varchar(_),
-                ) => flink_source.clone(),
-                _ => flink_sink_type(sr_type, fsp),
-            }
-        }
+        // Keep the source's string/length types on the sink when the target is text, so no
+        // CAST is needed for plain strings.
+        None => match (&col.ty, base.sr) {
+            (
+                SourceType::Char(_) | SourceType::Varchar(_),
+                SrType::Char(_) | SrType::Varchar(_),
+            ) => base.flink_source.clone(),
+            _ => flink_sink_type(base.sr, fsp),
+        },
     };
-
+    let sr_type = base.sr;
     if let Some(expr) = &col.generated {
         notes.push(note(
             NoteKind::Generated,
@@ -595,18 +377,216 @@ pub fn map_column(col: &ColumnDesc, ctx: &MapCtx) -> Result<Mapped, MapError> {
             format!("generated column AS ({expr}) is carried as a plain {sr_type} column (expression not kept)"),
         ));
     }
-
-    let default = map_default(col, sr_type, encoding, &mut notes);
-
+    let default = map_default(col, sr_type, base.encoding, &mut notes);
     Ok(Mapped {
         sr_type,
         flink_type,
-        flink_source_type: flink_source,
-        encoding,
+        flink_source_type: base.flink_source,
+        encoding: base.encoding,
         default,
-        pk_ok,
+        pk_ok: base.pk_ok,
         notes,
     })
+}
+
+/// Integers widen by one step when unsigned; `TINYINT(1)` is BOOLEAN when configured.
+fn map_integer(width: IntWidth, unsigned: bool, display: Option<u32>, ctx: &MapCtx) -> Base {
+    if width == IntWidth::Tiny && !unsigned && display == Some(1) && ctx.tinyint1_as_boolean {
+        return Base::new(SrType::Boolean, Encoding::Bool, "BOOLEAN");
+    }
+    let (sr, fl) = match (width, unsigned) {
+        (IntWidth::Tiny, false) => (SrType::TinyInt, "TINYINT"),
+        (IntWidth::Tiny, true) => (SrType::SmallInt, "SMALLINT"),
+        (IntWidth::Small, false) => (SrType::SmallInt, "SMALLINT"),
+        (IntWidth::Small, true) => (SrType::Int, "INT"),
+        (IntWidth::Medium, _) => (SrType::Int, "INT"),
+        (IntWidth::Int, false) => (SrType::Int, "INT"),
+        (IntWidth::Int, true) => (SrType::BigInt, "BIGINT"),
+        (IntWidth::Big, false) => (SrType::BigInt, "BIGINT"),
+        (IntWidth::Big, true) => (SrType::LargeInt, "DECIMAL(20, 0)"),
+    };
+    Base::new(sr, Encoding::Plain, fl)
+}
+
+/// BIT(1) is a boolean; wider BITs are their unsigned integer value.
+fn map_bit(n: u32) -> Base {
+    match n {
+        0 | 1 => Base::new(SrType::Boolean, Encoding::Bool, "BOOLEAN"),
+        2..=63 => Base::new(SrType::BigInt, Encoding::BitAsInteger, "BYTES"),
+        _ => Base::new(SrType::LargeInt, Encoding::BitAsInteger, "BYTES"),
+    }
+}
+
+/// DECIMAL stays DECIMAL where StarRocks can hold it; key columns and precisions beyond the
+/// target's limit are exact text.
+fn map_decimal(
+    precision: u32,
+    scale: u32,
+    name: &str,
+    ctx: &MapCtx,
+    notes: &mut Vec<Note>,
+) -> Base {
+    // MySQL allows p ≤ 65; merged shards may widen further. Clamp so the text form
+    // (sign + point + digits) always fits a VARCHAR.
+    let p = precision.clamp(1, VARCHAR_MAX - 2);
+    let s = scale.min(p);
+    let flink_src = if p <= 38 {
+        format!("DECIMAL({p}, {s})")
+    } else {
+        "STRING".into()
+    };
+    let text = Base::new(
+        SrType::Varchar(p + 2),
+        Encoding::DecimalText,
+        flink_src.clone(),
+    );
+    if ctx.in_primary_key {
+        return text;
+    }
+    let fallback = |why: &str, notes: &mut Vec<Note>| {
+        notes.push(note(
+            NoteKind::Fallback,
+            name,
+            format!(
+                "DECIMAL({p},{s}) exceeds {why}: stored as VARCHAR({}) text",
+                p + 2
+            ),
+        ));
+    };
+    if p > 38 {
+        if ctx.at_least(4, 0) && p <= DECIMAL256_MAX {
+            Base::new(SrType::Decimal(p, s), Encoding::DecimalText, flink_src).sink("STRING")
+        } else {
+            fallback("StarRocks' DECIMAL precision for the target version", notes);
+            text
+        }
+    } else if !ctx.use_decimal_v3 && (p > 27 || s > 9) {
+        fallback("DECIMALV2 (use_decimal_v3 = false)", notes);
+        text
+    } else {
+        Base::new(SrType::Decimal(p, s), Encoding::DecimalText, flink_src)
+    }
+}
+
+/// CHAR, VARCHAR and the TEXT family: byte lengths from the character set, clamped to
+/// StarRocks' VARCHAR; a capped key column cannot stay a key (values could collide).
+fn map_text(col: &ColumnDesc, pk: bool, notes: &mut Vec<Note>) -> Base {
+    let name = col.name.as_str();
+    let (octets_needed, flink) = match &col.ty {
+        SourceType::Char(n) => (octets(col, *n as u64), flink_len_type("CHAR", *n)),
+        SourceType::Varchar(n) => (octets(col, *n as u64), flink_len_type("VARCHAR", *n)),
+        _ => (
+            char_column_octets(col).unwrap_or(VARCHAR_MAX as u64),
+            "STRING".to_string(),
+        ),
+    };
+    let (len, capped) = clamp_len(octets_needed);
+    if capped {
+        notes.push(capped_note(name, octets_needed));
+    }
+    let sr = match col.ty {
+        SourceType::Char(_) if len <= CHAR_MAX && !pk => SrType::Char(len),
+        _ => SrType::Varchar(len),
+    };
+    Base::new(sr, Encoding::Plain, flink).no_key_if(pk && capped)
+}
+
+/// BINARY/VARBINARY: VARBINARY on StarRocks ≥ 3.0 outside keys; hex text (twice the length)
+/// in keys and on older targets.
+fn map_binary(n: u64, name: &str, ctx: &MapCtx, notes: &mut Vec<Note>) -> Base {
+    let pk = ctx.in_primary_key;
+    if pk || !ctx.at_least(3, 0) {
+        let (len, capped) = clamp_len(n.saturating_mul(2));
+        if capped {
+            notes.push(capped_note(name, n.saturating_mul(2)));
+        }
+        Base::new(SrType::Varchar(len), Encoding::Hex, "BYTES")
+            .sink("STRING")
+            .no_key_if(pk && capped)
+    } else {
+        let (len, capped) = clamp_len(n);
+        if capped {
+            notes.push(capped_note(name, n));
+        }
+        Base::new(SrType::Varbinary(len), Encoding::Hex, "BYTES")
+    }
+}
+
+/// BLOBs never key a table; VARBINARY on StarRocks ≥ 3.0, hex text before.
+fn map_blob(col: &ColumnDesc, k: TextKind, ctx: &MapCtx, notes: &mut Vec<Note>) -> Base {
+    let name = col.name.as_str();
+    let o = col.octet_length.unwrap_or(text_kind_bytes(k));
+    let base = if ctx.at_least(3, 0) {
+        let (len, capped) = clamp_len(o);
+        if capped {
+            notes.push(capped_note(name, o));
+        }
+        Base::new(SrType::Varbinary(len), Encoding::Hex, "BYTES")
+    } else {
+        let (len, capped) = clamp_len(o.saturating_mul(2));
+        if capped {
+            notes.push(capped_note(name, o.saturating_mul(2)));
+        }
+        Base::new(SrType::Varchar(len), Encoding::Hex, "BYTES").sink("STRING")
+    };
+    base.no_key_if(ctx.in_primary_key)
+}
+
+/// DATE, DATETIME, TIMESTAMP (zero dates: NULL, or the key sentinel in key columns), TIME as
+/// text, YEAR as SMALLINT.
+fn map_temporal(ty: &SourceType, name: &str, pk: bool, notes: &mut Vec<Note>) -> Base {
+    const ZERO_DT: &str = "0000-00-00 00:00:00";
+    match ty {
+        SourceType::Date => {
+            let enc = key_date(pk, name, "0000-00-00", "", notes, Encoding::Plain);
+            Base::new(SrType::Date, enc, "DATE")
+        }
+        SourceType::DateTime { fsp } => {
+            let enc = key_date(pk, name, ZERO_DT, " 00:00:00", notes, Encoding::DateTime);
+            Base::new(SrType::DateTime, enc, format!("TIMESTAMP({})", fsp.min(&6)))
+        }
+        SourceType::Timestamp { fsp } => {
+            let enc = key_date(pk, name, ZERO_DT, " 00:00:00", notes, Encoding::Timestamp);
+            let fsp = fsp.min(&6);
+            Base::new(SrType::DateTime, enc, format!("TIMESTAMP_LTZ({fsp})"))
+                .sink(format!("TIMESTAMP({fsp})"))
+        }
+        SourceType::Time { fsp } => Base::new(
+            SrType::Varchar(TIME_TEXT_LEN),
+            Encoding::Time,
+            format!("TIME({})", fsp.min(&6)),
+        ),
+        // YEAR, the one other type routed here.
+        _ => Base::new(SrType::SmallInt, Encoding::Plain, "INT"),
+    }
+}
+
+/// A type smt does not know: refused, or carried as text when `unknown_type_as_string`.
+fn map_unknown(
+    col: &ColumnDesc,
+    raw: &str,
+    ctx: &MapCtx,
+    notes: &mut Vec<Note>,
+) -> Result<Base, MapError> {
+    if !ctx.unknown_type_as_string {
+        return Err(MapError::Unsupported {
+            column: format!("{}.{}", ctx.table, col.name),
+            ty: if col.column_type.is_empty() {
+                raw.to_string()
+            } else {
+                col.column_type.clone()
+            },
+        });
+    }
+    notes.push(note(
+        NoteKind::UnknownType,
+        &col.name,
+        format!("unknown type `{raw}` carried as VARCHAR({VARCHAR_MAX}) text"),
+    ));
+    Ok(
+        Base::new(SrType::Varchar(VARCHAR_MAX), Encoding::Plain, "STRING")
+            .no_key_if(ctx.in_primary_key),
+    )
 }
 
 fn capped_note(col: &str, bytes: u64) -> Note {

@@ -24,7 +24,7 @@ use super::{ColumnDefault, ColumnDesc, KeyDesc, KeyKind, SourceType, TableDesc};
 use crate::error::{fail, Kind};
 use anyhow::{anyhow, bail};
 use regex::Regex;
-use sqlparser::ast::{ColumnOption, Expr, Statement, TableConstraint};
+use sqlparser::ast::{ColumnDef, ColumnOption, Expr, Statement, TableConstraint};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use std::collections::HashMap;
@@ -765,10 +765,58 @@ pub(crate) fn parse_create_table(
         );
     }
 
-    // Table options after the closing parenthesis.
+    let (table_comment, table_charset) = table_options(&after, db_charset);
+
+    let mut json_cols: Vec<String> = Vec::new();
+    let mut keys: Vec<KeyDesc> = Vec::new();
+    let mut columns = Vec::with_capacity(ct.columns.len());
+    for (idx, (cd, item)) in ct.columns.iter().zip(col_items).enumerate() {
+        columns.push(column_desc(
+            cd,
+            item,
+            idx,
+            &table_charset,
+            &mut keys,
+            &mut json_cols,
+        ));
+    }
+
+    constraint_keys(&ct.constraints, &mut keys, &mut json_cols);
+    // PK columns are NOT NULL even when not written so.
+    if let Some(pk) = keys.iter().find(|k| k.kind == KeyKind::Primary) {
+        for c in &mut columns {
+            if pk.columns.contains(&c.name) && c.nullable {
+                c.nullable = false;
+            }
+        }
+    }
+    sort_keys(&mut keys);
+    let mut table = TableDesc {
+        database: db,
+        name,
+        columns,
+        keys,
+        comment: table_comment,
+        data_length: 0,
+    };
+    for col in json_cols {
+        mark_json(&mut table, &col);
+    }
+    // MySQL `json` has no charset; MariaDB JSON (LONGTEXT) keeps its charset — as live.
+    for c in &mut table.columns {
+        if c.ty == SourceType::Json && c.column_type == "json" {
+            c.charset = None;
+            c.octet_length = None;
+        }
+    }
+    Ok(table)
+}
+
+/// COMMENT and character set from the table options after the closing parenthesis.
+fn table_options(after: &str, db_charset: Option<&str>) -> (String, String) {
     let mut table_comment = String::new();
     let mut opt_code = String::new();
-    let segs = segments(&after);
+    let segs = segments(after);
     for (k, (kind, s)) in segs.iter().enumerate() {
         if *kind == Seg::Code {
             opt_code.push_str(s);
@@ -782,93 +830,111 @@ pub(crate) fn parse_create_table(
             opt_code.push_str(" '' ");
         }
     }
-    let table_charset = charset_in(&opt_code)
+    let charset = charset_in(&opt_code)
         .or_else(|| db_charset.map(str::to_string))
         .unwrap_or_else(|| "utf8mb4".into());
+    (table_comment, charset)
+}
 
-    let mut json_cols: Vec<String> = Vec::new();
-    let mut keys: Vec<KeyDesc> = Vec::new();
-    let mut columns = Vec::with_capacity(ct.columns.len());
-    for (idx, (cd, item)) in ct.columns.iter().zip(col_items).enumerate() {
-        let raw = raw_column(item);
-        let cname = cd.name.value.clone();
-        let mut nullable = true;
-        let mut comment = String::new();
-        let mut on_update = false;
-        for opt in &cd.options {
-            match &opt.option {
-                ColumnOption::NotNull => nullable = false,
-                ColumnOption::Null => nullable = true,
-                ColumnOption::Comment(c) => comment = c.clone(),
-                ColumnOption::OnUpdate(e) => {
-                    on_update = super::types::is_current_timestamp(&e.to_string())
-                }
-                ColumnOption::PrimaryKey(_) => {
-                    nullable = false;
-                    keys.push(KeyDesc {
-                        name: "PRIMARY".into(),
-                        kind: KeyKind::Primary,
-                        columns: vec![cname.clone()],
-                    });
-                }
-                ColumnOption::Unique(_) => keys.push(KeyDesc {
-                    name: cname.clone(),
-                    kind: KeyKind::Unique,
-                    columns: vec![cname.clone()],
-                }),
-                ColumnOption::Check(c) => {
-                    if let Some(col) = json_valid_column(&c.expr.to_string()) {
-                        json_cols.push(col);
-                    }
-                }
-                _ => {}
+/// One column definition: the parser's options (NULL, COMMENT, inline keys, JSON_VALID
+/// checks) and the original text's type, charset, default and generation expression.
+fn column_desc(
+    cd: &ColumnDef,
+    item: &str,
+    idx: usize,
+    table_charset: &str,
+    keys: &mut Vec<KeyDesc>,
+    json_cols: &mut Vec<String>,
+) -> ColumnDesc {
+    let raw = raw_column(item);
+    let cname = cd.name.value.clone();
+    let mut nullable = true;
+    let mut comment = String::new();
+    let mut on_update = false;
+    for opt in &cd.options {
+        match &opt.option {
+            ColumnOption::NotNull => nullable = false,
+            ColumnOption::Null => nullable = true,
+            ColumnOption::Comment(c) => comment = c.clone(),
+            ColumnOption::OnUpdate(e) => {
+                on_update = super::types::is_current_timestamp(&e.to_string())
             }
+            ColumnOption::PrimaryKey(_) => {
+                nullable = false;
+                keys.push(KeyDesc {
+                    name: "PRIMARY".into(),
+                    kind: KeyKind::Primary,
+                    columns: vec![cname.clone()],
+                });
+            }
+            ColumnOption::Unique(_) => keys.push(KeyDesc {
+                name: cname.clone(),
+                kind: KeyKind::Unique,
+                columns: vec![cname.clone()],
+            }),
+            ColumnOption::Check(c) => {
+                if let Some(col) = json_valid_column(&c.expr.to_string()) {
+                    json_cols.push(col);
+                }
+            }
+            _ => {}
         }
-        let data_type = data_type_of(&raw.type_text);
-        let ty = parse_source_type(&data_type, &raw.type_text);
-        let charset = if is_character_type(&ty) {
-            Some(raw.charset.clone().unwrap_or_else(|| table_charset.clone()))
-        } else {
-            None
-        };
-        let octets = octet_length(&ty, charset.as_deref());
-        let generated = raw.generated.clone().filter(|g| !g.is_empty());
-        let default = if generated.is_some() {
-            ColumnDefault::None
-        } else {
-            // SHOW CREATE TABLE writes defaults as MariaDB's information_schema does.
-            normalize_default(
-                match raw.default.as_deref() {
-                    Some(d) => Some(d),
-                    None if nullable => Some("NULL"),
-                    None => None,
-                },
-                nullable,
-                Flavor::MariaDb,
-                &ty,
-                "",
-            )
-        };
-        let default = match (default, raw.default.is_none(), nullable) {
-            (_, true, false) => ColumnDefault::None,
-            (d, _, _) => d,
-        };
-        columns.push(ColumnDesc {
-            name: cname,
-            ordinal: idx as u32 + 1,
-            ty,
-            column_type: raw.type_text,
-            nullable,
-            default,
-            comment,
-            generated,
-            charset,
-            octet_length: octets,
-            on_update_current_timestamp: on_update,
-        });
     }
+    let data_type = data_type_of(&raw.type_text);
+    let ty = parse_source_type(&data_type, &raw.type_text);
+    let charset = if is_character_type(&ty) {
+        Some(
+            raw.charset
+                .clone()
+                .unwrap_or_else(|| table_charset.to_string()),
+        )
+    } else {
+        None
+    };
+    let octets = octet_length(&ty, charset.as_deref());
+    let generated = raw.generated.clone().filter(|g| !g.is_empty());
+    let default = if generated.is_some() {
+        ColumnDefault::None
+    } else {
+        // SHOW CREATE TABLE writes defaults as MariaDB's information_schema does.
+        normalize_default(
+            match raw.default.as_deref() {
+                Some(d) => Some(d),
+                None if nullable => Some("NULL"),
+                None => None,
+            },
+            nullable,
+            Flavor::MariaDb,
+            &ty,
+            "",
+        )
+    };
+    let default = match (default, raw.default.is_none(), nullable) {
+        (_, true, false) => ColumnDefault::None,
+        (d, _, _) => d,
+    };
+    ColumnDesc {
+        name: cname,
+        ordinal: idx as u32 + 1,
+        ty,
+        column_type: raw.type_text,
+        nullable,
+        default,
+        comment,
+        generated,
+        charset,
+        octet_length: octets,
+        on_update_current_timestamp: on_update,
+    }
+}
 
-    for c in &ct.constraints {
+/// PRIMARY KEY / UNIQUE constraints and table-level JSON_VALID checks.
+fn constraint_keys(
+    constraints: &[TableConstraint],
+    keys: &mut Vec<KeyDesc>,
+    json_cols: &mut Vec<String>,
+) {
+    for c in constraints {
         match c {
             TableConstraint::PrimaryKey(pk) => keys.push(KeyDesc {
                 name: "PRIMARY".into(),
@@ -905,34 +971,6 @@ pub(crate) fn parse_create_table(
             _ => {}
         }
     }
-    // PK columns are NOT NULL even when not written so.
-    if let Some(pk) = keys.iter().find(|k| k.kind == KeyKind::Primary) {
-        for c in &mut columns {
-            if pk.columns.contains(&c.name) && c.nullable {
-                c.nullable = false;
-            }
-        }
-    }
-    sort_keys(&mut keys);
-    let mut table = TableDesc {
-        database: db,
-        name,
-        columns,
-        keys,
-        comment: table_comment,
-        data_length: 0,
-    };
-    for col in json_cols {
-        mark_json(&mut table, &col);
-    }
-    // MySQL `json` has no charset; MariaDB JSON (LONGTEXT) keeps its charset — as live.
-    for c in &mut table.columns {
-        if c.ty == SourceType::Json && c.column_type == "json" {
-            c.charset = None;
-            c.octet_length = None;
-        }
-    }
-    Ok(table)
 }
 
 /// Column name of a key part: `a`, or `v(10)` (prefix index) → `v`.

@@ -139,6 +139,11 @@ pub struct BinlogReader {
     table_maps: HashMap<u64, MappedTable>,
     pending: std::collections::VecDeque<SourceEvent>,
     restarted: bool,
+    /// Per table (same order as `tables`): the position its snapshot was read at. Row events
+    /// of transactions that end at or before it are not decoded for that table (the snapshot
+    /// holds their effect, and they were written with the schema of their time, which may not
+    /// be the one the snapshot was read with). Empty: every table from the start.
+    starts: Vec<BinlogPosition>,
     stats: DecodeStats,
     /// Lower-cased captured database names and (db, table) pairs, for DDL attribution.
     captured_dbs: Vec<String>,
@@ -222,6 +227,7 @@ impl BinlogReader {
             table_maps: HashMap::new(),
             pending: Default::default(),
             restarted: false,
+            starts: Vec::new(),
             stats: DecodeStats::default(),
             captured_dbs,
             captured_tables,
@@ -251,6 +257,13 @@ impl BinlogReader {
     }
 
     /// Decode the following events for `tables` (after a DDL changed their schema).
+    /// Decode rows for table `i` only in transactions that end after `starts[i]` (its snapshot
+    /// position); see the field.
+    pub fn set_starts(&mut self, starts: Vec<BinlogPosition>) {
+        self.starts = starts;
+        self.table_maps.clear();
+    }
+
     pub fn set_tables(&mut self, tables: Vec<TablePlan>) {
         let (dbs, names) = captured(&tables);
         self.captured_dbs = dbs;
@@ -510,14 +523,7 @@ impl BinlogReader {
         match raw_type {
             MARIADB_GTID => {
                 advance(self);
-                let d = ev.data();
-                if d.len() >= 13 {
-                    let seq = u64::from_le_bytes(d[0..8].try_into().unwrap_or([0; 8]));
-                    let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or([0; 4]));
-                    self.gtid = Some(format!("{domain}-{}-{seq}", hdr.server_id()));
-                    self.standalone = d[12] & 1 != 0;
-                    self.in_txn = !self.standalone;
-                }
+                self.on_mariadb_gtid(ev.data(), hdr.server_id());
                 return Ok(None);
             }
             MARIADB_ANNOTATE_ROWS
@@ -552,53 +558,12 @@ impl BinlogReader {
         };
         match data {
             EventData::RotateEvent(r) => {
-                // The first (fake) ROTATE, sent before any FDE, carries 4 junk checksum bytes in
-                // its name on MariaDB: ignore names seen before the FDE — we know the file we asked
-                // for. Started by GTID we do not: its name is cut to `stem.digits`.
-                if self.by_gtid && !self.seen_fde {
-                    let name = clean_rotate_name(r.name_raw());
-                    if !name.is_empty() {
-                        self.pos = BinlogPosition::new(name, r.position());
-                        if !self.in_txn {
-                            self.resume = self.pos.clone();
-                        }
-                    }
-                    return Ok(None);
-                }
-                if self.seen_fde || log_pos != 0 {
-                    let name = r.name().to_string();
-                    if !name.is_empty() && (self.seen_fde || name != self.pos.file) {
-                        self.pos = BinlogPosition::new(name, r.position());
-                        // A rotation is a transaction boundary: resuming there is safe when
-                        // nothing is in flight, and table ids restart.
-                        if !self.in_txn {
-                            self.resume = self.pos.clone();
-                        }
-                    }
-                }
+                self.on_rotate(&r, log_pos);
                 Ok(None)
             }
             EventData::FormatDescriptionEvent(_) => {
-                self.seen_fde = true;
                 advance(self);
-                if ts != 0 {
-                    if let Some((file, want)) = &self.expect_created {
-                        if *file == self.pos.file && *want != ts {
-                            return Err(history_replaced(
-                                &self.src,
-                                &self.pos,
-                                &format!(
-                                    "its binlog file {file} was created at {} but the one the \
-                                     checkpoint read was created at {}",
-                                    unix_text(ts),
-                                    unix_text(*want)
-                                ),
-                            ));
-                        }
-                    }
-                    self.file_created = ts;
-                    self.expect_created = Some((self.pos.file.clone(), ts));
-                }
+                self.on_format_description(ts)?;
                 Ok(None)
             }
             EventData::HeartbeatEvent => Ok(Some(SourceEvent::Heartbeat {
@@ -615,47 +580,7 @@ impl BinlogReader {
             }
             EventData::TableMapEvent(t) => {
                 advance(self);
-                let db = t.database_name().to_string();
-                let name = t.table_name().to_string();
-                let sref = SourceRef {
-                    database: db,
-                    table: name,
-                };
-                let targets: Vec<usize> = self
-                    .tables
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, ct)| {
-                        ct.sources.contains(&sref) && ct.source_desc(&sref).is_some()
-                    })
-                    .map(|(i, _)| i)
-                    .collect();
-                for &i in &targets {
-                    let desc = self.tables[i]
-                        .source_desc(&sref)
-                        .ok_or_else(|| anyhow!("no description"))?;
-                    if t.columns_count() as usize != desc.columns.len() {
-                        return Err(fail(
-                            Kind::Sync,
-                            format!(
-                                "{} has {} columns in the binlog but {} were captured: the schema smt follows \
-                                 is not the one the binlog was written with (a DDL smt did not see); start over with \
-                                 `smt sync --reset`",
-                                desc.qualified(),
-                                t.columns_count(),
-                                desc.columns.len()
-                            ),
-                        ));
-                    }
-                }
-                self.table_maps.insert(
-                    t.table_id(),
-                    MappedTable {
-                        tme: t.into_owned(),
-                        sref,
-                        targets,
-                    },
-                );
+                self.on_table_map(t)?;
                 Ok(None)
             }
             EventData::RowsEvent(re) => {
@@ -670,67 +595,7 @@ impl BinlogReader {
             }
             EventData::QueryEvent(q) => {
                 advance(self);
-                let sql = q.query().to_string();
-                let trimmed = sql.trim();
-                let upper: String = trimmed
-                    .chars()
-                    .take(16)
-                    .collect::<String>()
-                    .to_ascii_uppercase();
-                if upper == "BEGIN" || upper.starts_with("XA START") {
-                    self.in_txn = true;
-                    return Ok(None);
-                }
-                if upper == "COMMIT"
-                    || upper == "ROLLBACK"
-                    || upper.starts_with("XA COMMIT")
-                    || upper.starts_with("XA END")
-                {
-                    if upper.starts_with("XA END") {
-                        return Ok(None);
-                    }
-                    return Ok(Some(self.commit(ts)));
-                }
-                if trimmed.starts_with('#') || trimmed.is_empty() {
-                    // "# Dummy event replacing event type ... that slave cannot handle."
-                    return Ok(None);
-                }
-                let database = q.schema().to_string();
-                let end = self.pos.clone();
-                // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
-                let own_txn = !self.in_txn || is_ddl(trimmed);
-                let touches = self.ddl_touches_capture(&database, trimmed);
-                if own_txn {
-                    self.in_txn = false;
-                    self.last_end = self.current;
-                    self.resume = end.clone();
-                    self.advance_resume_gtid();
-                    let gtid = self.gtid.take();
-                    self.standalone = false;
-                    if touches {
-                        return Ok(Some(SourceEvent::Ddl {
-                            database,
-                            sql,
-                            end,
-                            gtid,
-                        }));
-                    }
-                    // Uncaptured DDL: still a committed boundary the consumer may checkpoint.
-                    return Ok(Some(SourceEvent::Commit {
-                        end,
-                        gtid,
-                        server_ts: ts,
-                    }));
-                }
-                if touches {
-                    return Ok(Some(SourceEvent::Ddl {
-                        database,
-                        sql,
-                        end,
-                        gtid: None,
-                    }));
-                }
-                Ok(None)
+                Ok(self.on_query(&q, ts))
             }
             EventData::IncidentEvent(inc) => Err(fail(
                 Kind::Sync,
@@ -756,6 +621,195 @@ impl BinlogReader {
                 Ok(None)
             }
         }
+    }
+
+    /// MariaDB's GTID event opens a transaction (or a standalone statement: DDL).
+    fn on_mariadb_gtid(&mut self, d: &[u8], server_id: u32) {
+        if d.len() >= 13 {
+            let seq = u64::from_le_bytes(d[0..8].try_into().unwrap_or([0; 8]));
+            let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or([0; 4]));
+            self.gtid = Some(format!("{domain}-{server_id}-{seq}"));
+            self.standalone = d[12] & 1 != 0;
+            self.in_txn = !self.standalone;
+        }
+    }
+
+    /// ROTATE: the next file (or, before the FDE, the name of the one we asked for).
+    fn on_rotate(&mut self, r: &mysql::binlog::events::RotateEvent<'_>, log_pos: u32) {
+        // The first (fake) ROTATE, sent before any FDE, carries 4 junk checksum bytes in
+        // its name on MariaDB: ignore names seen before the FDE — we know the file we asked
+        // for. Started by GTID we do not: its name is cut to `stem.digits`.
+        if self.by_gtid && !self.seen_fde {
+            let name = clean_rotate_name(r.name_raw());
+            if !name.is_empty() {
+                self.pos = BinlogPosition::new(name, r.position());
+                if !self.in_txn {
+                    self.resume = self.pos.clone();
+                }
+            }
+            return;
+        }
+        if self.seen_fde || log_pos != 0 {
+            let name = r.name().to_string();
+            if !name.is_empty() && (self.seen_fde || name != self.pos.file) {
+                self.pos = BinlogPosition::new(name, r.position());
+                // A rotation is a transaction boundary: resuming there is safe when
+                // nothing is in flight, and table ids restart.
+                if !self.in_txn {
+                    self.resume = self.pos.clone();
+                }
+            }
+        }
+    }
+
+    /// FORMAT_DESCRIPTION: the file's creation time, checked against the one the checkpoint
+    /// read (a recreated file with the same name is another history).
+    fn on_format_description(&mut self, ts: u32) -> Result<()> {
+        self.seen_fde = true;
+        if ts != 0 {
+            if let Some((file, want)) = &self.expect_created {
+                if *file == self.pos.file && *want != ts {
+                    return Err(history_replaced(
+                        &self.src,
+                        &self.pos,
+                        &format!(
+                            "its binlog file {file} was created at {} but the one the \
+                             checkpoint read was created at {}",
+                            unix_text(ts),
+                            unix_text(*want)
+                        ),
+                    ));
+                }
+            }
+            self.file_created = ts;
+            self.expect_created = Some((self.pos.file.clone(), ts));
+        }
+        Ok(())
+    }
+
+    /// TABLE_MAP: which captured targets a table id feeds; its column count must be the one
+    /// of the schema smt follows.
+    fn on_table_map(&mut self, t: TableMapEvent<'_>) -> Result<()> {
+        let db = t.database_name().to_string();
+        let name = t.table_name().to_string();
+        let sref = SourceRef {
+            database: db,
+            table: name,
+        };
+        let targets: Vec<usize> = self
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(i, ct)| {
+                ct.sources.contains(&sref)
+                    && ct.source_desc(&sref).is_some()
+                    && self.after_start(*i)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for &i in &targets {
+            let desc = self.tables[i]
+                .source_desc(&sref)
+                .ok_or_else(|| anyhow!("no description"))?;
+            if t.columns_count() as usize != desc.columns.len() {
+                return Err(fail(
+                    Kind::Sync,
+                    format!(
+                        "{} has {} columns in the binlog but {} were captured: the schema smt follows \
+                         is not the one the binlog was written with (a DDL smt did not see); start over with \
+                         `smt sync --reset`",
+                        desc.qualified(),
+                        t.columns_count(),
+                        desc.columns.len()
+                    ),
+                ));
+            }
+        }
+        self.table_maps.insert(
+            t.table_id(),
+            MappedTable {
+                tme: t.into_owned(),
+                sref,
+                targets,
+            },
+        );
+        Ok(())
+    }
+
+    /// Whether the event just read (its end: `pos`) belongs to a transaction that ends after
+    /// table `i`'s snapshot position. A snapshot position is a transaction boundary, so a
+    /// transaction's events are all before it or all after it.
+    fn after_start(&self, i: usize) -> bool {
+        self.starts.get(i).is_none_or(|s| self.pos > *s)
+    }
+
+    /// QUERY: BEGIN/COMMIT/XA boundaries, and statements (DDL) that end their own transaction.
+    fn on_query(
+        &mut self,
+        q: &mysql::binlog::events::QueryEvent<'_>,
+        ts: u32,
+    ) -> Option<SourceEvent> {
+        let sql = q.query().to_string();
+        let trimmed = sql.trim();
+        let upper: String = trimmed
+            .chars()
+            .take(16)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if upper == "BEGIN" || upper.starts_with("XA START") {
+            self.in_txn = true;
+            return None;
+        }
+        if upper == "COMMIT"
+            || upper == "ROLLBACK"
+            || upper.starts_with("XA COMMIT")
+            || upper.starts_with("XA END")
+        {
+            if upper.starts_with("XA END") {
+                return None;
+            }
+            return Some(self.commit(ts));
+        }
+        if trimmed.starts_with('#') || trimmed.is_empty() {
+            // "# Dummy event replacing event type ... that slave cannot handle."
+            return None;
+        }
+        let database = q.schema().to_string();
+        let end = self.pos.clone();
+        // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
+        let own_txn = !self.in_txn || is_ddl(trimmed);
+        let touches = self.ddl_touches_capture(&database, trimmed);
+        if own_txn {
+            self.in_txn = false;
+            self.last_end = self.current;
+            self.resume = end.clone();
+            self.advance_resume_gtid();
+            let gtid = self.gtid.take();
+            self.standalone = false;
+            if touches {
+                return Some(SourceEvent::Ddl {
+                    database,
+                    sql,
+                    end,
+                    gtid,
+                });
+            }
+            // Uncaptured DDL: still a committed boundary the consumer may checkpoint.
+            return Some(SourceEvent::Commit {
+                end,
+                gtid,
+                server_ts: ts,
+            });
+        }
+        if touches {
+            return Some(SourceEvent::Ddl {
+                database,
+                sql,
+                end,
+                gtid: None,
+            });
+        }
+        None
     }
 
     fn commit(&mut self, ts: u32) -> SourceEvent {

@@ -58,6 +58,10 @@ pub trait ChangeStream {
     /// Decode the following events with these tables (same order as the stream was opened
     /// with): the schema in force after a DDL.
     fn set_tables(&mut self, _tables: &[TablePlan]) {}
+    /// The snapshot position of each table (same order): rows of transactions that end at or
+    /// before it need not be decoded (the engine drops them; they may be written with an older
+    /// schema).
+    fn set_starts(&mut self, _starts: &[BinlogPosition]) {}
 }
 
 /// One snapshot chunk, keys already in checkpoint (JSON) form.
@@ -1162,6 +1166,7 @@ impl<'a> Engine<'a> {
             .source
             .binlog(&start, start_mark.as_ref(), &plans)
             .map_err(source_error)?;
+        stream.set_starts(&snap_pos);
         let mut run = BinlogRun {
             batch_start: start.clone(),
             cur: start,

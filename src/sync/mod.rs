@@ -937,6 +937,9 @@ impl ChangeStream for ReaderAdapter {
     fn mark(&self) -> Option<PositionMark> {
         self.0.mark()
     }
+    fn set_starts(&mut self, starts: &[BinlogPosition]) {
+        self.0.set_starts(starts.to_vec());
+    }
     fn set_tables(&mut self, tables: &[TablePlan]) {
         self.0.set_tables(tables.to_vec());
     }

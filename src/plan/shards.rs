@@ -3,7 +3,6 @@
 //! reason. SMT's naming (`<common prefix>_auto_shard`) for the merged target.
 
 use super::model::{Note, NoteKind, SourceRef};
-use super::table::choose_key;
 use crate::config::RuleConfig;
 use crate::mapping;
 use crate::schema::{ColumnDefault, ColumnDesc, IntWidth, SourceType, TableDesc, TextKind};
@@ -372,9 +371,9 @@ fn char_octets(c: &ColumnDesc) -> u64 {
 /// Merge shards into one logical table description, or say why they cannot be merged.
 fn merge_shards(shards: &[&TableDesc]) -> Result<(TableDesc, Vec<Note>), String> {
     let first = shards[0];
-    let key0 = choose_key(first);
+    let key0 = first.usable_key();
     for s in &shards[1..] {
-        let k = choose_key(s);
+        let k = s.usable_key();
         let same = match (&key0, &k) {
             (None, None) => true,
             (Some(a), Some(b)) => {

@@ -6,48 +6,8 @@ use super::{buckets_for_size, sources_label, TableError};
 use crate::config::{OtherConfig, RuleConfig};
 use crate::ident::{check_starrocks_name, NameKind};
 use crate::mapping::{self, MapCtx};
-use crate::schema::{KeyKind, SourceType, TableDesc};
+use crate::schema::{SourceType, TableDesc};
 use std::sync::Arc;
-
-/// The key a table would get: its PRIMARY KEY, else the first UNIQUE key (by name) whose
-/// columns are all NOT NULL. Returns actual column names (the column's own spelling).
-pub(super) fn choose_key(desc: &TableDesc) -> Option<Vec<String>> {
-    let resolve = |cols: &[String]| -> Option<Vec<String>> {
-        let mut out = Vec::new();
-        for c in cols {
-            let col = desc.column(c)?;
-            if out
-                .iter()
-                .any(|o: &String| o.eq_ignore_ascii_case(&col.name))
-            {
-                continue;
-            }
-            out.push(col.name.clone());
-        }
-        (!out.is_empty()).then_some(out)
-    };
-    if let Some(pk) = desc.primary_key() {
-        if let Some(k) = resolve(&pk.columns) {
-            return Some(k);
-        }
-    }
-    let mut uniques: Vec<_> = desc
-        .keys
-        .iter()
-        .filter(|k| k.kind == KeyKind::Unique)
-        .collect();
-    uniques.sort_by(|a, b| a.name.cmp(&b.name));
-    for u in uniques {
-        if let Some(k) = resolve(&u.columns) {
-            if k.iter()
-                .all(|c| desc.column(c).is_some_and(|c| !c.nullable))
-            {
-                return Some(k);
-            }
-        }
-    }
-    None
-}
 
 // ----- planning one target -------------------------------------------------------------------
 
@@ -196,7 +156,7 @@ impl<'a> Planner<'a> {
     /// column; otherwise (no key, or a FLOAT/DOUBLE/... key) DUPLICATE KEY, with a note.
     fn choose_model(&mut self) -> (Model, Vec<String>) {
         let desc = self.desc();
-        let key: Vec<String> = choose_key(desc).unwrap_or_default();
+        let key: Vec<String> = desc.usable_key().unwrap_or_default();
         if key.is_empty() {
             return (Model::Duplicate, key);
         }

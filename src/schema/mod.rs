@@ -25,6 +25,46 @@ pub struct TableDesc {
 }
 
 impl TableDesc {
+    /// The key a table would get: its PRIMARY KEY, else the first UNIQUE key (by name) whose
+    /// columns are all NOT NULL. Returns actual column names (the column's own spelling).
+    pub fn usable_key(&self) -> Option<Vec<String>> {
+        let desc = self;
+        let resolve = |cols: &[String]| -> Option<Vec<String>> {
+            let mut out = Vec::new();
+            for c in cols {
+                let col = desc.column(c)?;
+                if out
+                    .iter()
+                    .any(|o: &String| o.eq_ignore_ascii_case(&col.name))
+                {
+                    continue;
+                }
+                out.push(col.name.clone());
+            }
+            (!out.is_empty()).then_some(out)
+        };
+        if let Some(pk) = desc.primary_key() {
+            if let Some(k) = resolve(&pk.columns) {
+                return Some(k);
+            }
+        }
+        let mut uniques: Vec<_> = desc
+            .keys
+            .iter()
+            .filter(|k| k.kind == KeyKind::Unique)
+            .collect();
+        uniques.sort_by(|a, b| a.name.cmp(&b.name));
+        for u in uniques {
+            if let Some(k) = resolve(&u.columns) {
+                if k.iter()
+                    .all(|c| desc.column(c).is_some_and(|c| !c.nullable))
+                {
+                    return Some(k);
+                }
+            }
+        }
+        None
+    }
     pub fn primary_key(&self) -> Option<&KeyDesc> {
         self.keys.iter().find(|k| k.kind == KeyKind::Primary)
     }

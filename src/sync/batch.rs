@@ -298,7 +298,7 @@ impl BodySpec {
                     }
                     Cell::Str(s) => json_string(&mut out, s),
                     Cell::Json(s) => {
-                        // `sync::value` hands over checked documents; a JSON column takes the
+                        // `sync::decode` hands over checked documents; a JSON column takes the
                         // document itself (StarRocks copies it structurally), anything else its
                         // text as a string.
                         if col.json && crate::sync::decode::json::is_valid(s) {

@@ -8,9 +8,11 @@
 //!   from (after a dropped connection it reconnects at the last `Commit.end` it returned and emits
 //!   [`SourceEvent::Restarted`] first, so the consumer drops uncommitted rows and nothing is
 //!   skipped). Artificial events (`log_pos == 0`: fake ROTATE, re-sent FDE) never move it.
-//! - Rendering: rows are rendered by `sync::value`, the same renderer the snapshot uses, so a
+//! - Decoding: rows are decoded by `sync::decode`, the same decoder the snapshot uses, so a
 //!   binlog row equals the snapshot row of the same stored values.
-//! - A rows event whose TableMap names an uncaptured table is skipped; a TableMap of a captured
+//! - A rows event whose TableMap names an uncaptured table is skipped, and so is one of a
+//!   transaction that ends at or before the table's snapshot position (`set_starts`: the
+//!   snapshot holds it, and it may be written with an older schema); a TableMap of a captured
 //!   table whose column count differs from the captured description is an error (the table
 //!   changed: the consumer must re-plan), never a silent mis-mapping.
 
@@ -876,7 +878,7 @@ impl BinlogReader {
         };
         let mut out = Vec::new();
         for target in targets {
-            if let Some(ev) = self.render_rows(re, target, &sref, kind)? {
+            if let Some(ev) = self.decode_rows(re, target, &sref, kind)? {
                 out.push(ev);
             }
         }
@@ -884,7 +886,7 @@ impl BinlogReader {
     }
 
     /// Render the rows of `re` for `target`. `kind`: 0 write, 1 update, 2 delete.
-    fn render_rows(
+    fn decode_rows(
         &mut self,
         re: &RowsEventData<'_>,
         target: usize,

@@ -1,6 +1,6 @@
 //! One target value, already rendered per the plan's `Encoding`.
 //!
-//! Invariant: a `Cell` is produced only by `sync::value`, the one renderer shared by the snapshot
+//! Invariant: a `Cell` is produced only by `sync::decode`, the one decoder shared by the snapshot
 //! and the binlog paths, so the same source value yields the same `Cell` on both paths.
 
 /// One rendered target value.

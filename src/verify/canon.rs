@@ -3,7 +3,7 @@
 //! Invariant: a source value and a target value are equal for verify exactly when their
 //! canonical texts are equal, and both texts come from [`canon`] with the target column's
 //! StarRocks type — one definition per type. The source side feeds it the cell the sync
-//! renderer (`sync::value`) produces, i.e. exactly what sync loads; the target side feeds it the
+//! decoder (`sync::decode`) produces, i.e. exactly what sync loads; the target side feeds it the
 //! text the FE prints (VARBINARY read through `hex()`). Each definition removes only the
 //! differences of spelling that StarRocks introduces on the way in and out (numbers parsed,
 //! DATETIME fractions trimmed, JSON re-printed with sorted keys, hex case), never a difference
@@ -58,7 +58,7 @@ pub fn canon(ty: &SrType, text: &str) -> String {
         SrType::Decimal(_, scale) => crate::sync::decode::canonical_decimal(text, Some(*scale))
             .unwrap_or_else(|_| unparsed(text)),
         SrType::Char(_) | SrType::Varchar(_) => text.to_string(),
-        // VARBINARY values are hex text on both sides (the sync renderer's hex; `hex()` on the FE).
+        // VARBINARY values are hex text on both sides (the sync decoder's hex; `hex()` on the FE).
         SrType::Varbinary(_) => {
             if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
                 text.to_ascii_lowercase()
@@ -151,7 +151,7 @@ fn json_canon(v: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// The canonical cell of a source cell rendered by the sync renderer.
+/// The canonical cell of a source cell decoded by the sync decoder.
 pub fn of_cell(ty: &SrType, cell: &crate::sync::cell::Cell) -> Value {
     cell.text().map(|t| canon(ty, t))
 }
@@ -317,7 +317,7 @@ mod tests {
             canon(&SrType::Float, "0.1"),
             canon(&SrType::Float, "0.10000000149011612")
         );
-        // DATETIME fractions: six digits or none on the FE, fsp digits from the renderer.
+        // DATETIME fractions: six digits or none on the FE, fsp digits from the decoder.
         assert_eq!(
             canon(&SrType::DateTime, "2024-02-03 04:05:06.120000"),
             "2024-02-03 04:05:06.12"

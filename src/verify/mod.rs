@@ -1,7 +1,7 @@
 //! `smt verify`: is every planned target table what the source holds?
 //!
 //! Per table: `COUNT(*)` on both sides, then both sides streamed in the target's key order a
-//! page at a time and merged ([`compare`]), the source rendered by the sync renderer and both in
+//! page at a time and merged ([`compare`]), the source decoded by the sync decoder and both in
 //! the one canonical form of [`canon`]. Memory is a page per side (per shard on the source) and
 //! the differing keys kept for the re-check (at most [`KEEP`]).
 //!

@@ -2,7 +2,7 @@
 //!
 //! Per PRIMARY KEY table and chunk of keys, one Stream Load transaction (begin → load → prepare
 //! with row counts checked → commit, `sync::sink`) holding the source's current rows of the
-//! keys (upserts, rendered by the sync renderer like every sync load) and `__op` deletes of the
+//! keys (upserts, decoded by the sync decoder like every sync load) and `__op` deletes of the
 //! keys the source no longer has. Labels are `smtrepair_<run>_<table tag>_<n>`: a namespace of
 //! their own (sync's labels all start `smt_`), new for every run, the same on a retry within it.
 //!

@@ -1,7 +1,7 @@
 //! The source side of `smt verify`: one consistent view (the sync snapshot's: MariaDB's
 //! lock-free `START TRANSACTION WITH CONSISTENT SNAPSHOT` with its binlog position, MySQL's
 //! brief `FLUSH TABLES WITH READ LOCK`), read in keyset pages like the snapshot reader, every
-//! row rendered by the sync renderer (`sync::value`, the cells sync loads) and then put in the
+//! row decoded by the sync decoder (`sync::decode`, the cells sync loads) and then put in the
 //! canonical form of [`super::canon`].
 //!
 //! Order: the pages follow the TARGET's key order, so the merge needs no buffer. A key column
@@ -132,7 +132,7 @@ impl SourceView {
     }
 }
 
-/// The sync renderer's cells of one raw source row, in canonical form.
+/// The sync decoder's cells of one raw source row, in canonical form.
 fn render_canon(
     tz: &TimeZoneSpec,
     stats: &mut DecodeStats,
@@ -155,7 +155,7 @@ fn canon_of(plan: &TablePlan, cells: &[Cell]) -> Row {
         .collect()
 }
 
-/// The sync renderer's cells of one raw source row (what sync loads).
+/// The sync decoder's cells of one raw source row (what sync loads).
 fn render_cells(
     tz: &TimeZoneSpec,
     stats: &mut DecodeStats,
@@ -505,7 +505,7 @@ fn epoch_of(text: &str, tz: &TimeZoneSpec) -> Result<String> {
 
 impl SourceView {
     /// The source rows of `keys` (canonical compare keys) in this view, by point lookups,
-    /// batched: the canonical row and the sync renderer's cells (what a repair loads). A key
+    /// batched: the canonical row and the sync decoder's cells (what a repair loads). A key
     /// whose shard origin names no source table has no row.
     pub fn lookup(
         &mut self,

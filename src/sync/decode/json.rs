@@ -7,7 +7,7 @@
 //! is lost), a string stays a string; `format=csv` parses the field's text with VelocyPack's
 //! parser when it starts with `{`, `[` or `"`. smt hands StarRocks only documents that both
 //! accept and that mean the same in both, decided once where the `Cell::Json` is made
-//! ([`prepare`], called by `sync::value` for the snapshot and the binlog alike):
+//! ([`prepare`], called by `sync::decode` for the snapshot and the binlog alike):
 //!
 //! - an integer beyond the 64-bit range is rewritten as the double StarRocks would hold, in the
 //!   shortest text that reads back as that double (`123456789012345678901234567890` →

@@ -859,7 +859,7 @@ fn select_list_uses_raw_forms() {
 }
 
 #[test]
-fn render_row_maps_by_name_and_fills_origin() {
+fn decode_row_maps_by_name_and_fills_origin() {
     let desc = TableDesc {
         database: "shard_1".into(),
         name: "t_7".into(),
@@ -1263,7 +1263,7 @@ fn partial_zero_dates_of_key_columns_refuse_the_row_naming_the_value() {
 }
 
 #[test]
-fn render_row_names_the_table_of_a_refused_value() {
+fn decode_row_names_the_table_of_a_refused_value() {
     let ty = SourceType::Date;
     let mut c = cd(ty.clone());
     c.name = "d".into();

@@ -270,6 +270,22 @@ impl BodySpec {
         // With a binary column the fields are bound by position (`jsonpaths` + `columns`):
         // keys `c0, c1, ..`, `op`; otherwise by name (keys = column names).
         let positional = self.has_binary();
+        // Each field's key (`"name":`), escaped once per body, not once per value.
+        let keys: Vec<Vec<u8>> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, col)| {
+                let mut k = Vec::with_capacity(col.name.len() + 3);
+                if positional {
+                    k.extend_from_slice(format!("\"c{i}\"").as_bytes());
+                } else {
+                    json_string(&mut k, &col.name);
+                }
+                k.push(b':');
+                k
+            })
+            .collect();
         let mut out = Vec::with_capacity(rows.len() * 96 + 2);
         out.push(b'[');
         for (n, (op, row)) in rows.iter().enumerate() {
@@ -277,16 +293,11 @@ impl BodySpec {
                 out.push(b',');
             }
             out.push(b'{');
-            for (i, (cell, col)) in row.iter().zip(&self.columns).enumerate() {
+            for (i, ((cell, col), key)) in row.iter().zip(&self.columns).zip(&keys).enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                if positional {
-                    out.extend_from_slice(format!("\"c{i}\"").as_bytes());
-                } else {
-                    json_string(&mut out, &col.name);
-                }
-                out.push(b':');
+                out.extend_from_slice(key);
                 match cell {
                     Cell::Null => out.extend_from_slice(b"null"),
                     Cell::Num(s) => {
@@ -376,7 +387,12 @@ fn csv_carries_json(doc: &str) -> bool {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    match needle {
+        [] => false,
+        // The common one-byte separator: the standard library's byte search.
+        [b] => hay.contains(b),
+        _ => hay.windows(needle.len()).any(|w| w == needle),
+    }
 }
 
 fn json_string(out: &mut Vec<u8>, s: &str) {

@@ -330,6 +330,27 @@ fn int_of(v: &Value) -> Result<i128> {
     }
 }
 
+/// Decimal text of an integer; the common 64-bit range takes std's 64-bit formatting (i128's
+/// is several times slower, and every integer cell passes here).
+fn int_text(i: i128) -> String {
+    match i64::try_from(i) {
+        Ok(small) => small.to_string(),
+        Err(_) => i.to_string(),
+    }
+}
+
+/// Lower-case hex of bytes (the text form binary values travel in).
+fn hex_lower(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(b.len() * 2);
+    for &x in b {
+        out.push(DIGITS[usize::from(x >> 4)]);
+        out.push(DIGITS[usize::from(x & 0x0f)]);
+    }
+    // Only ASCII hex digits were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Undo "unsigned logged as signed" (binlog_row_metadata=NO_LOG): a negative value of an
 /// UNSIGNED column is its two's-complement at the column's width.
 fn unsigned_fix(i: i128, ty: &SourceType) -> i128 {
@@ -786,17 +807,10 @@ pub fn decode_value(
             };
             Ok(num(canonical_decimal(&text, scale)?, col))
         }
-        Encoding::Hex => {
-            let b: Vec<u8> = match v {
-                Value::Bytes(b) => b.clone(),
-                other => bail!("expected binary bytes, got {other:?}"),
-            };
-            let mut s = String::with_capacity(b.len() * 2);
-            for x in &b {
-                s.push_str(&format!("{x:02x}"));
-            }
-            Ok(Cell::Str(s))
-        }
+        Encoding::Hex => match v {
+            Value::Bytes(b) => Ok(Cell::Str(hex_lower(b))),
+            other => bail!("expected binary bytes, got {other:?}"),
+        },
         Encoding::DateTime => datetime_cell(v, src, stats, false),
         Encoding::Timestamp => timestamp_cell(v, src, tz, stats, false),
         Encoding::KeyDate => match src.ty {
@@ -892,7 +906,7 @@ fn plain(
                     i -= 1 << 24;
                 }
             }
-            Ok(num(unsigned_fix(i, &src.ty).to_string(), col))
+            Ok(num(int_text(unsigned_fix(i, &src.ty)), col))
         }
         SourceType::Year => {
             let mut y = int_of(v)?;

@@ -200,6 +200,33 @@ pub fn decode_snapshot(
     decode_value(v, col, src, tz, stats, Path::Snapshot)
 }
 
+/// [`decode_snapshot`] of a value the caller owns: text of CHAR/VARCHAR/TEXT columns moves into
+/// its cell instead of being copied (the bulk of a snapshot's bytes). The result is exactly
+/// `decode_snapshot`'s; `v` may be left empty.
+pub fn decode_snapshot_take(
+    v: &mut Value,
+    col: &TargetColumn,
+    src: &ColumnDesc,
+    tz: &TimeZoneSpec,
+    stats: &mut DecodeStats,
+) -> Result<Cell> {
+    if col.encoding == Encoding::Plain
+        && matches!(
+            src.ty,
+            SourceType::Char(_) | SourceType::Varchar(_) | SourceType::Text(_)
+        )
+    {
+        if let Value::Bytes(b) = v {
+            match String::from_utf8(std::mem::take(b)) {
+                Ok(text) => return Ok(Cell::Str(text)),
+                // Not UTF-8: put the bytes back for the shared path's error.
+                Err(e) => *b = e.into_bytes(),
+            }
+        }
+    }
+    decode_snapshot(v, col, src, tz, stats)
+}
+
 /// Render one binlog value.
 pub fn decode_binlog(
     v: &BinlogValue<'_>,

@@ -20,7 +20,8 @@ use crate::schema::{SourceType, TableDesc};
 use crate::source::{master_status, ServerInfo};
 use crate::sync::cell::{Cell, Row};
 use crate::sync::decode::{
-    decode_row, decode_snapshot, normalise_json, snapshot_select_list, DecodeStats, TimeZoneSpec,
+    decode_row, decode_snapshot, decode_snapshot_take, normalise_json, snapshot_select_list,
+    DecodeStats, TimeZoneSpec,
 };
 use crate::sync::position::BinlogPosition;
 use anyhow::{anyhow, bail, Context, Result};
@@ -201,19 +202,34 @@ impl Snapshot {
             self.conn.exec(&sql, params)
         }
         .with_context(|| format!("reading {} for the snapshot", desc.qualified()))?;
+        // Values can be moved out of the source row when no source column feeds two target
+        // columns (the plan never makes such a table; checked, not assumed).
+        let take = {
+            let mut seen = std::collections::HashSet::new();
+            table.columns.iter().all(|c| match &c.origin {
+                crate::plan::ColumnOrigin::Source { name, .. } => seen.insert(name.to_lowercase()),
+                _ => true,
+            })
+        };
         let mut rows = Vec::with_capacity(raw.len());
         let mut bytes = 0usize;
         let mut last_key = None;
         for r in raw {
-            let vals = r.unwrap();
+            let mut vals = r.unwrap();
             let mut row = decode_row(
                 &table.columns,
                 desc,
                 source,
                 |i, col, cd, tz, st| {
-                    vals.get(i)
+                    vals.get_mut(i)
                         .filter(|_| i < ncols)
-                        .map(|v| decode_snapshot(v, col, cd, tz, st))
+                        .map(|v| {
+                            if take {
+                                decode_snapshot_take(v, col, cd, tz, st)
+                            } else {
+                                decode_snapshot(v, col, cd, tz, st)
+                            }
+                        })
                         .transpose()
                 },
                 tz,

@@ -44,6 +44,8 @@ fn both_tz(v: Value, ty: SourceType, sr: SrType, enc: Encoding, tz: &TimeZoneSpe
     let t = tc(sr, enc, &ty);
     let mut st = DecodeStats::default();
     let a = decode_snapshot(&v, &t, &c, tz, &mut st).unwrap();
+    let taken = decode_snapshot_take(&mut v.clone(), &t, &c, tz, &mut st).unwrap();
+    assert_eq!(a, taken, "the owned snapshot path decodes alike");
     let b = decode_binlog(&BinlogValue::Value(v), &t, &c, tz, &mut st).unwrap();
     assert_eq!(a, b);
     a
@@ -213,6 +215,15 @@ fn utf8mb4_text_and_invalid_bytes() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("not UTF-8"), "{err}");
+    let taken = decode_snapshot_take(
+        &mut Value::Bytes(vec![0xff, 0]),
+        &t,
+        &c,
+        &TimeZoneSpec::Fixed(0),
+        &mut DecodeStats::default(),
+    )
+    .unwrap_err();
+    assert_eq!(taken.to_string(), err.to_string());
 }
 
 #[test]

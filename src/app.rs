@@ -456,22 +456,26 @@ fn sync(a: &crate::cli::SyncArgs) -> anyhow::Result<u8> {
         }
         crate::cli::Engine::Builtin => {}
     }
-    let schema = read_source(&config)?;
-    let plan = plan_source(&config, &schema)?;
-    if !plan.skipped.is_empty() {
-        // A sync that quietly leaves a matched table behind is a lost table: refuse.
-        return Err(fail(
-            Kind::Plan,
-            format!(
-                "{} source table(s) the rules match cannot be planned, so smt sync does not \
-                 start: {}. Fix them, or leave them out explicitly with exclude_table / \
-                 exclude_database in their rule",
-                plan.skipped.len(),
-                skipped_list(&plan.skipped)
-            ),
-        ));
-    }
-    crate::sync::run(&config, &plan, a)
+    let plan_now = || -> anyhow::Result<crate::plan::Plan> {
+        let schema = read_source(&config)?;
+        let plan = plan_source(&config, &schema)?;
+        if !plan.skipped.is_empty() {
+            // A sync that quietly leaves a matched table behind is a lost table: refuse.
+            return Err(fail(
+                Kind::Plan,
+                format!(
+                    "{} source table(s) the rules match cannot be planned, so smt sync does not \
+                     start: {}. Fix them, or leave them out explicitly with exclude_table / \
+                     exclude_database in their rule",
+                    plan.skipped.len(),
+                    skipped_list(&plan.skipped)
+                ),
+            ));
+        }
+        Ok(plan)
+    };
+    let plan = plan_now()?;
+    crate::sync::run(&config, &plan, a, &plan_now)
 }
 
 fn verify(a: &crate::cli::VerifyArgs) -> anyhow::Result<u8> {

@@ -493,3 +493,107 @@ fn an_endpoint_that_accepts_and_never_answers_times_out_clearly() {
     }
     m.exec(&mut m.conn(), &format!("DROP DATABASE {db}"));
 }
+
+/// Tables created on the source that the rules match — a table of its own, and a new shard of
+/// a merged `_auto_shard` target — while smt is stopped (the next start takes them in) and
+/// while it runs (it plans again at the CREATE TABLE and takes them in): every row once.
+#[test]
+fn tables_created_on_the_source_join_the_job() {
+    let m = Maria::from_env();
+    let db = format!("it_ops_new_{}", std::process::id());
+    setup_db(&m, &db);
+    let mut c = m.conn_utc();
+    for sql in [
+        format!("CREATE TABLE {db}.s_1 (id INT PRIMARY KEY, v VARCHAR(20))"),
+        format!("CREATE TABLE {db}.s_2 LIKE {db}.s_1"),
+        format!("INSERT INTO {db}.s_1 VALUES (1, 'a'), (2, 'b')"),
+        format!("INSERT INTO {db}.s_2 VALUES (3, 'c')"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    let text = config_text(
+        &m,
+        &emu,
+        Path::new("result"),
+        &[
+            &format!("database = ^{db}$\ntable = ^t_"),
+            &format!("database = ^{db}$\ntable = ^s_[0-9]+$"),
+        ],
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let cfg_s = cfg.to_str().unwrap().to_string();
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_synced("first run", &cfg, &m, &emu);
+
+    // Stopped: a new table, a new shard (with rows), rows in the old ones.
+    for sql in [
+        format!("CREATE TABLE {db}.t_new (id INT PRIMARY KEY, v VARCHAR(20))"),
+        format!("INSERT INTO {db}.t_new VALUES (1, 'n1'), (2, 'n2')"),
+        format!("CREATE TABLE {db}.s_3 LIKE {db}.s_1"),
+        format!("INSERT INTO {db}.s_3 VALUES (4, 'd'), (5, 'e')"),
+        format!("INSERT INTO {db}.s_1 VALUES (6, 'f')"),
+        format!("INSERT INTO {db}.t_dup VALUES (90, 'd90')"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "tables created while stopped: {err}");
+    assert_synced("after tables created while stopped", &cfg, &m, &emu);
+
+    // Running: the same kinds of change while smt follows; then a restart picks them up.
+    let log = dir.path().join("running.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["sync", "-c", &cfg_s])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    for sql in [
+        format!("CREATE TABLE {db}.t_new2 (id INT PRIMARY KEY, v VARCHAR(20))"),
+        format!("INSERT INTO {db}.t_new2 VALUES (1, 'm1')"),
+        format!("CREATE TABLE {db}.s_4 LIKE {db}.s_1"),
+        format!("INSERT INTO {db}.s_4 VALUES (7, 'g')"),
+        format!("INSERT INTO {db}.s_2 VALUES (8, 'h')"),
+        format!("INSERT INTO {db}.t_pk VALUES (91, 'v91')"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    std::thread::sleep(Duration::from_secs(6));
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    let running_log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{running_log}");
+    // The running process planned again and took them in, without a restart.
+    assert!(
+        running_log.contains("planning again"),
+        "the running sync did not notice the new tables:\n{running_log}"
+    );
+    assert_synced("tables created while running (no restart)", &cfg, &m, &emu);
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(
+        code, 0,
+        "tables created while running: {running_log}\n{err}"
+    );
+    assert_synced("after tables created while running", &cfg, &m, &emu);
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}

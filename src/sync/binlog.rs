@@ -780,7 +780,8 @@ impl BinlogReader {
         let end = self.pos.clone();
         // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
         let own_txn = !self.in_txn || is_ddl(trimmed);
-        let touches = self.ddl_touches_capture(&database, trimmed);
+        // A new table may be one the rules capture: the consumer decides (Ddl).
+        let touches = self.ddl_touches_capture(&database, trimmed) || creates_table(trimmed);
         if own_txn {
             self.in_txn = false;
             self.last_end = self.current;
@@ -1107,6 +1108,12 @@ pub fn statement_touches(
         return captured_dbs.iter().any(|d| named(d));
     }
     false
+}
+
+/// CREATE TABLE / RENAME TABLE (a statement that can bring a captured table into existence).
+fn creates_table(sql: &str) -> bool {
+    let first = first_keyword(sql);
+    (first == "create" || first == "rename") && word_set(&sql.to_lowercase()).contains("table")
 }
 
 fn is_ddl(sql: &str) -> bool {

@@ -80,6 +80,32 @@ pub fn effects(default_db: &str, sql: &str, known: &[TableDesc]) -> Vec<Effect> 
     out
 }
 
+/// The tables `sql` (run with default database `default_db`) brings into existence: CREATE
+/// TABLE (also `LIKE` and `AS SELECT`) and the new names of RENAME TABLE. Empty when the
+/// statement does not parse.
+pub fn created_tables(default_db: &str, sql: &str) -> Vec<SourceRef> {
+    let Ok(stmts) = Parser::parse_sql(&MySqlDialect {}, &prepare(sql)) else {
+        return Vec::new();
+    };
+    let work = Work {
+        default_db,
+        known: &[],
+        changed: Vec::new(),
+        out: Vec::new(),
+    };
+    let mut out = Vec::new();
+    for st in stmts {
+        match st {
+            Statement::CreateTable(ct) if !ct.temporary => out.push(work.name_of(&ct.name)),
+            Statement::RenameTable(renames) => {
+                out.extend(renames.iter().map(|rt| work.name_of(&rt.new_name)))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Statements that never change a table's columns or keys (parsed or not).
 fn harmless_keyword(text: &str) -> bool {
     let first = text
@@ -691,6 +717,32 @@ fn lower_outside_quotes(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_tables_are_named_with_their_database() {
+        let r = |d: &str, t: &str| SourceRef {
+            database: d.into(),
+            table: t.into(),
+        };
+        assert_eq!(
+            created_tables("d", "CREATE TABLE `s_3` LIKE s_1"),
+            vec![r("d", "s_3")]
+        );
+        assert_eq!(
+            created_tables(
+                "d",
+                "create table if not exists other.t (id int primary key)"
+            ),
+            vec![r("other", "t")]
+        );
+        assert_eq!(
+            created_tables("d", "RENAME TABLE a TO b, x.c TO y.c"),
+            vec![r("d", "b"), r("y", "c")]
+        );
+        assert!(created_tables("d", "ALTER TABLE a ADD COLUMN c INT").is_empty());
+        assert!(created_tables("d", "not sql at all").is_empty());
+        assert!(created_tables("d", "CREATE TEMPORARY TABLE tmp (id INT)").is_empty());
+    }
 
     fn table(sql: &str) -> TableDesc {
         crate::schema::dump::parse_create_table(sql, "db", None).unwrap()

@@ -330,6 +330,9 @@ pub struct Options {
     /// table (see `quarantine`) instead of stopping. Batches are then never streamed into an
     /// open transaction (a refused batch must be in memory to be split).
     pub quarantine: bool,
+    /// Tables the rules capture: a CREATE/RENAME TABLE in the binlog that makes one ends the
+    /// run with [`Outcome::NewTables`].
+    pub new_table: TableMatcher,
 }
 
 impl Default for Options {
@@ -348,6 +351,7 @@ impl Default for Options {
             snapshot_parallelism: 1,
             follow_truncate: true,
             quarantine: false,
+            new_table: TableMatcher::default(),
         }
     }
 }
@@ -361,6 +365,28 @@ pub enum Outcome {
     CaughtUp,
     /// `--snapshot-only`: every table's snapshot is done.
     SnapshotDone,
+    /// The source created tables the rules match (`Options::new_table`): everything before the
+    /// statement is loaded and the checkpoint is after it; plan again and run again (the new
+    /// tables are snapshotted then).
+    NewTables(Vec<String>),
+}
+
+/// Whether the config's rules capture a source table (database, table), for tables created
+/// while sync runs. None: such tables are left to the next start.
+#[derive(Clone, Default)]
+pub struct TableMatcher(pub Option<Arc<MatchFn>>);
+
+/// (database, table) → captured by a rule.
+pub type MatchFn = dyn Fn(&str, &str) -> bool + Send + Sync;
+
+impl std::fmt::Debug for TableMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "TableMatcher(rules)"
+        } else {
+            "TableMatcher(none)"
+        })
+    }
 }
 
 enum PhaseError {
@@ -1336,9 +1362,28 @@ impl<'a> Engine<'a> {
                 }
                 let mark = stream.mark();
                 self.on_ddl(run, stream, &database, &sql, end, gtid.as_deref(), mark)?;
+                if let Some(created) = self.new_tables(&database, &sql) {
+                    // The checkpoint moves past the statement, so the next run does not meet
+                    // it again; its tables are planned and snapshotted there.
+                    self.flush(run)?;
+                    self.rollback_streams(run);
+                    return Ok(Some(Outcome::NewTables(created)));
+                }
             }
         }
         Ok(None)
+    }
+
+    /// Tables `sql` creates that the rules capture and no target reads yet.
+    fn new_tables(&self, database: &str, sql: &str) -> Option<Vec<String>> {
+        let rules = self.opts.new_table.0.as_ref()?;
+        let created: Vec<String> = super::ddl::created_tables(database, sql)
+            .into_iter()
+            .filter(|r| !self.targets.iter().any(|t| t.plan.sources.contains(r)))
+            .filter(|r| rules(&r.database, &r.table))
+            .map(|r| format!("{}.{}", r.database, r.table))
+            .collect();
+        (!created.is_empty()).then_some(created)
     }
 
     /// A DDL statement on a captured database at `end` (see `ddl`): evolve the schema of every

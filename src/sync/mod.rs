@@ -70,8 +70,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Entry point of `smt sync` (the lead's CLI wiring calls this). Ok(exit code).
-pub fn run(config: &Config, plan: &Plan, args: &SyncArgs) -> anyhow::Result<u8> {
-    let job = Job::from_config(config, plan, args)?;
+/// `replan`: the plan again from the source (after the source created tables the rules match).
+pub fn run(
+    config: &Config,
+    plan: &Plan,
+    args: &SyncArgs,
+    replan: &dyn Fn() -> anyhow::Result<Plan>,
+) -> anyhow::Result<u8> {
+    let mut job = Job::from_config(config, plan, args)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())
@@ -83,11 +89,25 @@ pub fn run(config: &Config, plan: &Plan, args: &SyncArgs) -> anyhow::Result<u8> 
         stop,
         status_interval: Duration::from_secs(args.status_interval.max(1)),
         skip_dup_changes: job.skip_dup_changes,
+        new_table: engine::TableMatcher(Some(Arc::new({
+            let rules = config.rules.clone();
+            move |db: &str, t: &str| rules.iter().any(|r| r.matches(db, t))
+        }))),
         ..Options::default()
     };
-    let outcome = job.run(opts)?;
-    tracing::info!(?outcome, "sync finished");
-    Ok(0)
+    loop {
+        let outcome = job.run(opts.clone())?;
+        if let engine::Outcome::NewTables(tables) = &outcome {
+            tracing::warn!(
+                tables = %tables.join(", "),
+                "the source created tables the rules capture: planning again (they are snapshotted, and a merged target that gains a shard is read again)"
+            );
+            job = Job::from_config(config, &replan()?, args)?;
+            continue;
+        }
+        tracing::info!(?outcome, "sync finished");
+        return Ok(0);
+    }
 }
 
 /// Everything `smt sync` needs, resolved from the config and the plan.
@@ -383,6 +403,37 @@ impl Job {
                 continue;
             }
             let done = matches!(ts.snapshot, checkpoint::SnapshotStatus::Done { .. });
+            // Source tables the rules now put into this target that the checkpoint has never
+            // read (a new shard of a merged target, created since): their rows, including those
+            // written before the binlog position the job is at, exist only in the source's
+            // current state. The target starts over — truncated, then read again in one view
+            // with all its sources — like a `--reset` of this one table.
+            let new_sources: Vec<String> = c
+                .source_tables
+                .iter()
+                .filter(|d| {
+                    !ts.schema
+                        .iter()
+                        .any(|s| s.database == d.database && s.name == d.name)
+                })
+                .map(crate::schema::TableDesc::qualified)
+                .collect();
+            if done && !new_sources.is_empty() {
+                tracing::warn!(
+                    table = %key,
+                    new_sources = %new_sources.join(", "),
+                    "new source tables plan into this target: it is truncated and snapshotted again with them"
+                );
+                let t = state.table_mut(&key);
+                t.snapshot = checkpoint::SnapshotStatus::Pending;
+                t.progress = None;
+                t.schema = c.source_tables.clone();
+                if !state.truncate_pending.contains(&key) {
+                    state.truncate_pending.push(key.clone());
+                }
+                out.push(c.clone());
+                continue;
+            }
             if !done {
                 tracing::warn!(table = %key, "the source schema changed during the snapshot: it starts over");
                 let had_rows = ts.progress.is_some();

@@ -387,7 +387,10 @@ impl Job {
     /// still in the binlog and replayed in order). Tables the checkpoint knows that today's
     /// schema no longer plans are kept: the binlog holds their changes up to the DDL that
     /// removed them (which then stops with its statement). A table whose snapshot is not done
-    /// and whose schema changed starts its snapshot over.
+    /// and whose schema changed starts its snapshot over, and so does a done target that gains
+    /// a source table the checkpoint never read (a new shard): nothing of that source is in
+    /// the target, and its rows before the checkpoint position are only in the source's
+    /// current state, so the target is truncated and read again with all its sources.
     fn captures_at(&self, state: &mut checkpoint::State) -> anyhow::Result<Vec<TablePlan>> {
         let mut out: Vec<TablePlan> = Vec::new();
         let mut seen = Vec::new();

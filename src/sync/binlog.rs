@@ -91,6 +91,9 @@ pub struct ReaderOptions {
     /// events; when false, MariaDB rewrites them into `BEGIN` and `# Dummy event` queries (the
     /// MySQL-like flow), and Commit carries no GTID.
     pub mariadb_gtid_events: bool,
+    /// Report every CREATE/RENAME TABLE as `Ddl`, also of uncaptured tables (sync decides
+    /// whether the rules capture the new table); otherwise only DDL naming captured tables.
+    pub report_created_tables: bool,
 }
 
 impl Default for ReaderOptions {
@@ -102,6 +105,7 @@ impl Default for ReaderOptions {
             backoff: Duration::from_millis(500),
             non_block: false,
             mariadb_gtid_events: true,
+            report_created_tables: false,
         }
     }
 }
@@ -781,7 +785,8 @@ impl BinlogReader {
         // A statement outside BEGIN..COMMIT (DDL) ends its own transaction.
         let own_txn = !self.in_txn || is_ddl(trimmed);
         // A new table may be one the rules capture: the consumer decides (Ddl).
-        let touches = self.ddl_touches_capture(&database, trimmed) || creates_table(trimmed);
+        let touches = self.ddl_touches_capture(&database, trimmed)
+            || (self.opts.report_created_tables && creates_table(trimmed));
         if own_txn {
             self.in_txn = false;
             self.last_end = self.current;

@@ -364,6 +364,8 @@ impl Job {
         // Heartbeats at least twice per flush interval: on a quiet source the last batch goes
         // out within about one interval, not at the next 1 s heartbeat.
         let mut reader = self.reader.clone();
+        // The engine asks the rules about every new table (`Options::new_table`).
+        reader.report_created_tables = true;
         if let Some(min) = targets.iter().map(|t| t.limits.interval).min() {
             reader.heartbeat = reader.heartbeat.min(min / 2).max(Duration::from_millis(50));
         }

@@ -496,7 +496,8 @@ fn an_endpoint_that_accepts_and_never_answers_times_out_clearly() {
 
 /// Tables created on the source that the rules match — a table of its own, and a new shard of
 /// a merged `_auto_shard` target — while smt is stopped (the next start takes them in) and
-/// while it runs (it plans again at the CREATE TABLE and takes them in): every row once.
+/// while it runs (it plans again at the CREATE TABLE and takes them in): every row once. A shard
+/// dropped from the source keeps its rows in the merged target; the other shards go on.
 #[test]
 fn tables_created_on_the_source_join_the_job() {
     let m = Maria::from_env();
@@ -595,5 +596,43 @@ fn tables_created_on_the_source_join_the_job() {
         "tables created while running: {running_log}\n{err}"
     );
     assert_synced("after tables created while running", &cfg, &m, &emu);
+
+    // A shard dropped while stopped: its rows stay in the merged target, the others go on.
+    let merged = format!("{db}.s__auto_shard");
+    let shard_rows = |emu: &starrocks_emulator::Emulator| {
+        let (_, plan) = plan_for(&cfg);
+        let tp = plan
+            .tables()
+            .find(|t| t.target_name() == merged)
+            .expect("the merged target is planned")
+            .clone();
+        target_rows(emu, &tp)
+    };
+    let before = shard_rows(&emu);
+    let from_s2 = before
+        .iter()
+        .filter(|r| r.iter().any(|v| v.as_deref() == Some("s_2")))
+        .count();
+    assert_eq!(from_s2, 2, "{before:?}");
+    for sql in [
+        format!("DROP TABLE {db}.s_2"),
+        format!("INSERT INTO {db}.s_1 VALUES (9, 'i')"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    let (code, err) = smt_in(
+        dir.path(),
+        &["sync", "-c", &cfg_s, "--until-caught-up"],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "a dropped shard: {err}");
+    let after = shard_rows(&emu);
+    assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    assert!(
+        after
+            .iter()
+            .any(|r| r.iter().any(|v| v.as_deref() == Some("i"))),
+        "{after:?}"
+    );
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }

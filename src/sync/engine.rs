@@ -1441,6 +1441,7 @@ impl<'a> Engine<'a> {
         // New source descriptions per target, and truncations.
         let mut descs: Vec<Option<Vec<TableDesc>>> = vec![None; self.targets.len()];
         let mut truncate: Vec<usize> = Vec::new();
+        let mut lost_shard: Vec<usize> = Vec::new();
         for e in effects {
             match e {
                 super::ddl::Effect::Unsupported { table, reason } => {
@@ -1458,6 +1459,31 @@ impl<'a> Engine<'a> {
                         };
                         let d = descs[i].get_or_insert_with(|| plan.source_tables.clone());
                         d[at] = new.clone();
+                    }
+                }
+                super::ddl::Effect::Dropped(table) => {
+                    // One shard of a merged target: its rows stay in the target (they are
+                    // the data it held), the other shards are followed on. A target's only
+                    // source: stop.
+                    for &i in &live {
+                        let plan = &self.targets[i].plan;
+                        if !plan.sources.contains(&table) {
+                            continue;
+                        }
+                        let d = descs[i].get_or_insert_with(|| plan.source_tables.clone());
+                        d.retain(|x| !(x.database == table.database && x.name == table.table));
+                        lost_shard.push(i);
+                        if d.is_empty() {
+                            return Err(stop(
+                                format!("`{}`.`{}`", table.database, table.table),
+                                "the table was dropped".into(),
+                            ));
+                        }
+                        tracing::warn!(
+                            table = %self.targets[i].key(),
+                            shard = %format!("{}.{}", table.database, table.table),
+                            "a shard of this merged target was dropped on the source: its rows stay in the target; the other shards are followed"
+                        );
                     }
                 }
                 super::ddl::Effect::Truncate(table) => {
@@ -1484,6 +1510,23 @@ impl<'a> Engine<'a> {
                 .admin
                 .shape(old.target_database.as_str(), old.target_table.as_str())
                 .map_err(PhaseError::Fatal)?;
+            if lost_shard.contains(&i) {
+                // The dropped shard's rows stay: none of their columns may go.
+                if let Some(c) = old.columns.iter().find(|c| {
+                    !new.columns
+                        .iter()
+                        .any(|n| n.name.eq_ignore_ascii_case(&c.name))
+                }) {
+                    return Err(stop(
+                        format!("`{key}`"),
+                        format!(
+                            "the dropped shard was the only source of column `{}`, which its \
+                             rows in the target still hold",
+                            c.name
+                        ),
+                    ));
+                }
+            }
             let stmts = schema_change_statements(&old, &new, existing.as_ref())
                 .map_err(|why| stop(format!("`{key}`"), why))?;
             changes.push((i, new, stmts));

@@ -13,7 +13,7 @@
 use crate::plan::{ColumnOrigin, Encoding, SourceRef, SrType, TargetColumn, ZERO_DATE_KEY};
 use crate::schema::{ColumnDesc, IntWidth, SourceType, TableDesc};
 use crate::sync::cell::{Cell, Row};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use mysql::binlog::value::BinlogValue;
 use mysql::Value;
 
@@ -281,9 +281,27 @@ where
                     let idx = (cd.ordinal as usize).checked_sub(1).ok_or_else(|| {
                         anyhow!("column {} of {} has ordinal 0", cd.name, desc.qualified())
                     })?;
-                    match value_at(idx, col, cd, tz, stats)
-                        .with_context(|| format!("rendering {}.{}", desc.qualified(), cd.name))?
-                    {
+                    let decoded = value_at(idx, col, cd, tz, stats).map_err(|e| {
+                        let at = format!("decoding {}.{}", desc.qualified(), cd.name);
+                        // Decoding is pure: a value it cannot decode fails the same way on every
+                        // retry, so an error that does not say otherwise is definite (exit 7),
+                        // not one to restart from the checkpoint for.
+                        let typed = e
+                            .chain()
+                            .any(|c| c.downcast_ref::<crate::error::Failure>().is_some());
+                        if typed {
+                            e.context(at)
+                        } else {
+                            crate::error::fail(
+                                crate::error::Kind::Sync,
+                                format!(
+                                    "{at}: {e:#}. smt cannot decode this value: exclude the \
+                                     column or the table from the rule, or report the value"
+                                ),
+                            )
+                        }
+                    })?;
+                    match decoded {
                         Some(c) => c,
                         None => bail!(
                             "{}: the row has no value for column {} (ordinal {}): set binlog_row_image=FULL on the \

@@ -1319,6 +1319,41 @@ fn decode_row_names_the_table_of_a_refused_value() {
 }
 
 #[test]
+fn a_value_smt_cannot_decode_is_a_definite_failure_naming_the_column() {
+    let ty = int(IntWidth::Int, false);
+    let desc = TableDesc {
+        database: "db".into(),
+        name: "t".into(),
+        columns: vec![cd(ty.clone())],
+        keys: vec![],
+        comment: String::new(),
+        data_length: 0,
+    };
+    let t = tc(SrType::Int, Encoding::Plain, &ty);
+    let sref = SourceRef {
+        database: "db".into(),
+        table: "t".into(),
+    };
+    let vals = [Value::Bytes(b"twelve".to_vec())];
+    let e = decode_row(
+        &[t],
+        &desc,
+        &sref,
+        |i, col, cd, tz, st| Ok(Some(decode_snapshot(&vals[i], col, cd, tz, st)?)),
+        &TimeZoneSpec::Fixed(0),
+        &mut DecodeStats::default(),
+    )
+    .unwrap_err();
+    assert!(!crate::error::is_transient(&e), "{e:#}");
+    assert_eq!(crate::error::exit_code_of(&e), 7);
+    let text = format!("{e:#}");
+    assert!(
+        text.contains("decoding db.t.c") && text.contains("twelve"),
+        "{text}"
+    );
+}
+
+#[test]
 fn json_documents_are_checked_and_big_integers_become_doubles_on_both_paths() {
     let j = SourceType::Json;
     let json = |text: &str| {

@@ -55,6 +55,13 @@ pub struct SourceRef {
     pub table: String,
 }
 
+impl SourceRef {
+    /// `d` describes this table (names compared exactly).
+    pub fn names(&self, d: &TableDesc) -> bool {
+        d.database == self.database && d.name == self.table
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Model {
     Primary,
@@ -105,15 +112,12 @@ impl TablePlan {
     }
     /// The description of source table `s` (exact name first, then case-insensitively).
     pub fn source_desc(&self, s: &SourceRef) -> Option<&TableDesc> {
-        self.source_tables
-            .iter()
-            .find(|d| d.database == s.database && d.name == s.table)
-            .or_else(|| {
-                self.source_tables.iter().find(|d| {
-                    d.database.eq_ignore_ascii_case(&s.database)
-                        && d.name.eq_ignore_ascii_case(&s.table)
-                })
+        self.source_tables.iter().find(|d| s.names(d)).or_else(|| {
+            self.source_tables.iter().find(|d| {
+                d.database.eq_ignore_ascii_case(&s.database)
+                    && d.name.eq_ignore_ascii_case(&s.table)
             })
+        })
     }
     /// `db.table` of the target.
     pub fn target_name(&self) -> String {

@@ -70,9 +70,7 @@ pub fn effects(default_db: &str, sql: &str, known: &[TableDesc]) -> Vec<Effect> 
     }
     let mut out = work.out;
     for (orig, desc) in work.changed {
-        let unchanged = known
-            .iter()
-            .any(|k| k.database == orig.database && k.name == orig.table && *k == desc);
+        let unchanged = known.iter().any(|k| orig.names(k) && *k == desc);
         if !unchanged {
             out.push(Effect::Schema {
                 table: orig,
@@ -207,7 +205,7 @@ impl Work<'_> {
 
     /// Index into `changed` of the table now called `r`, adding it from `known` on first use.
     fn find(&mut self, r: &SourceRef) -> Option<usize> {
-        let same = |d: &TableDesc| d.database == r.database && d.name == r.table;
+        let same = |d: &TableDesc| r.names(d);
         let similar = |d: &TableDesc| {
             d.database.eq_ignore_ascii_case(&r.database) && d.name.eq_ignore_ascii_case(&r.table)
         };
@@ -223,11 +221,7 @@ impl Work<'_> {
             .find(|d| same(d))
             .or_else(|| self.known.iter().find(|d| similar(d)))?;
         // A table renamed earlier in this statement is not known under its old name.
-        if self
-            .changed
-            .iter()
-            .any(|(o, _)| o.database == d.database && o.table == d.name)
-        {
+        if self.changed.iter().any(|(o, _)| o.names(d)) {
             return None;
         }
         self.changed.push((

@@ -1471,7 +1471,7 @@ impl<'a> Engine<'a> {
                             continue;
                         }
                         let d = descs[i].get_or_insert_with(|| plan.source_tables.clone());
-                        d.retain(|x| !(x.database == table.database && x.name == table.table));
+                        d.retain(|x| !table.names(x));
                         lost_shard.push(i);
                         if d.is_empty() {
                             return Err(stop(

@@ -799,11 +799,7 @@ impl Source for MysqlSource {
             let cur: Vec<crate::schema::TableDesc> = t
                 .sources
                 .iter()
-                .filter_map(|r| {
-                    now.iter()
-                        .find(|d| d.database == r.database && d.name == r.table)
-                        .cloned()
-                })
+                .filter_map(|r| now.iter().find(|d| r.names(d)).cloned())
                 .collect();
             let same = cur.len() == t.source_tables.len()
                 && cur

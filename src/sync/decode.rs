@@ -844,7 +844,7 @@ pub fn decode_value(
             };
             let text = match v {
                 Value::Bytes(b) => utf8(b)?,
-                Value::Int(i) => unsigned_fix(i128::from(*i), &src.ty).to_string(),
+                Value::Int(i) => int_text(unsigned_fix(i128::from(*i), &src.ty)),
                 Value::UInt(u) => u.to_string(),
                 Value::Double(f) => fmt_f64(*f)?,
                 Value::Float(f) => fmt_f64(f64::from(*f))?,
@@ -960,7 +960,7 @@ fn plain(
             if path == Path::Binlog && y == 1900 {
                 y = 0;
             }
-            Ok(num(y.to_string(), col))
+            Ok(num(int_text(y), col))
         }
         SourceType::Bit(_) => {
             let n = match v {

@@ -110,6 +110,37 @@ fn insert_rows(m: &Maria, db: &str, from: i32, n: i32) {
     }
 }
 
+/// `smt sync -c cfg` running (logging to `log`): after 1.5 s the statements run on `m`, then it
+/// follows for `settle`, gets SIGTERM and must exit 0. Its log.
+fn follow_while(
+    cfg: &str,
+    log: &Path,
+    m: &Maria,
+    statements: &[String],
+    settle: Duration,
+) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["sync", "-c", cfg])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut c = m.conn_utc();
+    for sql in statements {
+        m.exec(&mut c, sql);
+    }
+    std::thread::sleep(settle);
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{text}");
+    text
+}
+
 #[test]
 fn the_job_is_the_config_not_the_shell_directory() {
     let m = Maria::from_env();
@@ -294,37 +325,23 @@ fn ddl_while_stopped_and_while_running_is_followed() {
     assert_synced("after DDL while stopped", &cfg, &m, &emu);
 
     // Running: a burst of DROP + MODIFY + ADD between rows, while smt follows.
-    let log = dir.path().join("running.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
-        .args(["sync", "-c", &cfg_s])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    for sql in [
-        format!("INSERT INTO {db}.t_pk (id, w, c) VALUES (60, 'w60', 60)"),
-        format!("ALTER TABLE {db}.t_pk DROP COLUMN w"),
-        format!("ALTER TABLE {db}.t_pk MODIFY COLUMN c BIGINT UNSIGNED NOT NULL DEFAULT 0"),
-        format!("INSERT INTO {db}.t_pk VALUES (61, 18446744073709551615)"),
-        format!("ALTER TABLE {db}.t_pk ADD COLUMN z DECIMAL(10,2) DEFAULT 1.50, ADD COLUMN y TEXT"),
-        format!("INSERT INTO {db}.t_pk VALUES (62, 62, 2.25, 'yy')"),
-        format!("TRUNCATE TABLE {db}.t_dup"),
-        format!("INSERT INTO {db}.t_dup VALUES (70, 'after truncate', NULL)"),
-    ] {
-        m.exec(&mut c, &sql);
-    }
-    std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let status = child.wait().unwrap();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+    follow_while(
+        &cfg_s,
+        &dir.path().join("running.log"),
+        &m,
+        &[
+            format!("INSERT INTO {db}.t_pk (id, w, c) VALUES (60, 'w60', 60)"),
+            format!("ALTER TABLE {db}.t_pk DROP COLUMN w"),
+            format!("ALTER TABLE {db}.t_pk MODIFY COLUMN c BIGINT UNSIGNED NOT NULL DEFAULT 0"),
+            format!("INSERT INTO {db}.t_pk VALUES (61, 18446744073709551615)"),
+            format!(
+                "ALTER TABLE {db}.t_pk ADD COLUMN z DECIMAL(10,2) DEFAULT 1.50, ADD COLUMN y TEXT"
+            ),
+            format!("INSERT INTO {db}.t_pk VALUES (62, 62, 2.25, 'yy')"),
+            format!("TRUNCATE TABLE {db}.t_dup"),
+            format!("INSERT INTO {db}.t_dup VALUES (70, 'after truncate', NULL)"),
+        ],
+        Duration::from_secs(3),
     );
     let (code, err) = smt_in(
         dir.path(),
@@ -554,32 +571,20 @@ fn tables_created_on_the_source_join_the_job() {
     assert_synced("after tables created while stopped", &cfg, &m, &emu);
 
     // Running: the same kinds of change while smt follows; then a restart picks them up.
-    let log = dir.path().join("running.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
-        .args(["sync", "-c", &cfg_s])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    for sql in [
-        format!("CREATE TABLE {db}.t_new2 (id INT PRIMARY KEY, v VARCHAR(20))"),
-        format!("INSERT INTO {db}.t_new2 VALUES (1, 'm1')"),
-        format!("CREATE TABLE {db}.s_4 LIKE {db}.s_1"),
-        format!("INSERT INTO {db}.s_4 VALUES (7, 'g')"),
-        format!("INSERT INTO {db}.s_2 VALUES (8, 'h')"),
-        format!("INSERT INTO {db}.t_pk VALUES (91, 'v91')"),
-    ] {
-        m.exec(&mut c, &sql);
-    }
-    std::thread::sleep(Duration::from_secs(6));
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let status = child.wait().unwrap();
-    let running_log = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(status.code(), Some(0), "{running_log}");
+    let running_log = follow_while(
+        &cfg_s,
+        &dir.path().join("running.log"),
+        &m,
+        &[
+            format!("CREATE TABLE {db}.t_new2 (id INT PRIMARY KEY, v VARCHAR(20))"),
+            format!("INSERT INTO {db}.t_new2 VALUES (1, 'm1')"),
+            format!("CREATE TABLE {db}.s_4 LIKE {db}.s_1"),
+            format!("INSERT INTO {db}.s_4 VALUES (7, 'g')"),
+            format!("INSERT INTO {db}.s_2 VALUES (8, 'h')"),
+            format!("INSERT INTO {db}.t_pk VALUES (91, 'v91')"),
+        ],
+        Duration::from_secs(6),
+    );
     // The running process planned again and took them in, without a restart.
     assert!(
         running_log.contains("planning again"),

@@ -1,7 +1,9 @@
 //! Crash test: the `smt` binary syncs a live, changing MariaDB into the emulator and is SIGKILLed
 //! at random moments (seeded; the seed is printed — rerun with SMT_CRASH_SEED=<seed>), across the
 //! snapshot and the binlog phases, then restarted. At the end the FULL row sets must match,
-//! including a DUPLICATE KEY (no-PK, insert-only) table, where a duplicate would be permanent.
+//! including a DUPLICATE KEY (no-PK, insert-only) table, where a duplicate would be permanent,
+//! and a no-key table whose identical rows are updated and deleted one copy at a time
+//! (`sync_duplicate_key_changes = exact`: a DELETE per changed image between prepare and commit).
 //! While it runs the writer changes the schema (ADD with a default, a burst of ADD + MODIFY +
 //! ADD AFTER, DROP, MODIFY to BIGINT UNSIGNED (LARGEINT), ADD with a default: see [`DDL`]) and half way one run is
 //! `--reset` (killed too).
@@ -40,6 +42,7 @@ const DDL: &[(f64, &[&str])] = &[
         3.5,
         &[
             "ALTER TABLE {DB}.t_dup ADD COLUMN c INT",
+            "ALTER TABLE {DB}.t_nk ADD COLUMN c INT DEFAULT 3",
             "ALTER TABLE {DB}.t_pk MODIFY COLUMN s VARCHAR(80)",
             "ALTER TABLE {DB}.t_pk ADD COLUMN y BIGINT AFTER v",
         ],
@@ -74,7 +77,7 @@ fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
             }
         }
         let k = rng.next(20_000) as i64;
-        let sql = match rng.next(10) {
+        let sql = match rng.next(12) {
             0..=2 => {
                 next_id += 1;
                 format!("INSERT INTO {DB}.t_pk (id, v, s) VALUES ({next_id}, {k}, 'w{k}')")
@@ -85,6 +88,20 @@ fn writer(m: &Maria, seed: u64, stop: &AtomicBool, ops: &AtomicU64) {
                 next_id += 1;
                 format!("UPDATE IGNORE {DB}.t_pk SET id = {next_id} WHERE id = {k}")
             }
+            7 => format!(
+                "INSERT INTO {DB}.t_nk (a, b) VALUES ({}, 'n{}'), ({}, 'n{}')",
+                k % 5,
+                k % 3,
+                k % 5,
+                k % 3
+            ),
+            8 => format!(
+                "UPDATE {DB}.t_nk SET b = 'n{}' WHERE a = {} LIMIT {}",
+                k % 3,
+                k % 5,
+                1 + k % 2
+            ),
+            9 => format!("DELETE FROM {DB}.t_nk WHERE a = {} LIMIT 1", k % 5),
             _ => format!(
                 "INSERT INTO {DB}.t_dup (a, b) VALUES ({}, 'd{}'), ({}, 'e{}')",
                 k % 7,
@@ -140,6 +157,18 @@ fn crash_test(kills: usize, rows: usize) {
             &mut c,
             &format!("CREATE TABLE {DB}.t_dup (a INT, b VARCHAR(40))"),
         );
+        // No key and changed (sync_duplicate_key_changes = exact): many identical copies.
+        m.exec(
+            &mut c,
+            &format!("CREATE TABLE {DB}.t_nk (a INT, b VARCHAR(40))"),
+        );
+        let v: Vec<String> = (0..200)
+            .map(|j| format!("({}, 'n{}')", j % 5, j % 3))
+            .collect();
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {DB}.t_nk VALUES {}", v.join(",")),
+        );
         let mut vals = Vec::new();
         for i in 0..rows {
             vals.push(format!("({i}, {i}, 'init{i}')"));
@@ -174,7 +203,11 @@ fn crash_test(kills: usize, rows: usize) {
         format!("database = ^{DB}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 400");
     std::fs::write(
         &cfg,
-        config_text(&m, &emu, &dir.path().join("result"), &[&rule]),
+        config_text(&m, &emu, &dir.path().join("result"), &[&rule]).replacen(
+            "[other]\n",
+            "[other]\nsync_duplicate_key_changes = exact\n",
+            1,
+        ),
     )
     .unwrap();
     let state = dir.path().join("state");

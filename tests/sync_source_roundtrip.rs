@@ -348,6 +348,9 @@ fn drain(
                         RowChange::Delete(r) => {
                             state.remove(&key_of(&r));
                         }
+                        RowChange::Replace { .. } => {
+                            panic!("a PRIMARY KEY table yielded a keyless update")
+                        }
                     }
                 }
             }
@@ -1030,6 +1033,9 @@ fn snapshot_plus_binlog(tag: &str, server_id_base: u32, gtid_events: bool) {
                         }
                         RowChange::Delete(r) => {
                             state.remove(&(r[0].text().unwrap().to_string(), String::new()));
+                        }
+                        RowChange::Replace { .. } => {
+                            panic!("a PRIMARY KEY table yielded a keyless update")
                         }
                     }
                 }

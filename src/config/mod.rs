@@ -101,6 +101,20 @@ pub struct SourceConfig {
     pub time_zone: Option<String>,
 }
 
+/// What `smt sync` does with an UPDATE or DELETE of a source table that has no key (its target
+/// is a DUPLICATE KEY table, which only appends): `[other] sync_duplicate_key_changes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DupChanges {
+    /// Stop with the choices (the default: nothing diverges silently).
+    #[default]
+    Stop,
+    /// Skip the change, counted per table in the status line and the checkpoint: the target
+    /// diverges from the source.
+    Skip,
+    /// Apply it exactly: the full row image is the row's identity (see `sync::nokey`).
+    Exact,
+}
+
 #[derive(Debug, Clone)]
 pub struct OtherConfig {
     /// `be_num`: number of StarRocks BEs; drives buckets and replication_num = min(3, be_num).
@@ -117,9 +131,10 @@ pub struct OtherConfig {
     pub shard_origin_columns: bool,
     /// `auto_buckets` (default false): omit BUCKETS (StarRocks ≥ 2.5.7 chooses).
     pub auto_buckets: bool,
-    /// `sync_skip_duplicate_key_changes` (default false): `smt sync` skips UPDATE/DELETE of
-    /// source tables whose target is a DUPLICATE KEY table (counted, warned) instead of stopping.
-    pub sync_skip_duplicate_key_changes: bool,
+    /// `sync_duplicate_key_changes` (`stop`, the default, `skip` or `exact`): what `smt sync`
+    /// does with an UPDATE/DELETE of a source table without a key (a DUPLICATE KEY target).
+    /// `sync_skip_duplicate_key_changes = true`, the older spelling, is `skip`.
+    pub sync_duplicate_key_changes: DupChanges,
     /// `sync_follow_truncate` (default true): a TRUNCATE of a replicated source table truncates
     /// its StarRocks target too (false: the target keeps its rows, with a warning).
     pub sync_follow_truncate: bool,

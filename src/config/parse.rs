@@ -3,8 +3,8 @@
 use super::error::{suggest, ConfigError, Problem};
 use super::scan::{self, Section};
 use super::{
-    expand, Config, OtherConfig, RuleConfig, Secret, SinkOptions, SourceConfig, SourceKind,
-    StarRocksEndpoints,
+    expand, Config, DupChanges, OtherConfig, RuleConfig, Secret, SinkOptions, SourceConfig,
+    SourceKind, StarRocksEndpoints,
 };
 use crate::error::{fail, Kind};
 use regex::Regex;
@@ -30,6 +30,7 @@ const OTHER_KEYS: &[&str] = &[
     "auto_buckets",
     "starrocks_version",
     "sync_skip_duplicate_key_changes",
+    "sync_duplicate_key_changes",
     "sync_follow_truncate",
     "sync_reject_policy",
     "sync_snapshot_parallelism",
@@ -444,7 +445,7 @@ impl Validator<'_> {
             shard_origin_columns: true,
             auto_buckets: false,
             starrocks_version: (3, 3),
-            sync_skip_duplicate_key_changes: false,
+            sync_duplicate_key_changes: DupChanges::Stop,
             sync_follow_truncate: true,
             sync_quarantine: false,
             sync_snapshot_parallelism: None,
@@ -482,8 +483,27 @@ impl Validator<'_> {
                 }
                 "auto_buckets" => self.boolean(sec, key, v, line, &mut cfg.auto_buckets),
                 "sync_skip_duplicate_key_changes" => {
-                    self.boolean(sec, key, v, line, &mut cfg.sync_skip_duplicate_key_changes)
+                    let mut skip = false;
+                    self.boolean(sec, key, v, line, &mut skip);
+                    if skip {
+                        cfg.sync_duplicate_key_changes = DupChanges::Skip;
+                    }
                 }
+                "sync_duplicate_key_changes" => match v.trim().to_ascii_lowercase().as_str() {
+                    "stop" => cfg.sync_duplicate_key_changes = DupChanges::Stop,
+                    "skip" => cfg.sync_duplicate_key_changes = DupChanges::Skip,
+                    "exact" => cfg.sync_duplicate_key_changes = DupChanges::Exact,
+                    _ => {
+                        let msg = format!(
+                            "{v:?} is not a policy for changes of tables without a key: write \
+                             stop (the default: such an UPDATE/DELETE stops the sync), skip (it is \
+                             skipped and counted; the target diverges) or exact (it is applied \
+                             with the whole row as its identity: a DELETE on StarRocks and the \
+                             surviving copies loaded again)"
+                        );
+                        self.problem(sec, Some(key), line, msg);
+                    }
+                },
                 "sync_follow_truncate" => {
                     self.boolean(sec, key, v, line, &mut cfg.sync_follow_truncate)
                 }

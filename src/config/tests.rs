@@ -576,3 +576,39 @@ fn sink_options_are_typed_at_load_with_their_line() {
         FormatSource::ImpliedBySeparators
     );
 }
+
+#[test]
+fn duplicate_key_changes_policy_and_its_older_spelling() {
+    let policy = |extra: &str| {
+        ok(&format!(
+            "{BASE}{extra}[table-rule.1]\ndatabase=a\ntable=b\n"
+        ))
+        .other
+        .sync_duplicate_key_changes
+    };
+    assert_eq!(policy(""), DupChanges::Stop);
+    assert_eq!(
+        policy("sync_duplicate_key_changes = EXACT\n"),
+        DupChanges::Exact
+    );
+    assert_eq!(
+        policy("sync_duplicate_key_changes = skip\n"),
+        DupChanges::Skip
+    );
+    assert_eq!(
+        policy("sync_skip_duplicate_key_changes = true\n"),
+        DupChanges::Skip
+    );
+    assert_eq!(
+        policy("sync_skip_duplicate_key_changes = false\n"),
+        DupChanges::Stop
+    );
+    let e = err(&format!(
+        "{BASE}sync_duplicate_key_changes = merge\n[table-rule.1]\ndatabase=a\ntable=b\n"
+    ))
+    .to_string();
+    assert!(
+        e.contains("sync_duplicate_key_changes: \"merge\" is not a policy") && e.contains("exact"),
+        "{e}"
+    );
+}

@@ -238,6 +238,45 @@ impl fmt::Display for SrType {
     }
 }
 
+impl SrType {
+    /// A StarRocks SQL literal for a value of this type as the sync decoder writes it (None =
+    /// NULL): numbers bare (a quoted number against a number column compares as text), anything
+    /// else a quoted string with `\\`, `'` and NUL escaped. Text that is not a number is never
+    /// written bare, whatever the type says.
+    pub fn literal(&self, v: Option<&str>) -> String {
+        let Some(t) = v else {
+            return "NULL".into();
+        };
+        let numeric = matches!(
+            self,
+            SrType::Boolean
+                | SrType::TinyInt
+                | SrType::SmallInt
+                | SrType::Int
+                | SrType::BigInt
+                | SrType::LargeInt
+                | SrType::Decimal(..)
+        ) && !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
+        if numeric {
+            return t.to_string();
+        }
+        let mut s = String::with_capacity(t.len() + 2);
+        s.push('\'');
+        for ch in t.chars() {
+            match ch {
+                '\\' => s.push_str("\\\\"),
+                '\'' => s.push_str("\\'"),
+                '\0' => s.push_str("\\0"),
+                c => s.push(c),
+            }
+        }
+        s.push('\'');
+        s
+    }
+}
+
 /// A DEFAULT that StarRocks accepts for the column's type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SrDefault {
@@ -294,5 +333,30 @@ impl Plan {
             .filter(|r| r.tables.is_empty())
             .map(|r| r.rule.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::SrType;
+
+    #[test]
+    fn literals_by_type() {
+        assert_eq!(SrType::BigInt.literal(Some("-5")), "-5");
+        assert_eq!(
+            SrType::LargeInt.literal(Some("18446744073709551615")),
+            "18446744073709551615"
+        );
+        assert_eq!(SrType::Varchar(9).literal(Some("5")), "'5'");
+        assert_eq!(
+            SrType::Varchar(9).literal(Some("it's \\ x")),
+            "'it\\'s \\\\ x'"
+        );
+        assert_eq!(
+            SrType::DateTime.literal(Some("2024-01-01 00:00:00.5")),
+            "'2024-01-01 00:00:00.5'"
+        );
+        assert_eq!(SrType::Int.literal(None), "NULL");
+        assert_eq!(SrType::Int.literal(Some("1 OR 1=1")), "'1 OR 1=1'");
     }
 }

@@ -18,7 +18,7 @@
 
 use crate::config::SourceConfig;
 use crate::error::{fail, Kind};
-use crate::plan::{SourceRef, TablePlan};
+use crate::plan::{Model, SourceRef, TablePlan};
 use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::{Cell, Row};
@@ -41,6 +41,13 @@ pub enum RowChange {
     Insert(Row),
     Upsert(Row),
     Delete(Row),
+    /// An UPDATE of a table whose target is a DUPLICATE KEY table: such a row has no identity
+    /// but its whole image, so both images are kept. `before` is None when it held a value smt
+    /// refuses (it never reached StarRocks).
+    Replace {
+        before: Option<Row>,
+        after: Row,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -997,6 +1004,13 @@ impl BinlogReader {
                 _ => {
                     let b = render_old(&before.ok_or_else(|| missing("before"))?, &mut self.stats)?;
                     let a = render(&after.ok_or_else(|| missing("after"))?, &mut self.stats)?;
+                    if ct.model == Model::Duplicate {
+                        changes.push(RowChange::Replace {
+                            before: b,
+                            after: a,
+                        });
+                        continue;
+                    }
                     match b {
                         Some(b) if key_idx.iter().any(|&i| b.get(i) != a.get(i)) => {
                             changes.push(RowChange::Delete(b));

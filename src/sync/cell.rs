@@ -4,7 +4,7 @@
 //! and the binlog paths, so the same source value yields the same `Cell` on both paths.
 
 /// One rendered target value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Cell {
     Null,
     /// Integer / decimal / float / boolean literal text: written unquoted in JSON.

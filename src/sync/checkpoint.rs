@@ -68,6 +68,21 @@ pub struct State {
     /// Transactions PREPARED in StarRocks whose commit may not have happened yet.
     #[serde(default)]
     pub pending_commit: Vec<PendingLabel>,
+    /// DELETEs of tables without a key (`sync::nokey`) recorded with the batch: each runs
+    /// before its label commits (again after a crash, while the label is still PREPARED).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_deletes: Vec<PendingDelete>,
+}
+
+/// `DELETE FROM db.table WHERE <each of wheres>` (each removes every copy of one row image),
+/// to run before `before_label` commits; None: the batch loaded nothing for the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDelete {
+    pub db: String,
+    pub table: String,
+    pub wheres: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +96,7 @@ pub struct TableState {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema: Vec<crate::schema::TableDesc>,
     /// Changes of a table without a key that the target could not take and were skipped
-    /// (`sync_skip_duplicate_key_changes`), counted over the job's life.
+    /// (`sync_duplicate_key_changes = skip`), counted over the job's life.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped_changes: u64,
     /// Rows StarRocks refused that went to `<db>.smt_quarantine` (sync_reject_policy =
@@ -193,6 +208,7 @@ impl State {
             binlog: None,
             last_epoch: 0,
             pending_commit: Vec::new(),
+            pending_deletes: Vec::new(),
         }
     }
 

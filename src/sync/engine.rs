@@ -27,13 +27,13 @@ use super::batch::{self, BodySpec, Op};
 use super::binlog::{RowChange, SourceEvent};
 use super::cell::Row;
 use super::checkpoint::{
-    PendingLabel, RangeProgress, SnapshotProgress, SnapshotStatus, State, Store,
+    PendingDelete, PendingLabel, RangeProgress, SnapshotProgress, SnapshotStatus, State, Store,
 };
 use super::gtid::{Gtid, GtidPos};
 use super::position::{BinlogPosition, PositionMark};
 use super::sink::{self, Loader, SinkError};
 use super::status::Stats;
-use crate::config::SinkFormat;
+use crate::config::{DupChanges, SinkFormat};
 use crate::error::{fail, Kind};
 use crate::plan::{Model, TablePlan};
 use crate::retry::RetryPolicy;
@@ -157,6 +157,14 @@ pub trait Admin {
     /// The table as StarRocks has it now (None: unknown, e.g. SHOW CREATE TABLE unreadable).
     fn shape(&self, _db: &str, _table: &str) -> anyhow::Result<Option<crate::compat::TableShape>> {
         Ok(None)
+    }
+    /// `SELECT COUNT(*) FROM db.table WHERE <pred>` (exact changes of tables without a key).
+    fn count(&self, _db: &str, _table: &str, _pred: &str) -> anyhow::Result<u64> {
+        Err(anyhow::anyhow!("this target cannot count rows"))
+    }
+    /// `DELETE FROM db.table WHERE <pred>`, returning once StarRocks has committed it.
+    fn delete(&self, _db: &str, _table: &str, _pred: &str) -> anyhow::Result<()> {
+        Err(anyhow::anyhow!("this target cannot delete rows"))
     }
 }
 
@@ -311,9 +319,9 @@ pub struct Options {
     pub retry: RetryPolicy,
     /// StarRocks transaction timeout (begin → prepare), seconds.
     pub txn_timeout_s: u64,
-    /// `[other] sync_skip_duplicate_key_changes`: skip UPDATE/DELETE on DUPLICATE KEY targets
-    /// (counted, warned) instead of stopping.
-    pub skip_dup_changes: bool,
+    /// `[other] sync_duplicate_key_changes`: UPDATE/DELETE on DUPLICATE KEY targets stop, are
+    /// skipped (counted, warned) or are applied exactly (`nokey`).
+    pub dup_changes: DupChanges,
     /// Set by SIGINT/SIGTERM: finish the current batch, checkpoint, return.
     pub stop: Arc<AtomicBool>,
     pub status_interval: Duration,
@@ -343,7 +351,7 @@ impl Default for Options {
             chunk_rows: 100_000,
             retry: sink::default_retry(),
             txn_timeout_s: 600,
-            skip_dup_changes: false,
+            dup_changes: DupChanges::Stop,
             stop: Arc::new(AtomicBool::new(false)),
             status_interval: Duration::from_secs(5),
             progress: true,
@@ -405,6 +413,16 @@ fn source_error(e: anyhow::Error) -> PhaseError {
     }
 }
 
+/// A target-side error from the FE (`Admin`): one carrying a [`crate::error::Failure`] stops,
+/// anything else (a dropped connection, a timeout) restarts from the checkpoint.
+fn target_error(e: anyhow::Error) -> PhaseError {
+    if crate::error::is_transient(&e) {
+        PhaseError::Retry(format!("StarRocks: {e:#}"))
+    } else {
+        PhaseError::Fatal(e)
+    }
+}
+
 impl From<anyhow::Error> for PhaseError {
     fn from(e: anyhow::Error) -> Self {
         PhaseError::Fatal(e)
@@ -430,6 +448,9 @@ pub struct Engine<'a> {
     pub stats: Stats,
     /// Tables whose CSV bodies hit a separator inside a streamed transaction: JSON from now on.
     force_json: Vec<bool>,
+    /// Tables without a key whose batch met a removal after part of it was streamed: never
+    /// streamed from now on (a removal needs the whole batch, see `nokey`).
+    hold_whole: Vec<bool>,
 }
 
 impl<'a> Engine<'a> {
@@ -482,6 +503,7 @@ impl<'a> Engine<'a> {
             admin,
             stats,
             force_json: vec![false; n],
+            hold_whole: vec![false; n],
         }
     }
 
@@ -535,15 +557,40 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Commit what the checkpoint lists as prepared, then clear it.
+    /// Commit what the checkpoint lists as prepared, then clear it. The DELETEs recorded with
+    /// a batch run first, unless their label is already committed (then they had run).
     fn resolve_pending(&mut self) -> anyhow::Result<()> {
-        if self.state.pending_commit.is_empty() {
+        if self.state.pending_commit.is_empty() && self.state.pending_deletes.is_empty() {
             return Ok(());
+        }
+        for d in &self.state.pending_deletes {
+            if let Some(label) = &d.before_label {
+                let p = PendingLabel {
+                    db: d.db.clone(),
+                    table: d.table.clone(),
+                    label: label.clone(),
+                    prepared_at: None,
+                };
+                let Some(loader) = self.loader_for(&p) else {
+                    continue; // sink::resolve_pending stops on it below
+                };
+                match sink::label_state(&*loader, &d.db, label, &self.opts.retry)? {
+                    sink::LabelState::Prepared => {}
+                    // Committed: the DELETEs ran before. Anything else: the load is lost,
+                    // which sink::resolve_pending reports below.
+                    _ => continue,
+                }
+            }
+            tracing::info!(table = %format!("{}.{}", d.db, d.table), deletes = d.wheres.len(), "running the DELETEs of a batch prepared before the restart");
+            for w in &d.wheres {
+                self.admin.delete(&d.db, &d.table, w)?;
+            }
         }
         let pending = self.state.pending_commit.clone();
         let get = |p: &PendingLabel| self.loader_for(p);
         sink::resolve_pending(&get, &pending, &self.opts.retry)?;
         self.state.pending_commit.clear();
+        self.state.pending_deletes.clear();
         self.save()
     }
 
@@ -1301,15 +1348,15 @@ impl<'a> Engine<'a> {
                 for ch in changes {
                     if tentative {
                         run.bufs[target].held.push(ch);
-                    } else if let Some((op, row)) = self.admit(target, ch)? {
-                        let b = &mut run.bufs[target];
-                        b.txn_bytes += batch::row_size(&row);
-                        b.txn.push((op, row));
+                    } else {
+                        self.admit(target, ch, &mut run.bufs[target])?;
                     }
                 }
                 let b = &run.bufs[target];
                 if !tentative
                     && !self.opts.quarantine
+                    && !b.removals
+                    && !self.hold_whole[target]
                     && b.bytes + b.txn_bytes >= self.targets[target].limits.max_bytes
                 {
                     self.stream_out(run, target)?;
@@ -1326,10 +1373,7 @@ impl<'a> Engine<'a> {
                     let held = std::mem::take(&mut run.bufs[i].held);
                     if !held.is_empty() && end > run.snap_pos[i] {
                         for ch in held {
-                            if let Some((op, row)) = self.admit(i, ch)? {
-                                run.bufs[i].txn_bytes += batch::row_size(&row);
-                                run.bufs[i].txn.push((op, row));
-                            }
+                            self.admit(i, ch, &mut run.bufs[i])?;
                         }
                     }
                     let b = &mut run.bufs[i];
@@ -1590,48 +1634,102 @@ impl<'a> Engine<'a> {
             .unwrap_or(Duration::from_secs(1))
     }
 
-    /// Turn a change into an operation on target `i`, applying the DUPLICATE KEY rule.
-    fn admit(&mut self, i: usize, ch: RowChange) -> Result<Option<(Op, Row)>, PhaseError> {
+    /// Turn a change into operations on target `i` in `b` (the current source transaction),
+    /// applying `sync_duplicate_key_changes` to tables without a key.
+    fn admit(&mut self, i: usize, ch: RowChange, b: &mut TableBuf) -> Result<(), PhaseError> {
         let t = &self.targets[i];
-        match (&t.plan.model, ch) {
+        let mut push = |op: Op, r: Row| {
+            b.txn_bytes += batch::row_size(&r);
+            b.txn.push((op, r));
+        };
+        let (what, removed, added) = match (&t.plan.model, ch) {
             (Model::Primary, RowChange::Insert(r) | RowChange::Upsert(r)) => {
-                Ok(Some((Op::Upsert, r)))
+                push(Op::Upsert, r);
+                return Ok(());
             }
-            (Model::Primary, RowChange::Delete(r)) => Ok(Some((Op::Delete, r))),
-            (Model::Duplicate, RowChange::Insert(r)) => Ok(Some((Op::Upsert, r))),
-            (Model::Duplicate, ch @ (RowChange::Upsert(_) | RowChange::Delete(_))) => {
-                let what = if matches!(ch, RowChange::Delete(_)) {
-                    "DELETE"
-                } else {
-                    "UPDATE"
-                };
-                if self.opts.skip_dup_changes {
-                    self.stats.skipped_dup += 1;
-                    let key = t.key();
-                    self.state.table_mut(&key).skipped_changes += 1;
-                    if self.stats.skipped_dup.is_power_of_two() {
-                        tracing::warn!(
-                            table = %t.key(),
-                            skipped = self.stats.skipped_dup,
-                            "skipping an {what} on a DUPLICATE KEY target (sync_skip_duplicate_key_changes): the target diverges from the source"
-                        );
-                    }
-                    Ok(None)
-                } else {
-                    Err(PhaseError::Fatal(fail(
-                        Kind::Sync,
-                        format!(
-                            "the source ran an {what} on a table whose StarRocks target `{}` is a \
-                             DUPLICATE KEY table (the source table has no primary key): it cannot \
-                             be applied exactly (appends only). Add a primary key to the source \
-                             table (then start over with `smt sync --reset`), \
-                             or set `sync_skip_duplicate_key_changes = true` in [other] to skip \
-                             such changes with a warning",
-                            t.key()
-                        ),
-                    )))
+            (Model::Primary, RowChange::Delete(r)) => {
+                push(Op::Delete, r);
+                return Ok(());
+            }
+            (Model::Primary, RowChange::Replace { before, after }) => {
+                // Not produced for PRIMARY KEY targets (the reader sends a delete of the old
+                // key when the key changes); deleting and upserting means the same.
+                if let Some(b) = before {
+                    push(Op::Delete, b);
                 }
+                push(Op::Upsert, after);
+                return Ok(());
             }
+            (Model::Duplicate, RowChange::Insert(r)) => {
+                push(Op::Upsert, r);
+                return Ok(());
+            }
+            (Model::Duplicate, RowChange::Upsert(a)) => ("UPDATE", None, Some(a)),
+            (Model::Duplicate, RowChange::Replace { before, after }) => {
+                ("UPDATE", before, Some(after))
+            }
+            (Model::Duplicate, RowChange::Delete(r)) => ("DELETE", Some(r), None),
+        };
+        match self.opts.dup_changes {
+            DupChanges::Exact if super::nokey::unsupported_columns(&t.plan).is_empty() => {
+                if let Some(r) = removed {
+                    if b.open.is_some() {
+                        // Part of this batch is already in an open transaction: a removal
+                        // needs the batch whole (see `nokey`). Read it again, held whole.
+                        self.hold_whole[i] = true;
+                        return Err(PhaseError::Retry(format!(
+                            "`{}`: an {what} of a table without a key in a batch already \
+                             streamed to StarRocks; reading the batch again, held whole",
+                            t.key()
+                        )));
+                    }
+                    b.removals = true;
+                    push(Op::Delete, r);
+                }
+                if let Some(a) = added {
+                    push(Op::Upsert, a);
+                }
+                Ok(())
+            }
+            DupChanges::Skip => {
+                self.stats.skipped_dup += 1;
+                let key = t.key();
+                self.state.table_mut(&key).skipped_changes += 1;
+                if self.stats.skipped_dup.is_power_of_two() {
+                    tracing::warn!(
+                        table = %key,
+                        skipped = self.stats.skipped_dup,
+                        "skipping an {what} on a DUPLICATE KEY target (sync_duplicate_key_changes = skip): the target diverges from the source"
+                    );
+                }
+                Ok(())
+            }
+            DupChanges::Exact => Err(PhaseError::Fatal(fail(
+                Kind::Sync,
+                format!(
+                    "the source ran an {what} on a table without a key whose StarRocks target \
+                     `{}` is a DUPLICATE KEY table; sync_duplicate_key_changes = exact cannot \
+                     apply it: StarRocks cannot match these columns exactly in a DELETE: {}. \
+                     Add a primary key to the source table (then start over with `smt sync \
+                     --reset`), or set sync_duplicate_key_changes = skip in [other] to skip \
+                     such changes (the target diverges)",
+                    t.key(),
+                    super::nokey::unsupported_columns(&t.plan).join(", ")
+                ),
+            ))),
+            DupChanges::Stop => Err(PhaseError::Fatal(fail(
+                Kind::Sync,
+                format!(
+                    "the source ran an {what} on a table whose StarRocks target `{}` is a \
+                     DUPLICATE KEY table (the source table has no primary key): appends only. \
+                     Set sync_duplicate_key_changes = exact in [other] to apply such changes with \
+                     the whole row as its identity (a DELETE on StarRocks per changed row image, \
+                     its surviving copies loaded again), add a primary key to the source table \
+                     (then start over with `smt sync --reset`), or set \
+                     sync_duplicate_key_changes = skip to skip them (the target diverges)",
+                    t.key()
+                ),
+            ))),
         }
     }
 
@@ -1731,6 +1829,59 @@ impl<'a> Engine<'a> {
     /// transaction finding the interval already passed and shipping alone.
     /// A flush with nothing to load (only the position moves) does not restart the interval:
     /// the next lone transaction on a quiet source goes out at once.
+    /// Rewrite the batches of tables without a key that remove rows into inserts plus the
+    /// DELETEs to run before they commit (`nokey`; labels filled in by the caller).
+    fn rewrite_removals(&mut self, run: &mut BinlogRun) -> Result<Vec<PendingDelete>, PhaseError> {
+        let mut out = Vec::new();
+        for (i, b) in run.bufs.iter_mut().enumerate() {
+            if !b.removals {
+                continue;
+            }
+            let t = &self.targets[i];
+            let admin = self.admin;
+            let rows = std::mem::take(&mut b.rows);
+            let r = super::nokey::rewrite(rows, &mut |row| {
+                admin.count(t.db(), t.table(), &super::nokey::predicate(&t.plan, row))
+            })
+            .map_err(target_error)?;
+            if r.missing > 0 {
+                tracing::warn!(
+                    table = %t.key(),
+                    rows = r.missing,
+                    "the source removed rows StarRocks does not hold (set aside by the quarantine, or the target diverged: see smt verify)"
+                );
+            }
+            b.bytes = r.rows.iter().map(|(_, row)| batch::row_size(row)).sum();
+            b.rows = r.rows;
+            b.removals = false;
+            if !r.delete.is_empty() {
+                out.push(PendingDelete {
+                    db: t.db().to_string(),
+                    table: t.table().to_string(),
+                    wheres: r
+                        .delete
+                        .iter()
+                        .map(|row| super::nokey::predicate(&t.plan, row))
+                        .collect(),
+                    before_label: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Run the checkpoint's `pending_deletes` (recorded with their batch; see `nokey`).
+    fn run_deletes(&self) -> Result<(), PhaseError> {
+        for d in &self.state.pending_deletes {
+            for w in &d.wheres {
+                self.admin
+                    .delete(&d.db, &d.table, w)
+                    .map_err(target_error)?;
+            }
+        }
+        Ok(())
+    }
+
     fn flush(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
         let had_rows = run
             .bufs
@@ -1745,10 +1896,11 @@ impl<'a> Engine<'a> {
 
     fn flush_now(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
         debug_assert!(!run.in_txn);
+        let mut deletes = self.rewrite_removals(run)?;
         let work: Vec<usize> = (0..self.targets.len())
             .filter(|&i| !run.bufs[i].rows.is_empty() || run.bufs[i].open.is_some())
             .collect();
-        if work.is_empty() {
+        if work.is_empty() && deletes.is_empty() {
             if self.state.binlog.as_ref() != Some(&run.cur) {
                 self.state.binlog = Some(run.cur.clone());
                 self.state.mark = run.checkpoint_mark();
@@ -1855,10 +2007,18 @@ impl<'a> Engine<'a> {
                 })
             })
             .collect();
+        for d in &mut deletes {
+            d.before_label = pending
+                .iter()
+                .find(|(_, p)| p.db == d.db && p.table == d.table)
+                .map(|(_, p)| p.label.clone());
+        }
         self.state.binlog = Some(run.cur.clone());
         self.state.mark = run.checkpoint_mark();
         self.state.pending_commit = pending.iter().map(|(_, p)| p.clone()).collect();
+        self.state.pending_deletes = deletes;
         self.save()?;
+        self.run_deletes()?;
         let commit_results: Vec<anyhow::Result<()>> = std::thread::scope(|s| {
             let hs: Vec<_> = pending
                 .iter()
@@ -1879,6 +2039,7 @@ impl<'a> Engine<'a> {
             r?;
         }
         self.state.pending_commit.clear();
+        self.state.pending_deletes.clear();
         self.save()?;
         for &i in &work {
             run.bufs[i].rows.clear();
@@ -2122,6 +2283,9 @@ struct TableBuf {
     /// decided at Commit.
     held: Vec<RowChange>,
     open: Option<OpenTxn>,
+    /// `rows`/`txn` hold removals of a table without a key (`Op::Delete` = one copy): the batch
+    /// is rewritten at flush (`nokey`) and never streamed.
+    removals: bool,
 }
 
 struct BinlogRun {

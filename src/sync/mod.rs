@@ -30,7 +30,8 @@
 //!   follow (add, drop non-key, widen) are applied with ALTER TABLE; TRUNCATE truncates the
 //!   target (`[other] sync_follow_truncate`); anything else stops before the statement.
 //! - Stops (exit 7) with a message when a human must act: a DDL StarRocks cannot follow, an
-//!   UPDATE/DELETE on a DUPLICATE KEY target (unless `[other] sync_skip_duplicate_key_changes`),
+//!   UPDATE/DELETE on a DUPLICATE KEY target (unless `[other] sync_duplicate_key_changes` is
+//!   `skip` or `exact`, see [`nokey`]),
 //!   a purged or replaced binlog history, unaccounted target rows, a prepared transaction
 //!   StarRocks lost, a checkpoint behind the target. Each names the remedy (`--reset` where
 //!   starting over is the way).
@@ -47,6 +48,7 @@ pub mod ddl;
 pub mod engine;
 pub mod flink;
 pub mod gtid;
+pub mod nokey;
 pub mod preflight;
 pub mod quarantine;
 pub mod sink;
@@ -88,7 +90,7 @@ pub fn run(
         snapshot_only: args.snapshot_only,
         stop,
         status_interval: Duration::from_secs(args.status_interval.max(1)),
-        skip_dup_changes: job.skip_dup_changes,
+        dup_changes: job.dup_changes,
         new_table: engine::TableMatcher(Some(Arc::new({
             let rules = config.rules.clone();
             move |db: &str, t: &str| rules.iter().any(|r| r.matches(db, t))
@@ -122,7 +124,8 @@ pub struct Job {
     pub state_dir: PathBuf,
     /// `--reset`: start over (truncate the targets, new checkpoint, fresh snapshot).
     pub reset: bool,
-    pub skip_dup_changes: bool,
+    /// `[other] sync_duplicate_key_changes`.
+    pub dup_changes: crate::config::DupChanges,
     /// Reader tunables (tests shorten them).
     pub reader: ReaderOptions,
     /// Rows per snapshot chunk.
@@ -166,7 +169,7 @@ impl Job {
             http,
             state_dir,
             reset: args.reset,
-            skip_dup_changes: config.other.sync_skip_duplicate_key_changes,
+            dup_changes: config.other.sync_duplicate_key_changes,
             reader: ReaderOptions::default(),
             chunk_rows: 50_000,
         })
@@ -723,10 +726,53 @@ impl Drop for StateLock {
     }
 }
 
-/// TRUNCATE on the FE.
+/// TRUNCATE, ALTER, DELETE and counts on the FE.
 struct FeAdmin(Mutex<FeClient>);
 
+impl FeAdmin {
+    /// Run `f` on the connection: an FE error is definite (a Failure), a lost connection is
+    /// transient (reconnected for the next call; the engine restarts from the checkpoint).
+    fn on_fe<T>(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&mut FeClient) -> Result<T, crate::starrocks::fe::FeError>,
+    ) -> anyhow::Result<T> {
+        use crate::starrocks::fe::FeError;
+        let mut fe = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("FE connection poisoned"))?;
+        match f(&mut fe) {
+            Ok(v) => Ok(v),
+            Err(e @ FeError::Connection(_)) => {
+                let _ = fe.reconnect();
+                Err(anyhow::anyhow!("{sql} failed: {e}"))
+            }
+            Err(e) => Err(fail(Kind::Target, format!("{sql} failed: {e}"))),
+        }
+    }
+}
+
 impl Admin for FeAdmin {
+    fn count(&self, db: &str, table: &str, pred: &str) -> anyhow::Result<u64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE {pred}",
+            crate::ident::quote_qualified(db, table)
+        );
+        let rows = self.on_fe(&sql, |fe| fe.query_rows(&sql))?;
+        rows.rows
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| fail(Kind::Target, format!("{sql} returned no count")))
+    }
+    fn delete(&self, db: &str, table: &str, pred: &str) -> anyhow::Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE {pred}",
+            crate::ident::quote_qualified(db, table)
+        );
+        self.on_fe(&sql, |fe| fe.exec(&sql))
+    }
     fn truncate(&self, db: &str, table: &str) -> anyhow::Result<()> {
         let mut fe = self
             .0

@@ -409,6 +409,27 @@ pub fn commit(loader: &dyn Loader, p: &PendingLabel, policy: &RetryPolicy) -> an
     r.map_err(Attempt::into_inner)
 }
 
+/// What StarRocks says of `label`, asked again while the answer is a transient failure.
+pub fn label_state(
+    loader: &dyn Loader,
+    db: &str,
+    label: &str,
+    policy: &RetryPolicy,
+) -> anyhow::Result<LabelState> {
+    retry(policy, |_| {
+        loader.label_state(db, label).map_err(|e| match e {
+            LoadError::Definite(m) | LoadError::Rejected(m) => Attempt::Stop(m),
+            other => Attempt::Again(other.to_string()),
+        })
+    })
+    .map_err(|e| {
+        fail(
+            Kind::Target,
+            format!("cannot ask StarRocks for label {label}: {}", e.into_inner()),
+        )
+    })
+}
+
 /// Restart: commit every label the checkpoint lists as prepared.
 pub fn resolve_pending(
     loader_for: &dyn Fn(&PendingLabel) -> Option<std::sync::Arc<dyn Loader>>,
@@ -426,22 +447,7 @@ pub fn resolve_pending(
                 ),
             ));
         };
-        let state = retry(policy, |_| {
-            loader.label_state(&p.db, &p.label).map_err(|e| match e {
-                LoadError::Definite(m) | LoadError::Rejected(m) => Attempt::Stop(m),
-                other => Attempt::Again(other.to_string()),
-            })
-        })
-        .map_err(|e| {
-            fail(
-                Kind::Target,
-                format!(
-                    "cannot ask StarRocks for label {}: {}",
-                    p.label,
-                    e.into_inner()
-                ),
-            )
-        })?;
+        let state = label_state(&*loader, &p.db, &p.label, policy)?;
         match state {
             LabelState::Prepared => commit(&*loader, p, policy)?,
             LabelState::Committed | LabelState::Visible => {}

@@ -153,7 +153,7 @@ pub(super) fn run(ctx: &Ctx, fe: &mut FeClient, report: &mut Report) -> anyhow::
     };
     let state = ctx.v.state.load()?;
     if let Some(s) = &state {
-        if !s.pending_commit.is_empty() {
+        if !s.pending_commit.is_empty() || !s.pending_deletes.is_empty() {
             let labels: Vec<&str> = s.pending_commit.iter().map(|p| p.label.as_str()).collect();
             refuse_all(
                 report,

@@ -29,46 +29,11 @@ fn from(plan: &TablePlan) -> String {
     quote_qualified(&plan.target_database, &plan.target_table)
 }
 
-/// A StarRocks literal for a canonical key value of type `ty`: numbers bare (a quoted number
-/// against a number column compares as text), everything else a quoted string.
-pub fn literal(ty: &SrType, v: &Option<String>) -> String {
-    let Some(t) = v else {
-        return "NULL".into();
-    };
-    let numeric = matches!(
-        ty,
-        SrType::Boolean
-            | SrType::TinyInt
-            | SrType::SmallInt
-            | SrType::Int
-            | SrType::BigInt
-            | SrType::LargeInt
-            | SrType::Decimal(..)
-    ) && !t.is_empty()
-        && t.bytes()
-            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
-    if numeric {
-        return t.clone();
-    }
-    let mut s = String::with_capacity(t.len() + 2);
-    s.push('\'');
-    for ch in t.chars() {
-        match ch {
-            '\\' => s.push_str("\\\\"),
-            '\'' => s.push_str("\\'"),
-            '\0' => s.push_str("\\0"),
-            c => s.push(c),
-        }
-    }
-    s.push('\'');
-    s
-}
-
 /// `k1 > v1 OR (k1 = v1 AND (k2 > v2 OR (k2 = v2 AND k3 > v3)))`.
 pub fn after_condition(plan: &TablePlan, key: &KeySpec, last: &Row) -> String {
     fn rec(plan: &TablePlan, key: &KeySpec, last: &Row, i: usize) -> String {
         let c = quote(&plan.columns[key.cols[i]].name);
-        let v = literal(&key.tys[i], &last[i]);
+        let v = key.tys[i].literal(last[i].as_deref());
         if i + 1 == key.cols.len() {
             format!("{c} > {v}")
         } else {
@@ -216,7 +181,7 @@ pub fn lookup(
             let vals: Vec<String> = batch
                 .iter()
                 .filter(|k| k[0].is_some())
-                .map(|k| literal(&key.tys[0], &k[0]))
+                .map(|k| key.tys[0].literal(k[0].as_deref()))
                 .collect();
             let mut parts = Vec::new();
             if !vals.is_empty() {
@@ -239,7 +204,7 @@ pub fn lookup(
                             let c = quote(&plan.columns[i].name);
                             match v {
                                 None => format!("{c} IS NULL"),
-                                Some(_) => format!("{c} = {}", literal(ty, v)),
+                                Some(_) => format!("{c} = {}", ty.literal(v.as_deref())),
                             }
                         })
                         .collect();
@@ -285,31 +250,4 @@ pub fn each_row(
                 format!("reading {} on StarRocks failed: {e:#}", plan.target_name()),
             )
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals_by_type() {
-        let s = |x: &str| Some(x.to_string());
-        assert_eq!(literal(&SrType::BigInt, &s("-5")), "-5");
-        assert_eq!(
-            literal(&SrType::LargeInt, &s("18446744073709551615")),
-            "18446744073709551615"
-        );
-        assert_eq!(literal(&SrType::Varchar(9), &s("5")), "'5'");
-        assert_eq!(
-            literal(&SrType::Varchar(9), &s("it's \\ x")),
-            "'it\\'s \\\\ x'"
-        );
-        assert_eq!(
-            literal(&SrType::DateTime, &s("2024-01-01 00:00:00.5")),
-            "'2024-01-01 00:00:00.5'"
-        );
-        assert_eq!(literal(&SrType::Int, &None), "NULL");
-        // Text that is not a number is never written bare, whatever the type says.
-        assert_eq!(literal(&SrType::Int, &s("1 OR 1=1")), "'1 OR 1=1'");
-    }
 }

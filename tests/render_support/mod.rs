@@ -400,7 +400,7 @@ pub fn config(rules: Vec<RuleConfig>, password: &str) -> Config {
             unknown_type_as_string: false,
             shard_origin_columns: true,
             auto_buckets: false,
-            sync_skip_duplicate_key_changes: false,
+            sync_duplicate_key_changes: smt::config::DupChanges::Stop,
             sync_follow_truncate: true,
             sync_quarantine: false,
             sync_snapshot_parallelism: None,

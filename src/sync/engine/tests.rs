@@ -501,7 +501,11 @@ fn dup_update_stops_unless_skipped() {
             "job1",
             "test",
             Options {
-                skip_dup_changes: skip,
+                dup_changes: if skip {
+                    crate::config::DupChanges::Skip
+                } else {
+                    crate::config::DupChanges::Stop
+                },
                 ..quick_opts()
             },
             &mut src,

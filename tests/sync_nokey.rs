@@ -250,3 +250,48 @@ fn exact_mode_stops_on_columns_starrocks_cannot_match_and_stop_mode_names_exact(
     assert!(err.contains("sync_duplicate_key_changes = exact"), "{err}");
     run_all(&m, &[q("DROP DATABASE {db}")]);
 }
+
+#[test]
+fn a_removal_after_part_of_its_transaction_was_streamed_rereads_the_batch_whole() {
+    let db = "it_sync_nokey_streamed";
+    let m = Maria::from_env();
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let q = |s: &str| s.replace("{db}", db);
+    run_all(
+        &m,
+        &[
+            q("DROP DATABASE IF EXISTS {db}"),
+            q("CREATE DATABASE {db}"),
+            q("CREATE TABLE {db}.t (a INT, s VARCHAR(2000))"),
+            q("INSERT INTO {db}.t VALUES (1, 'keep'), (1, 'keep')"),
+        ],
+    );
+    // A 64 KiB buffer: the transaction below streams into an open StarRocks transaction
+    // before its DELETE arrives.
+    let rule = format!(
+        "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-bytes = 65536"
+    );
+    let cfg = config(dir.path(), &m, &emu, &[&rule], "exact");
+    let state = dir.path().join("state");
+    let (code, err) = catch_up(&cfg, &state);
+    assert_eq!(code, 0, "snapshot: {err}");
+    let big = "x".repeat(1500);
+    let mut sql = vec!["BEGIN".to_string()];
+    for i in 0..200 {
+        sql.push(q(&format!("INSERT INTO {{db}}.t VALUES ({i}, '{big}')")));
+    }
+    sql.push(q("DELETE FROM {db}.t WHERE a = 1 AND s = 'keep' LIMIT 1"));
+    sql.push("COMMIT".to_string());
+    run_all(&m, &sql);
+    let (code, err) = catch_up(&cfg, &state);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("reading the batch again, held whole"), "{err}");
+    assert_synced(
+        "after a streamed transaction with a removal",
+        &cfg,
+        &m,
+        &emu,
+    );
+    run_all(&m, &[q("DROP DATABASE {db}")]);
+}

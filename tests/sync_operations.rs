@@ -1,8 +1,8 @@
 //! `smt sync` through the operations that happen around a replication job, with the binary
 //! users run (scripts/test.sh runs this file with the release build): starting it from another
 //! directory, losing the state, `--reset`, a replaced binlog history (RESET MASTER), DDL while
-//! it is stopped and while it runs, a failover to a GTID replica, and endpoints that accept a
-//! connection and never answer. Every scenario ends with the full row sets compared (source
+//! it is stopped and while it runs, tables dropped and created again, a failover to a GTID
+//! replica, and endpoints that accept a connection and never answer. Every scenario ends with the full row sets compared (source
 //! rendered by SQL independently of smt vs the emulator's rows).
 
 mod sync_support;
@@ -639,5 +639,64 @@ fn tables_created_on_the_source_join_the_job() {
             .any(|r| r.iter().any(|v| v.as_deref() == Some("i"))),
         "{after:?}"
     );
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}
+
+#[test]
+fn a_table_dropped_and_created_again_is_followed_stopped_or_running() {
+    let m = Maria::from_env();
+    let db = format!("it_ops_recreate_{}", std::process::id());
+    setup_db(&m, &db);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    write_config(&cfg, &m, &emu, "./result", &db);
+    let cfg_s = cfg.to_str().unwrap().to_string();
+    let sync = || {
+        smt_in(
+            dir.path(),
+            &["sync", "-c", &cfg_s, "--until-caught-up"],
+            MINUTE,
+        )
+    };
+    let (code, err) = sync();
+    assert_eq!(code, 0, "first run: {err}");
+    let mut c = m.conn_utc();
+
+    // While stopped: both tables dropped and created again (same shape), with new rows; rows
+    // written to the old tables before the DROP are gone from the source, so from the target.
+    for sql in [
+        format!("INSERT INTO {db}.t_pk VALUES (50, 'before the drop')"),
+        format!("DROP TABLE {db}.t_pk"),
+        format!("CREATE TABLE {db}.t_pk (id INT PRIMARY KEY, v VARCHAR(20))"),
+        format!("INSERT INTO {db}.t_pk VALUES (100, 'new'), (101, 'new')"),
+        format!("DROP TABLE {db}.t_dup"),
+        format!("CREATE TABLE {db}.t_dup (a INT, b VARCHAR(20))"),
+        format!("INSERT INTO {db}.t_dup VALUES (1, 'x'), (1, 'x')"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    let (code, err) = sync();
+    assert_eq!(code, 0, "re-created while stopped: {err}");
+    assert_synced("re-created while stopped", &cfg, &m, &emu);
+
+    // While running: dropped, created again with another column, written to.
+    let log = dir.path().join("running.log");
+    follow_while(
+        &cfg_s,
+        &log,
+        &m,
+        &[
+            format!("DROP TABLE {db}.t_pk"),
+            format!("CREATE TABLE {db}.t_pk (id INT PRIMARY KEY, v VARCHAR(20), extra INT)"),
+            format!("INSERT INTO {db}.t_pk VALUES (200, 'running', 3)"),
+            format!("CREATE OR REPLACE TABLE {db}.t_dup (a INT, b VARCHAR(20))"),
+            format!("INSERT INTO {db}.t_dup VALUES (7, 'replaced')"),
+        ],
+        Duration::from_secs(4),
+    );
+    let (code, err) = sync();
+    assert_eq!(code, 0, "after re-creation while running: {err}");
+    assert_synced("re-created while running", &cfg, &m, &emu);
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }

@@ -14,9 +14,11 @@
 //! Followed: `ALTER TABLE` ADD/DROP/MODIFY/CHANGE/RENAME COLUMN (with FIRST/AFTER), ALTER COLUMN
 //! SET/DROP DEFAULT, ADD/DROP PRIMARY KEY and UNIQUE keys, ADD/DROP of plain indexes, foreign
 //! keys and checks (no-ops for us), ALGORITHM/LOCK/AUTO_INCREMENT, RENAME TO; `RENAME TABLE`;
-//! `TRUNCATE`; `CREATE [UNIQUE] INDEX` / `DROP INDEX`; `DROP TABLE` ([`Effect::Dropped`]: sync
-//! follows it for one shard of a merged target and stops otherwise). `CREATE OR REPLACE` of a
-//! captured table and anything sqlparser cannot read are [`Effect::Unsupported`].
+//! `TRUNCATE`; `CREATE [UNIQUE] INDEX` / `DROP INDEX`; `DROP TABLE` and a re-creation (`CREATE
+//! OR REPLACE`, or `CREATE` of a table known here) are [`Effect::Dropped`] (sync keeps a
+//! dropped shard's rows in its merged target, and truncates a target whose only source is
+//! gone; a table created under the name is a new table). Anything sqlparser cannot read is
+//! [`Effect::Unsupported`].
 
 use crate::plan::SourceRef;
 use crate::schema::{ColumnDefault, ColumnDesc, KeyDesc, KeyKind, TableDesc};
@@ -34,7 +36,7 @@ pub enum Effect {
     Schema { table: SourceRef, new: TableDesc },
     /// All rows of the table were removed.
     Truncate(SourceRef),
-    /// The table was dropped (DROP TABLE).
+    /// The table was dropped (DROP TABLE, or re-created: CREATE OR REPLACE).
     Dropped(SourceRef),
     /// smt cannot tell what the statement did to the table (or cannot follow it).
     Unsupported {
@@ -312,10 +314,12 @@ impl Work<'_> {
                 }
             }
             Statement::CreateTable(ct) => {
+                // Re-created (CREATE OR REPLACE, or CREATE after a DROP the schema here has
+                // not seen): the table we knew is gone; the new one is a new table.
                 let r = self.name_of(&ct.name);
                 if let Some(i) = self.find(&r) {
                     if ct.or_replace || !ct.if_not_exists {
-                        self.unsupported(Some(i), "the table was re-created".into());
+                        self.out.push(Effect::Dropped(self.changed[i].0.clone()));
                     }
                 }
             }

@@ -377,6 +377,10 @@ pub enum Outcome {
     /// statement is loaded and the checkpoint is after it; plan again and run again (the new
     /// tables are snapshotted then).
     NewTables(Vec<String>),
+    /// The source dropped the only source tables of these targets (`db.table`): they are
+    /// truncated (`sync_follow_truncate`) and out of the checkpoint, which is after the
+    /// statement; plan again and run again.
+    Dropped(Vec<String>),
 }
 
 /// Whether the config's rules capture a source table (database, table), for tables created
@@ -1405,7 +1409,12 @@ impl<'a> Engine<'a> {
                     return Err(PhaseError::Retry("DDL inside a transaction".into()));
                 }
                 let mark = stream.mark();
-                self.on_ddl(run, stream, &database, &sql, end, gtid.as_deref(), mark)?;
+                let gone = self.on_ddl(run, stream, &database, &sql, end, gtid.as_deref(), mark)?;
+                if !gone.is_empty() {
+                    // Past the statement, without those targets: plan again.
+                    self.rollback_streams(run);
+                    return Ok(Some(Outcome::Dropped(gone)));
+                }
                 if let Some(created) = self.new_tables(&database, &sql) {
                     // The checkpoint moves past the statement, so the next run does not meet
                     // it again; its tables are planned and snapshotted there.
@@ -1435,7 +1444,8 @@ impl<'a> Engine<'a> {
     /// snapshot's schema already has it), apply what StarRocks can follow (ALTER TABLE, TRUNCATE),
     /// move the checkpoint after the statement with the new schemas in one write, and decode
     /// what follows with them. What StarRocks cannot follow stops with the statement and the
-    /// choices. Everything before the statement is loaded first.
+    /// choices. Everything before the statement is loaded first. Returns the targets whose
+    /// only source the statement dropped (truncated and out of the checkpoint).
     #[allow(clippy::too_many_arguments)]
     fn on_ddl(
         &mut self,
@@ -1446,7 +1456,7 @@ impl<'a> Engine<'a> {
         end: BinlogPosition,
         gtid: Option<&str>,
         mark: Option<PositionMark>,
-    ) -> Result<(), PhaseError> {
+    ) -> Result<Vec<String>, PhaseError> {
         let live: Vec<usize> = (0..self.targets.len())
             .filter(|&i| end > run.snap_pos[i])
             .collect();
@@ -1465,7 +1475,7 @@ impl<'a> Engine<'a> {
         if effects.is_empty() {
             tracing::info!(%sql, "DDL changes no replicated table");
             run.advance(end, gtid, mark);
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.flush(run)?;
         let stop = |table: String, why: String| {
@@ -1486,6 +1496,7 @@ impl<'a> Engine<'a> {
         let mut descs: Vec<Option<Vec<TableDesc>>> = vec![None; self.targets.len()];
         let mut truncate: Vec<usize> = Vec::new();
         let mut lost_shard: Vec<usize> = Vec::new();
+        let mut gone: Vec<usize> = Vec::new();
         for e in effects {
             match e {
                 super::ddl::Effect::Unsupported { table, reason } => {
@@ -1508,7 +1519,9 @@ impl<'a> Engine<'a> {
                 super::ddl::Effect::Dropped(table) => {
                     // One shard of a merged target: its rows stay in the target (they are
                     // the data it held), the other shards are followed on. A target's only
-                    // source: stop.
+                    // (or last) source: the target is emptied like a TRUNCATE and leaves the
+                    // job; a table created under that name later is a new table of the rules
+                    // (snapshotted, then followed).
                     for &i in &live {
                         let plan = &self.targets[i].plan;
                         if !plan.sources.contains(&table) {
@@ -1516,13 +1529,14 @@ impl<'a> Engine<'a> {
                         }
                         let d = descs[i].get_or_insert_with(|| plan.source_tables.clone());
                         d.retain(|x| !table.names(x));
-                        lost_shard.push(i);
                         if d.is_empty() {
-                            return Err(stop(
-                                format!("`{}`.`{}`", table.database, table.table),
-                                "the table was dropped".into(),
-                            ));
+                            descs[i] = None;
+                            if !gone.contains(&i) {
+                                gone.push(i);
+                            }
+                            continue;
                         }
+                        lost_shard.push(i);
                         tracing::warn!(
                             table = %self.targets[i].key(),
                             shard = %format!("{}.{}", table.database, table.table),
@@ -1609,6 +1623,18 @@ impl<'a> Engine<'a> {
                     .map_err(PhaseError::Fatal)?;
             }
         }
+        for &i in &gone {
+            let t = &self.targets[i];
+            if self.opts.follow_truncate {
+                tracing::warn!(table = %t.key(), cause = %sql, "the source table was dropped: the target is truncated and no longer followed (a table created under its name is snapshotted and followed)");
+                self.admin
+                    .truncate(t.db(), t.table())
+                    .map_err(PhaseError::Fatal)?;
+            } else {
+                tracing::warn!(table = %t.key(), cause = %sql, "the source table was dropped: the target keeps its rows ([other] sync_follow_truncate = false) and is no longer followed");
+            }
+            self.state.tables.remove(&t.key());
+        }
         for (i, new, _) in changes {
             let key = self.targets[i].key();
             self.state.table_mut(&key).schema = new.source_tables.clone();
@@ -1623,7 +1649,7 @@ impl<'a> Engine<'a> {
         self.save()?;
         let plans: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
         stream.set_tables(&plans);
-        Ok(())
+        Ok(gone.iter().map(|&i| self.targets[i].key()).collect())
     }
 
     fn min_interval(&self) -> Duration {

@@ -107,6 +107,14 @@ pub fn run(
             job = Job::from_config(config, &replan()?, args)?;
             continue;
         }
+        if let engine::Outcome::Dropped(tables) = &outcome {
+            tracing::info!(
+                tables = %tables.join(", "),
+                "planning again without the targets whose source tables were dropped"
+            );
+            job = Job::from_config(config, &replan()?, args)?;
+            continue;
+        }
         tracing::info!(?outcome, "sync finished");
         return Ok(0);
     }

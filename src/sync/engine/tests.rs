@@ -669,11 +669,14 @@ fn a_followable_ddl_alters_the_target_and_evolves_the_checkpoint_schema() {
 
 #[test]
 fn a_ddl_smt_cannot_follow_stops_before_it_with_the_statement() {
-    let (r, loader, log, store, _dir) = run_ddl("DROP TABLE pk");
+    let (r, loader, log, store, _dir) = run_ddl("ALTER TABLE pk DROP COLUMN nope");
     let e = r.unwrap_err();
     assert_eq!(crate::error::exit_code_of(&e), 7);
     let m = e.to_string();
-    assert!(m.contains("DROP TABLE pk") && m.contains("--reset"), "{m}");
+    assert!(
+        m.contains("ALTER TABLE pk DROP COLUMN nope") && m.contains("--reset"),
+        "{m}"
+    );
     assert!(log.is_empty(), "{log:?}");
     assert!(
         target_tables(&loader).pk.contains_key(&999),
@@ -681,6 +684,19 @@ fn a_ddl_smt_cannot_follow_stops_before_it_with_the_statement() {
     );
     // The checkpoint stays before the statement.
     assert_eq!(store.load().unwrap().unwrap().binlog, Some(pos(3)));
+}
+
+#[test]
+fn a_dropped_source_table_empties_its_target_and_leaves_the_job() {
+    let (r, loader, log, store, _dir) = run_ddl("DROP TABLE pk");
+    assert_eq!(r.unwrap(), Outcome::Dropped(vec!["d.pk".to_string()]));
+    assert_eq!(log, vec!["TRUNCATE d.pk".to_string()]);
+    assert!(target_tables(&loader).pk.is_empty());
+    let st = store.load().unwrap().unwrap();
+    assert!(!st.tables.contains_key("d.pk"), "{:?}", st.tables.keys());
+    assert!(st.tables.contains_key("d.dup"));
+    // The checkpoint is past the statement: the next run does not meet it again.
+    assert!(st.binlog > Some(pos(3)), "{:?}", st.binlog);
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! users run (scripts/test.sh runs this file with the release build): starting it from another
 //! directory, losing the state, `--reset`, a replaced binlog history (RESET MASTER), DDL while
 //! it is stopped and while it runs, tables dropped and created again, a failover to a GTID
-//! replica, and endpoints that accept a connection and never answer. Every scenario ends with the full row sets compared (source
-//! rendered by SQL independently of smt vs the emulator's rows).
+//! replica, and endpoints that accept a connection and never answer. Every scenario ends with
+//! the full row sets compared (source rendered by SQL independently of smt vs the emulator's
+//! rows).
 
 mod sync_support;
 

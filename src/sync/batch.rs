@@ -87,7 +87,8 @@ pub enum Op {
     Delete,
 }
 
-/// One encoded Stream Load body.
+/// One encoded Stream Load body. Its buffer goes back to the encoding thread's spare when it
+/// is dropped (see [`body_buffer`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
     pub bytes: Vec<u8>,
@@ -97,6 +98,55 @@ pub struct Body {
     pub columns: Option<String>,
     /// `jsonpaths` header (JSON with a binary column: fields are bound by position).
     pub jsonpaths: Option<String>,
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        if bytes.capacity() == 0 || bytes.capacity() > SPARE_MAX {
+            return;
+        }
+        if let Ok(mut spare) = SPARE.lock() {
+            if spare.len() < SPARES {
+                spare.push(bytes);
+            }
+        }
+    }
+}
+
+/// Largest buffer kept for reuse (a batch's byte budget is 64 MiB by default), and how many.
+const SPARE_MAX: usize = 96 << 20;
+const SPARES: usize = 4;
+
+/// Body buffers dropped after their load, for the next bodies: snapshot readers encode one
+/// chunk after another, and a reused buffer keeps its pages where a new one of 10–20 MiB per
+/// chunk is zeroed by the kernel page by page each time (a figure in the README).
+static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// An empty buffer of at least `cap` bytes, a spare one when there is one.
+fn body_buffer(cap: usize) -> Vec<u8> {
+    let mut v = SPARE
+        .lock()
+        .ok()
+        .and_then(|mut s| s.pop())
+        .unwrap_or_default();
+    v.clear();
+    v.reserve(cap);
+    v
+}
+
+/// Bytes `rows` take encoded, give or take: `per_row` for the framing of each row, plus
+/// each value's length and a little for quoting.
+fn encoded_size(rows: &[(Op, &Row)], per_row: usize) -> usize {
+    rows.iter()
+        .map(|(_, r)| {
+            per_row
+                + r.iter()
+                    .map(|c| c.text().map_or(4, |t| t.len() + 3))
+                    .sum::<usize>()
+        })
+        .sum::<usize>()
+        + 2
 }
 
 /// CSV separators of a rule: (column separator, row delimiter).
@@ -198,7 +248,7 @@ impl BodySpec {
     }
 
     fn encode_csv(&self, csv: &CsvSpec, rows: &[(Op, &Row)]) -> Option<Body> {
-        let mut out = Vec::with_capacity(rows.len() * 64);
+        let mut out = body_buffer(encoded_size(rows, 4));
         for (op, row) in rows {
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
@@ -286,7 +336,8 @@ impl BodySpec {
                 k
             })
             .collect();
-        let mut out = Vec::with_capacity(rows.len() * 96 + 2);
+        let key_bytes: usize = keys.iter().map(Vec::len).sum();
+        let mut out = body_buffer(encoded_size(rows, key_bytes + 12));
         out.push(b'[');
         for (n, (op, row)) in rows.iter().enumerate() {
             if n > 0 {
@@ -734,7 +785,7 @@ pub(crate) mod tests {
                 assert_eq!(b.bytes, format!("1\t\\N\t{doc}\t\\N\n").into_bytes());
             }
             let j = csv.encode(&[(Op::Upsert, &r)], true);
-            let text = String::from_utf8(j.bytes).unwrap();
+            let text = String::from_utf8(j.bytes.clone()).unwrap();
             // The document itself, not a string holding it (serde_json would refuse the deep
             // one: its recursion limit is 128).
             assert_eq!(

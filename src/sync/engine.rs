@@ -23,7 +23,7 @@
 //! source transaction is streamed into the open StarRocks transaction (`load`) and only prepared
 //! at the next transaction boundary. Backpressure: the reader waits while we load.
 
-use super::batch::{self, BodySpec, Op};
+use super::batch::{self, Body, BodySpec, Op};
 use super::binlog::{RowChange, SourceEvent};
 use super::cell::Row;
 use super::checkpoint::{
@@ -68,10 +68,34 @@ pub trait ChangeStream {
 #[derive(Debug, Clone, Default)]
 pub struct SnapChunk {
     pub rows: Vec<Row>,
+    /// The rows already encoded (then `rows` is empty): the reader thread encodes its chunk,
+    /// so rows are allocated and freed on one thread and bodies are built in parallel.
+    pub body: Option<batch::Body>,
     pub last_key: Option<serde_json::Value>,
     /// The source is exhausted (this chunk may be empty).
     pub done: bool,
     pub bytes: usize,
+}
+
+impl SnapChunk {
+    /// Rows in the chunk.
+    pub fn len(&self) -> u64 {
+        self.body
+            .as_ref()
+            .map_or(self.rows.len() as u64, |b| b.rows)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Encode the rows into the body (see `body`).
+    fn encode(&mut self, spec: &BodySpec) {
+        if self.body.is_none() && !self.rows.is_empty() {
+            let refs: Vec<(Op, &Row)> = self.rows.iter().map(|r| (Op::Upsert, r)).collect();
+            self.body = Some(spec.encode(&refs, false));
+            drop(refs);
+            self.rows = Vec::new();
+        }
+    }
 }
 
 /// One consistent view of the source (the real one: `snapshot::Snapshot`).
@@ -833,6 +857,9 @@ impl<'a> Engine<'a> {
             })
             .collect();
         let stop = self.opts.stop.clone();
+        // Readers encode their chunks unless the quarantine may need the rows to split one.
+        let specs: Option<Vec<BodySpec>> =
+            (!self.opts.quarantine).then(|| self.targets.iter().map(|t| t.spec.clone()).collect());
         let queue = Mutex::new((shared, private));
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<anyhow::Result<(Item, SnapChunk)>>(n_readers.max(2));
@@ -840,7 +867,8 @@ impl<'a> Engine<'a> {
         std::thread::scope(|s| -> Result<Option<Outcome>, PhaseError> {
             let mut handles = Vec::new();
             for (me, (mut reader, _, _)) in views.into_iter().enumerate() {
-                let (tx, queue, stop, chunk_rows) = (tx.clone(), &queue, &stop, &chunk_rows);
+                let (tx, queue, stop, chunk_rows, specs) =
+                    (tx.clone(), &queue, &stop, &chunk_rows, &specs);
                 handles.push(s.spawn(move || loop {
                     if stop.load(Ordering::SeqCst) {
                         return;
@@ -859,7 +887,10 @@ impl<'a> Engine<'a> {
                         chunk_rows[item.target],
                     );
                     match r {
-                        Ok(chunk) => {
+                        Ok(mut chunk) => {
+                            if let Some(specs) = specs {
+                                chunk.encode(&specs[item.target]);
+                            }
                             // The range goes back to the queue only after its chunk is in the
                             // channel: chunks of one range reach the loader in key order.
                             let again = (!chunk.done).then(|| {
@@ -903,7 +934,7 @@ impl<'a> Engine<'a> {
                     }
                 };
                 let i = item.target;
-                let n = chunk.rows.len() as u64;
+                let n = chunk.len();
                 match self.load_chunk(&item, chunk, epoch) {
                     Ok((labels, done)) => {
                         group.extend(labels.into_iter().map(|l| (i, l)));
@@ -1061,7 +1092,7 @@ impl<'a> Engine<'a> {
                 "internal: a chunk of `{key}` without snapshot progress"
             )));
         };
-        let n = chunk.rows.len() as u64;
+        let n = chunk.len();
         let mut pending = Vec::new();
         if n > 0 {
             let l = batch::snapshot_label(
@@ -1071,17 +1102,23 @@ impl<'a> Engine<'a> {
                 epoch,
                 prog.chunks,
             );
-            let rows: Vec<(Op, &Row)> = chunk.rows.iter().map(|r| (Op::Upsert, r)).collect();
-            let at = format!("snapshot epoch {epoch} chunk {}", prog.chunks);
-            let loaded = load_batch(
-                t,
-                &self.state.job,
-                &l,
-                &rows,
-                self.force_json[i],
-                &self.opts,
-                &at,
-            )?;
+            let loaded = match &chunk.body {
+                Some(body) => load_encoded(t, &l, body, &self.opts)?,
+                None => {
+                    let rows: Vec<(Op, &Row)> =
+                        chunk.rows.iter().map(|r| (Op::Upsert, r)).collect();
+                    let at = format!("snapshot epoch {epoch} chunk {}", prog.chunks);
+                    load_batch(
+                        t,
+                        &self.state.job,
+                        &l,
+                        &rows,
+                        self.force_json[i],
+                        &self.opts,
+                        &at,
+                    )?
+                }
+            };
             prog.chunks += 1;
             prog.rows += loaded.rows;
             if loaded.refused > 0 {
@@ -2100,26 +2137,9 @@ fn load_batch(
 ) -> Result<Loaded, SinkError> {
     use super::quarantine;
     let body = t.spec.encode(rows, force_json);
-    let first = sink::load_txn(
-        &*t.loader,
-        t.db(),
-        t.table(),
-        label,
-        std::slice::from_ref(&body),
-        &t.spec.extra_headers,
-        opts.txn_timeout_s,
-        &opts.retry,
-    );
-    let reason = match first {
-        Ok(()) => {
-            return Ok(Loaded {
-                labels: vec![(t.db().to_string(), t.table().to_string(), label.to_string())],
-                rows: body.rows,
-                refused: 0,
-            })
-        }
+    let reason = match load_encoded(t, label, &body, opts) {
         Err(SinkError::Rejected(m)) if opts.quarantine => m,
-        Err(e) => return Err(e),
+        other => return other,
     };
     drop(body);
     let encode = |rs: &[(Op, &Row)]| t.spec.encode(rs, force_json);
@@ -2217,6 +2237,25 @@ fn load_batch(
         out.refused = refused.len() as u64;
     }
     Ok(out)
+}
+
+/// Load and prepare an encoded body of `t` as transaction `label`.
+fn load_encoded(t: &Target, label: &str, body: &Body, opts: &Options) -> Result<Loaded, SinkError> {
+    sink::load_txn(
+        &*t.loader,
+        t.db(),
+        t.table(),
+        label,
+        std::slice::from_ref(body),
+        &t.spec.extra_headers,
+        opts.txn_timeout_s,
+        &opts.retry,
+    )?;
+    Ok(Loaded {
+        labels: vec![(t.db().to_string(), t.table().to_string(), label.to_string())],
+        rows: body.rows,
+        refused: 0,
+    })
 }
 
 /// Finish a batch part of which is already in the open transaction: no in-place retry is

@@ -970,6 +970,7 @@ impl SnapshotReader for SnapAdapter {
             last_key: c.last_key.as_deref().map(snapshot::key_to_json),
             done: c.done,
             bytes: c.bytes,
+            body: None,
         })
     }
     fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64> {

@@ -113,6 +113,7 @@ impl SnapshotReader for FakeReader {
             last_key,
             done,
             bytes: 0,
+            body: None,
         })
     }
     fn estimate_rows(&mut self, _target: usize) -> anyhow::Result<u64> {

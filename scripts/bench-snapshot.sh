@@ -16,9 +16,12 @@
 # emulator's CPU is reported too (it shares the cores). Every tool runs RUNS times (default 5),
 # round by round, the order reversed every other round; medians are printed. The rows that
 # arrived are checked (the emulator's rows_committed; mydumper's dump lines).
+# Then (WRITER=1, the default) the same snapshot into the storing emulator while a writer changes
+# random rows at half its maximum rate, followed by `smt verify`: the rate, and target == source.
 # Not a test: figures only.
 #   ROWS=2000000 RUNS=5 STORE=1 scripts/bench-snapshot.sh      (ROWS=200000 RUNS=1 for a quick run)
-# KEEP=1 keeps the table for the next run (it is reused when it has ROWS rows).
+# KEEP=1 keeps the table for the next run (it is reused when it has ROWS rows). FORMAT=csv has
+# smt load CSV (separators \x01 / \x02) instead of its default JSON.
 # Needs mydumper (apt-get install -y mydumper) and the MariaDB client (scripts/mariadb.sh install).
 source "$(dirname "$0")/bench-common.sh"
 ROWS="${ROWS:-2000000}"
@@ -48,7 +51,12 @@ CHECKS="$WORK/checks.txt"; : > "$CHECKS"
 run_smt() {  # run_smt LABEL [--no-store]
   local label="$1"; shift
   start_emulator "$@"
-  write_config "$DB"
+  if [ "${FORMAT:-json}" = csv ]; then
+    write_config "$DB" 'flink.starrocks.sink.properties.column_separator = \x01' \
+      'flink.starrocks.sink.properties.row_delimiter = \x02'
+  else
+    write_config "$DB"
+  fi
   rm -rf "$WORK/state" "$WORK/result"
   measure "$label" "$R" "$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state" --snapshot-only --log-level warn
   local got; got=$(rows_committed "$DB" sbtest)
@@ -129,4 +137,74 @@ for label in ("smt → emulator --no-store", "smt → storing emulator"):
         print(f"emulator CPU in '{label}': {x['emu']:.2f} s = {100 * x['emu'] / (x['emu'] + x['cpu']):.0f}% of smt + emulator CPU")
 PY
 sort -u "$CHECKS" | sed 's/^/rows check: /'
+
+# ---- The snapshot under a writer at half its maximum rate (WRITER=0 skips it): the incremental
+# snapshot must finish and the target must equal the source.
+if [ "${WRITER:-1}" = 1 ]; then
+  # The writer: random-key UPDATEs, every 10th a REPLACE (a delete and an insert of the key), one
+  # per transaction, values of the table's shape; paced to `rate` rows/s when rate > 0 (checked
+  # every 100 statements). The row count stays ROWS, so KEEP=1 can reuse the table.
+  sql <<SQL
+DROP PROCEDURE IF EXISTS $DB.w;
+DELIMITER //
+CREATE PROCEDURE $DB.w(secs DOUBLE, rate DOUBLE)
+BEGIN
+  DECLARE t0 DOUBLE DEFAULT UNIX_TIMESTAMP(SYSDATE(6));
+  DECLARE d DOUBLE;
+  SET @i = 0;
+  WHILE UNIX_TIMESTAMP(SYSDATE(6)) < t0 + secs DO
+    SET @id = 1 + FLOOR(RAND() * $ROWS);
+    IF @i % 10 = 9 THEN
+      REPLACE INTO $DB.sbtest VALUES (@id, @i,
+        CONCAT_WS('-', MD5(@i), MD5(@i + 1), MD5(@i + 2), LEFT(MD5(@i + 3), 20)),
+        CONCAT_WS('-', MD5(@i + 4), LEFT(MD5(@i + 5), 26)));
+    ELSE
+      UPDATE $DB.sbtest SET k = k + 1,
+        c = CONCAT_WS('-', MD5(@i), MD5(@i + 1), MD5(@i + 2), LEFT(MD5(@i + 3), 20)) WHERE id = @id;
+    END IF;
+    SET @i = @i + 1;
+    IF rate > 0 AND @i % 100 = 0 THEN
+      SET d = t0 + @i / rate - UNIX_TIMESTAMP(SYSDATE(6));
+      IF d > 0 THEN DO SLEEP(d); END IF;
+    END IF;
+  END WHILE;
+  SELECT @i;
+END//
+DELIMITER ;
+SQL
+  max_n=$(sql -e "CALL $DB.w(3, 0)")
+  max_rate=$((max_n / 3)); half=$((max_rate / 2))
+  echo "snapshot under a writer: the writer's maximum is $max_rate changes/s; running it at $half/s..." >&2
+  start_emulator
+  write_config "$DB"
+  rm -rf "$WORK/state" "$WORK/result"
+  # Long enough to outlast the snapshot (about 200k rows/s into the storing emulator).
+  wsecs=$((ROWS / 200000 + 5))
+  sql -e "CALL $DB.w($wsecs, $half)" > "$WORK/writer.out" 2>&1 &
+  WPID=$!
+  t0=$(date +%s.%N)
+  "$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state" --format json --status-interval 1 \
+    > /dev/null 2> "$WORK/sync-w.log" &
+  SPID=$!
+  # The snapshot is done when the checkpoint has a binlog position.
+  while kill -0 "$SPID" 2>/dev/null && ! grep -q '"binlog": {' "$WORK/state/sync-state.json" 2>/dev/null; do
+    sleep 0.05
+  done
+  t1=$(date +%s.%N)
+  wait "$WPID" || true
+  kill -TERM "$SPID" 2>/dev/null || true
+  wait "$SPID" || { echo "smt sync under the writer failed:" >&2; tail -20 "$WORK/sync-w.log" >&2; exit 1; }
+  "$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state" --until-caught-up --log-level warn \
+    > /dev/null 2>> "$WORK/sync-w.log" || { tail -20 "$WORK/sync-w.log" >&2; exit 1; }
+  if "$SMT_BIN" verify -c "$WORK/smt.ini" > "$WORK/verify.out" 2>&1; then verdict="target == source (smt verify: equal)"
+  else verdict="DIFFERS (smt verify exit $?):"; fi
+  stop_emulator
+  wrote=$(tail -1 "$WORK/writer.out")
+  python3 - "$t0" "$t1" "$ROWS" "$half" "$max_rate" "$verdict" "$wrote" <<'PY'
+import sys
+t0, t1, rows, half, mx, verdict, wrote = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+print(f"snapshot under a writer at {half} changes/s (half of its {mx}/s maximum; {wrote} changes written): {rows} rows in {t1 - t0:.2f} s = {rows / (t1 - t0):.0f} rows/s (storing emulator, until the checkpoint's first binlog position); then {verdict}")
+PY
+  grep -v '^$' "$WORK/verify.out" | tail -3 | sed 's/^/  verify: /'
+fi
 [ "${KEEP:-0}" = 1 ] || sql -e "DROP DATABASE $DB"

@@ -7,236 +7,242 @@
 
 mod sync_support;
 
-use std::path::Path;
 use std::process::Command;
 use sync_support::*;
 
-/// `smt sync -c cfg --until-caught-up`: (exit code, stderr).
-fn catch_up(cfg: &Path, state: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smt"))
-        .args(["sync", "--until-caught-up", "-c"])
-        .arg(cfg)
-        .arg("--state-dir")
-        .arg(state)
-        .output()
-        .expect("run smt");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// One scenario: its databases (dropped and created), the emulator, a config capturing `rules`
+/// with a policy, and the state directory. `{db}` in statements is the first database, `{sh}`
+/// the second. The databases are dropped at the end.
+struct Job {
+    m: Maria,
+    emu: starrocks_emulator::Emulator,
+    dir: tempfile::TempDir,
+    dbs: Vec<String>,
+    cfg: std::path::PathBuf,
+    state: std::path::PathBuf,
 }
 
-fn assert_synced(what: &str, cfg: &Path, m: &Maria, emu: &starrocks_emulator::Emulator) {
-    let (_, plan) = plan_for(cfg);
-    let mut c = m.conn_utc();
-    let mut n = 0;
-    for tp in plan.tables() {
-        let src = source_rows(&mut c, tp);
-        assert!(
-            !src.is_empty() || what.contains("empty"),
-            "{what}: no source rows"
-        );
-        assert_same_rows(
-            &format!("{what}: {}", tp.target_name()),
-            &src,
-            &target_rows(emu, tp),
-        );
-        n += 1;
+impl Job {
+    /// Set up `dbs` with `setup`, capture them with `rules` (each gets the target lines) and
+    /// `sync_duplicate_key_changes = policy`, and take the snapshot (exit 0).
+    fn start(dbs: &[&str], setup: &[&str], rules: &[&str], policy: &str) -> Job {
+        let m = Maria::from_env();
+        let emu = emulator(None);
+        let dir = tempfile::tempdir().unwrap();
+        let mut job = Job {
+            cfg: dir.path().join("smt.ini"),
+            state: dir.path().join("state"),
+            m,
+            emu,
+            dir,
+            dbs: dbs.iter().map(|d| d.to_string()).collect(),
+        };
+        for d in dbs {
+            job.run(&[
+                &format!("DROP DATABASE IF EXISTS {d}"),
+                &format!("CREATE DATABASE {d}"),
+            ]);
+        }
+        job.run(setup);
+        let rules: Vec<String> = rules.iter().map(|r| job.q(r)).collect();
+        let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+        job.policy(&rules, policy);
+        let (code, err) = job.catch_up();
+        assert_eq!(code, 0, "snapshot: {err}");
+        job.assert_synced("after the snapshot");
+        job
     }
-    assert!(n > 0, "{what}: no table planned");
-}
 
-/// A config capturing `rules`, with `policy` as `sync_duplicate_key_changes`.
-fn config(
-    dir: &Path,
-    m: &Maria,
-    emu: &starrocks_emulator::Emulator,
-    rules: &[&str],
-    policy: &str,
-) -> std::path::PathBuf {
-    let text = config_text(m, emu, &dir.join("result"), rules).replacen(
-        "[other]\n",
-        &format!("[other]\nsync_duplicate_key_changes = {policy}\n"),
-        1,
-    );
-    let cfg = dir.join("smt.ini");
-    std::fs::write(&cfg, text).unwrap();
-    cfg
-}
+    fn q(&self, s: &str) -> String {
+        let mut s = s.replace("{db}", &self.dbs[0]);
+        if let Some(sh) = self.dbs.get(1) {
+            s = s.replace("{sh}", sh);
+        }
+        s
+    }
 
-fn run_all(m: &Maria, sql: &[String]) {
-    let mut c = m.conn_utc();
-    for s in sql {
-        m.exec(&mut c, s);
+    /// Rewrite the config with `policy`.
+    fn policy(&mut self, rules: &[&str], policy: &str) {
+        let text = config_text(&self.m, &self.emu, &self.dir.path().join("result"), rules)
+            .replacen(
+                "[other]\n",
+                &format!("[other]\nsync_duplicate_key_changes = {policy}\n"),
+                1,
+            );
+        std::fs::write(&self.cfg, text).unwrap();
+    }
+
+    fn run(&self, sql: &[&str]) {
+        let mut c = self.m.conn_utc();
+        for s in sql {
+            self.m.exec(&mut c, &self.q(s));
+        }
+    }
+
+    /// `smt sync -c cfg --until-caught-up`: (exit code, stderr).
+    fn catch_up(&self) -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_smt"))
+            .args(["sync", "--until-caught-up", "-c"])
+            .arg(&self.cfg)
+            .arg("--state-dir")
+            .arg(&self.state)
+            .output()
+            .expect("run smt");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn checkpoint(&self) -> String {
+        std::fs::read_to_string(self.state.join("sync-state.json")).unwrap()
+    }
+
+    /// Every planned table: source rows == target rows (multisets).
+    fn assert_synced(&self, what: &str) {
+        let (_, plan) = plan_for(&self.cfg);
+        let mut c = self.m.conn_utc();
+        let mut n = 0;
+        for tp in plan.tables() {
+            let src = source_rows(&mut c, tp);
+            assert_same_rows(
+                &format!("{what}: {}", tp.target_name()),
+                &src,
+                &target_rows(&self.emu, tp),
+            );
+            n += 1;
+        }
+        assert!(n > 0, "{what}: no table planned");
     }
 }
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            for d in &self.dbs {
+                self.run(&[&format!("DROP DATABASE {d}")]);
+            }
+        }
+    }
+}
+
+const RULE: &str = "database = ^{db}$\ntable = .*";
 
 #[test]
 fn exact_mode_changes_one_copy_of_identical_rows_and_keeps_the_others() {
-    let db = "it_sync_nokey_exact";
-    let sh = "it_sync_nokey_shards";
-    let m = Maria::from_env();
-    let emu = emulator(None);
-    let dir = tempfile::tempdir().unwrap();
-    let q = |s: &str| s.replace("{db}", db).replace("{sh}", sh);
-    run_all(
-        &m,
+    let job = Job::start(
+        &["it_sync_nokey_exact", "it_sync_nokey_shards"],
         &[
-            q("DROP DATABASE IF EXISTS {db}"),
-            q("DROP DATABASE IF EXISTS {sh}"),
-            q("CREATE DATABASE {db}"),
-            q("CREATE DATABASE {sh}"),
-            q(
-                "CREATE TABLE {db}.t (a INT, s VARCHAR(40), d DATETIME(3), x DECIMAL(10,2), \
-               n INT NULL, day DATE, b TINYINT(1))",
-            ),
+            "CREATE TABLE {db}.t (a INT, s VARCHAR(40), d DATETIME(3), x DECIMAL(10,2), \
+             n INT NULL, day DATE, b TINYINT(1))",
             // Three identical rows, two identical rows holding quotes, a backslash and a
             // newline, rows with NULLs.
-            q("INSERT INTO {db}.t VALUES \
-               (1, 'same', '2024-01-02 03:04:05.678', 1.50, NULL, '2024-01-02', 1), \
-               (1, 'same', '2024-01-02 03:04:05.678', 1.50, NULL, '2024-01-02', 1), \
-               (1, 'same', '2024-01-02 03:04:05.678', 1.50, NULL, '2024-01-02', 1), \
-               (2, 'it''s \\\\ a \"q\"\\nline', NULL, -0.01, 7, NULL, 0), \
-               (2, 'it''s \\\\ a \"q\"\\nline', NULL, -0.01, 7, NULL, 0), \
-               (3, NULL, NULL, NULL, NULL, NULL, NULL), \
-               (4, 'four', '2024-01-02 03:04:05.000', 4.00, 4, '2024-01-02', 1)"),
+            "INSERT INTO {db}.t VALUES \
+             (1, 'same', '2024-01-02 03:04:05.678', 1.50, NULL, '2024-01-02', 1), \
+             (1, 'same', '2024-01-02 03:04:05.678', 1.50, NULL, '2024-01-02', 1), \
+             (1, 'same', '2024-01-02 03:04:05.678', 1.50, NULL, '2024-01-02', 1), \
+             (2, 'it''s \\\\ a \"q\"\\nline', NULL, -0.01, 7, NULL, 0), \
+             (2, 'it''s \\\\ a \"q\"\\nline', NULL, -0.01, 7, NULL, 0), \
+             (3, NULL, NULL, NULL, NULL, NULL, NULL), \
+             (4, 'four', '2024-01-02 03:04:05.000', 4.00, 4, '2024-01-02', 1)",
             // Shards of one merged target: the same row in both shards is two rows of the
             // target, told apart by the origin columns.
-            q("CREATE TABLE {sh}.log_1 (k INT, v VARCHAR(10))"),
-            q("CREATE TABLE {sh}.log_2 (k INT, v VARCHAR(10))"),
-            q("INSERT INTO {sh}.log_1 VALUES (1, 'x'), (1, 'x')"),
-            q("INSERT INTO {sh}.log_2 VALUES (1, 'x')"),
+            "CREATE TABLE {sh}.log_1 (k INT, v VARCHAR(10))",
+            "CREATE TABLE {sh}.log_2 (k INT, v VARCHAR(10))",
+            "INSERT INTO {sh}.log_1 VALUES (1, 'x'), (1, 'x')",
+            "INSERT INTO {sh}.log_2 VALUES (1, 'x')",
         ],
-    );
-    let rules = [
-        format!("database = ^{db}$\ntable = .*"),
-        format!("database = ^{sh}$\ntable = ^log_\\d+$\ntarget_table = log"),
-    ];
-    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
-    let cfg = config(dir.path(), &m, &emu, &rules, "exact");
-    let state = dir.path().join("state");
-    let (code, err) = catch_up(&cfg, &state);
-    assert_eq!(code, 0, "snapshot: {err}");
-    assert_synced("after the snapshot", &cfg, &m, &emu);
-
-    run_all(
-        &m,
         &[
-            q("UPDATE {db}.t SET n = 9 WHERE a = 1 LIMIT 1"),
-            q("DELETE FROM {db}.t WHERE a = 2 LIMIT 1"),
-            // Inserted, deleted and inserted again within one transaction.
-            q("BEGIN"),
-            q("INSERT INTO {db}.t (a, s) VALUES (5, 'tmp'), (5, 'tmp')"),
-            q("DELETE FROM {db}.t WHERE a = 5 LIMIT 1"),
-            q("COMMIT"),
-            // NULLs become values; a row becomes a copy of one that already exists.
-            q("UPDATE {db}.t SET s = 'was null' WHERE a = 3"),
-            q(
-                "UPDATE {db}.t SET a = 1, s = 'same', d = '2024-01-02 03:04:05.678', x = 1.50, \
-               n = NULL, day = '2024-01-02', b = 1 WHERE a = 4",
-            ),
-            q("DELETE FROM {sh}.log_1 LIMIT 1"),
-            q("UPDATE {sh}.log_2 SET v = 'y'"),
+            RULE,
+            "database = ^{sh}$\ntable = ^log_\\d+$\ntarget_table = log",
         ],
+        "exact",
     );
-    let (code, err) = catch_up(&cfg, &state);
+    job.run(&[
+        "UPDATE {db}.t SET n = 9 WHERE a = 1 LIMIT 1",
+        "DELETE FROM {db}.t WHERE a = 2 LIMIT 1",
+        // Inserted, deleted and inserted again within one transaction.
+        "BEGIN",
+        "INSERT INTO {db}.t (a, s) VALUES (5, 'tmp'), (5, 'tmp')",
+        "DELETE FROM {db}.t WHERE a = 5 LIMIT 1",
+        "COMMIT",
+        // NULLs become values; a row becomes a copy of one that already exists.
+        "UPDATE {db}.t SET s = 'was null' WHERE a = 3",
+        "UPDATE {db}.t SET a = 1, s = 'same', d = '2024-01-02 03:04:05.678', x = 1.50, \
+         n = NULL, day = '2024-01-02', b = 1 WHERE a = 4",
+        "DELETE FROM {sh}.log_1 LIMIT 1",
+        "UPDATE {sh}.log_2 SET v = 'y'",
+    ]);
+    let (code, err) = job.catch_up();
     assert_eq!(code, 0, "changes: {err}");
-    assert_synced("after updates and deletes of copies", &cfg, &m, &emu);
+    job.assert_synced("after updates and deletes of copies");
 
     // Every copy of an image removed, in several transactions of one batch.
-    run_all(
-        &m,
-        &[
-            q("DELETE FROM {db}.t WHERE a = 1 LIMIT 2"),
-            q("DELETE FROM {db}.t WHERE a = 1"),
-            q("UPDATE {db}.t SET a = 20 WHERE a = 2"),
-            q("DELETE FROM {sh}.log_1"),
-        ],
-    );
-    let (code, err) = catch_up(&cfg, &state);
+    job.run(&[
+        "DELETE FROM {db}.t WHERE a = 1 LIMIT 2",
+        "DELETE FROM {db}.t WHERE a = 1",
+        "UPDATE {db}.t SET a = 20 WHERE a = 2",
+        "DELETE FROM {sh}.log_1",
+    ]);
+    let (code, err) = job.catch_up();
     assert_eq!(code, 0, "removing all copies: {err}");
-    assert_synced("after removing every copy", &cfg, &m, &emu);
-    let cp = std::fs::read_to_string(state.join("sync-state.json")).unwrap();
+    job.assert_synced("after removing every copy");
+    let cp = job.checkpoint();
     assert!(
         !cp.contains("pending_deletes") && !cp.contains("skipped_changes"),
         "nothing pending, nothing skipped: {cp}"
     );
-    run_all(&m, &[q("DROP DATABASE {db}"), q("DROP DATABASE {sh}")]);
 }
 
 #[test]
 fn a_delete_that_failed_after_the_checkpoint_runs_before_the_commit_on_restart() {
-    let db = "it_sync_nokey_restart";
-    let m = Maria::from_env();
-    let emu = emulator(None);
-    let dir = tempfile::tempdir().unwrap();
-    let q = |s: &str| s.replace("{db}", db);
-    run_all(
-        &m,
+    let job = Job::start(
+        &["it_sync_nokey_restart"],
         &[
-            q("DROP DATABASE IF EXISTS {db}"),
-            q("CREATE DATABASE {db}"),
-            q("CREATE TABLE {db}.t (a INT, s VARCHAR(10))"),
-            q("INSERT INTO {db}.t VALUES (1, 'a'), (1, 'a'), (1, 'a'), (2, 'b')"),
+            "CREATE TABLE {db}.t (a INT, s VARCHAR(10))",
+            "INSERT INTO {db}.t VALUES (1, 'a'), (1, 'a'), (1, 'a'), (2, 'b')",
         ],
+        &[RULE],
+        "exact",
     );
-    let rule = format!("database = ^{db}$\ntable = .*");
-    let cfg = config(dir.path(), &m, &emu, &[&rule], "exact");
-    let state = dir.path().join("state");
-    let (code, err) = catch_up(&cfg, &state);
-    assert_eq!(code, 0, "snapshot: {err}");
-
-    run_all(
-        &m,
-        &[
-            q("UPDATE {db}.t SET s = 'z' WHERE a = 1 LIMIT 1"),
-            q("INSERT INTO {db}.t VALUES (3, 'c')"),
-        ],
-    );
+    job.run(&[
+        "UPDATE {db}.t SET s = 'z' WHERE a = 1 LIMIT 1",
+        "INSERT INTO {db}.t VALUES (3, 'c')",
+    ]);
     // The DELETE fails after the batch is prepared and recorded: the run stops with the
     // transaction PREPARED and its DELETE pending in the checkpoint, as a crash there would.
-    emu.faults()
+    job.emu
+        .faults()
         .fail_next_ddl(1, 1064, "injected: the FE lost the DELETE");
-    let (code, err) = catch_up(&cfg, &state);
+    let (code, err) = job.catch_up();
     assert_ne!(code, 0, "the injected DELETE failure stops the run: {err}");
-    let cp = std::fs::read_to_string(state.join("sync-state.json")).unwrap();
+    let cp = job.checkpoint();
     assert!(
         cp.contains("pending_deletes") && cp.contains("before_label"),
         "the checkpoint records the DELETE with its label: {cp}"
     );
-    let (code, err) = catch_up(&cfg, &state);
+    let (code, err) = job.catch_up();
     assert_eq!(code, 0, "restart: {err}");
     assert!(
         err.contains("running the DELETEs of a batch prepared before the restart"),
         "{err}"
     );
-    assert_synced("after the restart", &cfg, &m, &emu);
-    run_all(&m, &[q("DROP DATABASE {db}")]);
+    job.assert_synced("after the restart");
 }
 
 #[test]
 fn exact_mode_stops_on_columns_starrocks_cannot_match_and_stop_mode_names_exact() {
-    let db = "it_sync_nokey_float";
-    let m = Maria::from_env();
-    let emu = emulator(None);
-    let dir = tempfile::tempdir().unwrap();
-    let q = |s: &str| s.replace("{db}", db);
-    run_all(
-        &m,
+    let mut job = Job::start(
+        &["it_sync_nokey_float"],
         &[
-            q("DROP DATABASE IF EXISTS {db}"),
-            q("CREATE DATABASE {db}"),
-            q("CREATE TABLE {db}.t (a INT, f DOUBLE, j JSON)"),
-            q("INSERT INTO {db}.t VALUES (1, 0.5, '{\"k\": 1}')"),
+            "CREATE TABLE {db}.t (a INT, f DOUBLE, j JSON)",
+            "INSERT INTO {db}.t VALUES (1, 0.5, '{\"k\": 1}')",
         ],
+        &[RULE],
+        "exact",
     );
-    let rule = format!("database = ^{db}$\ntable = .*");
-    let cfg = config(dir.path(), &m, &emu, &[&rule], "exact");
-    let state = dir.path().join("state");
-    let (code, err) = catch_up(&cfg, &state);
-    assert_eq!(code, 0, "snapshot: {err}");
-    run_all(&m, &[q("UPDATE {db}.t SET a = 2")]);
-    let (code, err) = catch_up(&cfg, &state);
+    job.run(&["UPDATE {db}.t SET a = 2"]);
+    let (code, err) = job.catch_up();
     assert_eq!(code, 7, "{err}");
     assert!(
         err.contains("f DOUBLE") && err.contains("j JSON") && err.contains("UPDATE"),
@@ -244,54 +250,36 @@ fn exact_mode_stops_on_columns_starrocks_cannot_match_and_stop_mode_names_exact(
     );
 
     // The default policy stops too, and names the exact mode as a choice.
-    let cfg = config(dir.path(), &m, &emu, &[&rule], "stop");
-    let (code, err) = catch_up(&cfg, &state);
+    let rule = job.q(RULE);
+    job.policy(&[&rule], "stop");
+    let (code, err) = job.catch_up();
     assert_eq!(code, 7, "{err}");
     assert!(err.contains("sync_duplicate_key_changes = exact"), "{err}");
-    run_all(&m, &[q("DROP DATABASE {db}")]);
 }
 
 #[test]
 fn a_removal_after_part_of_its_transaction_was_streamed_rereads_the_batch_whole() {
-    let db = "it_sync_nokey_streamed";
-    let m = Maria::from_env();
-    let emu = emulator(None);
-    let dir = tempfile::tempdir().unwrap();
-    let q = |s: &str| s.replace("{db}", db);
-    run_all(
-        &m,
-        &[
-            q("DROP DATABASE IF EXISTS {db}"),
-            q("CREATE DATABASE {db}"),
-            q("CREATE TABLE {db}.t (a INT, s VARCHAR(2000))"),
-            q("INSERT INTO {db}.t VALUES (1, 'keep'), (1, 'keep')"),
-        ],
-    );
     // A 64 KiB buffer: the transaction below streams into an open StarRocks transaction
     // before its DELETE arrives.
-    let rule = format!(
-        "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-bytes = 65536"
+    let job = Job::start(
+        &["it_sync_nokey_streamed"],
+        &[
+            "CREATE TABLE {db}.t (a INT, s VARCHAR(2000))",
+            "INSERT INTO {db}.t VALUES (1, 'keep'), (1, 'keep')",
+        ],
+        &["database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-bytes = 65536"],
+        "exact",
     );
-    let cfg = config(dir.path(), &m, &emu, &[&rule], "exact");
-    let state = dir.path().join("state");
-    let (code, err) = catch_up(&cfg, &state);
-    assert_eq!(code, 0, "snapshot: {err}");
     let big = "x".repeat(1500);
     let mut sql = vec!["BEGIN".to_string()];
     for i in 0..200 {
-        sql.push(q(&format!("INSERT INTO {{db}}.t VALUES ({i}, '{big}')")));
+        sql.push(format!("INSERT INTO {{db}}.t VALUES ({i}, '{big}')"));
     }
-    sql.push(q("DELETE FROM {db}.t WHERE a = 1 AND s = 'keep' LIMIT 1"));
-    sql.push("COMMIT".to_string());
-    run_all(&m, &sql);
-    let (code, err) = catch_up(&cfg, &state);
+    sql.push("DELETE FROM {db}.t WHERE a = 1 AND s = 'keep' LIMIT 1".into());
+    sql.push("COMMIT".into());
+    job.run(&sql.iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, err) = job.catch_up();
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("reading the batch again, held whole"), "{err}");
-    assert_synced(
-        "after a streamed transaction with a removal",
-        &cfg,
-        &m,
-        &emu,
-    );
-    run_all(&m, &[q("DROP DATABASE {db}")]);
+    job.assert_synced("after a streamed transaction with a removal");
 }

@@ -99,24 +99,21 @@ pub fn run(
     };
     loop {
         let outcome = job.run(opts.clone())?;
-        if let engine::Outcome::NewTables(tables) = &outcome {
-            tracing::warn!(
+        match &outcome {
+            engine::Outcome::NewTables(tables) => tracing::warn!(
                 tables = %tables.join(", "),
                 "the source created tables the rules capture: planning again (they are snapshotted, and a merged target that gains a shard is read again)"
-            );
-            job = Job::from_config(config, &replan()?, args)?;
-            continue;
-        }
-        if let engine::Outcome::Dropped(tables) = &outcome {
-            tracing::info!(
+            ),
+            engine::Outcome::Dropped(tables) => tracing::info!(
                 tables = %tables.join(", "),
                 "planning again without the targets whose source tables were dropped"
-            );
-            job = Job::from_config(config, &replan()?, args)?;
-            continue;
+            ),
+            _ => {
+                tracing::info!(?outcome, "sync finished");
+                return Ok(0);
+            }
         }
-        tracing::info!(?outcome, "sync finished");
-        return Ok(0);
+        job = Job::from_config(config, &replan()?, args)?;
     }
 }
 

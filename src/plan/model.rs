@@ -239,15 +239,9 @@ impl fmt::Display for SrType {
 }
 
 impl SrType {
-    /// A StarRocks SQL literal for a value of this type as the sync decoder writes it (None =
-    /// NULL): numbers bare (a quoted number against a number column compares as text), anything
-    /// else a quoted string with `\\`, `'` and NUL escaped. Text that is not a number is never
-    /// written bare, whatever the type says.
-    pub fn literal(&self, v: Option<&str>) -> String {
-        let Some(t) = v else {
-            return "NULL".into();
-        };
-        let numeric = matches!(
+    /// An integer, BOOLEAN or DECIMAL type: exact numbers.
+    pub fn is_exact_number(&self) -> bool {
+        matches!(
             self,
             SrType::Boolean
                 | SrType::TinyInt
@@ -256,7 +250,24 @@ impl SrType {
                 | SrType::BigInt
                 | SrType::LargeInt
                 | SrType::Decimal(..)
-        ) && !t.is_empty()
+        )
+    }
+
+    /// A number type (exact, FLOAT or DOUBLE): StarRocks compares and orders it by value.
+    pub fn is_number(&self) -> bool {
+        self.is_exact_number() || matches!(self, SrType::Float | SrType::Double)
+    }
+
+    /// A StarRocks SQL literal for a value of this type as the sync decoder writes it (None =
+    /// NULL): numbers bare (a quoted number against a number column compares as text), anything
+    /// else a quoted string with `\\`, `'` and NUL escaped. Text that is not a number is never
+    /// written bare, whatever the type says.
+    pub fn literal(&self, v: Option<&str>) -> String {
+        let Some(t) = v else {
+            return "NULL".into();
+        };
+        let numeric = self.is_exact_number()
+            && !t.is_empty()
             && t.bytes()
                 .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
         if numeric {

@@ -161,22 +161,6 @@ pub fn of_text(ty: &SrType, text: Option<&str>) -> Value {
     text.map(|t| canon(ty, t))
 }
 
-/// Whether StarRocks orders a column of this type by number (else by the bytes of its text).
-fn numeric(ty: &SrType) -> bool {
-    matches!(
-        ty,
-        SrType::Boolean
-            | SrType::TinyInt
-            | SrType::SmallInt
-            | SrType::Int
-            | SrType::BigInt
-            | SrType::LargeInt
-            | SrType::Decimal(..)
-            | SrType::Float
-            | SrType::Double
-    )
-}
-
 /// Order of two canonical values of one key column as StarRocks' ORDER BY sorts them (NULL
 /// first, as ASC does).
 pub fn cmp_value(ty: &SrType, a: &Value, b: &Value) -> Ordering {
@@ -184,7 +168,7 @@ pub fn cmp_value(ty: &SrType, a: &Value, b: &Value) -> Ordering {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,
-        (Some(x), Some(y)) if numeric(ty) => cmp_number(x, y),
+        (Some(x), Some(y)) if ty.is_number() => cmp_number(x, y),
         (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
     }
 }

@@ -97,23 +97,9 @@ fn cells_of(t: &TablePlan, row: &[Option<String>]) -> Vec<Cell> {
         .zip(&t.columns)
         .map(|(v, c)| match v {
             None => Cell::Null,
-            Some(s) => match c.sr_type {
-                SrType::Json => Cell::Json(s.clone()),
-                SrType::Boolean
-                | SrType::TinyInt
-                | SrType::SmallInt
-                | SrType::Int
-                | SrType::BigInt
-                | SrType::LargeInt
-                | SrType::Float
-                | SrType::Double
-                | SrType::Decimal(..) => Cell::Num(s.clone()),
-                SrType::Char(_)
-                | SrType::Varchar(_)
-                | SrType::Varbinary(_)
-                | SrType::Date
-                | SrType::DateTime => Cell::Str(s.clone()),
-            },
+            Some(s) if c.sr_type == SrType::Json => Cell::Json(s.clone()),
+            Some(s) if c.sr_type.is_number() => Cell::Num(s.clone()),
+            Some(s) => Cell::Str(s.clone()),
         })
         .collect()
 }

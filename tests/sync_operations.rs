@@ -644,7 +644,7 @@ fn tables_created_on_the_source_join_the_job() {
 }
 
 #[test]
-fn a_table_dropped_and_created_again_is_followed_stopped_or_running() {
+fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_running() {
     let m = Maria::from_env();
     let db = format!("it_ops_recreate_{}", std::process::id());
     setup_db(&m, &db);
@@ -699,5 +699,52 @@ fn a_table_dropped_and_created_again_is_followed_stopped_or_running() {
     let (code, err) = sync();
     assert_eq!(code, 0, "after re-creation while running: {err}");
     assert_synced("re-created while running", &cfg, &m, &emu);
+
+    // An online schema change the way gh-ost / pt-online-schema-change finish one, while
+    // running: a shadow table with the new shape, filled, swapped in by one RENAME, the old
+    // table dropped.
+    let log = dir.path().join("swap.log");
+    follow_while(
+        &cfg_s,
+        &log,
+        &m,
+        &[
+            format!("CREATE TABLE {db}._t_pk_gho LIKE {db}.t_pk"),
+            format!("ALTER TABLE {db}._t_pk_gho ADD COLUMN note VARCHAR(10) DEFAULT 'gho'"),
+            format!("INSERT INTO {db}._t_pk_gho (id, v, extra) SELECT id, v, extra FROM {db}.t_pk"),
+            format!("INSERT INTO {db}.t_pk VALUES (300, 'late', 1)"),
+            format!("INSERT INTO {db}._t_pk_gho VALUES (300, 'late', 1, 'copied')"),
+            format!("RENAME TABLE {db}.t_pk TO {db}._t_pk_del, {db}._t_pk_gho TO {db}.t_pk"),
+            format!("INSERT INTO {db}.t_pk VALUES (301, 'after', 2, 'new')"),
+            format!("DROP TABLE {db}._t_pk_del"),
+        ],
+        Duration::from_secs(4),
+    );
+    let (code, err) = sync();
+    assert_eq!(code, 0, "after an online schema change: {err}");
+    assert_synced("after an online schema change", &cfg, &m, &emu);
+
+    // The same swap while smt is stopped (the shadow table never seen by it).
+    for sql in [
+        format!("CREATE TABLE {db}._t_pk_gho LIKE {db}.t_pk"),
+        format!("ALTER TABLE {db}._t_pk_gho DROP COLUMN extra"),
+        format!("INSERT INTO {db}._t_pk_gho (id, v, note) SELECT id, v, note FROM {db}.t_pk"),
+        format!("RENAME TABLE {db}.t_pk TO {db}._t_pk_del, {db}._t_pk_gho TO {db}.t_pk"),
+        format!("INSERT INTO {db}.t_pk VALUES (400, 'stopped', 'x')"),
+        format!("DROP TABLE {db}._t_pk_del"),
+    ] {
+        m.exec(&mut c, &sql);
+    }
+    let (code, err) = sync();
+    assert_eq!(
+        code, 0,
+        "after an online schema change while stopped: {err}"
+    );
+    assert_synced(
+        "after an online schema change while stopped",
+        &cfg,
+        &m,
+        &emu,
+    );
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }

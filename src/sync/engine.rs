@@ -1534,6 +1534,7 @@ impl<'a> Engine<'a> {
         let mut truncate: Vec<usize> = Vec::new();
         let mut lost_shard: Vec<usize> = Vec::new();
         let mut gone: Vec<usize> = Vec::new();
+        let mut renamed: Vec<usize> = Vec::new();
         for e in effects {
             match e {
                 super::ddl::Effect::Unsupported { table, reason } => {
@@ -1549,6 +1550,9 @@ impl<'a> Engine<'a> {
                         let Some(at) = plan.sources.iter().position(|s| *s == table) else {
                             continue;
                         };
+                        if new.database != table.database || new.name != table.table {
+                            renamed.push(i);
+                        }
                         let d = descs[i].get_or_insert_with(|| plan.source_tables.clone());
                         d[at] = new.clone();
                     }
@@ -1596,11 +1600,19 @@ impl<'a> Engine<'a> {
             let Some(d) = d else { continue };
             let old = self.targets[i].plan.clone();
             let key = self.targets[i].key();
-            let new = self
-                .source
-                .replan(&old, &d)
-                .map(|n| as_existing(&old, n))
-                .map_err(|why| stop(format!("`{key}`"), why))?;
+            let new = match self.source.replan(&old, &d) {
+                Ok(n) => as_existing(&old, n),
+                // The only source renamed to a name the rules put elsewhere (or nowhere), as
+                // an online schema change's swap does: for this target it is gone, like a
+                // DROP; the table now under its old name is a new table of the rules.
+                Err(_) if renamed.contains(&i) && old.sources.len() == 1 => {
+                    if !gone.contains(&i) {
+                        gone.push(i);
+                    }
+                    continue;
+                }
+                Err(why) => return Err(stop(format!("`{key}`"), why)),
+            };
             let existing = self
                 .admin
                 .shape(old.target_database.as_str(), old.target_table.as_str())

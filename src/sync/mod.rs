@@ -113,7 +113,26 @@ pub fn run(
                 return Ok(0);
             }
         }
-        job = Job::from_config(config, &replan()?, args)?;
+        job = Job::from_config(config, &replan_settled(replan)?, args)?;
+    }
+}
+
+/// Plan again once the source's schema has settled: MariaDB's information_schema leaves out
+/// the columns of a table it cannot open while DDL on it is in flight (a shadow table being
+/// altered right after its CREATE), which plans as "a table without columns". Such a failure
+/// is asked again for a few seconds before it stands.
+fn replan_settled(replan: &dyn Fn() -> anyhow::Result<Plan>) -> anyhow::Result<Plan> {
+    let plan_failure = crate::error::Kind::Plan.exit_code();
+    let mut tries = 0;
+    loop {
+        match replan() {
+            Err(e) if tries < 20 && crate::error::exit_code_of(&e) == plan_failure => {
+                tries += 1;
+                tracing::debug!("planning again in 250 ms: {e:#}");
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            other => return other,
+        }
     }
 }
 

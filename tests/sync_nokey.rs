@@ -231,30 +231,62 @@ fn a_delete_that_failed_after_the_checkpoint_runs_before_the_commit_on_restart()
 }
 
 #[test]
-fn exact_mode_stops_on_columns_starrocks_cannot_match_and_stop_mode_names_exact() {
-    let mut job = Job::start(
-        &["it_sync_nokey_float"],
+fn columns_a_delete_cannot_match_are_read_back_and_rows_differing_only_there_survive() {
+    // FLOAT/DOUBLE (StarRocks refuses them in a DELETE), JSON and VARBINARY are left out of the
+    // predicate: the DELETE of `a = 1 AND s = 'x'` also removes rows that differ from the
+    // changed one only in those columns, which smt reads back and loads again.
+    let job = Job::start(
+        &["it_sync_nokey_readback"],
         &[
-            "CREATE TABLE {db}.t (a INT, f DOUBLE, j JSON)",
-            "INSERT INTO {db}.t VALUES (1, 0.5, '{\"k\": 1}')",
+            "CREATE TABLE {db}.t (a INT, s VARCHAR(10), f FLOAT, d DOUBLE, j JSON, b VARBINARY(8))",
+            "INSERT INTO {db}.t VALUES \
+             (1, 'x', 0.1, 1.5, '{\"k\": [1, 2.5]}', 0x00ff), \
+             (1, 'x', 0.1, 1.5, '{\"k\": [1, 2.5]}', 0x00ff), \
+             (1, 'x', 0.2, 1.5, '{\"k\": [1, 2.5]}', 0x00ff), \
+             (1, 'x', 0.1, 1e-300, '{\"k\": [1, 2.5]}', 0x00ff), \
+             (1, 'x', 0.1, 1.5, '{\"k\": \"other\"}', 0x00ff), \
+             (1, 'x', 0.1, 1.5, '{\"k\": [1, 2.5]}', 0x0a), \
+             (1, 'x', NULL, NULL, NULL, NULL), \
+             (2, 'y', 3.25, -0.0, '[]', '')",
         ],
         &[RULE],
         "exact",
     );
-    job.run(&["UPDATE {db}.t SET a = 2"]);
+    job.run(&[
+        // One of the two identical rows.
+        "DELETE FROM {db}.t WHERE a = 1 AND f = 0.2 LIMIT 1",
+        "UPDATE {db}.t SET a = 3 WHERE a = 1 AND d < 1e-100 LIMIT 1",
+        "UPDATE {db}.t SET s = 'z' WHERE a = 1 AND b = 0x0a",
+        "DELETE FROM {db}.t WHERE a = 1 AND JSON_VALUE(j, '$.k') = 'other'",
+        "UPDATE {db}.t SET f = 7 WHERE a = 1 AND f IS NULL",
+        "DELETE FROM {db}.t WHERE a = 1 AND f > 0.09 AND f < 0.11 AND b = 0x00ff LIMIT 1",
+        "UPDATE {db}.t SET d = 2.75 WHERE a = 2",
+    ]);
+    let (code, err) = job.catch_up();
+    assert_eq!(code, 0, "{err}");
+    job.assert_synced("after changes of rows told apart only by FLOAT/DOUBLE/JSON/VARBINARY");
+}
+
+#[test]
+fn the_default_policy_stops_and_names_the_choices() {
+    let job = Job::start(
+        &["it_sync_nokey_stop"],
+        &[
+            "CREATE TABLE {db}.t (a INT, f DOUBLE)",
+            "INSERT INTO {db}.t VALUES (1, 0.5)",
+        ],
+        &[RULE],
+        "stop",
+    );
+    job.run(&["UPDATE {db}.t SET f = 2"]);
     let (code, err) = job.catch_up();
     assert_eq!(code, 7, "{err}");
     assert!(
-        err.contains("f DOUBLE") && err.contains("j JSON") && err.contains("UPDATE"),
-        "names the statement kind and the columns: {err}"
+        err.contains("UPDATE")
+            && err.contains("sync_duplicate_key_changes = exact")
+            && err.contains("sync_duplicate_key_changes = skip"),
+        "{err}"
     );
-
-    // The default policy stops too, and names the exact mode as a choice.
-    let rule = job.q(RULE);
-    job.policy(&[&rule], "stop");
-    let (code, err) = job.catch_up();
-    assert_eq!(code, 7, "{err}");
-    assert!(err.contains("sync_duplicate_key_changes = exact"), "{err}");
 }
 
 #[test]

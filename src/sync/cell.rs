@@ -1,7 +1,9 @@
 //! One target value, already rendered per the plan's `Encoding`.
 //!
-//! Invariant: a `Cell` is produced only by `sync::decode`, the one decoder shared by the snapshot
-//! and the binlog paths, so the same source value yields the same `Cell` on both paths.
+//! Invariant: a `Cell` of a source value is produced only by `sync::decode`, the one decoder
+//! shared by the snapshot and the binlog paths, so the same source value yields the same `Cell`
+//! on both paths. [`of_target_row`] makes cells of values StarRocks already holds (to load them
+//! again: verify's repair, exact changes of tables without a key).
 
 /// One rendered target value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +35,24 @@ impl Cell {
     pub fn byte_len(&self) -> usize {
         self.text().map_or(4, str::len)
     }
+}
+
+/// A row as StarRocks printed it over the FE (VARBINARY through `hex()`), as cells that load
+/// back the same values: StarRocks' text parses back to what it stores.
+pub fn of_target_row(plan: &crate::plan::TablePlan, row: &[Option<String>]) -> Row {
+    use crate::plan::SrType;
+    row.iter()
+        .zip(&plan.columns)
+        .map(|(v, c)| match v {
+            None => Cell::Null,
+            Some(s) if c.sr_type == SrType::Json => Cell::Json(s.clone()),
+            Some(s) if c.sr_type.is_number() => Cell::Num(s.clone()),
+            Some(s) if matches!(c.sr_type, SrType::Varbinary(_)) => {
+                Cell::Str(s.to_ascii_lowercase())
+            }
+            Some(s) => Cell::Str(s.clone()),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -186,6 +186,16 @@ pub trait Admin {
     fn count(&self, _db: &str, _table: &str, _pred: &str) -> anyhow::Result<u64> {
         Err(anyhow::anyhow!("this target cannot count rows"))
     }
+    /// `SELECT <list> FROM db.table WHERE <pred>`: rows as the FE prints them.
+    fn select(
+        &self,
+        _db: &str,
+        _table: &str,
+        _list: &str,
+        _pred: &str,
+    ) -> anyhow::Result<Vec<Vec<Option<String>>>> {
+        Err(anyhow::anyhow!("this target cannot read rows"))
+    }
     /// `DELETE FROM db.table WHERE <pred>`, returning once StarRocks has committed it.
     fn delete(&self, _db: &str, _table: &str, _pred: &str) -> anyhow::Result<()> {
         Err(anyhow::anyhow!("this target cannot delete rows"))
@@ -1784,7 +1794,7 @@ impl<'a> Engine<'a> {
                 format!(
                     "the source ran an {what} on a table without a key whose StarRocks target \
                      `{}` is a DUPLICATE KEY table; sync_duplicate_key_changes = exact cannot \
-                     apply it: StarRocks cannot match these columns exactly in a DELETE: {}. \
+                     apply it: a StarRocks DELETE can match none of its columns ({}). \
                      Add a primary key to the source table (then start over with `smt sync \
                      --reset`), or set sync_duplicate_key_changes = skip in [other] to skip \
                      such changes (the target diverges)",
@@ -1915,8 +1925,28 @@ impl<'a> Engine<'a> {
             let t = &self.targets[i];
             let admin = self.admin;
             let rows = std::mem::take(&mut b.rows);
-            let r = super::nokey::rewrite(rows, &mut |row| {
-                admin.count(t.db(), t.table(), &super::nokey::predicate(&t.plan, row))
+            let back = super::nokey::reads_back(&t.plan);
+            let r = super::nokey::rewrite(&t.plan, rows, &mut |row| {
+                let pred = super::nokey::predicate(&t.plan, row);
+                if back {
+                    let rows = admin.select(
+                        t.db(),
+                        t.table(),
+                        &crate::verify::target::select_list(&t.plan),
+                        &pred,
+                    )?;
+                    Ok(super::nokey::Held::Rows(
+                        rows.iter()
+                            .map(|r| super::cell::of_target_row(&t.plan, r))
+                            .collect(),
+                    ))
+                } else {
+                    Ok(super::nokey::Held::Copies(admin.count(
+                        t.db(),
+                        t.table(),
+                        &pred,
+                    )?))
+                }
             })
             .map_err(target_error)?;
             if r.missing > 0 {

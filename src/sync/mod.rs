@@ -790,6 +790,19 @@ impl Admin for FeAdmin {
             .and_then(|v| v.parse::<u64>().ok())
             .ok_or_else(|| fail(Kind::Target, format!("{sql} returned no count")))
     }
+    fn select(
+        &self,
+        db: &str,
+        table: &str,
+        list: &str,
+        pred: &str,
+    ) -> anyhow::Result<Vec<Vec<Option<String>>>> {
+        let sql = format!(
+            "SELECT {list} FROM {} WHERE {pred}",
+            crate::ident::quote_qualified(db, table)
+        );
+        Ok(self.on_fe(&sql, |fe| fe.query_rows(&sql))?.rows)
+    }
     fn delete(&self, db: &str, table: &str, pred: &str) -> anyhow::Result<()> {
         let sql = format!(
             "DELETE FROM {} WHERE {pred}",

@@ -7,13 +7,20 @@
 //!
 //! - an INSERT of image r adds one copy of r; a DELETE removes one; an UPDATE b → a removes one
 //!   copy of b and adds one of a;
-//! - for every image a that the batch removes a copy of (the set A), StarRocks is asked how many
-//!   copies it holds, k(a) (`SELECT COUNT(*) … WHERE` every column equals a's value, `IS NULL`
-//!   for NULL); the batch's net count is n(a) = k(a) + (copies of a it inserts) − (copies it
-//!   removes), in any order (a multiset's changes commute);
-//! - the batch becomes: `DELETE FROM t WHERE <a>` for each a with k(a) > 0 (a DUPLICATE KEY
-//!   DELETE removes every matching row), and one Stream Load transaction holding the inserts of
-//!   images outside A plus n(a) copies of each a.
+//! - for every image a that the batch removes a copy of, StarRocks is asked what it holds
+//!   under a's predicate P(a) (every column equals a's value, `IS NULL` for NULL): with every
+//!   column in P, how many copies, k(a) (`SELECT COUNT(*) … WHERE P(a)`); with columns a
+//!   DELETE cannot match (FLOAT/DOUBLE — FE `DeleteMgr.checkDelete` refuses them —, JSON and
+//!   VARBINARY — no exact literal), P leaves them out and the rows it matches are read back
+//!   (`SELECT …` with `hex()` for VARBINARY), grouped by whole-row image in verify's canonical
+//!   form (`verify::canon`: StarRocks prints FLOAT/DOUBLE shortest round-trip, BE
+//!   `util/mysql_row_buffer.cpp`, so its text loads back the same value);
+//! - the batch's net count of every image under P(a) is what StarRocks holds plus the copies
+//!   the batch inserts minus those it removes, in any order (a multiset's changes commute);
+//! - the batch becomes: `DELETE FROM t WHERE P(a)` for each P(a) under which StarRocks holds
+//!   rows (a DUPLICATE KEY DELETE removes every matching row), and one Stream Load transaction
+//!   holding the inserts outside those predicates plus the net copies of every image under them
+//!   (rows read back that the batch did not touch are loaded again as they were).
 //!
 //! Order, and why a crash loses or doubles nothing: the transaction is loaded and PREPARED
 //! first; the checkpoint then records, in one atomic write, the new binlog position, the
@@ -22,46 +29,63 @@
 //! commits (FE `load/DeleteMgr.createJob` begins it, `OlapDeleteJob.commitImpl` commits and
 //! publishes it), so it only removes rows of versions before it: the prepared rows, committed
 //! after it, are not touched. After a crash: a label still PREPARED means its DELETEs may not
-//! have run — they run again (a second run matches nothing: the old copies are gone and no
-//! other writer loads this table), then the commit; a label COMMITTED/VISIBLE means they had
-//! run. A batch with removals and nothing to load records its DELETEs alone and runs them on
-//! restart the same way. Before the checkpoint write nothing has changed in StarRocks (the
-//! prepared transaction is rolled back as a lingering one), and the batch is read again.
+//! have run — they run again (a second run matches nothing: the old rows are gone and no other
+//! writer loads this table), then the commit; a label COMMITTED/VISIBLE means they had run. A
+//! batch with removals and nothing to load records its DELETEs alone and runs them on restart
+//! the same way. Before the checkpoint write nothing has changed in StarRocks (the prepared
+//! transaction is rolled back as a lingering one), and the batch is read again.
 //!
 //! The counts are exact because the target holds exactly the source's multiset up to the
 //! batch (the engine's invariant) and a batch is built from whole source transactions.
 //!
-//! Limits (stated where the policy is documented): every column must be one StarRocks can
-//! compare in a DELETE of a DUPLICATE KEY table — not FLOAT/DOUBLE (FE `DeleteMgr.checkDelete`
-//! refuses them), nor JSON or VARBINARY (no exact literal). A table with such a column stops at
-//! its first UPDATE/DELETE, naming them. Cost per batch: one COUNT query and one DELETE per
-//! distinct removed image, and the surviving copies of each such image loaded again.
+//! Cost per batch: one COUNT (or SELECT) and one DELETE per distinct removed predicate, and the
+//! rows under it loaded again. A table none of whose columns a DELETE can match could not take
+//! it; such a table cannot be planned either (it has no sort key column), so the check is
+//! defensive.
 
 use super::batch::Op;
 use super::cell::{Cell, Row};
 use crate::ident::quote;
 use crate::plan::{SrType, TablePlan};
+use crate::verify::canon;
 use std::collections::HashMap;
 
-/// Columns of `plan` that a DELETE predicate of a DUPLICATE KEY table cannot compare exactly
-/// (empty: the table can take exact changes).
+/// Whether StarRocks can match a column of this type exactly in a DELETE of a DUPLICATE KEY
+/// table: not FLOAT/DOUBLE (FE `DeleteMgr.checkDelete` refuses them), nor JSON or VARBINARY
+/// (no literal carries them exactly).
+fn in_predicate(ty: &SrType) -> bool {
+    !matches!(
+        ty,
+        SrType::Float | SrType::Double | SrType::Json | SrType::Varbinary(_)
+    )
+}
+
+/// Why `plan` cannot take exact changes: every column is of a type a DELETE cannot match
+/// (there would be no WHERE). Empty when it can.
 pub fn unsupported_columns(plan: &TablePlan) -> Vec<String> {
+    if plan.columns.iter().any(|c| in_predicate(&c.sr_type)) {
+        return Vec::new();
+    }
     plan.columns
         .iter()
-        .filter(|c| {
-            matches!(
-                c.sr_type,
-                SrType::Float | SrType::Double | SrType::Json | SrType::Varbinary(_)
-            )
-        })
         .map(|c| format!("{} {}", c.name, c.sr_type))
         .collect()
 }
 
-/// `c1 = v1 AND c2 IS NULL AND …` over every column: the rows identical to `row`.
+/// Whether some columns are left out of the predicate: the rows a DELETE matches are then read
+/// back, and those that are not copies of a removed image are loaded again.
+pub fn reads_back(plan: &TablePlan) -> bool {
+    plan.columns.iter().any(|c| !in_predicate(&c.sr_type))
+}
+
+/// `c1 = v1 AND c2 IS NULL AND …` over every column a DELETE can match: the rows identical to
+/// `row` (and, when [`reads_back`], rows differing only in the other columns).
 pub fn predicate(plan: &TablePlan, row: &Row) -> String {
     let mut out = String::new();
     for (c, v) in plan.columns.iter().zip(row) {
+        if !in_predicate(&c.sr_type) {
+            continue;
+        }
         if !out.is_empty() {
             out.push_str(" AND ");
         }
@@ -77,50 +101,111 @@ pub fn predicate(plan: &TablePlan, row: &Row) -> String {
     out
 }
 
+/// What StarRocks holds that `DELETE … WHERE predicate(row)` would remove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    /// That many copies of the row (every column in the predicate).
+    Copies(u64),
+    /// These rows (as StarRocks printed them, see `cell::of_target_row`).
+    Rows(Vec<Row>),
+}
+
 /// A batch of a DUPLICATE KEY table rewritten as DELETEs plus one load.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Rewritten {
     /// Rows to load (all inserts).
     pub rows: Vec<(Op, Row)>,
-    /// Images whose copies StarRocks holds and that are deleted (then loaded again as many
-    /// times as survive) before the load commits.
+    /// Rows whose predicate is run as a DELETE before the load commits (each stands for the
+    /// rows StarRocks holds that it matches, loaded again as many times as survive).
     pub delete: Vec<Row>,
     /// Removals of images StarRocks did not hold (a row set aside by the quarantine, or a
     /// target that diverged): nothing to remove, counted and warned.
     pub missing: u64,
 }
 
-/// Rewrite `rows` (in order; `Op::Delete` = remove one copy) given `held`, the copies
-/// StarRocks holds of an image (asked once per distinct removed image).
+/// The canonical form of a row, columns `which` only (verify's one definition of "the same
+/// value", applied to source cells and StarRocks' text alike).
+fn key(plan: &TablePlan, row: &Row, which: impl Fn(&SrType) -> bool) -> Vec<Option<String>> {
+    plan.columns
+        .iter()
+        .zip(row)
+        .filter(|(c, _)| which(&c.sr_type))
+        .map(|(c, v)| canon::of_cell(&c.sr_type, v))
+        .collect()
+}
+
+/// One DELETE's worth: the rows StarRocks holds under one predicate, by whole-row image:
+/// image → (a row to load for it, copies).
+#[derive(Default)]
+struct Group {
+    images: Vec<(Vec<Option<String>>, Row, u64)>,
+    held_any: bool,
+}
+
+impl Group {
+    fn slot(&mut self, k: Vec<Option<String>>, row: &Row) -> &mut u64 {
+        let at = match self.images.iter().position(|(x, _, _)| *x == k) {
+            Some(at) => at,
+            None => {
+                self.images.push((k, row.clone(), 0));
+                self.images.len() - 1
+            }
+        };
+        &mut self.images[at].2
+    }
+}
+
+/// Rewrite `rows` (in order; `Op::Delete` = remove one copy) of target `plan` given `held`,
+/// what StarRocks holds under a removed row's predicate (asked once per distinct predicate).
 pub fn rewrite(
+    plan: &TablePlan,
     rows: Vec<(Op, Row)>,
-    held: &mut dyn FnMut(&Row) -> anyhow::Result<u64>,
+    held: &mut dyn FnMut(&Row) -> anyhow::Result<Held>,
 ) -> anyhow::Result<Rewritten> {
-    // Net count per removed image, in first-removal order.
-    let mut order: Vec<Row> = Vec::new();
-    let mut count: HashMap<Row, (u64, u64)> = HashMap::new(); // image → (held, net)
+    // One group per distinct predicate among the removed rows, in first-removal order.
+    let mut groups: Vec<(Row, Group)> = Vec::new();
+    let mut group_of: HashMap<Vec<Option<String>>, usize> = HashMap::new();
     for (op, r) in &rows {
-        if *op == Op::Delete && !count.contains_key(r) {
-            let k = held(r)?;
-            count.insert(r.clone(), (k, k));
-            order.push(r.clone());
+        let g = key(plan, r, in_predicate);
+        if *op != Op::Delete || group_of.contains_key(&g) {
+            continue;
         }
+        let mut group = Group::default();
+        match held(r)? {
+            Held::Copies(k) => {
+                *group.slot(key(plan, r, |_| true), r) += k;
+                group.held_any = k > 0;
+            }
+            Held::Rows(rs) => {
+                group.held_any = !rs.is_empty();
+                for t in rs {
+                    *group.slot(key(plan, &t, |_| true), &t) += 1;
+                }
+            }
+        }
+        group_of.insert(g, groups.len());
+        groups.push((r.clone(), group));
     }
     let mut out = Rewritten::default();
     for (op, r) in rows {
-        match (op, count.get_mut(&r)) {
-            (Op::Upsert, None) => out.rows.push((Op::Upsert, r)),
-            (Op::Upsert, Some((_, n))) => *n += 1,
-            (Op::Delete, Some((_, n))) if *n > 0 => *n -= 1,
-            (Op::Delete, _) => out.missing += 1,
+        let Some(&gi) = group_of.get(&key(plan, &r, in_predicate)) else {
+            out.rows.push((op, r));
+            continue;
+        };
+        let n = groups[gi].1.slot(key(plan, &r, |_| true), &r);
+        match op {
+            Op::Upsert => *n += 1,
+            Op::Delete if *n > 0 => *n -= 1,
+            Op::Delete => out.missing += 1,
         }
     }
-    for r in order {
-        let (k, n) = count[&r];
-        for _ in 0..n {
-            out.rows.push((Op::Upsert, r.clone()));
+    for (r, g) in groups {
+        for (_, row, n) in g.images {
+            for _ in 0..n {
+                out.rows.push((Op::Upsert, row.clone()));
+            }
         }
-        if k > 0 {
+        if g.held_any {
             out.delete.push(r);
         }
     }
@@ -130,22 +215,31 @@ pub fn rewrite(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Model;
+    use crate::sync::batch::tests::{col, plan};
 
     fn r(v: &str) -> Row {
         vec![Cell::Num("1".into()), Cell::Str(v.into())]
     }
 
+    /// (a INT, s VARCHAR): every column in the predicate, StarRocks asked for counts.
     fn run(rows: Vec<(Op, Row)>, held: &[(&str, u64)]) -> Rewritten {
+        let p = plan(
+            "d",
+            "t",
+            Model::Duplicate,
+            vec![col("a", SrType::Int), col("s", SrType::Varchar(9))],
+        );
         let held: HashMap<Row, u64> = held.iter().map(|(v, k)| (r(v), *k)).collect();
         let mut asked = Vec::new();
-        let out = rewrite(rows, &mut |row| {
+        let out = rewrite(&p, rows, &mut |row| {
             asked.push(row.clone());
-            Ok(held.get(row).copied().unwrap_or(0))
+            Ok(Held::Copies(held.get(row).copied().unwrap_or(0)))
         })
         .unwrap();
         let mut distinct = asked.clone();
         distinct.dedup();
-        assert_eq!(asked, distinct, "each image is counted once");
+        assert_eq!(asked, distinct, "each image is asked for once");
         out
     }
 
@@ -214,5 +308,52 @@ mod tests {
         assert_eq!(out.missing, 1);
         assert_eq!(multiset(&out.rows), vec![r("z")]);
         assert!(out.delete.is_empty());
+    }
+
+    #[test]
+    fn rows_sharing_the_predicate_but_not_the_image_are_loaded_again() {
+        // (a INT, f DOUBLE): the DELETE matches on `a` only; StarRocks prints its DOUBLE its
+        // own way (`1.50` from the source is `1.5` there) and they are the same value.
+        let p = plan(
+            "d",
+            "t",
+            Model::Duplicate,
+            vec![col("a", SrType::Int), col("f", SrType::Double)],
+        );
+        let row = |f: &str| vec![Cell::Num("1".into()), Cell::Num(f.into())];
+        assert!(reads_back(&p));
+        assert_eq!(predicate(&p, &row("2.5")), "`a` = 1");
+        let target = vec![row("1.5"), row("1.5"), row("2"), row("3e-7")];
+        let out = rewrite(
+            &p,
+            vec![(Op::Delete, row("1.50")), (Op::Upsert, row("9"))],
+            &mut |_| Ok(Held::Rows(target.clone())),
+        )
+        .unwrap();
+        assert_eq!(out.delete.len(), 1);
+        assert_eq!(out.missing, 0);
+        let f: Vec<f64> = out
+            .rows
+            .iter()
+            .map(|(_, r)| r[1].text().unwrap().parse().unwrap())
+            .collect();
+        let mut f = f;
+        f.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(
+            f,
+            vec![3e-7, 1.5, 2.0, 9.0],
+            "one 1.5 removed, the rest kept"
+        );
+    }
+
+    #[test]
+    fn a_table_no_delete_can_match_is_named() {
+        let p = plan(
+            "d",
+            "t",
+            Model::Duplicate,
+            vec![col("f", SrType::Double), col("j", SrType::Json)],
+        );
+        assert_eq!(unsupported_columns(&p), vec!["f DOUBLE", "j JSON"]);
     }
 }

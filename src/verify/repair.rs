@@ -22,7 +22,7 @@ use super::report::{RepairReport, Report, Status};
 use super::source::SourceView;
 use super::{mode_of, Ctx, Mode};
 use crate::error::{fail, Kind};
-use crate::plan::{Model, SrType, TablePlan};
+use crate::plan::{Model, TablePlan};
 use crate::starrocks::fe::FeClient;
 use crate::starrocks::stream_load::{HttpEndpoint, StreamLoadClient, Timeouts};
 use crate::sync::batch::{self, BodySpec, Op};
@@ -88,20 +88,6 @@ fn http_endpoint(ctx: &Ctx) -> anyhow::Result<HttpEndpoint> {
             "no StarRocks http endpoint for --repair: set flink.starrocks.load-url in a rule or pass --load-url host:8030",
         )
     })
-}
-
-/// A target row (canonical text, which StarRocks parses back to the same value) as cells, for
-/// the `__op` delete of an extra key.
-fn cells_of(t: &TablePlan, row: &[Option<String>]) -> Vec<Cell> {
-    row.iter()
-        .zip(&t.columns)
-        .map(|(v, c)| match v {
-            None => Cell::Null,
-            Some(s) if c.sr_type == SrType::Json => Cell::Json(s.clone()),
-            Some(s) if c.sr_type.is_number() => Cell::Num(s.clone()),
-            Some(s) => Cell::Str(s.clone()),
-        })
-        .collect()
 }
 
 fn run_id() -> String {
@@ -260,7 +246,7 @@ fn table(
                 rows.push((Op::Upsert, cells.clone()));
                 out.upserted += 1;
             } else if let Some(trow) = tgt.get(k) {
-                rows.push((Op::Delete, cells_of(t, trow)));
+                rows.push((Op::Delete, crate::sync::cell::of_target_row(t, trow)));
                 out.deleted += 1;
             }
         }

@@ -135,23 +135,22 @@ fn key(plan: &TablePlan, row: &Row, which: impl Fn(&SrType) -> bool) -> Vec<Opti
 }
 
 /// One DELETE's worth: the rows StarRocks holds under one predicate, by whole-row image:
-/// image → (a row to load for it, copies).
+/// image → (a row to load for it, copies), in first-seen order.
 #[derive(Default)]
 struct Group {
-    images: Vec<(Vec<Option<String>>, Row, u64)>,
+    images: Vec<(Row, u64)>,
+    index: HashMap<Vec<Option<String>>, usize>,
     held_any: bool,
 }
 
 impl Group {
     fn slot(&mut self, k: Vec<Option<String>>, row: &Row) -> &mut u64 {
-        let at = match self.images.iter().position(|(x, _, _)| *x == k) {
-            Some(at) => at,
-            None => {
-                self.images.push((k, row.clone(), 0));
-                self.images.len() - 1
-            }
-        };
-        &mut self.images[at].2
+        let next = self.images.len();
+        let at = *self.index.entry(k).or_insert(next);
+        if at == next {
+            self.images.push((row.clone(), 0));
+        }
+        &mut self.images[at].1
     }
 }
 
@@ -200,7 +199,7 @@ pub fn rewrite(
         }
     }
     for (r, g) in groups {
-        for (_, row, n) in g.images {
+        for (row, n) in g.images {
             for _ in 0..n {
                 out.rows.push((Op::Upsert, row.clone()));
             }

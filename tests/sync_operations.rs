@@ -47,6 +47,11 @@ fn smt_in(cwd: &Path, args: &[&str], limit: Duration) -> (i32, String) {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// `smt sync -c cfg --until-caught-up` in `cwd` (at most a minute): (exit code, stderr).
+fn catch_up(cwd: &Path, cfg: &str) -> (i32, String) {
+    smt_in(cwd, &["sync", "-c", cfg, "--until-caught-up"], MINUTE)
+}
+
 /// A config for `m` → `emu` capturing database `db`, with `output_dir` as written.
 fn write_config(
     path: &Path,
@@ -156,11 +161,7 @@ fn the_job_is_the_config_not_the_shell_directory() {
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
 
-    let (code, err) = smt_in(
-        &a,
-        &["sync", "-c", "../conf/job.ini", "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(&a, "../conf/job.ini");
     assert_eq!(code, 0, "{err}");
     let state = dir.path().join("conf").join("result").join("sync-state");
     assert!(
@@ -170,11 +171,7 @@ fn the_job_is_the_config_not_the_shell_directory() {
     insert_rows(&m, &db, 5, 3);
     // Another directory, another spelling of the config path: the same job, no second snapshot.
     let abs = cfg.canonicalize().unwrap();
-    let (code, err) = smt_in(
-        &b,
-        &["sync", "-c", abs.to_str().unwrap(), "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(&b, abs.to_str().unwrap());
     assert_eq!(code, 0, "{err}");
     assert_synced("from another directory", &cfg, &m, &emu);
     assert!(!a.join("result").exists() && !b.join("result").exists());
@@ -182,11 +179,7 @@ fn the_job_is_the_config_not_the_shell_directory() {
     // The state is lost: the targets hold rows the (new) checkpoint cannot account for.
     std::fs::remove_dir_all(&state).unwrap();
     insert_rows(&m, &db, 8, 1);
-    let (code, err) = smt_in(
-        &b,
-        &["sync", "-c", abs.to_str().unwrap(), "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(&b, abs.to_str().unwrap());
     assert_eq!(code, 7, "{err}");
     assert!(
         err.contains(&format!("{db}.t_dup")) && err.contains(&format!("{db}.t_pk")),
@@ -226,18 +219,10 @@ fn a_replaced_binlog_history_is_a_stop_and_reset_recovers() {
     let cfg = dir.path().join("job.ini");
     write_config(&cfg, &own, &emu, "result", db);
     let cfg_s = cfg.to_str().unwrap();
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), cfg_s);
     assert_eq!(code, 0, "{err}");
     insert_rows(&own, db, 5, 4);
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), cfg_s);
     assert_eq!(code, 0, "{err}");
     let cp: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("result/sync-state/sync-state.json")).unwrap(),
@@ -262,11 +247,7 @@ fn a_replaced_binlog_history_is_a_stop_and_reset_recovers() {
             break;
         }
     }
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), cfg_s);
     assert_eq!(code, 7, "a replaced history must stop: {err}");
     assert!(
         err.contains("no longer the history") && err.contains("--reset"),
@@ -291,11 +272,7 @@ fn ddl_while_stopped_and_while_running_is_followed() {
     let cfg = dir.path().join("job.ini");
     write_config(&cfg, &m, &emu, "result", &db);
     let cfg_s = cfg.to_str().unwrap().to_string();
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "{err}");
 
     // Stopped: ADD COLUMN with a default (existing rows get it), rows in every shape, then a
@@ -317,11 +294,7 @@ fn ddl_while_stopped_and_while_running_is_followed() {
     ] {
         m.exec(&mut c, &sql);
     }
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "DDL while stopped is replayed: {err}");
     assert_synced("after DDL while stopped", &cfg, &m, &emu);
 
@@ -344,11 +317,7 @@ fn ddl_while_stopped_and_while_running_is_followed() {
         ],
         Duration::from_secs(3),
     );
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "{err}");
     assert_synced("after DDL while running", &cfg, &m, &emu);
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
@@ -416,21 +385,13 @@ fn failover_to_a_gtid_replica_continues_without_loss_or_doubles() {
         &format!("INSERT INTO {db}.t_pk VALUES (900000, 'on the replica')"),
     );
     replica.exec(&mut c, &format!("DELETE FROM {db}.t_pk WHERE id = 1"));
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("failover"), "{err}");
     assert_synced("after failover", &cfg, &replica, &emu);
     // And it keeps following the new primary by position from here.
     insert_rows(&replica, db, 500, 3);
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "{err}");
     assert_synced("after failover, next run", &cfg, &replica, &emu);
 }
@@ -544,11 +505,7 @@ fn tables_created_on_the_source_join_the_job() {
     );
     std::fs::write(&cfg, text).unwrap();
     let cfg_s = cfg.to_str().unwrap().to_string();
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "{err}");
     assert_synced("first run", &cfg, &m, &emu);
 
@@ -563,11 +520,7 @@ fn tables_created_on_the_source_join_the_job() {
     ] {
         m.exec(&mut c, &sql);
     }
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "tables created while stopped: {err}");
     assert_synced("after tables created while stopped", &cfg, &m, &emu);
 
@@ -592,11 +545,7 @@ fn tables_created_on_the_source_join_the_job() {
         "the running sync did not notice the new tables:\n{running_log}"
     );
     assert_synced("tables created while running (no restart)", &cfg, &m, &emu);
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(
         code, 0,
         "tables created while running: {running_log}\n{err}"
@@ -626,11 +575,7 @@ fn tables_created_on_the_source_join_the_job() {
     ] {
         m.exec(&mut c, &sql);
     }
-    let (code, err) = smt_in(
-        dir.path(),
-        &["sync", "-c", &cfg_s, "--until-caught-up"],
-        MINUTE,
-    );
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "a dropped shard: {err}");
     let after = shard_rows(&emu);
     assert_eq!(after.len(), before.len() + 1, "{after:?}");
@@ -653,14 +598,7 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
     let cfg = dir.path().join("job.ini");
     write_config(&cfg, &m, &emu, "./result", &db);
     let cfg_s = cfg.to_str().unwrap().to_string();
-    let sync = || {
-        smt_in(
-            dir.path(),
-            &["sync", "-c", &cfg_s, "--until-caught-up"],
-            MINUTE,
-        )
-    };
-    let (code, err) = sync();
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "first run: {err}");
     let mut c = m.conn_utc();
 
@@ -677,7 +615,7 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
     ] {
         m.exec(&mut c, &sql);
     }
-    let (code, err) = sync();
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "re-created while stopped: {err}");
     assert_synced("re-created while stopped", &cfg, &m, &emu);
 
@@ -696,7 +634,7 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
         ],
         Duration::from_secs(4),
     );
-    let (code, err) = sync();
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "after re-creation while running: {err}");
     assert_synced("re-created while running", &cfg, &m, &emu);
 
@@ -720,7 +658,7 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
         ],
         Duration::from_secs(4),
     );
-    let (code, err) = sync();
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(code, 0, "after an online schema change: {err}");
     assert_synced("after an online schema change", &cfg, &m, &emu);
 
@@ -735,7 +673,7 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
     ] {
         m.exec(&mut c, &sql);
     }
-    let (code, err) = sync();
+    let (code, err) = catch_up(dir.path(), &cfg_s);
     assert_eq!(
         code, 0,
         "after an online schema change while stopped: {err}"

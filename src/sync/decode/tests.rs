@@ -1273,11 +1273,17 @@ fn partial_zero_dates_of_key_columns_refuse_the_row_naming_the_value() {
     }
 }
 
-#[test]
-fn decode_row_names_the_table_of_a_refused_value() {
-    let ty = SourceType::Date;
+/// Snapshot-decode `v` as the one column `name` of `db`.`t` through `decode_row` (the row
+/// path, whose errors name the table and the column).
+fn decode_one(
+    name: &str,
+    ty: SourceType,
+    sr: SrType,
+    enc: Encoding,
+    v: Value,
+) -> anyhow::Result<Row> {
     let mut c = cd(ty.clone());
-    c.name = "d".into();
+    c.name = name.into();
     let desc = TableDesc {
         database: "db".into(),
         name: "t".into(),
@@ -1286,24 +1292,35 @@ fn decode_row_names_the_table_of_a_refused_value() {
         comment: String::new(),
         data_length: 0,
     };
-    let mut t = tc(SrType::Date, Encoding::KeyDate, &ty);
-    t.name = "d".into();
+    let mut t = tc(sr, enc, &ty);
+    t.name = name.into();
     t.origin = ColumnOrigin::Source {
-        name: "d".into(),
+        name: name.into(),
         ty,
     };
     let sref = SourceRef {
         database: "db".into(),
         table: "t".into(),
     };
-    let vals = [Value::Date(2024, 0, 15, 0, 0, 0, 0)];
-    let e = decode_row(
+    let vals = [v];
+    decode_row(
         &[t],
         &desc,
         &sref,
         |i, col, cd, tz, st| Ok(Some(decode_snapshot(&vals[i], col, cd, tz, st)?)),
         &TimeZoneSpec::Fixed(0),
         &mut DecodeStats::default(),
+    )
+}
+
+#[test]
+fn decode_row_names_the_table_of_a_refused_value() {
+    let e = decode_one(
+        "d",
+        SourceType::Date,
+        SrType::Date,
+        Encoding::KeyDate,
+        Value::Date(2024, 0, 15, 0, 0, 0, 0),
     )
     .unwrap_err();
     let text = format!("{e:#}");
@@ -1320,28 +1337,12 @@ fn decode_row_names_the_table_of_a_refused_value() {
 
 #[test]
 fn a_value_smt_cannot_decode_is_a_definite_failure_naming_the_column() {
-    let ty = int(IntWidth::Int, false);
-    let desc = TableDesc {
-        database: "db".into(),
-        name: "t".into(),
-        columns: vec![cd(ty.clone())],
-        keys: vec![],
-        comment: String::new(),
-        data_length: 0,
-    };
-    let t = tc(SrType::Int, Encoding::Plain, &ty);
-    let sref = SourceRef {
-        database: "db".into(),
-        table: "t".into(),
-    };
-    let vals = [Value::Bytes(b"twelve".to_vec())];
-    let e = decode_row(
-        &[t],
-        &desc,
-        &sref,
-        |i, col, cd, tz, st| Ok(Some(decode_snapshot(&vals[i], col, cd, tz, st)?)),
-        &TimeZoneSpec::Fixed(0),
-        &mut DecodeStats::default(),
+    let e = decode_one(
+        "c",
+        int(IntWidth::Int, false),
+        SrType::Int,
+        Encoding::Plain,
+        Value::Bytes(b"twelve".to_vec()),
     )
     .unwrap_err();
     assert!(!crate::error::is_transient(&e), "{e:#}");

@@ -648,7 +648,7 @@ impl<'a> Parser<'a> {
     /// A string, borrowed from the input when it holds no escape.
     fn string_cow(&mut self) -> Result<Cow<'a, str>, String> {
         let start = self.i + 1;
-        let mut j = start;
+        let mut j = start + plain_len(&self.b[start..]);
         while j < self.b.len() {
             match self.b[j] {
                 b'"' => {
@@ -869,9 +869,56 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Length of the run at the start of `b` holding no byte that ends a plain JSON string run (`"`,
+/// `\\`, a control character). Whole 16-byte blocks are tested without an early exit inside a
+/// block, which the compiler vectorises; the block that holds such a byte is scanned bytewise.
+fn plain_len(b: &[u8]) -> usize {
+    let stop = |x: u8| (x < 0x20) | (x == b'"') | (x == b'\\');
+    let mut n = 0;
+    for block in b.chunks_exact(16) {
+        if block.iter().fold(false, |acc, &x| acc | stop(x)) {
+            break;
+        }
+        n += 16;
+    }
+    n + b[n..].iter().position(|&x| stop(x)).unwrap_or(b.len() - n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_len_stops_at_the_first_quote_backslash_or_control_byte() {
+        for stop in (0u8..0x20).chain([b'"', b'\\']) {
+            for at in 0..41 {
+                let mut b = vec![b'x'; 41];
+                b[at] = stop;
+                assert_eq!(plain_len(&b), at, "byte {stop:#x} at {at}");
+                // A later stop byte does not move the answer.
+                b[40] = b'"';
+                assert_eq!(plain_len(&b), at, "byte {stop:#x} at {at}, quote at 40");
+            }
+        }
+        assert_eq!(plain_len(&[b'y'; 37]), 37);
+        assert_eq!(plain_len("é€𝄞".repeat(5).as_bytes()), 45);
+        // Strings read through it: escapes and multi-byte text around block edges.
+        for at in [0usize, 15, 16, 17, 31, 32] {
+            let mut t = "a".repeat(40);
+            t.insert_str(at, "\\n\\\"é");
+            let doc = format!("[{{\"k\":\"{t}\"}}]");
+            let mut got = Vec::new();
+            scan_records(doc.as_bytes(), true, &mut |_, f| {
+                if let Some(JVal::Str(s)) = f.and_then(|f| f.first()).map(|(_, v)| v.clone()) {
+                    got.push(s.into_owned());
+                }
+            })
+            .unwrap();
+            let mut want = "a".repeat(40);
+            want.insert_str(at, "\n\"é");
+            assert_eq!(got, vec![want], "escape at {at}");
+        }
+    }
 
     #[test]
     fn csv_path_parses_or_wraps() {

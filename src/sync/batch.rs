@@ -233,6 +233,12 @@ impl BodySpec {
         }
     }
 
+    /// A writer of a JSON body row by row, when this spec encodes JSON (CSV needs the whole
+    /// batch first: a value holding a separator sends the batch as JSON instead).
+    pub fn json_writer(&self, capacity: usize) -> Option<JsonWriter<'_>> {
+        self.csv.is_none().then(|| JsonWriter::new(self, capacity))
+    }
+
     /// Encode rows. CSV when configured and possible; JSON when `force_json` or when a value
     /// contains the separator/delimiter (or is the literal `\N`), which CSV cannot carry.
     pub fn encode(&self, rows: &[(Op, &Row)], force_json: bool) -> Body {
@@ -317,11 +323,34 @@ impl BodySpec {
     }
 
     fn encode_json(&self, rows: &[(Op, &Row)]) -> Body {
-        // With a binary column the fields are bound by position (`jsonpaths` + `columns`):
-        // keys `c0, c1, ..`, `op`; otherwise by name (keys = column names).
-        let positional = self.has_binary();
-        // Each field's key (`"name":`), escaped once per body, not once per value.
-        let keys: Vec<Vec<u8>> = self
+        let mut w = JsonWriter::new(self, 0);
+        w.out.reserve(encoded_size(rows, w.key_bytes + 12));
+        for (op, row) in rows {
+            w.push(*op, row);
+        }
+        w.finish()
+    }
+}
+
+/// A JSON body written one row at a time (what [`BodySpec::encode`] writes for JSON, without
+/// the rows held first): the snapshot reader streams source rows through it.
+pub struct JsonWriter<'s> {
+    spec: &'s BodySpec,
+    /// With a binary column the fields are bound by position (`jsonpaths` + `columns`):
+    /// keys `c0, c1, ..`, `op`; otherwise by name (keys = column names).
+    positional: bool,
+    /// Each field's key (`"name":`), escaped once per body, not once per value.
+    keys: Vec<Vec<u8>>,
+    key_bytes: usize,
+    out: Vec<u8>,
+    rows: u64,
+}
+
+impl<'s> JsonWriter<'s> {
+    /// A writer whose buffer (from the pool) holds `capacity` bytes before it grows.
+    pub fn new(spec: &'s BodySpec, capacity: usize) -> JsonWriter<'s> {
+        let positional = spec.has_binary();
+        let keys: Vec<Vec<u8>> = spec
             .columns
             .iter()
             .enumerate()
@@ -336,69 +365,100 @@ impl BodySpec {
                 k
             })
             .collect();
-        let key_bytes: usize = keys.iter().map(Vec::len).sum();
-        let mut out = body_buffer(encoded_size(rows, key_bytes + 12));
+        let key_bytes = keys.iter().map(Vec::len).sum();
+        let mut out = body_buffer(capacity);
         out.push(b'[');
-        for (n, (op, row)) in rows.iter().enumerate() {
-            if n > 0 {
+        JsonWriter {
+            spec,
+            positional,
+            keys,
+            key_bytes,
+            out,
+            rows: 0,
+        }
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Append one row.
+    pub fn push(&mut self, op: Op, row: &Row) {
+        let out = &mut self.out;
+        if self.rows > 0 {
+            out.push(b',');
+        }
+        self.rows += 1;
+        out.push(b'{');
+        for (i, ((cell, col), key)) in row
+            .iter()
+            .zip(&self.spec.columns)
+            .zip(&self.keys)
+            .enumerate()
+        {
+            if i > 0 {
                 out.push(b',');
             }
-            out.push(b'{');
-            for (i, ((cell, col), key)) in row.iter().zip(&self.columns).zip(&keys).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(key);
-                match cell {
-                    Cell::Null => out.extend_from_slice(b"null"),
-                    Cell::Num(s) => {
-                        if !col.quote_num && is_json_number(s) {
-                            out.extend_from_slice(s.as_bytes());
-                        } else {
-                            json_string(&mut out, s);
-                        }
+            out.extend_from_slice(key);
+            match cell {
+                Cell::Null => out.extend_from_slice(b"null"),
+                Cell::Num(s) => {
+                    if !col.quote_num && is_json_number(s) {
+                        out.extend_from_slice(s.as_bytes());
+                    } else {
+                        json_string(out, s);
                     }
-                    Cell::Str(s) => json_string(&mut out, s),
-                    Cell::Json(s) => {
-                        // `sync::decode` hands over checked documents; a JSON column takes the
-                        // document itself (StarRocks copies it structurally), anything else its
-                        // text as a string.
-                        if col.json && crate::sync::decode::json::is_valid(s) {
-                            out.extend_from_slice(s.trim().as_bytes());
-                        } else {
-                            json_string(&mut out, s);
-                        }
+                }
+                Cell::Str(s) => json_string(out, s),
+                Cell::Json(s) => {
+                    // `sync::decode` hands over checked documents; a JSON column takes the
+                    // document itself (StarRocks copies it structurally), anything else its
+                    // text as a string.
+                    if col.json && crate::sync::decode::json::is_valid(s) {
+                        out.extend_from_slice(s.trim().as_bytes());
+                    } else {
+                        json_string(out, s);
                     }
                 }
             }
-            if self.with_op {
-                if !row.is_empty() {
-                    out.push(b',');
-                }
-                let key: &[u8] = if positional { b"\"op\":" } else { b"\"__op\":" };
-                out.extend_from_slice(key);
-                out.push(if *op == Op::Delete { b'1' } else { b'0' });
-            }
-            out.push(b'}');
         }
-        out.push(b']');
-        let (columns, jsonpaths) = if positional {
-            let mut paths: Vec<String> = (0..self.columns.len())
+        if self.spec.with_op {
+            if !row.is_empty() {
+                out.push(b',');
+            }
+            let key: &[u8] = if self.positional {
+                b"\"op\":"
+            } else {
+                b"\"__op\":"
+            };
+            out.extend_from_slice(key);
+            out.push(if op == Op::Delete { b'1' } else { b'0' });
+        }
+        out.push(b'}');
+    }
+
+    /// The body.
+    pub fn finish(mut self) -> Body {
+        self.out.push(b']');
+        let spec = self.spec;
+        let (columns, jsonpaths) = if self.positional {
+            let mut paths: Vec<String> = (0..spec.columns.len())
                 .map(|i| format!("\"$.c{i}\""))
                 .collect();
-            if self.with_op {
+            if spec.with_op {
                 paths.push("\"$.op\"".into());
             }
             (
-                Some(self.columns_header()),
+                Some(spec.columns_header()),
                 Some(format!("[{}]", paths.join(","))),
             )
         } else {
             (None, None)
         };
         Body {
-            bytes: out,
-            rows: rows.len() as u64,
+            bytes: std::mem::take(&mut self.out),
+            rows: self.rows,
             format: SinkFormat::Json,
             columns,
             jsonpaths,

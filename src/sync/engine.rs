@@ -101,10 +101,9 @@ impl SnapChunk {
 /// One consistent view of the source (the real one: `snapshot::Snapshot`).
 pub trait SnapshotReader: Send {
     /// Rows of source `source` (index into the target's `plan.sources`) of target `target`,
-    /// after `after` in key order.
-    /// Rows of source `source` (index into the target's `plan.sources`) of target `target`,
     /// after `after` in key order, within `range` (`[lo, hi)` of the first key column, see
-    /// [`SnapshotReader::split`]).
+    /// [`SnapshotReader::split`]). With `encode` the reader may return the chunk already
+    /// encoded by that spec (`body` set, `rows` empty); the engine encodes what it gets as rows.
     fn read_chunk(
         &mut self,
         target: usize,
@@ -112,6 +111,7 @@ pub trait SnapshotReader: Send {
         after: Option<&serde_json::Value>,
         range: (Option<&serde_json::Value>, Option<&serde_json::Value>),
         max_rows: usize,
+        encode: Option<&BodySpec>,
     ) -> anyhow::Result<SnapChunk>;
     fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64>;
     /// Average row size in bytes (0 = unknown), to size chunks by bytes.
@@ -895,6 +895,7 @@ impl<'a> Engine<'a> {
                         item.after.as_ref(),
                         (item.lo.as_ref(), item.hi.as_ref()),
                         chunk_rows[item.target],
+                        specs.as_ref().map(|s| &s[item.target]),
                     );
                     match r {
                         Ok(mut chunk) => {

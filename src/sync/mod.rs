@@ -920,6 +920,7 @@ impl Source for MysqlSource {
                 snap,
                 captures: self.captures.clone(),
                 tz: self.tz.clone(),
+                body_bytes: Vec::new(),
             }),
             pos,
             Some(mark),
@@ -967,6 +968,9 @@ struct SnapAdapter {
     snap: snapshot::Snapshot,
     captures: Vec<TablePlan>,
     tz: TimeZoneSpec,
+    /// Per target, the size of the largest body this reader encoded: the next body's buffer
+    /// is reserved at that size once, instead of growing (and copying) as rows arrive.
+    body_bytes: Vec<usize>,
 }
 
 impl SnapshotReader for SnapAdapter {
@@ -977,6 +981,7 @@ impl SnapshotReader for SnapAdapter {
         after: Option<&serde_json::Value>,
         (lo, hi): (Option<&serde_json::Value>, Option<&serde_json::Value>),
         max_rows: usize,
+        encode: Option<&batch::BodySpec>,
     ) -> anyhow::Result<SnapChunk> {
         let (ct, sref) = self.source_of(target, source)?;
         let key = after.map(snapshot::key_from_json).transpose()?;
@@ -986,20 +991,45 @@ impl SnapshotReader for SnapAdapter {
                 .map(|o| o.and_then(|mut k| k.pop()))
         };
         let range = (bound(lo)?, bound(hi)?);
-        let c = self.snap.read_chunk(
-            &ct,
-            &sref,
-            key.as_deref(),
-            (range.0.as_ref(), range.1.as_ref()),
-            max_rows,
-            &self.tz,
-        )?;
+        let range = (range.0.as_ref(), range.1.as_ref());
+        let key = key.as_deref();
+        // A JSON body is written as the rows arrive; otherwise the rows are collected.
+        if self.body_bytes.len() <= target {
+            self.body_bytes.resize(target + 1, 0);
+        }
+        let hint = self.body_bytes[target];
+        let (c, body) = match encode.and_then(|spec| spec.json_writer(hint + hint / 8)) {
+            Some(mut w) => {
+                let c = self.snap.read_chunk_with(
+                    &ct,
+                    &sref,
+                    key,
+                    range,
+                    max_rows,
+                    &self.tz,
+                    &mut |row| {
+                        w.push(batch::Op::Upsert, &row);
+                        Ok(())
+                    },
+                )?;
+                let body = (w.rows() > 0).then(|| w.finish());
+                if let Some(b) = &body {
+                    self.body_bytes[target] = self.body_bytes[target].max(b.bytes.len());
+                }
+                (c, body)
+            }
+            None => (
+                self.snap
+                    .read_chunk(&ct, &sref, key, range, max_rows, &self.tz)?,
+                None,
+            ),
+        };
         Ok(SnapChunk {
             rows: c.rows,
             last_key: c.last_key.as_deref().map(snapshot::key_to_json),
             done: c.done,
             bytes: c.bytes,
-            body: None,
+            body,
         })
     }
     fn estimate_rows(&mut self, target: usize) -> anyhow::Result<u64> {

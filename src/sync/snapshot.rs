@@ -41,7 +41,10 @@ pub struct Snapshot {
 /// One chunk of rows of one source table.
 #[derive(Debug)]
 pub struct Chunk {
+    /// The rows ([`Snapshot::read_chunk`]; empty from [`Snapshot::read_chunk_with`]).
     pub rows: Vec<Row>,
+    /// Rows read.
+    pub count: usize,
     /// Resume point: the key of the last row (for keyless tables: `[UInt(rows read so far)]`,
     /// valid only inside the same snapshot).
     pub last_key: Option<Vec<Value>>,
@@ -131,6 +134,29 @@ impl Snapshot {
         max_rows: usize,
         tz: &TimeZoneSpec,
     ) -> Result<Chunk> {
+        let mut rows = Vec::new();
+        let mut c =
+            self.read_chunk_with(table, source, after_key, range, max_rows, tz, &mut |r| {
+                rows.push(r);
+                Ok(())
+            })?;
+        c.rows = rows;
+        Ok(c)
+    }
+
+    /// [`Snapshot::read_chunk`], each row handed to `on_row` as it arrives from the server
+    /// instead of collected (the returned chunk's `rows` is empty; `count` says how many).
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_chunk_with(
+        &mut self,
+        table: &crate::plan::TablePlan,
+        source: &SourceRef,
+        after_key: Option<&[Value]>,
+        range: (Option<&Value>, Option<&Value>),
+        max_rows: usize,
+        tz: &TimeZoneSpec,
+        on_row: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<Chunk> {
         let desc = table.source_desc(source).ok_or_else(|| {
             anyhow!(
                 "{}.{} is not a source of target {}.{}",
@@ -196,12 +222,13 @@ impl Snapshot {
                 )
             }
         };
-        let raw: Vec<mysql::Row> = if params.is_empty() {
-            self.conn.exec(&sql, ())
+        let context = || format!("reading {} for the snapshot", desc.qualified());
+        let raw = if params.is_empty() {
+            self.conn.exec_iter(&sql, ())
         } else {
-            self.conn.exec(&sql, params)
+            self.conn.exec_iter(&sql, params)
         }
-        .with_context(|| format!("reading {} for the snapshot", desc.qualified()))?;
+        .with_context(context)?;
         // Values can be moved out of the source row when no source column feeds two target
         // columns (the plan never makes such a table; checked, not assumed).
         let take = {
@@ -211,11 +238,12 @@ impl Snapshot {
                 _ => true,
             })
         };
-        let mut rows = Vec::with_capacity(raw.len());
+        let mut count = 0usize;
         let mut bytes = 0usize;
-        let mut last_key = None;
+        // The values of the last row read (its key columns are the resume point).
+        let mut last: Option<Vec<Value>> = None;
         for r in raw {
-            let mut vals = r.unwrap();
+            let mut vals = r.with_context(context)?.unwrap();
             let mut row = decode_row(
                 &table.columns,
                 desc,
@@ -243,24 +271,28 @@ impl Snapshot {
                 }
             }
             bytes += row.iter().map(|c| c.byte_len() + 1).sum::<usize>();
-            rows.push(row);
-            if key.is_some() {
-                last_key = Some(vals[ncols.min(vals.len())..].to_vec());
-            }
+            count += 1;
+            on_row(row)?;
+            last = Some(vals);
         }
-        let done = rows.len() < max_rows;
+        let mut last_key = match (&key, last) {
+            (Some(_), Some(vals)) => Some(vals[ncols.min(vals.len())..].to_vec()),
+            _ => None,
+        };
+        let done = count < max_rows;
         if key.is_none() {
             let before = match after_key {
                 Some([Value::UInt(n)]) => *n,
                 Some([Value::Int(n)]) => u64::try_from(*n).unwrap_or(0),
                 _ => 0,
             };
-            last_key = Some(vec![Value::UInt(before + rows.len() as u64)]);
+            last_key = Some(vec![Value::UInt(before + count as u64)]);
         } else if last_key.is_none() {
             last_key = after_key.map(<[Value]>::to_vec);
         }
         Ok(Chunk {
-            rows,
+            rows: Vec::new(),
+            count,
             last_key,
             done,
             bytes,

@@ -85,6 +85,7 @@ impl SnapshotReader for FakeReader {
         after: Option<&serde_json::Value>,
         (lo, hi): (Option<&serde_json::Value>, Option<&serde_json::Value>),
         max_rows: usize,
+        _encode: Option<&BodySpec>,
     ) -> anyhow::Result<SnapChunk> {
         let all: Vec<(i64, String)> = if target == 0 {
             let from = after.and_then(|v| v.as_i64());

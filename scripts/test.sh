@@ -35,12 +35,14 @@ cargo test --workspace "$@"
 # The binary users run is the release build: run the unit tests and the tests of what it writes
 # and applies (golden files, result/, generate → apply, every type size) and the sync binary
 # through operations, kill -9 and no-key changes (sync_operations, sync_crash, sync_nokey) and
-# verify (verify_e2e) in that profile too.
+# verify (verify_e2e), and the snapshot and binlog value paths (sync_values, sync_e2e, binlog_images:
+# the binlog row images read without mysql_common's per-row column metadata) in that profile too.
 # LLVM has miscompiled code here that the debug build got right (see mapping::clamp_len).
 if [ "$#" -eq 0 ] || [ "${SMT_TEST_RELEASE:-}" = 1 ]; then
   echo "== cargo test --release (shipped profile)" >&2
   cargo test --release -p smt --lib --test render_golden --test result_current \
     --test apply_generated --test shipped_binary --test cli_generate --test plan_build \
     --test plan_shards --test stream_load_emulator --test sync_operations --test sync_crash \
-    --test sync_reject --test sync_nokey --test diff_alter --test verify_e2e
+    --test sync_reject --test sync_nokey --test diff_alter --test verify_e2e --test binlog_images \
+    --test sync_values --test sync_e2e
 fi

@@ -25,9 +25,10 @@ use crate::sync::cell::{Cell, Row};
 use crate::sync::decode::{decode_binlog, decode_row, DecodeStats, RefusedValue, TimeZoneSpec};
 use crate::sync::gtid::{Gtid, GtidPos};
 use crate::sync::position::{BinlogPosition, EventMark, PositionMark};
+use crate::sync::rowimage;
 use anyhow::{anyhow, Context, Result};
 use mysql::binlog::events::{EventData, RowsEventData, TableMapEvent};
-use mysql::binlog::row::BinlogRow;
+use mysql::binlog::value::BinlogValue;
 use mysql::prelude::Queryable;
 use mysql::{BinlogDumpFlags, BinlogRequest, BinlogStream, Conn};
 use std::collections::HashMap;
@@ -122,6 +123,11 @@ struct MappedTable {
     /// The source table, and the targets capturing it (several when more than one rule reads it).
     sref: SourceRef,
     targets: Vec<usize>,
+    /// The event's body, and whether `targets` holds every target capturing the table (none
+    /// left out because the event came before its snapshot position): then the same body again
+    /// (the next transaction's TABLE_MAP of the same table) maps to the same thing.
+    raw: Vec<u8>,
+    complete: bool,
 }
 
 pub struct BinlogReader {
@@ -593,7 +599,13 @@ impl BinlogReader {
             }
             EventData::TableMapEvent(t) => {
                 advance(self);
-                self.on_table_map(t)?;
+                let same = self
+                    .table_maps
+                    .get(&t.table_id())
+                    .is_some_and(|m| m.complete && m.raw == ev.data());
+                if !same {
+                    self.on_table_map(t, ev.data())?;
+                }
                 Ok(None)
             }
             EventData::RowsEvent(re) => {
@@ -702,24 +714,26 @@ impl BinlogReader {
 
     /// TABLE_MAP: which captured targets a table id feeds; its column count must be the one
     /// of the schema smt follows.
-    fn on_table_map(&mut self, t: TableMapEvent<'_>) -> Result<()> {
+    fn on_table_map(&mut self, t: TableMapEvent<'_>, raw: &[u8]) -> Result<()> {
         let db = t.database_name().to_string();
         let name = t.table_name().to_string();
         let sref = SourceRef {
             database: db,
             table: name,
         };
-        let targets: Vec<usize> = self
+        let capturing: Vec<usize> = self
             .tables
             .iter()
             .enumerate()
-            .filter(|(i, ct)| {
-                ct.sources.contains(&sref)
-                    && ct.source_desc(&sref).is_some()
-                    && self.after_start(*i)
-            })
+            .filter(|(_, ct)| ct.sources.contains(&sref) && ct.source_desc(&sref).is_some())
             .map(|(i, _)| i)
             .collect();
+        let targets: Vec<usize> = capturing
+            .iter()
+            .copied()
+            .filter(|i| self.after_start(*i))
+            .collect();
+        let complete = targets.len() == capturing.len();
         for &i in &targets {
             let desc = self.tables[i]
                 .source_desc(&sref)
@@ -744,6 +758,8 @@ impl BinlogReader {
                 tme: t.into_owned(),
                 sref,
                 targets,
+                raw: raw.to_vec(),
+                complete,
             },
         );
         Ok(())
@@ -924,7 +940,7 @@ impl BinlogReader {
         // values with a fraction; turn such a panic into an error instead of a crash.
         let tme = &mapped.tme;
         let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            re.rows(tme).collect::<std::io::Result<Vec<_>>>()
+            rowimage::images(re, &rowimage::ColumnCodec::of(tme)?)
         }))
         .map_err(|_| {
             fail(
@@ -944,13 +960,14 @@ impl BinlogReader {
             )
         })?;
         for (before, after) in decoded {
-            let render = |row: &BinlogRow, stats: &mut DecodeStats| -> Result<Row> {
+            let render = |row: &[Option<BinlogValue>], stats: &mut DecodeStats| -> Result<Row> {
                 decode_row(
                     &ct.columns,
                     desc,
                     sref,
                     |i, col, cd, tz, st| {
-                        row.as_ref(i)
+                        row.get(i)
+                            .and_then(Option::as_ref)
                             .map(|v| decode_binlog(v, col, cd, tz, st))
                             .transpose()
                     },
@@ -962,28 +979,30 @@ impl BinlogReader {
             // refuses can never have reached StarRocks, so: a refused key column means no
             // StarRocks row has that key (nothing to delete: None); a refused value of another
             // column is NULL (a delete applies by key). Only what is loaded is refused.
-            let render_old = |row: &BinlogRow, stats: &mut DecodeStats| -> Result<Option<Row>> {
-                let mut keyless = false;
-                let r = decode_row(
-                    &ct.columns,
-                    desc,
-                    sref,
-                    |i, col, cd, tz, st| match row
-                        .as_ref(i)
-                        .map(|v| decode_binlog(v, col, cd, tz, st))
-                        .transpose()
-                    {
-                        Err(e) if e.downcast_ref::<RefusedValue>().is_some() => {
-                            keyless |= ct.key.iter().any(|k| k == &col.name);
-                            Ok(Some(Cell::Null))
-                        }
-                        other => other,
-                    },
-                    &self.tz,
-                    stats,
-                )?;
-                Ok((!keyless).then_some(r))
-            };
+            let render_old =
+                |row: &[Option<BinlogValue>], stats: &mut DecodeStats| -> Result<Option<Row>> {
+                    let mut keyless = false;
+                    let r = decode_row(
+                        &ct.columns,
+                        desc,
+                        sref,
+                        |i, col, cd, tz, st| match row
+                            .get(i)
+                            .and_then(Option::as_ref)
+                            .map(|v| decode_binlog(v, col, cd, tz, st))
+                            .transpose()
+                        {
+                            Err(e) if e.downcast_ref::<RefusedValue>().is_some() => {
+                                keyless |= ct.key.iter().any(|k| k == &col.name);
+                                Ok(Some(Cell::Null))
+                            }
+                            other => other,
+                        },
+                        &self.tz,
+                        stats,
+                    )?;
+                    Ok((!keyless).then_some(r))
+                };
             let missing = |what: &str| {
                 fail(
                     Kind::Sync,

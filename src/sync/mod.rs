@@ -51,6 +51,7 @@ pub mod gtid;
 pub mod nokey;
 pub mod preflight;
 pub mod quarantine;
+pub mod rowimage;
 pub mod sink;
 pub mod status;
 

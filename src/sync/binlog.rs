@@ -32,6 +32,7 @@ use mysql::binlog::value::BinlogValue;
 use mysql::prelude::Queryable;
 use mysql::{BinlogDumpFlags, BinlogRequest, BinlogStream, Conn};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One change of one row, rendered for the target.
@@ -57,7 +58,8 @@ pub enum SourceEvent {
     /// (index into the table list given to [`BinlogReader::open`]).
     Rows {
         target: usize,
-        source: SourceRef,
+        /// Shared by every event of the table map (no copy of the names per event).
+        source: Arc<SourceRef>,
         changes: Vec<RowChange>,
     },
     /// A transaction committed; `end` is the position right after its commit (XID / COMMIT) event.
@@ -121,8 +123,8 @@ impl Default for ReaderOptions {
 struct MappedTable {
     tme: TableMapEvent<'static>,
     /// The source table, and the targets capturing it (several when more than one rule reads it).
-    sref: SourceRef,
-    targets: Vec<usize>,
+    sref: Arc<SourceRef>,
+    targets: Arc<[usize]>,
     /// The event's body, and whether `targets` holds every target capturing the table (none
     /// left out because the event came before its snapshot position): then the same body again
     /// (the next transaction's TABLE_MAP of the same table) maps to the same thing.
@@ -756,8 +758,8 @@ impl BinlogReader {
             t.table_id(),
             MappedTable {
                 tme: t.into_owned(),
-                sref,
-                targets,
+                sref: Arc::new(sref),
+                targets: targets.into(),
                 raw: raw.to_vec(),
                 complete,
             },
@@ -906,7 +908,7 @@ impl BinlogReader {
             }
         };
         let mut out = Vec::new();
-        for target in targets {
+        for &target in targets.iter() {
             if let Some(ev) = self.decode_rows(re, target, &sref, kind)? {
                 out.push(ev);
             }
@@ -919,7 +921,7 @@ impl BinlogReader {
         &mut self,
         re: &RowsEventData<'_>,
         target: usize,
-        sref: &SourceRef,
+        sref: &Arc<SourceRef>,
         kind: u8,
     ) -> Result<Option<SourceEvent>> {
         let mapped = self

@@ -163,10 +163,10 @@ impl ChangeStream for FakeStream {
         for (target, ch) in txn {
             self.queue.push_back(SourceEvent::Rows {
                 target: *target,
-                source: crate::plan::SourceRef {
+                source: std::sync::Arc::new(crate::plan::SourceRef {
                     database: "d".into(),
                     table: "t".into(),
-                },
+                }),
                 changes: vec![ch.clone()],
             });
         }
@@ -570,10 +570,10 @@ impl Source for DdlSource {
 fn ddl_events(sql: &str) -> Vec<SourceEvent> {
     let rows = |id: i64| SourceEvent::Rows {
         target: 0,
-        source: crate::plan::SourceRef {
+        source: std::sync::Arc::new(crate::plan::SourceRef {
             database: "d".into(),
             table: "pk".into(),
-        },
+        }),
         changes: vec![RowChange::Insert(row(id, "z"))],
     };
     let commit = |n: usize| SourceEvent::Commit {
@@ -1132,10 +1132,10 @@ fn batches_grow_when_the_target_is_slow() {
             at,
             SourceEvent::Rows {
                 target: 0,
-                source: crate::plan::SourceRef {
+                source: std::sync::Arc::new(crate::plan::SourceRef {
                     database: "d".into(),
                     table: "pk".into(),
-                },
+                }),
                 changes: vec![RowChange::Insert(row(i as i64, "v"))],
             },
         ));

@@ -325,6 +325,7 @@ impl Default for FlushLimits {
 }
 
 /// One target table.
+#[derive(Clone)]
 pub struct Target {
     pub plan: TablePlan,
     pub spec: BodySpec,
@@ -375,6 +376,9 @@ pub struct Options {
     /// Tables the rules capture: a CREATE/RENAME TABLE in the binlog that makes one ends the
     /// run with [`Outcome::NewTables`].
     pub new_table: TableMatcher,
+    /// Binlog batches of at least this many rows (or full ones) load on a thread of their own
+    /// while the binlog is read on (see `Engine::flush_pipelined`); smaller ones load inline.
+    pub pipeline_min_rows: usize,
 }
 
 impl Default for Options {
@@ -394,6 +398,7 @@ impl Default for Options {
             follow_truncate: true,
             quarantine: false,
             new_table: TableMatcher::default(),
+            pipeline_min_rows: 10_000,
         }
     }
 }
@@ -1303,6 +1308,7 @@ impl<'a> Engine<'a> {
             bufs: (0..self.targets.len())
                 .map(|_| TableBuf::default())
                 .collect(),
+            inflight: None,
             in_txn: false,
             last_flush: Instant::now(),
             last_status: Instant::now(),
@@ -1327,6 +1333,12 @@ impl<'a> Engine<'a> {
                     run.last_status = Instant::now();
                     let sp = stream.server_position().ok();
                     self.stats.report(&run.cur, sp.as_ref());
+                }
+            }
+            if run.inflight.as_ref().is_some_and(InFlight::is_finished) {
+                if let Err(e) = self.finish_inflight(&mut run) {
+                    self.rollback_streams(&mut run);
+                    return Err(e);
                 }
             }
             let ev = match stream.next_event() {
@@ -1368,7 +1380,7 @@ impl<'a> Engine<'a> {
                 }
                 run.idle_polls += 1;
                 if run.last_flush.elapsed() >= self.min_interval() || self.opts.until_caught_up {
-                    self.flush(run)?;
+                    self.flush_pipelined(run)?;
                 }
                 if self.opts.until_caught_up && run.is_empty() {
                     let sp = stream.server_position()?;
@@ -1452,7 +1464,7 @@ impl<'a> Engine<'a> {
                         || b.bytes >= t.limits.max_bytes
                 });
                 if full || run.last_flush.elapsed() >= self.min_interval() {
-                    self.flush(run)?;
+                    self.flush_pipelined(run)?;
                 }
             }
             Some(SourceEvent::Ddl {
@@ -1831,6 +1843,7 @@ impl<'a> Engine<'a> {
 
     /// Send table `i`'s buffer into its open StarRocks transaction (begin it if needed).
     fn stream_out(&mut self, run: &mut BinlogRun, i: usize) -> Result<(), PhaseError> {
+        self.finish_inflight(run)?;
         let t = &self.targets[i];
         let b = &mut run.bufs[i];
         let mut rows = std::mem::take(&mut b.rows);
@@ -1999,6 +2012,7 @@ impl<'a> Engine<'a> {
     }
 
     fn flush(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
+        self.finish_inflight(run)?;
         let had_rows = run
             .bufs
             .iter()
@@ -2012,7 +2026,7 @@ impl<'a> Engine<'a> {
 
     fn flush_now(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
         debug_assert!(!run.in_txn);
-        let mut deletes = self.rewrite_removals(run)?;
+        let deletes = self.rewrite_removals(run)?;
         let work: Vec<usize> = (0..self.targets.len())
             .filter(|&i| !run.bufs[i].rows.is_empty() || run.bufs[i].open.is_some())
             .collect();
@@ -2072,6 +2086,30 @@ impl<'a> Engine<'a> {
                 })
                 .collect()
         });
+        for b in &mut run.bufs {
+            b.open = None;
+        }
+        let (end, mark) = (run.cur.clone(), run.checkpoint_mark());
+        let rows_total = self.settle(results, deletes, end, mark)?;
+        for &i in &work {
+            run.bufs[i].rows.clear();
+            run.bufs[i].bytes = 0;
+        }
+        run.batch_start = run.cur.clone();
+        self.stats.batch(rows_total);
+        Ok(())
+    }
+    /// The second half of a binlog flush, once its tables are prepared (`results`): roll all
+    /// back if one failed; else record the labels (and the DELETEs to run first) with the
+    /// batch's end `end` in one checkpoint write, run the DELETEs, commit, and write the
+    /// checkpoint again. Returns the rows loaded.
+    fn settle(
+        &mut self,
+        results: Prepared,
+        mut deletes: Vec<PendingDelete>,
+        end: BinlogPosition,
+        mark: Option<PositionMark>,
+    ) -> Result<u64, PhaseError> {
         let mut failure = None;
         let mut prepared: Vec<(usize, Loaded)> = Vec::new();
         let mut rows_total = 0;
@@ -2087,9 +2125,6 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-        }
-        for b in &mut run.bufs {
-            b.open = None;
         }
         if let Some(e) = failure {
             for (i, l) in &prepared {
@@ -2129,8 +2164,8 @@ impl<'a> Engine<'a> {
                 .find(|(_, p)| p.db == d.db && p.table == d.table)
                 .map(|(_, p)| p.label.clone());
         }
-        self.state.binlog = Some(run.cur.clone());
-        self.state.mark = run.checkpoint_mark();
+        self.state.binlog = Some(end);
+        self.state.mark = mark;
         self.state.pending_commit = pending.iter().map(|(_, p)| p.clone()).collect();
         self.state.pending_deletes = deletes;
         self.save()?;
@@ -2157,13 +2192,158 @@ impl<'a> Engine<'a> {
         self.state.pending_commit.clear();
         self.state.pending_deletes.clear();
         self.save()?;
-        for &i in &work {
-            run.bufs[i].rows.clear();
-            run.bufs[i].bytes = 0;
-        }
-        run.batch_start = run.cur.clone();
+        Ok(rows_total)
+    }
+
+    /// Finish the batch loading beside the reading, if any: wait for its prepares, then
+    /// [`Engine::settle`] it at its own end (the position where it was cut).
+    fn finish_inflight(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
+        let Some(mut f) = run.inflight.take() else {
+            return Ok(());
+        };
+        let results = f.join();
+        let rows_total = self.settle(results, Vec::new(), f.end.clone(), f.mark.clone())?;
         self.stats.batch(rows_total);
         Ok(())
+    }
+
+    /// A flush at a batch boundary. A batch of `pipeline_min_rows` rows or more, or one that
+    /// reached its `max-rows` / `max-bytes` (the source is busy), is cut here and loads
+    /// (begin → load → prepare) on a thread of its own while the binlog is read on;
+    /// the engine settles it (checkpoint, commit) as soon as it is prepared, and always before
+    /// any other flush, stream, DDL or checkpoint write, so at most one batch is in flight and
+    /// batches commit in order. The checkpoint names a batch only once it is prepared, exactly
+    /// as an inline flush does: a crash while it loads leaves PREPARED labels the checkpoint
+    /// does not name, which the next run's `begin_fresh` rolls back before it loads the batch
+    /// again under the same label (its start position). The interval restarts at the cut: a
+    /// batch accumulates while the one before loads, so batches grow when the target slows.
+    /// Smaller batches (a lone commit on a quiet source is visible at once: a pipelined batch
+    /// is settled at the next event, at the latest one heartbeat later), streamed transactions,
+    /// tables without a key that remove rows, and the quarantine (which splits a refused batch)
+    /// flush inline ([`Engine::flush`]).
+    fn flush_pipelined(&mut self, run: &mut BinlogRun) -> Result<(), PhaseError> {
+        self.finish_inflight(run)?;
+        let work: Vec<usize> = (0..self.targets.len())
+            .filter(|&i| !run.bufs[i].rows.is_empty())
+            .collect();
+        let rows: usize = work.iter().map(|&i| run.bufs[i].rows.len()).sum();
+        let full = work.iter().any(|&i| {
+            let (b, l) = (&run.bufs[i], &self.targets[i].limits);
+            b.rows.len() >= l.max_rows || b.bytes >= l.max_bytes
+        });
+        let inline = self.opts.quarantine
+            || (!full && rows < self.opts.pipeline_min_rows.max(1))
+            || run.bufs.iter().any(|b| b.open.is_some() || b.removals);
+        if inline {
+            return self.flush(run);
+        }
+        let job_id = self.state.job.clone();
+        let prefix = self.state.label_prefix();
+        let at = format!("binlog {}..{}", run.batch_start, run.cur);
+        tracing::debug!(rows, at = %at, "batch loading beside the binlog reading");
+        let mut parts = Vec::new();
+        for &i in &work {
+            let b = &mut run.bufs[i];
+            let rows = std::mem::take(&mut b.rows);
+            b.bytes = 0;
+            let t = self.targets[i].clone();
+            let label = batch::binlog_label(&prefix, t.db(), t.table(), &run.batch_start);
+            parts.push((i, t, label, rows, self.force_json[i]));
+        }
+        let loaders = parts
+            .iter()
+            .map(|(i, t, ..)| (*i, t.loader.clone()))
+            .collect();
+        let opts = self.opts.clone();
+        let thread = std::thread::Builder::new()
+            .name("batch-load".into())
+            .spawn(move || {
+                // Tables in parallel, as an inline flush loads them.
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = parts
+                        .iter()
+                        .map(|(i, t, label, rows, force_json)| {
+                            let (job_id, opts, at) = (&job_id, &opts, &at);
+                            s.spawn(move || {
+                                let refs: Vec<(Op, &Row)> =
+                                    rows.iter().map(|(o, r)| (*o, r)).collect();
+                                (
+                                    *i,
+                                    load_batch(t, job_id, label, &refs, *force_json, opts, at),
+                                )
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                (
+                                    usize::MAX,
+                                    Err(SinkError::Retry("a load thread panicked".into())),
+                                )
+                            })
+                        })
+                        .collect()
+                })
+            })
+            .map_err(|e| PhaseError::Retry(format!("cannot start a load thread: {e}")))?;
+        run.inflight = Some(InFlight {
+            thread: Some(thread),
+            end: run.cur.clone(),
+            mark: run.checkpoint_mark(),
+            loaders,
+        });
+        run.batch_start = run.cur.clone();
+        run.last_flush = Instant::now();
+        Ok(())
+    }
+}
+
+/// What each table of a batch became when it was loaded and prepared (table index, outcome).
+type Prepared = Vec<(usize, Result<Loaded, SinkError>)>;
+
+/// A binlog batch loading on a thread of its own (see [`Engine::flush_pipelined`]).
+struct InFlight {
+    thread: Option<std::thread::JoinHandle<Prepared>>,
+    /// Where the batch ends (the checkpoint's position once it commits) and that position's
+    /// mark in the source's history.
+    end: BinlogPosition,
+    mark: Option<PositionMark>,
+    /// Its tables' loaders, to roll back what no one will commit.
+    loaders: Vec<(usize, Arc<dyn Loader>)>,
+}
+
+impl InFlight {
+    fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    fn join(&mut self) -> Prepared {
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| {
+                vec![(
+                    usize::MAX,
+                    Err(SinkError::Retry("a load thread panicked".into())),
+                )]
+            }),
+            None => Vec::new(),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    /// Left unsettled (the engine stopped on an error): what it prepared is rolled back. The
+    /// checkpoint never named it, so the next run loads the batch again.
+    fn drop(&mut self) {
+        for (i, r) in self.join() {
+            let (Ok(l), Some((_, loader))) = (r, self.loaders.iter().find(|(j, _)| *j == i)) else {
+                continue;
+            };
+            for (db, table, label) in &l.labels {
+                let _ = loader.rollback(db, table, label);
+            }
+        }
     }
 }
 
@@ -2416,6 +2596,8 @@ struct BinlogRun {
     /// What `cur` is in the source's history (without the GTID position, kept in `gtid`).
     mark: Option<PositionMark>,
     bufs: Vec<TableBuf>,
+    /// The batch loading beside the reading, if any (at most one).
+    inflight: Option<InFlight>,
     in_txn: bool,
     last_flush: Instant,
     last_status: Instant,

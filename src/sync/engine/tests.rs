@@ -362,6 +362,7 @@ fn quick_opts() -> Options {
 
 /// Run to completion with crashes at the given call offsets (one per run), growing the source
 /// between runs. Returns the number of runs.
+#[allow(clippy::too_many_arguments)]
 fn crash_run(
     seed: u64,
     n: usize,
@@ -370,6 +371,7 @@ fn crash_run(
     limits: FlushLimits,
     transient: &[u64],
     readers: usize,
+    pipeline_min_rows: usize,
 ) -> (Tables, Tables, usize) {
     let txns = workload(seed, n, 8);
     let total = txns.len();
@@ -397,6 +399,7 @@ fn crash_run(
         let opts = Options {
             chunk_rows,
             snapshot_parallelism: readers,
+            pipeline_min_rows,
             ..quick_opts()
         };
         let mut eng = Engine::new(
@@ -450,7 +453,7 @@ fn no_crash_snapshot_then_binlog() {
         max_bytes: 1 << 20,
         interval: Duration::from_secs(3600),
     };
-    let (got, want, _) = crash_run(7, 40, &[], 3, lim, &[], 1);
+    let (got, want, _) = crash_run(7, 40, &[], 3, lim, &[], 1, 1);
     assert_eq!(got, want);
     assert!(!want.pk.is_empty() && !want.dup.is_empty());
 }
@@ -462,7 +465,7 @@ fn streaming_mid_transaction_and_transients() {
         max_bytes: 40,
         interval: Duration::from_secs(3600),
     };
-    let (got, want, _) = crash_run(11, 60, &[], 2, lim, &[3, 17, 30, 31, 77, 120], 2);
+    let (got, want, _) = crash_run(11, 60, &[], 2, lim, &[3, 17, 30, 31, 77, 120], 2, 2);
     assert_eq!(got, want);
 }
 
@@ -475,8 +478,16 @@ fn crash_at_every_early_call() {
             max_bytes: 1 << 20,
             interval: Duration::ZERO,
         };
-        let (got, want, _) =
-            crash_run(3, 20, &[c, c / 2, c / 3], 2, lim, &[], 1 + (c as usize % 3));
+        let (got, want, _) = crash_run(
+            3,
+            20,
+            &[c, c / 2, c / 3],
+            2,
+            lim,
+            &[],
+            1 + (c as usize % 3),
+            1 + (c as usize % 4),
+        );
         assert_eq!(got, want, "crash at {c}");
     }
 }
@@ -725,13 +736,17 @@ proptest! {
         interval0 in any::<bool>(),
         transient in proptest::collection::vec(0u64..300, 0..4),
         readers in 1usize..4,
+        // Batches of this many rows or more load beside the reading (1: every batch; 1000:
+        // none, every flush inline).
+        pipeline_min_rows in prop_oneof![Just(1usize), Just(2), Just(1000)],
     ) {
         let lim = FlushLimits {
             max_rows,
             max_bytes: if small_bytes { 50 } else { 1 << 20 },
             interval: if interval0 { Duration::ZERO } else { Duration::from_secs(3600) },
         };
-        let (got, want, _runs) = crash_run(seed, 30, &crashes, chunk_rows, lim, &transient, readers);
+        let (got, want, _runs) =
+            crash_run(seed, 30, &crashes, chunk_rows, lim, &transient, readers, pipeline_min_rows);
         prop_assert_eq!(got, want);
     }
 }

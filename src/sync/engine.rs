@@ -2047,7 +2047,7 @@ impl<'a> Engine<'a> {
         let batch_start = run.batch_start.clone();
         let at = format!("binlog {}..{}", run.batch_start, run.cur);
         // Prepare every table in parallel (different tables; per table strictly serial).
-        let results: Vec<(usize, Result<Loaded, SinkError>)> = std::thread::scope(|s| {
+        let results: Prepared = std::thread::scope(|s| {
             let handles: Vec<_> = work
                 .iter()
                 .map(|&i| {
@@ -2074,17 +2074,7 @@ impl<'a> Engine<'a> {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        (
-                            usize::MAX,
-                            Err(SinkError::Retry("a load thread panicked".into())),
-                        )
-                    })
-                })
-                .collect()
+            join_loads(handles)
         });
         for b in &mut run.bufs {
             b.open = None;
@@ -2274,17 +2264,7 @@ impl<'a> Engine<'a> {
                             })
                         })
                         .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| {
-                            h.join().unwrap_or_else(|_| {
-                                (
-                                    usize::MAX,
-                                    Err(SinkError::Retry("a load thread panicked".into())),
-                                )
-                            })
-                        })
-                        .collect()
+                    join_loads(handles)
                 })
             })
             .map_err(|e| PhaseError::Retry(format!("cannot start a load thread: {e}")))?;
@@ -2302,6 +2282,24 @@ impl<'a> Engine<'a> {
 
 /// What each table of a batch became when it was loaded and prepared (table index, outcome).
 type Prepared = Vec<(usize, Result<Loaded, SinkError>)>;
+
+/// The outcome of a load thread that panicked (a retryable failure of the batch).
+fn load_panicked() -> (usize, Result<Loaded, SinkError>) {
+    (
+        usize::MAX,
+        Err(SinkError::Retry("a load thread panicked".into())),
+    )
+}
+
+/// The outcomes of a batch's per-table load threads.
+fn join_loads(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, (usize, Result<Loaded, SinkError>)>>,
+) -> Prepared {
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|_| load_panicked()))
+        .collect()
+}
 
 /// A binlog batch loading on a thread of its own (see [`Engine::flush_pipelined`]).
 struct InFlight {
@@ -2321,12 +2319,7 @@ impl InFlight {
 
     fn join(&mut self) -> Prepared {
         match self.thread.take() {
-            Some(t) => t.join().unwrap_or_else(|_| {
-                vec![(
-                    usize::MAX,
-                    Err(SinkError::Retry("a load thread panicked".into())),
-                )]
-            }),
+            Some(t) => t.join().unwrap_or_else(|_| vec![load_panicked()]),
             None => Vec::new(),
         }
     }

@@ -8,7 +8,6 @@ mod mariadb;
 
 use mariadb::{Maria, OwnMaria};
 use mysql::binlog::events::{EventData, TableMapEvent};
-use mysql::binlog::value::BinlogValue;
 use mysql::prelude::Queryable;
 use mysql::{BinlogDumpFlags, BinlogRequest};
 use smt::sync::rowimage::{images, ColumnCodec};
@@ -85,12 +84,7 @@ fn compare_on(server: &Maria, db: &str) -> usize {
                     .rows(tme)
                     .map(|r| {
                         let (b, a) = r.unwrap();
-                        let values = |row: mysql::binlog::row::BinlogRow| {
-                            row.unwrap()
-                                .into_iter()
-                                .map(Some)
-                                .collect::<Vec<Option<BinlogValue>>>()
-                        };
+                        let values = |row: mysql::binlog::row::BinlogRow| row.unwrap();
                         (b.map(values), a.map(values))
                     })
                     .collect();

@@ -962,14 +962,13 @@ impl BinlogReader {
             )
         })?;
         for (before, after) in decoded {
-            let render = |row: &[Option<BinlogValue>], stats: &mut DecodeStats| -> Result<Row> {
+            let render = |row: &[BinlogValue], stats: &mut DecodeStats| -> Result<Row> {
                 decode_row(
                     &ct.columns,
                     desc,
                     sref,
                     |i, col, cd, tz, st| {
                         row.get(i)
-                            .and_then(Option::as_ref)
                             .map(|v| decode_binlog(v, col, cd, tz, st))
                             .transpose()
                     },
@@ -982,7 +981,7 @@ impl BinlogReader {
             // StarRocks row has that key (nothing to delete: None); a refused value of another
             // column is NULL (a delete applies by key). Only what is loaded is refused.
             let render_old =
-                |row: &[Option<BinlogValue>], stats: &mut DecodeStats| -> Result<Option<Row>> {
+                |row: &[BinlogValue], stats: &mut DecodeStats| -> Result<Option<Row>> {
                     let mut keyless = false;
                     let r = decode_row(
                         &ct.columns,
@@ -990,7 +989,6 @@ impl BinlogReader {
                         sref,
                         |i, col, cd, tz, st| match row
                             .get(i)
-                            .and_then(Option::as_ref)
                             .map(|v| decode_binlog(v, col, cd, tz, st))
                             .transpose()
                         {

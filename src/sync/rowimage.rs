@@ -18,9 +18,9 @@ use mysql::consts::ColumnType;
 use mysql_common::io::ParseBuf;
 use std::io;
 
-/// The values of one image: one entry per column present in the image, in column order
-/// (`None` never occurs: a NULL is `BinlogValue::Value(Value::NULL)`, as `mysql_common` gives).
-pub type Image<'a> = Vec<Option<BinlogValue<'a>>>;
+/// The values of one image: one per column present in the image, in column order (a NULL is
+/// `BinlogValue::Value(Value::NULL)`, as `mysql_common` gives).
+pub type Image<'a> = Vec<BinlogValue<'a>>;
 
 /// How to decode each column of a table map: its type, metadata and signedness.
 pub struct ColumnCodec<'a> {
@@ -64,16 +64,13 @@ pub fn images<'a>(
             ),
         ));
     }
-    // Which columns each image holds (the event's column bitmaps).
-    let before = re.columns_before_image().map(|b| {
-        (0..n)
-            .map(|i| b.get(i).is_some_and(|x| *x))
-            .collect::<Vec<bool>>()
-    });
-    let after = re.columns_after_image().map(|b| {
-        (0..n)
-            .map(|i| b.get(i).is_some_and(|x| *x))
-            .collect::<Vec<bool>>()
+    // The columns each image holds (the event's column bitmaps), once per event.
+    let [before, after] = [re.columns_before_image(), re.columns_after_image()].map(|bits| {
+        bits.map(|b| {
+            (0..n)
+                .filter(|&i| b.get(i).is_some_and(|x| *x))
+                .collect::<Vec<usize>>()
+        })
     });
     let mut buf = ParseBuf(re.rows_data());
     let mut out = Vec::new();
@@ -91,27 +88,24 @@ pub fn images<'a>(
     Ok(out)
 }
 
-/// One image at the start of `buf`: its null bitmap, then the values of the present columns.
+/// One image at the start of `buf`: its null bitmap, then the values of the `present` columns
+/// (their indices, ascending).
 fn image<'a>(
     buf: &mut ParseBuf<'a>,
-    present: &[bool],
+    present: &[usize],
     codec: &ColumnCodec<'a>,
 ) -> io::Result<Image<'a>> {
-    let count = present.iter().filter(|p| **p).count();
-    let nulls: &'a [u8] = buf.parse(count.div_ceil(8))?;
-    let mut values = Vec::with_capacity(count);
+    let nulls: &'a [u8] = buf.parse(present.len().div_ceil(8))?;
+    let mut values = Vec::with_capacity(present.len());
     // `at`: the column's place among the image's columns (its bit in the null bitmap).
-    let columns = present.iter().enumerate().filter(|(_, p)| **p);
-    for (at, (i, _)) in columns.enumerate() {
+    for (at, &i) in present.iter().enumerate() {
         let null = nulls.get(at / 8).is_none_or(|b| b >> (at % 8) & 1 == 1);
         if null {
-            values.push(Some(BinlogValue::Value(mysql::Value::NULL)));
+            values.push(BinlogValue::Value(mysql::Value::NULL));
             continue;
         }
         let (ty, meta, unsigned) = codec.columns[i];
-        values.push(Some(
-            buf.parse::<BinlogValue<'a>>((ty, meta, unsigned, false))?,
-        ));
+        values.push(buf.parse::<BinlogValue<'a>>((ty, meta, unsigned, false))?);
     }
     Ok(values)
 }

@@ -22,7 +22,9 @@ use crate::plan::{Model, SourceRef, TablePlan};
 use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::{Cell, Row};
-use crate::sync::decode::{decode_binlog, decode_row, DecodeStats, RefusedValue, TimeZoneSpec};
+use crate::sync::decode::{
+    decode_binlog, decode_row, DecodeStats, RefusedValue, RowShape, TimeZoneSpec,
+};
 use crate::sync::gtid::{Gtid, GtidPos};
 use crate::sync::position::{BinlogPosition, EventMark, PositionMark};
 use crate::sync::rowimage;
@@ -961,11 +963,12 @@ impl BinlogReader {
                 sref.database, sref.table, self.pos
             )
         })?;
+        let shape = RowShape::new(&ct.columns, desc)?;
         for (before, after) in decoded {
             let render = |row: &[BinlogValue], stats: &mut DecodeStats| -> Result<Row> {
                 decode_row(
                     &ct.columns,
-                    desc,
+                    &shape,
                     sref,
                     |i, col, cd, tz, st| {
                         row.get(i)
@@ -985,7 +988,7 @@ impl BinlogReader {
                     let mut keyless = false;
                     let r = decode_row(
                         &ct.columns,
-                        desc,
+                        &shape,
                         sref,
                         |i, col, cd, tz, st| match row
                             .get(i)

@@ -250,12 +250,47 @@ pub fn decode_binlog(
     }
 }
 
+/// Where each plan column's value comes from in one shard's source rows: its source column
+/// (index = ordinal - 1), resolved by name once per table (or chunk, or rows event) rather than
+/// per cell, or none (an origin column, or a column this shard lacks).
+pub struct RowShape<'a> {
+    desc: &'a TableDesc,
+    cols: Vec<Option<(usize, &'a ColumnDesc)>>,
+}
+
+impl<'a> RowShape<'a> {
+    /// Resolve `columns` (the plan's) against this shard's `desc`.
+    pub fn new(columns: &[TargetColumn], desc: &'a TableDesc) -> Result<RowShape<'a>> {
+        let cols = columns
+            .iter()
+            .map(|col| match &col.origin {
+                ColumnOrigin::Source { name, .. } => match desc.column(name) {
+                    None => Ok(None),
+                    Some(cd) => {
+                        let idx = (cd.ordinal as usize).checked_sub(1).ok_or_else(|| {
+                            anyhow!("column {} of {} has ordinal 0", cd.name, desc.qualified())
+                        })?;
+                        Ok(Some((idx, cd)))
+                    }
+                },
+                ColumnOrigin::ShardDatabase | ColumnOrigin::ShardTable => Ok(None),
+            })
+            .collect::<Result<_>>()?;
+        Ok(RowShape { desc, cols })
+    }
+
+    /// How many columns the shard's source rows have.
+    pub fn source_columns(&self) -> usize {
+        self.desc.columns.len()
+    }
+}
+
 /// Render the values of one source row (index = ordinal - 1) into a target row: one cell per
-/// plan column, source columns looked up by name in this shard's `desc`, shard origin columns
-/// from `sref`, a column absent from this shard → NULL.
+/// plan column, source columns where `shape` (built from the same `columns`) found them in this
+/// shard, shard origin columns from `sref`, a column absent from this shard → NULL.
 pub fn decode_row<F>(
     columns: &[TargetColumn],
-    desc: &TableDesc,
+    shape: &RowShape,
     sref: &SourceRef,
     mut value_at: F,
     tz: &TimeZoneSpec,
@@ -270,49 +305,46 @@ where
         &mut DecodeStats,
     ) -> Result<Option<Cell>>,
 {
+    debug_assert_eq!(columns.len(), shape.cols.len());
+    let desc = shape.desc;
     let mut row = Vec::with_capacity(columns.len());
-    for col in columns {
-        let cell = match &col.origin {
-            ColumnOrigin::ShardDatabase => Cell::Str(sref.database.clone()),
-            ColumnOrigin::ShardTable => Cell::Str(sref.table.clone()),
-            ColumnOrigin::Source { name, .. } => match desc.column(name) {
-                None => Cell::Null,
-                Some(cd) => {
-                    let idx = (cd.ordinal as usize).checked_sub(1).ok_or_else(|| {
-                        anyhow!("column {} of {} has ordinal 0", cd.name, desc.qualified())
-                    })?;
-                    let decoded = value_at(idx, col, cd, tz, stats).map_err(|e| {
-                        let at = format!("decoding {}.{}", desc.qualified(), cd.name);
-                        // Decoding is pure: a value it cannot decode fails the same way on every
-                        // retry, so an error that does not say otherwise is definite (exit 7),
-                        // not one to restart from the checkpoint for.
-                        let typed = e
-                            .chain()
-                            .any(|c| c.downcast_ref::<crate::error::Failure>().is_some());
-                        if typed {
-                            e.context(at)
-                        } else {
-                            crate::error::fail(
-                                crate::error::Kind::Sync,
-                                format!(
-                                    "{at}: {e:#}. smt cannot decode this value: exclude the \
-                                     column or the table from the rule, or report the value"
-                                ),
-                            )
-                        }
-                    })?;
-                    match decoded {
-                        Some(c) => c,
-                        None => bail!(
-                            "{}: the row has no value for column {} (ordinal {}): set binlog_row_image=FULL on the \
-                             source, or (if the table's definition changed) start over with `smt sync --reset`",
-                            desc.qualified(),
-                            cd.name,
-                            cd.ordinal
-                        ),
+    for (col, at) in columns.iter().zip(&shape.cols) {
+        let cell = match (&col.origin, at) {
+            (ColumnOrigin::ShardDatabase, _) => Cell::Str(sref.database.clone()),
+            (ColumnOrigin::ShardTable, _) => Cell::Str(sref.table.clone()),
+            (ColumnOrigin::Source { .. }, None) => Cell::Null,
+            (ColumnOrigin::Source { .. }, Some((idx, cd))) => {
+                let decoded = value_at(*idx, col, cd, tz, stats).map_err(|e| {
+                    let at = format!("decoding {}.{}", desc.qualified(), cd.name);
+                    // Decoding is pure: a value it cannot decode fails the same way on every
+                    // retry, so an error that does not say otherwise is definite (exit 7),
+                    // not one to restart from the checkpoint for.
+                    let typed = e
+                        .chain()
+                        .any(|c| c.downcast_ref::<crate::error::Failure>().is_some());
+                    if typed {
+                        e.context(at)
+                    } else {
+                        crate::error::fail(
+                            crate::error::Kind::Sync,
+                            format!(
+                                "{at}: {e:#}. smt cannot decode this value: exclude the \
+                                 column or the table from the rule, or report the value"
+                            ),
+                        )
                     }
+                })?;
+                match decoded {
+                    Some(c) => c,
+                    None => bail!(
+                        "{}: the row has no value for column {} (ordinal {}): set binlog_row_image=FULL on the \
+                         source, or (if the table's definition changed) start over with `smt sync --reset`",
+                        desc.qualified(),
+                        cd.name,
+                        cd.ordinal
+                    ),
                 }
-            },
+            }
         };
         row.push(cell);
     }

@@ -21,7 +21,7 @@ use crate::source::{master_status, ServerInfo};
 use crate::sync::cell::{Cell, Row};
 use crate::sync::decode::{
     decode_row, decode_snapshot, decode_snapshot_take, normalise_json, snapshot_select_list,
-    DecodeStats, TimeZoneSpec,
+    DecodeStats, RowShape, TimeZoneSpec,
 };
 use crate::sync::position::BinlogPosition;
 use anyhow::{anyhow, bail, Context, Result};
@@ -238,6 +238,7 @@ impl Snapshot {
                 _ => true,
             })
         };
+        let shape = RowShape::new(&table.columns, desc)?;
         let mut count = 0usize;
         let mut bytes = 0usize;
         // The values of the last row read (its key columns are the resume point).
@@ -246,7 +247,7 @@ impl Snapshot {
             let mut vals = r.with_context(context)?.unwrap();
             let mut row = decode_row(
                 &table.columns,
-                desc,
+                &shape,
                 source,
                 |i, col, cd, tz, st| {
                     vals.get_mut(i)

@@ -20,7 +20,7 @@ use crate::schema::{ColumnDesc, SourceType, TableDesc};
 use crate::source::ServerInfo;
 use crate::sync::cell::Cell;
 use crate::sync::decode::{
-    decode_row, decode_snapshot, snapshot_select_list, DecodeStats, TimeZoneSpec,
+    decode_row, decode_snapshot, snapshot_select_list, DecodeStats, RowShape, TimeZoneSpec,
 };
 use crate::sync::position::BinlogPosition;
 use crate::sync::snapshot::Snapshot;
@@ -95,11 +95,11 @@ impl SourceView {
     fn render(
         &mut self,
         plan: &TablePlan,
-        desc: &TableDesc,
+        shape: &RowShape,
         sref: &SourceRef,
         vals: &[Value],
     ) -> Result<Row> {
-        render_canon(&self.tz, &mut self.stats, plan, desc, sref, vals)
+        render_canon(&self.tz, &mut self.stats, plan, shape, sref, vals)
     }
 
     /// Every row of every source of `plan`, in no particular order (tables without a key: the
@@ -122,10 +122,11 @@ impl SourceView {
                 .conn()
                 .exec_iter(&sql, ())
                 .with_context(|| format!("reading {}", desc.qualified()))?;
+            let shape = RowShape::new(&plan.columns, desc)?;
             for r in result.by_ref() {
                 let r = r.with_context(|| format!("reading {}", desc.qualified()))?;
                 let vals = r.unwrap();
-                f(render_canon(tz, stats, plan, desc, sref, &vals)?)?;
+                f(render_canon(tz, stats, plan, &shape, sref, &vals)?)?;
             }
         }
         Ok(())
@@ -137,13 +138,13 @@ fn render_canon(
     tz: &TimeZoneSpec,
     stats: &mut DecodeStats,
     plan: &TablePlan,
-    desc: &TableDesc,
+    shape: &RowShape,
     sref: &SourceRef,
     vals: &[Value],
 ) -> Result<Row> {
     Ok(canon_of(
         plan,
-        &render_cells(tz, stats, plan, desc, sref, vals)?,
+        &render_cells(tz, stats, plan, shape, sref, vals)?,
     ))
 }
 
@@ -160,14 +161,14 @@ fn render_cells(
     tz: &TimeZoneSpec,
     stats: &mut DecodeStats,
     plan: &TablePlan,
-    desc: &TableDesc,
+    shape: &RowShape,
     sref: &SourceRef,
     vals: &[Value],
 ) -> Result<Vec<Cell>> {
-    let ncols = desc.columns.len();
+    let ncols = shape.source_columns();
     decode_row(
         &plan.columns,
-        desc,
+        shape,
         sref,
         |i, col, cd, tz, st| {
             vals.get(i)
@@ -401,10 +402,11 @@ impl<'a> TableRows<'a> {
         let ncols = sh.desc.columns.len();
         let nraw = raw.len();
         let mut last = None;
+        let shape = RowShape::new(&plan.columns, &sh.desc)?;
         for r in raw {
             let vals = r.unwrap();
             let split = ncols.min(vals.len());
-            let row = view.render(plan, &sh.desc, &sh.sref, &vals[..split])?;
+            let row = view.render(plan, &shape, &sh.sref, &vals[..split])?;
             sh.buf.push_back(row);
             last = Some(vals[split..].to_vec());
         }
@@ -570,10 +572,11 @@ impl SourceView {
                     .conn()
                     .exec(&sql, params)
                     .with_context(|| format!("looking up keys of {}", sh.desc.qualified()))?;
+                let shape = RowShape::new(&plan.columns, &sh.desc)?;
                 for r in raw {
                     let vals = r.unwrap();
                     let cells =
-                        render_cells(&self.tz, &mut self.stats, plan, &sh.desc, &sh.sref, &vals)?;
+                        render_cells(&self.tz, &mut self.stats, plan, &shape, &sh.sref, &vals)?;
                     let row = canon_of(plan, &cells);
                     let k = key.of(&row);
                     // A lookup may match more than asked (text compared under the collation):

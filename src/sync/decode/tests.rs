@@ -921,7 +921,7 @@ fn decode_row_maps_by_name_and_fills_origin() {
     };
     let row = decode_row(
         &cols,
-        &desc,
+        &RowShape::new(&cols, &desc).unwrap(),
         &sref,
         |i, col, cdesc, tz, st| {
             values
@@ -1303,9 +1303,10 @@ fn decode_one(
         table: "t".into(),
     };
     let vals = [v];
+    let cols = [t];
     decode_row(
-        &[t],
-        &desc,
+        &cols,
+        &RowShape::new(&cols, &desc)?,
         &sref,
         |i, col, cd, tz, st| Ok(Some(decode_snapshot(&vals[i], col, cd, tz, st)?)),
         &TimeZoneSpec::Fixed(0),

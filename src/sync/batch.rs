@@ -233,6 +233,19 @@ impl BodySpec {
         }
     }
 
+    /// About how many bytes of a body a row takes besides its values' text: in JSON its keys,
+    /// quotes and separators (a wide table's keys can outweigh its values); in CSV its
+    /// separators.
+    pub fn row_framing(&self) -> usize {
+        let n = self.columns.len() + usize::from(self.with_op);
+        if self.csv.is_some() {
+            return n + 1;
+        }
+        self.columns.iter().map(|c| c.name.len() + 6).sum::<usize>()
+            + if self.with_op { 10 } else { 0 }
+            + 3
+    }
+
     /// A writer of a JSON body row by row, when this spec encodes JSON (CSV needs the whole
     /// batch first: a value holding a separator sends the batch as JSON instead).
     pub fn json_writer(&self, capacity: usize) -> Option<JsonWriter<'_>> {
@@ -717,6 +730,35 @@ pub(crate) mod tests {
         );
         assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
         assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn row_framing_is_what_a_row_of_empty_values_takes() {
+        for (model, opts) in [
+            (Model::Primary, &[][..]),
+            (Model::Duplicate, &[][..]),
+            (
+                Model::Primary,
+                &[
+                    ("sink.properties.format", "csv"),
+                    ("sink.properties.column_separator", "\\x01"),
+                ][..],
+            ),
+        ] {
+            let s = spec(model.clone(), opts);
+            let empty: Row = s.columns.iter().map(|_| Cell::Str(String::new())).collect();
+            let one = s.encode(&[(Op::Upsert, &empty)], false).bytes.len();
+            let two = s
+                .encode(&[(Op::Upsert, &empty), (Op::Upsert, &empty)], false)
+                .bytes
+                .len();
+            let per_row = two - one;
+            let framing = s.row_framing();
+            assert!(
+                framing >= per_row && framing <= per_row + 2,
+                "{model:?} {opts:?}: framing {framing}, a row of empty values takes {per_row}"
+            );
+        }
     }
 
     #[test]

@@ -857,18 +857,20 @@ impl<'a> Engine<'a> {
             }
             bar_of.insert(i, b);
         }
-        // Rows per chunk (= per transaction): about CHUNK_BYTES of rows, capped by the option
-        // and the table's max-rows.
+        // Rows per chunk (= per transaction): about CHUNK_BYTES of load body, capped by the
+        // option and the table's max-rows. The first chunk of a table guesses from the source's
+        // average row length; each reader then sizes its next chunk of that table by the bytes
+        // per row its last one really took (a wide table's JSON names every column in every
+        // row, so its body can be several times the source row).
+        let row_caps: Vec<usize> = self
+            .targets
+            .iter()
+            .map(|t| self.opts.chunk_rows.min(t.limits.max_rows).max(1))
+            .collect();
         let chunk_rows: Vec<usize> = (0..self.targets.len())
             .map(|i| {
-                let t = &self.targets[i];
-                let avg = views[0].0.avg_row_bytes(i).unwrap_or(0).max(1);
-                let by_bytes = (CHUNK_BYTES / avg as usize).max(1_000);
-                self.opts
-                    .chunk_rows
-                    .min(by_bytes)
-                    .min(t.limits.max_rows)
-                    .max(1)
+                let avg = views[0].0.avg_row_bytes(i).unwrap_or(0) as usize;
+                rows_for_bytes(avg + self.targets[i].spec.row_framing(), row_caps[i])
             })
             .collect();
         let stop = self.opts.stop.clone();
@@ -882,8 +884,9 @@ impl<'a> Engine<'a> {
         std::thread::scope(|s| -> Result<Option<Outcome>, PhaseError> {
             let mut handles = Vec::new();
             for (me, (mut reader, _, _)) in views.into_iter().enumerate() {
-                let (tx, queue, stop, chunk_rows, specs) =
-                    (tx.clone(), &queue, &stop, &chunk_rows, &specs);
+                let (tx, queue, stop, row_caps, specs) =
+                    (tx.clone(), &queue, &stop, &row_caps, &specs);
+                let mut chunk_rows = chunk_rows.clone();
                 handles.push(s.spawn(move || loop {
                     if stop.load(Ordering::SeqCst) {
                         return;
@@ -906,6 +909,13 @@ impl<'a> Engine<'a> {
                         Ok(mut chunk) => {
                             if let Some(specs) = specs {
                                 chunk.encode(&specs[item.target]);
+                            }
+                            let rows = chunk.len() as usize;
+                            if rows > 0 {
+                                let bytes =
+                                    chunk.body.as_ref().map_or(chunk.bytes, |b| b.bytes.len());
+                                chunk_rows[item.target] =
+                                    rows_for_bytes(bytes.div_ceil(rows), row_caps[item.target]);
                             }
                             // The range goes back to the queue only after its chunk is in the
                             // channel: chunks of one range reach the loader in key order.
@@ -2539,6 +2549,12 @@ const GROUP_COMMIT: usize = 8;
 
 /// About how many bytes of rows one snapshot chunk (= one StarRocks transaction) holds.
 const CHUNK_BYTES: usize = 16 << 20;
+
+/// Rows in a snapshot chunk of rows of about `row_bytes` each: about [`CHUNK_BYTES`], at least
+/// 1,000 rows (a chunk is a transaction: very wide rows still make few), at most `cap`.
+fn rows_for_bytes(row_bytes: usize, cap: usize) -> usize {
+    (CHUNK_BYTES / row_bytes.max(1)).max(1_000).min(cap).max(1)
+}
 
 /// One key range of a table still to read, and where its reading is.
 #[derive(Debug, Clone)]

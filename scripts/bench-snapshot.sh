@@ -21,23 +21,38 @@
 # Not a test: figures only.
 #   ROWS=2000000 RUNS=5 STORE=1 scripts/bench-snapshot.sh      (ROWS=200000 RUNS=1 for a quick run)
 # KEEP=1 keeps the table for the next run (it is reused when it has ROWS rows). FORMAT=csv has
-# smt load CSV (separators \x01 / \x02) instead of its default JSON.
+# smt load CSV (separators \x01 / \x02) instead of its default JSON. WIDE=N adds N nullable
+# columns to the shape (alternately VARCHAR(24) and INT, 15-character names, all filled; database
+# bench_sync_snapshot_wN): a wide table, whose JSON bodies spell every column name in every row.
 # Needs mydumper (apt-get install -y mydumper) and the MariaDB client (scripts/mariadb.sh install).
 source "$(dirname "$0")/bench-common.sh"
 ROWS="${ROWS:-2000000}"
 RUNS="${RUNS:-5}"
 STORE="${STORE:-1}"
+WIDE="${WIDE:-0}"
 DB=bench_sync_snapshot
+extra_def="" extra_sel=""
+if [ "$WIDE" -gt 0 ]; then
+  DB=bench_sync_snapshot_w$WIDE
+  for ((i = 0; i < WIDE; i++)); do
+    name=$(printf 'w%02d_extra_column' "$i")
+    if ((i % 2)); then
+      extra_def+=", $name INT NULL"; extra_sel+=", seq * $((i + 3)) % 100003"
+    else
+      extra_def+=", $name VARCHAR(24) NULL"; extra_sel+=", CONCAT('v', seq, '_$i')"
+    fi
+  done
+fi
 command -v mydumper >/dev/null || { echo "mydumper missing: apt-get install -y mydumper" >&2; exit 1; }
 
 have=$(sql -e "SELECT COUNT(*) FROM $DB.sbtest" 2>/dev/null || echo 0)
 if [ "$have" != "$ROWS" ]; then
   echo "preparing $DB.sbtest with $ROWS rows (not binlogged)..." >&2
   sql -e "SET SESSION sql_log_bin = 0; DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
-    CREATE TABLE $DB.sbtest (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL);
+    CREATE TABLE $DB.sbtest (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL$extra_def);
     INSERT INTO $DB.sbtest SELECT seq, seq * 7 % 1000003,
       CONCAT_WS('-', MD5(seq), MD5(seq + 1), MD5(seq + 2), LEFT(MD5(seq + 3), 20)),
-      CONCAT_WS('-', MD5(seq + 4), LEFT(MD5(seq + 5), 26))
+      CONCAT_WS('-', MD5(seq + 4), LEFT(MD5(seq + 5), 26))$extra_sel
       FROM $DB.seq_1_to_$ROWS;
     ANALYZE TABLE $DB.sbtest;" >/dev/null
 fi
@@ -96,7 +111,7 @@ for run in $(seq "$RUNS"); do
 done
 
 echo
-echo "snapshot benchmark: $DB.sbtest, $ROWS rows (sbtest shape, $table_mib MiB in InnoDB); $RUNS run(s) of each, alternating order, medians"
+echo "snapshot benchmark: $DB.sbtest, $ROWS rows (sbtest shape$( [ "$WIDE" -gt 0 ] && echo " + $WIDE columns"), $table_mib MiB in InnoDB); $RUNS run(s) of each, alternating order, medians"
 conditions
 python3 - "$R" "$ROWS" <<'PY'
 import statistics, sys
@@ -155,7 +170,7 @@ BEGIN
   WHILE UNIX_TIMESTAMP(SYSDATE(6)) < t0 + secs DO
     SET @id = 1 + FLOOR(RAND() * $ROWS);
     IF @i % 10 = 9 THEN
-      REPLACE INTO $DB.sbtest VALUES (@id, @i,
+      REPLACE INTO $DB.sbtest (id, k, c, pad) VALUES (@id, @i,
         CONCAT_WS('-', MD5(@i), MD5(@i + 1), MD5(@i + 2), LEFT(MD5(@i + 3), 20)),
         CONCAT_WS('-', MD5(@i + 4), LEFT(MD5(@i + 5), 26)));
     ELSE

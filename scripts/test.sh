@@ -45,4 +45,7 @@ if [ "$#" -eq 0 ] || [ "${SMT_TEST_RELEASE:-}" = 1 ]; then
     --test plan_shards --test stream_load_emulator --test sync_operations --test sync_crash \
     --test sync_reject --test sync_nokey --test diff_alter --test verify_e2e --test binlog_images \
     --test sync_values --test sync_e2e
+  # The emulator's own tests in the profile the benchmarks run it in (its kill -9 and
+  # persistence tests load faster there).
+  cargo test --release -p starrocks-emulator
 fi

@@ -508,6 +508,10 @@ mod kill {
                 "2",
                 "--log-compact-bytes",
                 "20000",
+                // Every label stays answerable: a release build loads more than the default
+                // 1,000 per database before the last restart, and the oldest would expire.
+                "--label-keep-max-num",
+                "1000000",
             ])
             .arg("--data-dir")
             .arg(dir)

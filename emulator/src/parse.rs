@@ -1458,6 +1458,21 @@ pub fn json_body(
     let mut values: Vec<Option<V>> = Vec::new();
     let mut exact: Vec<bool> = Vec::new();
     let mut shape_error: Option<String> = None;
+    // When no two names are equal ignoring ASCII case, a key matches at most one name (exactly
+    // or case-insensitively), so it is looked up, not compared with every name: first the name
+    // the key at the same position of the previous record matched (records of one body almost
+    // always list their keys in one order), else a scan. Otherwise every name is compared.
+    let ci_unique = {
+        let mut lower: Vec<String> = l
+            .plan
+            .names
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        lower.sort();
+        lower.windows(2).all(|w| w[0] != w[1])
+    };
+    let mut hint: Vec<usize> = Vec::new();
     for b in bufs {
         let skipping = shape_error.is_some();
         let scanned = jsonv::scan_records(b, p.strip_outer_array, &mut |span, fields| {
@@ -1474,7 +1489,27 @@ pub fn json_body(
             values.resize(nn, None);
             exact.clear();
             exact.resize(nn, false);
-            for (k, v) in fields {
+            for (f, (k, v)) in fields.iter().enumerate() {
+                if ci_unique {
+                    let names = &l.plan.names;
+                    let at = |j: usize| names[j].eq_ignore_ascii_case(k);
+                    let j = match hint.get(f) {
+                        Some(&j) if j < nn && at(j) => Some(j),
+                        _ => (0..nn).find(|&j| at(j)),
+                    };
+                    let Some(j) = j else { continue };
+                    if hint.len() <= f {
+                        hint.resize(f + 1, usize::MAX);
+                    }
+                    hint[f] = j;
+                    if names[j].as_str() == k.as_ref() {
+                        values[j] = Some(V::Json(v.clone()));
+                        exact[j] = true;
+                    } else if !exact[j] && values[j].is_none() {
+                        values[j] = Some(V::Json(v.clone()));
+                    }
+                    continue;
+                }
                 for (j, name) in l.plan.names.iter().enumerate() {
                     if name.len() != k.len() {
                         continue;

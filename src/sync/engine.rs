@@ -2570,7 +2570,7 @@ fn retry_or_fatal(t: &Target, label: &str, e: sink::LoadError) -> SinkError {
 /// Chunks prepared before one checkpoint write (snapshot group commit).
 const GROUP_COMMIT: usize = 8;
 
-/// About how many bytes of rows one snapshot chunk (= one StarRocks transaction) holds.
+/// About how many bytes of load body one snapshot chunk (= one StarRocks transaction) holds.
 const CHUNK_BYTES: usize = 16 << 20;
 
 /// Rows in a snapshot chunk of rows of about `row_bytes` each: about [`CHUNK_BYTES`], at least

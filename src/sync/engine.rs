@@ -1437,16 +1437,6 @@ impl<'a> Engine<'a> {
                     }
                 }
                 let b = &run.bufs[target];
-                // Memory: the batch in flight and the one filling share the table's max-bytes.
-                // When they reach it together, the reading waits for the one in flight to be
-                // settled (its rows and body freed) instead of growing a second full batch.
-                if run.inflight.as_ref().is_some_and(|f| {
-                    b.bytes + b.txn_bytes + f.bytes_of(target)
-                        >= self.targets[target].limits.max_bytes
-                }) {
-                    self.finish_inflight(run)?;
-                }
-                let b = &run.bufs[target];
                 if !tentative
                     && !self.opts.quarantine
                     && !b.removals
@@ -2252,11 +2242,9 @@ impl<'a> Engine<'a> {
         let at = format!("binlog {}..{}", run.batch_start, run.cur);
         tracing::debug!(rows, at = %at, "batch loading beside the binlog reading");
         let mut parts = Vec::new();
-        let mut bytes = Vec::new();
         for &i in &work {
             let b = &mut run.bufs[i];
             let rows = std::mem::take(&mut b.rows);
-            bytes.push((i, b.bytes));
             b.bytes = 0;
             let t = self.targets[i].clone();
             let label = batch::binlog_label(&prefix, t.db(), t.table(), &run.batch_start);
@@ -2295,7 +2283,6 @@ impl<'a> Engine<'a> {
             end: run.cur.clone(),
             mark: run.checkpoint_mark(),
             loaders,
-            bytes,
         });
         run.batch_start = run.cur.clone();
         run.last_flush = Instant::now();
@@ -2333,19 +2320,9 @@ struct InFlight {
     mark: Option<PositionMark>,
     /// Its tables' loaders, to roll back what no one will commit.
     loaders: Vec<(usize, Arc<dyn Loader>)>,
-    /// Each of its tables' row bytes (as `TableBuf::bytes` counts them).
-    bytes: Vec<(usize, usize)>,
 }
 
 impl InFlight {
-    /// The row bytes of table `target` in this batch (0 if it has none).
-    fn bytes_of(&self, target: usize) -> usize {
-        self.bytes
-            .iter()
-            .find(|(i, _)| *i == target)
-            .map_or(0, |(_, b)| *b)
-    }
-
     fn is_finished(&self) -> bool {
         self.thread.as_ref().is_none_or(|t| t.is_finished())
     }

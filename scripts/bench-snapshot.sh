@@ -17,7 +17,10 @@
 # round by round, the order reversed every other round; medians are printed. The rows that
 # arrived are checked (the emulator's rows_committed; mydumper's dump lines).
 # Then (WRITER=1, the default) the same snapshot into the storing emulator while a writer changes
-# random rows at half its maximum rate, followed by `smt verify`: the rate, and target == source.
+# random rows at half its maximum rate, with the binlog applied between snapshot rounds every
+# CATCH_UP seconds (`sync_snapshot_catch_up_secs`, default 2 here, 30 in smt; 0: after the
+# snapshot), followed by `smt verify`: the rate, how often the binlog reached the target during
+# the snapshot, and target == source. RUNS=0 runs only this part.
 # Not a test: figures only.
 #   ROWS=2000000 RUNS=5 STORE=1 scripts/bench-snapshot.sh      (ROWS=200000 RUNS=1 for a quick run)
 # KEEP=1 keeps the table for the next run (it is reused when it has ROWS rows). FORMAT=csv has
@@ -93,6 +96,7 @@ run_client() {
   measure "mariadb --quick SELECT *" "$R" mariadb --no-defaults "${MDB_ARGS[@]}" --quick -e "SELECT * FROM $DB.sbtest"
 }
 
+if [ "$RUNS" -gt 0 ]; then
 tools=("smt_nostore" "mydumper1" "mydumper2" "client")
 [ "$STORE" = 1 ] && tools+=("smt_store")
 for run in $(seq "$RUNS"); do
@@ -152,6 +156,7 @@ for label in ("smt → emulator --no-store", "smt → storing emulator"):
         print(f"emulator CPU in '{label}': {x['emu']:.2f} s = {100 * x['emu'] / (x['emu'] + x['cpu']):.0f}% of smt + emulator CPU")
 PY
 sort -u "$CHECKS" | sed 's/^/rows check: /'
+fi
 
 # ---- The snapshot under a writer at half its maximum rate (WRITER=0 skips it): the incremental
 # snapshot must finish and the target must equal the source.
@@ -192,6 +197,7 @@ SQL
   echo "snapshot under a writer: the writer's maximum is $max_rate changes/s; running it at $half/s..." >&2
   start_emulator
   write_config "$DB"
+  sed -i "s/^\[other\]\$/[other]\nsync_snapshot_catch_up_secs = ${CATCH_UP:-2}/" "$WORK/smt.ini"
   rm -rf "$WORK/state" "$WORK/result"
   # Long enough to outlast the snapshot (about 200k rows/s into the storing emulator).
   wsecs=$((ROWS / 200000 + 5))
@@ -201,8 +207,13 @@ SQL
   "$SMT_BIN" sync -c "$WORK/smt.ini" --state-dir "$WORK/state" --format json --status-interval 1 \
     > /dev/null 2> "$WORK/sync-w.log" &
   SPID=$!
-  # The snapshot is done when the checkpoint has a binlog position.
-  while kill -0 "$SPID" 2>/dev/null && ! grep -q '"binlog": {' "$WORK/state/sync-state.json" 2>/dev/null; do
+  # The snapshot is done when the checkpoint has a binlog position and no snapshot progress
+  # (between rounds it has both).
+  done_yet() {
+    grep -q '"binlog": {' "$WORK/state/sync-state.json" 2>/dev/null \
+      && ! grep -q '"progress": {' "$WORK/state/sync-state.json" 2>/dev/null
+  }
+  while kill -0 "$SPID" 2>/dev/null && ! done_yet; do
     sleep 0.05
   done
   t1=$(date +%s.%N)
@@ -215,10 +226,19 @@ SQL
   else verdict="DIFFERS (smt verify exit $?):"; fi
   stop_emulator
   wrote=$(tail -1 "$WORK/writer.out")
-  python3 - "$t0" "$t1" "$ROWS" "$half" "$max_rate" "$verdict" "$wrote" <<'PY'
-import sys
+  python3 - "$t0" "$t1" "$ROWS" "$half" "$max_rate" "$verdict" "$wrote" "$WORK/sync-w.log" "${CATCH_UP:-2}" <<'PY'
+import datetime, re, sys
 t0, t1, rows, half, mx, verdict, wrote = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
-print(f"snapshot under a writer at {half} changes/s (half of its {mx}/s maximum; {wrote} changes written): {rows} rows in {t1 - t0:.2f} s = {rows / (t1 - t0):.0f} rows/s (storing emulator, until the checkpoint's first binlog position); then {verdict}")
+print(f"snapshot under a writer at {half} changes/s (half of its {mx}/s maximum; {wrote} changes written): {rows} rows in {t1 - t0:.2f} s = {rows / (t1 - t0):.0f} rows/s (storing emulator, until the snapshot was done and the binlog followed); then {verdict}")
+# When the binlog reached the target during the snapshot: the catch-ups between rounds.
+stamps = []
+for line in open(sys.argv[8], errors="replace"):
+    if "applying the binlog written during the snapshot round" in line:
+        m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z", line.strip())
+        if m:
+            stamps.append(datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc).timestamp())
+gaps = [b - a for a, b in zip([t0] + stamps, stamps + [t1])]
+print(f"  binlog during the snapshot (sync_snapshot_catch_up_secs = {sys.argv[9]}): applied {len(stamps)} times; longest wait for it {max(gaps):.1f} s")
 PY
   grep -v '^$' "$WORK/verify.out" | tail -3 | sed 's/^/  verify: /'
 fi

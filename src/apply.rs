@@ -959,6 +959,7 @@ mod tests {
                 sync_follow_truncate: true,
                 sync_quarantine: false,
                 sync_snapshot_parallelism: None,
+                sync_snapshot_catch_up: std::time::Duration::from_secs(30),
                 starrocks_version: (3, 3),
             },
             rules: rules

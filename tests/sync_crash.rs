@@ -7,6 +7,8 @@
 //! While it runs the writer changes the schema (ADD with a default, a burst of ADD + MODIFY +
 //! ADD AFTER, DROP, MODIFY to BIGINT UNSIGNED (LARGEINT), ADD with a default: see [`DDL`]) and half way one run is
 //! `--reset` (killed too).
+//! The snapshot runs in rounds of 0.2 s with the binlog applied between them
+//! (`sync_snapshot_catch_up_secs`), so kills land in rounds, in catch-ups and after.
 //! Fast by default (~20 kills); SMT_LONG_TESTS=1 runs a long variant.
 
 mod sync_support;
@@ -208,7 +210,7 @@ fn crash_test(kills: usize, rows: usize) {
         &cfg,
         config_text(&m, &emu, &dir.path().join("result"), &[&rule]).replacen(
             "[other]\n",
-            "[other]\nsync_duplicate_key_changes = exact\n",
+            "[other]\nsync_duplicate_key_changes = exact\nsync_snapshot_catch_up_secs = 0.2\n",
             1,
         ),
     )
@@ -243,7 +245,7 @@ fn crash_test(kills: usize, rows: usize) {
             .spawn()
             .expect("spawn smt")
     };
-    let mut phases = (0, 0);
+    let mut phases = (0, 0, 0);
     for k in 0..kills {
         // Half way, one start over (`--reset`), killed like the others.
         let mut child = spawn(if k == kills / 2 { &["--reset"] } else { &[] });
@@ -262,10 +264,12 @@ fn crash_test(kills: usize, rows: usize) {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let st = std::fs::read_to_string(state.join("sync-state.json")).unwrap_or_default();
-        if st.contains("\"binlog\": {") {
-            phases.1 += 1
-        } else {
-            phases.0 += 1
+        // Snapshot (no binlog position yet), between rounds (a binlog position and a table with
+        // snapshot progress), or past the snapshot.
+        match (st.contains("\"binlog\": {"), st.contains("\"progress\": {")) {
+            (false, _) => phases.0 += 1,
+            (true, true) => phases.1 += 1,
+            (true, false) => phases.2 += 1,
         }
         let mut l = std::fs::OpenOptions::new()
             .append(true)
@@ -312,9 +316,11 @@ fn crash_test(kills: usize, rows: usize) {
         );
     }
     eprintln!(
-        "kills: {} during the snapshot, {} during the binlog phase; writer ops: {}",
+        "kills: {} during the first snapshot round, {} after a catch-up with the snapshot \
+         unfinished, {} past the snapshot; writer ops: {}",
         phases.0,
         phases.1,
+        phases.2,
         ops.load(Ordering::SeqCst)
     );
     stop.store(true, Ordering::SeqCst);
@@ -330,6 +336,11 @@ fn crash_test(kills: usize, rows: usize) {
         &log[log.len().saturating_sub(4000)..]
     );
     eprintln!("final catch-up took {:?}", t0.elapsed());
+    let catch_ups = log
+        .matches("applying the binlog written during the snapshot round")
+        .count();
+    // How many depends on the kill moments (sync_operations has a test that needs one).
+    eprintln!("binlog catch-ups between snapshot rounds: {catch_ups}");
 
     let config = smt::config::load(&cfg).unwrap();
     let schema = smt::app::read_source(&config).unwrap();

@@ -686,3 +686,126 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
     );
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }
+
+/// A long snapshot does not hold fresh changes back: between snapshot rounds
+/// (`sync_snapshot_catch_up_secs`) the binlog written meanwhile is applied, so a change to a row
+/// already read shows in the target while the snapshot of its table still goes on; a row not read
+/// yet that changes arrives changed; at the end source == target.
+#[test]
+fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
+    let m = Maria::from_env();
+    let db = format!("it_ops_rounds_{}", std::process::id());
+    {
+        let mut c = m.conn_utc();
+        m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
+        m.exec(&mut c, &format!("CREATE DATABASE {db}"));
+        m.exec(
+            &mut c,
+            &format!("CREATE TABLE {db}.t_pk (id INT PRIMARY KEY, v VARCHAR(20))"),
+        );
+        for b in 0..3 {
+            let v: Vec<String> = (b * 1000..(b + 1) * 1000)
+                .map(|i| format!("({i}, 'v{i}')"))
+                .collect();
+            m.exec(
+                &mut c,
+                &format!("INSERT INTO {db}.t_pk VALUES {}", v.join(",")),
+            );
+        }
+    }
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    // 30 chunks of 100 rows, one reader, a round as short as can be: one chunk per round.
+    let text = config_text(
+        &m,
+        &emu,
+        &dir.path().join("result"),
+        &[&format!(
+            "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 100"
+        )],
+    )
+    .replacen(
+        "[other]\n",
+        "[other]\nsync_snapshot_catch_up_secs = 0.001\nsync_snapshot_parallelism = 1\n",
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let state = dir.path().join("state");
+    let log = dir.path().join("smt.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["sync", "-c"])
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let key = format!("{db}.t_pk");
+    // The checkpoint's committed chunks of t_pk (None: no snapshot in progress).
+    let chunks = || -> Option<u64> {
+        let text = std::fs::read_to_string(state.join("sync-state.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["tables"][&key]["progress"]["chunks"].as_u64()
+    };
+    let t0 = Instant::now();
+    while chunks().unwrap_or(0) < 1 {
+        assert!(
+            t0.elapsed() < MINUTE,
+            "no chunk committed: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Row 0 is in the first chunk (read); row 2999 in the last (not read yet).
+    let mut c = m.conn_utc();
+    m.exec(
+        &mut c,
+        &format!("UPDATE {db}.t_pk SET v = 'fresh' WHERE id IN (0, 2999)"),
+    );
+    m.exec(&mut c, &format!("DELETE FROM {db}.t_pk WHERE id = 1"));
+    let row = |id: &str| -> Option<Option<String>> {
+        emu.rows(&db, "t_pk")
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r[0].as_deref() == Some(id))
+            .map(|r| r[1].clone())
+    };
+    let t1 = Instant::now();
+    while row("0") != Some(Some("fresh".into())) || row("1").is_some() {
+        assert!(
+            t1.elapsed() < MINUTE,
+            "the change never reached the target: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let left = chunks();
+    assert!(
+        left.is_some_and(|n| n < 30),
+        "the snapshot had ended ({left:?} chunks in progress) when the change arrived: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("applying the binlog written during the snapshot round"),
+        "{text}"
+    );
+    let args = ["sync", "-c", cfg.to_str().unwrap(), "--state-dir"];
+    let (code, err) = smt_in(
+        dir.path(),
+        &[&args[..], &[state.to_str().unwrap(), "--until-caught-up"]].concat(),
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(row("2999"), Some(Some("fresh".into())));
+    assert_synced("after a snapshot in rounds", &cfg, &m, &emu);
+    m.exec(&mut m.conn(), &format!("DROP DATABASE {db}"));
+}

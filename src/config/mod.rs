@@ -144,6 +144,10 @@ pub struct OtherConfig {
     /// `sync_snapshot_parallelism` (default: the number of cores): snapshot readers at once,
     /// each a source connection with its own consistent view.
     pub sync_snapshot_parallelism: Option<u32>,
+    /// `sync_snapshot_catch_up_secs` (default 30, decimals allowed; 0: off): during a snapshot,
+    /// every this many seconds the binlog written meanwhile is applied to the tables begun, so
+    /// changes reach StarRocks while a long backfill goes on.
+    pub sync_snapshot_catch_up: std::time::Duration,
     /// `starrocks_version` (default "3.3"): target version, gates VARBINARY (≥3.0),
     /// DECIMAL256 (≥4.0) and VARCHAR limits.
     pub starrocks_version: (u32, u32),

@@ -34,6 +34,7 @@ const OTHER_KEYS: &[&str] = &[
     "sync_follow_truncate",
     "sync_reject_policy",
     "sync_snapshot_parallelism",
+    "sync_snapshot_catch_up_secs",
     "flink_parallelism",
 ];
 const RULE_KEYS: &[&str] = &[
@@ -449,6 +450,7 @@ impl Validator<'_> {
             sync_follow_truncate: true,
             sync_quarantine: false,
             sync_snapshot_parallelism: None,
+            sync_snapshot_catch_up: std::time::Duration::from_secs(30),
         };
         let Some(s) = s else {
             self.warnings.push(Problem::global(
@@ -512,6 +514,20 @@ impl Validator<'_> {
                         cfg.sync_snapshot_parallelism = Some(n);
                     }
                 }
+                "sync_snapshot_catch_up_secs" => match v.parse::<f64>() {
+                    Ok(n) if (0.0..=86_400.0).contains(&n) => {
+                        cfg.sync_snapshot_catch_up = std::time::Duration::from_secs_f64(n)
+                    }
+                    _ => self.problem(
+                        sec,
+                        Some(key),
+                        line,
+                        format!(
+                            "{v:?} is not a number of seconds from 0 to 86400 (0 turns the \
+                             binlog during the snapshot off: it starts after the whole snapshot)"
+                        ),
+                    ),
+                },
                 "sync_reject_policy" => match v.trim().to_ascii_lowercase().as_str() {
                     "stop" => cfg.sync_quarantine = false,
                     "quarantine" => cfg.sync_quarantine = true,

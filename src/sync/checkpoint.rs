@@ -246,7 +246,7 @@ impl State {
     }
 
     /// Where the binlog phase of `tables` (target keys) starts, with what that position is: the
-    /// checkpoint position, else the lowest snapshot position of a done table.
+    /// checkpoint position, else the lowest snapshot position of a table done or begun.
     pub fn resume_point(
         &self,
         tables: &[String],
@@ -256,11 +256,16 @@ impl State {
         }
         tables
             .iter()
-            .filter_map(|k| match self.tables.get(k).map(|t| &t.snapshot) {
-                Some(SnapshotStatus::Done { position, mark, .. }) => {
-                    Some((position.clone(), mark.clone()))
+            .filter_map(|k| {
+                let t = self.tables.get(k)?;
+                match (&t.snapshot, &t.progress) {
+                    (SnapshotStatus::Done { position, mark, .. }, _) => {
+                        Some((position.clone(), mark.clone()))
+                    }
+                    // A table begun (snapshot rounds): its replay starts at its first view.
+                    (_, Some(p)) => Some((p.position.clone(), p.mark.clone())),
+                    _ => None,
                 }
-                _ => None,
             })
             .min_by(|a, b| a.0.cmp(&b.0))
     }

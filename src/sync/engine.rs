@@ -11,6 +11,10 @@
 //!   deduplicated by key), a PRIMARY KEY table resumes after its last key in a newer view and
 //!   keeps its first view's position: replaying binlog events whose full after-images are
 //!   already in the newer rows converges to the same final state;
+//! - with snapshot rounds (`Engine::run_phases`) the chunks of a PRIMARY KEY table and the
+//!   binlog catch-ups that apply its changes interleave; the argument there shows the table
+//!   converges to the same final state; a DUPLICATE KEY table is never interleaved (read whole
+//!   in one view, its changes applied only after);
 //! - binlog batches are cut only at source transaction boundaries; the checkpoint position moves
 //!   from P0 to P1 in the same atomic write that lists the PREPARED labels of the batch (all
 //!   changes of transactions in (P0, P1]); commits happen after that write and are re-done from
@@ -379,6 +383,12 @@ pub struct Options {
     /// Binlog batches of at least this many rows (or full ones) load on a thread of their own
     /// while the binlog is read on (see `Engine::flush_pipelined`); smaller ones load inline.
     pub pipeline_min_rows: usize,
+    /// `[other] sync_snapshot_catch_up_secs` (default 30): while tables are still being
+    /// snapshotted, every this long the readers finish their chunks and the binlog written
+    /// meanwhile is applied to every table begun (see `Engine::run_phases`), so changes reach
+    /// StarRocks during a long backfill. None: the binlog starts after the whole snapshot.
+    /// `Some(ZERO)`: one chunk per reader per round (tests).
+    pub snapshot_round: Option<Duration>,
 }
 
 impl Default for Options {
@@ -399,6 +409,7 @@ impl Default for Options {
             quarantine: false,
             new_table: TableMatcher::default(),
             pipeline_min_rows: 10_000,
+            snapshot_round: None,
         }
     }
 }
@@ -494,6 +505,9 @@ pub struct Engine<'a> {
     /// Tables without a key whose batch met a removal after part of it was streamed: never
     /// streamed from now on (a removal needs the whole batch, see `nokey`).
     hold_whole: Vec<bool>,
+    /// The last snapshot round of this process ended with every chunk it read committed: the
+    /// next one has no interrupted transactions to clean up.
+    clean_round: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -547,6 +561,7 @@ impl<'a> Engine<'a> {
             stats,
             force_json: vec![false; n],
             hold_whole: vec![false; n],
+            clean_round: false,
         }
     }
 
@@ -684,6 +699,7 @@ impl<'a> Engine<'a> {
                         std::thread::sleep(Duration::from_millis(50));
                     }
                     // The checkpoint on disk is the truth: reload it.
+                    self.clean_round = false;
                     if let Some(s) = self.store.load()? {
                         self.state = s;
                     }
@@ -693,14 +709,43 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The snapshot, in rounds when `opts.snapshot_round` is set, then the binlog.
+    ///
+    /// Rounds (the binlog during the backfill): a round reads chunks in fresh views until its
+    /// time is up (each reader reads at least one; a DUPLICATE KEY table a reader began is read
+    /// to its end, one not begun waits for a later round) and commits them; then the binlog
+    /// from the checkpoint's position up to the server's position at that moment is applied to
+    /// every table begun (a PRIMARY KEY table with any progress, from its first view's
+    /// position; a table not begun takes nothing) and checkpointed; then the next round opens
+    /// its views. Why a PRIMARY KEY table still ends equal to the source: every binlog event
+    /// from its first view's position on is applied exactly once, in order, as a full row image
+    /// (an upsert or a delete of its key); every chunk is its key range's state at its view's
+    /// position V, loaded before any event after V is applied (the events applied before it
+    /// are those up to the previous catch-up's end, which V follows, because the view opened
+    /// after that catch-up). So for each key, the last write the target received is either the
+    /// key's last event (and nothing read later can hold an older state of that key), or a
+    /// chunk read after the key's last event, which holds the key's final state. Earlier writes
+    /// may show an older image for a moment (an event a later chunk already held, re-applied),
+    /// never at the end. A key range not read yet takes events too: its chunk, read later,
+    /// overwrites them with a newer state, and a row deleted meanwhile was deleted by its event.
     fn run_phases(&mut self) -> Result<Outcome, PhaseError> {
-        if let Some(o) = self.snapshot_phase()? {
-            return Ok(o);
+        loop {
+            if let Some(o) = self.snapshot_phase()? {
+                return Ok(o);
+            }
+            let all_done = self.targets.iter().all(|t| self.state.is_done(&t.key()));
+            if all_done || self.opts.snapshot_only {
+                break;
+            }
+            match self.binlog_phase(true)? {
+                Outcome::CaughtUp => {}
+                o => return Ok(o),
+            }
         }
         if self.opts.snapshot_only {
             return Ok(Outcome::SnapshotDone);
         }
-        self.binlog_phase()
+        self.binlog_phase(false)
     }
 
     // ------------------------------------------------------------------------------ snapshot
@@ -726,7 +771,7 @@ impl<'a> Engine<'a> {
             return Ok(None);
         }
         let prev_epoch = self.state.last_epoch;
-        if prev_epoch > 0 {
+        if prev_epoch > 0 && !std::mem::take(&mut self.clean_round) {
             // A crashed run may have left prepared chunks the checkpoint does not list.
             let window = (GROUP_COMMIT + 2 * self.opts.snapshot_parallelism.max(1)) as u64;
             for &i in &todo {
@@ -877,26 +922,47 @@ impl<'a> Engine<'a> {
         // Readers encode their chunks unless the quarantine may need the rows to split one.
         let specs: Option<Vec<BodySpec>> =
             (!self.opts.quarantine).then(|| self.targets.iter().map(|t| t.spec.clone()).collect());
+        // The round's end (see `run_phases`): no round without a binlog to apply after it.
+        let deadline = self
+            .opts
+            .snapshot_round
+            .filter(|_| !self.opts.snapshot_only)
+            .map(|d| Instant::now() + d);
         let queue = Mutex::new((shared, private));
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<anyhow::Result<(Item, SnapChunk)>>(n_readers.max(2));
 
-        std::thread::scope(|s| -> Result<Option<Outcome>, PhaseError> {
+        let out = std::thread::scope(|s| -> Result<Option<Outcome>, PhaseError> {
             let mut handles = Vec::new();
             for (me, (mut reader, _, _)) in views.into_iter().enumerate() {
                 let (tx, queue, stop, row_caps, specs) =
                     (tx.clone(), &queue, &stop, &row_caps, &specs);
                 let mut chunk_rows = chunk_rows.clone();
+                // DUPLICATE KEY tables this reader began (read to their end in this view).
+                let mut begun: Vec<usize> = Vec::new();
+                let mut first = true;
                 handles.push(s.spawn(move || loop {
                     if stop.load(Ordering::SeqCst) {
                         return;
                     }
+                    let over = !first && deadline.is_some_and(|d| Instant::now() >= d);
                     let next = {
                         let Ok(mut q) = queue.lock() else { return };
                         let (shared, private) = &mut *q;
-                        private[me].pop_front().or_else(|| shared.pop_front())
+                        if over {
+                            match private[me].front() {
+                                Some(it) if begun.contains(&it.target) => private[me].pop_front(),
+                                _ => None,
+                            }
+                        } else {
+                            private[me].pop_front().or_else(|| shared.pop_front())
+                        }
                     };
                     let Some(item) = next else { return };
+                    first = false;
+                    if item.owner.is_some() && !begun.contains(&item.target) {
+                        begun.push(item.target);
+                    }
                     let r = reader.read_chunk(
                         item.target,
                         item.source,
@@ -1040,7 +1106,25 @@ impl<'a> Engine<'a> {
                 return Ok(Some(Outcome::Stopped));
             }
             result
-        })
+        })?;
+        if let Some(o) = out {
+            return Ok(Some(o));
+        }
+        // The round ended with every chunk it read committed. A DUPLICATE KEY table no reader
+        // began keeps no progress: its position is that of the view it will be read in.
+        for &i in &todo {
+            let key = self.targets[i].key();
+            if self.targets[i].plan.model == Model::Primary || self.state.is_done(&key) {
+                continue;
+            }
+            let ts = self.state.table_mut(&key);
+            if ts.progress.as_ref().is_some_and(|p| p.chunks == 0) {
+                ts.progress = None;
+            }
+        }
+        self.save()?;
+        self.clean_round = true;
+        Ok(None)
     }
 
     /// The progress of a table whose snapshot starts now: its key ranges (a PRIMARY KEY table
@@ -1281,19 +1365,34 @@ impl<'a> Engine<'a> {
         self.state.resume_point(&keys)
     }
 
-    fn binlog_phase(&mut self) -> Result<Outcome, PhaseError> {
+    /// Follow the binlog. `catch_up` (between snapshot rounds, see `run_phases`): up to the
+    /// server's position now, for the tables begun (a table with snapshot progress from its
+    /// progress' position; a table not begun takes nothing), then `Outcome::CaughtUp`.
+    fn binlog_phase(&mut self, catch_up: bool) -> Result<Outcome, PhaseError> {
         let Some((start, start_mark)) = self.binlog_start() else {
             return Err(PhaseError::Fatal(fail(Kind::Sync, "no table to replicate")));
         };
         let snap_pos: Vec<BinlogPosition> = self
             .targets
             .iter()
-            .map(|t| match self.state.table(&t.key()).map(|s| &s.snapshot) {
-                Some(SnapshotStatus::Done { position, .. }) => position.clone(),
-                _ => start.clone(),
+            .map(|t| {
+                let ts = self.state.table(&t.key());
+                match (
+                    ts.map(|s| &s.snapshot),
+                    ts.and_then(|s| s.progress.as_ref()),
+                ) {
+                    (Some(SnapshotStatus::Done { position, .. }), _) => position.clone(),
+                    (_, Some(p)) if catch_up => p.position.clone(),
+                    _ if catch_up => BinlogPosition::never(),
+                    _ => start.clone(),
+                }
             })
             .collect();
-        tracing::info!(position = %start, "following the binlog");
+        if catch_up {
+            tracing::info!(position = %start, "applying the binlog written during the snapshot round");
+        } else {
+            tracing::info!(position = %start, "following the binlog");
+        }
         if self.state.binlog.as_ref() == Some(&start) {
             for i in 0..self.targets.len() {
                 let t = &self.targets[i];
@@ -1307,7 +1406,13 @@ impl<'a> Engine<'a> {
             .binlog(&start, start_mark.as_ref(), &plans)
             .map_err(source_error)?;
         stream.set_starts(&snap_pos);
+        let until = if catch_up {
+            Some(stream.server_position().map_err(source_error)?)
+        } else {
+            None
+        };
         let mut run = BinlogRun {
+            until,
             batch_start: start.clone(),
             cur: start,
             gtid: start_mark
@@ -1328,6 +1433,10 @@ impl<'a> Engine<'a> {
             heartbeat: None,
             snap_pos,
         };
+        if run.until.as_ref().is_some_and(|u| run.cur >= *u) {
+            // Nothing written since: no wait for the stream's first idle poll.
+            return Ok(Outcome::CaughtUp);
+        }
         loop {
             if !run.in_txn && self.stopping() {
                 self.flush(&mut run)?;
@@ -1389,10 +1498,11 @@ impl<'a> Engine<'a> {
                     return Ok(None);
                 }
                 run.idle_polls += 1;
-                if run.last_flush.elapsed() >= self.min_interval() || self.opts.until_caught_up {
+                let until_caught_up = self.opts.until_caught_up || run.until.is_some();
+                if run.last_flush.elapsed() >= self.min_interval() || until_caught_up {
                     self.flush_pipelined(run)?;
                 }
-                if self.opts.until_caught_up && run.is_empty() {
+                if until_caught_up && run.is_empty() {
                     let sp = stream.server_position()?;
                     let at_end = run.cur >= sp
                         || run.heartbeat.as_ref().is_some_and(|h| *h >= sp)
@@ -1475,6 +1585,10 @@ impl<'a> Engine<'a> {
                 });
                 if full || run.last_flush.elapsed() >= self.min_interval() {
                     self.flush_pipelined(run)?;
+                }
+                if run.until.as_ref().is_some_and(|u| run.cur >= *u) {
+                    self.flush(run)?;
+                    return Ok(Some(Outcome::CaughtUp));
                 }
             }
             Some(SourceEvent::Ddl {
@@ -2596,6 +2710,8 @@ struct TableBuf {
 }
 
 struct BinlogRun {
+    /// A catch-up between snapshot rounds ends at the first transaction boundary here.
+    until: Option<BinlogPosition>,
     /// Checkpoint position the current batch started from (its labels).
     batch_start: BinlogPosition,
     /// End of the last source transaction seen.

@@ -222,6 +222,8 @@ impl Job {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
             .clamp(1, 16);
+        let round = self.config.other.sync_snapshot_catch_up;
+        opts.snapshot_round = (!round.is_zero()).then_some(round);
         let _lock = StateLock::acquire(&self.state_dir)?;
         // Source: what it is, binlog settings and privileges.
         let mut conn = crate::source::connect(&self.source)?;

@@ -25,6 +25,12 @@ impl BinlogPosition {
         }
     }
 
+    /// After every real position (file number and offset at their maximum): the snapshot
+    /// position of a table not read yet, whose binlog events all wait for its snapshot.
+    pub fn never() -> Self {
+        BinlogPosition::new(format!("never.{}", u64::MAX), u64::MAX)
+    }
+
     /// The numeric suffix of the file name (`mysql-bin.000042` → 42), if it has one.
     pub fn file_number(&self) -> Option<u64> {
         file_number(&self.file)

@@ -578,6 +578,8 @@ pub mod fake {
         /// Unknown outcome AFTER the effect on these call numbers.
         pub unknown_after: Vec<u64>,
         pub commits: u64,
+        /// Labels in the order they were committed.
+        pub committed: Vec<String>,
         /// Refuse (LoadError::Rejected, no effect) a load with a row whose JSON text holds this
         /// (not into the dead-letter table).
         pub refuse_containing: Option<String>,
@@ -754,6 +756,7 @@ pub mod fake {
                 None => return Err(LoadError::TxnNotExists("TXN_NOT_EXISTS".into())),
             };
             g.commits += 1;
+            g.committed.push(label.to_string());
             g.tables.entry(tkey).or_default().extend(rows);
             after(unknown)
         }

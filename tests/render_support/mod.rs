@@ -404,6 +404,7 @@ pub fn config(rules: Vec<RuleConfig>, password: &str) -> Config {
             sync_follow_truncate: true,
             sync_quarantine: false,
             sync_snapshot_parallelism: None,
+            sync_snapshot_catch_up: std::time::Duration::from_secs(30),
             starrocks_version: (3, 3),
         },
         rules,

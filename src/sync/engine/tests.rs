@@ -31,6 +31,8 @@ struct Db {
 struct Tables {
     pk: BTreeMap<i64, String>,
     dup: Vec<(i64, String)>,
+    /// A second DUPLICATE KEY table (target 2, where a test has one).
+    dup2: Vec<(i64, String)>,
 }
 
 fn id_v(r: &Row) -> (i64, String) {
@@ -63,6 +65,7 @@ impl Db {
                         t.pk.remove(&id_v(r).0);
                     }
                     (1, RowChange::Insert(r)) => t.dup.push(id_v(r)),
+                    (2, RowChange::Insert(r)) => t.dup2.push(id_v(r)),
                     other => panic!("unexpected {other:?}"),
                 }
             }
@@ -99,7 +102,12 @@ impl SnapshotReader for FakeReader {
                 .collect()
         } else {
             let off = after.and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-            self.snap.dup[off.min(self.snap.dup.len())..].to_vec()
+            let dup = if target == 2 {
+                &self.snap.dup2
+            } else {
+                &self.snap.dup
+            };
+            dup[off.min(dup.len())..].to_vec()
         };
         let take: Vec<(i64, String)> = all.iter().take(max_rows).cloned().collect();
         let done = take.len() == all.len();
@@ -292,7 +300,14 @@ fn target_tables(loader: &FakeLoader) -> Tables {
             r["v"].as_str().unwrap().to_string(),
         ));
     }
+    for r in loader.rows("d.dup2") {
+        t.dup2.push((
+            r["id"].as_i64().unwrap(),
+            r["v"].as_str().unwrap().to_string(),
+        ));
+    }
     t.dup.sort();
+    t.dup2.sort();
     t
 }
 
@@ -372,14 +387,16 @@ fn crash_run(
     transient: &[u64],
     readers: usize,
     pipeline_min_rows: usize,
+    round: Option<Duration>,
 ) -> (Tables, Tables, usize) {
     let txns = workload(seed, n, 8);
     let total = txns.len();
     let db = Arc::new(Mutex::new(Db {
         txns,
         visible: 8,
-        // With several readers, each view sees a later state (writes between the views).
-        advance_per_view: readers > 1,
+        // With several readers or rounds, each view sees a later state (writes between the
+        // views).
+        advance_per_view: readers > 1 || round.is_some(),
     }));
     let dir = tempfile::tempdir().unwrap();
     let loader = Arc::new(FakeLoader::default());
@@ -400,6 +417,7 @@ fn crash_run(
             chunk_rows,
             snapshot_parallelism: readers,
             pipeline_min_rows,
+            snapshot_round: round,
             ..quick_opts()
         };
         let mut eng = Engine::new(
@@ -453,9 +471,95 @@ fn no_crash_snapshot_then_binlog() {
         max_bytes: 1 << 20,
         interval: Duration::from_secs(3600),
     };
-    let (got, want, _) = crash_run(7, 40, &[], 3, lim, &[], 1, 1);
+    let (got, want, _) = crash_run(7, 40, &[], 3, lim, &[], 1, 1, None);
     assert_eq!(got, want);
     assert!(!want.pk.is_empty() && !want.dup.is_empty());
+}
+
+/// Snapshot rounds: the binlog written while the snapshot runs reaches the target between its
+/// rounds (a binlog batch commits before the last chunk), and the target ends equal to the
+/// source, on PRIMARY KEY and DUPLICATE KEY tables alike, with no table started over.
+#[test]
+fn the_binlog_is_applied_between_snapshot_rounds() {
+    let lim = FlushLimits {
+        max_rows: 4,
+        max_bytes: 1 << 20,
+        interval: Duration::from_secs(3600),
+    };
+    for readers in [1, 2] {
+        // A second DUPLICATE KEY table takes a copy of every insert into the first: one of the
+        // two waits for a later round (its reader began the other).
+        let mut txns = workload(5, 40, 30);
+        for t in &mut txns {
+            let copies: Vec<(usize, RowChange)> = t
+                .iter()
+                .filter(|(target, _)| *target == 1)
+                .map(|(_, ch)| (2, ch.clone()))
+                .collect();
+            t.extend(copies);
+        }
+        let total = txns.len();
+        let db = Arc::new(Mutex::new(Db {
+            txns,
+            visible: 30,
+            advance_per_view: true,
+        }));
+        let dir = tempfile::tempdir().unwrap();
+        let loader = Arc::new(FakeLoader::default());
+        let admin = fake_admin(loader.clone());
+        let mut src = FakeSource(db.clone());
+        let opts = Options {
+            chunk_rows: 2,
+            snapshot_parallelism: readers,
+            snapshot_round: Some(Duration::ZERO),
+            ..quick_opts()
+        };
+        let mut tgts = targets(&loader, lim);
+        let mut dup2 = tgts[1].clone();
+        dup2.plan.target_table = "dup2".into();
+        dup2.plan.source_tables = vec![desc("dup2", false)];
+        dup2.plan.sources[0].table = "dup2".into();
+        tgts.push(dup2);
+        let mut eng = Engine::new(
+            tgts,
+            Store::new(dir.path()),
+            "job1",
+            "test",
+            opts,
+            &mut src,
+            &admin,
+        )
+        .unwrap();
+        // Each view sees one more transaction: keep going until the source is all visible.
+        loop {
+            assert_eq!(eng.run().unwrap(), Outcome::CaughtUp);
+            let mut g = db.lock().unwrap();
+            if g.visible >= total {
+                break;
+            }
+            g.visible = (g.visible + 5).min(total);
+        }
+        let order = loader.inner.lock().unwrap().committed.clone();
+        let last_chunk = order
+            .iter()
+            .rposition(|l| l.contains("_s"))
+            .expect("snapshot chunks");
+        let first_binlog = order
+            .iter()
+            .position(|l| l.contains("_b_"))
+            .expect("binlog batches");
+        assert!(
+            first_binlog < last_chunk,
+            "no binlog batch before the snapshot ended: {order:?}"
+        );
+        let mut want = db.lock().unwrap().state_at(total);
+        want.dup.sort();
+        want.dup2.sort();
+        assert!(!want.dup2.is_empty());
+        assert_eq!(target_tables(&loader), want, "{readers} readers");
+        // A table waiting for a later round kept no progress: nothing to truncate.
+        assert_eq!(admin.1.lock().unwrap().clone(), Vec::<String>::new());
+    }
 }
 
 #[test]
@@ -465,7 +569,7 @@ fn streaming_mid_transaction_and_transients() {
         max_bytes: 40,
         interval: Duration::from_secs(3600),
     };
-    let (got, want, _) = crash_run(11, 60, &[], 2, lim, &[3, 17, 30, 31, 77, 120], 2, 2);
+    let (got, want, _) = crash_run(11, 60, &[], 2, lim, &[3, 17, 30, 31, 77, 120], 2, 2, None);
     assert_eq!(got, want);
 }
 
@@ -487,6 +591,7 @@ fn crash_at_every_early_call() {
             &[],
             1 + (c as usize % 3),
             1 + (c as usize % 4),
+            (c % 2 == 1).then_some(Duration::ZERO),
         );
         assert_eq!(got, want, "crash at {c}");
     }
@@ -739,6 +844,8 @@ proptest! {
         // Batches of this many rows or more load beside the reading (1: every batch; 1000:
         // none, every flush inline).
         pipeline_min_rows in prop_oneof![Just(1usize), Just(2), Just(1000)],
+        // Snapshot rounds of one chunk per reader, the binlog applied between them.
+        rounds in any::<bool>(),
     ) {
         let lim = FlushLimits {
             max_rows,
@@ -746,7 +853,8 @@ proptest! {
             interval: if interval0 { Duration::ZERO } else { Duration::from_secs(3600) },
         };
         let (got, want, _runs) =
-            crash_run(seed, 30, &crashes, chunk_rows, lim, &transient, readers, pipeline_min_rows);
+            crash_run(seed, 30, &crashes, chunk_rows, lim, &transient, readers, pipeline_min_rows,
+                rounds.then_some(Duration::ZERO));
         prop_assert_eq!(got, want);
     }
 }

@@ -771,7 +771,9 @@ impl<'a> Engine<'a> {
             return Ok(None);
         }
         let prev_epoch = self.state.last_epoch;
-        if prev_epoch > 0 && !std::mem::take(&mut self.clean_round) {
+        // The next round of this process (not a restart): nothing to clean up or announce.
+        let next_round = std::mem::take(&mut self.clean_round);
+        if prev_epoch > 0 && !next_round {
             // A crashed run may have left prepared chunks the checkpoint does not list.
             let window = (GROUP_COMMIT + 2 * self.opts.snapshot_parallelism.max(1)) as u64;
             for &i in &todo {
@@ -825,7 +827,11 @@ impl<'a> Engine<'a> {
             let prog = self.state.table(&key).and_then(|t| t.progress.clone());
             let mut prog = match (is_pk, prog) {
                 (true, Some(mut p)) => {
-                    tracing::info!(table = %key, chunks = p.chunks, "resuming the snapshot after the last committed keys");
+                    if next_round {
+                        tracing::debug!(table = %key, chunks = p.chunks, "next snapshot round");
+                    } else {
+                        tracing::info!(table = %key, chunks = p.chunks, "resuming the snapshot after the last committed keys");
+                    }
                     if p.ranges.is_empty() {
                         // A checkpoint from before ranges: its cursor as ranges.
                         p.ranges = (0..n_sources)
@@ -1107,6 +1113,9 @@ impl<'a> Engine<'a> {
             }
             result
         })?;
+        for b in bar_of.values() {
+            b.clear();
+        }
         if let Some(o) = out {
             return Ok(Some(o));
         }

@@ -202,6 +202,14 @@ impl Bar {
             b.inc(n);
         }
     }
+    /// The round ended before the table did: the bar goes (the next round draws it again).
+    pub fn clear(&self) {
+        if let Some(b) = &self.0 {
+            if !b.is_finished() {
+                b.finish_and_clear();
+            }
+        }
+    }
     /// The table is done: its bar shows the rows actually read (not the estimate).
     pub fn finish(&self) {
         if let Some(b) = &self.0 {

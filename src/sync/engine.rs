@@ -508,6 +508,15 @@ pub struct Engine<'a> {
     /// The last snapshot round of this process ended with every chunk it read committed: the
     /// next one has no interrupted transactions to clean up.
     clean_round: bool,
+    /// Per target, what the snapshot knows of its rows (read once per process).
+    row_stats: Vec<Option<RowStats>>,
+}
+
+/// A table's row estimate (progress bars) and the rows its next chunk should have.
+#[derive(Debug, Clone, Copy)]
+struct RowStats {
+    estimate: u64,
+    chunk_rows: usize,
 }
 
 impl<'a> Engine<'a> {
@@ -562,6 +571,7 @@ impl<'a> Engine<'a> {
             force_json: vec![false; n],
             hold_whole: vec![false; n],
             clean_round: false,
+            row_stats: vec![None; n],
         }
     }
 
@@ -895,8 +905,22 @@ impl<'a> Engine<'a> {
 
         let bars = super::status::Bars::new(self.opts.progress);
         let mut bar_of = std::collections::HashMap::new();
+        // A table's source estimates are read once per process, not per round.
         for &i in &todo {
-            let est = views[0].0.estimate_rows(i).unwrap_or(0);
+            if self.row_stats[i].is_none() {
+                let est = views[0].0.estimate_rows(i).unwrap_or(0);
+                let avg = views[0].0.avg_row_bytes(i).unwrap_or(0) as usize;
+                self.row_stats[i] = Some(RowStats {
+                    estimate: est,
+                    chunk_rows: rows_for_bytes(
+                        avg + self.targets[i].spec.row_framing(),
+                        usize::MAX,
+                    ),
+                });
+            }
+        }
+        for &i in &todo {
+            let est = self.row_stats[i].as_ref().map_or(0, |s| s.estimate);
             let done_rows = self
                 .state
                 .table(&self.targets[i].key())
@@ -912,7 +936,8 @@ impl<'a> Engine<'a> {
         // option and the table's max-rows. The first chunk of a table guesses from the source's
         // average row length; each reader then sizes its next chunk of that table by the bytes
         // per row its last one really took (a wide table's JSON names every column in every
-        // row, so its body can be several times the source row).
+        // row, so its body can be several times the source row), and a round starts from the
+        // size of the last chunk loaded in the round before.
         let row_caps: Vec<usize> = self
             .targets
             .iter()
@@ -920,8 +945,10 @@ impl<'a> Engine<'a> {
             .collect();
         let chunk_rows: Vec<usize> = (0..self.targets.len())
             .map(|i| {
-                let avg = views[0].0.avg_row_bytes(i).unwrap_or(0) as usize;
-                rows_for_bytes(avg + self.targets[i].spec.row_framing(), row_caps[i])
+                self.row_stats[i]
+                    .as_ref()
+                    .map_or(1, |s| s.chunk_rows)
+                    .min(row_caps[i])
             })
             .collect();
         let stop = self.opts.stop.clone();
@@ -1033,6 +1060,12 @@ impl<'a> Engine<'a> {
                 };
                 let i = item.target;
                 let n = chunk.len();
+                if n > 0 {
+                    let bytes = chunk.body.as_ref().map_or(chunk.bytes, |b| b.bytes.len());
+                    if let Some(s) = self.row_stats[i].as_mut() {
+                        s.chunk_rows = rows_for_bytes(bytes.div_ceil(n as usize), usize::MAX);
+                    }
+                }
                 match self.load_chunk(&item, chunk, epoch) {
                     Ok((labels, done)) => {
                         group.extend(labels.into_iter().map(|l| (i, l)));

@@ -2,9 +2,12 @@
 # Snapshot throughput of `smt sync --snapshot-only` against its peers, in one run on one table.
 # The table is sbtest-shaped (id INT PK, k INT, c CHAR(120), pad CHAR(60); c and pad filled to 119 and
 # 59 characters like sysbench's), ROWS rows (default 2,000,000). Each of these reads all of it:
-#   smt → emulator --no-store   `smt sync --snapshot-only` (defaults: 50k-row chunks, one
-#                               transaction each) into the StarRocks emulator in benchmark mode: it
-#                               follows the protocol and checks every value but keeps no rows
+#   smt → emulator --no-check   `smt sync --snapshot-only` (defaults: chunks of ~16 MiB of body, one
+#                               transaction each) into the StarRocks emulator in benchmark mode
+#                               (--no-store --no-check): it follows the protocol (labels,
+#                               transactions, row counts) but neither keeps nor reads the values
+#   smt → emulator --no-store   the same into an emulator that checks every value and keeps no
+#                               rows (its parsing costs about as much CPU as smt on these cores)
 #   smt → storing emulator      the same into an emulator that keeps every row (optional, STORE=0
 #                               skips it): the target's cost on the same two cores shows here
 #   mydumper --threads 1 / 2    to local files (--no-locks: a shared server is not write-locked;
@@ -12,7 +15,7 @@
 #   mariadb --quick             `SELECT * FROM t` on one connection, > /dev/null: the floor of
 #                               reading the rows through the protocol
 # For each: rows/s, CPU-s per million rows (user+sys, /usr/bin/time -v), peak RSS, the MariaDB
-# server's CPU meanwhile, and smt (no-store) ÷ peer: rows/s ratio and CPU-per-row ratio. The
+# server's CPU meanwhile, and smt (no-check) ÷ peer: rows/s ratio and CPU-per-row ratio. The
 # emulator's CPU is reported too (it shares the cores). Every tool runs RUNS times (default 5),
 # round by round, the order reversed every other round; medians are printed. The rows that
 # arrived are checked (the emulator's rows_committed; mydumper's dump lines).
@@ -97,7 +100,7 @@ run_client() {
 }
 
 if [ "$RUNS" -gt 0 ]; then
-tools=("smt_nostore" "mydumper1" "mydumper2" "client")
+tools=("smt_nocheck" "smt_nostore" "mydumper1" "mydumper2" "client")
 [ "$STORE" = 1 ] && tools+=("smt_store")
 for run in $(seq "$RUNS"); do
   order=("${tools[@]}")
@@ -105,6 +108,7 @@ for run in $(seq "$RUNS"); do
   echo "round $run/$RUNS: ${order[*]}" >&2
   for t in "${order[@]}"; do
     case "$t" in
+      smt_nocheck) run_smt "smt → emulator --no-check" --no-store --no-check ;;
       smt_nostore) run_smt "smt → emulator --no-store" --no-store ;;
       smt_store) run_smt "smt → storing emulator" ;;
       mydumper1) run_mydumper 1 ;;
@@ -126,7 +130,7 @@ for line in open(sys.argv[1]):
     label, wall, cpu, rss, scpu, ecpu = line.rstrip("\n").split("\t")
     runs.setdefault(label, []).append((float(wall), float(cpu), int(rss), float(scpu), float(ecpu)))
 med = lambda xs: statistics.median(xs)
-order = ["smt → emulator --no-store", "smt → storing emulator", "mydumper --threads 1",
+order = ["smt → emulator --no-check", "smt → emulator --no-store", "smt → storing emulator", "mydumper --threads 1",
          "mydumper --threads 2", "mariadb --quick SELECT *"]
 m = {}
 for label in order:
@@ -136,7 +140,7 @@ for label in order:
                     cpu=med([x[1] for x in r]), rss=max(x[2] for x in r) / 1024,
                     srv=med([x[3] for x in r]), emu=med([x[4] for x in r]),
                     walls=[x[0] for x in r], cpus=[x[1] for x in r])
-smt = m["smt → emulator --no-store"]
+smt = m["smt → emulator --no-check"]
 print(f"{'':28} {'wall s':>7} {'rows/s':>10} {'CPU-s/M rows':>12} {'peak RSS':>9} {'server CPU-s':>12}   {'smt÷tool rows/s':>15} {'smt÷tool CPU/row':>16}")
 for label, x in m.items():
     cpm = x["cpu"] / rows * 1e6
@@ -147,10 +151,13 @@ for label, x in m.items():
         rc = f"{smt['cpu'] / x['cpu']:.2f}"
     print(f"{label:28} {x['wall']:7.2f} {x['rps']:10.0f} {cpm:12.2f} {x['rss']:5.0f} MiB {x['srv']:12.2f}   {ra:>15} {rc:>16}")
 print("CPU-s/M rows = µs of CPU per row (user+sys); peak RSS = the largest of the runs")
+for label in ("smt → emulator --no-store", "smt → storing emulator"):
+    if label in m and "mydumper --threads 2" in m:
+        print(f"{label} ÷ mydumper --threads 2: {m[label]['rps'] / m['mydumper --threads 2']['rps']:.2f}× rows/s")
 print("per run, wall s / CPU s:")
 for k, v in m.items():
     print(f"  {k:28} " + "  ".join(f"{w:.2f}/{c:.2f}" for w, c in zip(v["walls"], v["cpus"])))
-for label in ("smt → emulator --no-store", "smt → storing emulator"):
+for label in ("smt → emulator --no-check", "smt → emulator --no-store", "smt → storing emulator"):
     if label in m:
         x = m[label]
         print(f"emulator CPU in '{label}': {x['emu']:.2f} s = {100 * x['emu'] / (x['emu'] + x['cpu']):.0f}% of smt + emulator CPU")
@@ -234,7 +241,7 @@ print(f"snapshot under a writer at {half} changes/s (half of its {mx}/s maximum;
 stamps = []
 for line in open(sys.argv[8], errors="replace"):
     if "applying the binlog written during the snapshot round" in line:
-        m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z", line.strip())
+        m = re.search(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z", line)
         if m:
             stamps.append(datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc).timestamp())
 gaps = [b - a for a, b in zip([t0] + stamps, stamps + [t1])]

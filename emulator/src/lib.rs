@@ -61,6 +61,10 @@ pub struct EmulatorConfig {
     /// only counted per table (`rows_committed`), not stored; `rows()` is `None` and SELECT
     /// answers only `COUNT(*)` (see the README).
     pub store_rows: bool,
+    /// Check every row of a load (default true). `false`, with `store_rows = false`, counts a
+    /// load's records without reading their values (`parse::count_body`): the protocol, labels,
+    /// transaction states and row counts as before, no value checked, nothing filtered.
+    pub check_rows: bool,
     /// With `data_dir`: compact a database's log into a new snapshot once the log is larger than
     /// this many bytes and larger than the snapshot (default 16 MiB). 0: write the whole snapshot
     /// on every change (no log; for comparisons).
@@ -83,6 +87,7 @@ impl Default for EmulatorConfig {
             label_keep_max_num: 1000,
             alter_job_ms: 1000,
             store_rows: true,
+            check_rows: true,
             log_compact_bytes: persist::DEFAULT_LOG_COMPACT_BYTES,
         }
     }

@@ -437,13 +437,17 @@ fn stream_load(shared: &Shared, req: &Request, mut conn: Conn, db: &str, table: 
         );
         return conn.drop_now();
     }
-    let parsed = parse::parse_body(
-        &body,
-        &params,
-        &def,
-        &now_text(shared),
-        shared.cfg.store_rows,
-    );
+    let parsed = if shared.cfg.store_rows || shared.cfg.check_rows {
+        parse::parse_body(
+            &body,
+            &params,
+            &def,
+            &now_text(shared),
+            shared.cfg.store_rows,
+        )
+    } else {
+        parse::count_body(&[&body], &params, &def, &now_text(shared))
+    };
     let mut st = shared.lock();
     let error_url = match &parsed {
         Ok(p) => error_log(shared, &mut st, be, &label, &p.rejected),

@@ -48,6 +48,11 @@ struct Args {
     /// per table instead of storing them (SELECT answers COUNT(*) only).
     #[arg(long)]
     no_store: bool,
+    /// With --no-store: count each load's records (JSON objects, CSV rows) without reading or
+    /// checking their values; nothing is filtered. For benchmarks where the emulator's parsing
+    /// would take CPU from the tool measured.
+    #[arg(long, requires = "no_store")]
+    no_check: bool,
     /// With --data-dir: compact a database's log into a new snapshot once the log exceeds this
     /// many bytes and the snapshot's size.
     #[arg(long, default_value_t = starrocks_emulator::persist::DEFAULT_LOG_COMPACT_BYTES)]
@@ -70,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         label_keep_max_num: a.label_keep_max_num,
         alter_job_ms: a.alter_job_ms,
         store_rows: !a.no_store,
+        check_rows: !a.no_check,
         log_compact_bytes: a.log_compact_bytes,
     })?;
     println!(

@@ -828,6 +828,13 @@ fn be_commit(shared: &Shared, req: &Request, conn: Conn, label: &str, be: usize,
     let nt = now_text(shared);
     let store = shared.cfg.store_rows;
     let parsed = match params.format {
+        _ if !store && !shared.cfg.check_rows => {
+            let bufs: Vec<&[u8]> = match params.format {
+                Format::Csv => vec![csv.as_slice()],
+                Format::Json => json_bufs.iter().map(|b| b.as_slice()).collect(),
+            };
+            parse::count_body(&bufs, &params, &def, &nt)
+        }
         Format::Csv => Ok(parse::csv_body(&csv, &params, &def, &nt, store)),
         Format::Json => {
             let bufs: Vec<&[u8]> = json_bufs.iter().map(|b| b.as_slice()).collect();

@@ -331,3 +331,68 @@ fn no_store_binary_flag_and_persistence() {
     assert_eq!(r["rows_committed"], 2, "{r}");
     assert_eq!(r["load_count"], 1, "{r}");
 }
+
+/// `--no-store --no-check`: a valid body's records are counted exactly as the checking modes
+/// count them (strings holding braces, quotes and backslashes, nested JSON values, several
+/// documents per load, `strip_outer_array`, CSV with a two-byte delimiter, no final delimiter, a
+/// skipped header), through a stream load and the transaction API; unbalanced JSON still fails.
+#[test]
+fn counting_only_counts_the_records_the_checking_modes_count() {
+    let checked = start_with(EmulatorConfig {
+        password: PASSWORD.into(),
+        store_rows: false,
+        ..Default::default()
+    });
+    let counting = start_with(EmulatorConfig {
+        password: PASSWORD.into(),
+        store_rows: false,
+        check_rows: false,
+        ..Default::default()
+    });
+    let json: &[u8] = br#"[{"id":1,"s":"{\"}","j":{"a":{"b":[1,{"c":"}{"}]}}},
+        {"id":2,"s":"a\\","j":"x\"}"},{"id":3,"s":"]["},{"id":4}]"#;
+    let stream: &[u8] = br#"{"id":5,"s":"\\\""} {"id":6,"j":[{},{}]}
+        {"id":7}"#;
+    let csv: &[u8] = b"id|s\r\n8|a{\r\n9|\"}\r\n10|b";
+    let mut totals = Vec::new();
+    for e in [&checked, &counting] {
+        setup_db(&mut conn(e), "ns", &[T]);
+        let mut t = Vec::new();
+        let j = [("format", "json"), ("strip_outer_array", "true")];
+        let v = stream_load(e, "ns", "t", &[&j[..], &[("label", "j1")]].concat(), json);
+        t.push(visible(&v));
+        let v = stream_load(e, "ns", "t", &[("label", "j2"), ("format", "json")], stream);
+        t.push(visible(&v));
+        let c = [
+            ("label", "c1"),
+            ("column_separator", "|"),
+            ("row_delimiter", "\\x0d0a"),
+            ("skip_header", "1"),
+            ("columns", "id, s"),
+        ];
+        let v = stream_load(e, "ns", "t", &c, csv);
+        t.push(visible(&v));
+        assert_eq!(txn_op(e, "begin", "T", "ns", "t", &[])["Status"], "OK");
+        for body in [json, br#"[]"#, br#"[{"id":11}]"#] {
+            let l = txn_load(e, "T", "ns", "t", &j, body);
+            assert_eq!(l["Status"], "OK", "{l}");
+        }
+        let p = txn_op(e, "prepare", "T", "ns", "t", &[]);
+        t.push(visible(&p));
+        t.push(visible(&txn_op(e, "commit", "T", "ns", "t", &[])));
+        // Unbalanced braces fail the transaction in every mode.
+        assert_eq!(txn_op(e, "begin", "U", "ns", "t", &[])["Status"], "OK");
+        txn_load(e, "U", "ns", "t", &j, br#"[{"id":12,"s":"}"]"#);
+        let p = txn_op(e, "prepare", "U", "ns", "t", &[]);
+        assert_ne!(p["Status"], "OK", "{p}");
+        t.push(serde_json::json!(e.rows_committed("ns", "t")));
+        totals.push(t);
+    }
+    assert_eq!(totals[0], totals[1]);
+    let t = &totals[1];
+    assert_eq!(t[0]["NumberTotalRows"], 4, "{}", t[0]);
+    assert_eq!(t[1]["NumberTotalRows"], 3, "{}", t[1]);
+    assert_eq!(t[2]["NumberTotalRows"], 3, "{}", t[2]);
+    assert_eq!(t[3]["NumberTotalRows"], 5, "{}", t[3]);
+    assert_eq!(t[5], serde_json::json!(Some(15)));
+}

@@ -146,8 +146,7 @@ impl Conn {
                         "chunked body larger than the emulator accepts",
                     ));
                 }
-                body.resize(start + size, 0);
-                self.reader.read_exact(&mut body[start..])?;
+                read_n(&mut self.reader, &mut body, size)?;
                 let mut crlf = [0u8; 2];
                 self.reader.read_exact(&mut crlf)?;
                 if let Some(l) = limit {
@@ -167,8 +166,7 @@ impl Conn {
             }
             let n = n as usize;
             let want = limit.map(|l| l.min(n)).unwrap_or(n);
-            body.resize(want, 0);
-            self.reader.read_exact(&mut body)?;
+            read_n(&mut self.reader, &mut body, want)?;
             if want < n {
                 return Ok(body);
             }
@@ -368,4 +366,19 @@ pub fn auth_ok(shared: &Shared, req: &Request) -> bool {
     };
     let (u, p) = txt.split_once(':').unwrap_or((txt.as_str(), ""));
     u == shared.cfg.user && p == shared.cfg.password
+}
+
+/// Append exactly `n` bytes of `r` to `out`, read into its spare capacity (no zeroing first).
+fn read_n(r: &mut impl std::io::Read, out: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
+    use std::io::Read;
+    out.reserve_exact(n);
+    let start = out.len();
+    r.take(n as u64).read_to_end(out)?;
+    if out.len() - start < n {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "body shorter than announced",
+        ));
+    }
+    Ok(())
 }

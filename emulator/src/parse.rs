@@ -1656,37 +1656,41 @@ fn count_csv_rows(body: &[u8], delim: &[u8]) -> u64 {
 }
 
 /// Objects at brace depth 0; None when the braces do not balance or a string is not closed.
+/// The quotes are found with `memchr` over the whole body; a quote inside a string ends it
+/// unless an odd run of backslashes precedes it; braces are counted between strings only.
 fn count_json_objects(b: &[u8]) -> Option<u64> {
-    let (mut i, mut depth, mut n) = (0usize, 0usize, 0u64);
-    while let Some(off) = memchr::memchr3(b'"', b'{', b'}', &b[i..]) {
-        i += off;
-        match b[i] {
-            b'"' => {
-                // To the closing quote: the next quote not escaped by an odd run of backslashes.
-                i += 1;
-                loop {
-                    let q = i + memchr::memchr2(b'"', b'\\', &b[i..])?;
-                    if b[q] == b'\\' {
-                        i = q + 2;
-                        if i > b.len() {
-                            return None;
-                        }
-                        continue;
-                    }
-                    i = q;
-                    break;
+    let (mut depth, mut n) = (0usize, 0u64);
+    let mut in_str = false;
+    let mut outside = 0usize;
+    let mut braces = |seg: &[u8], depth: &mut usize| -> Option<()> {
+        for &c in seg {
+            match c {
+                b'{' => {
+                    n += u64::from(*depth == 0);
+                    *depth += 1;
                 }
+                b'}' => *depth = depth.checked_sub(1)?,
+                _ => {}
             }
-            b'{' => {
-                if depth == 0 {
-                    n += 1;
-                }
-                depth += 1;
-            }
-            _ => depth = depth.checked_sub(1)?,
         }
-        i += 1;
+        Some(())
+    };
+    for q in memchr::memchr_iter(b'"', b) {
+        if in_str {
+            let run = b[..q].iter().rev().take_while(|&&c| c == b'\\').count();
+            if run % 2 == 0 {
+                in_str = false;
+                outside = q + 1;
+            }
+        } else {
+            braces(&b[outside..q], &mut depth)?;
+            in_str = true;
+        }
     }
+    if in_str {
+        return None;
+    }
+    braces(&b[outside..], &mut depth)?;
     (depth == 0).then_some(n)
 }
 

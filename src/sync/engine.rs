@@ -153,8 +153,15 @@ pub enum View {
 pub trait Source {
     /// A consistent view of the tables of `tables`, where the schema of `tables[i]` for `i` in
     /// `todo` (the ones about to be read) at the view's position is the one they were planned
-    /// with (or [`View::Changed`] for those).
-    fn snapshot(&mut self, tables: &[TablePlan], todo: &[usize]) -> anyhow::Result<View>;
+    /// with (or [`View::Changed`] for those). `held`: an earlier view, still open, holds these
+    /// tables (a DDL on them waits for it) and found them as planned, so this one may skip the
+    /// comparison.
+    fn snapshot(
+        &mut self,
+        tables: &[TablePlan],
+        todo: &[usize],
+        held: bool,
+    ) -> anyhow::Result<View>;
     /// The binlog from `from` (whose mark is `mark`: a resume by GTID starts after
     /// `mark.gtid`), decoded for `tables`.
     fn binlog(
@@ -812,7 +819,8 @@ impl<'a> Engine<'a> {
         let n_readers = self.opts.snapshot_parallelism.max(1);
         let mut views = Vec::with_capacity(n_readers);
         for _ in 0..n_readers {
-            views.push(self.open_view(&todo)?);
+            let held = !views.is_empty();
+            views.push(self.open_view(&todo, held)?);
         }
         self.state.last_epoch += 1;
         let epoch = self.state.last_epoch;
@@ -1332,6 +1340,7 @@ impl<'a> Engine<'a> {
     fn open_view(
         &mut self,
         todo: &[usize],
+        held: bool,
     ) -> Result<
         (
             Box<dyn SnapshotReader>,
@@ -1342,7 +1351,11 @@ impl<'a> Engine<'a> {
     > {
         for _ in 0..5 {
             let plans: Vec<TablePlan> = self.targets.iter().map(|t| t.plan.clone()).collect();
-            let changed = match self.source.snapshot(&plans, todo).map_err(source_error)? {
+            let changed = match self
+                .source
+                .snapshot(&plans, todo, held)
+                .map_err(source_error)?
+            {
                 View::Open(r, p, m) => return Ok((r, p, m)),
                 View::Changed(c) => c,
             };

@@ -861,17 +861,62 @@ struct MysqlSource {
     by_gtid: bool,
 }
 
+impl MysqlSource {
+    /// The view `snap` (begun at `pos`, its tables held) with what its position is: the binlog
+    /// file's creation time and (MariaDB) the GTID position.
+    fn open_view(
+        &mut self,
+        snap: snapshot::Snapshot,
+        pos: BinlogPosition,
+        tables: &[TablePlan],
+    ) -> anyhow::Result<engine::View> {
+        self.captures = tables.to_vec();
+        let probe =
+            binlog::probe_position(&self.src, self.server_id.wrapping_add(1), &pos.file, 4)?;
+        let gtid = if self.server.is_mariadb() {
+            let mut conn = crate::source::connect(&self.src)?;
+            crate::source::binlog_gtid_pos(&mut conn, &pos)?
+        } else {
+            None
+        };
+        let mark = PositionMark {
+            file_created: probe.file_created,
+            event: None,
+            gtid,
+        };
+        Ok(engine::View::Open(
+            Box::new(SnapAdapter {
+                snap,
+                captures: self.captures.clone(),
+                tz: self.tz.clone(),
+                body_bytes: Vec::new(),
+            }),
+            pos,
+            Some(mark),
+        ))
+    }
+}
+
 impl Source for MysqlSource {
-    fn snapshot(&mut self, tables: &[TablePlan], todo: &[usize]) -> anyhow::Result<engine::View> {
+    fn snapshot(
+        &mut self,
+        tables: &[TablePlan],
+        todo: &[usize],
+        held: bool,
+    ) -> anyhow::Result<engine::View> {
         let (mut snap, pos) = snapshot::Snapshot::begin(&self.src, &self.server)?;
         // Hold the tables to read (a DDL now waits for the view to end), then compare their
-        // schema with the plans': a DDL between the plan and the view shows here.
+        // schema with the plans': a DDL between the plan and the view shows here. Not when an
+        // earlier view still holds them: no DDL on them can have finished since its comparison.
         let refs: Vec<crate::plan::SourceRef> = todo
             .iter()
             .filter_map(|&i| tables.get(i))
             .flat_map(|t| t.sources.iter().cloned())
             .collect();
         snap.hold(&refs)?;
+        if held {
+            return self.open_view(snap, pos, tables);
+        }
         let config = &self.config;
         let want = |db: &str| refs.iter().any(|r| r.database == db) || config.wants_database(db);
         let now = crate::schema::introspect::introspect(&self.src, &want)?.tables;
@@ -903,31 +948,7 @@ impl Source for MysqlSource {
             let _ = snap.finish();
             return Ok(engine::View::Changed(changed));
         }
-        self.captures = tables.to_vec();
-        // What the view's position is: the file's creation time and (MariaDB) GTID position.
-        let probe =
-            binlog::probe_position(&self.src, self.server_id.wrapping_add(1), &pos.file, 4)?;
-        let gtid = if self.server.is_mariadb() {
-            let mut conn = crate::source::connect(&self.src)?;
-            crate::source::binlog_gtid_pos(&mut conn, &pos)?
-        } else {
-            None
-        };
-        let mark = PositionMark {
-            file_created: probe.file_created,
-            event: None,
-            gtid,
-        };
-        Ok(engine::View::Open(
-            Box::new(SnapAdapter {
-                snap,
-                captures: self.captures.clone(),
-                tz: self.tz.clone(),
-                body_bytes: Vec::new(),
-            }),
-            pos,
-            Some(mark),
-        ))
+        self.open_view(snap, pos, tables)
     }
     fn binlog(
         &mut self,

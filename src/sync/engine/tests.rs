@@ -193,7 +193,12 @@ impl ChangeStream for FakeStream {
 }
 
 impl Source for FakeSource {
-    fn snapshot(&mut self, _tables: &[TablePlan], _todo: &[usize]) -> anyhow::Result<View> {
+    fn snapshot(
+        &mut self,
+        _tables: &[TablePlan],
+        _todo: &[usize],
+        _held: bool,
+    ) -> anyhow::Result<View> {
         let mut db = self.0.lock().unwrap();
         if db.advance_per_view && db.visible < db.txns.len() {
             db.visible += 1;
@@ -660,7 +665,12 @@ impl ChangeStream for DdlStream {
     }
 }
 impl Source for DdlSource {
-    fn snapshot(&mut self, _tables: &[TablePlan], _todo: &[usize]) -> anyhow::Result<View> {
+    fn snapshot(
+        &mut self,
+        _tables: &[TablePlan],
+        _todo: &[usize],
+        _held: bool,
+    ) -> anyhow::Result<View> {
         unreachable!()
     }
     fn binlog(
@@ -897,8 +907,13 @@ impl ChangeStream for FlakyStream {
 }
 
 impl Source for Flaky {
-    fn snapshot(&mut self, tables: &[TablePlan], todo: &[usize]) -> anyhow::Result<View> {
-        self.inner.snapshot(tables, todo)
+    fn snapshot(
+        &mut self,
+        tables: &[TablePlan],
+        todo: &[usize],
+        held: bool,
+    ) -> anyhow::Result<View> {
+        self.inner.snapshot(tables, todo, held)
     }
     fn binlog(
         &mut self,
@@ -1215,7 +1230,12 @@ impl ChangeStream for TimedStream {
 
 struct TimedSource(Option<TimedStream>);
 impl Source for TimedSource {
-    fn snapshot(&mut self, _tables: &[TablePlan], _todo: &[usize]) -> anyhow::Result<View> {
+    fn snapshot(
+        &mut self,
+        _tables: &[TablePlan],
+        _todo: &[usize],
+        _held: bool,
+    ) -> anyhow::Result<View> {
         unreachable!()
     }
     fn binlog(

@@ -300,11 +300,14 @@ impl Snapshot {
         })
     }
 
-    /// information_schema.TABLES.TABLE_ROWS (an estimate), for progress bars.
     /// Open `tables` inside the view's transaction: each keeps a shared metadata lock until the
     /// view ends, so a DDL on them waits for the snapshot (and cannot slip between reading the
     /// schema and reading the rows).
     pub fn hold(&mut self, tables: &[SourceRef]) -> Result<()> {
+        // A DDL that waits for an earlier view's hold makes this one wait behind it (metadata
+        // locks queue): give up after 30 s (a retry from the checkpoint, the DDL done by then)
+        // instead of the server's default wait of a day or more.
+        self.conn.query_drop("SET SESSION lock_wait_timeout = 30")?;
         for t in tables {
             self.conn.query_drop(format!(
                 "SELECT 1 FROM {} LIMIT 0",
@@ -371,6 +374,7 @@ impl Snapshot {
             .collect())
     }
 
+    /// information_schema.TABLES.TABLE_ROWS (an estimate), for progress bars.
     pub fn estimate_rows(&mut self, source: &SourceRef) -> Result<u64> {
         let n: Option<Option<u64>> = self.conn.exec_first(
             "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",

@@ -69,20 +69,28 @@ EOF
 
 fail() { echo "tty-check FAILED: $*" >&2; exit 1; }
 
+# in_tmux WHAT SMT-ARGS...: run smt sync in a fresh tmux pane until it exits; it must exit 0 and
+# leave exactly one finished bar line per table, showing its 60000 rows.
+in_tmux() {
+  local what="$1"; shift
+  tmux kill-session -t "$session" 2>/dev/null || true
+  tmux new-session -d -s "$session" -x 160 -y 40 \
+    "$smt_bin sync $* --status-interval 1; echo SMT-EXIT=\$?; sleep 30"
+  for _ in $(seq 600); do
+    tmux capture-pane -p -t "$session" > "$work/pane.txt"
+    grep -q "SMT-EXIT=" "$work/pane.txt" && break
+    sleep 0.1
+  done
+  grep -q "SMT-EXIT=0" "$work/pane.txt" || { cat "$work/pane.txt"; fail "$what: sync did not finish with exit 0 in tmux"; }
+  for t in alpha beta gamma; do
+    n=$(grep -c "^$db\.$t " "$work/pane.txt" || true)
+    [ "$n" = 1 ] || { cat "$work/pane.txt"; fail "$what: $t has $n bar lines on the terminal (bars scrolled instead of redrawing)"; }
+    grep -q "^$db\.$t .* 60000 rows, done" "$work/pane.txt" || { cat "$work/pane.txt"; fail "$what: $t's finished bar does not show its 60000 rows"; }
+  done
+}
+
 # 1. A real terminal.
-tmux new-session -d -s "$session" -x 160 -y 40 \
-  "$smt_bin sync -c $work/c.ini --state-dir $work/state1 --snapshot-only --status-interval 1; echo SMT-EXIT=\$?; sleep 30"
-for _ in $(seq 600); do
-  tmux capture-pane -p -t "$session" > "$work/pane.txt"
-  grep -q "SMT-EXIT=" "$work/pane.txt" && break
-  sleep 0.1
-done
-grep -q "SMT-EXIT=0" "$work/pane.txt" || { cat "$work/pane.txt"; fail "sync did not finish with exit 0 in tmux"; }
-for t in alpha beta gamma; do
-  n=$(grep -c "^$db\.$t " "$work/pane.txt" || true)
-  [ "$n" = 1 ] || { cat "$work/pane.txt"; fail "$t has $n bar lines on the terminal (bars scrolled instead of redrawing)"; }
-  grep -q "^$db\.$t .* 60000 rows, done" "$work/pane.txt" || { cat "$work/pane.txt"; fail "$t's finished bar does not show its 60000 rows"; }
-done
+in_tmux "a terminal" -c "$work/c.ini" --state-dir "$work/state1" --snapshot-only
 if grep -q "rows/s" "$work/pane.txt" && grep -Eq "[0-9]\.[0-9]{4}/s" "$work/pane.txt"; then
   cat "$work/pane.txt"; fail "rates with four decimals"
 fi
@@ -90,21 +98,8 @@ fi
 # 1b. The same terminal, the snapshot in rounds of 0.05 s with the binlog applied between them:
 # a round's unfinished bars give way to the next round's, so each table still ends with one line.
 sed 's/^\[other\]$/[other]\nsync_snapshot_catch_up_secs = 0.05/' "$work/c.ini" > "$work/c2.ini"
-tmux kill-session -t "$session" 2>/dev/null || true
-tmux new-session -d -s "$session" -x 160 -y 40 \
-  "$smt_bin sync -c $work/c2.ini --state-dir $work/state1b --until-caught-up --reset --status-interval 1; echo SMT-EXIT=\$?; sleep 30"
-for _ in $(seq 600); do
-  tmux capture-pane -p -t "$session" > "$work/pane.txt"
-  grep -q "SMT-EXIT=" "$work/pane.txt" && break
-  sleep 0.1
-done
-grep -q "SMT-EXIT=0" "$work/pane.txt" || { cat "$work/pane.txt"; fail "sync in rounds did not finish with exit 0 in tmux"; }
+in_tmux "in rounds" -c "$work/c2.ini" --state-dir "$work/state1b" --until-caught-up --reset
 grep -q "applying the binlog written during the snapshot round" "$work/pane.txt" || { cat "$work/pane.txt"; fail "no snapshot round ended"; }
-for t in alpha beta gamma; do
-  n=$(grep -c "^$db\.$t " "$work/pane.txt" || true)
-  [ "$n" = 1 ] || { cat "$work/pane.txt"; fail "in rounds, $t has $n bar lines on the terminal"; }
-  grep -q "^$db\.$t .* 60000 rows, done" "$work/pane.txt" || { cat "$work/pane.txt"; fail "in rounds, $t's finished bar does not show its 60000 rows"; }
-done
 
 # 2. A file: no bars, no colour codes; NO_COLOR too. The targets hold the first run's rows, which
 # a new state directory does not account for: --reset says to start over (sync refuses otherwise).

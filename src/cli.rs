@@ -63,8 +63,11 @@ pub enum Command {
     Diff(DiffArgs),
     /// Replicate: consistent snapshot, then binlog, into StarRocks via Stream Load.
     ///
-    /// Every matched table is snapshotted once from one consistent view, then the binlog is
-    /// followed from the recorded position. Each batch is one Stream Load transaction whose label
+    /// Every matched table is snapshotted once, in key ranges over [other]
+    /// sync_snapshot_parallelism consistent views (lock-free on MariaDB), then the binlog is
+    /// followed from the recorded position. During a long snapshot, every
+    /// sync_snapshot_catch_up_secs (default 30) the binlog written meanwhile is applied to the
+    /// tables begun, so changes reach StarRocks before the snapshot ends. Each batch is one Stream Load transaction whose label
     /// comes from the source position it covers, committed only after the checkpoint
     /// (<state-dir>/sync-state.json) records it: a crash or `kill -9` at any moment, followed by a
     /// restart, neither loses nor duplicates a row. SIGINT/SIGTERM finish the current batch,

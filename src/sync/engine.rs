@@ -515,6 +515,9 @@ pub struct Engine<'a> {
     /// The last snapshot round of this process ended with every chunk it read committed: the
     /// next one has no interrupted transactions to clean up.
     clean_round: bool,
+    /// A binlog catch-up of this process ended with everything it read committed: the next
+    /// pass starts where it ended, where no batch of ours was ever loaded.
+    clean_catch_up: bool,
     /// Per target, what the snapshot knows of its rows (read once per process).
     row_stats: Vec<Option<RowStats>>,
 }
@@ -578,6 +581,7 @@ impl<'a> Engine<'a> {
             force_json: vec![false; n],
             hold_whole: vec![false; n],
             clean_round: false,
+            clean_catch_up: false,
             row_stats: vec![None; n],
         }
     }
@@ -717,6 +721,7 @@ impl<'a> Engine<'a> {
                     }
                     // The checkpoint on disk is the truth: reload it.
                     self.clean_round = false;
+                    self.clean_catch_up = false;
                     if let Some(s) = self.store.load()? {
                         self.state = s;
                     }
@@ -755,7 +760,7 @@ impl<'a> Engine<'a> {
                 break;
             }
             match self.binlog_phase(true)? {
-                Outcome::CaughtUp => {}
+                Outcome::CaughtUp => self.clean_catch_up = true,
                 o => return Ok(o),
             }
         }
@@ -1448,7 +1453,9 @@ impl<'a> Engine<'a> {
         } else {
             tracing::info!(position = %start, "following the binlog");
         }
-        if self.state.binlog.as_ref() == Some(&start) {
+        // A crashed run may have left a batch of ours prepared at `start` (its label is the
+        // start's); not after a catch-up of this process, which committed all it loaded.
+        if self.state.binlog.as_ref() == Some(&start) && !std::mem::take(&mut self.clean_catch_up) {
             for i in 0..self.targets.len() {
                 let t = &self.targets[i];
                 let l = batch::binlog_label(&self.state.label_prefix(), t.db(), t.table(), &start);

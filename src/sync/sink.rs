@@ -580,6 +580,8 @@ pub mod fake {
         pub commits: u64,
         /// Labels in the order they were committed.
         pub committed: Vec<String>,
+        /// Label state lookups so far.
+        pub label_states: u64,
         /// Refuse (LoadError::Rejected, no effect) a load with a row whose JSON text holds this
         /// (not into the dead-letter table).
         pub refuse_containing: Option<String>,
@@ -782,6 +784,7 @@ pub mod fake {
         fn label_state(&self, db: &str, label: &str) -> Result<LabelState, LoadError> {
             let mut g = self.inner.lock().unwrap();
             self.step(&mut g)?;
+            g.label_states += 1;
             let key = (db.to_string(), label.to_string());
             Ok(match g.txns.get(&key).map(|t| t.state) {
                 None => LabelState::Unknown,

@@ -689,8 +689,9 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
 
 /// A long snapshot does not hold fresh changes back: between snapshot rounds
 /// (`sync_snapshot_catch_up_secs`) the binlog written meanwhile is applied, so a change to a row
-/// already read shows in the target while the snapshot of its table still goes on; a row not read
-/// yet that changes arrives changed; at the end source == target.
+/// already read shows in the target while the snapshot of its table still goes on, and so does a
+/// column added meanwhile; a row not read yet that changes arrives changed; at the end source ==
+/// target.
 #[test]
 fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
     let m = Maria::from_env();
@@ -787,6 +788,34 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
         "the snapshot had ended ({left:?} chunks in progress) when the change arrived: {}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
+    // A column added while the snapshot goes on: the catch-up follows it (the target gains
+    // it), the rounds after it read it, and a change to it arrives.
+    m.exec(
+        &mut c,
+        &format!("ALTER TABLE {db}.t_pk ADD COLUMN w INT NOT NULL DEFAULT 5"),
+    );
+    m.exec(
+        &mut c,
+        &format!("UPDATE {db}.t_pk SET w = 9 WHERE id IN (0, 2998)"),
+    );
+    let t2 = Instant::now();
+    while !emu
+        .table_ddl(&db, "t_pk")
+        .is_some_and(|d| d.contains("`w`"))
+    {
+        assert!(
+            t2.elapsed() < MINUTE,
+            "the added column never reached the target: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let left = chunks();
+    assert!(
+        left.is_some_and(|n| n < 30),
+        "the snapshot had ended ({left:?} chunks in progress) when the column arrived: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -796,6 +825,11 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
     assert_eq!(status.code(), Some(0), "{text}");
     assert!(
         text.contains("applying the binlog written during the snapshot round"),
+        "{text}"
+    );
+    // The ALTER was followed from the binlog: the table was not started over.
+    assert!(
+        !text.contains("the source schema changed before the snapshot"),
         "{text}"
     );
     let args = ["sync", "-c", cfg.to_str().unwrap(), "--state-dir"];

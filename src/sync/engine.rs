@@ -462,6 +462,9 @@ enum PhaseError {
     /// Restart from the checkpoint.
     Retry(String),
     Fatal(anyhow::Error),
+    /// A table with snapshot progress changed schema before a round's view: apply the binlog
+    /// up to now first (its DDL is followed there), then open the round again.
+    CatchUpFirst,
 }
 
 /// A source-side error: one that carries a [`crate::error::Failure`] (a human must act) stops;
@@ -698,6 +701,11 @@ impl<'a> Engine<'a> {
             match r {
                 Ok(o) => return Ok(o),
                 Err(PhaseError::Fatal(e)) => return Err(e),
+                Err(PhaseError::CatchUpFirst) => {
+                    return Err(anyhow::anyhow!(
+                        "internal: a catch-up request escaped the snapshot rounds"
+                    ))
+                }
                 Err(PhaseError::Retry(m)) => {
                     restarts += 1;
                     if restarts > self.opts.max_restarts {
@@ -750,10 +758,19 @@ impl<'a> Engine<'a> {
     /// may show an older image for a moment (an event a later chunk already held, re-applied),
     /// never at the end. A key range not read yet takes events too: its chunk, read later,
     /// overwrites them with a newer state, and a row deleted meanwhile was deleted by its event.
+    ///
+    /// A DDL on a table begun, between a catch-up and the next round's views, shows when the
+    /// first view compares the schema: the round gives way to another catch-up, which follows
+    /// the DDL from the binlog (the target is altered, the table goes on), instead of starting
+    /// the table over; only if the view still differs after that does it start over.
     fn run_phases(&mut self) -> Result<Outcome, PhaseError> {
+        let mut ddl_catch_up = false;
         loop {
-            if let Some(o) = self.snapshot_phase()? {
-                return Ok(o);
+            match self.snapshot_phase(ddl_catch_up) {
+                Ok(Some(o)) => return Ok(o),
+                Ok(None) => ddl_catch_up = false,
+                Err(PhaseError::CatchUpFirst) => ddl_catch_up = true,
+                Err(e) => return Err(e),
             }
             let all_done = self.targets.iter().all(|t| self.state.is_done(&t.key()));
             if all_done || self.opts.snapshot_only {
@@ -785,7 +802,11 @@ impl<'a> Engine<'a> {
     /// a key is applied again in order; a row that moved between ranges is deleted or upserted
     /// by the event that moved it). A DUPLICATE KEY table cannot take a replay, so it comes from
     /// exactly one view and its position is that view's.
-    fn snapshot_phase(&mut self) -> Result<Option<Outcome>, PhaseError> {
+    ///
+    /// In rounds, a table with progress whose schema changed before the first view makes the
+    /// phase return [`PhaseError::CatchUpFirst`] instead of starting the table over; called
+    /// again `after_ddl_catch_up`, a table the catch-up altered to fit goes on.
+    fn snapshot_phase(&mut self, after_ddl_catch_up: bool) -> Result<Option<Outcome>, PhaseError> {
         let todo: Vec<usize> = (0..self.targets.len())
             .filter(|&i| !self.state.is_done(&self.targets[i].key()))
             .collect();
@@ -823,9 +844,11 @@ impl<'a> Engine<'a> {
         }
         let n_readers = self.opts.snapshot_parallelism.max(1);
         let mut views = Vec::with_capacity(n_readers);
+        let catch_up_on_ddl =
+            !after_ddl_catch_up && self.opts.snapshot_round.is_some() && !self.opts.snapshot_only;
         for _ in 0..n_readers {
             let held = !views.is_empty();
-            views.push(self.open_view(&todo, held)?);
+            views.push(self.open_view(&todo, held, catch_up_on_ddl, after_ddl_catch_up)?);
         }
         self.state.last_epoch += 1;
         let epoch = self.state.last_epoch;
@@ -1346,6 +1369,8 @@ impl<'a> Engine<'a> {
         &mut self,
         todo: &[usize],
         held: bool,
+        catch_up_on_ddl: bool,
+        ddl_followed: bool,
     ) -> Result<
         (
             Box<dyn SnapshotReader>,
@@ -1364,6 +1389,20 @@ impl<'a> Engine<'a> {
                 View::Open(r, p, m) => return Ok((r, p, m)),
                 View::Changed(c) => c,
             };
+            let begun = |i: usize| {
+                self.state
+                    .table(&self.targets[i].key())
+                    .is_some_and(|t| t.progress.is_some())
+            };
+            if catch_up_on_ddl
+                && changed
+                    .iter()
+                    .enumerate()
+                    .any(|(i, d)| d.is_some() && todo.contains(&i) && begun(i))
+            {
+                tracing::info!("a table being snapshotted changed schema: following the binlog to the DDL first");
+                return Err(PhaseError::CatchUpFirst);
+            }
             for (i, descs) in changed.into_iter().enumerate() {
                 let Some(descs) = descs else { continue };
                 if !todo.contains(&i) {
@@ -1395,18 +1434,28 @@ impl<'a> Engine<'a> {
                             ),
                         ))
                     })?;
-                tracing::info!(table = %key, "the source schema changed before the snapshot: following it");
+                let had_rows = self.state.table(&key).is_some_and(|t| t.progress.is_some());
+                // Just followed from the binlog (the target already fits): the schema as the
+                // source describes it replaces the one the DDL was modelled into; the rows
+                // loaded so far stay.
+                let followed = had_rows && ddl_followed && stmts.is_empty();
+                if followed {
+                    tracing::debug!(table = %key, "the source schema, followed from the binlog, read again");
+                } else {
+                    tracing::info!(table = %key, "the source schema changed before the snapshot: following it");
+                }
                 for stmt in &stmts {
                     self.admin
                         .alter(&new.target_database, &new.target_table, stmt)?;
                 }
-                let had_rows = self.state.table(&key).is_some_and(|t| t.progress.is_some());
-                if had_rows {
+                if had_rows && !followed {
                     self.admin
                         .truncate(&new.target_database, &new.target_table)?;
                 }
                 let ts = self.state.table_mut(&key);
-                ts.progress = None;
+                if !followed {
+                    ts.progress = None;
+                }
                 ts.schema = new.source_tables.clone();
                 self.targets[i].spec = BodySpec::new(&new);
                 self.targets[i].plan = new;

@@ -750,15 +750,26 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v["tables"][&key]["progress"]["chunks"].as_u64()
     };
-    let t0 = Instant::now();
-    while chunks().unwrap_or(0) < 1 {
+    // Wait (at most a minute) until `done`, then, with `in_progress`, check that the snapshot
+    // still goes on.
+    let wait_for = |what: &str, done: &dyn Fn() -> bool, in_progress: bool| {
+        let t0 = Instant::now();
+        while !done() {
+            assert!(
+                t0.elapsed() < MINUTE,
+                "waited a minute for {what}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let left = chunks();
         assert!(
-            t0.elapsed() < MINUTE,
-            "no chunk committed: {}",
+            !in_progress || left.is_some_and(|n| n < 30),
+            "the snapshot had ended ({left:?} chunks in progress) at {what}: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    };
+    wait_for("a committed chunk", &|| chunks().unwrap_or(0) >= 1, false);
     // Row 0 is in the first chunk (read); row 2999 in the last (not read yet).
     let mut c = m.conn_utc();
     m.exec(
@@ -773,20 +784,10 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
             .find(|r| r[0].as_deref() == Some(id))
             .map(|r| r[1].clone())
     };
-    let t1 = Instant::now();
-    while row("0") != Some(Some("fresh".into())) || row("1").is_some() {
-        assert!(
-            t1.elapsed() < MINUTE,
-            "the change never reached the target: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let left = chunks();
-    assert!(
-        left.is_some_and(|n| n < 30),
-        "the snapshot had ended ({left:?} chunks in progress) when the change arrived: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+    wait_for(
+        "the change in the target",
+        &|| row("0") == Some(Some("fresh".into())) && row("1").is_none(),
+        true,
     );
     // A column added while the snapshot goes on: the catch-up follows it (the target gains
     // it), the rounds after it read it, and a change to it arrives.
@@ -798,23 +799,13 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
         &mut c,
         &format!("UPDATE {db}.t_pk SET w = 9 WHERE id IN (0, 2998)"),
     );
-    let t2 = Instant::now();
-    while !emu
-        .table_ddl(&db, "t_pk")
-        .is_some_and(|d| d.contains("`w`"))
-    {
-        assert!(
-            t2.elapsed() < MINUTE,
-            "the added column never reached the target: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let left = chunks();
-    assert!(
-        left.is_some_and(|n| n < 30),
-        "the snapshot had ended ({left:?} chunks in progress) when the column arrived: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+    wait_for(
+        "the added column in the target",
+        &|| {
+            emu.table_ddl(&db, "t_pk")
+                .is_some_and(|d| d.contains("`w`"))
+        },
+        true,
     );
     let _ = Command::new("kill")
         .arg("-TERM")

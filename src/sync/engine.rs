@@ -91,6 +91,13 @@ impl SnapChunk {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Rows for the next chunk of its table, from the body bytes per row this one took
+    /// (`rows_for_bytes`, at most `cap`); None for an empty chunk.
+    fn next_rows(&self, cap: usize) -> Option<usize> {
+        let rows = self.len() as usize;
+        let bytes = self.body.as_ref().map_or(self.bytes, |b| b.bytes.len());
+        (rows > 0).then(|| rows_for_bytes(bytes.div_ceil(rows), cap))
+    }
     /// Encode the rows into the body (see `body`).
     fn encode(&mut self, spec: &BodySpec) {
         if self.body.is_none() && !self.rows.is_empty() {
@@ -593,6 +600,13 @@ impl<'a> Engine<'a> {
         &self.state
     }
 
+    /// Target `i` has snapshot progress: committed chunks, or key ranges whose binlog applies.
+    fn begun(&self, i: usize) -> bool {
+        self.state
+            .table(&self.targets[i].key())
+            .is_some_and(|t| t.progress.is_some())
+    }
+
     fn save(&self) -> anyhow::Result<()> {
         self.store.save(&self.state)
     }
@@ -1045,12 +1059,8 @@ impl<'a> Engine<'a> {
                             if let Some(specs) = specs {
                                 chunk.encode(&specs[item.target]);
                             }
-                            let rows = chunk.len() as usize;
-                            if rows > 0 {
-                                let bytes =
-                                    chunk.body.as_ref().map_or(chunk.bytes, |b| b.bytes.len());
-                                chunk_rows[item.target] =
-                                    rows_for_bytes(bytes.div_ceil(rows), row_caps[item.target]);
+                            if let Some(n) = chunk.next_rows(row_caps[item.target]) {
+                                chunk_rows[item.target] = n;
                             }
                             // The range goes back to the queue only after its chunk is in the
                             // channel: chunks of one range reach the loader in key order.
@@ -1096,11 +1106,10 @@ impl<'a> Engine<'a> {
                 };
                 let i = item.target;
                 let n = chunk.len();
-                if n > 0 {
-                    let bytes = chunk.body.as_ref().map_or(chunk.bytes, |b| b.bytes.len());
-                    if let Some(s) = self.row_stats[i].as_mut() {
-                        s.chunk_rows = rows_for_bytes(bytes.div_ceil(n as usize), usize::MAX);
-                    }
+                if let (Some(s), Some(next)) =
+                    (self.row_stats[i].as_mut(), chunk.next_rows(usize::MAX))
+                {
+                    s.chunk_rows = next;
                 }
                 match self.load_chunk(&item, chunk, epoch) {
                     Ok((labels, done)) => {
@@ -1389,16 +1398,11 @@ impl<'a> Engine<'a> {
                 View::Open(r, p, m) => return Ok((r, p, m)),
                 View::Changed(c) => c,
             };
-            let begun = |i: usize| {
-                self.state
-                    .table(&self.targets[i].key())
-                    .is_some_and(|t| t.progress.is_some())
-            };
             if catch_up_on_ddl
                 && changed
                     .iter()
                     .enumerate()
-                    .any(|(i, d)| d.is_some() && todo.contains(&i) && begun(i))
+                    .any(|(i, d)| d.is_some() && todo.contains(&i) && self.begun(i))
             {
                 tracing::info!("a table being snapshotted changed schema: following the binlog to the DDL first");
                 return Err(PhaseError::CatchUpFirst);
@@ -1434,7 +1438,7 @@ impl<'a> Engine<'a> {
                             ),
                         ))
                     })?;
-                let had_rows = self.state.table(&key).is_some_and(|t| t.progress.is_some());
+                let had_rows = self.begun(i);
                 // Just followed from the binlog (the target already fits): the schema as the
                 // source describes it replaces the one the DDL was modelled into; the rows
                 // loaded so far stay.

@@ -612,3 +612,36 @@ fn duplicate_key_changes_policy_and_its_older_spelling() {
         "{e}"
     );
 }
+
+#[test]
+fn snapshot_catch_up_seconds() {
+    use std::time::Duration;
+    let at = |v: &str| {
+        ok(&format!(
+            "{BASE}sync_snapshot_catch_up_secs = {v}\n{}",
+            "[table-rule.1]\ndatabase = ^db$\ntable = .*\n"
+        ))
+        .other
+        .sync_snapshot_catch_up
+    };
+    assert_eq!(
+        ok(&with_rule("")).other.sync_snapshot_catch_up,
+        Duration::from_secs(30)
+    );
+    assert_eq!(at("0.25"), Duration::from_millis(250));
+    assert_eq!(at("0"), Duration::ZERO);
+    assert_eq!(at("86400"), Duration::from_secs(86_400));
+    for bad in ["-1", "soon", "NaN", "inf", "86401"] {
+        let s = err(&format!(
+            "{BASE}sync_snapshot_catch_up_secs = {bad}\n[table-rule.1]\ndatabase = ^db$\ntable = .*\n"
+        ))
+        .to_string();
+        assert!(
+            s.contains(&format!(
+                "config.ini:6 [other] sync_snapshot_catch_up_secs: \"{bad}\" is not a number of \
+                 seconds from 0 to 86400"
+            )),
+            "{s}"
+        );
+    }
+}

@@ -72,7 +72,7 @@ pub enum Command {
     /// (<state-dir>/sync-state.json) records it: a crash or `kill -9` at any moment, followed by a
     /// restart, neither loses nor duplicates a row. SIGINT/SIGTERM finish the current batch,
     /// checkpoint and exit 0. Batches follow the rule's flink.starrocks.sink.buffer-flush.*
-    /// keys (sync default interval 500 ms). To start over: `smt sync --reset`.
+    /// keys (sync default interval 300 ms). To start over: `smt sync --reset`.
     Sync(SyncArgs),
     /// Compare every planned target table with its source, row by row (exit 0: all equal).
     ///

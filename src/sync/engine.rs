@@ -337,7 +337,7 @@ impl Default for FlushLimits {
         FlushLimits {
             max_rows: 500_000,
             max_bytes: 64 << 20,
-            interval: Duration::from_millis(500),
+            interval: Duration::from_millis(300),
         }
     }
 }

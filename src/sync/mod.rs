@@ -20,7 +20,7 @@
 //! - Snapshot of every table not yet done (one consistent view; chunk = one StarRocks
 //!   transaction of at most `sink.buffer-flush.max-rows` rows), then the binlog from the lowest
 //!   table position; batches flush at transaction boundaries on `sink.buffer-flush.max-rows`,
-//!   `max-bytes` or `interval-ms` (sync default 500 ms). Every load is a transaction with a
+//!   `max-bytes` or `interval-ms` (sync default 300 ms). Every load is a transaction with a
 //!   deterministic label (see [`batch`]) committed only after the checkpoint records it.
 //! - `--until-caught-up` exits 0 once everything up to the server's position is committed;
 //!   `--snapshot-only` after the snapshot; SIGINT/SIGTERM finish the batch, checkpoint, exit 0.
@@ -697,8 +697,9 @@ fn resolve_http(config: &Config, flag: Option<&str>) -> anyhow::Result<HttpEndpo
 }
 
 /// `sink.buffer-flush.{max-rows,max-bytes,interval-ms}` of a rule (sync defaults: 500000 rows,
-/// 64 MiB, 500 ms — short, since latency matters for replication: p99 commit→visible < 1 s in
-/// scripts/bench-binlog.sh; raise it for fewer, larger loads).
+/// 64 MiB, 300 ms — short, since latency matters for replication: a change waits up to one
+/// interval, then its load (p99 commit→visible < 500 ms in scripts/bench-binlog.sh); that is
+/// about 3 loads per second per changing table, so raise it for fewer, larger loads).
 pub fn flush_limits(sink: &crate::config::SinkOptions) -> FlushLimits {
     let d = FlushLimits::default();
     let f = &sink.flush;
@@ -1188,7 +1189,7 @@ mod tests {
         let d = flush_limits(&o(&[]).unwrap());
         assert_eq!(
             (d.max_rows, d.max_bytes, d.interval),
-            (500_000, 64 << 20, Duration::from_millis(500))
+            (500_000, 64 << 20, Duration::from_millis(300))
         );
         let l = flush_limits(
             &o(&[

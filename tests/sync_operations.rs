@@ -834,3 +834,125 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
     assert_synced("after a snapshot in rounds", &cfg, &m, &emu);
     m.exec(&mut m.conn(), &format!("DROP DATABASE {db}"));
 }
+
+#[test]
+fn a_snapshot_killed_midway_resumes_after_the_source_grew() {
+    // The checkpoint keeps each table's schema; information_schema's DATA_LENGTH grows with
+    // every write. A snapshot stopped midway must resume after its committed keys when rows
+    // were written meanwhile (only a change of columns or keys starts it over).
+    let m = Maria::from_env();
+    let db = format!("it_ops_grew_{}", std::process::id());
+    let mut c = m.conn_utc();
+    m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
+    m.exec(&mut c, &format!("CREATE DATABASE {db}"));
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {db}.t_pk (id INT PRIMARY KEY, v VARCHAR(200))"),
+    );
+    let insert = |c: &mut mysql::Conn, from: i32, n: i32| {
+        for b in (from..from + n).step_by(1000) {
+            let v: Vec<String> = (b..(b + 1000).min(from + n))
+                .map(|i| format!("({i}, REPEAT('x', 190))"))
+                .collect();
+            m.exec(c, &format!("INSERT INTO {db}.t_pk VALUES {}", v.join(",")));
+        }
+    };
+    insert(&mut c, 0, 3000);
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("job.ini");
+    // 30 chunks of 100 rows, one reader, one chunk per round: slow enough to be killed midway.
+    let text = config_text(
+        &m,
+        &emu,
+        &dir.path().join("result"),
+        &[&format!(
+            "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 100"
+        )],
+    )
+    .replacen(
+        "[other]\n",
+        "[other]\nsync_snapshot_catch_up_secs = 0.001\nsync_snapshot_parallelism = 1\n",
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let state = dir.path().join("state");
+    let key = format!("{db}.t_pk");
+    let chunks = || -> Option<u64> {
+        let text = std::fs::read_to_string(state.join("sync-state.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["tables"][&key]["progress"]["chunks"].as_u64()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["sync", "-c"])
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while chunks().unwrap_or(0) < 2 {
+        assert!(t0.elapsed() < MINUTE, "no chunk committed within a minute");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let left = chunks();
+    assert!(
+        left.is_some_and(|n| n < 30),
+        "the snapshot must be unfinished at the kill (chunks in progress: {left:?})"
+    );
+    let data_length = |c: &mut mysql::Conn| -> u64 {
+        m.exec(c, &format!("ANALYZE TABLE {db}.t_pk"));
+        use mysql::prelude::Queryable;
+        c.query_first(format!(
+            "SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db}' AND TABLE_NAME = 't_pk'"
+        ))
+        .unwrap()
+        .unwrap()
+    };
+    let before = data_length(&mut c);
+    insert(&mut c, 10_000, 5_000);
+    let after = data_length(&mut c);
+    assert!(
+        after > before,
+        "DATA_LENGTH did not grow ({before} → {after})"
+    );
+
+    // The rest in one round.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace("sync_snapshot_catch_up_secs = 0.001", "sync_snapshot_catch_up_secs = 30"),
+    )
+    .unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let state_s = state.to_str().unwrap();
+    let (code, log) = smt_in(
+        dir.path(),
+        &[
+            "sync",
+            "-c",
+            cfg_s,
+            "--state-dir",
+            state_s,
+            "--until-caught-up",
+            "--log-level",
+            "info",
+        ],
+        MINUTE,
+    );
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        !log.contains("schema changed during the snapshot"),
+        "the snapshot started over although only rows were written:\n{log}"
+    );
+    assert!(
+        log.contains("resuming the snapshot after the last committed keys"),
+        "the snapshot did not resume:\n{log}"
+    );
+    assert_synced("after the resumed snapshot", &cfg, &m, &emu);
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}

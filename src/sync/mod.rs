@@ -433,7 +433,7 @@ impl Job {
                 out.push(c.clone());
                 continue;
             };
-            if ts.schema.is_empty() || ts.schema == c.source_tables {
+            if ts.schema.is_empty() || same_tables(&ts.schema, &c.source_tables) {
                 out.push(c.clone());
                 continue;
             }
@@ -1139,6 +1139,16 @@ impl ChangeStream for ReaderAdapter {
 /// Two descriptions of a table with the same columns and keys (sizes and comments aside).
 fn same_schema(a: &crate::schema::TableDesc, b: &crate::schema::TableDesc) -> bool {
     a.columns == b.columns && a.keys == b.keys
+}
+
+/// The same tables (names), in the same order, with the same columns and keys. Sizes aside:
+/// `data_length` grows with every write, so a checkpoint's schema and information_schema's
+/// must not differ because rows were written.
+fn same_tables(a: &[crate::schema::TableDesc], b: &[crate::schema::TableDesc]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(a, b)| a.database == b.database && a.name == b.name && same_schema(a, b))
 }
 
 /// A secret-free summary of a job for logs.

@@ -925,7 +925,10 @@ fn a_snapshot_killed_midway_resumes_after_the_source_grew() {
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
         &cfg,
-        text.replace("sync_snapshot_catch_up_secs = 0.001", "sync_snapshot_catch_up_secs = 30"),
+        text.replace(
+            "sync_snapshot_catch_up_secs = 0.001",
+            "sync_snapshot_catch_up_secs = 30",
+        ),
     )
     .unwrap();
     let cfg_s = cfg.to_str().unwrap();

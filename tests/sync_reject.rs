@@ -224,3 +224,107 @@ fn quarantine_json_sets_aside_exactly_the_refused_rows_under_kill_9() {
 fn quarantine_csv_sets_aside_exactly_the_refused_rows_under_kill_9() {
     quarantine_case(true);
 }
+
+/// Values smt itself refuses (StarRocks could not hold them as they are: a JSON number beyond
+/// a double, a partial zero date in a key column): with the quarantine their rows go to the
+/// dead-letter table with smt's reason — in the snapshot and in the binlog — and the stream
+/// goes on; a row fixed later by an update arrives.
+#[test]
+fn quarantine_sets_aside_rows_with_values_smt_refuses() {
+    let m = Maria::from_env();
+    let db = format!("it_reject_smt_{}", std::process::id());
+    let mut c = m.conn_utc();
+    m.exec(&mut c, "SET SESSION sql_mode = ''");
+    m.exec(&mut c, &format!("DROP DATABASE IF EXISTS {db}"));
+    m.exec(&mut c, &format!("CREATE DATABASE {db}"));
+    m.exec(
+        &mut c,
+        &format!("CREATE TABLE {db}.tj (id INT PRIMARY KEY, j JSON)"),
+    );
+    m.exec(
+        &mut c,
+        &format!(
+            "CREATE TABLE {db}.tz (d DATE NOT NULL, id INT NOT NULL, v INT, PRIMARY KEY (d, id))"
+        ),
+    );
+    for i in 0..20 {
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {db}.tj VALUES ({i}, '{{\"n\": {i}}}')"),
+        );
+        m.exec(
+            &mut c,
+            &format!("INSERT INTO {db}.tz VALUES ('2020-01-01' + INTERVAL {i} DAY, {i}, {i})"),
+        );
+    }
+    // Refused in the snapshot.
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {db}.tj VALUES (100, '[1e400]')"),
+    );
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {db}.tz VALUES ('2020-00-15', 100, 1)"),
+    );
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&m, &emu, dir.path(), &db, false, true);
+    let (code, err) = run_smt(&cfg, &["--snapshot-only"]);
+    assert_eq!(code, 0, "{err}");
+    // Refused in the binlog, between rows that load; row 100 of tj is fixed.
+    m.exec(&mut c, &format!("INSERT INTO {db}.tj VALUES (30, '[3]')"));
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {db}.tj VALUES (200, '{{\"a\": -1e999}}')"),
+    );
+    m.exec(
+        &mut c,
+        &format!("INSERT INTO {db}.tz VALUES ('2021-05-00', 200, 2), ('2021-05-01', 30, 3)"),
+    );
+    m.exec(
+        &mut c,
+        &format!("UPDATE {db}.tj SET j = '[1]' WHERE id = 100"),
+    );
+    let (code, err) = run_smt(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+
+    let (_, plan) = plan_for(&cfg);
+    let check = |table: &str, id_col: usize, refused: &[&str]| {
+        let tp = plan.tables().find(|t| t.target_table == table).unwrap();
+        let mut c = m.conn_utc();
+        let src: Rows = source_rows(&mut c, tp)
+            .into_iter()
+            .filter(|r| !refused.contains(&r[id_col].as_deref().unwrap_or("")))
+            .collect();
+        assert!(src.len() >= 21, "{table}: {} source rows", src.len());
+        assert_same_rows(table, &src, &target_rows(&emu, tp));
+    };
+    check("tj", 0, &["200"]);
+    check("tz", 1, &["100", "200"]);
+    let dl = emu
+        .rows(&db, "smt_quarantine")
+        .expect("the dead-letter table");
+    let mut got: Vec<(String, String)> = dl
+        .iter()
+        .map(|r| {
+            let key: serde_json::Value =
+                serde_json::from_str(r[6].as_deref().unwrap_or("{}")).unwrap();
+            (
+                r[3].clone().unwrap_or_default(),
+                key["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String)> = [("tj", "100"), ("tj", "200"), ("tz", "100"), ("tz", "200")]
+        .iter()
+        .map(|(t, id)| (format!("{db}.{t}"), id.to_string()))
+        .collect();
+    assert_eq!(got, want, "exactly the rows smt refused, once each");
+    assert!(
+        dl.iter()
+            .all(|r| r[5].as_deref().unwrap_or("").contains("refused by smt")),
+        "{dl:?}"
+    );
+    m.exec(&mut c, &format!("DROP DATABASE {db}"));
+}

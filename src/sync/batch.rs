@@ -274,7 +274,8 @@ impl BodySpec {
                     out.extend_from_slice(&csv.sep.bytes);
                 }
                 match cell {
-                    Cell::Null => out.extend_from_slice(b"\\N"),
+                    // A refused value's row is never in a body (`load_batch` sets it aside).
+                    Cell::Null | Cell::Refused(_) => out.extend_from_slice(b"\\N"),
                     Cell::Json(s) if !csv_carries_json(s) => return None,
                     Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => {
                         let b = s.as_bytes();
@@ -415,7 +416,8 @@ impl<'s> JsonWriter<'s> {
             }
             out.extend_from_slice(key);
             match cell {
-                Cell::Null => out.extend_from_slice(b"null"),
+                // A refused value's row is never in a body (`load_batch` sets it aside).
+                Cell::Null | Cell::Refused(_) => out.extend_from_slice(b"null"),
                 Cell::Num(s) => {
                     if !col.quote_num && is_json_number(s) {
                         out.extend_from_slice(s.as_bytes());
@@ -483,7 +485,7 @@ impl<'s> JsonWriter<'s> {
 pub fn row_size(row: &Row) -> usize {
     row.iter()
         .map(|c| match c {
-            Cell::Null => 4,
+            Cell::Null | Cell::Refused(_) => 4,
             Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => s.len() + 4,
         })
         .sum::<usize>()

@@ -23,7 +23,7 @@ use crate::retry::{retry, Attempt, RetryPolicy};
 use crate::source::{self, master_status, position_exists};
 use crate::sync::cell::{Cell, Row};
 use crate::sync::decode::{
-    decode_binlog, decode_row, DecodeStats, RefusedValue, RowShape, TimeZoneSpec,
+    decode_binlog, decode_row, or_set_aside, DecodeStats, RefusedValue, RowShape, TimeZoneSpec,
 };
 use crate::sync::gtid::{Gtid, GtidPos};
 use crate::sync::position::{BinlogPosition, EventMark, PositionMark};
@@ -106,6 +106,9 @@ pub struct ReaderOptions {
     /// Report every CREATE/RENAME TABLE as `Ddl`, also of uncaptured tables (sync decides
     /// whether the rules capture the new table); otherwise only DDL naming captured tables.
     pub report_created_tables: bool,
+    /// `sync_reject_policy = quarantine`: a value smt refuses in a row image to load sets the
+    /// row aside ([`crate::sync::decode::or_set_aside`]) instead of failing the event.
+    pub set_aside: bool,
 }
 
 impl Default for ReaderOptions {
@@ -118,6 +121,7 @@ impl Default for ReaderOptions {
             non_block: false,
             mariadb_gtid_events: true,
             report_created_tables: false,
+            set_aside: false,
         }
     }
 }
@@ -965,15 +969,18 @@ impl BinlogReader {
         })?;
         let shape = RowShape::new(&ct.columns, desc)?;
         for (before, after) in decoded {
+            let set_aside = self.opts.set_aside;
             let render = |row: &[BinlogValue], stats: &mut DecodeStats| -> Result<Row> {
                 decode_row(
                     &ct.columns,
                     &shape,
                     sref,
                     |i, col, cd, tz, st| {
-                        row.get(i)
+                        let r = row
+                            .get(i)
                             .map(|v| decode_binlog(v, col, cd, tz, st))
-                            .transpose()
+                            .transpose();
+                        or_set_aside(r, set_aside)
                     },
                     &self.tz,
                     stats,

@@ -15,6 +15,19 @@ pub enum Cell {
     Str(String),
     /// A JSON document's text.
     Json(String),
+    /// A source value smt refuses (`decode::RefusedValue`), kept in its place when the
+    /// quarantine (`sync_reject_policy = quarantine`) sets the row aside instead of stopping:
+    /// such a row is never loaded into its table, only into the dead-letter table.
+    Refused(Box<Refusal>),
+}
+
+/// Why a value was refused, for the dead-letter row.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Refusal {
+    /// The value as text (shortened when long).
+    pub value: String,
+    /// The column, the value and the reason, as the stop message would say them.
+    pub why: String,
 }
 
 /// One value per `TablePlan.columns` entry, in plan column order.
@@ -24,12 +37,19 @@ impl Cell {
     pub fn is_null(&self) -> bool {
         matches!(self, Cell::Null)
     }
-    /// The text of a non-NULL cell.
+    /// The text of a non-NULL cell (none for a refused value).
     pub fn text(&self) -> Option<&str> {
         match self {
-            Cell::Null => None,
+            Cell::Null | Cell::Refused(_) => None,
             Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => Some(s),
         }
+    }
+    /// The refusal of a row with a value smt refuses (the first such cell).
+    pub fn refusal_of(row: &[Cell]) -> Option<&Refusal> {
+        row.iter().find_map(|c| match c {
+            Cell::Refused(r) => Some(&**r),
+            _ => None,
+        })
     }
     /// Approximate size in bytes (for memory and batch accounting).
     pub fn byte_len(&self) -> usize {

@@ -2591,6 +2591,9 @@ struct Loaded {
 /// Load and prepare `rows` of `t` as transaction `label`. With the quarantine, a batch
 /// StarRocks refuses is split: the accepted rows load as `<label>q` and the refused ones go to
 /// the dead-letter table as `<label>x` (see `quarantine`); `at` says where the rows come from.
+/// Rows holding a value smt refuses ([`Cell::Refused`], only made with the quarantine on) are
+/// set aside first, with smt's reason: they never reach StarRocks' table. The split is the same
+/// on a replay of the batch (decoding is pure), so its labels are too.
 fn load_batch(
     t: &Target,
     job: &str,
@@ -2601,28 +2604,84 @@ fn load_batch(
     at: &str,
 ) -> Result<Loaded, SinkError> {
     use super::quarantine;
-    let body = t.spec.encode(rows, force_json);
-    let reason = match load_encoded(t, label, &body, opts) {
-        Err(SinkError::Rejected(m)) if opts.quarantine => m,
-        other => return other,
+    // Rows smt refused while decoding (indices into `rows`) and the others.
+    let pre: Vec<quarantine::Refused> = if opts.quarantine {
+        rows.iter()
+            .enumerate()
+            .filter_map(|(index, (_, r))| {
+                super::cell::Cell::refusal_of(r).map(|why| quarantine::Refused {
+                    index,
+                    reason: format!("refused by smt: {}", why.why),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
     };
-    drop(body);
-    let encode = |rs: &[(Op, &Row)]| t.spec.encode(rs, force_json);
-    let refused = quarantine::find_refused(
-        &*t.loader,
-        t.db(),
-        t.table(),
-        label,
-        rows,
-        &encode,
-        &t.spec.extra_headers,
-        opts.txn_timeout_s,
-        &opts.retry,
-        &reason,
-    )?;
-    let (good_label, dead_label) = quarantine::labels(label);
-    let good = quarantine::accepted(rows, &refused);
+    if pre.len() > quarantine::MAX_REFUSED {
+        return Err(SinkError::Fatal(fail(
+            Kind::Sync,
+            format!(
+                "smt refuses more than {} rows of one batch of `{}` (label {label}); the \
+                 first reason: {}. This is not a stray value: check the table's columns against \
+                 `smt generate` output",
+                quarantine::MAX_REFUSED,
+                t.key(),
+                pre[0].reason
+            ),
+        )));
+    }
+    let kept: Vec<(Op, &Row)>;
+    let (loadable, to_batch): (&[(Op, &Row)], Vec<usize>) = if pre.is_empty() {
+        (rows, Vec::new())
+    } else {
+        kept = quarantine::accepted(rows, &pre);
+        let idx = (0..rows.len())
+            .filter(|i| pre.binary_search_by_key(i, |r| r.index).is_err())
+            .collect();
+        (&kept, idx)
+    };
+    let mut refused = Vec::new();
     let mut out = Loaded::default();
+    if !loadable.is_empty() {
+        let body = t.spec.encode(loadable, force_json);
+        match load_encoded(t, label, &body, opts) {
+            Ok(l) if pre.is_empty() => return Ok(l),
+            Ok(l) => out = l,
+            Err(SinkError::Rejected(reason)) if opts.quarantine => {
+                drop(body);
+                let encode = |rs: &[(Op, &Row)]| t.spec.encode(rs, force_json);
+                refused = quarantine::find_refused(
+                    &*t.loader,
+                    t.db(),
+                    t.table(),
+                    label,
+                    loadable,
+                    &encode,
+                    &t.spec.extra_headers,
+                    opts.txn_timeout_s,
+                    &opts.retry,
+                    &reason,
+                )?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if refused.is_empty() {
+        // Loaded whole as `label` (or nothing left to load): only smt's refusals go aside.
+        return set_aside(t, job, label, rows, pre, out, at, opts);
+    }
+    // StarRocks refused some of `loadable`: its indices back to the batch's, with smt's.
+    if !to_batch.is_empty() {
+        for r in &mut refused {
+            r.index = to_batch[r.index];
+        }
+    }
+    refused.extend(pre);
+    refused.sort_by_key(|r| r.index);
+    let refused = refused;
+    let (good_label, _) = quarantine::labels(label);
+    let good = quarantine::accepted(rows, &refused);
     if !good.is_empty() {
         let body = t.spec.encode(&good, force_json);
         sink::load_txn(
@@ -2650,57 +2709,76 @@ fn load_batch(
             .push((t.db().to_string(), t.table().to_string(), good_label));
         out.rows = body.rows;
     }
-    if !refused.is_empty() {
-        let body = quarantine::dead_letter_body(
-            job,
-            label,
-            &t.plan,
-            at,
-            rows,
-            &refused,
-            &quarantine::now_text(),
-        );
-        let dl = quarantine::TABLE;
-        let r = sink::load_txn(
-            &*t.loader,
-            t.db(),
-            dl,
-            &dead_label,
-            std::slice::from_ref(&body),
-            &[],
-            opts.txn_timeout_s,
-            &opts.retry,
-        );
-        if let Err(e) = r {
-            for (db, table, l) in &out.labels {
-                let _ = t.loader.rollback(db, table, l);
-            }
-            return Err(match e {
-                SinkError::Rejected(m) => SinkError::Fatal(fail(
-                    Kind::Target,
-                    format!(
-                        "StarRocks refused the dead-letter rows of `{}`: {m}",
-                        t.key()
-                    ),
-                )),
-                other => other,
-            });
-        }
-        for r in &refused {
-            tracing::warn!(
-                table = %t.key(),
-                label,
-                row = r.index,
-                at,
-                reason = %r.reason,
-                "a row StarRocks refuses was set aside in {}.{dl}",
-                t.db()
-            );
-        }
-        out.labels
-            .push((t.db().to_string(), dl.to_string(), dead_label));
-        out.refused = refused.len() as u64;
+    set_aside(t, job, label, rows, refused, out, at, opts)
+}
+
+/// Load the `refused` rows of a batch (`label`) of `t` into the dead-letter table as
+/// `<label>x`, next to `out` (what the batch loaded); on a failure, `out` is rolled back.
+#[allow(clippy::too_many_arguments)]
+fn set_aside(
+    t: &Target,
+    job: &str,
+    label: &str,
+    rows: &[(Op, &Row)],
+    refused: Vec<super::quarantine::Refused>,
+    mut out: Loaded,
+    at: &str,
+    opts: &Options,
+) -> Result<Loaded, SinkError> {
+    use super::quarantine;
+    if refused.is_empty() {
+        return Ok(out);
     }
+    let (_, dead_label) = quarantine::labels(label);
+    let body = quarantine::dead_letter_body(
+        job,
+        label,
+        &t.plan,
+        at,
+        rows,
+        &refused,
+        &quarantine::now_text(),
+    );
+    let dl = quarantine::TABLE;
+    let r = sink::load_txn(
+        &*t.loader,
+        t.db(),
+        dl,
+        &dead_label,
+        std::slice::from_ref(&body),
+        &[],
+        opts.txn_timeout_s,
+        &opts.retry,
+    );
+    if let Err(e) = r {
+        for (db, table, l) in &out.labels {
+            let _ = t.loader.rollback(db, table, l);
+        }
+        return Err(match e {
+            SinkError::Rejected(m) => SinkError::Fatal(fail(
+                Kind::Target,
+                format!(
+                    "StarRocks refused the dead-letter rows of `{}`: {m}",
+                    t.key()
+                ),
+            )),
+            other => other,
+        });
+    }
+    for r in &refused {
+        tracing::warn!(
+            table = %t.key(),
+            label,
+            row = r.index,
+            at,
+            reason = %r.reason,
+            "a refused row was set aside in {}.{dl}",
+            t.db()
+        );
+    }
+    out.labels
+        .push((t.db().to_string(), dl.to_string(), dead_label));
+    out.refused = refused.len() as u64;
     Ok(out)
 }
 

@@ -396,6 +396,8 @@ impl Job {
         let mut reader = self.reader.clone();
         // The engine asks the rules about every new table (`Options::new_table`).
         reader.report_created_tables = true;
+        // With the quarantine, a value smt refuses sets its row aside (as StarRocks' refusals).
+        reader.set_aside = self.config.other.sync_quarantine;
         if let Some(min) = targets.iter().map(|t| t.limits.interval).min() {
             reader.heartbeat = reader.heartbeat.min(min / 2).max(Duration::from_millis(50));
         }
@@ -906,6 +908,7 @@ impl Source for MysqlSource {
         held: bool,
     ) -> anyhow::Result<engine::View> {
         let (mut snap, pos) = snapshot::Snapshot::begin(&self.src, &self.server)?;
+        snap.set_aside = self.config.other.sync_quarantine;
         // Hold the tables to read (a DDL now waits for the view to end), then compare their
         // schema with the plans': a DDL between the plan and the view shows here. Not when an
         // earlier view still holds them: no DDL on them can have finished since its comparison.

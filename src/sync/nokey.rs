@@ -91,7 +91,7 @@ pub fn predicate(plan: &TablePlan, row: &Row) -> String {
         }
         out.push_str(&quote(&c.name));
         match v {
-            Cell::Null => out.push_str(" IS NULL"),
+            Cell::Null | Cell::Refused(_) => out.push_str(" IS NULL"),
             v => {
                 out.push_str(" = ");
                 out.push_str(&c.sr_type.literal(v.text()));

@@ -251,6 +251,7 @@ fn cell_json(c: &Cell) -> serde_json::Value {
     match c {
         Cell::Null => serde_json::Value::Null,
         Cell::Num(s) | Cell::Str(s) | Cell::Json(s) => serde_json::Value::String(s.clone()),
+        Cell::Refused(r) => serde_json::Value::String(r.value.clone()),
     }
 }
 

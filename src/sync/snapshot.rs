@@ -20,8 +20,8 @@ use crate::schema::{SourceType, TableDesc};
 use crate::source::{master_status, ServerInfo};
 use crate::sync::cell::{Cell, Row};
 use crate::sync::decode::{
-    decode_row, decode_snapshot, decode_snapshot_take, normalise_json, snapshot_select_list,
-    DecodeStats, RowShape, TimeZoneSpec,
+    decode_row, decode_snapshot, decode_snapshot_take, normalise_json, or_set_aside,
+    snapshot_select_list, DecodeStats, RowShape, TimeZoneSpec,
 };
 use crate::sync::position::BinlogPosition;
 use anyhow::{anyhow, bail, Context, Result};
@@ -35,6 +35,9 @@ pub struct Snapshot {
     /// MySQL (not MariaDB): JSON columns come back in MySQL's text form and are normalised to
     /// the form the binlog's binary JSON renders to.
     mysql_json: bool,
+    /// `sync_reject_policy = quarantine`: a value smt refuses sets its row aside
+    /// ([`crate::sync::decode::or_set_aside`]) instead of failing the chunk.
+    pub set_aside: bool,
     stats: DecodeStats,
 }
 
@@ -106,6 +109,7 @@ impl Snapshot {
             Snapshot {
                 conn,
                 mysql_json: !maria,
+                set_aside: false,
                 stats: DecodeStats::default(),
             },
             pos,
@@ -239,6 +243,7 @@ impl Snapshot {
             })
         };
         let shape = RowShape::new(&table.columns, desc)?;
+        let set_aside = self.set_aside;
         let mut count = 0usize;
         let mut bytes = 0usize;
         // The values of the last row read (its key columns are the resume point).
@@ -250,7 +255,8 @@ impl Snapshot {
                 &shape,
                 source,
                 |i, col, cd, tz, st| {
-                    vals.get_mut(i)
+                    let r = vals
+                        .get_mut(i)
                         .filter(|_| i < ncols)
                         .map(|v| {
                             if take {
@@ -259,7 +265,8 @@ impl Snapshot {
                                 decode_snapshot(v, col, cd, tz, st)
                             }
                         })
-                        .transpose()
+                        .transpose();
+                    or_set_aside(r, set_aside)
                 },
                 tz,
                 &mut self.stats,

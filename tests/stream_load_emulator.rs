@@ -567,3 +567,26 @@ fn alters_wait_for_the_schema_change_job() {
     cols.sort();
     assert_eq!(cols, vec!["a", "b", "id", "name"]);
 }
+
+#[test]
+fn a_transaction_on_a_table_named_outside_ascii_loads() {
+    // StarRocks table names may hold any character but NUL; the transaction API names the
+    // table in a header on every call, so begin and load must send the same bytes.
+    let emu = start();
+    let mut fe = fe(&emu);
+    fe.exec("CREATE DATABASE `slc_utf8`").expect("db");
+    fe.exec(
+        "CREATE TABLE `slc_utf8`.`表 ünï` (`id` BIGINT NOT NULL, `name` VARCHAR(5) NULL) \
+         PRIMARY KEY (`id`) DISTRIBUTED BY HASH(`id`) PROPERTIES (\"replication_num\" = \"1\")",
+    )
+    .expect("table");
+    let c = client(&emu);
+    c.begin("slc_utf8", "表 ünï", "u1", 120).expect("begin");
+    c.load_in_txn("slc_utf8", "表 ünï", "u1", &json(), TWO)
+        .expect("load");
+    let p = c.prepare("slc_utf8", "表 ünï", "u1").expect("prepare");
+    assert_eq!(verify_counts(&p, 2), Ok(()), "{p:?}");
+    c.commit_resolving("slc_utf8", "表 ünï", "u1")
+        .expect("commit");
+    assert_eq!(emu.rows("slc_utf8", "表 ünï").expect("rows").len(), 2);
+}

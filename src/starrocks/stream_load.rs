@@ -675,7 +675,12 @@ impl StreamLoadClient {
             if name == "content-length" || name == "expect" || name == "connection" {
                 continue;
             }
-            list.push((name.to_string(), v.to_str().unwrap_or_default().to_string()));
+            // The bytes as `put_header` took them from a `str` (`to_str` would drop a value
+            // outside visible ASCII, such as a table name in another script).
+            list.push((
+                name.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            ));
         }
         let mut hops = 0usize;
         loop {

@@ -326,5 +326,25 @@ fn quarantine_sets_aside_rows_with_values_smt_refuses() {
             .all(|r| r[5].as_deref().unwrap_or("").contains("refused by smt")),
         "{dl:?}"
     );
+    // verify compares the rest and says what it left out: one row of tj (200), two of tz.
+    let out = Command::new(env!("CARGO_BIN_EXE_smt"))
+        .args(["verify", "-c"])
+        .arg(&cfg)
+        .output()
+        .expect("run smt verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for (t, n) in [("tj", 1), ("tz", 2)] {
+        let line = text
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("= {db}.{t}:")))
+            .take(4)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            line.contains(&format!("{n} source row(s) hold a value smt refuses")),
+            "{t}: {text}"
+        );
+    }
     m.exec(&mut c, &format!("DROP DATABASE {db}"));
 }

@@ -20,7 +20,8 @@ use crate::schema::{ColumnDesc, SourceType, TableDesc};
 use crate::source::ServerInfo;
 use crate::sync::cell::Cell;
 use crate::sync::decode::{
-    decode_row, decode_snapshot, snapshot_select_list, DecodeStats, RowShape, TimeZoneSpec,
+    decode_row, decode_snapshot, or_set_aside, snapshot_select_list, DecodeStats, RowShape,
+    TimeZoneSpec,
 };
 use crate::sync::position::BinlogPosition;
 use crate::sync::snapshot::Snapshot;
@@ -35,6 +36,9 @@ pub struct SourceView {
     pub position: BinlogPosition,
     tz: TimeZoneSpec,
     stats: DecodeStats,
+    /// Source rows read so far that hold a value smt refuses (`decode::RefusedValue`): not
+    /// compared, since sync never loads them (it stops, or its quarantine sets them aside).
+    pub set_aside: u64,
 }
 
 /// The compare key of a target: which plan columns, their types.
@@ -62,6 +66,7 @@ impl SourceView {
             position,
             tz: tz.clone(),
             stats: DecodeStats::default(),
+            set_aside: 0,
         })
     }
 
@@ -91,15 +96,23 @@ impl SourceView {
     }
 
     /// Render one raw row of `desc` (values in ordinal order, as `snapshot_select_list` reads
-    /// them) into a canonical target row.
+    /// them) into a canonical target row (None: it holds a value smt refuses; counted).
     fn render(
         &mut self,
         plan: &TablePlan,
         shape: &RowShape,
         sref: &SourceRef,
         vals: &[Value],
-    ) -> Result<Row> {
-        render_canon(&self.tz, &mut self.stats, plan, shape, sref, vals)
+    ) -> Result<Option<Row>> {
+        render_canon(
+            &self.tz,
+            &mut self.stats,
+            &mut self.set_aside,
+            plan,
+            shape,
+            sref,
+            vals,
+        )
     }
 
     /// Every row of every source of `plan`, in no particular order (tables without a key: the
@@ -110,7 +123,11 @@ impl SourceView {
         f: &mut dyn FnMut(Row) -> Result<()>,
     ) -> Result<()> {
         let SourceView {
-            snap, tz, stats, ..
+            snap,
+            tz,
+            stats,
+            set_aside,
+            ..
         } = self;
         for (sref, desc) in plan.sources.iter().zip(&plan.source_tables) {
             let sql = format!(
@@ -126,26 +143,32 @@ impl SourceView {
             for r in result.by_ref() {
                 let r = r.with_context(|| format!("reading {}", desc.qualified()))?;
                 let vals = r.unwrap();
-                f(render_canon(tz, stats, plan, &shape, sref, &vals)?)?;
+                if let Some(row) = render_canon(tz, stats, set_aside, plan, &shape, sref, &vals)? {
+                    f(row)?;
+                }
             }
         }
         Ok(())
     }
 }
 
-/// The sync decoder's cells of one raw source row, in canonical form.
+/// The sync decoder's cells of one raw source row, in canonical form; None (counted in
+/// `set_aside`) for a row holding a value smt refuses.
 fn render_canon(
     tz: &TimeZoneSpec,
     stats: &mut DecodeStats,
+    set_aside: &mut u64,
     plan: &TablePlan,
     shape: &RowShape,
     sref: &SourceRef,
     vals: &[Value],
-) -> Result<Row> {
-    Ok(canon_of(
-        plan,
-        &render_cells(tz, stats, plan, shape, sref, vals)?,
-    ))
+) -> Result<Option<Row>> {
+    let cells = render_cells(tz, stats, plan, shape, sref, vals)?;
+    if Cell::refusal_of(&cells).is_some() {
+        *set_aside += 1;
+        return Ok(None);
+    }
+    Ok(Some(canon_of(plan, &cells)))
 }
 
 fn canon_of(plan: &TablePlan, cells: &[Cell]) -> Row {
@@ -156,7 +179,8 @@ fn canon_of(plan: &TablePlan, cells: &[Cell]) -> Row {
         .collect()
 }
 
-/// The sync decoder's cells of one raw source row (what sync loads).
+/// The sync decoder's cells of one raw source row (what sync loads; a value smt refuses is a
+/// [`Cell::Refused`], as sync's quarantine makes it).
 fn render_cells(
     tz: &TimeZoneSpec,
     stats: &mut DecodeStats,
@@ -171,10 +195,12 @@ fn render_cells(
         shape,
         sref,
         |i, col, cd, tz, st| {
-            vals.get(i)
+            let r = vals
+                .get(i)
                 .filter(|_| i < ncols)
                 .map(|v| decode_snapshot(v, col, cd, tz, st))
-                .transpose()
+                .transpose();
+            or_set_aside(r, true)
         },
         tz,
         stats,
@@ -406,8 +432,9 @@ impl<'a> TableRows<'a> {
         for r in raw {
             let vals = r.unwrap();
             let split = ncols.min(vals.len());
-            let row = view.render(plan, &shape, &sh.sref, &vals[..split])?;
-            sh.buf.push_back(row);
+            if let Some(row) = view.render(plan, &shape, &sh.sref, &vals[..split])? {
+                sh.buf.push_back(row);
+            }
             last = Some(vals[split..].to_vec());
         }
         if !has_order || nraw < *page {
@@ -423,7 +450,8 @@ impl<'a> TableRows<'a> {
 impl super::compare::RowStream for TableRows<'_> {
     fn next_row(&mut self) -> Result<Option<Row>> {
         for s in 0..self.shards.len() {
-            if self.shards[s].buf.is_empty() && !self.shards[s].done {
+            // A page may hold only rows that are not compared (values smt refuses).
+            while self.shards[s].buf.is_empty() && !self.shards[s].done {
                 self.fill(s)?;
             }
         }
@@ -577,6 +605,9 @@ impl SourceView {
                     let vals = r.unwrap();
                     let cells =
                         render_cells(&self.tz, &mut self.stats, plan, &shape, &sh.sref, &vals)?;
+                    if Cell::refusal_of(&cells).is_some() {
+                        continue;
+                    }
                     let row = canon_of(plan, &cells);
                     let k = key.of(&row);
                     // A lookup may match more than asked (text compared under the collation):

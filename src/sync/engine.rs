@@ -2765,7 +2765,9 @@ fn set_aside(
             other => other,
         });
     }
-    for r in &refused {
+    // The first rows each on a line; a batch of many (up to MAX_REFUSED) in one more.
+    const SHOWN: usize = 5;
+    for r in refused.iter().take(SHOWN) {
         tracing::warn!(
             table = %t.key(),
             label,
@@ -2773,6 +2775,16 @@ fn set_aside(
             at,
             reason = %r.reason,
             "a refused row was set aside in {}.{dl}",
+            t.db()
+        );
+    }
+    if refused.len() > SHOWN {
+        tracing::warn!(
+            table = %t.key(),
+            label,
+            at,
+            rows = refused.len() - SHOWN,
+            "more refused rows of this batch were set aside in {}.{dl} (their reasons are there)",
             t.db()
         );
     }

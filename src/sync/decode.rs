@@ -122,16 +122,22 @@ impl std::error::Error for RefusedValue {}
 /// With the quarantine on (`set_aside`), a value smt refuses becomes a [`Cell::Refused`] in its
 /// row (the row then goes to the dead-letter table, not to its table) instead of an error that
 /// stops the sync. Other errors pass.
+#[inline(always)]
 pub fn or_set_aside(r: Result<Option<Cell>>, set_aside: bool) -> Result<Option<Cell>> {
     match r {
-        Err(e) if set_aside => match e.downcast_ref::<RefusedValue>() {
-            Some(v) => Ok(Some(Cell::Refused(Box::new(super::cell::Refusal {
-                value: v.value.clone(),
-                why: v.to_string(),
-            })))),
-            None => Err(e),
-        },
+        Err(e) if set_aside => set_aside_error(e),
         other => other,
+    }
+}
+
+#[cold]
+fn set_aside_error(e: anyhow::Error) -> Result<Option<Cell>> {
+    match e.downcast_ref::<RefusedValue>() {
+        Some(v) => Ok(Some(Cell::Refused(Box::new(super::cell::Refusal {
+            value: v.value.clone(),
+            why: v.to_string(),
+        })))),
+        None => Err(e),
     }
 }
 

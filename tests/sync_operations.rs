@@ -692,6 +692,39 @@ fn tables_dropped_created_again_or_swapped_by_rename_are_followed_stopped_or_run
 /// already read shows in the target while the snapshot of its table still goes on, and so does a
 /// column added meanwhile; a row not read yet that changes arrives changed; at the end source ==
 /// target.
+/// A config for `m` → `emu` capturing database `db` whose snapshot goes one 100-row chunk per
+/// round, with one reader (rounds as short as can be): `dir`/job.ini.
+fn one_chunk_rounds_config(
+    m: &Maria,
+    emu: &starrocks_emulator::Emulator,
+    dir: &Path,
+    db: &str,
+) -> PathBuf {
+    let cfg = dir.join("job.ini");
+    let text = config_text(
+        m,
+        emu,
+        &dir.join("result"),
+        &[&format!(
+            "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 100"
+        )],
+    )
+    .replacen(
+        "[other]\n",
+        "[other]\nsync_snapshot_catch_up_secs = 0.001\nsync_snapshot_parallelism = 1\n",
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+/// The chunks of `key` the checkpoint in `state` has committed (None: no snapshot in progress).
+fn committed_chunks(state: &Path, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(state.join("sync-state.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["tables"][key]["progress"]["chunks"].as_u64()
+}
+
 #[test]
 fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
     let m = Maria::from_env();
@@ -716,22 +749,8 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
     }
     let emu = emulator(None);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("job.ini");
     // 30 chunks of 100 rows, one reader, a round as short as can be: one chunk per round.
-    let text = config_text(
-        &m,
-        &emu,
-        &dir.path().join("result"),
-        &[&format!(
-            "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 100"
-        )],
-    )
-    .replacen(
-        "[other]\n",
-        "[other]\nsync_snapshot_catch_up_secs = 0.001\nsync_snapshot_parallelism = 1\n",
-        1,
-    );
-    std::fs::write(&cfg, text).unwrap();
+    let cfg = one_chunk_rounds_config(&m, &emu, dir.path(), &db);
     let state = dir.path().join("state");
     let log = dir.path().join("smt.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
@@ -745,11 +764,7 @@ fn changes_reach_the_target_while_a_long_snapshot_goes_on() {
         .unwrap();
     let key = format!("{db}.t_pk");
     // The checkpoint's committed chunks of t_pk (None: no snapshot in progress).
-    let chunks = || -> Option<u64> {
-        let text = std::fs::read_to_string(state.join("sync-state.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        v["tables"][&key]["progress"]["chunks"].as_u64()
-    };
+    let chunks = || committed_chunks(&state, &key);
     // Wait (at most a minute) until `done`, then, with `in_progress`, check that the snapshot
     // still goes on.
     let wait_for = |what: &str, done: &dyn Fn() -> bool, in_progress: bool| {
@@ -860,29 +875,11 @@ fn a_snapshot_killed_midway_resumes_after_the_source_grew() {
     insert(&mut c, 0, 3000);
     let emu = emulator(None);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("job.ini");
-    // 30 chunks of 100 rows, one reader, one chunk per round: slow enough to be killed midway.
-    let text = config_text(
-        &m,
-        &emu,
-        &dir.path().join("result"),
-        &[&format!(
-            "database = ^{db}$\ntable = .*\nflink.starrocks.sink.buffer-flush.max-rows = 100"
-        )],
-    )
-    .replacen(
-        "[other]\n",
-        "[other]\nsync_snapshot_catch_up_secs = 0.001\nsync_snapshot_parallelism = 1\n",
-        1,
-    );
-    std::fs::write(&cfg, text).unwrap();
+    // 30 chunks of 100 rows: slow enough to be killed midway.
+    let cfg = one_chunk_rounds_config(&m, &emu, dir.path(), &db);
     let state = dir.path().join("state");
     let key = format!("{db}.t_pk");
-    let chunks = || -> Option<u64> {
-        let text = std::fs::read_to_string(state.join("sync-state.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        v["tables"][&key]["progress"]["chunks"].as_u64()
-    };
+    let chunks = || committed_chunks(&state, &key);
     let mut child = Command::new(env!("CARGO_BIN_EXE_smt"))
         .args(["sync", "-c"])
         .arg(&cfg)

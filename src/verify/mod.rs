@@ -207,10 +207,7 @@ impl Verify {
                     "smt sync quarantined {quarantined} row(s) of this table that StarRocks \
                      refused (see smt_quarantine in its database): they are missing or old here"
                 );
-                rep.note = Some(match rep.note.take() {
-                    Some(n) => format!("{n}; {q}"),
-                    None => q,
-                });
+                rep.add_note(q);
             }
             rep.seconds = started.elapsed().as_secs_f64();
             tables.push(rep);
@@ -389,10 +386,7 @@ impl Ctx<'_> {
                  see the warnings): not compared and not in the target — smt sync stops on \
                  them, or with sync_reject_policy = quarantine sets them aside in smt_quarantine"
             );
-            rep.note = Some(match rep.note.take() {
-                Some(o) => format!("{o}; {q}"),
-                None => q,
-            });
+            rep.add_note(q);
             tracing::warn!(table = %name, rows = n, "source rows holding a value smt refuses were not compared");
         }
         r

@@ -163,6 +163,13 @@ pub fn key_of(t: &TablePlan, key: &KeySpec, k: &Row) -> Key {
 }
 
 impl TableReport {
+    /// Add `note` to the table's note (after any earlier one, `; `-separated).
+    pub fn add_note(&mut self, note: String) {
+        self.note = Some(match self.note.take() {
+            Some(n) => format!("{n}; {note}"),
+            None => note,
+        });
+    }
     pub fn new(table: String) -> TableReport {
         TableReport {
             table,

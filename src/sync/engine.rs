@@ -2631,15 +2631,20 @@ fn load_batch(
             ),
         )));
     }
-    let kept: Vec<(Op, &Row)>;
-    let (loadable, to_batch): (&[(Op, &Row)], Vec<usize>) = if pre.is_empty() {
-        (rows, Vec::new())
+    // The batch index of each row that is loaded (empty: all of them, in order).
+    let to_batch: Vec<usize> = if pre.is_empty() {
+        Vec::new()
     } else {
-        kept = quarantine::accepted(rows, &pre);
-        let idx = (0..rows.len())
+        (0..rows.len())
             .filter(|i| pre.binary_search_by_key(i, |r| r.index).is_err())
-            .collect();
-        (&kept, idx)
+            .collect()
+    };
+    let kept: Vec<(Op, &Row)>;
+    let loadable: &[(Op, &Row)] = if pre.is_empty() {
+        rows
+    } else {
+        kept = to_batch.iter().map(|&i| rows[i]).collect();
+        &kept
     };
     let mut refused = Vec::new();
     let mut out = Loaded::default();
@@ -2679,7 +2684,6 @@ fn load_batch(
     }
     refused.extend(pre);
     refused.sort_by_key(|r| r.index);
-    let refused = refused;
     let (good_label, _) = quarantine::labels(label);
     let good = quarantine::accepted(rows, &refused);
     if !good.is_empty() {
